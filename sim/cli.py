@@ -1,0 +1,158 @@
+"""The ``wlsim`` command line: a thin layer over the Python API."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="wlsim",
+        description=(
+            "wlsim simulates how skills, engagement and retention evolve in an organisation, "
+            "week by week, under mentoring and coaching programmes."
+        ),
+        epilog="Run 'wlsim COMMAND --help' for the options of a command.",
+    )
+    parser.add_argument("--version", action="version", version=f"wlsim {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run = sub.add_parser(
+        "run",
+        help="run a scenario and write its results folder",
+        description=(
+            "Run every arm of a scenario for every replicate (the same seeds in every arm), "
+            "print end-of-horizon means with 95%% confidence intervals, and write "
+            "results/<scenario name>/ with timeseries.parquet, summary.csv, figures/, "
+            "scenario.resolved.toml and metadata.json."
+        ),
+    )
+    run.add_argument("scenario", type=Path, help="scenario file (TOML)")
+    _add_set(run)
+    run.add_argument(
+        "--arm",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="run only this arm (repeat for several; default: all arms)",
+    )
+    run.add_argument("--replicates", type=int, metavar="N", help="replicates per arm")
+    run.add_argument("--seed", type=int, metavar="S", help="root seed")
+    run.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="results folder (default: results/<scenario name>)",
+    )
+    run.add_argument(
+        "--overwrite", action="store_true", help="replace the results folder if it exists"
+    )
+    run.add_argument("--no-figures", action="store_true", help="do not draw figures")
+    run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+    validate = sub.add_parser(
+        "validate",
+        help="check scenario files without running them",
+        description="Check scenario files (syntax, keys, types, ranges, every arm) and exit.",
+    )
+    validate.add_argument("scenarios", type=Path, nargs="+", metavar="FILE")
+    _add_set(validate)
+    return parser
+
+
+def _add_set(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        dest="overrides",
+        help=(
+            "override a scenario value by its dotted path, e.g. "
+            "--set programmes.mentorship.n_mentees_max=3 (repeatable; validated like the file)"
+        ),
+    )
+
+
+def _version() -> str:
+    from sim.provenance import wlsim_version
+
+    return wlsim_version()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``wlsim`` and ``python -m sim``.
+
+    Args:
+        argv: Arguments (default: ``sys.argv[1:]``).
+
+    Returns:
+        Exit status: 0 on success, 2 on bad input, 130 when interrupted.
+    """
+    args = _parser().parse_args(argv)
+    from sim.scenario_files import ScenarioError
+
+    try:
+        if args.command == "validate":
+            return _validate(args)
+        return _run(args)
+    except ScenarioError as exc:
+        print(f"wlsim: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("\nwlsim: interrupted; no results were written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from sim.scenario_files import ScenarioError, load_scenario
+
+    failed = 0
+    for path in args.scenarios:
+        try:
+            sc = load_scenario(path, args.overrides)
+        except ScenarioError as exc:
+            print(f"wlsim: error: {exc}", file=sys.stderr)
+            failed += 1
+        else:
+            print(f"{path}: ok ({sc.name}: {len(sc.arms)} arms, {sc.replicates} replicates)")
+    return EXIT_BAD_INPUT if failed else 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from sim.experiment import run_scenario
+    from sim.output import check_output, write_results
+    from sim.scenario_files import load_scenario
+
+    scenario = load_scenario(args.scenario, args.overrides)
+    out = args.out if args.out is not None else Path("results") / scenario.name
+    check_output(out, args.overwrite)  # refuse before spending time on the runs
+    results = run_scenario(
+        scenario,
+        arms=args.arm or None,
+        replicates=args.replicates,
+        seed=args.seed,
+        progress=False if args.no_progress else None,
+    )
+    write_results(results, out, overwrite=args.overwrite, figures=not args.no_figures)
+    sc = results.scenario
+    print(
+        f"\n{sc.name}: {len(results.metadata['arms'])} arms x {sc.replicates} replicates, "
+        f"{sc.horizon_weeks} weeks, {sc.organisation.n_employees} employees, seed {sc.seed}"
+    )
+    print(
+        "End of horizon, mean [95% CI] over replicates "
+        f"({results.metadata['wall_time_seconds']} s):"
+    )
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        print(results.table().T.to_string())
+    print(f"\nResults written to {out}/")
+    return 0

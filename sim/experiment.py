@@ -1,0 +1,206 @@
+"""Running scenarios: arms x replicates with common random numbers, tidy results out."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim.metrics import HEADLINE
+from sim.model import WorkplaceModel
+from sim.provenance import provenance
+from sim.scenario import Scenario
+from sim.scenario_files import ScenarioError
+
+
+@dataclass(frozen=True)
+class Results:
+    """What a scenario run produces.
+
+    Attributes:
+        scenario: The scenario as run (after inheritance, overrides and defaults).
+        timeseries: Tidy table, one row per (arm, replicate, week), one column per metric.
+        summary: Tidy table, one row per (arm, metric): end-of-horizon mean and 95% CI.
+        metadata: Provenance: versions, git commit, seeds, start and wall time.
+    """
+
+    scenario: Scenario
+    timeseries: pd.DataFrame
+    summary: pd.DataFrame
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def table(self, metrics: Sequence[str] = HEADLINE) -> pd.DataFrame:
+        """End-of-horizon means with 95% CIs as a wide table (arms x metrics) of strings."""
+        return format_table(self.summary, metrics)
+
+
+def run_arm(scenario: Scenario, arm: str, replicate: int, seed: int | None = None) -> pd.DataFrame:
+    """Run one replicate of one arm and return its weekly metrics.
+
+    Args:
+        scenario: The validated scenario.
+        arm: Name of the arm.
+        replicate: Replicate number; the same number draws the same seeds in every arm.
+        seed: Overrides the scenario's root seed.
+
+    Returns:
+        One row per week (0 to the horizon) with ``arm``, ``replicate`` and ``seed`` columns.
+    """
+    model = WorkplaceModel(scenario, arm=arm, replicate=replicate, seed=seed)
+    model.run()
+    frame = pd.DataFrame.from_records(model.records)
+    frame.insert(0, "arm", arm)
+    frame.insert(1, "replicate", replicate)
+    frame.insert(2, "seed", model.seed)
+    return frame
+
+
+def run_scenario(
+    scenario: Scenario,
+    arms: Sequence[str] | None = None,
+    replicates: int | None = None,
+    seed: int | None = None,
+    progress: bool | None = None,
+) -> Results:
+    """Run every arm of a scenario for every replicate.
+
+    Replicate ``r`` uses child ``r`` of ``SeedSequence(seed)`` in every arm, so arms are
+    compared on common random numbers.
+
+    Args:
+        scenario: The validated scenario (see :func:`sim.load_scenario`).
+        arms: Arms to run (default: all, in the scenario's order).
+        replicates: Number of replicates (default: the scenario's).
+        seed: Root seed (default: the scenario's).
+        progress: Show a progress bar; by default only when writing to a terminal or
+            notebook.
+
+    Returns:
+        The results, with tidy time series and summary tables.
+
+    Raises:
+        ScenarioError: If an arm is unknown or ``replicates`` is not positive.
+    """
+    arms = list(scenario.arms) if not arms else list(arms)
+    unknown = [a for a in arms if a not in scenario.arms]
+    if unknown:
+        raise ScenarioError(
+            f"unknown arm(s) {unknown}; arms in {scenario.name!r}: {', '.join(scenario.arms)}"
+        )
+    updates: dict[str, Any] = {}
+    if replicates is not None:
+        if replicates < 1:
+            raise ScenarioError(f"--replicates = {replicates}: must be at least 1")
+        updates["replicates"] = replicates
+    if seed is not None:
+        if not 0 <= seed < 2**63:
+            raise ScenarioError(f"--seed = {seed}: must be between 0 and 2**63 - 1")
+        updates["seed"] = seed
+    scenario = scenario.model_copy(update=updates)
+    started = datetime.now(UTC)
+    t0 = time.perf_counter()
+    jobs = [(arm, r) for r in range(scenario.replicates) for arm in arms]
+    frames = []
+    with _progress(len(jobs), progress, scenario.name) as bar:
+        for arm, r in jobs:
+            frames.append(run_arm(scenario, arm, r))
+            bar.update(1)
+    timeseries = pd.concat(frames, ignore_index=True)
+    timeseries = timeseries.sort_values(["arm", "replicate", "week"], key=_arm_order(arms))
+    timeseries = timeseries.reset_index(drop=True)
+    meta = provenance()
+    meta.update(
+        scenario=scenario.name,
+        arms=arms,
+        replicates=scenario.replicates,
+        horizon_weeks=scenario.horizon_weeks,
+        seed=scenario.seed,
+        replicate_seeds=(
+            "replicate r of every arm uses numpy.random.SeedSequence(seed, spawn_key=(r,))"
+        ),
+        started_utc=started.isoformat(timespec="seconds"),
+        wall_time_seconds=round(time.perf_counter() - t0, 3),
+    )
+    return Results(scenario, timeseries, summarise(timeseries), meta)
+
+
+def _arm_order(arms: list[str]):
+    rank = {a: i for i, a in enumerate(arms)}
+
+    def key(col: pd.Series) -> pd.Series:
+        return col.map(rank) if col.name == "arm" else col
+
+    return key
+
+
+def summarise(timeseries: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """End-of-horizon metrics per arm: mean, standard deviation and CI over replicates.
+
+    Args:
+        timeseries: Tidy time series as returned by :func:`run_scenario`.
+        confidence: Confidence level of the t-interval.
+
+    Returns:
+        One row per (arm, metric) with ``mean``, ``sd``, ``n``, ``ci_low``, ``ci_high``.
+        With a single replicate the interval is NaN.
+    """
+    last = timeseries[timeseries["week"] == timeseries["week"].max()]
+    value_cols = [c for c in last.columns if c not in ("arm", "replicate", "seed", "week")]
+    long = last.melt(id_vars=["arm", "replicate"], value_vars=value_cols, var_name="metric")
+    grouped = long.groupby(["arm", "metric"], sort=False)["value"]
+    out = grouped.agg(mean="mean", sd="std", n="count").reset_index()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        half = stats.t.ppf(0.5 + confidence / 2, out["n"] - 1) * out["sd"] / np.sqrt(out["n"])
+    out["ci_low"] = out["mean"] - half
+    out["ci_high"] = out["mean"] + half
+    return out
+
+
+def format_table(summary: pd.DataFrame, metrics: Sequence[str] = HEADLINE) -> pd.DataFrame:
+    """Render a summary as arms x metrics, each cell ``mean [low, high]``."""
+    sub = summary[summary["metric"].isin(metrics)]
+
+    def cell(row: pd.Series) -> str:
+        if np.isnan(row["mean"]):
+            return "n/a"
+        if np.isnan(row["ci_low"]):
+            return _fmt(row["mean"])
+        return f"{_fmt(row['mean'])} [{_fmt(row['ci_low'])}, {_fmt(row['ci_high'])}]"
+
+    cells = sub.assign(cell=sub.apply(cell, axis=1))
+    wide = cells.pivot(index="arm", columns="metric", values="cell")
+    arms = list(dict.fromkeys(summary["arm"]))
+    return wide.loc[arms, [m for m in metrics if m in wide.columns]]
+
+
+def _fmt(x: float) -> str:
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    if abs(x) >= 10:
+        return f"{x:.1f}"
+    return f"{x:.3f}"
+
+
+class _NoBar:
+    def __enter__(self) -> _NoBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def update(self, n: int) -> None:
+        return None
+
+
+def _progress(total: int, show: bool | None, name: str):
+    if show is False:
+        return _NoBar()
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=name, unit="run", disable=None if show is None else not show)

@@ -1,0 +1,242 @@
+"""The workplace-learning model: a Mesa model whose weekly step runs the documented schedule."""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+
+from sim import engagement as engagement_rules
+from sim import learning, metrics, promotion, turnover
+from sim.agents import Employee
+from sim.programmes import RULES, Programme, Sessions
+from sim.scenario import Scenario
+from sim.scenario_files import arm_scenario
+from sim.streams import Streams
+from sim.workforce import hire, initial_workforce, usage_matrix
+
+
+class WorkplaceModel(mesa.Model):
+    """An organisation learning week by week under the programmes of one arm.
+
+    State lives in :attr:`workforce` (numpy arrays); :class:`Employee` agents are views
+    onto it, so ``model.agents`` works as in any Mesa model.
+
+    Args:
+        scenario: The validated scenario.
+        arm: Which arm to run (its programmes and overrides); defaults to the first arm.
+        replicate: Replicate number; with the scenario's seed it fixes every random draw.
+        seed: Overrides the scenario's root seed.
+
+    Attributes:
+        params: The scenario as this arm sees it (overrides applied).
+        arm: Name of the arm.
+        week: Number of weeks simulated so far.
+        workforce: The employee arrays.
+        programmes: The programme rules active in this arm.
+        records: One dict of metrics per week, starting with week 0.
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        arm: str | None = None,
+        replicate: int = 0,
+        seed: int | None = None,
+    ) -> None:
+        arm = arm if arm is not None else next(iter(scenario.arms))
+        self.arm = arm
+        self.params = arm_scenario(scenario, arm)
+        self.replicate = replicate
+        self.seed = scenario.seed if seed is None else seed
+        self.streams = Streams(self.seed, replicate)
+        super().__init__(rng=self.streams.mesa())
+
+        sc = self.params
+        self.week = 0
+        self.usage_by_level = usage_matrix(sc)
+        self.workforce = initial_workforce(sc, self.streams.init)
+        self.n_initial = self.workforce.n_slots
+        # Programmes keep their index in the scenario's table, which names their stream,
+        # so a programme draws the same numbers in every arm that runs it.
+        order = list(scenario.programmes)
+        self.programmes: list[Programme] = [
+            RULES[sc.programmes[name].kind](name, sc.programmes[name], order.index(name), self)
+            for name in sc.arms[arm].programmes
+        ]
+        self.proficiency_score = np.zeros(self.workforce.n_slots)
+        self._used = self.usage_by_level >= 0.5
+        self.participated = np.zeros(self.n_initial, dtype=bool)
+        self.initial_participant: np.ndarray | None = None
+        self.totals = metrics.Totals()
+        self._employees: dict[int, Employee] = {}
+        self._add_agents(self.workforce.employee_id)
+        self._update_proficiency()
+        self.records: list[dict[str, float]] = [metrics.measure(self)]
+
+    # --- the schedule -------------------------------------------------------------------
+
+    def step(self) -> None:
+        """Advance one week, in the order documented in docs/model.md.
+
+        1. Matching: each programme forms and dissolves relationships.
+        2. Sessions: scheduled sessions take place if both attend.
+        3. Learning in sessions: learners move toward partners; feedback, sponsorship.
+        4. Practice and forgetting: used skills grow toward the plateau, unused decay.
+        5. Engagement: drift, support, progress, overload, stagnation.
+        6. Turnover: employees quit with a hazard that rises as engagement falls.
+        7. Promotion: vacancies are filled from the level below by readiness.
+        8. Hiring: the remaining vacancies are filled by less skilled hires.
+        9. Accounting: hours, costs, ageing, time to proficiency; then measurement.
+        """
+        week = self.week
+        for prog in self.programmes:  # 1
+            prog.match(self, week)
+        batches = [prog.sessions(self, week) for prog in self.programmes]  # 2
+        before = self.workforce.skill.mean(axis=1)
+        self._learn(batches)  # 3
+        self._practise()  # 4
+        hours = self._engage(batches, self.workforce.skill.mean(axis=1) - before)  # 5
+        self._quit()  # 6
+        self._promote()  # 7
+        self._hire(week)  # 8
+        self._account(hours, batches)  # 9
+        self.week += 1
+        self.records.append(metrics.measure(self))
+
+    def run(self, weeks: int | None = None) -> None:
+        """Run for ``weeks`` (default: the scenario's horizon)."""
+        for _ in range(self.params.horizon_weeks if weeks is None else weeks):
+            self.step()
+
+    # --- phases ---------------------------------------------------------------------------
+
+    def _learn(self, batches: list[Sessions]) -> None:
+        wf, params = self.workforce, self.params.learning
+        gains = np.zeros_like(wf.skill)
+        for b in batches:
+            gains += learning.session_gains(
+                wf.skill, b.learner, b.partner, b.hours, b.quality, b.focus, params
+            )
+        for b in batches:
+            learning.add_saturating(wf.feedback, b.learner, b.feedback_per_session * b.quality)
+            learning.add_saturating(wf.visibility, b.learner, b.sponsorship_per_session * b.quality)
+        np.clip(wf.skill + gains, 0.0, 1.0, out=wf.skill)
+
+    def _practise(self) -> None:
+        wf, params = self.workforce, self.params.learning
+        usage = self.usage_by_level[wf.level]
+        wf.skill += learning.practice_and_forgetting(wf.skill, usage, wf.feedback, params)
+        np.clip(wf.skill, 0.0, 1.0, out=wf.skill)
+        learning.decay_stock(wf.feedback, params.dur_feedback_half_life_weeks)
+        learning.decay_stock(wf.visibility, self.params.promotion.dur_visibility_half_life_weeks)
+
+    def _engage(self, batches: list[Sessions], progress: np.ndarray) -> np.ndarray:
+        wf, params = self.workforce, self.params.engagement
+        n = wf.n_slots
+        support = np.zeros(n)
+        hours = np.zeros(n)
+        for b in batches:
+            np.add.at(support, b.learner, params.support_per_session * b.quality)
+            np.add.at(support, b.guide, params.support_guide_per_session * b.guide_quality)
+            np.add.at(hours, b.attendee, b.attendee_hours)
+        change = engagement_rules.engagement_change(
+            wf.engagement, wf.baseline, support, progress, hours, wf.weeks_in_level, params
+        )
+        np.clip(wf.engagement + change, 0.0, 1.0, out=wf.engagement)
+        return hours
+
+    def _quit(self) -> None:
+        wf, sc = self.workforce, self.params
+        hazard = turnover.quit_hazard(wf.engagement, wf.tenure_weeks, sc.turnover)
+        draws = self.streams.turnover.random(wf.n_slots)
+        leaving = np.flatnonzero(wf.occupied & (draws < hazard))
+        salary = np.asarray(sc.costs.salary_per_year_by_level)[wf.level[leaving]]
+        rel_cost = np.asarray(sc.costs.rel_replacement_cost_by_level)[wf.level[leaving]]
+        self.totals.quits_week = len(leaving)
+        self.totals.quits += len(leaving)
+        self.totals.knowledge_lost += float(wf.skill[leaving].sum())
+        self.totals.replacement_cost += float((salary * rel_cost).sum())
+        ids = wf.vacate(leaving)
+        for i in ids.tolist():
+            self._employees.pop(i).remove()
+
+    def _promote(self) -> None:
+        wf, sc = self.workforce, self.params
+        params = sc.promotion
+        for lv in range(sc.n_levels - 1, 0, -1):
+            vacancies = np.flatnonzero((wf.employee_id < 0) & (wf.level == lv))
+            if len(vacancies) == 0:
+                continue
+            below = np.flatnonzero(
+                wf.occupied
+                & (wf.level == lv - 1)
+                & (wf.weeks_in_level >= params.dur_min_in_level_weeks)
+            )
+            usage_next = np.broadcast_to(self.usage_by_level[lv], (len(below), sc.n_domains))
+            score = promotion.readiness(wf.skill[below], usage_next, wf.visibility[below], params)
+            ready = score >= params.readiness_threshold
+            src, dst = promotion.choose_promotions(vacancies, below[ready], score[ready])
+            if len(src):
+                wf.move(src, dst)
+                wf.engagement[dst] = np.minimum(
+                    wf.engagement[dst] + sc.engagement.promotion_boost, 1.0
+                )
+                self.totals.promotions += len(src)
+
+    def _hire(self, week: int) -> None:
+        wf = self.workforce
+        vacancies = np.flatnonzero(wf.employee_id < 0)
+        if len(vacancies):
+            ids = hire(wf, vacancies, week + 1, self.params, self.streams.hiring)
+            self._add_agents(ids)
+
+    def _account(self, hours: np.ndarray, batches: list[Sessions]) -> None:
+        wf, costs = self.workforce, self.params.costs
+        wage = np.asarray(costs.salary_per_year_by_level) / costs.hours_per_year
+        self.totals.session_hours_week = float(hours.sum())
+        self.totals.session_hours += self.totals.session_hours_week
+        self.totals.guide_hours += float(sum(b.hours.sum() for b in batches if len(b.guide)))
+        self.totals.session_cost += float((hours * wage[wf.level]).sum())
+        for prog in self.programmes:
+            rel = prog.relationships
+            for ids in (rel.a, rel.b):
+                self.participated[ids[ids < self.n_initial]] = True
+        if self.initial_participant is None and self.programmes:
+            self.initial_participant = self.participated.copy()
+        wf.tenure_weeks += 1.0
+        wf.weeks_in_level += 1.0
+        self._update_proficiency()
+
+    def _update_proficiency(self) -> None:
+        """Refresh proficiency scores and record hires' time to proficiency."""
+        wf, params = self.workforce, self.params.learning
+        used = self._used[wf.level]
+        self.proficiency_score = (wf.skill * used).sum(axis=1) / np.maximum(used.sum(axis=1), 1)
+        newly = ~wf.reached_proficiency & (self.proficiency_score >= params.proficiency_threshold)
+        newly &= wf.occupied
+        if newly.any():
+            wf.reached_proficiency[newly] = True
+            self.totals.proficiency_weeks += float(wf.tenure_weeks[newly].sum())
+            self.totals.n_proficient_hires += int(newly.sum())
+
+    # --- agents ---------------------------------------------------------------------------
+
+    def _add_agents(self, ids: np.ndarray) -> None:
+        for i in ids.tolist():
+            self._employees[i] = Employee(self, i)
+
+    def employee(self, employee_id: int) -> Employee:
+        """The agent of a current employee.
+
+        Raises:
+            KeyError: If no current employee has this id.
+        """
+        return self._employees[employee_id]
+
+    def current_participants(self) -> set[int]:
+        """Ids of employees in any programme relationship now."""
+        out: set[int] = set()
+        for prog in self.programmes:
+            out.update(prog.relationships.a.tolist())
+            out.update(prog.relationships.b.tolist())
+        return out

@@ -1,0 +1,79 @@
+"""Writing a results folder atomically: all files appear together, or none do."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from sim.experiment import Results
+from sim.scenario_files import ScenarioError, dump_scenario
+
+
+def write_results(
+    results: Results, out: str | Path, overwrite: bool = False, figures: bool = True
+) -> Path:
+    """Write a results folder: time series, summary, figures, resolved scenario, metadata.
+
+    Files are written into a temporary sibling folder that is renamed into place at the
+    end, so an interrupted write never leaves a half-written results folder.
+
+    Args:
+        results: What :func:`sim.run_scenario` returned.
+        out: The results folder to create.
+        overwrite: Replace an existing folder instead of refusing.
+        figures: Also draw the PNG figures.
+
+    Returns:
+        The results folder.
+
+    Raises:
+        ScenarioError: If the folder exists and ``overwrite`` is false, or cannot be
+            written.
+    """
+    out = Path(out)
+    check_output(out, overwrite)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    try:
+        results.timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
+        results.summary.to_csv(tmp / "summary.csv", index=False)
+        (tmp / "scenario.resolved.toml").write_text(dump_scenario(results.scenario))
+        (tmp / "metadata.json").write_text(json.dumps(results.metadata, indent=2) + "\n")
+        if figures:
+            from sim.plots import save_figures
+
+            save_figures(results.timeseries, tmp / "figures")
+        if out.exists():
+            old = out.with_name(f".{out.name}.old-{os.getpid()}")
+            out.rename(old)
+            tmp.rename(out)
+            shutil.rmtree(old)
+        else:
+            tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def check_output(out: Path, overwrite: bool) -> None:
+    """Refuse an output folder that exists (unless overwriting) or cannot be created.
+
+    Raises:
+        ScenarioError: With what to do instead.
+    """
+    if out.exists() and not out.is_dir():
+        raise ScenarioError(f"--out {out}: exists and is not a folder")
+    if out.exists() and not overwrite:
+        raise ScenarioError(
+            f"--out {out}: the results folder already exists; pass --overwrite to replace "
+            "it, or choose another folder with --out"
+        )
+    parent = out.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ScenarioError(f"--out {out}: cannot write in {parent} (permission denied)")

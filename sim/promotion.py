@@ -1,0 +1,47 @@
+"""Promotion submodel: readiness, and filling vacancies from the level below."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.scenario import Promotion
+
+
+def readiness(
+    skill: np.ndarray, usage_next: np.ndarray, visibility: np.ndarray, params: Promotion
+) -> np.ndarray:
+    """Readiness for the next level: skill weighted by that level's job usage, plus visibility.
+
+    Args:
+        skill: Skill (slots, domains).
+        usage_next: Job usage of the next level up, per employee (slots, domains).
+        visibility: Visibility from sponsorship in [0, 1].
+        params: Promotion parameters.
+
+    Returns:
+        Readiness per employee.
+    """
+    weights = usage_next / np.maximum(usage_next.sum(axis=1, keepdims=True), 1e-12)
+    return (skill * weights).sum(axis=1) + params.weight_visibility * visibility
+
+
+def choose_promotions(
+    vacancies: np.ndarray, candidates: np.ndarray, score: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pair vacancies with the most ready candidates.
+
+    Args:
+        vacancies: Vacant slots at one level, in the order they are filled.
+        candidates: Slots of eligible candidates at the level below.
+        score: Readiness of each candidate (same order as ``candidates``).
+
+    Returns:
+        ``(src, dst)``: the promoted candidates' slots and the vacancies they fill.
+    """
+    k = min(len(vacancies), len(candidates))
+    if k == 0:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty
+    # Stable sort on -score: ties go to the lower slot, so the choice is deterministic.
+    best = candidates[np.argsort(-score, kind="stable")[:k]]
+    return best, vacancies[:k]

@@ -1,0 +1,718 @@
+"""Scenario parameters: one frozen, validated object per scenario file.
+
+Every parameter is declared once here, with its unit, its default and the source of
+that default (or the word "assumption"). ``docs/parameters.md`` is generated from these
+declarations (``python -m sim.docgen``), so the documentation cannot drift from the code.
+
+Naming follows the unit: ``p_`` probabilities, ``n_`` counts, ``rate_..._per_week`` and
+``rate_..._per_hour`` rates, ``dur_..._weeks`` durations, ``rel_`` multipliers,
+``hours_`` hours.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+DEFAULT_DOMAINS = ("technical", "domain", "leadership", "digital", "collaboration")
+DEFAULT_LEVELS = (
+    "individual contributor",
+    "senior contributor",
+    "manager",
+    "senior manager",
+    "executive",
+)
+
+
+def param(default: Any, *, unit: str, source: str, description: str, **constraints: Any) -> Any:
+    """Declare a scenario parameter with its unit and the source of its default.
+
+    Args:
+        default: The default value.
+        unit: Unit of the value (use "1" for dimensionless numbers).
+        source: Study the default comes from (author, year), or "assumption".
+        description: One sentence on what the parameter means in the model.
+        **constraints: Pydantic constraints such as ``ge``, ``le``, ``gt``.
+
+    Returns:
+        A pydantic ``FieldInfo`` carrying the metadata.
+    """
+    return Field(
+        default,
+        description=description,
+        json_schema_extra={"unit": unit, "source": source},
+        **constraints,
+    )
+
+
+class Section(BaseModel):
+    """Base of every scenario table: frozen, typed, no unknown keys, no NaN or infinity."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+Unit = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class Organisation(Section):
+    """The synthetic organisation: its size, levels, reporting tree and starting skills."""
+
+    n_employees: int = param(
+        1000,
+        ge=2,
+        le=2_000_000,
+        unit="employees",
+        source="assumption",
+        description="Number of positions; hiring fills every position by the end of each week.",
+    )
+    domains: tuple[str, ...] = param(
+        DEFAULT_DOMAINS,
+        min_length=1,
+        unit="names",
+        source="assumption",
+        description="Skill domains every employee carries a level in.",
+    )
+    levels: tuple[str, ...] = param(
+        DEFAULT_LEVELS,
+        min_length=2,
+        unit="names",
+        source="assumption",
+        description="Hierarchy levels from the lowest (index 0) to the highest.",
+    )
+    level_shares: tuple[Unit, ...] = param(
+        (0.55, 0.25, 0.13, 0.05, 0.02),
+        unit="share of positions",
+        source="assumption (a typical pyramid with spans of about 5 to 8)",
+        description="Share of positions at each level; must sum to 1.",
+    )
+    first_manager_level: int = param(
+        2,
+        ge=1,
+        unit="level index",
+        source="assumption",
+        description="Lowest level that manages people; levels below report to it.",
+    )
+    job_usage: dict[str, tuple[Unit, ...]] = param(
+        {
+            "technical": (0.9, 0.9, 0.5, 0.3, 0.2),
+            "domain": (0.6, 0.8, 0.8, 0.8, 0.7),
+            "leadership": (0.1, 0.3, 0.9, 0.9, 1.0),
+            "digital": (0.6, 0.6, 0.4, 0.3, 0.2),
+            "collaboration": (0.6, 0.7, 0.8, 0.8, 0.8),
+        },
+        unit="share of working time, per domain and level",
+        source="assumption",
+        description=(
+            "How much the job at each level uses each domain: practice builds used skill, "
+            "unused skill is forgotten."
+        ),
+    )
+    skill_expertise_by_level: tuple[Unit, ...] = param(
+        (0.0, 0.06, 0.1, 0.13, 0.16),
+        unit="skill (0-1)",
+        source="assumption",
+        description=(
+            "Expertise of incumbents above the practice equilibrium in a fully used domain, "
+            "per level (what seniors have to pass on)."
+        ),
+    )
+    sd_skill_initial: float = param(
+        0.08,
+        ge=0.0,
+        le=0.5,
+        unit="skill (0-1)",
+        source="assumption",
+        description="Standard deviation of starting skill across employees.",
+    )
+    dur_tenure_initial_mean_weeks: float = param(
+        200.0,
+        gt=0.0,
+        unit="weeks",
+        source="assumption (median tenure of about four years)",
+        description="Mean tenure of the initial workforce (exponentially distributed).",
+    )
+
+    @model_validator(mode="after")
+    def _check_shapes(self) -> Organisation:
+        n_levels = len(self.levels)
+        if len(set(self.domains)) != len(self.domains):
+            raise ValueError(f"domains must be unique names, got {list(self.domains)}")
+        if len(self.level_shares) != n_levels:
+            raise ValueError(
+                f"level_shares needs one share per level ({n_levels} levels), "
+                f"got {len(self.level_shares)}"
+            )
+        if abs(sum(self.level_shares) - 1.0) > 1e-6:
+            raise ValueError(f"level_shares must sum to 1, got {sum(self.level_shares):.6g}")
+        if len(self.skill_expertise_by_level) != n_levels:
+            raise ValueError(
+                f"skill_expertise_by_level needs one value per level ({n_levels} levels), "
+                f"got {len(self.skill_expertise_by_level)}"
+            )
+        if self.first_manager_level >= n_levels:
+            raise ValueError(
+                f"first_manager_level must be below the number of levels ({n_levels}), "
+                f"got {self.first_manager_level}"
+            )
+        if set(self.job_usage) != set(self.domains):
+            missing = sorted(set(self.domains) - set(self.job_usage))
+            extra = sorted(set(self.job_usage) - set(self.domains))
+            raise ValueError(
+                f"job_usage needs exactly one entry per domain; missing {missing}, unknown {extra}"
+            )
+        for name, usage in self.job_usage.items():
+            if len(usage) != n_levels:
+                raise ValueError(
+                    f"job_usage.{name} needs one value per level ({n_levels} levels), "
+                    f"got {len(usage)}"
+                )
+        return self
+
+
+class Learning(Section):
+    """Learning in sessions, on-the-job practice and forgetting."""
+
+    rate_session_per_hour: float = param(
+        0.05,
+        ge=0.0,
+        le=1.0,
+        unit="share of the skill gap per session hour",
+        source="assumption",
+        description=(
+            "Share of the gap to a partner that one hour of session closes, at full "
+            "relationship quality, focus and absorption."
+        ),
+    )
+    gap_absorption: float = param(
+        0.3,
+        gt=0.0,
+        le=1.0,
+        unit="skill (0-1)",
+        source="assumption (absorptive capacity: Cohen & Levinthal 1990)",
+        description=(
+            "Scale of the gap beyond which absorption falls off: absorption is "
+            "exp(-gap / gap_absorption), so the gain gap * absorption peaks at this gap."
+        ),
+    )
+    rel_nonfocus: Unit = param(
+        0.25,
+        unit="1",
+        source="assumption",
+        description="Learning weight of domains outside a programme's focus domains.",
+    )
+    rate_practice_per_week: float = param(
+        0.25,
+        ge=0.0,
+        le=1.0,
+        unit="share of the distance to the plateau per week",
+        source="calibrated to Rollag, Parise & Cross 2005 (professionals proficient in ~20 weeks)",
+        description="Speed at which fully used, fully transferred practice nears the plateau.",
+    )
+    transfer_base: Unit = param(
+        0.4,
+        unit="1",
+        source="assumption (direction: Joyce & Showers 2002, low transfer without coaching)",
+        description="Share of practice that turns into skill without feedback.",
+    )
+    skill_plateau: Unit = param(
+        0.7,
+        unit="skill (0-1)",
+        source="assumption (experience plateau without feedback; cf. Ericsson et al. 1993)",
+        description="Skill that routine practice alone approaches.",
+    )
+    rel_feedback_plateau: Unit = param(
+        0.5,
+        unit="1",
+        source="assumption",
+        description="Share of the distance from plateau to mastery that full feedback opens.",
+    )
+    dur_feedback_half_life_weeks: float = param(
+        4.0,
+        gt=0.0,
+        unit="weeks",
+        source="assumption",
+        description="Half-life of the effect of feedback on practice.",
+    )
+    dur_skill_half_life_weeks: float = param(
+        42.0,
+        gt=0.0,
+        unit="weeks",
+        source="Tatel & Ackerman 2025 (half of gains lost after 6.5-13 months of non-use)",
+        description="Half-life of skill above the floor in a domain that is not used at all.",
+    )
+    skill_floor: Unit = param(
+        0.1,
+        unit="skill (0-1)",
+        source="assumption",
+        description="Skill that forgetting decays toward.",
+    )
+    proficiency_threshold: Unit = param(
+        0.6,
+        unit="skill (0-1)",
+        source="assumption",
+        description=(
+            "Skill at or above which an employee counts as proficient (mean over the domains "
+            "the job uses at least half of the time)."
+        ),
+    )
+    rel_hire_skill: Unit = param(
+        0.5,
+        unit="1",
+        source="calibrated to Rollag, Parise & Cross 2005 (time to full productivity)",
+        description="Starting skill of hires above the floor, as a share of an incumbent's.",
+    )
+
+
+class Engagement(Section):
+    """Engagement: drift to a personal baseline, support, progress, overload, stagnation."""
+
+    mean_baseline: Unit = param(
+        0.65,
+        unit="engagement (0-1)",
+        source="assumption",
+        description="Mean of the personal engagement baseline employees drift toward.",
+    )
+    sd_baseline: float = param(
+        0.1,
+        ge=0.0,
+        le=0.5,
+        unit="engagement (0-1)",
+        source="assumption",
+        description="Spread of personal baselines across employees.",
+    )
+    rate_drift_per_week: Unit = param(
+        0.05,
+        unit="share of the distance to baseline per week",
+        source="assumption",
+        description="Speed at which engagement returns to the personal baseline.",
+    )
+    support_per_session: float = param(
+        0.005,
+        ge=0.0,
+        le=1.0,
+        unit="engagement per session at full quality",
+        source="assumption (direction: Eby et al. 2013, relationship quality and satisfaction)",
+        description="Engagement a learner gains from an attended, supportive session.",
+    )
+    support_guide_per_session: float = param(
+        0.002,
+        ge=0.0,
+        le=1.0,
+        unit="engagement per session at full quality",
+        source="assumption (direction: Ghosh & Reio 2013, mentors' satisfaction)",
+        description="Engagement a mentor gains from guiding (generativity).",
+    )
+    progress_per_skill: float = param(
+        1.0,
+        ge=0.0,
+        unit="engagement per unit of mean skill gained",
+        source="assumption",
+        description="Engagement gained from a week's progress in mean skill.",
+    )
+    hours_tolerated_per_week: float = param(
+        2.0,
+        ge=0.0,
+        unit="hours per week",
+        source="assumption",
+        description="Hours of programme work a week taken on without strain.",
+    )
+    overload_per_hour: float = param(
+        0.01,
+        ge=0.0,
+        unit="engagement per hour above tolerance",
+        source="assumption",
+        description="Engagement lost per weekly hour of programme work above the tolerance.",
+    )
+    dur_stagnation_weeks: float = param(
+        156.0,
+        gt=0.0,
+        unit="weeks",
+        source="assumption",
+        description="Time in one level after which an employee feels stuck.",
+    )
+    stagnation_per_week: float = param(
+        0.003,
+        ge=0.0,
+        unit="engagement per week",
+        source="assumption",
+        description="Engagement lost each week while stuck.",
+    )
+    promotion_boost: Unit = param(
+        0.1,
+        unit="engagement",
+        source="assumption",
+        description="Engagement gained on promotion.",
+    )
+
+
+class Turnover(Section):
+    """Voluntary quits and their dependence on engagement and tenure."""
+
+    p_quit_per_week: Probability = param(
+        0.0034,
+        unit="probability per week",
+        source="BLS JOLTS (quits about 2% of employment a month), with the new-hire hazard",
+        description="Weekly quit probability of a tenured employee at the reference engagement.",
+    )
+    engagement_reference: Unit = param(
+        0.65,
+        unit="engagement (0-1)",
+        source="assumption (equal to the mean baseline)",
+        description="Engagement at which the quit hazard equals p_quit_per_week.",
+    )
+    rel_hazard_per_engagement: float = param(
+        4.0,
+        ge=0.0,
+        le=50.0,
+        unit="log hazard ratio per unit of engagement",
+        source="assumption (direction: Harter, Schmidt & Hayes 2002)",
+        description="How steeply the quit hazard rises as engagement falls below the reference.",
+    )
+    rel_hazard_new_hire: float = param(
+        2.0,
+        ge=0.0,
+        unit="hazard ratio",
+        source="assumption (practitioner surveys report a quarter of hires leaving within a year)",
+        description="Quit hazard of new hires relative to tenured staff.",
+    )
+    dur_new_hire_weeks: float = param(
+        52.0,
+        ge=0.0,
+        unit="weeks",
+        source="assumption",
+        description="Tenure below which an employee counts as a new hire.",
+    )
+
+
+class Promotion(Section):
+    """Promotion into vacancies by readiness."""
+
+    readiness_threshold: Unit = param(
+        0.6,
+        unit="readiness (0-1)",
+        source="assumption",
+        description="Readiness needed to be promoted (skill for the next level plus visibility).",
+    )
+    weight_visibility: float = param(
+        0.15,
+        ge=0.0,
+        le=1.0,
+        unit="readiness per unit of visibility",
+        source="assumption (career sponsorship: Allen et al. 2004)",
+        description="Weight of visibility (sponsorship) in readiness.",
+    )
+    dur_visibility_half_life_weeks: float = param(
+        26.0,
+        gt=0.0,
+        unit="weeks",
+        source="assumption",
+        description="Half-life of visibility gained through sponsorship.",
+    )
+    dur_min_in_level_weeks: float = param(
+        52.0,
+        ge=0.0,
+        unit="weeks",
+        source="assumption",
+        description="Time in a level before promotion is possible.",
+    )
+
+
+class Costs(Section):
+    """Costs of programme time and of replacing leavers."""
+
+    salary_per_year_by_level: tuple[Annotated[float, Field(ge=0)], ...] = param(
+        (60_000.0, 80_000.0, 105_000.0, 140_000.0, 220_000.0),
+        unit="currency per year",
+        source="assumption",
+        description="Annual salary at each level.",
+    )
+    hours_per_year: float = param(
+        1800.0,
+        gt=0.0,
+        unit="hours per year",
+        source="assumption",
+        description="Working hours a year, to price session hours.",
+    )
+    rel_replacement_cost_by_level: tuple[Annotated[float, Field(ge=0)], ...] = param(
+        (0.2, 0.2, 0.2, 0.5, 2.13),
+        unit="share of annual salary",
+        source="Boushey & Glynn 2012 (16-20% of salary for most jobs, up to 213% for executives)",
+        description="Cost of replacing a leaver at each level.",
+    )
+
+
+class ProgrammeBase(Section):
+    """Parameters shared by every programme design."""
+
+    p_enrol: Probability = param(
+        0.3,
+        unit="probability",
+        source="assumption",
+        description="Share of eligible employees who enrol as learners.",
+    )
+    cadence_weeks: int = param(
+        2,
+        ge=1,
+        le=52,
+        unit="weeks",
+        source="assumption",
+        description="Weeks between scheduled sessions of a relationship.",
+    )
+    hours_per_session: float = param(
+        1.0,
+        gt=0.0,
+        le=40.0,
+        unit="hours",
+        source="assumption",
+        description="Length of a session.",
+    )
+    structure: Unit = param(
+        0.5,
+        unit="1",
+        source="assumption",
+        description=(
+            "Structure and accountability: attendance probability is structure + "
+            "(1 - structure) * engagement, so structured programmes hold attendance up."
+        ),
+    )
+    focus_domains: tuple[str, ...] = param(
+        (),
+        unit="names",
+        source="assumption",
+        description="Domains the sessions concentrate on (empty means all domains).",
+    )
+    feedback_per_session: Unit = param(
+        0.1,
+        unit="feedback (0-1)",
+        source="assumption",
+        description="Feedback stock gained from a session (raises practice transfer).",
+    )
+    quality_initial_mean: Unit = param(
+        0.5,
+        unit="quality (0-1)",
+        source="assumption (fit varies between pairs: Eby et al. 2013)",
+        description="Mean relationship quality when a relationship forms.",
+    )
+    quality_initial_sd: float = param(
+        0.15,
+        ge=0.0,
+        le=0.5,
+        unit="quality (0-1)",
+        source="assumption",
+        description="Spread of relationship quality when relationships form.",
+    )
+    rate_quality_per_session: Unit = param(
+        0.05,
+        unit="share of the distance to full quality per session",
+        source="assumption (quality grows with interaction: Eby et al. 2013)",
+        description="Growth of relationship quality with each shared session.",
+    )
+
+
+class Mentorship(ProgrammeBase):
+    """Hierarchical mentorship: a senior guides a junior, one way, with sponsorship."""
+
+    kind: Literal["mentorship"] = "mentorship"
+    mentee_levels: tuple[int, ...] = param(
+        (0, 1),
+        min_length=1,
+        unit="level indices",
+        source="assumption",
+        description="Levels whose employees may enrol as mentees.",
+    )
+    n_level_gap_min: int = param(
+        1,
+        ge=1,
+        unit="levels",
+        source="assumption",
+        description="How many levels above the mentee a mentor must be at least.",
+    )
+    p_volunteer: Probability = param(
+        0.5,
+        unit="probability",
+        source="assumption",
+        description="Share of eligible seniors who volunteer as mentors.",
+    )
+    n_mentees_max: int = param(
+        2,
+        ge=0,
+        le=1000,
+        unit="mentees per mentor",
+        source="assumption",
+        description="Mentor capacity: most mentees one mentor takes at once.",
+    )
+    dur_relationship_weeks: int = param(
+        52,
+        ge=1,
+        unit="weeks",
+        source="assumption (formal programmes typically run 6 to 12 months)",
+        description="Length of a mentoring relationship; the mentee may be matched again after.",
+    )
+    matching: Literal["random", "strongest"] = param(
+        "random",
+        unit="policy",
+        source="assumption",
+        description=(
+            "How mentors are chosen: 'random' among eligible mentors with capacity, or "
+            "'strongest' in the focus domains first."
+        ),
+    )
+    sponsorship_per_session: Unit = param(
+        0.05,
+        unit="visibility (0-1) per session",
+        source="assumption (career sponsorship: Allen et al. 2004)",
+        description="Visibility for promotion a mentee gains from a session.",
+    )
+    cadence_weeks: int = param(
+        2, ge=1, le=52, unit="weeks", source="assumption", description="Weeks between sessions."
+    )
+    structure: Unit = param(
+        0.8,
+        unit="1",
+        source="assumption (formal programmes with goals and milestones)",
+        description="Structure and accountability of the programme.",
+    )
+    focus_domains: tuple[str, ...] = param(
+        ("leadership", "domain"),
+        unit="names",
+        source="assumption (career and domain guidance)",
+        description="Domains the sessions concentrate on (empty means all domains).",
+    )
+    feedback_per_session: Unit = param(
+        0.05,
+        unit="feedback (0-1)",
+        source="assumption",
+        description="Feedback stock gained from a session.",
+    )
+
+
+class PeerCoaching(ProgrammeBase):
+    """Reciprocal peer coaching: colleagues at the same level coach each other."""
+
+    kind: Literal["peer_coaching"] = "peer_coaching"
+    levels: tuple[int, ...] = param(
+        (0, 1, 2),
+        min_length=1,
+        unit="level indices",
+        source="assumption",
+        description="Levels whose employees may enrol; partners come from the same level.",
+    )
+    dur_rotation_weeks: int = param(
+        13,
+        ge=1,
+        unit="weeks",
+        source="assumption (rotating partners each quarter)",
+        description="Weeks after which all pairs are formed anew.",
+    )
+    cadence_weeks: int = param(
+        1, ge=1, le=52, unit="weeks", source="assumption", description="Weeks between sessions."
+    )
+    structure: Unit = param(
+        0.4,
+        unit="1",
+        source="assumption (informal, little accountability)",
+        description="Structure and accountability of the programme.",
+    )
+    feedback_per_session: Unit = param(
+        0.25,
+        unit="feedback (0-1)",
+        source="assumption (direction: Joyce & Showers 2002, coaching raises transfer)",
+        description="Feedback stock gained from a session.",
+    )
+
+
+Programme = Annotated[Mentorship | PeerCoaching, Field(discriminator="kind")]
+PROGRAMME_KINDS: dict[str, type[ProgrammeBase]] = {
+    "mentorship": Mentorship,
+    "peer_coaching": PeerCoaching,
+}
+
+
+class Arm(Section):
+    """One arm of a comparison: which programmes run, and what differs from the base."""
+
+    description: str = ""
+    programmes: tuple[str, ...] = ()
+    overrides: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Partial scenario merged over the base for this arm (not 'arms').",
+    )
+
+
+class Scenario(Section):
+    """A complete, validated scenario: organisation, dynamics, programmes and arms."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=100)
+    description: str = ""
+    horizon_weeks: int = param(
+        156, ge=1, le=5200, unit="weeks", source="assumption", description="Simulated time."
+    )
+    replicates: int = param(
+        10, ge=1, le=100_000, unit="runs", source="assumption", description="Replicates per arm."
+    )
+    seed: int = param(
+        20261127,
+        ge=0,
+        lt=2**63,
+        unit="integer",
+        source="assumption",
+        description="Root seed; replicate r uses child r of SeedSequence(seed) in every arm.",
+    )
+    organisation: Organisation = Organisation()
+    learning: Learning = Learning()
+    engagement: Engagement = Engagement()
+    turnover: Turnover = Turnover()
+    promotion: Promotion = Promotion()
+    costs: Costs = Costs()
+    programmes: dict[str, Programme] = Field(default_factory=dict)
+    arms: dict[str, Arm] = Field(default_factory=lambda: {"baseline": Arm()})
+
+    @model_validator(mode="after")
+    def _check_references(self) -> Scenario:
+        n_levels = len(self.organisation.levels)
+        for label, values in (
+            ("costs.salary_per_year_by_level", self.costs.salary_per_year_by_level),
+            ("costs.rel_replacement_cost_by_level", self.costs.rel_replacement_cost_by_level),
+        ):
+            if len(values) != n_levels:
+                raise ValueError(
+                    f"{label} needs one value per level ({n_levels} levels), got {len(values)}"
+                )
+        domains = set(self.organisation.domains)
+        for pname, prog in self.programmes.items():
+            unknown = [d for d in prog.focus_domains if d not in domains]
+            if unknown:
+                raise ValueError(
+                    f"programmes.{pname}.focus_domains: unknown domains {unknown}; "
+                    f"allowed: {sorted(domains)}"
+                )
+            levels = prog.mentee_levels if isinstance(prog, Mentorship) else prog.levels
+            bad = [lv for lv in levels if not 0 <= lv < n_levels]
+            if bad:
+                raise ValueError(
+                    f"programmes.{pname}: level indices {bad} out of range 0..{n_levels - 1}"
+                )
+        if not self.arms:
+            raise ValueError("arms: at least one arm is needed")
+        for aname, arm in self.arms.items():
+            unknown = [p for p in arm.programmes if p not in self.programmes]
+            if unknown:
+                raise ValueError(
+                    f"arms.{aname}.programmes: unknown programmes {unknown}; "
+                    f"defined: {sorted(self.programmes)}"
+                )
+            if "arms" in arm.overrides:
+                raise ValueError(f"arms.{aname}.overrides may not change 'arms'")
+        return self
+
+    @property
+    def n_levels(self) -> int:
+        """Number of hierarchy levels."""
+        return len(self.organisation.levels)
+
+    @property
+    def n_domains(self) -> int:
+        """Number of skill domains."""
+        return len(self.organisation.domains)

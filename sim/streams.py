@@ -1,0 +1,50 @@
+"""Random streams: one generator per kind of decision, all derived from one seed.
+
+Replicate ``r`` of a scenario with seed ``s`` uses ``SeedSequence(s, spawn_key=(r,))``,
+exactly the ``r``-th child of ``SeedSequence(s).spawn(...)``; each kind of decision then
+draws from its own grandchild. Every arm of a comparison uses the same replicate seeds,
+and because decisions have separate streams, adding a programme does not reshuffle the
+draws of unrelated decisions (common random numbers). Measurement draws nothing.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Fixed spawn keys: changing them changes every result, so only ever append.
+_INIT, _TURNOVER, _HIRING, _MESA = 0, 1, 2, 3
+_PROGRAMME_BASE = 100
+
+
+def replicate_seed(seed: int, replicate: int) -> np.random.SeedSequence:
+    """Seed sequence of one replicate: child ``replicate`` of ``SeedSequence(seed)``."""
+    return np.random.SeedSequence(seed, spawn_key=(replicate,))
+
+
+class Streams:
+    """The generators of one run.
+
+    Args:
+        seed: The scenario's root seed.
+        replicate: Replicate number (0-based).
+    """
+
+    def __init__(self, seed: int, replicate: int) -> None:
+        self.seed = seed
+        self.replicate = replicate
+        self.init = self._make(_INIT)
+        self.turnover = self._make(_TURNOVER)
+        self.hiring = self._make(_HIRING)
+
+    def _make(self, key: int) -> np.random.Generator:
+        return np.random.default_rng(
+            np.random.SeedSequence(self.seed, spawn_key=(self.replicate, key))
+        )
+
+    def mesa(self) -> np.random.Generator:
+        """Generator handed to Mesa (used only by Mesa's own utilities, not by the rules)."""
+        return self._make(_MESA)
+
+    def programme(self, index: int) -> np.random.Generator:
+        """Generator of the programme at ``index`` in the scenario's programme table."""
+        return self._make(_PROGRAMME_BASE + index)

@@ -1,0 +1,29 @@
+"""Turnover submodel: the weekly quit hazard.
+
+A pure function; the caller compares it with uniform draws from the turnover stream.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.scenario import Turnover
+
+
+def quit_hazard(engagement: np.ndarray, tenure_weeks: np.ndarray, params: Turnover) -> np.ndarray:
+    """Weekly probability of quitting.
+
+    hazard = p_quit_per_week * exp(k * (e_ref - e)) * (rel_new_hire if tenure < new-hire
+    period), capped at 1. It rises as engagement falls below the reference.
+
+    Args:
+        engagement: Engagement in [0, 1].
+        tenure_weeks: Weeks since hire.
+        params: Turnover parameters.
+
+    Returns:
+        Probability in [0, 1] per employee.
+    """
+    rel = np.exp(params.rel_hazard_per_engagement * (params.engagement_reference - engagement))
+    rel = np.where(tenure_weeks < params.dur_new_hire_weeks, rel * params.rel_hazard_new_hire, rel)
+    return np.minimum(params.p_quit_per_week * rel, 1.0)
