@@ -78,8 +78,10 @@ def measure(model: WorkplaceModel) -> dict[str, float]:
     """
     wf, sc, t = model.workforce, model.params, model.totals
     occ = wf.occupied
-    skill = wf.skill[occ]
-    level = wf.level[occ]
+    # Hiring fills every position by the end of a week; copy only when some are vacant.
+    full = bool(occ.all())
+    skill = wf.skill if full else wf.skill[occ]
+    level = wf.level if full else wf.level[occ]
     per_person = skill.mean(axis=1)
     headcount = int(occ.sum())
     org = sc.organisation
@@ -113,10 +115,11 @@ def measure(model: WorkplaceModel) -> dict[str, float]:
         )
     rec["knowledge_lost"] = t.knowledge_lost
     rec["promotions"] = t.promotions
-    below_top = occ & (wf.level < sc.n_levels - 1)
-    slots = np.flatnonzero(below_top & (wf.weeks_in_level >= sc.promotion.dur_min_in_level_weeks))
-    usage_next = model.usage_by_level[wf.level[slots] + 1]
-    score = readiness(wf.skill[slots], usage_next, wf.visibility[slots], sc.promotion)
+    eligible = occ & (wf.level < sc.n_levels - 1)
+    eligible &= wf.weeks_in_level >= sc.promotion.dur_min_in_level_weeks
+    slots = np.flatnonzero(eligible)
+    weights = model.readiness_weights[wf.level[slots] + 1]
+    score = readiness(wf.skill[slots], weights, wf.visibility[slots], sc.promotion)
     rec["n_ready_for_promotion"] = int((score >= sc.promotion.readiness_threshold).sum())
     rec["session_hours_week"] = t.session_hours_week
     rec["session_hours"] = t.session_hours

@@ -54,6 +54,9 @@ class WorkplaceModel(mesa.Model):
         sc = self.params
         self.week = 0
         self.usage_by_level = usage_matrix(sc)
+        self.readiness_weights = promotion.readiness_weights(self.usage_by_level)
+        used = self.usage_by_level >= 0.5
+        self._proficiency_weights = used / np.maximum(used.sum(axis=1, keepdims=True), 1)
         self.workforce = initial_workforce(sc, self.streams.init)
         self.n_initial = self.workforce.n_slots
         # Programmes keep their index in the scenario's table, which names their stream,
@@ -64,7 +67,6 @@ class WorkplaceModel(mesa.Model):
             for name in sc.arms[arm].programmes
         ]
         self.proficiency_score = np.zeros(self.workforce.n_slots)
-        self._used = self.usage_by_level >= 0.5
         self.participated = np.zeros(self.n_initial, dtype=bool)
         self.initial_participant: np.ndarray | None = None
         self.totals = metrics.Totals()
@@ -172,8 +174,8 @@ class WorkplaceModel(mesa.Model):
                 & (wf.level == lv - 1)
                 & (wf.weeks_in_level >= params.dur_min_in_level_weeks)
             )
-            usage_next = np.broadcast_to(self.usage_by_level[lv], (len(below), sc.n_domains))
-            score = promotion.readiness(wf.skill[below], usage_next, wf.visibility[below], params)
+            weights = self.readiness_weights[lv]
+            score = promotion.readiness(wf.skill[below], weights, wf.visibility[below], params)
             ready = score >= params.readiness_threshold
             src, dst = promotion.choose_promotions(vacancies, below[ready], score[ready])
             if len(src):
@@ -210,8 +212,9 @@ class WorkplaceModel(mesa.Model):
     def _update_proficiency(self) -> None:
         """Refresh proficiency scores and record hires' time to proficiency."""
         wf, params = self.workforce, self.params.learning
-        used = self._used[wf.level]
-        self.proficiency_score = (wf.skill * used).sum(axis=1) / np.maximum(used.sum(axis=1), 1)
+        # Mean skill over the domains each level uses at least half of the time.
+        by_level = wf.skill @ self._proficiency_weights.T
+        self.proficiency_score = by_level[np.arange(wf.n_slots), wf.level]
         newly = ~wf.reached_proficiency & (self.proficiency_score >= params.proficiency_threshold)
         newly &= wf.occupied
         if newly.any():

@@ -7,22 +7,34 @@ import numpy as np
 from sim.scenario import Promotion
 
 
-def readiness(
-    skill: np.ndarray, usage_next: np.ndarray, visibility: np.ndarray, params: Promotion
-) -> np.ndarray:
-    """Readiness for the next level: skill weighted by that level's job usage, plus visibility.
+def readiness_weights(usage_by_level: np.ndarray) -> np.ndarray:
+    """Weight of each domain in readiness for each level: its job usage, normalised.
 
     Args:
-        skill: Skill (slots, domains).
-        usage_next: Job usage of the next level up, per employee (slots, domains).
-        visibility: Visibility from sponsorship in [0, 1].
+        usage_by_level: Job usage, shape (levels, domains).
+
+    Returns:
+        Weights of shape (levels, domains), each row summing to 1.
+    """
+    return usage_by_level / np.maximum(usage_by_level.sum(axis=1, keepdims=True), 1e-12)
+
+
+def readiness(
+    skill: np.ndarray, weights: np.ndarray, visibility: np.ndarray, params: Promotion
+) -> np.ndarray:
+    """Readiness for a level: skill weighted by that level's job usage, plus visibility.
+
+    Args:
+        skill: Skill (employees, domains).
+        weights: The target level's row of :func:`readiness_weights` (domains,), or one
+            row per employee (employees, domains).
+        visibility: Visibility from sponsorship in [0, 1], per employee.
         params: Promotion parameters.
 
     Returns:
         Readiness per employee.
     """
-    weights = usage_next / np.maximum(usage_next.sum(axis=1, keepdims=True), 1e-12)
-    return (skill * weights).sum(axis=1) + params.weight_visibility * visibility
+    return np.einsum("...d,...d->...", skill, weights) + params.weight_visibility * visibility
 
 
 def choose_promotions(
