@@ -6,7 +6,12 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+if TYPE_CHECKING:
+    from sim.scenario import Scenario
+
+EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 
@@ -93,9 +98,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv: Arguments (default: ``sys.argv[1:]``).
 
     Returns:
-        Exit status: 0 on success, 2 on bad input, 130 when interrupted.
+        Exit status: 0 on success (also after ``--help`` and ``--version``), 1 when the
+        results cannot be written, 2 on bad input (arguments or scenario), 130 when
+        interrupted.
     """
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # argparse has printed the usage or the help
+        return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
     from sim.scenario_files import ScenarioError
 
     try:
@@ -132,17 +142,18 @@ def _run(args: argparse.Namespace) -> int:
     from sim.output import check_output, write_results
     from sim.scenario_files import load_scenario
 
+    # Check every input, then the output folder, before spending time on the runs.
     scenario = load_scenario(args.scenario, args.overrides)
+    arms = _check_arms(scenario, args.arm, args.scenario)
+    scenario = _apply_run_options(scenario, args)
     out = args.out if args.out is not None else Path("results") / scenario.name
-    check_output(out, args.overwrite)  # refuse before spending time on the runs
-    results = run_scenario(
-        scenario,
-        arms=args.arm or None,
-        replicates=args.replicates,
-        seed=args.seed,
-        progress=False if args.no_progress else None,
-    )
-    write_results(results, out, overwrite=args.overwrite, figures=not args.no_figures)
+    check_output(out, args.overwrite)
+    results = run_scenario(scenario, arms=arms, progress=False if args.no_progress else None)
+    try:
+        write_results(results, out, overwrite=args.overwrite, figures=not args.no_figures)
+    except OSError as exc:
+        print(f"wlsim: error: cannot write the results to {out}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     sc = results.scenario
     print(
         f"\n{sc.name}: {len(results.metadata['arms'])} arms x {sc.replicates} replicates, "
@@ -156,3 +167,34 @@ def _run(args: argparse.Namespace) -> int:
         print(results.table().T.to_string())
     print(f"\nResults written to {out}/")
     return 0
+
+
+def _check_arms(scenario: Scenario, names: Sequence[str], source: Path) -> list[str] | None:
+    """The arms asked for with ``--arm``, once each, in order; None for all arms."""
+    import difflib
+
+    from sim.scenario_files import ScenarioError
+
+    arms = list(dict.fromkeys(names))
+    for name in arms:
+        if name not in scenario.arms:
+            close = difflib.get_close_matches(name, list(scenario.arms), n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ScenarioError(
+                f"--arm {name!r}: no such arm in {source}{hint}; "
+                f"arms in this scenario: {', '.join(scenario.arms)}"
+            )
+    return arms or None
+
+
+def _apply_run_options(scenario: Scenario, args: argparse.Namespace) -> Scenario:
+    """The scenario with ``--replicates`` and ``--seed`` applied, validated like the file."""
+    from sim.scenario_files import validate_scenario
+
+    typed = {"replicates": args.replicates, "seed": args.seed}
+    updates = {key: value for key, value in typed.items() if value is not None}
+    if not updates:
+        return scenario
+    raw = {**scenario.model_dump(mode="python"), **updates}
+    options = {key: f"--{key} {value}" for key, value in updates.items()}
+    return validate_scenario(raw, source=str(args.scenario), set_paths=options)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.promotion import readiness
+from sim.scenario import _slug as slug
 
 if TYPE_CHECKING:
     from sim.model import WorkplaceModel
@@ -41,11 +41,6 @@ class Totals:
     session_cost: float = 0.0
     proficiency_weeks: float = 0.0
     n_proficient_hires: int = 0
-
-
-def slug(name: str) -> str:
-    """Turn a level or domain name into a snake_case column suffix."""
-    return re.sub(r"[^0-9a-z]+", "_", name.lower()).strip("_")
 
 
 def gini(values: np.ndarray) -> float:
@@ -130,5 +125,12 @@ def measure(model: WorkplaceModel) -> dict[str, float]:
     rec["time_to_proficiency_weeks"] = (
         t.proficiency_weeks / t.n_proficient_hires if t.n_proficient_hires else np.nan
     )
-    rec["n_relationships"] = sum(len(p.relationships) for p in model.programmes)
+    rec["n_relationships"] = sum(
+        int(
+            (
+                (wf.slot_of_id[p.relationships.a] >= 0) & (wf.slot_of_id[p.relationships.b] >= 0)
+            ).sum()
+        )
+        for p in model.programmes
+    )
     return rec

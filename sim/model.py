@@ -67,7 +67,7 @@ class WorkplaceModel(mesa.Model):
             for name in sc.arms[arm].programmes
         ]
         self.proficiency_score = np.zeros(self.workforce.n_slots)
-        self.participated = np.zeros(self.n_initial, dtype=bool)
+        # Initial employees in a programme relationship after the first week's matching.
         self.initial_participant: np.ndarray | None = None
         self.totals = metrics.Totals()
         self._employees: dict[int, Employee] = {}
@@ -81,7 +81,7 @@ class WorkplaceModel(mesa.Model):
         """Advance one week, in the order documented in docs/model.md.
 
         1. Matching: each programme forms and dissolves relationships.
-        2. Sessions: scheduled sessions take place if both attend.
+        2. Sessions: scheduled sessions take place, more often when engagement is high.
         3. Learning in sessions: learners move toward partners; feedback, sponsorship.
         4. Practice and forgetting: used skills grow toward the plateau, unused decay.
         5. Engagement: drift, support, progress, overload, stagnation.
@@ -199,14 +199,16 @@ class WorkplaceModel(mesa.Model):
         self.totals.session_hours += self.totals.session_hours_week
         self.totals.guide_hours += float(sum(b.hours.sum() for b in batches if len(b.guide)))
         self.totals.session_cost += float((hours * wage[wf.level]).sum())
-        for prog in self.programmes:
-            rel = prog.relationships
-            for ids in (rel.a, rel.b):
-                self.participated[ids[ids < self.n_initial]] = True
         if self.initial_participant is None and self.programmes:
-            self.initial_participant = self.participated.copy()
-        wf.tenure_weeks += 1.0
-        wf.weeks_in_level += 1.0
+            part = np.zeros(self.n_initial, dtype=bool)
+            for prog in self.programmes:
+                for ids in (prog.relationships.a, prog.relationships.b):
+                    part[ids[ids < self.n_initial]] = True
+            self.initial_participant = part
+        # This week's hires (hired_week = next week) start the next week at tenure 0.
+        tenured = wf.hired_week <= self.week
+        wf.tenure_weeks[tenured] += 1.0
+        wf.weeks_in_level[tenured] += 1.0
         self._update_proficiency()
 
     def _update_proficiency(self) -> None:

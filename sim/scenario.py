@@ -11,6 +11,7 @@ Naming follows the unit: ``p_`` probabilities, ``n_`` counts, ``rate_..._per_wee
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -44,6 +45,11 @@ def param(default: Any, *, unit: str, source: str, description: str, **constrain
         json_schema_extra={"unit": unit, "source": source},
         **constraints,
     )
+
+
+def _slug(name: str) -> str:
+    """A name as a snake_case column suffix (as used by the metrics)."""
+    return re.sub(r"[^0-9a-z]+", "_", name.lower()).strip("_")
 
 
 class Section(BaseModel):
@@ -84,7 +90,7 @@ class Organisation(Section):
     level_shares: tuple[Unit, ...] = param(
         (0.55, 0.25, 0.13, 0.05, 0.02),
         unit="share of positions",
-        source="assumption (a typical pyramid with spans of about 5 to 8)",
+        source="assumption (a pyramid with first-line spans of about 5 to 7)",
         description="Share of positions at each level; must sum to 1.",
     )
     first_manager_level: int = param(
@@ -130,7 +136,7 @@ class Organisation(Section):
         200.0,
         gt=0.0,
         unit="weeks",
-        source="assumption (median tenure of about four years)",
+        source="assumption (mean tenure of about four years)",
         description="Mean tenure of the initial workforce (exponentially distributed).",
     )
 
@@ -139,6 +145,14 @@ class Organisation(Section):
         n_levels = len(self.levels)
         if len(set(self.domains)) != len(self.domains):
             raise ValueError(f"domains must be unique names, got {list(self.domains)}")
+        if len(set(self.levels)) != len(self.levels):
+            raise ValueError(f"levels must be unique names, got {list(self.levels)}")
+        slugs = [_slug(n) for n in (*self.domains, *self.levels)]
+        if len(set(slugs)) != len(slugs) or not all(slugs):
+            raise ValueError(
+                "domain and level names must differ from each other once written as "
+                f"snake_case column names (mean_skill_<name>); got {slugs}"
+            )
         if len(self.level_shares) != n_levels:
             raise ValueError(
                 f"level_shares needs one share per level ({n_levels} levels), "

@@ -4,7 +4,8 @@ A scenario file may ``extends = "other.toml"`` (relative to itself) and override
 what changes; tables merge key by key, other values replace. Overrides from the command
 line (``--set PATH=VALUE``) and from an arm's ``overrides`` table merge the same way.
 Every problem is raised as a :class:`ScenarioError` whose message names the file, the
-field, the bad value and what is allowed.
+field, the bad value and what is allowed; a value that came from a file further up the
+``extends`` chain, or from ``--set``, says so.
 """
 
 from __future__ import annotations
@@ -44,13 +45,17 @@ def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
         ScenarioError: If the file or an override is invalid.
     """
     path = Path(path)
-    raw = _read_with_extends(path, stack=())
-    set_paths: dict[str, str] = {}
+    origins: dict[str, str] = {}
+    raw = _read_with_extends(path, stack=(), origins=origins)
+    # Values from the file itself need no note; those from its parents name their file.
+    top = str(path.resolve())
+    origins = {k: f"set in {v}" for k, v in origins.items() if v != top}
     for expr in overrides:
         key, value = parse_assignment(expr)
         _set_dotted(raw, key, value)
-        set_paths[key] = expr
-    return validate_scenario(raw, source=str(path), set_paths=set_paths)
+        _forget(origins, key)
+        origins[key] = f"from --set {expr}"
+    return _validate_all(raw, str(path), origins)
 
 
 def validate_scenario(
@@ -61,7 +66,9 @@ def validate_scenario(
     Args:
         raw: The scenario as nested dictionaries, as read from TOML.
         source: Where the mapping came from, for messages.
-        set_paths: Dotted paths that came from ``--set``, mapped to the option text.
+        set_paths: Dotted paths set on the command line, mapped to what was typed, so
+            that messages can say where a bad value came from: ``"PATH=VALUE"`` (from
+            ``--set``) or a whole option such as ``"--seed -1"``.
 
     Returns:
         The validated scenario.
@@ -69,7 +76,15 @@ def validate_scenario(
     Raises:
         ScenarioError: If the scenario or one of its arms is invalid.
     """
-    scenario = _validate(raw, source, set_paths or {})
+    origins = {
+        k: f"from {e}" if e.startswith("-") else f"from --set {e}"
+        for k, e in (set_paths or {}).items()
+    }
+    return _validate_all(raw, source, origins)
+
+
+def _validate_all(raw: Mapping[str, Any], source: str, origins: Mapping[str, str]) -> Scenario:
+    scenario = _validate(raw, source, origins)
     for arm in scenario.arms:
         arm_scenario(scenario, arm, source=source)
     return scenario
@@ -91,16 +106,19 @@ def arm_scenario(scenario: Scenario, arm: str, source: str = "<scenario>") -> Sc
     """
     if arm not in scenario.arms:
         raise ScenarioError(
-            f"{source}: unknown arm {arm!r}; arms in this scenario: {', '.join(scenario.arms)}"
+            f"{source}: unknown arm {arm!r}{_did_you_mean(arm, scenario.arms)}; "
+            f"arms in this scenario: {', '.join(scenario.arms)}"
         )
     spec = scenario.arms[arm]
     raw = scenario.model_dump(mode="python")
     raw["arms"] = {arm: spec.model_dump(mode="python")}
+    origins: dict[str, str] = {}
     if spec.overrides:
         merged = _expand_dotted(spec.overrides)
         raw = _merge(raw, merged)
         raw["arms"][arm]["overrides"] = {}
-    return _validate(raw, f"{source} (arm {arm!r}, overrides)", {})
+        origins = {k: f"from arms.{arm}.overrides" for k in _leaf_paths(merged)}
+    return _validate(raw, f"{source} (arm {arm!r}, overrides)", origins)
 
 
 def dump_scenario(scenario: Scenario) -> str:
@@ -143,7 +161,10 @@ def parse_assignment(expr: str) -> tuple[str, Any]:
 # --- reading -------------------------------------------------------------------------
 
 
-def _read_with_extends(path: Path, stack: tuple[Path, ...]) -> dict[str, Any]:
+def _read_with_extends(
+    path: Path, stack: tuple[Path, ...], origins: dict[str, str]
+) -> dict[str, Any]:
+    """Read a file and the files it extends; record in ``origins`` which file set each value."""
     resolved = path.resolve()
     if resolved in stack:
         chain = " -> ".join(str(p) for p in (*stack, resolved))
@@ -151,15 +172,19 @@ def _read_with_extends(path: Path, stack: tuple[Path, ...]) -> dict[str, Any]:
     raw = _read_toml(path)
     parent = raw.pop("extends", None)
     if parent is None:
-        return raw
-    if not isinstance(parent, str):
+        base: dict[str, Any] = {}
+    elif not isinstance(parent, str):
         raise ScenarioError(
             f"{path}: extends = {parent!r}: must be a file name (a string), relative to this file"
         )
-    parent_path = path.parent / parent
-    if not parent_path.is_file():
-        raise ScenarioError(f"{path}: extends = {parent!r}: no such file {parent_path}")
-    base = _read_with_extends(parent_path, (*stack, resolved))
+    else:
+        parent_path = path.parent / parent
+        if not parent_path.is_file():
+            raise ScenarioError(f"{path}: extends = {parent!r}: no such file {parent_path}")
+        base = _read_with_extends(parent_path, (*stack, resolved), origins)
+    for key in _leaf_paths(raw):
+        _forget(origins, key)
+        origins[key] = str(resolved)
     return _merge(base, raw)
 
 
@@ -211,6 +236,7 @@ def _expand_dotted(table: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _set_dotted(raw: dict[str, Any], key: str, value: Any) -> None:
+    """Set ``a.b.c = value``; a table value merges into an existing table, like a file."""
     node = raw
     parts = key.split(".")
     for part in parts[:-1]:
@@ -219,44 +245,98 @@ def _set_dotted(raw: dict[str, Any], key: str, value: Any) -> None:
             child = {}
             node[part] = child
         node = child
-    node[parts[-1]] = value
+    old = node.get(parts[-1])
+    if isinstance(value, Mapping) and isinstance(old, Mapping):
+        node[parts[-1]] = _merge(old, value)
+    else:
+        node[parts[-1]] = value
+
+
+def _leaf_paths(table: Mapping[str, Any], prefix: str = "") -> list[str]:
+    """Dotted paths of the non-table values in a nested mapping."""
+    out = []
+    for key, value in table.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            out.extend(_leaf_paths(value, f"{path}."))
+        else:
+            out.append(path)
+    return out
+
+
+def _forget(origins: dict[str, str], key: str) -> None:
+    """Drop the origins of ``key`` and of everything under it (it is being replaced)."""
+    for k in [k for k in origins if k == key or k.startswith(f"{key}.")]:
+        del origins[k]
+
+
+def _origin(where: str, origins: Mapping[str, str]) -> str:
+    """Where the value at ``where`` came from, as " (...)", or "" for the top file.
+
+    The closest enclosing path wins; failing that, the first path inside ``where`` (so a
+    table that ``--set a.b.c=1`` created is traced back to that option).
+    """
+    best = max(
+        (k for k in origins if where == k or where.startswith(f"{k}.")), key=len, default=None
+    )
+    if best is None:
+        best = next((k for k in origins if k.startswith(f"{where}.")), None)
+    return f" ({origins[best]})" if best is not None else ""
+
+
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 # --- validation and messages -----------------------------------------------------------
 
 
-def _validate(raw: Mapping[str, Any], source: str, set_paths: Mapping[str, str]) -> Scenario:
+def _validate(raw: Mapping[str, Any], source: str, origins: Mapping[str, str]) -> Scenario:
     try:
         return Scenario.model_validate(raw)
     except ValidationError as exc:
-        lines = [_describe(err, raw, set_paths) for err in exc.errors()]
+        lines = [_describe(err, raw, origins) for err in exc.errors()]
         head = f"{source}: invalid scenario ({len(lines)} problem{'s' * (len(lines) > 1)})"
         raise ScenarioError("\n  ".join([head, *lines])) from None
 
 
-def _describe(err: Mapping[str, Any], raw: Mapping[str, Any], set_paths: Mapping[str, str]) -> str:
+def _describe(err: Mapping[str, Any], raw: Mapping[str, Any], origins: Mapping[str, str]) -> str:
     loc = _clean_loc(err["loc"])
     where = ".".join(str(p) for p in loc) or "(top level)"
-    origin = next((f" (from --set {e})" for k, e in set_paths.items() if where.startswith(k)), "")
     kind = err["type"]
     if kind == "extra_forbidden":
         valid = _valid_keys(loc[:-1], raw)
-        close = difflib.get_close_matches(str(loc[-1]), valid, n=1, cutoff=0.6)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        return f"{where}: unknown key{origin}{hint} Valid keys here: {', '.join(valid)}"
+        hint = _did_you_mean(str(loc[-1]), valid)
+        origin = _origin(where, origins)
+        return f"{where}{origin}: unknown key{hint}; valid keys here: {', '.join(valid)}"
     if kind == "missing":
         return f"{where}: required value is missing"
-    if kind == "union_tag_invalid" or kind == "union_tag_not_found":
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        allowed = ", ".join(PROGRAMME_KINDS)
+        data = err.get("input")
+        if kind == "union_tag_not_found" or not isinstance(data, Mapping):
+            origin = _origin(where, origins)
+            return f"{where}.kind: missing{origin}; every programme needs a kind, one of: {allowed}"
+        tag = data.get("kind")
+        origin = _origin(f"{where}.kind", origins)
+        hint = _did_you_mean(tag, PROGRAMME_KINDS) if isinstance(tag, str) else ""
         return (
-            f"{where}.kind: {_value(err)}{origin} is not a programme kind; "
-            f"allowed: {', '.join(PROGRAMME_KINDS)}"
+            f"{where}.kind = {_short(tag)}{origin}: not a programme kind{hint}; "
+            f"allowed kinds: {allowed}"
         )
     msg = err["msg"]
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
-    if kind == "value_error" and not loc:
-        return msg
-    return f"{where} = {_value(err)}{origin}: {_allowed(msg)}"
+    if kind == "value_error":
+        # A check across several fields of a table: the message names the fields.
+        return msg if not loc else f"{where}: {msg}"
+    if kind == "string_pattern_mismatch" and loc == ("name",):
+        msg = (
+            "must start with a letter or digit and contain only letters, digits, '_', '.' "
+            "and '-' (it names the results folder)"
+        )
+    return f"{where} = {_value(err)}{_origin(where, origins)}: {_allowed(msg)}"
 
 
 def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -269,7 +349,10 @@ def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
 
 
 def _value(err: Mapping[str, Any]) -> str:
-    value = err.get("input")
+    return _short(err.get("input"))
+
+
+def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 

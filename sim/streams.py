@@ -2,9 +2,13 @@
 
 Replicate ``r`` of a scenario with seed ``s`` uses ``SeedSequence(s, spawn_key=(r,))``,
 exactly the ``r``-th child of ``SeedSequence(s).spawn(...)``; each kind of decision then
-draws from its own grandchild. Every arm of a comparison uses the same replicate seeds,
-and because decisions have separate streams, adding a programme does not reshuffle the
-draws of unrelated decisions (common random numbers). Measurement draws nothing.
+draws from its own grandchild. Every arm of a comparison uses the same replicate seeds
+(common random numbers), and because decisions have separate streams, adding a programme
+does not reshuffle the draws of unrelated decisions. Streams that draw a fixed amount
+each week stay aligned draw for draw across arms: the initial organisation, turnover
+(one uniform per position per week) and attendance (one per position per programme per
+week). Hiring and matching draw as many numbers as there are hires or people to match,
+so once arms differ in state those streams diverge. Measurement draws nothing.
 """
 
 from __future__ import annotations

@@ -1,0 +1,667 @@
+"""End-to-end tests of the ``wlsim`` command line, called in-process through ``main``."""
+
+from __future__ import annotations
+
+import io
+import json
+import platform
+import shutil
+import subprocess
+import sys
+from contextlib import redirect_stderr, redirect_stdout
+from datetime import datetime
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sim
+from sim.cli import main
+from sim.provenance import wlsim_version
+
+REPO = Path(__file__).resolve().parent.parent
+SCENARIOS = REPO / "scenarios"
+BASELINE = SCENARIOS / "baseline.toml"
+FLAGSHIP = SCENARIOS / "mentorship_vs_peer_coaching.toml"
+FLAGSHIP_ARMS = ["no_programme", "mentorship", "peer_coaching", "both"]
+HORIZON = 8
+
+#: Options that make any shipped scenario run in well under a second.
+SMALL = [
+    "--set",
+    "organisation.n_employees=60",
+    "--set",
+    f"horizon_weeks={HORIZON}",
+    "--replicates",
+    "2",
+    "--no-progress",
+]
+SMALL_OVERRIDES = ["organisation.n_employees=60", f"horizon_weeks={HORIZON}", "replicates=2"]
+FIGURES = {"skill_diffusion.png", "retention.png", "engagement.png"}
+ID_COLUMNS = ["arm", "replicate", "seed", "week"]
+
+
+def run_main(argv: list[str]) -> SimpleNamespace:
+    """Call ``main`` and capture what it prints (usable outside function-scoped capsys)."""
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main(argv)
+    return SimpleNamespace(code=code, out=out.getvalue(), err=err.getvalue())
+
+
+def assert_nothing_written(folder: Path) -> None:
+    assert not (folder / "results").exists()
+    assert not list(folder.rglob("*partial*"))
+
+
+@pytest.fixture(scope="module")
+def flagship_run(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
+    """One small run of the flagship scenario, with figures, shared by the tests below."""
+    out = tmp_path_factory.mktemp("flagship") / "out"
+    result = run_main(["run", str(FLAGSHIP), *SMALL, "--out", str(out)])
+    result.folder = out
+    return result
+
+
+# --- help and entry points -------------------------------------------------------------
+
+
+def test_top_level_help_names_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert "run" in out
+    assert "validate" in out
+
+
+def test_run_help_explains_every_option(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--help"]) == 0
+    out = capsys.readouterr().out
+    for option in (
+        "--set PATH=VALUE",
+        "--arm NAME",
+        "--replicates N",
+        "--seed S",
+        "--out DIR",
+        "--overwrite",
+        "--no-figures",
+        "--no-progress",
+    ):
+        assert option in out, option
+    assert "results/<scenario name>" in out
+
+
+def test_validate_help_explains_set(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "--set PATH=VALUE" in out
+    assert "FILE" in out
+
+
+def test_version_is_printed(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.startswith("wlsim ")
+
+
+def test_missing_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    err = capsys.readouterr().err
+    assert "usage: wlsim" in err
+    assert "Traceback" not in err
+
+
+def test_python_dash_m_sim_help() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "usage: wlsim" in proc.stdout
+    assert "validate" in proc.stdout
+
+
+def test_wlsim_console_script_validates_and_fails_cleanly(tmp_path: Path) -> None:
+    script = Path(sys.executable).with_name("wlsim")
+    exe = str(script) if script.exists() else shutil.which("wlsim")
+    assert exe, "the wlsim console script is not installed"
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "bad"\nhorizon_weeks = 0\n', encoding="utf-8")
+    proc = subprocess.run(
+        [exe, "validate", str(BASELINE), str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 2
+    assert f"{BASELINE}: ok" in proc.stdout
+    assert "horizon_weeks = 0" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+# --- a successful run --------------------------------------------------------------------
+
+
+def test_run_succeeds_and_prints_a_table(flagship_run: SimpleNamespace) -> None:
+    assert flagship_run.code == 0, flagship_run.err
+    assert "Traceback" not in flagship_run.err
+    out = flagship_run.out
+    for arm in FLAGSHIP_ARMS:
+        assert arm in out
+    assert "mean_skill" in out
+    assert "4 arms x 2 replicates, 8 weeks, 60 employees" in out
+    assert f"Results written to {flagship_run.folder}/" in out
+
+
+def test_run_writes_every_result_file(flagship_run: SimpleNamespace) -> None:
+    folder = flagship_run.folder
+    assert {p.name for p in folder.iterdir()} == {
+        "timeseries.parquet",
+        "summary.csv",
+        "figures",
+        "scenario.resolved.toml",
+        "metadata.json",
+    }
+    assert {p.name for p in (folder / "figures").iterdir()} == FIGURES
+    for png in (folder / "figures").iterdir():
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not list(folder.parent.glob("*partial*"))
+
+
+def test_timeseries_is_tidy(flagship_run: SimpleNamespace) -> None:
+    ts = pd.read_parquet(flagship_run.folder / "timeseries.parquet")
+    assert list(ts.columns[:4]) == ID_COLUMNS
+    assert len(ts) == len(FLAGSHIP_ARMS) * 2 * (HORIZON + 1)
+    assert not ts.duplicated(["arm", "replicate", "week"]).any()
+    assert list(dict.fromkeys(ts["arm"])) == FLAGSHIP_ARMS
+    assert set(ts["replicate"]) == {0, 1}
+    assert sorted(set(ts["week"])) == list(range(HORIZON + 1))
+    metrics = ts.columns[4:]
+    assert "mean_skill" in metrics
+    assert all(pd.api.types.is_numeric_dtype(ts[m]) for m in metrics)
+    assert (ts["headcount"] == 60).all()  # --set organisation.n_employees=60 was applied
+
+
+def test_summary_has_mean_sd_n_and_ci_per_arm_and_metric(flagship_run: SimpleNamespace) -> None:
+    summary = pd.read_csv(flagship_run.folder / "summary.csv")
+    ts = pd.read_parquet(flagship_run.folder / "timeseries.parquet")
+    assert list(summary.columns) == ["arm", "metric", "mean", "sd", "n", "ci_low", "ci_high"]
+    assert not summary.duplicated(["arm", "metric"]).any()
+    assert set(summary["arm"]) == set(FLAGSHIP_ARMS)
+    assert set(summary["metric"]) == set(ts.columns[4:])
+    # n counts the replicates where the metric is defined (e.g. no participants: NaN).
+    last = ts[ts["week"] == HORIZON]
+    defined = last.drop(columns=["replicate", "seed", "week"]).groupby("arm").count()
+    n = summary.pivot(index="arm", columns="metric", values="n")
+    pd.testing.assert_frame_equal(n.loc[defined.index, defined.columns], defined, check_names=False)
+    finite = summary.dropna(subset=["ci_low", "ci_high"])
+    assert len(finite) > 0
+    assert (finite["ci_low"] <= finite["mean"] + 1e-12).all()
+    assert (finite["mean"] <= finite["ci_high"] + 1e-12).all()
+    expected = last.groupby("arm")["mean_skill"].mean()
+    got = summary[summary["metric"] == "mean_skill"].set_index("arm")["mean"]
+    pd.testing.assert_series_equal(got.sort_index(), expected.sort_index(), check_names=False)
+
+
+def test_resolved_scenario_loads_back_to_an_equal_scenario(
+    flagship_run: SimpleNamespace, capsys: pytest.CaptureFixture[str]
+) -> None:
+    resolved = flagship_run.folder / "scenario.resolved.toml"
+    expected = sim.load_scenario(FLAGSHIP, SMALL_OVERRIDES)
+    assert sim.load_scenario(resolved) == expected
+    assert main(["validate", str(resolved)]) == 0
+    assert f"{resolved}: ok" in capsys.readouterr().out
+
+
+def test_metadata_records_provenance(flagship_run: SimpleNamespace) -> None:
+    meta = json.loads((flagship_run.folder / "metadata.json").read_text())
+    assert meta["wlsim_version"] == wlsim_version()
+    assert meta["git_commit"] is None or isinstance(meta["git_commit"], str)
+    assert meta["seed"] == 20261127
+    assert meta["python"] == platform.python_version()
+    assert meta["packages"]["numpy"] == np.__version__
+    assert meta["packages"]["pandas"] == pd.__version__
+    assert meta["arms"] == FLAGSHIP_ARMS
+    assert meta["replicates"] == 2
+    assert meta["wall_time_seconds"] >= 0
+    assert datetime.fromisoformat(meta["started_utc"]).utcoffset().total_seconds() == 0
+
+
+def test_default_results_folder_is_named_after_the_scenario(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", str(BASELINE), *SMALL, "--no-figures"]) == 0
+    folder = tmp_path / "results" / "baseline"
+    assert (folder / "timeseries.parquet").is_file()
+    assert not (folder / "figures").exists()  # --no-figures
+    assert [p.name for p in (tmp_path / "results").iterdir()] == ["baseline"]
+    assert "Results written to results/baseline/" in capsys.readouterr().out
+
+
+def test_arm_option_runs_only_those_arms_once_in_the_given_order(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    argv = ["run", str(FLAGSHIP), *SMALL, "--no-figures", "--out", str(out)]
+    assert (
+        main([*argv, "--arm", "peer_coaching", "--arm", "no_programme", "--arm", "peer_coaching"])
+        == 0
+    )
+    ts = pd.read_parquet(out / "timeseries.parquet")
+    assert list(dict.fromkeys(ts["arm"])) == ["peer_coaching", "no_programme"]
+    assert len(ts) == 2 * 2 * (HORIZON + 1)
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["arms"] == ["peer_coaching", "no_programme"]
+    assert "2 arms x 2 replicates" in capsys.readouterr().out
+
+
+def test_every_arm_uses_the_same_seeds(tmp_path: Path, write_scenario) -> None:
+    # Two arms that differ only in name must give identical results, replicate by replicate.
+    path = write_scenario(
+        "[arms.first]\nprogrammes = []\n[arms.second]\nprogrammes = []\n", name="twins.toml"
+    )
+    out = tmp_path / "out"
+    code = run_main(["run", str(path), *SMALL, "--no-figures", "--out", str(out)]).code
+    assert code == 0
+    ts = pd.read_parquet(out / "timeseries.parquet")
+    first = ts[ts["arm"] == "first"].drop(columns="arm").reset_index(drop=True)
+    second = ts[ts["arm"] == "second"].drop(columns="arm").reset_index(drop=True)
+    assert len(first) == 2 * (HORIZON + 1)
+    pd.testing.assert_frame_equal(first, second)
+
+
+def test_same_seed_gives_identical_timeseries(tmp_path: Path) -> None:
+    runs = []
+    for name in ("a", "b"):
+        out = tmp_path / name
+        result = run_main(["run", str(FLAGSHIP), *SMALL, "--no-figures", "--out", str(out)])
+        assert result.code == 0, result.err
+        runs.append(out / "timeseries.parquet")
+    pd.testing.assert_frame_equal(pd.read_parquet(runs[0]), pd.read_parquet(runs[1]))
+    assert runs[0].read_bytes() == runs[1].read_bytes()
+    summaries = [p.with_name("summary.csv").read_bytes() for p in runs]
+    assert summaries[0] == summaries[1]
+
+
+def test_seed_option_changes_the_results_and_is_recorded(
+    tmp_path: Path, flagship_run: SimpleNamespace
+) -> None:
+    out = tmp_path / "out"
+    result = run_main(
+        ["run", str(FLAGSHIP), *SMALL, "--seed", "7", "--no-figures", "--out", str(out)]
+    )
+    assert result.code == 0, result.err
+    assert "seed 7" in result.out
+    assert json.loads((out / "metadata.json").read_text())["seed"] == 7
+    assert sim.load_scenario(out / "scenario.resolved.toml").seed == 7
+    ts = pd.read_parquet(out / "timeseries.parquet")
+    reference = pd.read_parquet(flagship_run.folder / "timeseries.parquet")
+    assert (ts["seed"] == 7).all()
+    assert not ts["mean_engagement"].equals(reference["mean_engagement"])
+
+
+def test_existing_results_folder_is_refused_without_overwrite(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    assert main(["run", str(BASELINE), *SMALL, "--no-figures", "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert str(out) in captured.err
+    assert "already exists" in captured.err
+    assert "--overwrite" in captured.err
+    assert "Traceback" not in captured.err
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    assert not list(tmp_path.glob("*partial*"))
+
+
+def test_overwrite_replaces_the_results_folder(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "stale.txt").write_text("old")
+    argv = ["run", str(BASELINE), *SMALL, "--no-figures", "--out", str(out), "--overwrite"]
+    assert run_main(argv).code == 0
+    assert not (out / "stale.txt").exists()
+    assert (out / "timeseries.parquet").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no .old or .partial left
+
+
+def test_bad_input_with_overwrite_leaves_the_existing_folder_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    argv = ["run", str(BASELINE), *SMALL, "--set", "horizon_weeks=0", "--out", str(out)]
+    assert main([*argv, "--overwrite"]) == 2
+    assert "horizon_weeks = 0" in capsys.readouterr().err
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_interrupt_exits_130_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("sim.experiment.run_scenario", interrupted)
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", str(BASELINE), *SMALL]) == 130
+    err = capsys.readouterr().err
+    assert "interrupted" in err
+    assert "Traceback" not in err
+    assert_nothing_written(tmp_path)
+
+
+def test_write_failure_exits_1_without_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("sim.output.write_results", disk_full)
+    out = tmp_path / "out"
+    assert main(["run", str(BASELINE), *SMALL, "--no-figures", "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert f"cannot write the results to {out}" in err
+    assert "No space left on device" in err
+    assert "Traceback" not in err
+
+
+# --- validate ------------------------------------------------------------------------------
+
+
+def test_validate_accepts_every_shipped_scenario(capsys: pytest.CaptureFixture[str]) -> None:
+    files = sorted(SCENARIOS.glob("*.toml"))
+    assert len(files) >= 3
+    assert main(["validate", *map(str, files)]) == 0
+    out = capsys.readouterr().out
+    for path in files:
+        assert f"{path}: ok" in out
+
+
+def test_validate_checks_every_file_and_reports_each_failure(
+    write_scenario, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad1 = write_scenario("horizon_weeks = 0\n", name="bad1.toml")
+    bad2 = write_scenario("[turnover]\np_quit_per_week = 2.0\n", name="bad2.toml")
+    assert main(["validate", str(bad1), str(BASELINE), str(bad2)]) == 2
+    captured = capsys.readouterr()
+    assert f"{BASELINE}: ok" in captured.out
+    assert f"{bad1}: invalid scenario" in captured.err
+    assert f"{bad2}: invalid scenario" in captured.err
+    assert "Traceback" not in captured.err
+
+
+def test_validate_applies_set(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(BASELINE), "--set", "replicates=3"]) == 0
+    assert "3 replicates" in capsys.readouterr().out
+
+
+# --- bad input: refused before anything runs -----------------------------------------------
+
+
+def _file(body: str, name: str = "bad.toml"):
+    return lambda write, tmp: write(body, name=name)
+
+
+def _cycle(write, tmp: Path) -> Path:
+    write('extends = "b.toml"\nname = "a"\n', name="a.toml", extends=False)
+    write('extends = "a.toml"\nname = "b"\n', name="b.toml", extends=False)
+    return tmp / "a.toml"
+
+
+def _not_utf8(write, tmp: Path) -> Path:
+    path = tmp / "latin1.toml"
+    path.write_bytes('name = "caf\u00e9"\n'.encode("latin-1"))
+    return path
+
+
+def _folder(write, tmp: Path) -> Path:
+    (tmp / "folder.toml").mkdir()
+    return tmp / "folder.toml"
+
+
+#: (make the scenario file, words its error message must contain)
+SCENARIO_CASES = [
+    pytest.param(
+        _file("horizon_weeks = = 3\n"),
+        ["bad.toml", "TOML syntax error", "line 3, column 17"],
+        id="toml-syntax-error",
+    ),
+    pytest.param(
+        _file("[organisation]\nn_employes = 50\n"),
+        ["bad.toml", "organisation.n_employes", "unknown key", "did you mean 'n_employees'"],
+        id="unknown-key",
+    ),
+    pytest.param(
+        _file("horizn_weeks = 50\n"),
+        ["horizn_weeks", "unknown key", "did you mean 'horizon_weeks'"],
+        id="unknown-top-level-key",
+    ),
+    pytest.param(
+        _file('[programmes.mentorship]\nkind = "mentorship"\nn_mentees_mx = 3\n'),
+        ["programmes.mentorship.n_mentees_mx", "did you mean 'n_mentees_max'"],
+        id="unknown-programme-key",
+    ),
+    pytest.param(
+        _file('horizon_weeks = "ten"\n'),
+        ["horizon_weeks = 'ten'", "valid integer"],
+        id="wrong-type",
+    ),
+    pytest.param(
+        _file("[turnover]\np_quit_per_week = 1.5\n"),
+        ["turnover.p_quit_per_week = 1.5", "less than or equal to 1"],
+        id="probability-above-1",
+    ),
+    pytest.param(
+        _file("[turnover]\np_quit_per_week = nan\n"),
+        ["turnover.p_quit_per_week = nan", "finite number"],
+        id="nan",
+    ),
+    pytest.param(
+        _file("[costs]\nhours_per_year = inf\n"),
+        ["costs.hours_per_year = inf", "finite number"],
+        id="inf",
+    ),
+    pytest.param(
+        _file("[engagement]\noverload_per_hour = -0.5\n"),
+        ["engagement.overload_per_hour = -0.5", "greater than or equal to 0"],
+        id="negative",
+    ),
+    pytest.param(
+        _file("horizon_weeks = 0\n"),
+        ["horizon_weeks = 0", "greater than or equal to 1"],
+        id="horizon-0",
+    ),
+    pytest.param(
+        _file("[organisation]\nn_employees = 0\n"),
+        ["organisation.n_employees = 0", "greater than or equal to 2"],
+        id="empty-organisation",
+    ),
+    pytest.param(
+        _file("[organisation]\nlevel_shares = [0.5, 0.5, 0.1, 0.1, 0.1]\n"),
+        ["organisation: level_shares must sum to 1, got 1.3"],
+        id="shares-not-summing-to-1",
+    ),
+    pytest.param(
+        lambda write, tmp: write('name = "bad name!"\n', extends=False),
+        ["name = 'bad name!'", "letters, digits"],
+        id="bad-scenario-name",
+    ),
+    pytest.param(
+        _file('[programmes.m]\nkind = "mentoring"\n'),
+        ["programmes.m.kind = 'mentoring'", "not a programme kind", "mentorship, peer_coaching"],
+        id="unknown-programme-kind",
+    ),
+    pytest.param(
+        _file("[programmes.m]\np_enrol = 0.3\n"),
+        ["programmes.m.kind: missing", "mentorship, peer_coaching"],
+        id="programme-without-kind",
+    ),
+    pytest.param(
+        _file('[arms.treat]\nprogrammes = ["coaching"]\n'),
+        ["arms.treat.programmes", "unknown programmes ['coaching']"],
+        id="arm-uses-undefined-programme",
+    ),
+    pytest.param(
+        _file('[arms.t]\noverrides = { "turnover.p_quit_per_week" = -1 }\n'),
+        ["arm 't'", "turnover.p_quit_per_week = -1", "arms.t.overrides", "greater than or equal"],
+        id="arm-override-out-of-range",
+    ),
+    pytest.param(
+        _file('[arms.t]\noverrides = { "turnovr.p_quit_per_week" = 0.1 }\n'),
+        ["arm 't'", "turnovr", "did you mean 'turnover'"],
+        id="arm-override-unknown-key",
+    ),
+    pytest.param(
+        lambda write, tmp: write('extends = "nowhere.toml"\nname = "x"\n', extends=False),
+        ["bad.toml", "extends = 'nowhere.toml'", "no such file"],
+        id="extends-missing-file",
+    ),
+    pytest.param(_cycle, ["cycle", "a.toml", "b.toml"], id="extends-cycle"),
+    pytest.param(
+        lambda write, tmp: tmp / "missing.toml",
+        ["missing.toml", "no such scenario file"],
+        id="missing-file",
+    ),
+    pytest.param(_folder, ["folder.toml", "is a folder"], id="folder-not-file"),
+    pytest.param(_not_utf8, ["latin1.toml", "not UTF-8"], id="not-utf8"),
+]
+
+
+@pytest.mark.parametrize(("make", "words"), SCENARIO_CASES)
+def test_run_refuses_a_bad_scenario(
+    make,
+    words: list[str],
+    tmp_path: Path,
+    write_scenario,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = make(write_scenario, tmp_path)
+    monkeypatch.chdir(tmp_path)
+    # No --set here: it could override the bad value under test.
+    assert main(["run", str(path), "--replicates", "1", "--no-progress"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith("wlsim: error: ")
+    for word in words:
+        assert word in captured.err
+    assert "Traceback" not in captured.err
+    assert captured.out == ""
+    assert_nothing_written(tmp_path)
+
+
+@pytest.mark.parametrize(("make", "words"), SCENARIO_CASES)
+def test_validate_refuses_a_bad_scenario(
+    make, words: list[str], tmp_path: Path, write_scenario, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = make(write_scenario, tmp_path)
+    assert main(["validate", str(path)]) == 2
+    captured = capsys.readouterr()
+    for word in words:
+        assert word in captured.err
+    assert "Traceback" not in captured.err
+    assert "ok" not in captured.out
+
+
+def _out_is_a_file(tmp: Path) -> list[str]:
+    (tmp / "taken").write_text("")
+    return ["--out", str(tmp / "taken")]
+
+
+#: (extra options for a run of the flagship scenario, words the error must contain)
+OPTION_CASES = [
+    pytest.param(
+        lambda tmp: ["--arm", "nope"],
+        ["--arm 'nope'", "no_programme, mentorship, peer_coaching, both"],
+        id="unknown-arm",
+    ),
+    pytest.param(
+        lambda tmp: ["--arm", "mentorship", "--arm", "mentorshp"],
+        ["--arm 'mentorshp'", "did you mean 'mentorship'"],
+        id="misspelt-arm",
+    ),
+    pytest.param(
+        lambda tmp: ["--set", "horizon_weeks"],
+        ["--set 'horizon_weeks'", "PATH=VALUE"],
+        id="set-without-equals",
+    ),
+    pytest.param(
+        lambda tmp: ["--set", "=3"],
+        ["--set '=3'", "PATH=VALUE"],
+        id="set-without-path",
+    ),
+    pytest.param(
+        lambda tmp: ["--set", "horizn_weeks=3"],
+        ["horizn_weeks (from --set horizn_weeks=3)", "did you mean 'horizon_weeks'"],
+        id="set-unknown-key",
+    ),
+    pytest.param(
+        lambda tmp: ["--set", "turnover.p_quit_per_week=nan"],
+        ["turnover.p_quit_per_week = nan", "from --set", "finite number"],
+        id="set-nan",
+    ),
+    pytest.param(
+        lambda tmp: ["--set", "horizon_weeks=0"],
+        ["horizon_weeks = 0 (from --set horizon_weeks=0)", "greater than or equal to 1"],
+        id="set-horizon-0",
+    ),
+    pytest.param(
+        lambda tmp: ["--set", "organisation.n_employees=0"],
+        ["organisation.n_employees = 0", "greater than or equal to 2"],
+        id="set-empty-organisation",
+    ),
+    pytest.param(
+        lambda tmp: ["--set", "programmes.mentorship.kind=mentoring"],
+        ["programmes.mentorship.kind = 'mentoring'", "mentorship, peer_coaching"],
+        id="set-unknown-programme-kind",
+    ),
+    pytest.param(
+        lambda tmp: ["--replicates", "0"],
+        ["replicates = 0 (from --replicates 0)", "greater than or equal to 1"],
+        id="replicates-0",
+    ),
+    pytest.param(
+        lambda tmp: ["--replicates", "1000000"],
+        ["replicates = 1000000 (from --replicates 1000000)", "less than or equal to 100000"],
+        id="replicates-too-many",
+    ),
+    pytest.param(
+        lambda tmp: ["--seed", "-1"],
+        ["seed = -1 (from --seed -1)", "greater than or equal to 0"],
+        id="negative-seed",
+    ),
+    pytest.param(
+        lambda tmp: ["--replicates", "two"],
+        ["--replicates", "invalid int value: 'two'"],
+        id="replicates-not-a-number",
+    ),
+    pytest.param(_out_is_a_file, ["taken", "not a folder"], id="out-is-a-file"),
+]
+
+
+@pytest.mark.parametrize(("make", "words"), OPTION_CASES)
+def test_run_refuses_bad_options(
+    make,
+    words: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    extra = make(tmp_path)
+    assert main(["run", str(FLAGSHIP), *SMALL, *extra]) == 2
+    captured = capsys.readouterr()
+    for word in words:
+        assert word in captured.err
+    assert "Traceback" not in captured.err
+    assert captured.out == ""
+    assert_nothing_written(tmp_path)

@@ -1,0 +1,251 @@
+"""Reading scenario files: inheritance, ``--set`` overrides, arm overrides and error messages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sim.scenario import Mentorship
+from sim.scenario_files import (
+    ScenarioError,
+    arm_scenario,
+    load_scenario,
+    parse_assignment,
+    validate_scenario,
+)
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+BASELINE = SCENARIOS / "baseline.toml"
+FLAGSHIP = SCENARIOS / "mentorship_vs_peer_coaching.toml"
+CAPACITY = SCENARIOS / "mentor_capacity.toml"
+
+
+def message(path, overrides=()) -> str:
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path, overrides)
+    return str(info.value)
+
+
+# --- inheritance ------------------------------------------------------------------------
+
+
+def test_extends_merges_tables_key_by_key(write_scenario) -> None:
+    path = write_scenario("horizon_weeks = 4\n[organisation]\nn_employees = 50\n")
+    scenario = load_scenario(path)
+    base = load_scenario(BASELINE)
+    assert scenario.name == "bad"
+    assert scenario.horizon_weeks == 4
+    assert scenario.organisation.n_employees == 50
+    assert scenario.organisation.domains == base.organisation.domains
+    assert scenario.organisation.level_shares == base.organisation.level_shares
+    assert scenario.arms == base.arms
+
+
+def test_extends_is_relative_to_the_file_and_chains(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "a" / "grand.toml").write_text('name = "grand"\nseed = 5\nreplicates = 3\n')
+    (tmp_path / "a" / "b" / "parent.toml").write_text(
+        'extends = "../grand.toml"\nname = "parent"\nreplicates = 4\n'
+    )
+    (tmp_path / "a" / "b" / "child.toml").write_text('extends = "parent.toml"\nname = "child"\n')
+    monkeypatch.chdir(tmp_path)  # not the folder of the files
+    scenario = load_scenario("a/b/child.toml")
+    assert (scenario.name, scenario.seed, scenario.replicates) == ("child", 5, 4)
+
+
+def test_a_child_adds_programmes_and_arms_to_the_inherited_ones(write_scenario) -> None:
+    path = write_scenario(
+        '[programmes.mentorship]\nkind = "mentorship"\n'
+        '[arms.mentorship]\nprogrammes = ["mentorship"]\n'
+    )
+    scenario = load_scenario(path)
+    assert list(scenario.arms) == ["no_programme", "mentorship"]
+    assert isinstance(scenario.programmes["mentorship"], Mentorship)
+
+
+# --- --set overrides ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("expr", "key", "value"),
+    [
+        ("programmes.mentorship.n_mentees_max=3", "programmes.mentorship.n_mentees_max", 3),
+        ("turnover.p_quit_per_week=0.005", "turnover.p_quit_per_week", 0.005),
+        (" horizon_weeks = 12 ", "horizon_weeks", 12),
+        ("organisation.domains=['a', 'b']", "organisation.domains", ["a", "b"]),
+        ('name="quoted"', "name", "quoted"),
+        ("name=plain-text", "name", "plain-text"),
+        ("description=a=b", "description", "a=b"),
+        ("programmes.mentorship={p_enrol=0.1}", "programmes.mentorship", {"p_enrol": 0.1}),
+        ("flag=true", "flag", True),
+    ],
+)
+def test_parse_assignment_reads_toml_values_or_plain_strings(expr, key, value) -> None:
+    assert parse_assignment(expr) == (key, value)
+
+
+@pytest.mark.parametrize("expr", ["horizon_weeks", "=3", " =3", "a..b=1", ".a=1", "a.=1", ""])
+def test_parse_assignment_refuses_what_is_not_path_equals_value(expr: str) -> None:
+    with pytest.raises(ScenarioError) as info:
+        parse_assignment(expr)
+    assert f"--set {expr!r}" in str(info.value)
+    assert "PATH=VALUE" in str(info.value)
+
+
+def test_set_overrides_the_file_after_inheritance() -> None:
+    scenario = load_scenario(FLAGSHIP, ["turnover.p_quit_per_week=0.005", "seed=3"])
+    assert scenario.turnover.p_quit_per_week == 0.005
+    assert scenario.seed == 3
+    assert scenario.programmes["mentorship"].p_enrol == 0.3  # from the file, untouched
+
+
+def test_set_with_a_table_merges_into_the_existing_table() -> None:
+    scenario = load_scenario(FLAGSHIP, ["programmes.mentorship={n_mentees_max=3}"])
+    mentorship = scenario.programmes["mentorship"]
+    assert mentorship.n_mentees_max == 3
+    assert mentorship.kind == "mentorship"
+    assert mentorship.p_enrol == 0.3
+
+
+def test_set_values_are_validated_like_the_file() -> None:
+    text = message(BASELINE, ["turnover.p_quit_per_week=-0.1"])
+    assert "turnover.p_quit_per_week = -0.1" in text
+    assert "(from --set turnover.p_quit_per_week=-0.1)" in text
+    assert "greater than or equal to 0" in text
+
+
+def test_set_of_a_prefix_does_not_claim_a_longer_key() -> None:
+    # 'horizon' is not a prefix (as a path) of 'horizon_weeks'.
+    text = message(BASELINE, ["horizon=3", "horizon_weeks=0"])
+    assert "horizon (from --set horizon=3): unknown key" in text
+    assert "horizon_weeks = 0 (from --set horizon_weeks=0)" in text
+
+
+# --- arms ------------------------------------------------------------------------------------
+
+
+def test_arm_overrides_merge_over_the_base() -> None:
+    scenario = load_scenario(CAPACITY)
+    arm = arm_scenario(scenario, "capacity_4")
+    assert list(arm.arms) == ["capacity_4"]
+    assert arm.programmes["mentorship"].n_mentees_max == 4
+    assert arm.programmes["mentorship"].p_enrol == scenario.programmes["mentorship"].p_enrol
+    assert arm_scenario(scenario, "capacity_2").programmes["mentorship"].n_mentees_max == 2
+
+
+def test_unknown_arm_is_named_with_the_valid_arms() -> None:
+    scenario = load_scenario(FLAGSHIP)
+    with pytest.raises(ScenarioError) as info:
+        arm_scenario(scenario, "mentorshp", source="flagship.toml")
+    text = str(info.value)
+    assert "flagship.toml: unknown arm 'mentorshp'" in text
+    assert "did you mean 'mentorship'" in text
+    assert "no_programme, mentorship, peer_coaching, both" in text
+
+
+def test_arm_overrides_are_validated_when_the_file_is_loaded(write_scenario) -> None:
+    path = write_scenario('[arms.big]\noverrides = { "organisation.n_employees" = 1 }\n')
+    text = message(path)
+    assert f"{path} (arm 'big', overrides)" in text
+    assert "organisation.n_employees = 1 (from arms.big.overrides)" in text
+
+
+def test_arm_overrides_may_not_change_arms(write_scenario) -> None:
+    path = write_scenario("[arms.t]\noverrides = { arms = {} }\n")
+    assert "arms.t.overrides may not change 'arms'" in message(path)
+
+
+# --- messages -------------------------------------------------------------------------------
+
+
+def test_every_problem_is_listed(write_scenario) -> None:
+    path = write_scenario("horizon_weeks = 0\nseed = -1\n[learning]\nskill_floor = 2\n")
+    text = message(path)
+    assert f"{path}: invalid scenario (3 problems)" in text
+    assert "horizon_weeks = 0" in text
+    assert "seed = -1" in text
+    assert "learning.skill_floor = 2" in text
+
+
+def test_a_bad_value_inherited_from_a_parent_names_the_parent(tmp_path: Path) -> None:
+    parent = tmp_path / "parent.toml"
+    parent.write_text('name = "parent"\nhorizon_weeks = -1\n[turnover]\np_quit_per_week = 0.01\n')
+    child = tmp_path / "child.toml"
+    child.write_text('extends = "parent.toml"\nname = "child"\n[turnover]\np_quit_per_week = 2\n')
+    text = message(child)
+    assert text.startswith(f"{child}: invalid scenario (2 problems)")
+    assert f"horizon_weeks = -1 (set in {parent.resolve()})" in text
+    # The child's own value needs no note.
+    assert "turnover.p_quit_per_week = 2: input should be less than or equal to 1" in text
+
+
+def test_an_unknown_key_in_a_parent_names_the_parent(tmp_path: Path) -> None:
+    parent = tmp_path / "parent.toml"
+    parent.write_text('name = "parent"\n[promotion]\nreadiness = 0.5\n')
+    child = tmp_path / "child.toml"
+    child.write_text('extends = "parent.toml"\nname = "child"\n')
+    text = message(child)
+    assert f"promotion.readiness (set in {parent.resolve()}): unknown key" in text
+    assert "did you mean 'readiness_threshold'" in text
+
+
+def test_a_set_that_creates_a_programme_without_kind_is_named() -> None:
+    text = message(BASELINE, ["programmes.mentorship.n_mentees_max=3"])
+    assert "programmes.mentorship.kind: missing" in text
+    assert "(from --set programmes.mentorship.n_mentees_max=3)" in text
+    assert "mentorship, peer_coaching" in text
+
+
+def test_unknown_programme_kind_shows_the_kind_not_the_whole_table(write_scenario) -> None:
+    path = write_scenario('[programmes.m]\nkind = "peer-coaching"\np_enrol = 0.3\n')
+    text = message(path)
+    assert "programmes.m.kind = 'peer-coaching': not a programme kind" in text
+    assert "did you mean 'peer_coaching'" in text
+    assert "p_enrol" not in text
+
+
+def test_a_check_across_fields_names_the_table_not_its_contents(write_scenario) -> None:
+    path = write_scenario('[organisation]\ndomains = ["technical"]\n')
+    text = message(path)
+    assert "organisation: job_usage needs exactly one entry per domain" in text
+    assert "'n_employees'" not in text
+
+
+def test_validate_scenario_names_the_option_a_value_came_from() -> None:
+    raw = {"name": "x", "seed": -1, "replicates": 0}
+    with pytest.raises(ScenarioError) as info:
+        validate_scenario(
+            raw, source="cli", set_paths={"seed": "--seed -1", "replicates": "replicates=0"}
+        )
+    text = str(info.value)
+    assert "seed = -1 (from --seed -1)" in text
+    assert "replicates = 0 (from --set replicates=0)" in text
+
+
+def test_a_file_extending_itself_is_a_cycle(tmp_path: Path) -> None:
+    path = tmp_path / "self.toml"
+    path.write_text('extends = "self.toml"\nname = "self"\n')
+    text = message(path)
+    assert "cycle" in text
+    assert f"{path.resolve()} -> {path.resolve()}" in text
+
+
+def test_extends_must_be_a_file_name(write_scenario) -> None:
+    path = write_scenario("extends = 3\n", extends=False)
+    assert "extends = 3: must be a file name" in message(path)
+
+
+def test_toml_syntax_error_in_a_parent_names_the_parent(tmp_path: Path) -> None:
+    (tmp_path / "parent.toml").write_text('name = "parent"\n\n[organisation\n')
+    child = tmp_path / "child.toml"
+    child.write_text('extends = "parent.toml"\nname = "child"\n')
+    text = message(child)
+    assert "parent.toml: TOML syntax error" in text
+    assert "line 3" in text
+
+
+def test_scenario_error_is_a_value_error() -> None:
+    assert issubclass(ScenarioError, ValueError)
