@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from sim.scenario import Scenario
+    pass
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -138,14 +138,15 @@ def _validate(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from sim.experiment import run_scenario
+    from sim.experiment import resolve_run, run_scenario
     from sim.output import check_output, write_results
     from sim.scenario_files import load_scenario
 
     # Check every input, then the output folder, before spending time on the runs.
     scenario = load_scenario(args.scenario, args.overrides)
-    arms = _check_arms(scenario, args.arm, args.scenario)
-    scenario = _apply_run_options(scenario, args)
+    scenario, arms = resolve_run(
+        scenario, args.arm, args.replicates, args.seed, source=str(args.scenario)
+    )
     out = args.out if args.out is not None else Path("results") / scenario.name
     check_output(out, args.overwrite)
     results = run_scenario(scenario, arms=arms, progress=False if args.no_progress else None)
@@ -167,34 +168,3 @@ def _run(args: argparse.Namespace) -> int:
         print(results.table().T.to_string())
     print(f"\nResults written to {out}/")
     return 0
-
-
-def _check_arms(scenario: Scenario, names: Sequence[str], source: Path) -> list[str] | None:
-    """The arms asked for with ``--arm``, once each, in order; None for all arms."""
-    import difflib
-
-    from sim.scenario_files import ScenarioError
-
-    arms = list(dict.fromkeys(names))
-    for name in arms:
-        if name not in scenario.arms:
-            close = difflib.get_close_matches(name, list(scenario.arms), n=1, cutoff=0.6)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ScenarioError(
-                f"--arm {name!r}: no such arm in {source}{hint}; "
-                f"arms in this scenario: {', '.join(scenario.arms)}"
-            )
-    return arms or None
-
-
-def _apply_run_options(scenario: Scenario, args: argparse.Namespace) -> Scenario:
-    """The scenario with ``--replicates`` and ``--seed`` applied, validated like the file."""
-    from sim.scenario_files import validate_scenario
-
-    typed = {"replicates": args.replicates, "seed": args.seed}
-    updates = {key: value for key, value in typed.items() if value is not None}
-    if not updates:
-        return scenario
-    raw = {**scenario.model_dump(mode="python"), **updates}
-    options = {key: f"--{key} {value}" for key, value in updates.items()}
-    return validate_scenario(raw, source=str(args.scenario), set_paths=options)

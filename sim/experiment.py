@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from sim.metrics import HEADLINE
 from sim.model import WorkplaceModel
 from sim.provenance import provenance
 from sim.scenario import Scenario
-from sim.scenario_files import ScenarioError
+from sim.scenario_files import ScenarioError, validate_scenario
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,46 @@ def run_arm(scenario: Scenario, arm: str, replicate: int, seed: int | None = Non
     return frame
 
 
+def resolve_run(
+    scenario: Scenario,
+    arms: Sequence[str] | None = None,
+    replicates: int | None = None,
+    seed: int | None = None,
+    source: str = "<scenario>",
+) -> tuple[Scenario, list[str]]:
+    """Check the arms, replicates and seed of a run and apply them to the scenario.
+
+    Args:
+        scenario: The validated scenario.
+        arms: Arms to run, each once, in this order (default: all).
+        replicates: Replicates per arm (default: the scenario's).
+        seed: Root seed (default: the scenario's).
+        source: Where the scenario came from, for messages.
+
+    Returns:
+        The scenario with ``replicates`` and ``seed`` applied, and the list of arms.
+
+    Raises:
+        ScenarioError: If an arm is unknown or a value is out of range, naming the
+            option and what is allowed.
+    """
+    chosen = list(dict.fromkeys(arms or scenario.arms))
+    for name in chosen:
+        if name not in scenario.arms:
+            close = difflib.get_close_matches(name, list(scenario.arms), n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ScenarioError(
+                f"--arm {name!r}: no such arm in {source}{hint}; "
+                f"arms in this scenario: {', '.join(scenario.arms)}"
+            )
+    updates = {k: v for k, v in {"replicates": replicates, "seed": seed}.items() if v is not None}
+    if updates:
+        raw = {**scenario.model_dump(mode="python"), **updates}
+        options = {key: f"--{key} {value}" for key, value in updates.items()}
+        scenario = validate_scenario(raw, source=source, set_paths=options)
+    return scenario, chosen
+
+
 def run_scenario(
     scenario: Scenario,
     arms: Sequence[str] | None = None,
@@ -85,24 +126,9 @@ def run_scenario(
         The results, with tidy time series and summary tables.
 
     Raises:
-        ScenarioError: If an arm is unknown or ``replicates`` is not positive.
+        ScenarioError: If an arm is unknown or ``replicates`` or ``seed`` is out of range.
     """
-    arms = list(scenario.arms) if not arms else list(arms)
-    unknown = [a for a in arms if a not in scenario.arms]
-    if unknown:
-        raise ScenarioError(
-            f"unknown arm(s) {unknown}; arms in {scenario.name!r}: {', '.join(scenario.arms)}"
-        )
-    updates: dict[str, Any] = {}
-    if replicates is not None:
-        if replicates < 1:
-            raise ScenarioError(f"--replicates = {replicates}: must be at least 1")
-        updates["replicates"] = replicates
-    if seed is not None:
-        if not 0 <= seed < 2**63:
-            raise ScenarioError(f"--seed = {seed}: must be between 0 and 2**63 - 1")
-        updates["seed"] = seed
-    scenario = scenario.model_copy(update=updates)
+    scenario, arms = resolve_run(scenario, arms, replicates, seed)
     started = datetime.now(UTC)
     t0 = time.perf_counter()
     jobs = [(arm, r) for r in range(scenario.replicates) for arm in arms]

@@ -38,6 +38,7 @@ def write_results(
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
     try:
+        tmp.chmod(0o777 & ~_umask())  # mkdtemp makes it private; results are for sharing
         results.timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
         results.summary.to_csv(tmp / "summary.csv", index=False)
         (tmp / "scenario.resolved.toml").write_text(dump_scenario(results.scenario))
@@ -57,6 +58,12 @@ def write_results(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def check_output(out: Path, overwrite: bool) -> None:

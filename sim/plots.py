@@ -39,6 +39,11 @@ def band(timeseries: pd.DataFrame, metric: str, confidence: float = 0.95) -> pd.
     return out
 
 
+def _legend(ax, fontsize: str = "small") -> None:
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(frameon=False, fontsize=fontsize)
+
+
 def _panel(
     ax, timeseries: pd.DataFrame, metric: str, ylabel: str, style: str = "-", label_suffix: str = ""
 ) -> None:
@@ -64,7 +69,7 @@ def skill_diffusion(timeseries: pd.DataFrame) -> Figure:
     ax1.set_title("Mean skill")
     _panel(ax2, timeseries, "share_proficient", "share of employees proficient")
     ax2.set_title("Share proficient")
-    ax2.legend(frameon=False, fontsize="small")
+    _legend(ax2)
     fig.suptitle("Skill diffusion (mean and 95% CI over replicates)")
     return fig
 
@@ -75,7 +80,7 @@ def retention(timeseries: pd.DataFrame) -> Figure:
     ax1, ax2 = fig.subplots(1, 2)
     _panel(ax1, timeseries, "retention_initial", "share of initial workforce employed")
     ax1.set_title("Retention of the initial workforce")
-    ax1.legend(frameon=False, fontsize="small")
+    _legend(ax1)
     _panel(
         ax2,
         timeseries,
@@ -92,7 +97,7 @@ def retention(timeseries: pd.DataFrame) -> Figure:
         label_suffix=" non-participants",
     )
     ax2.set_title("Participants (solid) vs non-participants (dashed)")
-    ax2.legend(frameon=False, fontsize="x-small")
+    _legend(ax2, "x-small")
     fig.suptitle("Retention (mean and 95% CI over replicates)")
     return fig
 
@@ -103,7 +108,7 @@ def engagement(timeseries: pd.DataFrame) -> Figure:
     ax = fig.subplots()
     _panel(ax, timeseries, "mean_engagement", "mean engagement (0-1)")
     ax.set_title("Engagement (mean and 95% CI over replicates)")
-    ax.legend(frameon=False, fontsize="small")
+    _legend(ax)
     return fig
 
 

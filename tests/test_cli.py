@@ -665,3 +665,22 @@ def test_run_refuses_bad_options(
     assert "Traceback" not in captured.err
     assert captured.out == ""
     assert_nothing_written(tmp_path)
+
+
+def test_results_folder_is_readable_by_others(tmp_path):
+    import os
+    import stat
+
+    from sim.experiment import run_scenario
+    from sim.output import write_results
+    from sim.scenario_files import load_scenario
+
+    flagship = Path(__file__).parent.parent / "scenarios" / "baseline.toml"
+    scenario = load_scenario(flagship, ["organisation.n_employees=40", "horizon_weeks=2"])
+    results = run_scenario(scenario, replicates=1, progress=False)
+    old = os.umask(0o022)
+    try:
+        out = write_results(results, tmp_path / "res", figures=False)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o755

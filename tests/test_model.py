@@ -137,3 +137,17 @@ def test_leavers_are_removed_from_mesa_and_hires_added(small):
     # Every id ever hired is either a current agent or one of the leavers.
     assert model.workforce.n_ids - len(now) == model.totals.quits
     assert now == set(model.workforce.employee_id.tolist())
+
+
+def test_run_scenario_runs_each_arm_once_and_validates_options(small):
+    from sim.experiment import run_scenario
+    from sim.scenario_files import ScenarioError
+
+    short = small.model_copy(update={"horizon_weeks": 3})
+    results = run_scenario(
+        short, arms=["both", "both", "no_programme"], replicates=2, progress=False
+    )
+    assert list(dict.fromkeys(results.timeseries["arm"])) == ["both", "no_programme"]
+    assert len(results.timeseries) == 2 * 2 * 4
+    with pytest.raises(ScenarioError, match="replicates"):
+        run_scenario(short, replicates=0, progress=False)

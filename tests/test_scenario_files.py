@@ -249,3 +249,11 @@ def test_toml_syntax_error_in_a_parent_names_the_parent(tmp_path: Path) -> None:
 
 def test_scenario_error_is_a_value_error() -> None:
     assert issubclass(ScenarioError, ValueError)
+
+
+@pytest.mark.parametrize(
+    ("section", "key"), [("organisation", "n_employees"), ("learning", "skill_floor")]
+)
+def test_booleans_are_not_numbers(section, key):
+    with pytest.raises(ScenarioError, match=f"{key} = true: expected a number"):
+        validate_scenario({"name": "x", section: {key: True}})
