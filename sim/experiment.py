@@ -206,6 +206,8 @@ def format_table(summary: pd.DataFrame, metrics: Sequence[str] = HEADLINE) -> pd
 
 
 def _fmt(x: float) -> str:
+    if x == 0:
+        return "0"
     if abs(x) >= 1000:
         return f"{x:,.0f}"
     if abs(x) >= 10:

@@ -19,8 +19,11 @@ HEADLINE = (
     "share_proficient",
     "mean_engagement",
     "retention_initial",
+    "retention_participants",
+    "retention_nonparticipants",
     "cumulative_quits",
     "promotions",
+    "time_to_proficiency_weeks",
     "session_hours",
     "total_cost",
 )
