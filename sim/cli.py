@@ -80,7 +80,7 @@ def _add_set(p: argparse.ArgumentParser) -> None:
         dest="overrides",
         help=(
             "override a scenario value by its dotted path, e.g. "
-            "--set programmes.mentorship.n_mentees_max=3 (repeatable; validated like the file)"
+            "--set programmes.mentorship.p_enrol=0.5 (repeatable; validated like the file)"
         ),
     )
 

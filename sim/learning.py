@@ -48,7 +48,8 @@ def session_gains(
         partner: Slot of the partner learned from.
         hours: Session hours of each directed session.
         quality: Relationship quality in [0, 1] of each session.
-        focus: Weight of each domain for the programme (domains,).
+        focus: Weight of each domain, for all sessions (domains,) or per session
+            (sessions, domains).
         params: Learning parameters.
 
     Returns:
@@ -58,7 +59,7 @@ def session_gains(
     if len(learner) == 0:
         return gains
     gap = np.maximum(skill[partner] - skill[learner], 0.0)
-    share = params.rate_session_per_hour * (hours * quality)[:, None] * focus[None, :]
+    share = params.rate_session_per_hour * (hours * quality)[:, None] * focus
     share = np.minimum(share * absorption(gap, params.gap_absorption), 1.0)
     np.add.at(gains, learner, share * gap)
     return gains

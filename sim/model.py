@@ -8,11 +8,11 @@ import numpy as np
 from sim import engagement as engagement_rules
 from sim import learning, metrics, promotion, turnover
 from sim.agents import Employee
-from sim.programmes import RULES, Programme, Sessions
+from sim.programmes import ProgrammeRule, Sessions
 from sim.scenario import Scenario
 from sim.scenario_files import arm_scenario
 from sim.streams import Streams
-from sim.workforce import hire, initial_workforce, usage_matrix
+from sim.workforce import ancestors, hire, initial_workforce, usage_matrix
 
 
 class WorkplaceModel(mesa.Model):
@@ -59,13 +59,16 @@ class WorkplaceModel(mesa.Model):
         self._proficiency_weights = used / np.maximum(used.sum(axis=1, keepdims=True), 1)
         self.workforce = initial_workforce(sc, self.streams.init)
         self.n_initial = self.workforce.n_slots
+        self.ancestors = ancestors(self.workforce.manager, sc.n_levels)
         # Programmes keep their index in the scenario's table, which names their stream,
         # so a programme draws the same numbers in every arm that runs it.
         order = list(scenario.programmes)
-        self.programmes: list[Programme] = [
-            RULES[sc.programmes[name].kind](name, sc.programmes[name], order.index(name), self)
+        self.programmes: list[ProgrammeRule] = [
+            ProgrammeRule(name, sc.programmes[name], order.index(name), self)
             for name in sc.arms[arm].programmes
         ]
+        # Employee ids who have attended at least one session (reach).
+        self.attended = np.zeros(self.workforce.n_ids, dtype=bool)
         self.proficiency_score = np.zeros(self.workforce.n_slots)
         # Initial employees in a programme relationship after the first week's matching.
         self.initial_participant: np.ndarray | None = None
@@ -93,7 +96,7 @@ class WorkplaceModel(mesa.Model):
         week = self.week
         for prog in self.programmes:  # 1
             prog.match(self, week)
-        batches = [prog.sessions(self, week) for prog in self.programmes]  # 2
+        batches = self._within_hours([prog.sessions(self, week) for prog in self.programmes])  # 2
         before = self.workforce.skill.mean(axis=1)
         self._learn(batches)  # 3
         self._practise()  # 4
@@ -112,6 +115,34 @@ class WorkplaceModel(mesa.Model):
 
     # --- phases ---------------------------------------------------------------------------
 
+    def _within_hours(self, batches: list[Sessions]) -> list[Sessions]:
+        """Keep each employee within their weekly learning hours, earlier programmes first.
+
+        An employee whose hours would exceed ``learning.hours_learning_max_per_week``
+        with a programme's sessions skips that programme's sessions this week.
+        """
+        wf = self.workforce
+        cap = self.params.learning.hours_learning_max_per_week
+        used = np.zeros(wf.n_slots)
+        out = []
+        for prog, b in zip(self.programmes, batches, strict=True):
+            mine = np.zeros(wf.n_slots)
+            np.add.at(mine, b.attendee, b.attendee_hours)
+            over = used + mine > cap + 1e-9
+            if over.any():
+                b = b.restricted(~over)
+                mine[:] = 0.0
+                np.add.at(mine, b.attendee, b.attendee_hours)
+            used += mine
+            prog.hours_spent += float(b.attendee_hours.sum())
+            ids = wf.employee_id[b.attendee]
+            if len(ids):
+                if len(self.attended) < wf.n_ids:
+                    self.attended = np.pad(self.attended, (0, 2 * wf.n_ids - len(self.attended)))
+                self.attended[ids] = True
+            out.append(b)
+        return out
+
     def _learn(self, batches: list[Sessions]) -> None:
         wf, params = self.workforce, self.params.learning
         gains = np.zeros_like(wf.skill)
@@ -119,9 +150,20 @@ class WorkplaceModel(mesa.Model):
             gains += learning.session_gains(
                 wf.skill, b.learner, b.partner, b.hours, b.quality, b.focus, params
             )
+            if len(b.guide) and b.rate_guide_practice_per_hour:
+                # Guiding exercises the guide's own skills (e.g. leadership).
+                rate = np.minimum(b.rate_guide_practice_per_hour * b.guide_hours, 1.0)
+                room = np.maximum(1.0 - wf.skill[b.guide], 0.0) * b.guide_practice
+                np.add.at(gains, b.guide, rate[:, None] * room)
         for b in batches:
-            learning.add_saturating(wf.feedback, b.learner, b.feedback_per_session * b.quality)
-            learning.add_saturating(wf.visibility, b.learner, b.sponsorship_per_session * b.quality)
+            per_session = b.quality * b.share
+            learning.add_saturating(wf.feedback, b.learner, b.feedback_per_session * per_session)
+            learning.add_saturating(
+                wf.visibility, b.learner, b.sponsorship_per_session * per_session
+            )
+            learning.add_saturating(
+                wf.visibility, b.guide, b.guide_visibility_per_session * b.guide_quality
+            )
         np.clip(wf.skill + gains, 0.0, 1.0, out=wf.skill)
 
     def _practise(self) -> None:
@@ -138,7 +180,9 @@ class WorkplaceModel(mesa.Model):
         support = np.zeros(n)
         hours = np.zeros(n)
         for b in batches:
-            np.add.at(support, b.learner, params.support_per_session * b.quality)
+            np.add.at(
+                support, b.learner, params.support_per_session * b.rel_support * b.quality * b.share
+            )
             np.add.at(support, b.guide, params.support_guide_per_session * b.guide_quality)
             np.add.at(hours, b.attendee, b.attendee_hours)
         change = engagement_rules.engagement_change(
@@ -197,7 +241,7 @@ class WorkplaceModel(mesa.Model):
         wage = np.asarray(costs.salary_per_year_by_level) / costs.hours_per_year
         self.totals.session_hours_week = float(hours.sum())
         self.totals.session_hours += self.totals.session_hours_week
-        self.totals.guide_hours += float(sum(b.hours.sum() for b in batches if len(b.guide)))
+        self.totals.guide_hours += float(sum(b.guide_hours.sum() for b in batches))
         self.totals.session_cost += float((hours * wage[wf.level]).sum())
         if self.initial_participant is None and self.programmes:
             part = np.zeros(self.n_initial, dtype=bool)

@@ -12,6 +12,7 @@ Naming follows the unit: ``p_`` probabilities, ``n_`` counts, ``rate_..._per_wee
 from __future__ import annotations
 
 import re
+import typing
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -286,6 +287,17 @@ class Learning(Section):
             "the job uses at least half of the time)."
         ),
     )
+    hours_learning_max_per_week: float = param(
+        4.0,
+        gt=0.0,
+        le=60.0,
+        unit="hours per week",
+        source="assumption",
+        description=(
+            "Most programme hours one employee spends in a week across all programmes; "
+            "sessions beyond it are skipped, earlier programmes in the arm first served."
+        ),
+    )
     rel_hire_skill: Unit = param(
         0.5,
         unit="1",
@@ -472,14 +484,184 @@ class Costs(Section):
     )
 
 
-class ProgrammeBase(Section):
-    """Parameters shared by every programme design."""
+DesignName = Literal[
+    "mentorship",
+    "peer_coaching",
+    "reverse_mentoring",
+    "group_circles",
+    "micro_mentoring",
+    "flash_mentorship",
+    "situational_coaching",
+    "skill_pods",
+    "accountability_clusters",
+    "near_peer",
+    "reciprocal_coaching",
+    "mentor_shadowing",
+]
 
+
+class Programme(Section):
+    """A programme: a design (``kind``) and the rule components it runs with.
+
+    ``kind`` fills in the components that define the design (see :mod:`sim.designs`);
+    any component can be overridden in the scenario. The defaults below apply where
+    neither the design nor the scenario sets a value.
+    """
+
+    kind: DesignName = Field(description="The programme design (see `wlsim programmes`).")
+
+    # Who takes part.
+    learner_levels: tuple[int, ...] = param(
+        (0, 1),
+        min_length=1,
+        unit="level indices",
+        source="assumption",
+        description="Levels whose employees may enrol as learners (mentees, coachees, members).",
+    )
+    guide_levels: tuple[int, ...] = param(
+        (),
+        unit="level indices",
+        source="assumption",
+        description="Levels whose employees may volunteer as guides (empty: any the gap allows).",
+    )
+    direction: Literal["down", "up", "both"] = param(
+        "down",
+        unit="policy",
+        source="assumption",
+        description=(
+            "Who teaches whom: 'down' a guide above the learner teaches, 'up' a guide below "
+            "teaches (reverse mentoring), 'both' partners teach each other."
+        ),
+    )
+    level_gap_min: int = param(
+        1,
+        ge=0,
+        le=20,
+        unit="levels",
+        source="assumption",
+        description="Least level distance between partners (for 'down'/'up', the guide's side).",
+    )
+    level_gap_max: int = param(
+        4,
+        ge=0,
+        le=20,
+        unit="levels",
+        source="assumption",
+        description="Largest level distance between partners (in groups: spread of levels).",
+    )
+    dur_tenure_min_weeks: float = param(
+        0.0,
+        ge=0.0,
+        unit="weeks",
+        source="assumption",
+        description="Least tenure to enrol as a learner.",
+    )
+    dur_tenure_max_weeks: float = param(
+        1e6,
+        ge=0.0,
+        unit="weeks",
+        source="assumption",
+        description="Largest tenure to enrol as a learner (e.g. 26 for an onboarding programme).",
+    )
+    uptake: Literal["random", "engaged"] = param(
+        "random",
+        unit="policy",
+        source="assumption",
+        description=(
+            "Who opts in: 'random' with probability p_enrol, or 'engaged' (self-selection) "
+            "with probability p_enrol * engagement / mean baseline engagement."
+        ),
+    )
     p_enrol: Probability = param(
         0.3,
         unit="probability",
         source="assumption",
         description="Share of eligible employees who enrol as learners.",
+    )
+    p_volunteer: Probability = param(
+        0.5,
+        unit="probability",
+        source="assumption",
+        description="Share of eligible employees who volunteer as guides.",
+    )
+
+    # How they are brought together.
+    topology: Literal["pair", "group"] = param(
+        "pair",
+        unit="policy",
+        source="assumption",
+        description="Pairs (a guide and a learner, or two peers) or groups (many-to-many).",
+    )
+    n_group_size: int = param(
+        6,
+        ge=2,
+        le=50,
+        unit="members",
+        source="assumption (circles of about 4 to 8)",
+        description="Members of a group (groups only).",
+    )
+    matching: Literal[
+        "random",
+        "manager",
+        "similarity",
+        "algorithmic",
+        "strongest",
+        "expert",
+        "need",
+        "complementary",
+    ] = param(
+        "random",
+        unit="policy",
+        source="assumption",
+        description=(
+            "How partners are chosen: 'random'; 'manager' (within the reporting line); "
+            "'similarity' (most similar values); 'algorithmic' (maximise expected learning "
+            "under capacity); 'strongest' (strongest guide in the focus domains); 'expert' "
+            "(strongest in the learner's need); 'need' (largest expected gain in the need); "
+            "'complementary' (groups whose members are strong in different domains)."
+        ),
+    )
+    n_learners_per_guide_max: int = param(
+        2,
+        ge=0,
+        le=1000,
+        unit="learners per guide",
+        source="assumption",
+        description="Guide capacity: most learners one guide takes at once (pairs only).",
+    )
+
+    # When they meet.
+    trigger: Literal["scheduled", "challenge"] = param(
+        "scheduled",
+        unit="policy",
+        source="assumption",
+        description=(
+            "'scheduled' sessions at the cadence, or 'challenge': a session is set up when a "
+            "work challenge hits a domain where the learner is not yet proficient."
+        ),
+    )
+    p_challenge_per_week: Probability = param(
+        0.15,
+        unit="probability per week",
+        source="assumption",
+        description="Chance that a learner meets a work challenge in a week (challenge trigger).",
+    )
+    start_week: int = param(
+        0, ge=0, unit="week", source="assumption", description="Week the programme starts."
+    )
+    dur_programme_weeks: int = param(
+        0,
+        ge=0,
+        unit="weeks",
+        source="assumption",
+        description="How long the programme runs (0: to the end of the horizon).",
+    )
+    hours_budget: float = param(
+        0.0,
+        ge=0.0,
+        unit="hours",
+        source="assumption",
+        description="Total session hours the programme may spend (0: unlimited).",
     )
     cadence_weeks: int = param(
         2,
@@ -497,13 +679,48 @@ class ProgrammeBase(Section):
         source="assumption",
         description="Length of a session.",
     )
+    dur_relationship_weeks: int = param(
+        52,
+        ge=1,
+        unit="weeks",
+        source="assumption (formal programmes typically run 6 to 12 months)",
+        description="Length of a relationship; the learner is matched again after it (rotation).",
+    )
+    dur_between_weeks: int = param(
+        0,
+        ge=0,
+        unit="weeks",
+        source="assumption",
+        description="Weeks a learner waits after a relationship ends before the next one.",
+    )
+
+    # What happens in a session.
     structure: Unit = param(
         0.5,
         unit="1",
         source="assumption",
         description=(
-            "Structure and accountability: attendance probability is structure + "
-            "(1 - structure) * engagement, so structured programmes hold attendance up."
+            "Structure and accountability (goals, milestones, facilitation): attendance "
+            "probability is structure + (1 - structure) * engagement * fade."
+        ),
+    )
+    dur_accountability_half_life_weeks: float = param(
+        1e6,
+        gt=0.0,
+        unit="weeks",
+        source="assumption",
+        description=(
+            "Half-life of the unstructured part of attendance over a relationship's life "
+            "(fade); large means no fading."
+        ),
+    )
+    focus: Literal["fixed", "need"] = param(
+        "fixed",
+        unit="policy",
+        source="assumption",
+        description=(
+            "'fixed': sessions cover focus_domains; 'need': each relationship covers the "
+            "learner's need (the used domain furthest below proficiency, or the challenge's)."
         ),
     )
     focus_domains: tuple[str, ...] = param(
@@ -512,17 +729,81 @@ class ProgrammeBase(Section):
         source="assumption",
         description="Domains the sessions concentrate on (empty means all domains).",
     )
+    mode: Literal["dialogue", "observation"] = param(
+        "dialogue",
+        unit="policy",
+        source="assumption",
+        description=(
+            "'dialogue' sessions, or 'observation' (shadowing): the learner watches the "
+            "guide's real work and learns what the guide's job uses."
+        ),
+    )
+    rel_guide_time: Unit = param(
+        1.0,
+        unit="1",
+        source="assumption",
+        description="Share of session hours the guide spends (observation costs the guide little).",
+    )
+    rel_learning: float = param(
+        1.0,
+        ge=0.0,
+        le=10.0,
+        unit="1",
+        source="assumption",
+        description="Multiplier on learning from partners in this programme.",
+    )
+    rel_support: float = param(
+        1.0,
+        ge=0.0,
+        le=10.0,
+        unit="1",
+        source="assumption",
+        description="Multiplier on the engagement support learners get from sessions.",
+    )
     feedback_per_session: Unit = param(
         0.1,
         unit="feedback (0-1)",
         source="assumption",
-        description="Feedback stock gained from a session (raises practice transfer).",
+        description="Feedback stock a learner gains from a session (raises practice transfer).",
+    )
+    sponsorship_per_session: Unit = param(
+        0.0,
+        unit="visibility (0-1) per session",
+        source="assumption (career sponsorship: Allen et al. 2004)",
+        description="Visibility for promotion a learner gains from a session with a senior guide.",
+    )
+    guide_visibility_per_session: Unit = param(
+        0.0,
+        unit="visibility (0-1) per session",
+        source="assumption",
+        description="Visibility a guide gains from a session (exposure to senior learners).",
+    )
+    rate_guide_practice_per_hour: Unit = param(
+        0.0,
+        unit="share of the distance to mastery per hour",
+        source="assumption (teaching as leadership practice: Murphy 2012)",
+        description="Practice of guide_practice_domains that guiding gives the guide.",
+    )
+    guide_practice_domains: tuple[str, ...] = param(
+        ("leadership",),
+        unit="names",
+        source="assumption",
+        description="Domains that guiding exercises.",
+    )
+    power_distance: Unit = param(
+        0.1,
+        unit="1 per level of distance",
+        source="assumption (psychological safety falls with hierarchy)",
+        description=(
+            "Loss of psychological safety per level between partners: quality is scaled by "
+            "(1 - power_distance) ** level distance."
+        ),
     )
     quality_initial_mean: Unit = param(
         0.5,
         unit="quality (0-1)",
-        source="assumption (fit varies between pairs: Eby et al. 2013)",
-        description="Mean relationship quality when a relationship forms.",
+        source="assumption",
+        description="Mean relationship quality when a relationship forms, at average similarity.",
     )
     quality_initial_sd: float = param(
         0.15,
@@ -532,6 +813,17 @@ class ProgrammeBase(Section):
         source="assumption",
         description="Spread of relationship quality when relationships form.",
     )
+    rel_similarity_quality: float = param(
+        0.4,
+        ge=0.0,
+        le=2.0,
+        unit="quality per unit of similarity",
+        source="assumption (similarity drives relationship quality: Eby et al. 2013)",
+        description=(
+            "How much the partners' similarity (of values, 0-1) raises starting quality; "
+            "dissimilar pairs (mismatched goals) start low."
+        ),
+    )
     rate_quality_per_session: Unit = param(
         0.05,
         unit="share of the distance to full quality per session",
@@ -539,124 +831,30 @@ class ProgrammeBase(Section):
         description="Growth of relationship quality with each shared session.",
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_design(cls, data: Any) -> Any:
+        from sim.designs import DESIGNS
 
-class Mentorship(ProgrammeBase):
-    """Hierarchical mentorship: a senior guides a junior, one way, with sponsorship."""
+        if isinstance(data, dict) and isinstance(data.get("kind"), str):
+            design = DESIGNS.get(data["kind"])
+            if design is not None:
+                return {**design.preset, **data}
+        return data
 
-    kind: Literal["mentorship"] = "mentorship"
-    mentee_levels: tuple[int, ...] = param(
-        (0, 1),
-        min_length=1,
-        unit="level indices",
-        source="assumption",
-        description="Levels whose employees may enrol as mentees.",
-    )
-    n_level_gap_min: int = param(
-        1,
-        ge=1,
-        unit="levels",
-        source="assumption",
-        description="How many levels above the mentee a mentor must be at least.",
-    )
-    p_volunteer: Probability = param(
-        0.5,
-        unit="probability",
-        source="assumption",
-        description="Share of eligible seniors who volunteer as mentors.",
-    )
-    n_mentees_max: int = param(
-        2,
-        ge=0,
-        le=1000,
-        unit="mentees per mentor",
-        source="assumption",
-        description="Mentor capacity: most mentees one mentor takes at once.",
-    )
-    dur_relationship_weeks: int = param(
-        52,
-        ge=1,
-        unit="weeks",
-        source="assumption (formal programmes typically run 6 to 12 months)",
-        description="Length of a mentoring relationship; the mentee may be matched again after.",
-    )
-    matching: Literal["random", "strongest"] = param(
-        "random",
-        unit="policy",
-        source="assumption",
-        description=(
-            "How mentors are chosen: 'random' among eligible mentors with capacity, or "
-            "'strongest' in the focus domains first."
-        ),
-    )
-    sponsorship_per_session: Unit = param(
-        0.05,
-        unit="visibility (0-1) per session",
-        source="assumption (career sponsorship: Allen et al. 2004)",
-        description="Visibility for promotion a mentee gains from a session.",
-    )
-    cadence_weeks: int = param(
-        2, ge=1, le=52, unit="weeks", source="assumption", description="Weeks between sessions."
-    )
-    structure: Unit = param(
-        0.8,
-        unit="1",
-        source="assumption (formal programmes with goals and milestones)",
-        description="Structure and accountability of the programme.",
-    )
-    focus_domains: tuple[str, ...] = param(
-        ("leadership", "domain"),
-        unit="names",
-        source="assumption (career and domain guidance)",
-        description="Domains the sessions concentrate on (empty means all domains).",
-    )
-    feedback_per_session: Unit = param(
-        0.05,
-        unit="feedback (0-1)",
-        source="assumption",
-        description="Feedback stock gained from a session.",
-    )
+    @model_validator(mode="after")
+    def _check_components(self) -> Programme:
+        if self.level_gap_min > self.level_gap_max:
+            raise ValueError(
+                f"level_gap_min ({self.level_gap_min}) must not exceed level_gap_max "
+                f"({self.level_gap_max})"
+            )
+        if self.dur_tenure_min_weeks > self.dur_tenure_max_weeks:
+            raise ValueError("dur_tenure_min_weeks must not exceed dur_tenure_max_weeks")
+        return self
 
 
-class PeerCoaching(ProgrammeBase):
-    """Reciprocal peer coaching: colleagues at the same level coach each other."""
-
-    kind: Literal["peer_coaching"] = "peer_coaching"
-    levels: tuple[int, ...] = param(
-        (0, 1, 2),
-        min_length=1,
-        unit="level indices",
-        source="assumption",
-        description="Levels whose employees may enrol; partners come from the same level.",
-    )
-    dur_rotation_weeks: int = param(
-        13,
-        ge=1,
-        unit="weeks",
-        source="assumption (rotating partners each quarter)",
-        description="Weeks after which all pairs are formed anew.",
-    )
-    cadence_weeks: int = param(
-        1, ge=1, le=52, unit="weeks", source="assumption", description="Weeks between sessions."
-    )
-    structure: Unit = param(
-        0.4,
-        unit="1",
-        source="assumption (informal, little accountability)",
-        description="Structure and accountability of the programme.",
-    )
-    feedback_per_session: Unit = param(
-        0.25,
-        unit="feedback (0-1)",
-        source="assumption (direction: Joyce & Showers 2002, coaching raises transfer)",
-        description="Feedback stock gained from a session.",
-    )
-
-
-Programme = Annotated[Mentorship | PeerCoaching, Field(discriminator="kind")]
-PROGRAMME_KINDS: dict[str, type[ProgrammeBase]] = {
-    "mentorship": Mentorship,
-    "peer_coaching": PeerCoaching,
-}
+PROGRAMME_KINDS: dict[str, type[Programme]] = dict.fromkeys(typing.get_args(DesignName), Programme)
 
 
 class Arm(Section):
@@ -711,18 +909,26 @@ class Scenario(Section):
                 )
         domains = set(self.organisation.domains)
         for pname, prog in self.programmes.items():
-            unknown = [d for d in prog.focus_domains if d not in domains]
-            if unknown:
-                raise ValueError(
-                    f"programmes.{pname}.focus_domains: unknown domains {unknown}; "
-                    f"allowed: {sorted(domains)}"
-                )
-            levels = prog.mentee_levels if isinstance(prog, Mentorship) else prog.levels
-            bad = [lv for lv in levels if not 0 <= lv < n_levels]
-            if bad:
-                raise ValueError(
-                    f"programmes.{pname}: level indices {bad} out of range 0..{n_levels - 1}"
-                )
+            for label, names in (
+                ("focus_domains", prog.focus_domains),
+                ("guide_practice_domains", prog.guide_practice_domains),
+            ):
+                unknown = [d for d in names if d not in domains]
+                if unknown:
+                    raise ValueError(
+                        f"programmes.{pname}.{label}: unknown domains {unknown}; "
+                        f"allowed: {sorted(domains)}"
+                    )
+            for label, levels in (
+                ("learner_levels", prog.learner_levels),
+                ("guide_levels", prog.guide_levels),
+            ):
+                bad = [lv for lv in levels if not 0 <= lv < n_levels]
+                if bad:
+                    raise ValueError(
+                        f"programmes.{pname}.{label}: level indices {bad} out of range "
+                        f"0..{n_levels - 1}"
+                    )
         if not self.arms:
             raise ValueError("arms: at least one arm is needed")
         for aname, arm in self.arms.items():

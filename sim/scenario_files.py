@@ -137,7 +137,7 @@ def parse_assignment(expr: str) -> tuple[str, Any]:
     """Split a ``PATH=VALUE`` override into its dotted path and its value.
 
     Args:
-        expr: For example ``"programmes.mentorship.n_mentees_max=3"``.
+        expr: For example ``"programmes.mentorship.n_learners_per_guide_max=3"``.
 
     Returns:
         The path and the value (a TOML value when VALUE parses as one, else the string).
@@ -310,21 +310,20 @@ def _describe(err: Mapping[str, Any], raw: Mapping[str, Any], origins: Mapping[s
         hint = _did_you_mean(str(loc[-1]), valid)
         origin = _origin(where, origins)
         return f"{where}{origin}: unknown key{hint}; valid keys here: {', '.join(valid)}"
-    if kind == "missing":
-        return f"{where}: required value is missing"
-    if kind in ("union_tag_invalid", "union_tag_not_found"):
-        allowed = ", ".join(PROGRAMME_KINDS)
-        data = err.get("input")
-        if kind == "union_tag_not_found" or not isinstance(data, Mapping):
-            origin = _origin(where, origins)
-            return f"{where}.kind: missing{origin}; every programme needs a kind, one of: {allowed}"
-        tag = data.get("kind")
-        origin = _origin(f"{where}.kind", origins)
+    is_kind = len(loc) == 3 and loc[0] == "programmes" and loc[2] == "kind"
+    allowed = ", ".join(PROGRAMME_KINDS)
+    if is_kind and kind == "missing":
+        origin = _origin(".".join(loc[:2]), origins)
+        return f"{where}: missing{origin}; every programme needs a kind, one of: {allowed}"
+    if is_kind:
+        tag = err.get("input")
         hint = _did_you_mean(tag, PROGRAMME_KINDS) if isinstance(tag, str) else ""
         return (
-            f"{where}.kind = {_short(tag)}{origin}: not a programme kind{hint}; "
+            f"{where} = {_short(tag)}{_origin(where, origins)}: not a programme kind{hint}; "
             f"allowed kinds: {allowed}"
         )
+    if kind == "missing":
+        return f"{where}: required value is missing"
     msg = err["msg"]
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]

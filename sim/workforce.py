@@ -28,6 +28,8 @@ PERSON_FIELDS = (
     "weeks_in_level",
     "hired_week",
     "propensity",
+    "values",
+    "n_promotions",
     "reached_proficiency",
 )
 
@@ -49,7 +51,10 @@ class Workforce:
         tenure_weeks: Weeks since hire.
         weeks_in_level: Weeks since the last promotion or hire.
         hired_week: Week of hire (negative for the initial workforce).
-        propensity: Uniform draws deciding enrolment: column 0 as learner, 1 as mentor.
+        propensity: Uniform draws deciding enrolment: column 0 as learner, 1 as guide.
+        values: Personal values (two dimensions in [0, 1]); partners' similarity of
+            values drives relationship quality.
+        n_promotions: Promotions since hire.
         reached_proficiency: Whether the occupant has been proficient since hire.
         slot_of_id: Slot of each employee id ever hired, -1 once they left.
     """
@@ -67,6 +72,8 @@ class Workforce:
     weeks_in_level: np.ndarray
     hired_week: np.ndarray
     propensity: np.ndarray
+    values: np.ndarray
+    n_promotions: np.ndarray
     reached_proficiency: np.ndarray
     slot_of_id: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     n_ids: int = 0
@@ -106,6 +113,7 @@ class Workforce:
         self.employee_id[src] = -1
         self.slot_of_id[self.employee_id[dst]] = dst
         self.weeks_in_level[dst] = 0.0
+        self.n_promotions[dst] += 1
 
 
 def level_counts(n: int, shares: tuple[float, ...], first_manager_level: int) -> np.ndarray:
@@ -161,6 +169,24 @@ def build_structure(scenario: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndar
     # Managers head their own team; everyone below them belongs to their manager's.
     team = np.where(level >= org.first_manager_level, np.arange(len(level)), manager)
     return level, manager, team
+
+
+def ancestors(manager: np.ndarray, depth: int) -> np.ndarray:
+    """Each position's chain of managers, nearest first, padded with -1.
+
+    Args:
+        manager: Manager slot of each slot (-1 for the root).
+        depth: Number of levels to follow.
+
+    Returns:
+        Array of shape (positions, depth).
+    """
+    out = np.full((len(manager), depth), -1, dtype=np.int64)
+    node = manager.copy()
+    for k in range(depth):
+        out[:, k] = node
+        node = np.where(node >= 0, manager[np.maximum(node, 0)], -1)
+    return out
 
 
 def usage_matrix(scenario: Scenario) -> np.ndarray:
@@ -230,6 +256,8 @@ def initial_workforce(scenario: Scenario, rng: np.random.Generator) -> Workforce
         weeks_in_level=tenure * rng.random(n),
         hired_week=-np.ceil(tenure).astype(np.int64),
         propensity=rng.random((n, 2)),
+        values=rng.random((n, 2)),
+        n_promotions=np.zeros(n, dtype=np.int64),
         reached_proficiency=np.ones(n, dtype=bool),
     )
     ids = wf.new_ids(n)
@@ -269,5 +297,7 @@ def hire(
     wf.weeks_in_level[slots] = 0.0
     wf.hired_week[slots] = week
     wf.propensity[slots] = rng.random((k, 2))
+    wf.values[slots] = rng.random((k, 2))
+    wf.n_promotions[slots] = 0
     wf.reached_proficiency[slots] = False
     return ids

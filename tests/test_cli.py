@@ -447,8 +447,11 @@ SCENARIO_CASES = [
         id="unknown-top-level-key",
     ),
     pytest.param(
-        _file('[programmes.mentorship]\nkind = "mentorship"\nn_mentees_mx = 3\n'),
-        ["programmes.mentorship.n_mentees_mx", "did you mean 'n_mentees_max'"],
+        _file('[programmes.mentorship]\nkind = "mentorship"\nn_learners_per_guid_max = 3\n'),
+        [
+            "programmes.mentorship.n_learners_per_guid_max",
+            "did you mean 'n_learners_per_guide_max'",
+        ],
         id="unknown-programme-key",
     ),
     pytest.param(

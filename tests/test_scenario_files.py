@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.scenario import Mentorship
+from sim.scenario import Programme
 from sim.scenario_files import (
     ScenarioError,
     arm_scenario,
@@ -63,7 +63,7 @@ def test_a_child_adds_programmes_and_arms_to_the_inherited_ones(write_scenario) 
     )
     scenario = load_scenario(path)
     assert list(scenario.arms) == ["no_programme", "mentorship"]
-    assert isinstance(scenario.programmes["mentorship"], Mentorship)
+    assert isinstance(scenario.programmes["mentorship"], Programme)
 
 
 # --- --set overrides ----------------------------------------------------------------------
@@ -72,7 +72,11 @@ def test_a_child_adds_programmes_and_arms_to_the_inherited_ones(write_scenario) 
 @pytest.mark.parametrize(
     ("expr", "key", "value"),
     [
-        ("programmes.mentorship.n_mentees_max=3", "programmes.mentorship.n_mentees_max", 3),
+        (
+            "programmes.mentorship.n_learners_per_guide_max=3",
+            "programmes.mentorship.n_learners_per_guide_max",
+            3,
+        ),
         ("turnover.p_quit_per_week=0.005", "turnover.p_quit_per_week", 0.005),
         (" horizon_weeks = 12 ", "horizon_weeks", 12),
         ("organisation.domains=['a', 'b']", "organisation.domains", ["a", "b"]),
@@ -103,9 +107,9 @@ def test_set_overrides_the_file_after_inheritance() -> None:
 
 
 def test_set_with_a_table_merges_into_the_existing_table() -> None:
-    scenario = load_scenario(FLAGSHIP, ["programmes.mentorship={n_mentees_max=3}"])
+    scenario = load_scenario(FLAGSHIP, ["programmes.mentorship={n_learners_per_guide_max=3}"])
     mentorship = scenario.programmes["mentorship"]
-    assert mentorship.n_mentees_max == 3
+    assert mentorship.n_learners_per_guide_max == 3
     assert mentorship.kind == "mentorship"
     assert mentorship.p_enrol == 0.3
 
@@ -131,9 +135,11 @@ def test_arm_overrides_merge_over_the_base() -> None:
     scenario = load_scenario(CAPACITY)
     arm = arm_scenario(scenario, "capacity_4")
     assert list(arm.arms) == ["capacity_4"]
-    assert arm.programmes["mentorship"].n_mentees_max == 4
+    assert arm.programmes["mentorship"].n_learners_per_guide_max == 4
     assert arm.programmes["mentorship"].p_enrol == scenario.programmes["mentorship"].p_enrol
-    assert arm_scenario(scenario, "capacity_2").programmes["mentorship"].n_mentees_max == 2
+    assert (
+        arm_scenario(scenario, "capacity_2").programmes["mentorship"].n_learners_per_guide_max == 2
+    )
 
 
 def test_unknown_arm_is_named_with_the_valid_arms() -> None:
@@ -193,9 +199,9 @@ def test_an_unknown_key_in_a_parent_names_the_parent(tmp_path: Path) -> None:
 
 
 def test_a_set_that_creates_a_programme_without_kind_is_named() -> None:
-    text = message(BASELINE, ["programmes.mentorship.n_mentees_max=3"])
+    text = message(BASELINE, ["programmes.mentorship.n_learners_per_guide_max=3"])
     assert "programmes.mentorship.kind: missing" in text
-    assert "(from --set programmes.mentorship.n_mentees_max=3)" in text
+    assert "(from --set programmes.mentorship.n_learners_per_guide_max=3)" in text
     assert "mentorship, peer_coaching" in text
 
 

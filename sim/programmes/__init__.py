@@ -1,19 +1,6 @@
-"""Programme designs: each a small rule module behind the :class:`Programme` interface."""
+"""Programmes: one rule engine configured by design presets (see :mod:`sim.designs`)."""
 
-from sim.programmes.base import Programme, Relationships, Sessions
-from sim.programmes.mentorship import MentorshipProgramme
-from sim.programmes.peer_coaching import PeerCoachingProgramme
+from sim.programmes.base import Relationships, Sessions
+from sim.programmes.engine import ProgrammeRule
 
-RULES: dict[str, type[Programme]] = {
-    MentorshipProgramme.kind: MentorshipProgramme,
-    PeerCoachingProgramme.kind: PeerCoachingProgramme,
-}
-
-__all__ = [
-    "RULES",
-    "MentorshipProgramme",
-    "PeerCoachingProgramme",
-    "Programme",
-    "Relationships",
-    "Sessions",
-]
+__all__ = ["ProgrammeRule", "Relationships", "Sessions"]
