@@ -128,7 +128,7 @@ def measure(model: WorkplaceModel) -> dict[str, float]:
     rec["time_to_proficiency_weeks"] = (
         t.proficiency_weeks / t.n_proficient_hires if t.n_proficient_hires else np.nan
     )
-    rec["n_reached"] = int(model.attended.sum())
+    rec["n_learners_reached"] = int(model.reached.sum())
     for prog in model.programmes:
         rec[f"session_hours_{slug(prog.name)}"] = prog.hours_spent
     rec["n_relationships"] = sum(

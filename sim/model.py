@@ -67,8 +67,8 @@ class WorkplaceModel(mesa.Model):
             ProgrammeRule(name, sc.programmes[name], order.index(name), self)
             for name in sc.arms[arm].programmes
         ]
-        # Employee ids who have attended at least one session (reach).
-        self.attended = np.zeros(self.workforce.n_ids, dtype=bool)
+        # Employee ids who have learned in at least one session (reach).
+        self.reached = np.zeros(self.workforce.n_ids, dtype=bool)
         self.proficiency_score = np.zeros(self.workforce.n_slots)
         # Initial employees in a programme relationship after the first week's matching.
         self.initial_participant: np.ndarray | None = None
@@ -135,11 +135,11 @@ class WorkplaceModel(mesa.Model):
                 np.add.at(mine, b.attendee, b.attendee_hours)
             used += mine
             prog.hours_spent += float(b.attendee_hours.sum())
-            ids = wf.employee_id[b.attendee]
+            ids = wf.employee_id[b.learner]
             if len(ids):
-                if len(self.attended) < wf.n_ids:
-                    self.attended = np.pad(self.attended, (0, 2 * wf.n_ids - len(self.attended)))
-                self.attended[ids] = True
+                if len(self.reached) < wf.n_ids:
+                    self.reached = np.pad(self.reached, (0, 2 * wf.n_ids - len(self.reached)))
+                self.reached[ids] = True
             out.append(b)
         return out
 

@@ -104,6 +104,8 @@ class ProgrammeRule:
         self.free_from = np.zeros(0, dtype=np.int64)
         self.was_learner = np.zeros(0, dtype=bool)
         self.was_guide = np.zeros(0, dtype=bool)
+        # Every relationship formed: (week, ids of a, ids of b, need domain or -1).
+        self.formed: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
 
     # --- schedule -------------------------------------------------------------------------
 
@@ -405,15 +407,10 @@ class ProgrammeRule:
         noise = self.rng.normal(0.0, p.quality_initial_sd, len(a))
         quality = p.quality_initial_mean + p.rel_similarity_quality * (sim - 0.5) + noise
         ida, idb = wf.employee_id[a], wf.employee_id[b]
-        self.relationships.add(
-            ida,
-            idb,
-            np.clip(quality, 0.05, 1.0),
-            week,
-            week + p.dur_relationship_weeks,
-            group,
-            need,
-        )
+        need = np.full(len(a), -1, dtype=np.int64) if need is None else need.astype(np.int64)
+        end = week + p.dur_relationship_weeks
+        self.relationships.add(ida, idb, np.clip(quality, 0.05, 1.0), week, end, group, need)
+        self.formed.append((week, ida, idb, need))
         if p.direction == "both":
             self.was_learner[ida] = True
         else:
