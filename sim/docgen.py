@@ -10,9 +10,10 @@ import typing
 
 from pydantic import BaseModel
 
-from sim.scenario import PROGRAMME_KINDS, Scenario
+from sim.designs import DESIGNS
+from sim.scenario import Programme, Scenario
 
-SECTIONS = ("organisation", "learning", "engagement", "turnover", "promotion", "costs")
+SECTIONS = ("organisation", "learning", "engagement", "turnover", "promotion", "costs", "sweep")
 
 
 def _rows(model: type[BaseModel], prefix: str) -> list[str]:
@@ -31,6 +32,10 @@ def _rows(model: type[BaseModel], prefix: str) -> list[str]:
             f"| {extra['source']} |"
         )
     return rows
+
+
+def _show(value: object) -> str:
+    return str(list(value)) if isinstance(value, tuple) else repr(value)
 
 
 def render() -> str:
@@ -53,17 +58,26 @@ def render() -> str:
         model = typing.cast(type[BaseModel], annotation)
         parts += ["", f"## {section}", "", (model.__doc__ or "").strip(), "", head]
         parts += _rows(model, f"{section}.")
-    for kind, model in PROGRAMME_KINDS.items():
-        parts += [
-            "",
-            f"## Programme kind `{kind}`",
-            "",
-            (model.__doc__ or "").strip(),
-            f'Set under `[programmes.NAME]` with `kind = "{kind}"`.',
-            "",
-            head,
-            *_rows(model, "programmes.NAME."),
-        ]
+    parts += [
+        "",
+        "## Programmes",
+        "",
+        (Programme.__doc__ or "").strip(),
+        'Set under `[programmes.NAME]` with `kind = "<design>"`.',
+        "",
+        head,
+        *_rows(Programme, "programmes.NAME."),
+        "",
+        "## Programme designs: the values each design sets",
+        "",
+        "Components not listed keep the defaults above. See docs/programmes.md.",
+        "",
+        "| design | values |",
+        "|---|---|",
+    ]
+    for kind, design in DESIGNS.items():
+        values = ", ".join(f"`{k}` = {_show(v)}" for k, v in design.preset.items())
+        parts.append(f"| `{kind}` | {values} |")
     return "\n".join(parts) + "\n"
 
 

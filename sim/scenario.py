@@ -868,6 +868,102 @@ class Arm(Section):
     )
 
 
+class Sweep(Section):
+    """An experiment over parameter values: grids and samples, replicated, every arm at every point.
+
+    Parameters are addressed by their dotted path in the scenario (e.g.
+    ``"programmes.mentorship.n_learners_per_guide_max"``). Every point runs every arm
+    with the same replicate seeds (common random numbers).
+    """
+
+    method: Literal["grid", "lhs", "sobol", "morris"] = param(
+        "grid",
+        unit="policy",
+        source="assumption",
+        description=(
+            "'grid': full factorial of `grid`; 'lhs': Latin hypercube of `ranges` (crossed "
+            "with `grid`); 'sobol' and 'morris': SALib designs over `ranges` for "
+            "sensitivity analysis."
+        ),
+    )
+    grid: dict[str, list[Any]] = param(
+        {},
+        unit="values per parameter path",
+        source="assumption",
+        description="Values of each parameter; every combination is a point.",
+    )
+    ranges: dict[str, tuple[float, float]] = param(
+        {},
+        unit="[low, high] per parameter path",
+        source="assumption",
+        description="Ranges sampled by 'lhs', 'sobol' and 'morris' (integers are rounded).",
+    )
+    n_samples: int = param(
+        16,
+        ge=1,
+        le=1_000_000,
+        unit="points (lhs), base samples (sobol), trajectories (morris)",
+        source="assumption",
+        description="Size of the sample: Sobol makes n * (d + 2) points, Morris n * (d + 1).",
+    )
+    replicates: int = param(
+        0,
+        ge=0,
+        le=100_000,
+        unit="runs per arm and point",
+        source="assumption",
+        description="Replicates at every point (0: the scenario's `replicates`).",
+    )
+    metrics: tuple[str, ...] = param(
+        (),
+        unit="metric names",
+        source="assumption",
+        description="Metrics kept in the time series (empty: all).",
+    )
+    keep_weeks: Literal["all", "last"] | int = param(
+        "all",
+        unit="'all', 'last' or every n weeks",
+        source="assumption",
+        description="Weeks kept in the time series (the last week is always kept).",
+    )
+    outputs: tuple[str, ...] = param(
+        ("mean_skill", "mean_engagement", "retention_initial"),
+        min_length=1,
+        unit="metric names",
+        source="assumption",
+        description="End-of-horizon metrics analysed for sensitivity (sobol, morris).",
+    )
+
+    @model_validator(mode="after")
+    def _check_design(self) -> Sweep:
+        for path, (low, high) in self.ranges.items():
+            if not low < high:
+                raise ValueError(f"ranges.{path}: low must be below high, got [{low}, {high}]")
+        for path, values in self.grid.items():
+            if not values:
+                raise ValueError(f"grid.{path}: give at least one value")
+        both = sorted(set(self.grid) & set(self.ranges))
+        if both:
+            raise ValueError(f"parameters both in grid and ranges: {both}")
+        if self.method == "grid" and self.ranges:
+            raise ValueError("method 'grid' takes no ranges; use 'lhs', 'sobol' or 'morris'")
+        if self.method != "grid" and not self.ranges:
+            raise ValueError(f"method {self.method!r} needs ranges to sample")
+        if self.method in ("sobol", "morris") and self.grid:
+            raise ValueError(
+                f"method {self.method!r} analyses the sample alone; put grid values in arms "
+                "or in separate sweeps"
+            )
+        if isinstance(self.keep_weeks, int) and self.keep_weeks < 1:
+            raise ValueError(f"keep_weeks must be 'all', 'last' or >= 1, got {self.keep_weeks}")
+        return self
+
+    @property
+    def paths(self) -> list[str]:
+        """Every swept parameter path, grid first."""
+        return [*self.grid, *self.ranges]
+
+
 class Scenario(Section):
     """A complete, validated scenario: organisation, dynamics, programmes and arms."""
 
@@ -895,6 +991,7 @@ class Scenario(Section):
     costs: Costs = Costs()
     programmes: dict[str, Programme] = Field(default_factory=dict)
     arms: dict[str, Arm] = Field(default_factory=lambda: {"baseline": Arm()})
+    sweep: Sweep = Sweep()
 
     @model_validator(mode="after")
     def _check_references(self) -> Scenario:

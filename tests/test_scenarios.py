@@ -39,7 +39,7 @@ def test_every_parameter_has_unit_source_and_description():
     models = [Scenario, *PROGRAMME_KINDS.values()]
     models += [
         Scenario.model_fields[s].annotation
-        for s in ("organisation", "learning", "engagement", "turnover", "promotion", "costs")
+        for s in ("organisation", "learning", "engagement", "turnover", "promotion", "costs", "sweep")
     ]
     skip = {
         "name",
@@ -53,6 +53,7 @@ def test_every_parameter_has_unit_source_and_description():
         "turnover",
         "promotion",
         "costs",
+        "sweep",
     }
     for model in models:
         for name, field in model.model_fields.items():
