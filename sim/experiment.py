@@ -131,27 +131,48 @@ def run_scenario(
     scenario, arms = resolve_run(scenario, arms, replicates, seed)
     started = datetime.now(UTC)
     t0 = time.perf_counter()
-    jobs = [(arm, r) for r in range(scenario.replicates) for arm in arms]
+    timeseries = collect(scenario, arms, range(scenario.replicates), progress)
+    return package(scenario, arms, timeseries, started, time.perf_counter() - t0)
+
+
+def collect(
+    scenario: Scenario, arms: Sequence[str], replicates: range, progress: bool | None = None
+) -> pd.DataFrame:
+    """Run the given replicates of the given arms; return their tidy time series."""
+    jobs = [(arm, r) for r in replicates for arm in arms]
     frames = []
     with _progress(len(jobs), progress, scenario.name) as bar:
         for arm, r in jobs:
             frames.append(run_arm(scenario, arm, r))
             bar.update(1)
-    timeseries = pd.concat(frames, ignore_index=True)
+    return pd.concat(frames, ignore_index=True)
+
+
+def package(
+    scenario: Scenario,
+    arms: Sequence[str],
+    timeseries: pd.DataFrame,
+    started: datetime,
+    seconds: float,
+) -> Results:
+    """Sort a time series into the canonical order and attach summary and provenance."""
+    arms = list(arms)
     timeseries = timeseries.sort_values(["arm", "replicate", "week"], key=_arm_order(arms))
     timeseries = timeseries.reset_index(drop=True)
+    n_replicates = int(timeseries["replicate"].nunique())
+    scenario = scenario.model_copy(update={"replicates": n_replicates})
     meta = provenance()
     meta.update(
         scenario=scenario.name,
         arms=arms,
-        replicates=scenario.replicates,
+        replicates=n_replicates,
         horizon_weeks=scenario.horizon_weeks,
         seed=scenario.seed,
         replicate_seeds=(
             "replicate r of every arm uses numpy.random.SeedSequence(seed, spawn_key=(r,))"
         ),
         started_utc=started.isoformat(timespec="seconds"),
-        wall_time_seconds=round(time.perf_counter() - t0, 3),
+        wall_time_seconds=round(seconds, 3),
     )
     return Results(scenario, timeseries, summarise(timeseries), meta)
 
