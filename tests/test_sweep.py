@@ -266,3 +266,15 @@ def test_morris_screening_ranks_the_quit_rate_first_for_retention(tmp_path):
     mu = ind[(ind["index"] == "mu_star") & (ind["arm"] == "m")].set_index("parameter")
     quit_, enrol = mu.loc["turnover.p_quit_per_week"], mu.loc["programmes.m.p_enrol"]
     assert quit_["value"] - quit_["conf"] > enrol["value"] + enrol["conf"]
+
+
+@pytest.mark.parametrize(
+    "path", sorted((Path(__file__).parent.parent / "scenarios" / "sweeps").glob("*.toml")),
+    ids=lambda p: p.name,
+)
+def test_example_sweeps_plan(path):
+    from sim.scenario_files import load_scenario
+
+    jobs, table = plan(load_scenario(path))
+    assert len(jobs) == len(table) > 0
+    assert table["point"].nunique() > 1
