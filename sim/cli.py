@@ -68,6 +68,25 @@ def _parser() -> argparse.ArgumentParser:
     )
     validate.add_argument("scenarios", type=Path, nargs="+", metavar="FILE")
     _add_set(validate)
+
+    programmes = sub.add_parser(
+        "programmes",
+        help="list the programme designs, or show the components of one",
+        description=(
+            "List the programme designs a scenario can use as [programmes.X] kind = NAME. "
+            "With NAME or --parameters, print each component with its value for that "
+            "design, its unit, and whether the design sets it or it is the general default "
+            "(any of them can be overridden in a scenario file)."
+        ),
+    )
+    programmes.add_argument(
+        "name", nargs="?", metavar="NAME", help="a design: print its components"
+    )
+    programmes.add_argument(
+        "--parameters",
+        action="store_true",
+        help="print the components of every design (or of NAME)",
+    )
     return parser
 
 
@@ -111,6 +130,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "validate":
             return _validate(args)
+        if args.command == "programmes":
+            return _programmes(args)
         return _run(args)
     except ScenarioError as exc:
         print(f"wlsim: error: {exc}", file=sys.stderr)
@@ -168,3 +189,78 @@ def _run(args: argparse.Namespace) -> int:
         print(results.table().T.to_string())
     print(f"\nResults written to {out}/")
     return 0
+
+
+def _programmes(args: argparse.Namespace) -> int:
+    """List the designs, or print the components of one (or all) of them; runs no model."""
+    import difflib
+
+    from sim.designs import DESIGNS
+
+    if args.name is not None and args.name not in DESIGNS:
+        close = difflib.get_close_matches(args.name, list(DESIGNS), n=3, cutoff=0.6)
+        hint = ""
+        if close:
+            quoted = [repr(c) for c in close]
+            options = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+            hint = f" (did you mean {options}?)"
+        print(
+            f"wlsim: error: unknown programme design {args.name!r}{hint}; "
+            f"designs: {', '.join(DESIGNS)}",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
+    if args.name is None and not args.parameters:
+        width = max(map(len, DESIGNS))
+        for name, design in DESIGNS.items():
+            print(f"{name:<{width}}  {design.summary}")
+        print("\nRun 'wlsim programmes NAME' for the components of a design and their values.")
+        return 0
+    names = [args.name] if args.name is not None else list(DESIGNS)
+    for i, name in enumerate(names):
+        if i:
+            print()
+        _print_design(name)
+    return 0
+
+
+def _print_design(name: str) -> None:
+    """Print a design's components: its value, who sets it (design or default), unit."""
+    from sim.designs import DESIGNS
+    from sim.scenario import Programme
+
+    design = DESIGNS[name]
+    resolved = Programme(kind=name)
+    header = ("component", "value", "set by", "unit")
+    rows = [
+        (
+            field,
+            _show(getattr(resolved, field)),
+            "design" if field in design.preset else "default",
+            str((info.json_schema_extra or {}).get("unit", "")),
+        )
+        for field, info in Programme.model_fields.items()
+        if field != "kind"
+    ]
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(3)]
+    print(f"{name}: {design.summary}\n")
+    for row in (header, *rows):
+        cells = [f"{cell:<{w}}" for cell, w in zip(row, widths, strict=False)]
+        print("  " + "  ".join([*cells, row[3]]))
+    n_set = sum(row[2] == "design" for row in rows)
+    print(
+        f"\n  The design sets {n_set} of {len(rows)} components; the others are the general "
+        "defaults (docs/parameters.md).\n  A scenario may override any of them under "
+        f'[programmes.X] with kind = "{name}".'
+    )
+
+
+def _show(value: object) -> str:
+    """A component value as it would be written in a scenario file."""
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    if isinstance(value, float):
+        return f"{value:g}" if abs(value) >= 1e5 else repr(value)
+    return str(value)

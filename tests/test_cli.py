@@ -405,6 +405,129 @@ def test_validate_applies_set(capsys: pytest.CaptureFixture[str]) -> None:
     assert "3 replicates" in capsys.readouterr().out
 
 
+# --- programmes -----------------------------------------------------------------------------
+
+
+def _component_row(out: str, component: str) -> list[str]:
+    """The cells (component, value, set by, unit) of one component's line."""
+    lines = out.splitlines()
+    header = next(line for line in lines if line.split()[:2] == ["component", "value"])
+    starts = [header.index(word) for word in ("component", "value", "set by", "unit")]
+    for line in lines:
+        if line.split()[:1] == [component]:
+            bounds = zip(starts, [*starts[1:], None], strict=True)
+            return [line[a:b].strip() for a, b in bounds]
+    raise AssertionError(f"no line for {component!r} in:\n{out}")
+
+
+def test_programmes_lists_every_design_with_its_summary(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from sim.designs import DESIGNS
+
+    assert main(["programmes"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    lines = captured.out.splitlines()
+    assert len(DESIGNS) == 12
+    for name, design in DESIGNS.items():
+        assert any(
+            line.startswith(name + " ") and line.endswith(design.summary) for line in lines
+        ), name
+
+
+def test_programmes_name_shows_the_design_values_with_units(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from sim.designs import DESIGNS
+
+    assert main(["programmes", "mentorship"]) == 0
+    out = capsys.readouterr().out
+    assert DESIGNS["mentorship"].summary in out
+    assert _component_row(out, "n_learners_per_guide_max") == [
+        "n_learners_per_guide_max",
+        "2",
+        "design",
+        "learners per guide",
+    ]
+    assert _component_row(out, "focus_domains")[1:3] == ['["leadership", "domain"]', "design"]
+    # A component the design leaves alone shows the general default and says so.
+    assert _component_row(out, "p_enrol") == ["p_enrol", "0.3", "default", "probability"]
+    assert "kind" not in [line.split()[0] for line in out.splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("kind", ["peer_coaching", "mentor_shadowing", "skill_pods"])
+def test_programmes_values_are_the_resolved_values_of_the_design(
+    kind: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sim.designs import DESIGNS
+    from sim.scenario import Programme
+
+    assert main(["programmes", kind]) == 0
+    out = capsys.readouterr().out
+    resolved = Programme(kind=kind)
+    preset = DESIGNS[kind].preset
+    fields = [f for f in Programme.model_fields if f != "kind"]
+    for field in fields:
+        _, shown, source, unit = _component_row(out, field)
+        assert source == ("design" if field in preset else "default"), field
+        assert unit == Programme.model_fields[field].json_schema_extra["unit"], field
+        value = getattr(resolved, field)
+        if isinstance(value, tuple):
+            assert shown == json.dumps(list(value)), field  # as written in a scenario file
+        elif isinstance(value, str):
+            assert shown == f'"{value}"', field
+        else:
+            assert float(shown) == pytest.approx(float(value)), field
+
+
+def test_programmes_parameters_shows_every_design(capsys: pytest.CaptureFixture[str]) -> None:
+    from sim.designs import DESIGNS
+
+    assert main(["programmes", "--parameters"]) == 0
+    out = capsys.readouterr().out
+    for name, design in DESIGNS.items():
+        assert f"{name}: {design.summary}" in out
+    assert out.count("n_learners_per_guide_max") == len(DESIGNS)
+
+
+@pytest.mark.parametrize(
+    ("name", "suggestion"),
+    [("mentorshp", "mentorship"), ("peer-coaching", "peer_coaching")],
+)
+def test_programmes_unknown_name_exits_2_with_a_suggestion(
+    name: str, suggestion: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sim.designs import DESIGNS
+
+    assert main(["programmes", name]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith(f"wlsim: error: unknown programme design {name!r}")
+    assert f"did you mean {suggestion!r}" in captured.err
+    assert ", ".join(DESIGNS) in captured.err
+    assert "Traceback" not in captured.err
+
+
+def test_programmes_unknown_name_without_a_close_match(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["programmes", "zzz"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown programme design 'zzz'" in err
+    assert "did you mean" not in err
+    assert "mentorship" in err
+
+
+def test_programmes_appears_in_the_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"]) == 0
+    assert "programmes" in capsys.readouterr().out
+    assert main(["programmes", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "NAME" in out
+    assert "--parameters" in out
+
+
 # --- bad input: refused before anything runs -----------------------------------------------
 
 
