@@ -60,6 +60,77 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--no-figures", action="store_true", help="do not draw figures")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    run.add_argument(
+        "--precision",
+        action="append",
+        default=[],
+        metavar="METRIC=HALFWIDTH",
+        help=(
+            "replicate in batches until the 95%% CI half-width of every arm's paired "
+            "difference from the first arm in METRIC is at most HALFWIDTH (repeatable)"
+        ),
+    )
+    run.add_argument(
+        "--max-replicates",
+        type=int,
+        default=200,
+        metavar="N",
+        help="cap on replicates with --precision (default 200)",
+    )
+
+    sweep = sub.add_parser(
+        "sweep",
+        help="run the [sweep] of a scenario: grids, samples, sensitivity",
+        description=(
+            "Run every arm of a scenario at every point of its [sweep] section (grid, "
+            "Latin hypercube, Sobol or Morris), with replicates and the same seeds at every "
+            "point. Runs stream to a Parquet dataset in the output folder; --resume "
+            "continues an interrupted sweep; failed runs are recorded and the sweep goes "
+            "on. See docs/sweeps.md."
+        ),
+    )
+    sweep.add_argument("scenario", type=Path, help="scenario file (TOML) with a [sweep] section")
+    _add_set(sweep)
+    sweep.add_argument(
+        "--out", type=Path, metavar="DIR", help="sweep folder (default: results/<scenario name>)"
+    )
+    sweep.add_argument(
+        "--workers", type=int, default=1, metavar="N", help="local worker processes (default 1)"
+    )
+    sweep.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on a Dask cluster, e.g. tcp://host:8786 (needs wlsim[cluster])",
+    )
+    sweep.add_argument(
+        "--resume", action="store_true", help="continue the interrupted sweep in the folder"
+    )
+    sweep.add_argument(
+        "--overwrite", action="store_true", help="replace the sweep folder if it exists"
+    )
+    sweep.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+    compare = sub.add_parser(
+        "compare",
+        help="paired differences between arms, with 95%% confidence intervals",
+        description=(
+            "Compare every arm with a baseline arm in a results folder (of wlsim run or "
+            "wlsim sweep): the mean paired difference per metric (and sweep point) over "
+            "replicates with the same seeds, with its 95%% t-interval. Prints the table and "
+            "writes comparison.csv into the folder."
+        ),
+    )
+    compare.add_argument("results", type=Path, metavar="RESULTS_DIR")
+    compare.add_argument(
+        "--baseline", metavar="ARM", help="the arm to compare against (default: the first)"
+    )
+    compare.add_argument(
+        "--metric",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="metric to compare (repeatable; default: the headline metrics)",
+    )
 
     validate = sub.add_parser(
         "validate",
@@ -132,6 +203,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _validate(args)
         if args.command == "programmes":
             return _programmes(args)
+        if args.command == "sweep":
+            return _sweep(args)
+        if args.command == "compare":
+            return _compare(args)
         return _run(args)
     except ScenarioError as exc:
         print(f"wlsim: error: {exc}", file=sys.stderr)
@@ -168,9 +243,20 @@ def _run(args: argparse.Namespace) -> int:
     scenario, arms = resolve_run(
         scenario, args.arm, args.replicates, args.seed, source=str(args.scenario)
     )
+    targets = _targets(args.precision)
     out = args.out if args.out is not None else Path("results") / scenario.name
     check_output(out, args.overwrite)
-    results = run_scenario(scenario, arms=arms, progress=False if args.no_progress else None)
+    progress = False if args.no_progress else None
+    if args.precision:
+        from sim.compare import run_until_precise
+
+        results, comparison = run_until_precise(
+            scenario, targets, args.max_replicates, arms=arms, progress=progress
+        )
+        print(f"Stopped at {results.scenario.replicates} replicates; worst CI half-widths:")
+        print(comparison.groupby("metric")["half_width"].max().to_string())
+    else:
+        results = run_scenario(scenario, arms=arms, progress=progress)
     try:
         write_results(results, out, overwrite=args.overwrite, figures=not args.no_figures)
     except OSError as exc:
@@ -257,6 +343,8 @@ def _print_design(name: str) -> None:
 
 def _show(value: object) -> str:
     """A component value as it would be written in a scenario file."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, str):
         return f'"{value}"'
     if isinstance(value, tuple):
@@ -264,3 +352,98 @@ def _show(value: object) -> str:
     if isinstance(value, float):
         return f"{value:g}" if abs(value) >= 1e5 else repr(value)
     return str(value)
+
+
+def _targets(exprs: Sequence[str]) -> dict[str, float]:
+    from sim.scenario_files import ScenarioError
+
+    targets = {}
+    for expr in exprs:
+        name, _, value = expr.partition("=")
+        try:
+            targets[name.strip()] = float(value)
+        except ValueError:
+            raise ScenarioError(
+                f"--precision {expr!r}: expected METRIC=HALFWIDTH, e.g. mean_skill=0.002"
+            ) from None
+        if not targets[name.strip()] > 0:
+            raise ScenarioError(f"--precision {expr!r}: the half-width must be positive")
+    return targets
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    import signal
+
+    from sim.scenario_files import ScenarioError, load_scenario
+    from sim.sweep import make_executor, run_sweep
+
+    scenario = load_scenario(args.scenario, args.overrides)
+    if args.workers < 1:
+        raise ScenarioError(f"--workers {args.workers}: must be at least 1")
+    out = args.out if args.out is not None else Path("results") / scenario.name
+    # SIGTERM (e.g. from a batch system) stops like Ctrl-C: finished runs are kept.
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        with make_executor(args.workers, args.scheduler) as executor:
+            result = run_sweep(
+                scenario,
+                out,
+                executor=executor,
+                resume=args.resume,
+                overwrite=args.overwrite,
+                progress=False if args.no_progress else None,
+                source=str(args.scenario),
+            )
+    except KeyboardInterrupt:
+        print(
+            f"\nwlsim: interrupted; finished runs are kept in {out}/. "
+            f"Continue with: wlsim sweep {args.scenario} --out {out} --resume",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    print(f"{scenario.name}: {result.n_done} of {result.n_runs} runs finished in {out}/")
+    if scenario.sweep.method in ("morris", "sobol") and result.n_done == result.n_runs:
+        from sim import sensitivity
+
+        indices = sensitivity.analyse(result.runs, scenario)
+        indices.to_csv(out / "sensitivity.csv", index=False)
+        sensitivity.plot(indices, out / "figures" / "sensitivity.png")
+        print(f"Sensitivity indices: {out / 'sensitivity.csv'}")
+    if result.failed:
+        print(
+            f"wlsim: {len(result.failed)} of {result.n_runs} runs failed (see {out}/manifest.csv "
+            f"and log.jsonl); rerun them with --resume",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    return 0
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _compare(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from sim.compare import end_of_horizon, paired_differences
+    from sim.scenario_files import ScenarioError
+
+    folder = args.results
+    if (folder / "runs.parquet").exists():
+        runs = pd.read_parquet(folder / "runs.parquet")
+    elif (folder / "timeseries.parquet").exists():
+        runs = end_of_horizon(pd.read_parquet(folder / "timeseries.parquet"))
+    else:
+        raise ScenarioError(
+            f"{folder}: not a results folder (no runs.parquet or timeseries.parquet)"
+        )
+    table = paired_differences(runs, args.baseline, args.metric or None)
+    table.to_csv(folder / "comparison.csv", index=False)
+    cols = [
+        c for c in ("point", "arm", "metric", "mean_diff", "ci_low", "ci_high", "n") if c in table
+    ]
+    with pd.option_context("display.width", 200, "display.max_rows", 200):
+        print(table[cols].to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+    print(f"\nWritten to {folder / 'comparison.csv'}")
+    return 0

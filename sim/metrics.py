@@ -103,14 +103,14 @@ def measure(model: WorkplaceModel) -> dict[str, float]:
     rec["cumulative_quits"] = t.quits
     initial = wf.slot_of_id[: model.n_initial]
     rec["retention_initial"] = float((initial >= 0).mean())
+    # Participants: initial employees employed and in a relationship at the end of the
+    # first week in which the arm's programmes had any; non-participants: the others
+    # employed then. NaN before that week and in arms without programmes.
     part = model.initial_participant
-    if model.programmes and part is None:  # week 0: matching has not happened yet
-        rec["retention_participants"] = rec["retention_nonparticipants"] = 1.0
-    else:
-        rec["retention_participants"] = _share_still_employed(initial, part)
-        rec["retention_nonparticipants"] = _share_still_employed(
-            initial, None if part is None else ~part
-        )
+    rec["retention_participants"] = _share_still_employed(initial, part)
+    rec["retention_nonparticipants"] = _share_still_employed(
+        initial, None if part is None else model.initial_present & ~part
+    )
     rec["knowledge_lost"] = t.knowledge_lost
     rec["promotions"] = t.promotions
     eligible = occ & (wf.level < sc.n_levels - 1)

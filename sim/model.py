@@ -70,8 +70,11 @@ class WorkplaceModel(mesa.Model):
         # Employee ids who have learned in at least one session (reach).
         self.reached = np.zeros(self.workforce.n_ids, dtype=bool)
         self.proficiency_score = np.zeros(self.workforce.n_slots)
-        # Initial employees in a programme relationship after the first week's matching.
+        # Initial employees in a programme relationship at the end of the first week in
+        # which the arm's programmes have any (programmes may start late), and the initial
+        # employees still employed then.
         self.initial_participant: np.ndarray | None = None
+        self.initial_present: np.ndarray | None = None
         self.totals = metrics.Totals()
         self._employees: dict[int, Employee] = {}
         self._add_agents(self.workforce.employee_id)
@@ -243,12 +246,13 @@ class WorkplaceModel(mesa.Model):
         self.totals.session_hours += self.totals.session_hours_week
         self.totals.guide_hours += float(sum(b.guide_hours.sum() for b in batches))
         self.totals.session_cost += float((hours * wage[wf.level]).sum())
-        if self.initial_participant is None and self.programmes:
+        if self.initial_participant is None and any(len(p.relationships) for p in self.programmes):
+            self.initial_present = self.workforce.slot_of_id[: self.n_initial] >= 0
             part = np.zeros(self.n_initial, dtype=bool)
             for prog in self.programmes:
                 for ids in (prog.relationships.a, prog.relationships.b):
                     part[ids[ids < self.n_initial]] = True
-            self.initial_participant = part
+            self.initial_participant = part & self.initial_present
         # This week's hires (hired_week = next week) start the next week at tenure 0.
         tenured = wf.hired_week <= self.week
         wf.tenure_weeks[tenured] += 1.0

@@ -760,11 +760,20 @@ class Programme(Section):
         source="assumption",
         description="Multiplier on the engagement support learners get from sessions.",
     )
-    feedback_per_session: Unit = param(
+    feedback_per_hour: Unit = param(
         0.1,
-        unit="feedback (0-1)",
+        unit="feedback (0-1) per session hour",
+        source="assumption (direction: Joyce & Showers 2002, coaching raises transfer)",
+        description=(
+            "Feedback stock a learner gains per hour of session (raises practice transfer "
+            "and the plateau); longer sessions give more."
+        ),
+    )
+    new_partner_each_time: bool = param(
+        False,
+        unit="flag",
         source="assumption",
-        description="Feedback stock a learner gains from a session (raises practice transfer).",
+        description="Never match a learner with the guide of their previous relationship.",
     )
     sponsorship_per_session: Unit = param(
         0.0,

@@ -49,6 +49,14 @@ class Streams:
         """Generator handed to Mesa (used only by Mesa's own utilities, not by the rules)."""
         return self._make(_MESA)
 
-    def programme(self, index: int) -> np.random.Generator:
-        """Generator of the programme at ``index`` in the scenario's programme table."""
-        return self._make(_PROGRAMME_BASE + index)
+    def programme(self, index: int, purpose: int = 0) -> np.random.Generator:
+        """Generator of the programme at ``index`` in the scenario's programme table.
+
+        Args:
+            index: Position of the programme in the scenario's table.
+            purpose: 0 for the draws made every week for every position (attendance,
+                challenges), which stay aligned across arms; 1 for matching and starting
+                quality, whose number of draws depends on who is waiting.
+        """
+        key = (self.replicate, _PROGRAMME_BASE + index, purpose)
+        return np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=key))

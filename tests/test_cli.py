@@ -477,6 +477,8 @@ def test_programmes_values_are_the_resolved_values_of_the_design(
             assert shown == json.dumps(list(value)), field  # as written in a scenario file
         elif isinstance(value, str):
             assert shown == f'"{value}"', field
+        elif isinstance(value, bool):
+            assert shown == str(value).lower(), field
         else:
             assert float(shown) == pytest.approx(float(value)), field
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.docgen import render
+from sim.docgen import SECTIONS, render
 from sim.experiment import run_scenario
 from sim.scenario import PROGRAMME_KINDS, Scenario
 from sim.scenario_files import dump_scenario, load_scenario, validate_scenario
@@ -37,10 +37,7 @@ def test_resolved_scenario_round_trips(path, tmp_path):
 
 def test_every_parameter_has_unit_source_and_description():
     models = [Scenario, *PROGRAMME_KINDS.values()]
-    models += [
-        Scenario.model_fields[s].annotation
-        for s in ("organisation", "learning", "engagement", "turnover", "promotion", "costs", "sweep")
-    ]
+    models += [Scenario.model_fields[s].annotation for s in SECTIONS]
     skip = {
         "name",
         "description",

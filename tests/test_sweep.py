@@ -269,7 +269,8 @@ def test_morris_screening_ranks_the_quit_rate_first_for_retention(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "path", sorted((Path(__file__).parent.parent / "scenarios" / "sweeps").glob("*.toml")),
+    "path",
+    sorted((Path(__file__).parent.parent / "scenarios" / "sweeps").glob("*.toml")),
     ids=lambda p: p.name,
 )
 def test_example_sweeps_plan(path):
@@ -278,3 +279,105 @@ def test_example_sweeps_plan(path):
     jobs, table = plan(load_scenario(path))
     assert len(jobs) == len(table) > 0
     assert table["point"].nunique() > 1
+
+
+def write_sweep_file(tmp_path: Path, sweep: str, horizon: int = 12, replicates: int = 2) -> Path:
+    path = tmp_path / "s.toml"
+    path.write_text(
+        f'extends = "{Path(__file__).parent.parent / "scenarios" / "baseline.toml"}"\n'
+        f'name = "cli_sweep"\nhorizon_weeks = {horizon}\nreplicates = {replicates}\n'
+        "[organisation]\nn_employees = 80\n"
+        '[programmes.m]\nkind = "mentorship"\n'
+        '[arms.m]\nprogrammes = ["m"]\n' + sweep
+    )
+    return path
+
+
+GRID_TOML = '[sweep]\nmethod = "grid"\n[sweep.grid]\n"programmes.m.p_enrol" = [0.2, 0.5]\n'
+
+
+def test_cli_sweep_then_compare(tmp_path, capsys):
+    from sim.cli import main
+
+    path = write_sweep_file(tmp_path, GRID_TOML)
+    out = tmp_path / "out"
+    assert main(["sweep", str(path), "--out", str(out), "--no-progress"]) == 0
+    assert "8 of 8 runs finished" in capsys.readouterr().out
+    assert main(["sweep", str(path), "--out", str(out), "--no-progress"]) == 2
+    assert "--resume" in capsys.readouterr().err
+    assert main(["compare", str(out), "--baseline", "no_programme", "--metric", "mean_skill"]) == 0
+    table = pd.read_csv(out / "comparison.csv")
+    assert set(table["point"]) == {0, 1}
+    assert (table["arm"] == "m").all() and (table["n"] == 2).all()
+
+
+def test_cli_sweep_reports_failed_runs_with_exit_1(tmp_path, capsys, monkeypatch):
+    from sim.cli import main
+
+    def broken(scenario, arm, replicate):
+        raise ValueError("boom")
+
+    monkeypatch.setattr(sweep_mod, "run_arm", broken)
+    path = write_sweep_file(tmp_path, GRID_TOML)
+    assert main(["sweep", str(path), "--out", str(tmp_path / "o"), "--no-progress"]) == 1
+    assert "8 of 8 runs failed" in capsys.readouterr().err
+
+
+def test_cli_morris_sweep_writes_sensitivity(tmp_path):
+    from sim.cli import main
+
+    sweep = (
+        '[sweep]\nmethod = "morris"\nn_samples = 3\nkeep_weeks = "last"\n'
+        '[sweep.ranges]\n"programmes.m.p_enrol" = [0.1, 0.6]\n'
+        '"turnover.p_quit_per_week" = [0.002, 0.006]\n'
+    )
+    path = write_sweep_file(tmp_path, sweep, replicates=1)
+    out = tmp_path / "sa"
+    assert main(["sweep", str(path), "--out", str(out), "--no-progress"]) == 0
+    indices = pd.read_csv(out / "sensitivity.csv")
+    assert set(indices["parameter"]) == {"programmes.m.p_enrol", "turnover.p_quit_per_week"}
+    assert (out / "figures" / "sensitivity.png").stat().st_size > 1000
+
+
+def test_cli_run_with_precision_target(tmp_path, capsys):
+    from sim.cli import main
+
+    flagship = Path(__file__).parent.parent / "scenarios" / "mentorship_vs_peer_coaching.toml"
+    args = [
+        "run",
+        str(flagship),
+        "--set",
+        "organisation.n_employees=80",
+        "--set",
+        "horizon_weeks=8",
+        "--out",
+        str(tmp_path / "p"),
+        "--no-figures",
+        "--no-progress",
+        "--max-replicates",
+        "6",
+    ]
+    assert main([*args, "--precision", "mean_skill=1e-9"]) == 0
+    assert "Stopped at 6 replicates" in capsys.readouterr().out
+    assert main([*args, "--precision", "mean_skill=abc"]) == 2
+    assert "METRIC=HALFWIDTH" in capsys.readouterr().err
+
+
+def test_ctrl_c_stops_a_sweep_and_says_how_to_resume(tmp_path):
+    path = write_sweep_file(
+        tmp_path,
+        GRID_TOML.replace("[0.2, 0.5]", "[0.1, 0.2, 0.3, 0.4, 0.5]"),
+        horizon=80,
+        replicates=6,
+    )
+    out = tmp_path / "int"
+    cmd = [sys.executable, "-m", "sim", "sweep", str(path), "--out", str(out), "--no-progress"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and len(list((out / "timeseries").glob("*.parquet"))) < 3:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "--resume" in err and "Traceback" not in err
+    assert not list((out / "timeseries").glob(".*"))  # no half-written part left visible

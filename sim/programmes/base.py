@@ -34,6 +34,10 @@ class Sessions:
         share: Share of a session each directed session stands for: 1 in pairs,
             1 / (size - 1) in groups, so per-session effects (feedback, support,
             sponsorship) count once per session, not once per group member.
+        edge_session: Session number of each directed session (-1: members of a group
+            attend on their own).
+        guide_session: Session number of each guide entry.
+        attendee_session: Session number of each attendee entry.
         guide: Slots of one-way guides (mentors), once per session.
         guide_quality: Quality of each guide's session.
         guide_hours: Hours each guide spent in that session.
@@ -53,6 +57,9 @@ class Sessions:
     quality: np.ndarray
     focus: np.ndarray
     share: np.ndarray
+    edge_session: np.ndarray
+    guide_session: np.ndarray
+    attendee_session: np.ndarray
     guide: np.ndarray
     guide_quality: np.ndarray
     guide_hours: np.ndarray
@@ -72,6 +79,9 @@ class Sessions:
             *(_EMPTY_INT, _EMPTY_INT, _EMPTY_FLOAT, _EMPTY_FLOAT),
             np.empty((0, n_domains)),
             _EMPTY_FLOAT,
+            _EMPTY_INT,
+            _EMPTY_INT,
+            _EMPTY_INT,
             *(_EMPTY_INT, _EMPTY_FLOAT, _EMPTY_FLOAT, _EMPTY_INT, _EMPTY_FLOAT),
             guide_practice=np.zeros(n_domains),
         )
@@ -79,16 +89,22 @@ class Sessions:
     def restricted(self, allowed: np.ndarray) -> Sessions:
         """The batch without the sessions of employees who may not attend.
 
+        A pair's session is dropped as a whole when either member may not attend; in a
+        group, only the absent member's part is dropped.
+
         Args:
             allowed: Boolean mask over positions.
 
         Returns:
-            A batch keeping directed sessions whose learner and partner are allowed, and
-            guides and attendees who are allowed.
+            The remaining sessions.
         """
-        edge = allowed[self.learner] & allowed[self.partner]
-        guide = allowed[self.guide]
-        att = allowed[self.attendee]
+        absent_attendee = self.attendee_session[~allowed[self.attendee]]
+        absent_guide = self.guide_session[~allowed[self.guide]]
+        missing = np.concatenate([absent_attendee, absent_guide])
+        dropped = np.unique(missing[missing >= 0])
+        edge = allowed[self.learner] & allowed[self.partner] & ~np.isin(self.edge_session, dropped)
+        guide = allowed[self.guide] & ~np.isin(self.guide_session, dropped)
+        att = allowed[self.attendee] & ~np.isin(self.attendee_session, dropped)
         return replace(
             self,
             learner=self.learner[edge],
@@ -97,6 +113,9 @@ class Sessions:
             quality=self.quality[edge],
             focus=self.focus[edge],
             share=self.share[edge],
+            edge_session=self.edge_session[edge],
+            guide_session=self.guide_session[guide],
+            attendee_session=self.attendee_session[att],
             guide=self.guide[guide],
             guide_quality=self.guide_quality[guide],
             guide_hours=self.guide_hours[guide],

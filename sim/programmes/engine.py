@@ -15,9 +15,9 @@ A design (see :mod:`sim.designs`) is a setting of the components this engine rea
   dialogue or observation, feedback, sponsorship, guide practice and visibility,
   power distance, similarity and relationship quality.
 
-Every random decision draws from the programme's own stream. Draws that happen every
-week (attendance, challenges) draw one number per position, so they stay aligned across
-arms; matching draws depend on who is waiting.
+Every random decision draws from the programme's own streams. The weekly stream draws a
+fixed amount every week (attendance: one number per position; challenges: two), so it
+stays aligned across arms; the matching stream's draws depend on who is waiting.
 """
 
 from __future__ import annotations
@@ -36,6 +36,9 @@ if TYPE_CHECKING:
 
 #: Largest learners x places problem solved exactly; larger ones use a greedy matching.
 ASSIGNMENT_LIMIT = 250_000
+#: Mean similarity of two random employees: 1 - E|u - v| / sqrt(2) for u, v uniform in the
+#: unit square, where E|u - v| = (2 + sqrt(2) + 5 ln(1 + sqrt(2))) / 15.
+MEAN_SIMILARITY = 1.0 - (2 + np.sqrt(2) + 5 * np.log(1 + np.sqrt(2))) / 15 / np.sqrt(2)
 _NEVER = np.iinfo(np.int64).max
 
 
@@ -87,7 +90,10 @@ class ProgrammeRule:
         self.name = name
         self.params = params
         self.kind = params.kind
-        self.rng = model.streams.programme(index)
+        # Weekly per-position draws (attendance, challenges) and matching draws come from
+        # separate streams, so the former stay aligned across arms whatever matching does.
+        self.rng_weekly = model.streams.programme(index, 0)
+        self.rng = model.streams.programme(index, 1)
         self.relationships = Relationships()
         sc = model.params
         domains = sc.organisation.domains
@@ -104,6 +110,7 @@ class ProgrammeRule:
         self.free_from = np.zeros(0, dtype=np.int64)
         self.was_learner = np.zeros(0, dtype=bool)
         self.was_guide = np.zeros(0, dtype=bool)
+        self.last_guide = np.zeros(0, dtype=np.int64)  # per learner id, -1 if none
         # Every relationship formed: (week, ids of a, ids of b, need domain or -1).
         self.formed: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
 
@@ -127,6 +134,7 @@ class ProgrammeRule:
         self.free_from = _grow(self.free_from, n_ids, 0)
         self.was_learner = _grow(self.was_learner, n_ids, False)
         self.was_guide = _grow(self.was_guide, n_ids, False)
+        self.last_guide = _grow(self.last_guide, n_ids, -1)
         ended = rel.end <= week
         if ended.any():
             done = np.concatenate([rel.b[ended], rel.a[ended] if p.direction == "both" else []])
@@ -157,8 +165,8 @@ class ProgrammeRule:
         """This week's work challenges that bite: the domain per position, or -1."""
         wf, p = model.workforce, self.params
         n = wf.n_slots
-        hit = self.rng.random(n) < p.p_challenge_per_week
-        pick = self.rng.random(n)
+        hit = self.rng_weekly.random(n) < p.p_challenge_per_week
+        pick = self.rng_weekly.random(n)
         usage = model.usage_by_level[wf.level]
         cum = np.cumsum(usage, axis=1)
         domain = (pick[:, None] * cum[:, -1:] > cum).sum(axis=1)
@@ -201,7 +209,7 @@ class ProgrammeRule:
         gap = level[guides][None, :].astype(np.int64) - level[learners][:, None]
         if p.direction == "up":
             gap = -gap
-        elif p.direction == "both" and p.guide_levels:
+        elif p.direction == "both":
             gap = np.abs(gap)
         return (gap >= p.level_gap_min) & (gap <= p.level_gap_max)
 
@@ -211,8 +219,10 @@ class ProgrammeRule:
         if p.mode == "observation":
             return model.usage_by_level[model.workforce.level[guide]]
         if p.focus == "need" or p.trigger == "challenge":
-            rows = np.full((len(need), len(self.focus_fixed)), self.nonfocus)
-            rows[np.arange(len(need)), need] = 1.0
+            rows = np.tile(self.focus_fixed, (len(need), 1))
+            has = need >= 0  # relationships without a recorded need keep the fixed focus
+            rows[has] = self.nonfocus
+            rows[np.flatnonzero(has), need[has]] = 1.0
             return rows
         return np.broadcast_to(self.focus_fixed, (len(guide), len(self.focus_fixed)))
 
@@ -226,7 +236,7 @@ class ProgrammeRule:
         focus = self._focus_rows(model, places, nd)
         gain = (focus * gap * absorption(gap, sc.learning.gap_absorption)).sum(axis=1)
         sim = similarity(wf.values[learner], wf.values[places])
-        quality = p.quality_initial_mean + p.rel_similarity_quality * (sim - 0.5)
+        quality = p.quality_initial_mean + p.rel_similarity_quality * (sim - MEAN_SIMILARITY)
         distance = np.abs(wf.level[places].astype(np.int64) - wf.level[learner])
         return gain * np.clip(quality, 0.05, 1.0) * (1.0 - p.power_distance) ** distance
 
@@ -237,9 +247,14 @@ class ProgrammeRule:
         wf, p = model.workforce, self.params
         policy = p.matching
         if policy == "manager":
-            line = (model.ancestors[learner][:, None] == places[None, :]).any(axis=0)
-            line |= wf.team[places] == wf.team[learner]
-            return np.where(line, 1.0, -np.inf)
+            # The nearest manager first (direct manager 1, theirs 1/2, ...), then a
+            # colleague in the same team (1/(depth + 2)); nobody outside the line.
+            chain = model.ancestors[learner]
+            hit = chain[:, None] == places[None, :]
+            depth = np.where(hit.any(axis=0), hit.argmax(axis=0), -1)
+            score = np.where(depth >= 0, 1.0 / (depth + 1.0), -np.inf)
+            team = (wf.team[places] == wf.team[learner]) & (depth < 0)
+            return np.where(team, 1.0 / (len(chain) + 2.0), score)
         if policy == "similarity":
             return similarity(wf.values[learner], wf.values[places])
         if policy == "strongest":
@@ -283,9 +298,15 @@ class ProgrammeRule:
             mine = learners[level[learners] == lv]
             valid = free & self._level_ok(model, mine[:1], places)[0]
             idx = np.flatnonzero(valid)[: len(mine)]
+            pair_ok = places[idx] != mine[: len(idx)]  # nobody guides themselves
+            if self.params.new_partner_each_time:
+                wf = model.workforce
+                previous = self.last_guide[wf.employee_id[mine[: len(idx)]]]
+                pair_ok &= wf.employee_id[places[idx]] != previous
+            idx = idx[pair_ok]
             free[idx] = False
             guides.append(places[idx])
-            chosen.append(mine[: len(idx)])
+            chosen.append(mine[: len(pair_ok)][pair_ok])
         return np.concatenate(guides), np.concatenate(chosen)
 
     def _match_greedy(
@@ -299,9 +320,13 @@ class ProgrammeRule:
         ok = self._level_ok(model, learners, places)
         free = np.ones(len(places), dtype=bool)
         guides, chosen = [], []
+        wf = model.workforce
         for i, learner in enumerate(learners):
             cand = np.flatnonzero(free & ok[i])
             cand = cand[places[cand] != learner]
+            if self.params.new_partner_each_time:
+                previous = self.last_guide[wf.employee_id[learner]]
+                cand = cand[wf.employee_id[places[cand]] != previous]
             if len(cand) == 0:
                 continue
             score = self._score(model, int(learner), places[cand], need)
@@ -322,6 +347,10 @@ class ProgrammeRule:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Assignment that maximises total expected learning under guide capacity."""
         ok = self._level_ok(model, learners, places) & (places[None, :] != learners[:, None])
+        if self.params.new_partner_each_time:
+            wf = model.workforce
+            previous = self.last_guide[wf.employee_id[learners]]
+            ok &= wf.employee_id[places][None, :] != previous[:, None]
         gain = np.zeros(ok.shape)
         for i, learner in enumerate(learners):
             gain[i] = self._expected_gain(model, int(learner), places, need)
@@ -335,11 +364,19 @@ class ProgrammeRule:
         wf, p = model.workforce, self.params
         learners = self.rng.permutation(learners)
         if p.matching == "random":
-            order = learners[np.argsort(wf.level[learners], kind="stable")]
-            a, b = order[0:-1:2], order[1::2]
-            gap = np.abs(wf.level[a].astype(np.int64) - wf.level[b])
-            good = (gap >= p.level_gap_min) & (gap <= p.level_gap_max)
-            a, b = a[good], b[good]
+            pools = (
+                [learners[wf.level[learners] == lv] for lv in np.unique(wf.level[learners])]
+                if p.level_gap_max == 0
+                else [learners[np.argsort(wf.level[learners], kind="stable")]]
+            )
+            pa, pb = [], []
+            for pool in pools:
+                a, b = pool[0:-1:2], pool[1::2]
+                gap = np.abs(wf.level[a].astype(np.int64) - wf.level[b])
+                good = (gap >= p.level_gap_min) & (gap <= p.level_gap_max)
+                pa.append(a[good])
+                pb.append(b[good])
+            a, b = np.concatenate(pa), np.concatenate(pb)
         else:
             ok = self._level_ok(model, learners, learners)
             free = np.ones(len(learners), dtype=bool)
@@ -378,15 +415,19 @@ class ProgrammeRule:
             n_groups = len(pool) // k
             if n_groups == 0:
                 continue
+            pool = pool[: n_groups * k]  # a random remainder waits (the pool is shuffled)
             if p.matching == "complementary":
                 # Deal members sorted by their strongest domain round-robin, so each group
                 # mixes different strengths.
                 pool = pool[np.argsort(wf.skill[pool].argmax(axis=1), kind="stable")]
-                pool = pool[: n_groups * k]
                 groups = [pool[g::n_groups] for g in range(n_groups)]
             else:
+                pool = pool[np.argsort(wf.level[pool], kind="stable")]
                 groups = [pool[g * k : (g + 1) * k] for g in range(n_groups)]
             for members in groups:
+                spread = int(wf.level[members].max()) - int(wf.level[members].min())
+                if spread > p.level_gap_max:
+                    continue  # too wide a span of levels: these members wait
                 ia, ib = np.triu_indices(len(members), k=1)
                 gid = np.full(len(ia), self.next_group, dtype=np.int64)
                 self.next_group += 1
@@ -405,7 +446,8 @@ class ProgrammeRule:
         wf, p = model.workforce, self.params
         sim = similarity(wf.values[a], wf.values[b])
         noise = self.rng.normal(0.0, p.quality_initial_sd, len(a))
-        quality = p.quality_initial_mean + p.rel_similarity_quality * (sim - 0.5) + noise
+        fit = p.rel_similarity_quality * (sim - MEAN_SIMILARITY)
+        quality = p.quality_initial_mean + fit + noise
         ida, idb = wf.employee_id[a], wf.employee_id[b]
         need = np.full(len(a), -1, dtype=np.int64) if need is None else need.astype(np.int64)
         end = week + p.dur_relationship_weeks
@@ -416,6 +458,7 @@ class ProgrammeRule:
         else:
             self.was_guide[ida] = True
         self.was_learner[idb] = True
+        self.last_guide[idb] = ida
 
     # --- phase 2: sessions ----------------------------------------------------------------
 
@@ -429,7 +472,7 @@ class ProgrammeRule:
         the pair of members) attend. One uniform draw per position per week.
         """
         wf, p, rel = model.workforce, self.params, self.relationships
-        u = self.rng.random(wf.n_slots)
+        u = self.rng_weekly.random(wf.n_slots)
         if not len(rel) or not self.running(week):
             return Sessions.none(len(self.focus_fixed))
         a, b = wf.slot_of_id[rel.a], wf.slot_of_id[rel.b]
@@ -450,22 +493,29 @@ class ProgrammeRule:
             learn_hours = learn_hours / (p.n_group_size - 1)
         focus = self._focus_rows(model, a, need)
         share = np.full(len(a), 1.0 / (p.n_group_size - 1) if p.topology == "group" else 1.0)
+        # A pair's session is one event: if one member cannot attend (weekly hours cap),
+        # neither does the other. Group members attend on their own (-1).
+        sid = np.arange(len(a)) if p.topology == "pair" else np.full(len(a), -1)
         if p.direction == "both":
             learner, partner = np.concatenate([b, a]), np.concatenate([a, b])
             learn_hours = np.concatenate([learn_hours, learn_hours])
             quality = np.concatenate([quality, quality])
             focus = np.concatenate([focus, focus])
             share = np.concatenate([share, share])
+            edge_sid = np.concatenate([sid, sid])
             empty = np.empty(0, dtype=np.int64)
             guide, guide_quality, guide_hours = empty, np.empty(0), np.empty(0)
         else:
             learner, partner = b, a
             guide, guide_quality, guide_hours = a, quality, hours * p.rel_guide_time
+            edge_sid = sid
         if p.topology == "group":
             attendee = np.unique(np.concatenate([a, b]))
             attendee_hours = np.full(len(attendee), p.hours_per_session)
+            attendee_sid = np.full(len(attendee), -1)
         else:
             attendee = np.concatenate([b, a])
+            attendee_sid = np.concatenate([sid, sid])
             guide_side = hours if p.direction == "both" else hours * p.rel_guide_time
             attendee_hours = np.concatenate([hours, guide_side])
         return Sessions(
@@ -475,12 +525,15 @@ class ProgrammeRule:
             quality=quality,
             focus=np.asarray(focus, dtype=float),
             share=share,
+            edge_session=edge_sid,
+            guide_session=sid if len(guide) else np.empty(0, dtype=np.int64),
+            attendee_session=attendee_sid,
             guide=guide,
             guide_quality=guide_quality,
             guide_hours=guide_hours,
             attendee=attendee,
             attendee_hours=attendee_hours,
-            feedback_per_session=p.feedback_per_session,
+            feedback_per_session=p.feedback_per_hour * p.hours_per_session,
             sponsorship_per_session=p.sponsorship_per_session,
             guide_visibility_per_session=p.guide_visibility_per_session,
             rate_guide_practice_per_hour=p.rate_guide_practice_per_hour,
