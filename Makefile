@@ -7,7 +7,7 @@ PYTHON ?= $(shell for p in "$$(pyenv which python 2>/dev/null)" python3.13 pytho
 	command -v "$$p" >/dev/null 2>&1 && "$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null \
 	&& { command -v "$$p"; break; }; done)
 
-.PHONY: demo test lint format bench docs clean help
+.PHONY: demo test lint format bench docs validation clean help
 
 help:
 	@echo "make demo   - install wlsim in .venv and run the flagship comparison"
@@ -15,6 +15,7 @@ help:
 	@echo "make lint   - ruff check and format check"
 	@echo "make bench  - speed benchmarks (see docs/performance.md)"
 	@echo "make docs   - regenerate docs/parameters.md from the code"
+	@echo "make validation - rerun the validation experiments, regenerate docs/validation.md"
 
 $(BIN)/python:
 	@if [ -z "$(PYTHON)" ]; then \
@@ -53,6 +54,9 @@ bench: $(VENV)/.installed
 
 docs: $(VENV)/.installed
 	$(BIN)/python -m sim.docgen > docs/parameters.md
+
+validation: $(VENV)/.installed
+	$(BIN)/python -m sim.validation --out docs
 
 clean:
 	rm -rf $(VENV) results .pytest_cache .ruff_cache

@@ -1,0 +1,51 @@
+"""The validation suite: every pattern the report marks as reproduced meets its criterion.
+
+Each experiment runs replicates under the default calibration and states its criterion
+in `sim/validation.py` (and in docs/validation.md); here the criterion is asserted.
+"""
+
+import pytest
+
+from sim import validation
+
+REPRODUCED = [
+    "turnover",
+    "forgetting",
+    "proficiency",
+    "mentoring",
+    "transfer",
+    "diminishing",
+    "knowledge",
+]
+
+
+@pytest.mark.parametrize("key", REPRODUCED)
+def test_pattern_is_reproduced(key):
+    finding = validation.PATTERNS[key]()
+    assert finding.passed, f"{finding.title}: {finding.criterion} -- measured {finding.measured}"
+
+
+def test_carley_peer_structures_learn_faster():
+    """Carley (1992), part (a): reproduced. Part (b) (hierarchies hold knowledge better under
+    high turnover) is reported as not reproduced; this test keeps that statement honest."""
+    finding = validation.carley()
+    assert finding.values["faster"]
+    assert not finding.values["holds_ci"], "part (b) now holds: update docs/validation.md"
+
+
+def test_report_is_written_with_every_pattern(tmp_path):
+    findings = [validation.forgetting(replicates=2), validation.coaching_transfer(replicates=2)]
+    path = validation.write_report(findings, tmp_path)
+    text = path.read_text()
+    assert "Forgetting of an unused skill" in text and "Coaching raises transfer" in text
+    assert (tmp_path / "figures" / "validation_forgetting.png").stat().st_size > 1000
+
+
+def test_committed_report_lists_every_pattern():
+    from pathlib import Path
+
+    text = (Path(__file__).parents[2] / "docs" / "validation.md").read_text()
+    for fn in validation.PATTERNS.values():
+        assert fn.__doc__
+    for key in validation.PATTERNS:
+        assert f"validation_{key}.png" in text
