@@ -54,6 +54,7 @@ bench: $(VENV)/.installed
 
 docs: $(VENV)/.installed
 	$(BIN)/python -m sim.docgen > docs/parameters.md
+	$(BIN)/python -m sim.docgen --calibration
 
 validation: $(VENV)/.installed
 	$(BIN)/python -m sim.validation --out docs

@@ -27,7 +27,15 @@ DEFAULT_LEVELS = (
 )
 
 
-def param(default: Any, *, unit: str, source: str, description: str, **constraints: Any) -> Any:
+def param(
+    default: Any,
+    *,
+    unit: str,
+    source: str,
+    description: str,
+    sa: tuple[float, float] | None = None,
+    **constraints: Any,
+) -> Any:
     """Declare a scenario parameter with its unit and the source of its default.
 
     Args:
@@ -35,17 +43,17 @@ def param(default: Any, *, unit: str, source: str, description: str, **constrain
         unit: Unit of the value (use "1" for dimensionless numbers).
         source: Study the default comes from (author, year), or "assumption".
         description: One sentence on what the parameter means in the model.
+        sa: The range a sensitivity analysis should cover, where a source gives one;
+            otherwise docs/calibration.md applies its stated rule.
         **constraints: Pydantic constraints such as ``ge``, ``le``, ``gt``.
 
     Returns:
         A pydantic ``FieldInfo`` carrying the metadata.
     """
-    return Field(
-        default,
-        description=description,
-        json_schema_extra={"unit": unit, "source": source},
-        **constraints,
-    )
+    extra: dict[str, Any] = {"unit": unit, "source": source}
+    if sa is not None:
+        extra["sa"] = list(sa)
+    return Field(default, description=description, json_schema_extra=extra, **constraints)
 
 
 def _slug(name: str) -> str:
@@ -206,6 +214,7 @@ class Learning(Section):
 
     rate_session_per_hour: float = param(
         0.05,
+        sa=(0.02, 0.1),
         ge=0.0,
         le=1.0,
         unit="share of the skill gap per session hour",
@@ -217,6 +226,7 @@ class Learning(Section):
     )
     gap_absorption: float = param(
         0.3,
+        sa=(0.15, 0.6),
         gt=0.0,
         le=1.0,
         unit="skill (0-1)",
@@ -234,6 +244,7 @@ class Learning(Section):
     )
     rate_practice_per_week: float = param(
         0.25,
+        sa=(0.12, 0.6),
         ge=0.0,
         le=1.0,
         unit="share of the distance to the plateau per week",
@@ -242,12 +253,14 @@ class Learning(Section):
     )
     transfer_base: Unit = param(
         0.4,
+        sa=(0.2, 0.6),
         unit="1",
         source="assumption (direction: Joyce & Showers 2002, low transfer without coaching)",
         description="Share of practice that turns into skill without feedback.",
     )
     skill_plateau: Unit = param(
         0.7,
+        sa=(0.6, 0.8),
         unit="skill (0-1)",
         source="assumption (experience plateau without feedback; cf. Ericsson et al. 1993)",
         description="Skill that routine practice alone approaches.",
@@ -267,6 +280,7 @@ class Learning(Section):
     )
     dur_skill_half_life_weeks: float = param(
         42.0,
+        sa=(28.0, 56.0),
         gt=0.0,
         unit="weeks",
         source="Tatel & Ackerman 2025 (half of gains lost after 6.5-13 months of non-use)",
@@ -300,6 +314,7 @@ class Learning(Section):
     )
     rel_hire_skill: Unit = param(
         0.5,
+        sa=(0.3, 0.7),
         unit="1",
         source="calibrated to Rollag, Parise & Cross 2005 (time to full productivity)",
         description="Starting skill of hires above the floor, as a share of an incumbent's.",
@@ -331,6 +346,7 @@ class Engagement(Section):
     )
     support_per_session: float = param(
         0.005,
+        sa=(0.0, 0.01),
         ge=0.0,
         le=1.0,
         unit="engagement per session at full quality",
@@ -393,6 +409,7 @@ class Turnover(Section):
 
     p_quit_per_week: Probability = param(
         0.0034,
+        sa=(0.002, 0.006),
         unit="probability per week",
         source="BLS JOLTS (quits about 2% of employment a month), with the new-hire hazard",
         description="Weekly quit probability of a tenured employee at the reference engagement.",
@@ -405,6 +422,7 @@ class Turnover(Section):
     )
     rel_hazard_per_engagement: float = param(
         4.0,
+        sa=(1.0, 6.0),
         ge=0.0,
         le=50.0,
         unit="log hazard ratio per unit of engagement",
@@ -413,6 +431,7 @@ class Turnover(Section):
     )
     rel_hazard_new_hire: float = param(
         2.0,
+        sa=(1.0, 3.0),
         ge=0.0,
         unit="hazard ratio",
         source="assumption (practitioner surveys report a quarter of hires leaving within a year)",
@@ -471,6 +490,7 @@ class Costs(Section):
     )
     hours_per_year: float = param(
         1800.0,
+        sa=(1600.0, 2000.0),
         gt=0.0,
         unit="hours per year",
         source="assumption",

@@ -70,3 +70,11 @@ def test_parameter_docs_are_up_to_date():
 def test_defaults_alone_make_a_valid_scenario():
     scenario = validate_scenario({"name": "defaults"})
     assert list(scenario.arms) == ["baseline"]
+
+
+def test_calibration_table_is_up_to_date():
+    from sim.docgen import update_calibration
+
+    text = (ROOT / "docs" / "calibration.md").read_text()
+    assert text == update_calibration(text), "docs/calibration.md is stale: run `make docs`"
+    assert "dur_skill_half_life_weeks" in text and "Tatel & Ackerman 2025" in text
