@@ -108,8 +108,8 @@ DESIGNS: dict[str, Design] = {
         ),
     ),
     "micro_mentoring": Design(
-        "Micro-mentoring: short weekly sessions, each with a different mentor matched to "
-        "the learner's current need.",
+        "Micro-mentoring: short weekly sessions, each with a new mentor (never the last "
+        "one) matched to the learner's current need.",
         dict(
             learner_levels=(0, 1),
             direction="down",

@@ -122,7 +122,8 @@ class WorkplaceModel(mesa.Model):
         """Keep each employee within their weekly learning hours, earlier programmes first.
 
         An employee whose hours would exceed ``learning.hours_learning_max_per_week``
-        with a programme's sessions skips that programme's sessions this week.
+        with a programme's sessions skips that programme's sessions this week; in pairs
+        the partner loses that session too, in groups only the absent member's part.
         """
         wf = self.workforce
         cap = self.params.learning.hours_learning_max_per_week

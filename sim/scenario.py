@@ -92,7 +92,7 @@ class Organisation(Section):
     n_employees: int = param(
         1000,
         ge=2,
-        le=2_000_000,
+        le=1_000_000_000,
         unit="employees",
         source="assumption",
         description="Number of positions; hiring fills every position by the end of each week.",
@@ -163,6 +163,27 @@ class Organisation(Section):
         source="assumption (mean tenure of about four years)",
         description="Mean tenure of the initial workforce (exponentially distributed).",
     )
+    source: str = param(
+        "",
+        unit="file path",
+        source="assumption",
+        description=(
+            "An HR export (CSV or Parquet) of the starting workforce, relative to the "
+            "scenario file; empty for the synthetic organisation. See docs/data.md."
+        ),
+    )
+    skill_scale: tuple[float, float] = param(
+        (1.0, 5.0),
+        unit="[lowest, highest] rating",
+        source="assumption (a five-point rating scale)",
+        description="Scale of the skill ratings in the data, mapped linearly onto 0-1.",
+    )
+    engagement_scale: tuple[float, float] = param(
+        (1.0, 5.0),
+        unit="[lowest, highest] score",
+        source="assumption (a five-point survey scale)",
+        description="Scale of the engagement survey scores in the data, mapped onto 0-1.",
+    )
 
     @model_validator(mode="after")
     def _check_shapes(self) -> Organisation:
@@ -189,6 +210,12 @@ class Organisation(Section):
                 f"skill_expertise_by_level needs one value per level ({n_levels} levels), "
                 f"got {len(self.skill_expertise_by_level)}"
             )
+        for label, (low, high) in (
+            ("skill_scale", self.skill_scale),
+            ("engagement_scale", self.engagement_scale),
+        ):
+            if not low < high:
+                raise ValueError(f"{label} must be [lowest, highest] with lowest < highest")
         if self.first_manager_level >= n_levels:
             raise ValueError(
                 f"first_manager_level must be below the number of levels ({n_levels}), "

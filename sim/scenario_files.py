@@ -85,6 +85,13 @@ def validate_scenario(
 
 def _validate_all(raw: Mapping[str, Any], source: str, origins: Mapping[str, str]) -> Scenario:
     scenario = _validate(raw, source, origins)
+    if scenario.organisation.source:
+        from sim.orgdata import load_roster
+
+        roster = load_roster(scenario)
+        # The data decide the size of the organisation.
+        org = scenario.organisation.model_copy(update={"n_employees": roster.n})
+        scenario = scenario.model_copy(update={"organisation": org})
     for arm in scenario.arms:
         arm_scenario(scenario, arm, source=source)
     return scenario
@@ -170,6 +177,10 @@ def _read_with_extends(
         chain = " -> ".join(str(p) for p in (*stack, resolved))
         raise ScenarioError(f"{path}: scenario files extend each other in a cycle: {chain}")
     raw = _read_toml(path)
+    org = raw.get("organisation")
+    if isinstance(org, dict) and isinstance(org.get("source"), str) and org["source"]:
+        # A data file is named relative to the scenario file that names it.
+        org["source"] = str((path.parent / org["source"]).resolve())
     parent = raw.pop("extends", None)
     if parent is None:
         base: dict[str, Any] = {}

@@ -238,25 +238,43 @@ def initial_workforce(scenario: Scenario, rng: np.random.Generator) -> Workforce
     Returns:
         A fully staffed workforce.
     """
-    level, manager, team = build_structure(scenario)
+    if scenario.organisation.source:
+        from sim.orgdata import load_roster
+
+        roster = load_roster(scenario)
+        level, manager, team = roster.level, roster.manager, roster.team
+    else:
+        roster = None
+        level, manager, team = build_structure(scenario)
     n = len(level)
     tenure = rng.exponential(scenario.organisation.dur_tenure_initial_mean_weeks, size=n)
     baseline = draw_baseline(scenario, n, rng)
+    skill = starting_skill(scenario, level, 1.0, rng)
+    weeks_in_level = rng.random(n)
+    propensity = rng.random((n, 2))
+    values = rng.random((n, 2))
+    if roster is not None:
+        # What the data give replaces the draws; what they leave out is drawn as usual.
+        tenure = roster.tenure_weeks.copy()
+        skill = np.where(np.isnan(roster.skill), skill, roster.skill)
+        baseline = np.where(np.isnan(roster.engagement), baseline, roster.engagement)
+        known = ~np.isnan(roster.participant)
+        propensity[known, 0] = np.where(roster.participant[known] > 0, 0.0, 1.0)
     wf = Workforce(
         level=level,
         manager=manager,
         team=team,
         employee_id=np.full(n, -1, dtype=np.int64),
-        skill=starting_skill(scenario, level, 1.0, rng),
+        skill=skill,
         engagement=baseline.copy(),
         baseline=baseline,
         feedback=np.zeros(n),
         visibility=np.zeros(n),
         tenure_weeks=tenure,
-        weeks_in_level=tenure * rng.random(n),
+        weeks_in_level=tenure * weeks_in_level,
         hired_week=-np.ceil(tenure).astype(np.int64),
-        propensity=rng.random((n, 2)),
-        values=rng.random((n, 2)),
+        propensity=propensity,
+        values=values,
         n_promotions=np.zeros(n, dtype=np.int64),
         reached_proficiency=np.ones(n, dtype=bool),
     )
