@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -110,6 +111,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     sweep.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
+    rerun = sub.add_parser(
+        "rerun",
+        help="run a results folder again exactly and check the results are identical",
+        description=(
+            "Run the scenario saved in a results folder (scenario.resolved.toml) again with "
+            "its arms, replicates and seed; warn if the code or the organisation data "
+            "changed since; compare the new files with the old byte for byte."
+        ),
+    )
+    rerun.add_argument("results", type=Path, metavar="RESULTS_DIR")
+    rerun.add_argument("--out", type=Path, metavar="DIR", help="default: RESULTS_DIR-rerun")
+    rerun.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    rerun.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
     compare = sub.add_parser(
         "compare",
         help="paired differences between arms, with 95%% confidence intervals",
@@ -198,6 +213,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
     from sim.scenario_files import ScenarioError
 
+    if args.command in ("run", "sweep", "rerun"):
+        # SIGTERM (e.g. from a batch system) stops like Ctrl-C: nothing half-written is
+        # left, and a sweep keeps its finished runs.
+        signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         if args.command == "validate":
             return _validate(args)
@@ -207,6 +226,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _sweep(args)
         if args.command == "compare":
             return _compare(args)
+        if args.command == "rerun":
+            return _rerun(args)
         return _run(args)
     except ScenarioError as exc:
         print(f"wlsim: error: {exc}", file=sys.stderr)
@@ -372,17 +393,16 @@ def _targets(exprs: Sequence[str]) -> dict[str, float]:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    import signal
-
     from sim.scenario_files import ScenarioError, load_scenario
     from sim.sweep import make_executor, run_sweep
 
     scenario = load_scenario(args.scenario, args.overrides)
     if args.workers < 1:
         raise ScenarioError(f"--workers {args.workers}: must be at least 1")
+    from sim.resources import check_memory
+
+    check_memory(scenario, args.workers, source=str(args.scenario))
     out = args.out if args.out is not None else Path("results") / scenario.name
-    # SIGTERM (e.g. from a batch system) stops like Ctrl-C: finished runs are kept.
-    signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         with make_executor(args.workers, args.scheduler) as executor:
             result = run_sweep(
@@ -447,3 +467,22 @@ def _compare(args: argparse.Namespace) -> int:
         print(table[cols].to_string(index=False, float_format=lambda x: f"{x:.4g}"))
     print(f"\nWritten to {folder / 'comparison.csv'}")
     return 0
+
+
+def _rerun(args: argparse.Namespace) -> int:
+    from sim.rerun import rerun
+
+    report = rerun(
+        args.results, args.out, args.overwrite, progress=False if args.no_progress else None
+    )
+    for warning in report.warnings:
+        print(f"wlsim: warning: {warning}", file=sys.stderr)
+    if report.identical:
+        print(f"Rerun written to {report.folder}/: results identical to {args.results}/")
+        return 0
+    print(
+        f"wlsim: rerun written to {report.folder}/, but these files differ from "
+        f"{args.results}/: {', '.join(report.differing)}",
+        file=sys.stderr,
+    )
+    return EXIT_FAILED

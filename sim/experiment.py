@@ -15,7 +15,9 @@ from scipy import stats
 
 from sim.metrics import HEADLINE
 from sim.model import WorkplaceModel
+from sim.orgdata import data_provenance
 from sim.provenance import provenance
+from sim.resources import check_memory
 from sim.scenario import Scenario
 from sim.scenario_files import ScenarioError, validate_scenario
 
@@ -94,6 +96,7 @@ def resolve_run(
                 f"--arm {name!r}: no such arm in {source}{hint}; "
                 f"arms in this scenario: {', '.join(scenario.arms)}"
             )
+    check_memory(scenario, source=source)
     updates = {k: v for k, v in {"replicates": replicates, "seed": seed}.items() if v is not None}
     if updates:
         raw = {**scenario.model_dump(mode="python"), **updates}
@@ -164,6 +167,7 @@ def package(
     meta = provenance()
     meta.update(
         scenario=scenario.name,
+        data=data_provenance(scenario),
         arms=arms,
         replicates=n_replicates,
         horizon_weeks=scenario.horizon_weeks,

@@ -62,9 +62,11 @@ class Roster:
         return len(self.level)
 
 
-def data_path(scenario: Scenario) -> Path | None:
-    """The organisation data file of a scenario, or None for a synthetic organisation."""
-    return Path(scenario.organisation.source) if scenario.organisation.source else None
+def data_provenance(scenario: Scenario) -> dict[str, str] | None:
+    """The data file of a scenario and its SHA-256, or None for a synthetic organisation."""
+    if not scenario.organisation.source:
+        return None
+    return {"source": scenario.organisation.source, "sha256": load_roster(scenario).sha256}
 
 
 def load_roster(scenario: Scenario) -> Roster:
@@ -86,8 +88,15 @@ def load_roster(scenario: Scenario) -> Roster:
     except OSError as exc:
         raise DataError(f"{path}: cannot read the organisation data ({exc.strerror})") from None
     org = scenario.organisation
-    return _load(str(path), stat.st_mtime_ns, stat.st_size, org.levels, org.domains,
-                 org.skill_scale, org.engagement_scale)
+    return _load(
+        str(path),
+        stat.st_mtime_ns,
+        stat.st_size,
+        org.levels,
+        org.domains,
+        org.skill_scale,
+        org.engagement_scale,
+    )
 
 
 @functools.lru_cache(maxsize=4)
@@ -105,20 +114,32 @@ def _load(
     raw = path.read_bytes()
     frame = _read_frame(path, raw)
     if frame.empty:
-        raise DataError(f"{path}: the file has no employees (a header and at least two rows needed)")
+        raise DataError(
+            f"{path}: the file has no employees (a header and at least two rows needed)"
+        )
     frame.columns = [str(c).strip() for c in frame.columns]
     _check_columns(path, frame, domains)
     rows = np.arange(len(frame)) + 2  # file line numbers: header is line 1
     ids = frame["employee_id"].astype(str).str.strip()
     _fail_rows(path, "employee_id", rows, ids == "", "is empty; give every employee an id")
-    _fail_rows(path, "employee_id", rows, ids.duplicated(keep=False).to_numpy(),
-               "is repeated; ids must be unique")
+    _fail_rows(
+        path,
+        "employee_id",
+        rows,
+        ids.duplicated(keep=False).to_numpy(),
+        "is repeated; ids must be unique",
+    )
     mgr = frame["manager_id"].fillna("").astype(str).str.strip()
     mgr = mgr.mask(mgr.str.lower().isin(["nan", "none"]), "")
     position = pd.Series(np.arange(len(ids)), index=ids.to_numpy())
     known = mgr.isin(position.index) | (mgr == "")
-    _fail_rows(path, "manager_id", rows, ~known.to_numpy(),
-               "names no employee_id in the file; fix the id or leave it empty for the top")
+    _fail_rows(
+        path,
+        "manager_id",
+        rows,
+        ~known.to_numpy(),
+        "names no employee_id in the file; fix the id or leave it empty for the top",
+    )
     roots = np.flatnonzero((mgr == "").to_numpy())
     if len(roots) != 1:
         where = _rows_text(rows[roots]) if len(roots) else "none"
@@ -126,9 +147,12 @@ def _load(
             f"{path}: column manager_id: the reporting tree needs exactly one top (an empty "
             f"manager_id), found {len(roots)} (rows {where}); give the others a manager"
         )
-    manager = np.where(mgr == "", -1, position.reindex(mgr.to_numpy()).fillna(-1).to_numpy()).astype(np.int64)
-    _fail_rows(path, "manager_id", rows, manager == np.arange(len(manager)),
-               "is the employee's own id")
+    manager = np.where(
+        mgr == "", -1, position.reindex(mgr.to_numpy()).fillna(-1).to_numpy()
+    ).astype(np.int64)
+    _fail_rows(
+        path, "manager_id", rows, manager == np.arange(len(manager)), "is the employee's own id"
+    )
     _check_cycles(path, rows, manager)
     level = _levels(path, frame["level"], rows, levels)
     team = frame["team"].fillna("").astype(str).str.strip()
@@ -145,7 +169,8 @@ def _load(
         else np.full(len(frame), np.nan)
     )
     participant = (
-        _flags(path, frame["participant"], rows) if "participant" in frame
+        _flags(path, frame["participant"], rows)
+        if "participant" in frame
         else np.full(len(frame), np.nan)
     )
     return Roster(
@@ -191,7 +216,9 @@ def _read_frame(path: Path, raw: bytes) -> pd.DataFrame:
     import io
 
     try:
-        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
+        return pd.read_csv(
+            io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True
+        )
     except pd.errors.ParserError as exc:
         raise DataError(f"{path}: not a valid CSV file ({exc})") from None
 
@@ -238,8 +265,13 @@ def _check_cycles(path: Path, rows: np.ndarray, manager: np.ndarray) -> None:
         jump = np.where(jump >= 0, jump[np.maximum(jump, 0)], -1)
     # jump is now the 2^k-th manager up, 2^k >= n: every chain that reaches the top has
     # ended (-1); the others go round a cycle.
-    _fail_rows(path, "manager_id", rows, jump >= 0,
-               "is part of a cycle in the reporting tree (A reports to B ... reports to A)")
+    _fail_rows(
+        path,
+        "manager_id",
+        rows,
+        jump >= 0,
+        "is part of a cycle in the reporting tree (A reports to B ... reports to A)",
+    )
 
 
 def _levels(path: Path, col: pd.Series, rows: np.ndarray, levels: tuple[str, ...]) -> np.ndarray:
@@ -257,28 +289,49 @@ def _levels(path: Path, col: pd.Series, rows: np.ndarray, levels: tuple[str, ...
 def _tenure(path: Path, frame: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
     col = "tenure_weeks" if "tenure_weeks" in frame else "tenure_years"
     value = pd.to_numeric(frame[col].astype(str).str.strip(), errors="coerce")
-    _fail_rows(path, col, rows, (value.isna() | ~np.isfinite(value) | (value < 0)).to_numpy(),
-               "is not a number >= 0")
+    _fail_rows(
+        path,
+        col,
+        rows,
+        (value.isna() | ~np.isfinite(value) | (value < 0)).to_numpy(),
+        "is not a number >= 0",
+    )
     weeks = value.to_numpy(dtype=float)
     return weeks * 52.0 if col == "tenure_years" else weeks
 
 
-def _scaled(path: Path, col: pd.Series, rows: np.ndarray, name: str,
-            scale: tuple[float, float], allow_missing: bool) -> np.ndarray:
+def _scaled(
+    path: Path,
+    col: pd.Series,
+    rows: np.ndarray,
+    name: str,
+    scale: tuple[float, float],
+    allow_missing: bool,
+) -> np.ndarray:
     text = col.astype(str).str.strip()
     empty = text.isin(["", "nan", "NaN", "NA"])
     value = pd.to_numeric(text.mask(empty), errors="coerce")
     _fail_rows(path, name, rows, (value.isna() & ~empty).to_numpy(), "is not a number")
     low, high = scale
     out = (value < low) | (value > high) | ~np.isfinite(value.fillna(low))
-    _fail_rows(path, name, rows, out.to_numpy() & ~empty.to_numpy(),
-               f"is outside the scale {low:g}-{high:g} (set the scale in the scenario)")
+    _fail_rows(
+        path,
+        name,
+        rows,
+        out.to_numpy() & ~empty.to_numpy(),
+        f"is outside the scale {low:g}-{high:g} (set the scale in the scenario)",
+    )
     return ((value - low) / (high - low)).to_numpy(dtype=float)
 
 
 def _flags(path: Path, col: pd.Series, rows: np.ndarray) -> np.ndarray:
     text = col.astype(str).str.strip().str.lower()
     bad = ~text.isin(_TRUE | _FALSE)
-    _fail_rows(path, "participant", rows, bad.to_numpy(),
-               "is not yes/no (use 1/0, true/false or yes/no; empty means no)")
+    _fail_rows(
+        path,
+        "participant",
+        rows,
+        bad.to_numpy(),
+        "is not yes/no (use 1/0, true/false or yes/no; empty means no)",
+    )
     return text.isin(_TRUE).to_numpy(dtype=float)

@@ -910,6 +910,34 @@ class Programme(Section):
         return self
 
 
+def _check_guides(name: str, prog: Programme, n_levels: int) -> None:
+    """Refuse a pair programme in which no learner could ever find a guide."""
+    peers = prog.direction == "both" and not prog.guide_levels
+    if prog.topology == "group" or peers:
+        return
+    if prog.n_learners_per_guide_max == 0:
+        raise ValueError(
+            f"programmes.{name}.n_learners_per_guide_max = 0: no learner could be matched; "
+            "give each guide a capacity of at least 1"
+        )
+    guides = prog.guide_levels or tuple(range(n_levels))
+    for lv in prog.learner_levels:
+        for g in guides:
+            gap = g - lv if prog.direction == "down" else lv - g
+            if prog.direction == "both":
+                gap = abs(g - lv)
+            if prog.level_gap_min <= gap <= prog.level_gap_max:
+                return
+    where = {"down": "above", "up": "below", "both": "above or below"}[prog.direction]
+    raise ValueError(
+        f"programmes.{name}: no employee is eligible as a guide: learners at levels "
+        f"{list(prog.learner_levels)} need guides {prog.level_gap_min}-{prog.level_gap_max} "
+        f"levels {where} them (direction {prog.direction!r})"
+        + (f" among guide_levels {list(prog.guide_levels)}" if prog.guide_levels else "")
+        + f", and the organisation has levels 0..{n_levels - 1}"
+    )
+
+
 PROGRAMME_KINDS: dict[str, type[Programme]] = dict.fromkeys(typing.get_args(DesignName), Programme)
 
 
@@ -1082,6 +1110,7 @@ class Scenario(Section):
                         f"programmes.{pname}.{label}: level indices {bad} out of range "
                         f"0..{n_levels - 1}"
                     )
+            _check_guides(pname, prog, n_levels)
         if not self.arms:
             raise ValueError("arms: at least one arm is needed")
         for aname, arm in self.arms.items():

@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from sim.experiment import run_arm
+from sim.orgdata import data_provenance
 from sim.provenance import provenance
 from sim.scenario import Scenario
 from sim.scenario_files import ScenarioError, dump_scenario, validate_scenario
@@ -494,6 +495,7 @@ def _finish(folder: Path, scenario: Scenario, table: pd.DataFrame, started: floa
     meta = provenance()
     meta.update(
         scenario=scenario.name,
+        data=data_provenance(scenario),
         method=scenario.sweep.method,
         n_points=int(table["point"].nunique()),
         n_runs=len(table),
