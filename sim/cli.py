@@ -34,7 +34,7 @@ def _parser() -> argparse.ArgumentParser:
         help="run a scenario and write its results folder",
         description=(
             "Run every arm of a scenario for every replicate (the same seeds in every arm), "
-            "print end-of-horizon means with 95%% confidence intervals, and write "
+            "print end-of-horizon means with 95% confidence intervals, and write "
             "results/<scenario name>/ with timeseries.parquet, summary.csv, figures/, "
             "scenario.resolved.toml and metadata.json."
         ),
@@ -131,7 +131,7 @@ def _parser() -> argparse.ArgumentParser:
         description=(
             "Compare every arm with a baseline arm in a results folder (of wlsim run or "
             "wlsim sweep): the mean paired difference per metric (and sweep point) over "
-            "replicates with the same seeds, with its 95%% t-interval. Prints the table and "
+            "replicates with the same seeds, with its 95% t-interval. Prints the table and "
             "writes comparison.csv into the folder."
         ),
     )
@@ -207,6 +207,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         results cannot be written, 2 on bad input (arguments or scenario), 130 when
         interrupted.
     """
+    # Output piped into `head` and closed early ends quietly, as other commands do.
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
         args = _parser().parse_args(argv)
     except SystemExit as exc:  # argparse has printed the usage or the help

@@ -826,7 +826,7 @@ class Programme(Section):
         0.0,
         unit="visibility (0-1) per session",
         source="assumption (career sponsorship: Allen et al. 2004)",
-        description="Visibility for promotion a learner gains from a session with a senior guide.",
+        description="Visibility for promotion a learner gains from a session (the guide sponsors).",
     )
     guide_visibility_per_session: Unit = param(
         0.0,
@@ -905,9 +905,42 @@ class Programme(Section):
                 f"level_gap_min ({self.level_gap_min}) must not exceed level_gap_max "
                 f"({self.level_gap_max})"
             )
+        if self.matching == "complementary" and self.topology != "group":
+            raise ValueError("matching 'complementary' forms groups; set topology = 'group'")
+        if self.topology == "group" and self.matching not in ("random", "complementary"):
+            raise ValueError(
+                f"groups are formed 'random' or 'complementary', not {self.matching!r}"
+            )
+        if (
+            self.matching in ("expert", "need")
+            and self.focus != "need"
+            and self.trigger != "challenge"
+        ):
+            raise ValueError(
+                f"matching {self.matching!r} matches to each learner's need: set focus = "
+                "'need' or trigger = 'challenge'"
+            )
         if self.dur_tenure_min_weeks > self.dur_tenure_max_weeks:
             raise ValueError("dur_tenure_min_weeks must not exceed dur_tenure_max_weeks")
         return self
+
+
+def _overridden_kinds(overrides: dict[str, Any]) -> list[str]:
+    """Programme kinds an arm's overrides would change (dotted or nested keys)."""
+    found = []
+    for key, value in overrides.items():
+        parts = key.split(".")
+        if parts[0] != "programmes":
+            continue
+        if len(parts) == 3 and parts[2] == "kind":
+            found.append(f"programmes.{parts[1]}")
+        elif len(parts) == 2 and isinstance(value, dict) and "kind" in value:
+            found.append(key)
+        elif len(parts) == 1 and isinstance(value, dict):
+            found += [
+                f"programmes.{n}" for n, v in value.items() if isinstance(v, dict) and "kind" in v
+            ]
+    return found
 
 
 def _check_guides(name: str, prog: Programme, n_levels: int) -> None:
@@ -1122,6 +1155,12 @@ class Scenario(Section):
                 )
             if "arms" in arm.overrides:
                 raise ValueError(f"arms.{aname}.overrides may not change 'arms'")
+            changed = _overridden_kinds(arm.overrides)
+            if changed:
+                raise ValueError(
+                    f"arms.{aname}.overrides may not change a programme's kind ({changed}); "
+                    "define another programme with that kind and list it in the arm"
+                )
         return self
 
     @property

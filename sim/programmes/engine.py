@@ -252,7 +252,8 @@ class ProgrammeRule:
             chain = model.ancestors[learner]
             hit = chain[:, None] == places[None, :]
             depth = np.where(hit.any(axis=0), hit.argmax(axis=0), -1)
-            score = np.where(depth >= 0, 1.0 / (depth + 1.0), -np.inf)
+            score = np.full(len(places), -np.inf)
+            score[depth >= 0] = 1.0 / (depth[depth >= 0] + 1.0)
             team = (wf.team[places] == wf.team[learner]) & (depth < 0)
             return np.where(team, 1.0 / (len(chain) + 2.0), score)
         if policy == "similarity":
