@@ -60,6 +60,11 @@ def _parser() -> argparse.ArgumentParser:
         "--overwrite", action="store_true", help="replace the results folder if it exists"
     )
     run.add_argument("--no-figures", action="store_true", help="do not draw figures")
+    run.add_argument(
+        "--no-report",
+        action="store_true",
+        help="do not write report.html (implied by --no-figures)",
+    )
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     run.add_argument(
         "--precision",
@@ -110,6 +115,19 @@ def _parser() -> argparse.ArgumentParser:
         "--overwrite", action="store_true", help="replace the sweep folder if it exists"
     )
     sweep.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+    report = sub.add_parser(
+        "report",
+        help="write a self-contained HTML report of a results folder",
+        description=(
+            "Write RESULTS_DIR/report.html: end-of-horizon tables, paired differences, cost "
+            "and benefit, skill diffusion by domain and level, the distribution of skill, "
+            "retention and survival curves, engagement, the organisation network at the start "
+            "and end (re-running replicate 0 of each arm), the scenario and its provenance."
+        ),
+    )
+    report.add_argument("results", type=Path, metavar="RESULTS_DIR")
+    report.add_argument("--no-network", action="store_true", help="skip the network figures")
 
     rerun = sub.add_parser(
         "rerun",
@@ -230,6 +248,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _compare(args)
         if args.command == "rerun":
             return _rerun(args)
+        if args.command == "report":
+            from sim.report import write_report
+
+            print(f"Report written to {write_report(args.results, not args.no_network)}")
+            return 0
         return _run(args)
     except ScenarioError as exc:
         print(f"wlsim: error: {exc}", file=sys.stderr)
@@ -281,7 +304,13 @@ def _run(args: argparse.Namespace) -> int:
     else:
         results = run_scenario(scenario, arms=arms, progress=progress)
     try:
-        write_results(results, out, overwrite=args.overwrite, figures=not args.no_figures)
+        write_results(
+            results,
+            out,
+            overwrite=args.overwrite,
+            figures=not args.no_figures,
+            report=not (args.no_figures or args.no_report),
+        )
     except OSError as exc:
         print(f"wlsim: error: cannot write the results to {out}: {exc}", file=sys.stderr)
         return EXIT_FAILED

@@ -143,14 +143,19 @@ def run_until_precise(
     started = datetime.now(UTC)
     t0 = time.perf_counter()
     frames: list[pd.DataFrame] = []
+    survivals: list[pd.DataFrame] = []
     n = 0
     while True:
         upto = min(n + batch, max_replicates)
-        frames.append(collect(scenario, arms, range(n, upto), progress))
+        frame, survival = collect(scenario, arms, range(n, upto), progress)
+        frames.append(frame)
+        survivals.append(survival)
         n = upto
         timeseries = pd.concat(frames, ignore_index=True)
         comparison = paired_differences(end_of_horizon(timeseries), baseline, list(targets))
         worst = comparison.groupby("metric")["half_width"].max()
         if n >= max_replicates or all(worst.get(m, np.inf) <= t for m, t in targets.items()):
-            results = package(scenario, arms, timeseries, started, time.perf_counter() - t0)
+            survival = pd.concat(survivals, ignore_index=True)
+            seconds = time.perf_counter() - t0
+            results = package(scenario, arms, timeseries, started, seconds, survival)
             return results, comparison

@@ -31,12 +31,15 @@ class Results:
         timeseries: Tidy table, one row per (arm, replicate, week), one column per metric.
         summary: Tidy table, one row per (arm, metric): end-of-horizon mean and 95% CI.
         metadata: Provenance: versions, git commit, seeds, start and wall time.
+        survival: Time to leaving per employee, arm and replicate (see
+            :meth:`sim.model.WorkplaceModel.survival_table`).
     """
 
     scenario: Scenario
     timeseries: pd.DataFrame
     summary: pd.DataFrame
     metadata: dict[str, Any] = field(default_factory=dict)
+    survival: pd.DataFrame | None = None
 
     def table(self, metrics: Sequence[str] = HEADLINE) -> pd.DataFrame:
         """End-of-horizon means with 95% CIs as a wide table (arms x metrics) of strings."""
@@ -55,13 +58,28 @@ def run_arm(scenario: Scenario, arm: str, replicate: int, seed: int | None = Non
     Returns:
         One row per week (0 to the horizon) with ``arm``, ``replicate`` and ``seed`` columns.
     """
+    return run_arm_tables(scenario, arm, replicate, seed)[0]
+
+
+def run_arm_tables(
+    scenario: Scenario, arm: str, replicate: int, seed: int | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run one replicate of one arm; return its weekly metrics and its survival table.
+
+    Returns:
+        The time series (as :func:`run_arm`) and the survival table
+        (:meth:`WorkplaceModel.survival_table` with ``arm`` and ``replicate`` columns).
+    """
     model = WorkplaceModel(scenario, arm=arm, replicate=replicate, seed=seed)
     model.run()
     frame = pd.DataFrame.from_records(model.records)
     frame.insert(0, "arm", arm)
     frame.insert(1, "replicate", replicate)
     frame.insert(2, "seed", model.seed)
-    return frame
+    survival = model.survival_table()
+    survival.insert(0, "arm", arm)
+    survival.insert(1, "replicate", replicate)
+    return frame, survival
 
 
 def resolve_run(
@@ -134,21 +152,23 @@ def run_scenario(
     scenario, arms = resolve_run(scenario, arms, replicates, seed)
     started = datetime.now(UTC)
     t0 = time.perf_counter()
-    timeseries = collect(scenario, arms, range(scenario.replicates), progress)
-    return package(scenario, arms, timeseries, started, time.perf_counter() - t0)
+    timeseries, survival = collect(scenario, arms, range(scenario.replicates), progress)
+    return package(scenario, arms, timeseries, started, time.perf_counter() - t0, survival)
 
 
 def collect(
     scenario: Scenario, arms: Sequence[str], replicates: range, progress: bool | None = None
-) -> pd.DataFrame:
-    """Run the given replicates of the given arms; return their tidy time series."""
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run the given replicates of the given arms; return time series and survival tables."""
     jobs = [(arm, r) for r in replicates for arm in arms]
-    frames = []
+    frames, survivals = [], []
     with _progress(len(jobs), progress, scenario.name) as bar:
         for arm, r in jobs:
-            frames.append(run_arm(scenario, arm, r))
+            frame, survival = run_arm_tables(scenario, arm, r)
+            frames.append(frame)
+            survivals.append(survival)
             bar.update(1)
-    return pd.concat(frames, ignore_index=True)
+    return pd.concat(frames, ignore_index=True), pd.concat(survivals, ignore_index=True)
 
 
 def package(
@@ -157,6 +177,7 @@ def package(
     timeseries: pd.DataFrame,
     started: datetime,
     seconds: float,
+    survival: pd.DataFrame | None = None,
 ) -> Results:
     """Sort a time series into the canonical order and attach summary and provenance."""
     arms = list(arms)
@@ -178,7 +199,14 @@ def package(
         started_utc=started.isoformat(timespec="seconds"),
         wall_time_seconds=round(seconds, 3),
     )
-    return Results(scenario, timeseries, summarise(timeseries), meta)
+    if survival is not None:
+        order = {a: i for i, a in enumerate(arms)}
+        survival = survival.sort_values(
+            ["arm", "replicate"],
+            key=lambda c: c.map(order) if c.name == "arm" else c,
+            kind="stable",
+        ).reset_index(drop=True)
+    return Results(scenario, timeseries, summarise(timeseries), meta, survival)
 
 
 def _arm_order(arms: list[str]):

@@ -46,9 +46,9 @@ class Totals:
     n_proficient_hires: int = 0
 
 
-def gini(values: np.ndarray) -> float:
+def gini(values: np.ndarray, presorted: bool = False) -> float:
     """Gini coefficient of non-negative values (0 = equal, toward 1 = concentrated)."""
-    x = np.sort(values)
+    x = values if presorted else np.sort(values)
     n = len(x)
     total = x.sum()
     if n == 0 or total <= 0:
@@ -94,7 +94,11 @@ def measure(model: WorkplaceModel) -> dict[str, float]:
     counts = np.bincount(level, minlength=sc.n_levels)
     for lv, name in enumerate(org.levels):
         rec[f"mean_skill_{slug(name)}"] = float(sums[lv] / counts[lv]) if counts[lv] else np.nan
-    rec["skill_gini"] = gini(per_person)
+    ordered = np.sort(per_person)
+    rec["skill_gini"] = gini(ordered, presorted=True)
+    # Who is left behind: the 10th, 50th and 90th percentiles of personal mean skill.
+    for q in (10, 50, 90):
+        rec[f"skill_p{q}"] = float(ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))])
     rec["share_proficient"] = float(
         (model.proficiency_score[occ] >= sc.learning.proficiency_threshold).mean()
     )

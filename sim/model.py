@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import mesa
 import numpy as np
+import pandas as pd
 
 from sim import engagement as engagement_rules
 from sim import learning, metrics, promotion, turnover
@@ -76,6 +77,8 @@ class WorkplaceModel(mesa.Model):
         self.initial_participant: np.ndarray | None = None
         self.initial_present: np.ndarray | None = None
         self.totals = metrics.Totals()
+        # Leavers of each week: (hired_week, ids, week of leaving), for survival curves.
+        self._exits: list[tuple[np.ndarray, np.ndarray, int]] = []
         self._employees: dict[int, Employee] = {}
         self._add_agents(self.workforce.employee_id)
         self._update_proficiency()
@@ -206,6 +209,9 @@ class WorkplaceModel(mesa.Model):
         self.totals.quits += len(leaving)
         self.totals.knowledge_lost += float(wf.skill[leaving].sum())
         self.totals.replacement_cost += float((salary * rel_cost).sum())
+        self._exits.append(
+            (wf.hired_week[leaving].copy(), wf.employee_id[leaving].copy(), self.week + 1)
+        )
         ids = wf.vacate(leaving)
         for i in ids.tolist():
             self._employees.pop(i).remove()
@@ -272,6 +278,43 @@ class WorkplaceModel(mesa.Model):
             wf.reached_proficiency[newly] = True
             self.totals.proficiency_weeks += float(wf.tenure_weeks[newly].sum())
             self.totals.n_proficient_hires += int(newly.sum())
+
+    def survival_table(self) -> pd.DataFrame:
+        """Time to leaving of everyone who worked here, for survival (Kaplan-Meier) curves.
+
+        Returns:
+            One row per employee: ``cohort`` ("initial" or "hired"), ``participant``
+            (initial employees: in a programme relationship when participants were
+            defined; NaN for hires and arms without programmes), ``duration_weeks``
+            (from week 0 for the initial cohort, from hire for hires) and ``left``
+            (False: still employed at the end, a censored duration).
+        """
+        wf = self.workforce
+        hired_parts = [e[0] for e in self._exits] + [wf.hired_week[wf.occupied]]
+        id_parts = [e[1] for e in self._exits] + [wf.employee_id[wf.occupied]]
+        end_parts = [np.full(len(e[1]), e[2]) for e in self._exits]
+        end_parts.append(np.full(int(wf.occupied.sum()), self.week))
+        hired = np.concatenate(hired_parts)
+        ids = np.concatenate(id_parts)
+        end = np.concatenate(end_parts)
+        left = np.concatenate(
+            [np.ones(len(e[1]), bool) for e in self._exits]
+            + [np.zeros(int(wf.occupied.sum()), bool)]
+        )
+        initial = ids < self.n_initial
+        start = np.where(initial, 0, hired)
+        participant = np.full(len(ids), np.nan)
+        if self.initial_participant is not None:
+            known = initial & (self.initial_present[np.minimum(ids, self.n_initial - 1)])
+            participant[known] = self.initial_participant[ids[known]]
+        return pd.DataFrame(
+            {
+                "cohort": np.where(initial, "initial", "hired"),
+                "participant": participant,
+                "duration_weeks": (end - start).astype(np.int64),
+                "left": left,
+            }
+        )
 
     # --- agents ---------------------------------------------------------------------------
 

@@ -13,7 +13,11 @@ from sim.scenario_files import ScenarioError, dump_scenario
 
 
 def write_results(
-    results: Results, out: str | Path, overwrite: bool = False, figures: bool = True
+    results: Results,
+    out: str | Path,
+    overwrite: bool = False,
+    figures: bool = True,
+    report: bool = False,
 ) -> Path:
     """Write a results folder: time series, summary, figures, resolved scenario, metadata.
 
@@ -25,6 +29,7 @@ def write_results(
         out: The results folder to create.
         overwrite: Replace an existing folder instead of refusing.
         figures: Also draw the PNG figures.
+        report: Also write ``report.html`` (see :mod:`sim.report`).
 
     Returns:
         The results folder.
@@ -42,12 +47,25 @@ def write_results(
         tmp.chmod(0o777 & ~_umask())  # mkdtemp makes it private; results are for sharing
         results.timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
         results.summary.to_csv(tmp / "summary.csv", index=False)
+        if results.survival is not None:
+            results.survival.to_parquet(tmp / "survival.parquet", index=False)
         (tmp / "scenario.resolved.toml").write_text(dump_scenario(results.scenario))
         (tmp / "metadata.json").write_text(json.dumps(results.metadata, indent=2) + "\n")
         if figures:
             from sim.plots import save_figures
 
-            save_figures(results.timeseries, tmp / "figures")
+            org = results.scenario.organisation
+            save_figures(
+                results.timeseries,
+                tmp / "figures",
+                results.survival,
+                list(org.domains),
+                list(org.levels),
+            )
+        if report:
+            from sim.report import build
+
+            (tmp / "report.html").write_text(build(tmp), encoding="utf-8")
         if out.exists():
             old = out.with_name(f".{out.name}.old-{os.getpid()}")
             out.rename(old)

@@ -39,7 +39,15 @@ SMALL = [
     "--no-progress",
 ]
 SMALL_OVERRIDES = ["organisation.n_employees=60", f"horizon_weeks={HORIZON}", "replicates=2"]
-FIGURES = {"skill_diffusion.png", "retention.png", "engagement.png"}
+FIGURES = {
+    "skill_diffusion.png",
+    "retention.png",
+    "engagement.png",
+    "skill_by_domain.png",
+    "skill_by_level.png",
+    "skill_distribution.png",
+    "survival.png",
+}
 ID_COLUMNS = ["arm", "replicate", "seed", "week"]
 
 
@@ -162,7 +170,9 @@ def test_run_writes_every_result_file(flagship_run: SimpleNamespace) -> None:
     assert {p.name for p in folder.iterdir()} == {
         "timeseries.parquet",
         "summary.csv",
+        "survival.parquet",
         "figures",
+        "report.html",
         "scenario.resolved.toml",
         "metadata.json",
     }
@@ -812,3 +822,44 @@ def test_results_folder_is_readable_by_others(tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE(out.stat().st_mode) == 0o755
+
+
+def test_report_is_self_contained_html(flagship_run: SimpleNamespace) -> None:
+    text = (flagship_run.folder / "report.html").read_text()
+    assert text.startswith("<!DOCTYPE html>")
+    assert "Paired differences from no_programme" in text
+    assert text.count("data:image/png;base64,") >= 12  # figures and networks embedded
+    assert "http://" not in text and "https://" not in text  # nothing fetched
+    assert "[programmes.mentorship]" in text  # the scenario as run
+
+
+def test_report_command_rewrites_the_report(tmp_path, capsys) -> None:
+    import shutil
+
+    folder = tmp_path / "copy"
+    src = Path(__file__).parent.parent / "scenarios" / "baseline.toml"
+    assert (
+        main(
+            [
+                "run",
+                str(src),
+                "--set",
+                "organisation.n_employees=40",
+                "--set",
+                "horizon_weeks=4",
+                "--replicates",
+                "2",
+                "--out",
+                str(folder),
+                "--no-progress",
+                "--no-report",
+            ]
+        )
+        == 0
+    )
+    assert not (folder / "report.html").exists()
+    assert main(["report", str(folder), "--no-network"]) == 0
+    assert "Report written to" in capsys.readouterr().out
+    assert "Skill diffusion" in (folder / "report.html").read_text()
+    shutil.rmtree(folder / "figures")
+    assert main(["report", str(tmp_path / "nothing")]) == 2

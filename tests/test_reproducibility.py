@@ -26,7 +26,14 @@ from sim.scenario_files import ScenarioError, validate_scenario
 ROOT = Path(__file__).parent.parent
 FLAGSHIP = ROOT / "scenarios" / "mentorship_vs_peer_coaching.toml"
 SMALL = ["--set", "organisation.n_employees=100", "--set", "horizon_weeks=10", "--replicates", "2"]
-FILES = ["timeseries.parquet", "summary.csv", "scenario.resolved.toml", "metadata.json"]
+FILES = [
+    "timeseries.parquet",
+    "summary.csv",
+    "survival.parquet",
+    "report.html",
+    "scenario.resolved.toml",
+    "metadata.json",
+]
 
 
 def run_small(out: Path, *extra: str) -> int:
