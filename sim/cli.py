@@ -116,6 +116,33 @@ def _parser() -> argparse.ArgumentParser:
     )
     sweep.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
+    dashboard = sub.add_parser(
+        "dashboard",
+        help="serve the interactive dashboard on localhost",
+        description=(
+            "Serve the interactive dashboard (Mesa's SolaraViz): choose a scenario and an arm, "
+            "move the programme levers, step or play, and compare with the same organisation "
+            "without a programme. Needs the viz extra; see docs/dashboard.md."
+        ),
+    )
+    dashboard.add_argument(
+        "scenario",
+        type=Path,
+        nargs="?",
+        default=None,
+        help="scenario file to open first, or a folder of scenario files "
+        "(default: scenarios/mentorship_vs_peer_coaching.toml)",
+    )
+    dashboard.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="interface to listen on (default: 127.0.0.1; 0.0.0.0 serves a room)",
+    )
+    dashboard.add_argument("--port", type=int, default=8765, help="port (default: 8765)")
+    dashboard.add_argument(
+        "--no-open", dest="open_browser", action="store_false", help="do not open a browser"
+    )
+
     report = sub.add_parser(
         "report",
         help="write a self-contained HTML report of a results folder",
@@ -248,6 +275,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _compare(args)
         if args.command == "rerun":
             return _rerun(args)
+        if args.command == "dashboard":
+            return _dashboard(args)
         if args.command == "report":
             from sim.report import write_report
 
@@ -517,3 +546,16 @@ def _rerun(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return EXIT_FAILED
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    try:
+        from sim.dashboard import serve
+    except ImportError as exc:
+        print(
+            f"wlsim: error: the dashboard needs the optional viz dependencies ({exc.name} "
+            "is not installed); install them with: pip install -e '.[viz]'",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    return serve(args.scenario, host=args.host, port=args.port, open_browser=args.open_browser)

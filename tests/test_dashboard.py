@@ -1,0 +1,382 @@
+"""The dashboard: its model, its components without a browser, and the page in Chromium.
+
+The browser test serves the dashboard with ``serve()`` (as ``wlsim dashboard`` does) on a
+free localhost port and drives Debian's /usr/bin/chromium headless with Playwright. It is
+skipped, with the reason, when the browser or Playwright is missing, unless
+``WLSIM_BROWSER_TEST=required`` (set by .ci/run once it has installed the browser), in
+which case it fails instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("solara", reason="the dashboard needs the viz extra: pip install -e '.[viz]'")
+
+import ipyvuetify as v
+import ipywidgets
+import reacton.core
+import solara
+from mesa.visualization.solara_viz import _check_model_params
+
+from sim import dashboard
+from sim.dashboard import (
+    DashboardModel,
+    lever_params,
+    offline_problems,
+    parse_seed,
+    radial_layout,
+    scenario_choices,
+)
+from sim.model import WorkplaceModel
+from sim.scenario_files import ScenarioError, load_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+FLAGSHIP = ROOT / "scenarios" / "mentorship_vs_peer_coaching.toml"
+CHROMIUM = Path("/usr/bin/chromium")
+# Playwright adds --headless and a fresh temporary profile itself.
+CHROMIUM_FLAGS = [
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+# --- the model wrapper -------------------------------------------------------------------
+
+
+def test_model_steps_the_arm_and_its_baseline_together():
+    m = DashboardModel(scenario_file=str(FLAGSHIP), seed="11")
+    assert m.arm == "mentorship"  # the first arm that runs a programme
+    assert m.seed_value == 11
+    assert m.params.organisation.n_employees == dashboard.DEFAULT_EMPLOYEES
+    assert m.overrides == [] and m.notice == ""
+    assert [p.name for p in m.treated.programmes] == ["mentorship"]
+    assert m.control.programmes == []
+    for _ in range(3):
+        m.step()
+    assert (m.week, m.treated.week, m.control.week, m.time) == (3, 3, 3, 3.0)
+    df = m.datacollector.get_model_vars_dataframe()
+    assert len(df) == 4
+    assert df["mean_skill"].iloc[-1] == m.treated.records[-1]["mean_skill"]
+    assert df["mean_skill_baseline"].iloc[-1] == m.control.records[-1]["mean_skill"]
+    assert m.treated.records[-1]["n_relationships"] > 0
+    assert m.control.records[-1]["n_relationships"] == 0
+
+
+def test_baseline_is_the_scenarios_own_no_programme_arm_with_the_same_seed():
+    m = DashboardModel(scenario_file=str(FLAGSHIP), arm="both", seed=5)
+    ref = WorkplaceModel(
+        load_scenario(FLAGSHIP, ["organisation.n_employees=200"]), "no_programme", seed=5
+    )
+    for _ in range(8):
+        m.step()
+        ref.step()
+    for key, value in ref.records[-1].items():
+        got = m.control.records[-1][key]
+        assert got == value or (math.isnan(got) and math.isnan(value)), key
+    # Week 0 is the same organisation in both arms (common random numbers).
+    assert m.treated.records[0]["mean_skill"] == m.control.records[0]["mean_skill"]
+
+
+def test_seed_box_strings_are_seeds():
+    assert parse_seed("7", 1) == 7
+    assert parse_seed(" 42 ", 1) == 42
+    assert parse_seed("", 1) == 1
+    assert parse_seed(None, 1) == 1
+    assert parse_seed(9, 1) == 9
+    word = parse_seed("class A", 1)
+    assert word == parse_seed("class A", 2) and word >= 0
+    assert parse_seed("-3", 1) >= 0
+    a = DashboardModel(scenario_file=str(FLAGSHIP), seed="class A")
+    b = DashboardModel(scenario_file=str(FLAGSHIP), seed="class A")
+    for m in (a, b):
+        m.step()
+    assert a.treated.records[-1] == b.treated.records[-1]
+
+
+def test_levers_left_alone_change_nothing_and_moved_levers_set_every_programme():
+    params = lever_params(FLAGSHIP, "both")
+    own = {k: (p["value"] if isinstance(p, dict) else p) for k, p in params.items()}
+    assert DashboardModel(**own).overrides == []
+    moved = {**own, "cadence_weeks": 4, "matching": "similarity", "p_enrol": 0.55}
+    m = DashboardModel(**moved)
+    assert m.overrides == [
+        "programmes.mentorship.p_enrol=0.55",
+        "programmes.peer_coaching.p_enrol=0.55",
+        "programmes.mentorship.cadence_weeks=4",
+        "programmes.peer_coaching.cadence_weeks=4",
+        'programmes.mentorship.matching="similarity"',
+        'programmes.peer_coaching.matching="similarity"',
+    ]
+    for prog in m.treated.programmes:
+        assert prog.params.cadence_weeks == 4
+        assert prog.params.matching == "similarity"
+        assert prog.params.p_enrol == 0.55
+    assert DashboardModel(**{**own, "n_employees": 100}).params.organisation.n_employees == 100
+
+
+def test_an_invalid_lever_is_reported_not_raised():
+    m = DashboardModel(scenario_file=str(FLAGSHIP), hours_per_session=100.0)
+    assert m.overrides == []
+    assert "Levers not applied" in m.notice and "hours_per_session" in m.notice
+    m.step()
+
+
+def test_lever_params_fit_the_model_as_mesa_checks_them():
+    for label in ("mentorship_vs_peer_coaching.toml", "programmes/levers.toml"):
+        path = ROOT / "scenarios" / label
+        for arm in dashboard.programme_arms(path):
+            params = lever_params(path, arm)
+            _check_model_params(DashboardModel(scenario_file=str(path), arm=arm), params)
+            for p in params.values():
+                if isinstance(p, dict) and p.get("type", "").startswith("Slider"):
+                    assert p["min"] <= p["value"] <= p["max"]
+
+
+def test_model_stops_at_the_horizon(write_scenario):
+    path = write_scenario(
+        'horizon_weeks = 3\n[programmes.m]\nkind = "mentorship"\n'
+        "[arms.none]\nprogrammes = []\n[arms.m]\nprogrammes = ['m']\n",
+        name="short.toml",
+    )
+    m = DashboardModel(scenario_file=str(path))
+    assert m.arm == "m"
+    for _ in range(5):
+        m.step()
+    assert m.week == 3 and not m.running
+    assert len(m.datacollector.get_model_vars_dataframe()) == 4
+
+
+def test_scenario_choices_list_files_with_a_programme_flagship_first():
+    choices = scenario_choices(ROOT / "scenarios")
+    assert choices[0] == "mentorship_vs_peer_coaching.toml"
+    assert "programmes/levers.toml" in choices
+    assert "baseline.toml" not in choices  # no arm runs a programme
+
+
+def test_radial_layout_puts_the_top_in_the_centre():
+    m = DashboardModel(scenario_file=str(FLAGSHIP))
+    wf = m.treated.workforce
+    pos = radial_layout(wf.manager, wf.level)
+    radius = np.hypot(pos[:, 0], pos[:, 1])
+    top = wf.level == wf.level.max()
+    assert np.allclose(radius[top], 0.0)
+    assert np.allclose(radius[wf.level == 0], 1.0)
+    assert (radius <= 1.0 + 1e-9).all()
+
+
+def test_unknown_or_programme_less_arms_are_refused():
+    with pytest.raises(ScenarioError, match="choose one of: mentorship, peer_coaching, both"):
+        DashboardModel(scenario_file=str(FLAGSHIP), arm="no_programme")
+    with pytest.raises(ScenarioError, match="no arm runs a programme"):
+        DashboardModel(scenario_file=str(ROOT / "scenarios" / "baseline.toml"))
+
+
+def test_serve_refuses_a_missing_scenario(tmp_path):
+    with pytest.raises(ScenarioError, match="no such scenario file or folder"):
+        dashboard.serve(tmp_path / "nope.toml", open_browser=False)
+
+
+def test_serve_refuses_a_taken_port(capsys):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert dashboard.serve(FLAGSHIP, port=port, open_browser=False) == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
+
+
+def test_offline_pins_hold():
+    # Without these the served page is blank offline, or its main area stays empty.
+    assert offline_problems() == []
+
+
+# --- the components, without a browser -------------------------------------------------
+
+
+def _images(rc) -> list[bytes]:
+    return [w.value for w in rc.find(ipywidgets.Image).widgets]
+
+
+def _markdown(rc) -> str:
+    return "\n".join(w.unsafe_innerHTML or "" for w in rc.find(solara.widgets.HTML).widgets)
+
+
+def test_page_renders_and_steps_without_a_browser():
+    assert isinstance(dashboard.page, reacton.core.Element)  # `page` shows in a notebook
+    _box, rc = solara.render(solara.AppLayout(children=[dashboard.page]), handle_error=False)
+    try:
+        rc.find(v.Html, children=["Time: 0.0"]).assert_single()
+        before = _images(rc)
+        assert len(before) == 5  # network and four curves
+        step = rc.find(v.Btn, children=["Step"])
+        step.assert_single()
+        for _ in range(3):
+            step.widget.click()
+        rc.find(v.Html, children=["Time: 3.0"]).assert_single()
+        after = _images(rc)
+        assert all(a != b for a, b in zip(before, after, strict=True))
+
+        # A lever moved, then Reset: the new model runs with it (Mesa's idiom).
+        slider = rc.find(v.Slider, label="Weeks between sessions")
+        slider.assert_single()
+        slider.widget.v_model = 5
+        rc.find(v.Btn, children=["Reset"]).widget.click()
+        rc.find(v.Html, children=["Time: 0.0"]).assert_single()
+        assert "mentorship.cadence_weeks=5" in _markdown(rc)
+
+        # Another arm: the dashboard is rebuilt for it.
+        arm = rc.find(v.Select, label="Arm")
+        arm.assert_single()
+        arm.widget.v_model = "both"
+        assert "arm <strong>both</strong>" in _markdown(rc)
+        assert "Week 0 of 156" in _markdown(rc)
+    finally:
+        rc.close()
+
+
+# --- the page in a real browser ----------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _skip_or_fail(reason: str) -> None:
+    if os.environ.get("WLSIM_BROWSER_TEST") == "required":
+        pytest.fail(f"browser test required (WLSIM_BROWSER_TEST=required) but {reason}")
+    pytest.skip(reason)
+
+
+def _wait_for_http(url: str, proc: subprocess.Popen, log: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"the dashboard server exited ({proc.returncode}):\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.3)
+    pytest.fail(f"the dashboard did not answer at {url} within {timeout} s:\n{log.read_text()}")
+
+
+@pytest.fixture
+def served(tmp_path):
+    """Serve the dashboard with ``serve()`` on a free port; stop it with SIGTERM."""
+    port = _free_port()
+    log = tmp_path / "server.log"
+    code = (
+        "import sys; from sim.dashboard import serve; "
+        f"sys.exit(serve(port={port}, open_browser=False))"
+    )
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        _wait_for_http(url, proc, log, timeout=45)
+        yield url
+    finally:
+        # serve() stops the solara server it started when it gets SIGTERM.
+        proc.send_signal(signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=15)
+        with contextlib.suppress(ProcessLookupError):  # anything left in the group
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert proc.returncode == 0, log.read_text()
+    with pytest.raises((urllib.error.URLError, ConnectionError)):
+        urllib.request.urlopen(url, timeout=2)
+
+
+def test_dashboard_in_headless_chromium(tmp_path, request):
+    if not CHROMIUM.exists():
+        _skip_or_fail(
+            f"{CHROMIUM} not found; install Debian's browser: "
+            "apt-get install -y chromium chromium-driver"
+        )
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _skip_or_fail("the playwright package is not installed (pip install -e '.[dev]')")
+    url = request.getfixturevalue("served")
+    flags = list(CHROMIUM_FLAGS)
+    if os.geteuid() == 0:
+        flags.append("--no-sandbox")  # Chromium refuses to sandbox as root
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=flags)
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1250})
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(url)
+            page.get_by_text("Time: 0.0").wait_for(timeout=30_000)
+            images = page.locator(".vue-grid-item img")
+            page.wait_for_function("document.querySelectorAll('.vue-grid-item img').length >= 5")
+
+            def srcs() -> list[str]:
+                return images.evaluate_all("els => els.map(e => e.src)")
+
+            before = srcs()
+            assert len(before) == 5
+
+            # Move a lever with the keyboard, as a user would, and apply it with Reset.
+            slider = page.locator(".v-input", has_text="Weeks between sessions").get_by_role(
+                "slider"
+            )
+            assert slider.get_attribute("aria-valuenow") == "2"
+            slider.focus()
+            page.keyboard.press("ArrowRight")
+            assert slider.get_attribute("aria-valuenow") == "3"
+            page.get_by_role("button", name="Reset").click()
+            page.get_by_text("cadence_weeks=3").first.wait_for(timeout=15_000)
+
+            step = page.get_by_role("button", name="Step")
+            for week in (1, 2, 3):
+                step.click()
+                page.get_by_text(f"Time: {week}.0").wait_for(timeout=15_000)
+            page.get_by_text("Week 3 of 156").wait_for(timeout=15_000)
+            page.wait_for_function(
+                "old => { const now = [...document.querySelectorAll('.vue-grid-item img')]"
+                ".map(e => e.src); return now.length === old.length && "
+                "now.every((s, i) => s !== old[i]); }",
+                arg=before,
+                timeout=15_000,
+            )
+            after = srcs()
+            assert all(a != b for a, b in zip(before, after, strict=True))
+            # The plots are real pictures, not empty frames.
+            sizes = images.evaluate_all("els => els.map(e => [e.naturalWidth, e.naturalHeight])")
+            assert all(w > 200 and h > 150 for w, h in sizes), sizes
+            shot = tmp_path / "dashboard.png"
+            page.screenshot(path=str(shot), full_page=True)
+            assert shot.stat().st_size > 20_000
+            assert not errors, errors
+        finally:
+            browser.close()
