@@ -1,76 +1,438 @@
-"""Speed of the weekly step: wlsim's performance targets, measured (not asserted).
+"""wlsim's speed and memory, measured (never asserted): the benchmark suite behind ``make bench``.
 
-Usage: ``python benchmarks/bench_step.py [--quick]`` (``make bench``).
+Usage::
 
-Reports, with the machine named and medians over repeats:
-  * 10,000 employees for 520 weeks with mentorship and peer coaching together
-    (target: at most 3 s on one core);
-  * the cost of one week against headcount (1,000 / 10,000 / 100,000 employees) and
-    the cost per employee-week, which should stay flat if the step is linear.
+    python benchmarks/bench_step.py                 # everything (about 5 minutes)
+    python benchmarks/bench_step.py --quick         # fewer repeats, no 100,000 (about 1 minute)
+    python benchmarks/bench_step.py --only scaling,reference --json out.json
+
+Sections (``--only`` takes a comma-separated subset), all with the hybrid programme
+(mentorship, peer coaching and group circles in one arm, scenarios/programmes/hybrid.toml)
+unless said otherwise, and medians over repeated runs:
+
+* ``startup``: interpreter start, ``import sim`` and ``import sim.model`` (fresh
+  processes), building the organisation's arrays and creating the Mesa agents;
+* ``scaling``: 1,000 x 520, 10,000 x 520 and 100,000 x 156 employee-weeks, each in a
+  fresh process on one core: run time, cost per week and per employee-week, a fitted
+  line (fixed cost per week + slope per employee-week) and peak resident memory;
+* ``reference``: the engine against the per-agent Mesa reference
+  (benchmarks/reference_mesa.py) at 1,000, 10,000 and 100,000 employees, per week after
+  a first week (in which every programme forms all its relationships), as a ratio;
+* ``dashboard``: single steps of a 1,000-employee model (the first week, then the median,
+  95th percentile and maximum of the following 155);
+* ``sweep``: runs per second of ``sim.sweep.run_sweep`` on 1 and 2 worker processes
+  (the capacity grid: 9 points x 4 arms x 2 replicates of 1,000 employees x 156 weeks);
+* ``goals``: the goals of issue 7, each met or not.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import platform
+import itertools
+import json
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
+from typing import Any
 
-from sim.model import WorkplaceModel
-from sim.scenario_files import load_scenario
-
-FLAGSHIP = os.path.join(
-    os.path.dirname(__file__), "..", "scenarios", "mentorship_vs_peer_coaching.toml"
+import numpy as np
+from common import (
+    BENCH,
+    HYBRID_ARM,
+    ROOT,
+    child,
+    describe,
+    fit_line,
+    hybrid,
+    machine,
+    median_time,
 )
 
+SECTIONS = ("startup", "scaling", "reference", "dashboard", "sweep", "goals")
 
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
+
+def _load() -> str:
     try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+        with open("/proc/loadavg") as f:
+            return " ".join(f.read().split()[:3])
+    except OSError:
+        return "?"
 
 
-def time_run(n: int, weeks: int, arm: str, repeats: int) -> tuple[float, float]:
-    """Median seconds to build the model and to run it, over ``repeats``."""
-    scenario = load_scenario(FLAGSHIP, [f"organisation.n_employees={n}", f"horizon_weeks={weeks}"])
-    builds, runs = [], []
-    for r in range(repeats):
+def _print_table(header: list[str], rows: list[list[Any]]) -> None:
+    cells = [[str(c) for c in row] for row in [header, *rows]]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    for k, row in enumerate(cells):
+        print("  " + "  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)))
+        if k == 0:
+            print("  " + "  ".join("-" * w for w in widths))
+
+
+# --- sections ---------------------------------------------------------------------------------
+
+
+def bench_startup(quick: bool) -> dict[str, Any]:
+    print("\n## Start-up")
+    repeats = 3 if quick else 7
+    interp = []
+    for _ in range(repeats):
         t0 = time.perf_counter()
-        model = WorkplaceModel(scenario, arm=arm, replicate=r)
-        t1 = time.perf_counter()
-        model.run()
-        t2 = time.perf_counter()
-        builds.append(t1 - t0)
-        runs.append(t2 - t1)
-    return statistics.median(builds), statistics.median(runs)
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        interp.append(time.perf_counter() - t0)
+    probes = [child("probe.py", "import") for _ in range(repeats)]
+    out: dict[str, Any] = {
+        "interpreter_s": statistics.median(interp),
+        "import_sim_s": statistics.median(p["import_sim_s"] for p in probes),
+        "import_sim_model_s": statistics.median(p["import_sim_model_s"] for p in probes),
+        "rss_after_import_mb": statistics.median(p["rss_mb"] for p in probes),
+    }
+    print(f"  interpreter start (python -c pass): {out['interpreter_s'] * 1e3:7.1f} ms")
+    print(f"  import sim:                         {out['import_sim_s'] * 1e3:7.1f} ms")
+    print(
+        f"  then import sim.model (Mesa, numpy, scipy, pydantic): "
+        f"{out['import_sim_model_s'] * 1e3:.0f} ms; resident memory then "
+        f"{out['rss_after_import_mb']:.0f} MB"
+    )
+    from sim.model import WorkplaceModel
+    from sim.scenario_files import arm_scenario
+    from sim.streams import Streams
+    from sim.workforce import initial_workforce
+
+    rows = []
+    out["build"] = {}
+    for n in (1_000, 10_000) if quick else (1_000, 10_000, 100_000):
+        scenario = hybrid(n, 1)
+        params = arm_scenario(scenario, HYBRID_ARM)
+        org, _ = median_time(lambda p=params: initial_workforce(p, Streams(1, 0).init), repeats)
+        total, _ = median_time(
+            lambda s=scenario: WorkplaceModel(s, arm=HYBRID_ARM, replicate=1), repeats
+        )
+        model = WorkplaceModel(scenario, arm=HYBRID_ARM)
+        agent_times = []
+        for r in range(repeats):
+            ids = np.arange(10**9 + r * n, 10**9 + (r + 1) * n)
+            t0 = time.perf_counter()
+            model._add_agents(ids)
+            agent_times.append(time.perf_counter() - t0)
+            for i in ids.tolist():
+                model._employees.pop(i).remove()
+        agents = statistics.median(agent_times)
+        out["build"][n] = {"model_s": total, "organisation_s": org, "agents_s": agents}
+        rows.append(
+            [
+                f"{n:,}",
+                f"{total * 1e3:.1f}",
+                f"{org * 1e3:.1f}",
+                f"{agents * 1e3:.1f}",
+                f"{agents / n * 1e6:.2f}",
+            ]
+        )
+    print("\n  building a model (median of repeats):")
+    _print_table(
+        ["employees", "model ms", "organisation ms", "Mesa agents ms", "us per agent"], rows
+    )
+    return out
+
+
+def bench_scaling(quick: bool) -> dict[str, Any]:
+    print("\n## Weekly step against headcount (hybrid, one core, fresh process per run)")
+    plan = [(1_000, 520, 3 if quick else 5), (10_000, 520, 2 if quick else 5)]
+    if not quick:
+        plan.append((100_000, 156, 3))
+    rows, out = [], {}
+    for n, weeks, repeats in plan:
+        probes = [child("probe.py", "run", str(n), str(weeks), str(r)) for r in range(repeats)]
+        run = statistics.median(p["run_s"] for p in probes)
+        cpu = statistics.median(p["cpu_s"] for p in probes)
+        build = statistics.median(p["build_s"] for p in probes)
+        before = statistics.median(p["rss_before_mb"] for p in probes)
+        peak = statistics.median(p["rss_peak_mb"] for p in probes)
+        per_week = run / weeks
+        out[n] = {
+            "weeks": weeks,
+            "repeats": repeats,
+            "run_s": run,
+            "runs_s": [p["run_s"] for p in probes],
+            "cpu_s": cpu,
+            "cpu_ms_per_week": cpu / weeks * 1e3,
+            "build_s": build,
+            "ms_per_week": per_week * 1e3,
+            "ns_per_employee_week": per_week / n * 1e9,
+            "rss_before_mb": before,
+            "rss_peak_mb": peak,
+        }
+        rows.append(
+            [
+                f"{n:,}",
+                weeks,
+                repeats,
+                f"{run:.2f}",
+                f"{cpu:.2f}",
+                f"{per_week * 1e3:.2f}",
+                f"{per_week / n * 1e9:.0f}",
+                f"{build:.3f}",
+                f"{before:.0f}",
+                f"{peak:.0f}",
+                f"{peak - before:.0f}",
+            ]
+        )
+    _print_table(
+        [
+            "employees",
+            "weeks",
+            "runs",
+            "run s",
+            "CPU s",
+            "ms/week",
+            "ns/employee-week",
+            "build s",
+            "RSS before MB",
+            "peak RSS MB",
+            "model MB",
+        ],
+        rows,
+    )
+    sizes = sorted(out)
+    a, b, r2 = fit_line([float(n) for n in sizes], [out[n]["ms_per_week"] for n in sizes])
+    out["fit"] = {"fixed_ms_per_week": a, "ns_per_employee_week": b * 1e6, "r2": r2}
+    print(
+        f"\n  fitted over all sizes: ms/week = {a:.3f} + {b * 1e6:.0f} ns x employees "
+        f"(R^2 = {r2:.4f})"
+    )
+    out["marginal"] = {}
+    for lo, hi in itertools.pairwise(sizes):
+        slope = (out[hi]["ms_per_week"] - out[lo]["ms_per_week"]) / (hi - lo) * 1e6
+        fixed = out[lo]["ms_per_week"] - slope * lo / 1e6
+        out["marginal"][f"{lo}-{hi}"] = {"ns_per_employee_week": slope, "fixed_ms_per_week": fixed}
+        print(
+            f"  from {lo:,} to {hi:,}: {slope:.0f} ns per added employee-week "
+            f"(line through both: {fixed:.2f} ms/week fixed)"
+        )
+    print(
+        "  (linear means the same marginal cost at every size and a fixed cost >= 0; "
+        "the fixed cost is\n   numpy and Python overhead per week)"
+    )
+    return out
+
+
+def bench_reference(quick: bool) -> dict[str, Any]:
+    print("\n## Engine against the per-agent Mesa reference (hybrid, per week after week 0)")
+    sys.path.insert(0, str(BENCH))
+    from reference_mesa import ReferenceModel
+
+    from sim.model import WorkplaceModel
+
+    plan = [  # n, engine weeks x repeats, reference weeks x repeats
+        (1_000, (52, 5), (26, 3)),
+        (10_000, (52, 5), (6, 3) if not quick else (3, 1)),
+    ]
+    if not quick:
+        plan.append((100_000, (26, 3), (2, 1)))
+    rows, out = [], {}
+    for n, (ew, er), (rw, rr) in plan:
+        scenario = hybrid(n, 520)
+        eng, ref, ref_build = [], [], []
+        for r in range(er):
+            model = WorkplaceModel(scenario, arm=HYBRID_ARM, replicate=r)
+            model.step()  # week 0: every programme forms all its relationships
+            t0 = time.perf_counter()
+            model.run(ew)
+            eng.append((time.perf_counter() - t0) / ew)
+        for r in range(rr):
+            t0 = time.perf_counter()
+            model = ReferenceModel(scenario, HYBRID_ARM, seed=r)
+            ref_build.append(time.perf_counter() - t0)
+            model.step()
+            t0 = time.perf_counter()
+            model.run(rw)
+            ref.append((time.perf_counter() - t0) / rw)
+        e, f = statistics.median(eng), statistics.median(ref)
+        out[n] = {
+            "engine_ms_per_week": e * 1e3,
+            "reference_ms_per_week": f * 1e3,
+            "ratio": f / e,
+            "engine_weeks_x_runs": [ew, er],
+            "reference_weeks_x_runs": [rw, rr],
+            "reference_build_s": statistics.median(ref_build),
+        }
+        rows.append(
+            [
+                f"{n:,}",
+                f"{e * 1e3:.2f}",
+                f"{ew} x {er}",
+                f"{f * 1e3:.1f}",
+                f"{rw} x {rr}",
+                f"{f / e:.1f}x",
+                f"{statistics.median(ref_build):.2f}",
+            ]
+        )
+    _print_table(
+        [
+            "employees",
+            "engine ms/week",
+            "weeks x runs",
+            "reference ms/week",
+            "weeks x runs",
+            "ratio",
+            "reference build s",
+        ],
+        rows,
+    )
+    print(
+        "  (the reference's per-week cost is extrapolated from the few weeks shown; both\n"
+        "   run the same scenario and arm; week 0 is excluded from both)"
+    )
+    return out
+
+
+def bench_dashboard(quick: bool) -> dict[str, Any]:
+    print("\n## Dashboard step: 1,000 employees, hybrid, single steps")
+    from sim.model import WorkplaceModel
+
+    first, later = [], []
+    for r in range(2 if quick else 5):
+        model = WorkplaceModel(hybrid(1_000, 156), arm=HYBRID_ARM, replicate=r)
+        for week in range(156):
+            t0 = time.perf_counter()
+            model.step()
+            dt = time.perf_counter() - t0
+            (first if week == 0 else later).append(dt)
+    out = {
+        "first_ms": statistics.median(first) * 1e3,
+        "median_ms": float(np.median(later)) * 1e3,
+        "p95_ms": float(np.percentile(later, 95)) * 1e3,
+        "max_ms": max(later) * 1e3,
+        "steps": len(later),
+    }
+    print(
+        f"  week 0 (all relationships form): {out['first_ms']:.2f} ms; later weeks: median "
+        f"{out['median_ms']:.2f} ms, 95th percentile {out['p95_ms']:.2f} ms, "
+        f"max {out['max_ms']:.2f} ms ({out['steps']} steps)"
+    )
+    return out
+
+
+def bench_sweep(quick: bool) -> dict[str, Any]:
+    weeks = 52 if quick else 156
+    print(
+        f"\n## Sweep throughput: capacity grid, 9 points x 4 arms x 2 replicates, 1,000 x {weeks}"
+    )
+    from sim.scenario_files import load_scenario
+    from sim.sweep import make_executor, run_sweep
+
+    scenario = load_scenario(
+        ROOT / "scenarios" / "sweeps" / "capacity_grid.toml",
+        ["sweep.replicates=2", f"horizon_weeks={weeks}"],
+    )
+    out = {}
+    for workers in (1, 2):
+        with tempfile.TemporaryDirectory() as tmp, make_executor(workers=workers) as executor:
+            t0 = time.perf_counter()
+            result = run_sweep(scenario, Path(tmp) / "sweep", executor=executor, progress=False)
+            elapsed = time.perf_counter() - t0
+        out[workers] = {
+            "runs": result.n_done,
+            "seconds": elapsed,
+            "runs_per_s": result.n_done / elapsed,
+        }
+        print(
+            f"  {workers} worker{'s' if workers > 1 else ''}: {result.n_done} runs in "
+            f"{elapsed:.1f} s = {result.n_done / elapsed:.2f} runs/s"
+        )
+    out["speedup"] = out[2]["runs_per_s"] / out[1]["runs_per_s"]
+    print(f"  speed-up on 2 workers: {out['speedup']:.2f}x (includes starting the processes)")
+    return out
+
+
+def goals(res: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each goal of issue 7 against the measurements (skipped where not measured)."""
+    out = []
+
+    def goal(name: str, value: float | None, target: float, unit: str, higher: bool = False):
+        if value is None:
+            return
+        met = value >= target if higher else value <= target
+        out.append({"goal": name, "value": value, "target": target, "unit": unit, "met": met})
+
+    ref, scal = res.get("reference", {}), res.get("scaling", {})
+    goal(
+        ">= 50x faster than the reference at 10,000",
+        ref.get(10_000, {}).get("ratio"),
+        50,
+        "x",
+        higher=True,
+    )
+    if 10_000 in scal and scal[10_000]["weeks"] == 520:
+        goal("10,000 x 520 weeks, hybrid: wall", scal[10_000]["run_s"], 1.0, "s")
+        goal("10,000 x 520 weeks, hybrid: CPU", scal[10_000]["cpu_s"], 1.0, "s")
+    if 100_000 in scal:
+        goal("100,000 x 156 weeks: wall", scal[100_000]["run_s"], 20.0, "s")
+        goal("100,000 x 156 weeks: CPU", scal[100_000]["cpu_s"], 20.0, "s")
+        goal("100,000 x 156 weeks: peak memory", scal[100_000]["rss_peak_mb"], 1024, "MB")
+    if "dashboard" in res:
+        goal("1,000-employee step (median)", res["dashboard"]["median_ms"], 50, "ms")
+        goal("1,000-employee step (worst)", res["dashboard"]["max_ms"], 50, "ms")
+    if "startup" in res:
+        goal("import sim", res["startup"]["import_sim_s"], 1.0, "s")
+        goal(
+            "import sim + sim.model",
+            res["startup"]["import_sim_s"] + res["startup"]["import_sim_model_s"],
+            1.0,
+            "s",
+        )
+    return out
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="fewer repeats, skip 100,000")
-    args = parser.parse_args()
-    repeats = 2 if args.quick else 5
-    print(f"machine: {machine()}")
-    print()
-    build, run = time_run(10_000, 520, "both", repeats)
-    print(
-        f"10,000 employees x 520 weeks, mentorship + peer coaching: run {run:.2f} s "
-        f"(build {build:.2f} s), median of {repeats}; target <= 3 s"
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    print()
-    print(f"{'employees':>10} {'arm':>14} {'ms/week':>9} {'ns/employee-week':>17}")
-    sizes = (1_000, 10_000) if args.quick else (1_000, 10_000, 100_000)
-    for n in sizes:
-        weeks = 104 if n <= 10_000 else 26
-        for arm in ("no_programme", "both"):
-            _, run = time_run(n, weeks, arm, repeats if n <= 10_000 else 2)
-            per_week = run / weeks
-            print(f"{n:>10,} {arm:>14} {per_week * 1e3:>9.2f} {per_week / n * 1e9:>17.0f}")
+    parser.add_argument("--quick", action="store_true", help="fewer repeats, no 100,000")
+    parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args()
+    only = args.only.split(",")
+    unknown = set(only) - set(SECTIONS)
+    if unknown:
+        parser.error(f"unknown sections {sorted(unknown)}; choose from {', '.join(SECTIONS)}")
+    m = machine()
+    print(f"# wlsim benchmarks{' (quick)' if args.quick else ''}")
+    print(f"machine: {describe(m)}")
+    print(f"date: {time.strftime('%Y-%m-%d %H:%M')}; load average at start: {_load()}")
+    res: dict[str, Any] = {"machine": m, "quick": args.quick, "load_start": _load()}
+    runners = {
+        "startup": bench_startup,
+        "scaling": bench_scaling,
+        "reference": bench_reference,
+        "dashboard": bench_dashboard,
+        "sweep": bench_sweep,
+    }
+    for name, fn in runners.items():
+        if name in only:
+            res[name] = fn(args.quick)
+    if "goals" in only:
+        res["goals"] = goals(res)
+        print("\n## Goals (issue 7)")
+        _print_table(
+            ["goal", "measured", "target", "met"],
+            [
+                [
+                    g["goal"],
+                    f"{g['value']:.3g} {g['unit']}",
+                    f"{'>=' if g['unit'] == 'x' else '<='} {g['target']:g} {g['unit']}",
+                    "yes" if g["met"] else "NO",
+                ]
+                for g in res["goals"]
+            ],
+        )
+    res["load_start_end"] = [res.get("load_start"), _load()]
+    print(f"\nload average at the end: {_load()} (other processes on the machine slow wall times)")
+    if args.json:
+        args.json.write_text(json.dumps(res, indent=1, default=str), encoding="utf-8")
+        print(f"\nwrote {args.json}")
 
 
 if __name__ == "__main__":

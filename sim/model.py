@@ -270,8 +270,10 @@ class WorkplaceModel(mesa.Model):
         """Refresh proficiency scores and record hires' time to proficiency."""
         wf, params = self.workforce, self.params.learning
         # Mean skill over the domains each level uses at least half of the time.
-        by_level = wf.skill @ self._proficiency_weights.T
-        self.proficiency_score = by_level[np.arange(wf.n_slots), wf.level]
+        # einsum, not a matrix product: BLAS would thread large products and stall when
+        # the other core is busy (docs/performance.md).
+        weights = self._proficiency_weights[wf.level]
+        self.proficiency_score = np.einsum("nd,nd->n", wf.skill, weights)
         newly = ~wf.reached_proficiency & (self.proficiency_score >= params.proficiency_threshold)
         newly &= wf.occupied
         if newly.any():

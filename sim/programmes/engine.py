@@ -412,6 +412,8 @@ class ProgrammeRule:
             if p.level_gap_max == 0
             else [learners]
         )
+        ia, ib = np.triu_indices(k, k=1)
+        a_parts, b_parts, g_parts = [], [], []
         for pool in pools:
             n_groups = len(pool) // k
             if n_groups == 0:
@@ -421,18 +423,21 @@ class ProgrammeRule:
                 # Deal members sorted by their strongest domain round-robin, so each group
                 # mixes different strengths.
                 pool = pool[np.argsort(wf.skill[pool].argmax(axis=1), kind="stable")]
-                groups = [pool[g::n_groups] for g in range(n_groups)]
+                groups = pool.reshape(k, n_groups).T
             else:
                 pool = pool[np.argsort(wf.level[pool], kind="stable")]
-                groups = [pool[g * k : (g + 1) * k] for g in range(n_groups)]
-            for members in groups:
-                spread = int(wf.level[members].max()) - int(wf.level[members].min())
-                if spread > p.level_gap_max:
-                    continue  # too wide a span of levels: these members wait
-                ia, ib = np.triu_indices(len(members), k=1)
-                gid = np.full(len(ia), self.next_group, dtype=np.int64)
-                self.next_group += 1
-                self._add(model, week, members[ia], members[ib], group=gid)
+                groups = pool.reshape(n_groups, k)
+            levels = wf.level[groups]
+            # Too wide a span of levels: those members wait.
+            groups = groups[(levels.max(axis=1) - levels.min(axis=1)) <= p.level_gap_max]
+            ids = self.next_group + np.arange(len(groups))
+            self.next_group += len(groups)
+            a_parts.append(groups[:, ia].ravel())
+            b_parts.append(groups[:, ib].ravel())
+            g_parts.append(np.repeat(ids, len(ia)))
+        if a_parts:
+            a, b = np.concatenate(a_parts), np.concatenate(b_parts)
+            self._add(model, week, a, b, group=np.concatenate(g_parts))
 
     def _add(
         self,

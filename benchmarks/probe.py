@@ -1,0 +1,108 @@
+"""Child process of the benchmarks: one measurement in a fresh interpreter, printed as JSON.
+
+Usage:
+  ``python benchmarks/probe.py run N WEEKS [REPLICATE]``: build the hybrid model at N
+  employees and run it for WEEKS weeks on one core; report import, build and run times
+  and the peak resident memory (``VmHWM``) before building and at the end.
+  ``python benchmarks/probe.py memory N WEEKS``: the same run under ``tracemalloc``
+  (numpy reports its array buffers to it): peak and retained traced memory of building
+  and running the model, i.e. the model's own memory without the interpreter and
+  libraries (slower; not timed).
+  ``python benchmarks/probe.py import``: time ``import sim`` and ``import sim.model``.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+
+
+def _rss_mb() -> float:
+    """Peak resident memory of this process so far, in MiB.
+
+    Read from ``VmHWM`` in /proc/self/status: ``ru_maxrss`` is kept across ``execve``
+    on Linux, so in a child it would report the parent's peak if that was higher.
+    """
+    try:
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("VmHWM")) / 1024
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run(n: int, weeks: int, replicate: int) -> dict[str, float]:
+    t0 = time.perf_counter()
+    from common import HYBRID_ARM, hybrid
+
+    from sim.model import WorkplaceModel
+
+    t1 = time.perf_counter()
+    scenario = hybrid(n, weeks)
+    rss_before = _rss_mb()
+    t2 = time.perf_counter()
+    model = WorkplaceModel(scenario, arm=HYBRID_ARM, replicate=replicate)
+    t3 = time.perf_counter()
+    c3 = time.process_time()
+    model.run()
+    t4 = time.perf_counter()
+    c4 = time.process_time()
+    return {
+        "n": n,
+        "weeks": weeks,
+        "import_s": t1 - t0,
+        "build_s": t3 - t2,
+        "run_s": t4 - t3,
+        "cpu_s": c4 - c3,
+        "rss_before_mb": rss_before,
+        "rss_peak_mb": _rss_mb(),
+    }
+
+
+def memory(n: int, weeks: int) -> dict[str, float]:
+    import tracemalloc
+
+    from common import HYBRID_ARM, hybrid
+
+    from sim.model import WorkplaceModel
+
+    scenario = hybrid(n, weeks)
+    tracemalloc.start()
+    model = WorkplaceModel(scenario, arm=HYBRID_ARM)
+    built, _ = tracemalloc.get_traced_memory()
+    model.run()
+    current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return {
+        "n": n,
+        "weeks": weeks,
+        "built_mb": built / 2**20,
+        "retained_mb": current / 2**20,
+        "peak_mb": peak / 2**20,
+    }
+
+
+def imports() -> dict[str, float]:
+    t0 = time.perf_counter()
+    import sim
+
+    t1 = time.perf_counter()
+    import sim.model  # noqa: F401
+
+    t2 = time.perf_counter()
+    return {"import_sim_s": t1 - t0, "import_sim_model_s": t2 - t1, "rss_mb": _rss_mb()}
+
+
+if __name__ == "__main__":
+    what = sys.argv[1]
+    if what == "run":
+        replicate = int(sys.argv[4]) if len(sys.argv) > 4 else 0
+        result = run(int(sys.argv[2]), int(sys.argv[3]), replicate)
+    elif what == "memory":
+        result = memory(int(sys.argv[2]), int(sys.argv[3]))
+    elif what == "import":
+        result = imports()
+    else:
+        raise SystemExit(__doc__)
+    print(json.dumps(result))
