@@ -258,12 +258,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = _parser().parse_args(argv)
     except SystemExit as exc:  # argparse has printed the usage or the help
         return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
-    from sim.scenario_files import ScenarioError
-
     if args.command in ("run", "sweep", "rerun"):
         # SIGTERM (e.g. from a batch system) stops like Ctrl-C: nothing half-written is
         # left, and a sweep keeps its finished runs.
         signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        return _dispatch(args)
+    except KeyboardInterrupt:  # also while the heavy modules are still being imported
+        print("\nwlsim: interrupted; no results were written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from sim.scenario_files import ScenarioError
+
     try:
         if args.command == "validate":
             return _validate(args)
@@ -286,9 +294,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ScenarioError as exc:
         print(f"wlsim: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("\nwlsim: interrupted; no results were written", file=sys.stderr)
-        return EXIT_INTERRUPTED
 
 
 def _validate(args: argparse.Namespace) -> int:
