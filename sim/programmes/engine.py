@@ -22,7 +22,7 @@ stays aligned across arms; the matching stream's draws depend on who is waiting.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -213,6 +213,17 @@ class ProgrammeRule:
             gap = np.abs(gap)
         return (gap >= p.level_gap_min) & (gap <= p.level_gap_max)
 
+    def _pair_allowed(self, model: WorkplaceModel, learner: Any, guide: np.ndarray) -> np.ndarray:
+        """Nobody guides themselves; with ``new_partner_each_time``, nor the last guide.
+
+        ``learner`` and ``guide`` are positions and broadcast against each other.
+        """
+        ok = np.asarray(guide != learner)
+        if self.params.new_partner_each_time:
+            ids = model.workforce.employee_id
+            ok &= ids[guide] != self.last_guide[ids[learner]]
+        return ok
+
     def _focus_rows(self, model: WorkplaceModel, guide: np.ndarray, need: np.ndarray) -> np.ndarray:
         """Learning weights per relationship: fixed focus, the need, or the guide's job."""
         p = self.params
@@ -299,11 +310,7 @@ class ProgrammeRule:
             mine = learners[level[learners] == lv]
             valid = free & self._level_ok(model, mine[:1], places)[0]
             idx = np.flatnonzero(valid)[: len(mine)]
-            pair_ok = places[idx] != mine[: len(idx)]  # nobody guides themselves
-            if self.params.new_partner_each_time:
-                wf = model.workforce
-                previous = self.last_guide[wf.employee_id[mine[: len(idx)]]]
-                pair_ok &= wf.employee_id[places[idx]] != previous
+            pair_ok = self._pair_allowed(model, mine[: len(idx)], places[idx])
             idx = idx[pair_ok]
             free[idx] = False
             guides.append(places[idx])
@@ -321,13 +328,9 @@ class ProgrammeRule:
         ok = self._level_ok(model, learners, places)
         free = np.ones(len(places), dtype=bool)
         guides, chosen = [], []
-        wf = model.workforce
         for i, learner in enumerate(learners):
             cand = np.flatnonzero(free & ok[i])
-            cand = cand[places[cand] != learner]
-            if self.params.new_partner_each_time:
-                previous = self.last_guide[wf.employee_id[learner]]
-                cand = cand[wf.employee_id[places[cand]] != previous]
+            cand = cand[self._pair_allowed(model, learner, places[cand])]
             if len(cand) == 0:
                 continue
             score = self._score(model, int(learner), places[cand], need)
@@ -347,11 +350,8 @@ class ProgrammeRule:
         need: np.ndarray | None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Assignment that maximises total expected learning under guide capacity."""
-        ok = self._level_ok(model, learners, places) & (places[None, :] != learners[:, None])
-        if self.params.new_partner_each_time:
-            wf = model.workforce
-            previous = self.last_guide[wf.employee_id[learners]]
-            ok &= wf.employee_id[places][None, :] != previous[:, None]
+        ok = self._level_ok(model, learners, places)
+        ok &= self._pair_allowed(model, learners[:, None], places[None, :])
         gain = np.zeros(ok.shape)
         for i, learner in enumerate(learners):
             gain[i] = self._expected_gain(model, int(learner), places, need)
