@@ -61,16 +61,32 @@ class WorkplaceModel(mesa.Model):
         self.workforce = initial_workforce(sc, self.streams.init)
         self.n_initial = self.workforce.n_slots
         self.ancestors = ancestors(self.workforce.manager, sc.n_levels)
+        self.programmes: list[ProgrammeRule] = []
+        self._employees: dict[int, Employee] = {}
+        self._add_agents(self.workforce.employee_id)
+        self._reset_records()
+        burn_in = sc.organisation.dur_burn_in_weeks
+        if burn_in:
+            # Let the organisation settle (turnover, hiring, promotion, practice and
+            # forgetting) without any programme, then start the clock at week 0. The same
+            # streams are used in every arm, so every arm starts from the same state.
+            self.run(burn_in)
+            self._restart_after_burn_in(burn_in)
         # Programmes keep their index in the scenario's table, which names their stream,
         # so a programme draws the same numbers in every arm that runs it.
         order = list(scenario.programmes)
-        self.programmes: list[ProgrammeRule] = [
+        self.programmes = [
             ProgrammeRule(name, sc.programmes[name], order.index(name), self)
             for name in sc.arms[arm].programmes
         ]
+        self.records = [metrics.measure(self)]
+
+    def _reset_records(self) -> None:
+        """Start the counters, the records and the cohort of initial employees afresh."""
+        wf = self.workforce
+        self.n_initial = wf.n_slots  # the initial employees hold ids 0 .. n_initial - 1
         # Employee ids who have learned in at least one session (reach).
-        self.reached = np.zeros(self.workforce.n_ids, dtype=bool)
-        self.proficiency_score = np.zeros(self.workforce.n_slots)
+        self.reached = np.zeros(wf.n_ids, dtype=bool)
         # Initial employees in a programme relationship at the end of the first week in
         # which the arm's programmes have any (programmes may start late), and the initial
         # employees still employed then.
@@ -79,10 +95,25 @@ class WorkplaceModel(mesa.Model):
         self.totals = metrics.Totals()
         # Leavers of each week: (hired_week, ids, week of leaving), for survival curves.
         self._exits: list[tuple[np.ndarray, np.ndarray, int]] = []
-        self._employees: dict[int, Employee] = {}
-        self._add_agents(self.workforce.employee_id)
         self._update_proficiency()
         self.records: list[dict[str, float]] = [metrics.measure(self)]
+
+    def _restart_after_burn_in(self, weeks: int) -> None:
+        """Renumber the settled workforce as the initial cohort and reset the clock."""
+        wf = self.workforce
+        for agent in list(self._employees.values()):
+            agent.remove()
+        self._employees = {}
+        n = wf.n_slots
+        wf.slot_of_id = np.full(max(2 * n, 1024), -1, dtype=np.int64)
+        wf.n_ids = 0
+        ids = wf.new_ids(n)
+        wf.employee_id[:] = ids
+        wf.slot_of_id[ids] = np.arange(n)
+        wf.hired_week -= weeks  # hire weeks count from the new week 0
+        self.week = 0
+        self._add_agents(ids)
+        self._reset_records()
 
     # --- the schedule -------------------------------------------------------------------
 

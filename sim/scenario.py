@@ -163,6 +163,17 @@ class Organisation(Section):
         source="assumption (mean tenure of about four years)",
         description="Mean tenure of the initial workforce (exponentially distributed).",
     )
+    dur_burn_in_weeks: int = param(
+        0,
+        ge=0,
+        le=5200,
+        unit="weeks",
+        source="assumption",
+        description=(
+            "Weeks the organisation runs without any programme before week 0, so that "
+            "starting skills, tenures and engagement settle (0: start as initialised)."
+        ),
+    )
     source: str = param(
         "",
         unit="file path",
