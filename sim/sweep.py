@@ -457,11 +457,15 @@ def _write_part(folder: Path, run_id: str, frame: pd.DataFrame) -> None:
 def _atomic(path: Path, data: bytes) -> None:
     """Write bytes to a hidden temporary file in the same folder, sync, then rename."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with tmp.open("wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with tmp.open("wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:  # interrupted or failed: leave nothing behind (SIGKILL excepted)
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _finish(folder: Path, scenario: Scenario, table: pd.DataFrame, started: float) -> pd.DataFrame:
