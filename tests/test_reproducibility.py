@@ -106,6 +106,19 @@ def test_a_full_disk_leaves_no_results_and_a_clear_message(tmp_path, capsys, mon
     assert list(tmp_path.iterdir()) == []  # neither the folder nor a temporary one
 
 
+def wait_for_handler(pid: int, sig: int, timeout: float = 30.0) -> None:
+    """Wait until process ``pid`` has installed a handler for ``sig`` (Linux /proc)."""
+    status = Path(f"/proc/{pid}/status")
+    if not status.exists():
+        return
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        for line in status.read_text().splitlines():
+            if line.startswith("SigCgt:") and int(line.split()[1], 16) >> (sig - 1) & 1:
+                return
+        time.sleep(0.01)
+
+
 @pytest.mark.parametrize(
     ("sig", "delay"),
     [(signal.SIGKILL, 0.3), (signal.SIGKILL, 1.5), (signal.SIGTERM, 1.0), (signal.SIGINT, 0.6)],
@@ -129,6 +142,10 @@ def test_a_killed_run_leaves_nothing_a_reader_would_accept(tmp_path, sig, delay)
         "--no-progress",
     ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if sig != signal.SIGKILL:
+        # Time the signal from when wlsim handles it, not from when Python starts (a
+        # loaded machine can take longer than the delay just to start the interpreter).
+        wait_for_handler(proc.pid, sig)
     time.sleep(delay)
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=120)
