@@ -458,6 +458,7 @@ def _targets(exprs: Sequence[str]) -> dict[str, float]:
 
 
 def _sweep(args: argparse.Namespace) -> int:
+    from sim.output import atomic_write
     from sim.scenario_files import ScenarioError, load_scenario
     from sim.sweep import make_executor, run_sweep
 
@@ -491,7 +492,7 @@ def _sweep(args: argparse.Namespace) -> int:
         from sim import sensitivity
 
         indices = sensitivity.analyse(result.runs, scenario)
-        indices.to_csv(out / "sensitivity.csv", index=False)
+        atomic_write(out / "sensitivity.csv", indices.to_csv(index=False).encode())
         sensitivity.plot(indices, out / "figures" / "sensitivity.png")
         print(f"Sensitivity indices: {out / 'sensitivity.csv'}")
     if result.failed:
@@ -512,6 +513,7 @@ def _compare(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from sim.compare import end_of_horizon, paired_differences
+    from sim.output import atomic_write
     from sim.scenario_files import ScenarioError
 
     folder = args.results
@@ -524,7 +526,7 @@ def _compare(args: argparse.Namespace) -> int:
             f"{folder}: not a results folder (no runs.parquet or timeseries.parquet)"
         )
     table = paired_differences(runs, args.baseline, args.metric or None)
-    table.to_csv(folder / "comparison.csv", index=False)
+    atomic_write(folder / "comparison.csv", table.to_csv(index=False).encode())
     cols = [
         c for c in ("point", "arm", "metric", "mean_diff", "ci_low", "ci_high", "n") if c in table
     ]

@@ -200,10 +200,9 @@ def package(
         wall_time_seconds=round(seconds, 3),
     )
     if survival is not None:
-        order = {a: i for i, a in enumerate(arms)}
         survival = survival.sort_values(
             ["arm", "replicate"],
-            key=lambda c: c.map(order) if c.name == "arm" else c,
+            key=_arm_order(arms),
             kind="stable",
         ).reset_index(drop=True)
     return Results(scenario, timeseries, summarise(timeseries), meta, survival)

@@ -104,12 +104,7 @@ class WorkplaceModel(mesa.Model):
         for agent in list(self._employees.values()):
             agent.remove()
         self._employees = {}
-        n = wf.n_slots
-        wf.slot_of_id = np.full(max(2 * n, 1024), -1, dtype=np.int64)
-        wf.n_ids = 0
-        ids = wf.new_ids(n)
-        wf.employee_id[:] = ids
-        wf.slot_of_id[ids] = np.arange(n)
+        ids = wf.renumber()
         wf.hired_week -= weeks  # hire weeks count from the new week 0
         self.week = 0
         self._add_agents(ids)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import functools
 import hashlib
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -190,8 +191,6 @@ def _read_frame(path: Path, raw: bytes) -> pd.DataFrame:
     suffix = path.suffix.lower()
     if suffix in (".parquet", ".pq"):
         try:
-            import io
-
             return pd.read_parquet(io.BytesIO(raw))
         except Exception as exc:  # pyarrow raises several types for a bad file
             raise DataError(f"{path}: not a readable Parquet file ({exc})") from None
@@ -213,8 +212,6 @@ def _read_frame(path: Path, raw: bytes) -> pd.DataFrame:
                     f"{path}: the columns are separated by {name}, not commas; export as "
                     "comma-separated CSV"
                 )
-    import io
-
     try:
         return pd.read_csv(
             io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True

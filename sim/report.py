@@ -21,8 +21,8 @@ from sim import plots
 from sim.compare import end_of_horizon, paired_differences
 from sim.experiment import format_table
 from sim.model import WorkplaceModel
+from sim.output import atomic_write
 from sim.scenario_files import ScenarioError, load_scenario
-from sim.sweep import _atomic
 
 _CSS = """
 body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; color: #222; }
@@ -148,5 +148,5 @@ def write_report(folder: str | Path, network_weeks: bool = True) -> Path:
     """Write ``report.html`` into a results folder (atomically) and return its path."""
     folder = Path(folder)
     path = folder / "report.html"
-    _atomic(path, build(folder, network_weeks).encode())
+    atomic_write(path, build(folder, network_weeks).encode())
     return path

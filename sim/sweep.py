@@ -39,6 +39,7 @@ import pandas as pd
 
 from sim.experiment import run_arm
 from sim.orgdata import data_provenance
+from sim.output import atomic_write
 from sim.provenance import provenance
 from sim.scenario import Scenario
 from sim.scenario_files import ScenarioError, dump_scenario, validate_scenario
@@ -428,9 +429,9 @@ def _prepare(
 
         shutil.rmtree(folder)
     (folder / "timeseries").mkdir(parents=True, exist_ok=True)
-    _atomic(folder / "scenario.resolved.toml", dump_scenario(scenario).encode())
+    atomic_write(folder / "scenario.resolved.toml", dump_scenario(scenario).encode())
     buf = table.to_parquet(index=False)
-    _atomic(plan_path, buf)
+    atomic_write(plan_path, buf)
 
 
 def _finished(folder: Path, log_path: Path) -> set[str]:
@@ -451,21 +452,7 @@ def _finished(folder: Path, log_path: Path) -> set[str]:
 
 
 def _write_part(folder: Path, run_id: str, frame: pd.DataFrame) -> None:
-    _atomic(folder / "timeseries" / f"{run_id}.parquet", frame.to_parquet(index=False))
-
-
-def _atomic(path: Path, data: bytes) -> None:
-    """Write bytes to a hidden temporary file in the same folder, sync, then rename."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with tmp.open("wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:  # interrupted or failed: leave nothing behind (SIGKILL excepted)
-        tmp.unlink(missing_ok=True)
-        raise
+    atomic_write(folder / "timeseries" / f"{run_id}.parquet", frame.to_parquet(index=False))
 
 
 def _finish(folder: Path, scenario: Scenario, table: pd.DataFrame, started: float) -> pd.DataFrame:
@@ -489,13 +476,13 @@ def _finish(folder: Path, scenario: Scenario, table: pd.DataFrame, started: floa
     if len(runs):
         runs = params.merge(runs, on="run_id", how="inner")
         runs = runs.sort_values("run_id", key=lambda c: c.map(order)).reset_index(drop=True)
-    _atomic(folder / "runs.parquet", runs.to_parquet(index=False))
+    atomic_write(folder / "runs.parquet", runs.to_parquet(index=False))
     manifest = table[["run_id", "point", "arm", "replicate", "seed"]].copy()
     manifest["status"] = [latest.get(r, {}).get("status", "pending") for r in manifest["run_id"]]
     manifest.loc[manifest["run_id"].isin(set(runs.get("run_id", []))), "status"] = "ok"
     manifest["error"] = [latest.get(r, {}).get("error", "") for r in manifest["run_id"]]
     manifest.loc[manifest["status"] == "ok", "error"] = ""
-    _atomic(folder / "manifest.csv", manifest.to_csv(index=False).encode())
+    atomic_write(folder / "manifest.csv", manifest.to_csv(index=False).encode())
     meta = provenance()
     meta.update(
         scenario=scenario.name,
@@ -511,5 +498,5 @@ def _finish(folder: Path, scenario: Scenario, table: pd.DataFrame, started: floa
         finished_utc=datetime.now(UTC).isoformat(timespec="seconds"),
         wall_time_seconds_this_call=round(time.perf_counter() - started, 3),
     )
-    _atomic(folder / "metadata.json", (json.dumps(meta, indent=2) + "\n").encode())
+    atomic_write(folder / "metadata.json", (json.dumps(meta, indent=2) + "\n").encode())
     return runs

@@ -98,6 +98,19 @@ class Workforce:
             self.slot_of_id = grown
         return ids
 
+    def fill(self, slots: np.ndarray) -> np.ndarray:
+        """Give the given vacant slots new employee ids; return the ids."""
+        ids = self.new_ids(len(slots))
+        self.employee_id[slots] = ids
+        self.slot_of_id[ids] = slots
+        return ids
+
+    def renumber(self) -> np.ndarray:
+        """Forget every id and number the current employees 0 .. n-1 in slot order."""
+        self.slot_of_id = np.full(max(2 * self.n_slots, 1024), -1, dtype=np.int64)
+        self.n_ids = 0
+        return self.fill(np.arange(self.n_slots))
+
     def vacate(self, slots: np.ndarray) -> np.ndarray:
         """Empty the given slots; return the ids of the employees who left."""
         ids = self.employee_id[slots].copy()
@@ -278,9 +291,7 @@ def initial_workforce(scenario: Scenario, rng: np.random.Generator) -> Workforce
         n_promotions=np.zeros(n, dtype=np.int64),
         reached_proficiency=np.ones(n, dtype=bool),
     )
-    ids = wf.new_ids(n)
-    wf.employee_id[:] = ids
-    wf.slot_of_id[ids] = np.arange(n)
+    wf.fill(np.arange(n))
     return wf
 
 
@@ -300,9 +311,7 @@ def hire(
         The new employees' ids.
     """
     k = len(slots)
-    ids = wf.new_ids(k)
-    wf.employee_id[slots] = ids
-    wf.slot_of_id[ids] = slots
+    ids = wf.fill(slots)
     wf.skill[slots] = starting_skill(
         scenario, wf.level[slots], scenario.learning.rel_hire_skill, rng
     )
