@@ -1,10 +1,14 @@
 """Learning submodels: learning in sessions, on-the-job practice, forgetting.
 
-Pure functions of arrays and parameters; none of them draws random numbers.
+Pure functions of arrays and parameters; none of them draws random numbers. The weekly
+work runs in compiled kernels (numba) that loop once over the sessions or employees;
+:func:`practice_and_forgetting` keeps the formula in array form, and a test checks that
+the kernel :func:`practise` applies exactly it.
 """
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from sim.scenario import Learning
@@ -35,6 +39,7 @@ def session_gains(
     quality: np.ndarray,
     focus: np.ndarray,
     params: Learning,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Skill gained by learners in one week's sessions, summed per employee.
 
@@ -51,18 +56,85 @@ def session_gains(
         focus: Weight of each domain, for all sessions (domains,) or per session
             (sessions, domains).
         params: Learning parameters.
+        out: Array of gains to add to (slots, domains); a new zero array if omitted.
 
     Returns:
         Gains of shape (slots, domains), zero for employees without sessions.
     """
-    gains = np.zeros_like(skill)
-    if len(learner) == 0:
-        return gains
-    gap = np.maximum(skill[partner] - skill[learner], 0.0)
-    share = params.rate_session_per_hour * (hours * quality)[:, None] * focus
-    share = np.minimum(share * absorption(gap, params.gap_absorption), 1.0)
-    np.add.at(gains, learner, share * gap)
+    gains = np.zeros_like(skill) if out is None else out
+    if len(learner):
+        focus = np.broadcast_to(focus, (len(learner), skill.shape[1]))
+        gap, exponent = _session_gaps(skill, learner, partner, params.gap_absorption)
+        # numpy's vectorised exp is several times faster than a scalar exp in the loop.
+        absorbed = np.exp(exponent, out=exponent)
+        _add_session_gains(
+            gains, learner, gap, absorbed, hours, quality, focus, params.rate_session_per_hour
+        )
     return gains
+
+
+@numba.njit(cache=True)
+def _session_gaps(skill, learner, partner, gap_absorption):
+    n_domains = skill.shape[1]
+    gap = np.empty((len(learner), n_domains))
+    exponent = np.empty((len(learner), n_domains))
+    for k in range(len(learner)):
+        i, j = learner[k], partner[k]
+        for d in range(n_domains):
+            g = max(skill[j, d] - skill[i, d], 0.0)
+            gap[k, d] = g
+            exponent[k, d] = -g / gap_absorption
+    return gap, exponent
+
+
+@numba.njit(cache=True)
+def _add_session_gains(gains, learner, gap, absorbed, hours, quality, focus, rate):
+    for k in range(len(learner)):
+        i = learner[k]
+        base = rate * (hours[k] * quality[k])
+        for d in range(gap.shape[1]):  # no branch on gap > 0: a zero gap adds zero
+            gains[i, d] += min(base * focus[k, d] * absorbed[k, d], 1.0) * gap[k, d]
+
+
+def add_guide_practice(
+    gains: np.ndarray,
+    skill: np.ndarray,
+    guide: np.ndarray,
+    guide_rate: np.ndarray,
+    domains: np.ndarray,
+) -> None:
+    """Add the practice guides get from guiding: min(rate, 1) * (1 - skill) in ``domains``.
+
+    Args:
+        gains: Gains (slots, domains), added to in place.
+        skill: Skill (slots, domains) at the start of the phase.
+        guide: Slot of the guide of each session.
+        guide_rate: Practice rate of each session (rate per hour times guide hours).
+        domains: Weight of each domain guiding exercises (0 or 1), (domains,).
+    """
+    _add_guide_practice(gains, skill, guide, guide_rate, domains)
+
+
+@numba.njit(cache=True)
+def _add_guide_practice(gains, skill, guide, guide_rate, domains):
+    for k in range(len(guide)):
+        g = guide[k]
+        rate = min(guide_rate[k], 1.0)
+        for d in range(skill.shape[1]):
+            gains[g, d] += rate * (max(1.0 - skill[g, d], 0.0) * domains[d])
+
+
+def scatter_add(total: np.ndarray, slots: np.ndarray, amount: np.ndarray | float) -> None:
+    """``total[slots] += amount``, with repeated slots summed in order (``np.add.at``)."""
+    if len(slots):
+        amount = np.broadcast_to(np.asarray(amount, dtype=np.float64), slots.shape)
+        _scatter_add(total, slots, amount)
+
+
+@numba.njit(cache=True)
+def _scatter_add(total, slots, amount):
+    for k in range(len(slots)):
+        total[slots[k]] += amount[k]
 
 
 def decay_per_week(half_life_weeks: float) -> float:
@@ -99,6 +171,53 @@ def practice_and_forgetting(
     return practice - forgetting
 
 
+def practise(
+    skill: np.ndarray,
+    usage_by_level: np.ndarray,
+    level: np.ndarray,
+    feedback: np.ndarray,
+    params: Learning,
+) -> None:
+    """Apply one week of :func:`practice_and_forgetting` to ``skill`` in place, clipped.
+
+    Args:
+        skill: Skill array (slots, domains), changed in place.
+        usage_by_level: Job usage of each domain at each level (levels, domains).
+        level: Level of each slot.
+        feedback: Feedback stock per slot in [0, 1].
+        params: Learning parameters.
+    """
+    _practise(
+        skill,
+        usage_by_level,
+        level,
+        feedback,
+        params.rate_practice_per_week,
+        params.transfer_base,
+        params.skill_plateau,
+        params.rel_feedback_plateau,
+        decay_per_week(params.dur_skill_half_life_weeks),
+        params.skill_floor,
+    )
+
+
+@numba.njit(cache=True)
+def _practise(
+    skill, usage_by_level, level, feedback, rate, transfer_base, plateau, rel_fb, lam, floor
+):
+    for i in range(skill.shape[0]):
+        fb = feedback[i]
+        transfer = transfer_base + (1.0 - transfer_base) * fb
+        top = plateau + (1.0 - plateau) * rel_fb * fb
+        lv = level[i]
+        for d in range(skill.shape[1]):
+            usage = usage_by_level[lv, d]
+            s = skill[i, d]
+            change = rate * usage * transfer * max(top - s, 0.0)
+            change -= (1.0 - usage) * lam * max(s - floor, 0.0)
+            skill[i, d] = min(max(s + change, 0.0), 1.0)
+
+
 def equilibrium_skill(usage: np.ndarray, params: Learning) -> np.ndarray:
     """Skill at which practice (without feedback) and forgetting balance.
 
@@ -122,10 +241,28 @@ def decay_stock(stock: np.ndarray, half_life_weeks: float) -> None:
     stock *= 2.0 ** (-1.0 / half_life_weeks)
 
 
-def add_saturating(stock: np.ndarray, slots: np.ndarray, amount: np.ndarray) -> None:
-    """Raise a [0, 1] stock toward 1: stock += amount * (1 - stock), summed per slot."""
+def add_saturating(stock: np.ndarray, slots: np.ndarray, amount: np.ndarray | float) -> None:
+    """Raise a [0, 1] stock toward 1: stock += min(sum of amounts, 1) * (1 - stock), per slot.
+
+    Args:
+        stock: The stock per slot, changed in place.
+        slots: Slot of each amount (repeats are summed first).
+        amount: Amount per entry, or one amount for all.
+    """
     if len(slots) == 0:
         return
-    total = np.zeros_like(stock)
-    np.add.at(total, slots, amount)
-    stock += np.minimum(total, 1.0) * (1.0 - stock)
+    _add_saturating(
+        stock, slots, np.broadcast_to(np.asarray(amount, dtype=np.float64), slots.shape)
+    )
+
+
+@numba.njit(cache=True)
+def _add_saturating(stock, slots, amount):
+    total = np.zeros(len(stock))
+    for k in range(len(slots)):
+        total[slots[k]] += amount[k]
+    for k in range(len(slots)):
+        i = slots[k]
+        if total[i] != 0.0:
+            stock[i] += min(total[i], 1.0) * (1.0 - stock[i])
+            total[i] = 0.0

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numba
 import numpy as np
 
-from sim.promotion import readiness
 from sim.scenario import _slug as slug
 
 if TYPE_CHECKING:
@@ -75,34 +75,40 @@ def measure(model: WorkplaceModel) -> dict[str, float]:
         proficient, or participant retention in an arm without programmes) are NaN.
     """
     wf, sc, t = model.workforce, model.params, model.totals
-    occ = wf.occupied
-    # Hiring fills every position by the end of a week; copy only when some are vacant.
-    full = bool(occ.all())
-    skill = wf.skill if full else wf.skill[occ]
-    level = wf.level if full else wf.level[occ]
-    per_person = skill.mean(axis=1)
-    headcount = int(occ.sum())
     org = sc.organisation
+    stats = _state_stats(
+        wf.skill,
+        wf.level,
+        wf.employee_id,
+        wf.engagement,
+        model.proficiency_score,
+        wf.weeks_in_level,
+        wf.visibility,
+        model.readiness_weights,
+        sc.learning.proficiency_threshold,
+        float(sc.promotion.dur_min_in_level_weeks),
+        sc.promotion.weight_visibility,
+        sc.promotion.readiness_threshold,
+    )
+    per_person, domain_sum, level_sum, level_count, n_proficient, engagement_sum, n_ready = stats
+    headcount = len(per_person)
     rec: dict[str, float] = {
         "week": model.week,
         "headcount": headcount,
-        "mean_skill": float(per_person.mean()),
+        "mean_skill": float(domain_sum.sum() / (headcount * len(domain_sum))),
     }
     for j, d in enumerate(org.domains):
-        rec[f"mean_skill_{slug(d)}"] = float(skill[:, j].mean())
-    sums = np.bincount(level, weights=per_person, minlength=sc.n_levels)
-    counts = np.bincount(level, minlength=sc.n_levels)
+        rec[f"mean_skill_{slug(d)}"] = float(domain_sum[j] / headcount)
     for lv, name in enumerate(org.levels):
-        rec[f"mean_skill_{slug(name)}"] = float(sums[lv] / counts[lv]) if counts[lv] else np.nan
+        count = level_count[lv]
+        rec[f"mean_skill_{slug(name)}"] = float(level_sum[lv] / count) if count else np.nan
     ordered = np.sort(per_person)
     rec["skill_gini"] = gini(ordered, presorted=True)
     # Who is left behind: the 10th, 50th and 90th percentiles of personal mean skill.
     for q in (10, 50, 90):
         rec[f"skill_p{q}"] = float(ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))])
-    rec["share_proficient"] = float(
-        (model.proficiency_score[occ] >= sc.learning.proficiency_threshold).mean()
-    )
-    rec["mean_engagement"] = float(wf.engagement[occ].mean())
+    rec["share_proficient"] = n_proficient / headcount
+    rec["mean_engagement"] = engagement_sum / headcount
     rec["quits"] = t.quits_week
     rec["cumulative_quits"] = t.quits
     initial = wf.slot_of_id[: model.n_initial]
@@ -117,12 +123,7 @@ def measure(model: WorkplaceModel) -> dict[str, float]:
     )
     rec["knowledge_lost"] = t.knowledge_lost
     rec["promotions"] = t.promotions
-    eligible = occ & (wf.level < sc.n_levels - 1)
-    eligible &= wf.weeks_in_level >= sc.promotion.dur_min_in_level_weeks
-    slots = np.flatnonzero(eligible)
-    weights = model.readiness_weights[wf.level[slots] + 1]
-    score = readiness(wf.skill[slots], weights, wf.visibility[slots], sc.promotion)
-    rec["n_ready_for_promotion"] = int((score >= sc.promotion.readiness_threshold).sum())
+    rec["n_ready_for_promotion"] = n_ready
     rec["session_hours_week"] = t.session_hours_week
     rec["session_hours"] = t.session_hours
     rec["mentor_hours"] = t.guide_hours
@@ -144,3 +145,59 @@ def measure(model: WorkplaceModel) -> dict[str, float]:
         for p in model.programmes
     )
     return rec
+
+
+@numba.njit(cache=True)
+def _state_stats(
+    skill,
+    level,
+    employee_id,
+    engagement,
+    proficiency_score,
+    weeks_in_level,
+    visibility,
+    readiness_weights,
+    proficiency_threshold,
+    min_weeks_in_level,
+    weight_visibility,
+    readiness_threshold,
+):
+    """One pass over the positions: sums and counts of the occupied ones.
+
+    Returns the mean skill of each occupant (in slot order), skill summed per domain and
+    (personal means) per level, the headcount per level, the number proficient, summed
+    engagement, and the number ready for promotion to the next level.
+    """
+    n, n_domains = skill.shape
+    n_levels = readiness_weights.shape[0]
+    per_person = np.empty(n)
+    domain_sum = np.zeros(n_domains)
+    level_sum = np.zeros(n_levels)
+    level_count = np.zeros(n_levels, dtype=np.int64)
+    n_proficient = 0
+    engagement_sum = 0.0
+    n_ready = 0
+    m = 0
+    for i in range(n):
+        if employee_id[i] < 0:
+            continue
+        total = 0.0
+        for d in range(n_domains):
+            total += skill[i, d]
+            domain_sum[d] += skill[i, d]
+        mean = total / n_domains
+        per_person[m] = mean
+        m += 1
+        lv = level[i]
+        level_sum[lv] += mean
+        level_count[lv] += 1
+        if proficiency_score[i] >= proficiency_threshold:
+            n_proficient += 1
+        engagement_sum += engagement[i]
+        if lv < n_levels - 1 and weeks_in_level[i] >= min_weeks_in_level:
+            score = 0.0
+            for d in range(n_domains):
+                score += skill[i, d] * readiness_weights[lv + 1, d]
+            if score + weight_visibility * visibility[i] >= readiness_threshold:
+                n_ready += 1
+    return per_person[:m], domain_sum, level_sum, level_count, n_proficient, engagement_sum, n_ready

@@ -62,8 +62,12 @@ class WorkplaceModel(mesa.Model):
         self.n_initial = self.workforce.n_slots
         self.ancestors = ancestors(self.workforce.manager, sc.n_levels)
         self.programmes: list[ProgrammeRule] = []
+        # Mesa agents are created when someone looks at them (``agents``, ``employee``):
+        # the weekly rules never need them, and hiring and quitting stay array operations.
         self._employees: dict[int, Employee] = {}
-        self._add_agents(self.workforce.employee_id)
+        self._hired: list[np.ndarray] = []
+        self._left: list[np.ndarray] = []
+        self._add_agents(self.workforce.employee_id.copy())
         self._reset_records()
         burn_in = sc.organisation.dur_burn_in_weeks
         if burn_in:
@@ -103,7 +107,7 @@ class WorkplaceModel(mesa.Model):
         wf = self.workforce
         for agent in list(self._employees.values()):
             agent.remove()
-        self._employees = {}
+        self._employees, self._hired, self._left = {}, [], []
         ids = wf.renumber()
         wf.hired_week -= weeks  # hire weeks count from the new week 0
         self.week = 0
@@ -180,14 +184,18 @@ class WorkplaceModel(mesa.Model):
         wf, params = self.workforce, self.params.learning
         gains = np.zeros_like(wf.skill)
         for b in batches:
-            gains += learning.session_gains(
-                wf.skill, b.learner, b.partner, b.hours, b.quality, b.focus, params
+            learning.session_gains(
+                wf.skill, b.learner, b.partner, b.hours, b.quality, b.focus, params, out=gains
             )
             if len(b.guide) and b.rate_guide_practice_per_hour:
                 # Guiding exercises the guide's own skills (e.g. leadership).
-                rate = np.minimum(b.rate_guide_practice_per_hour * b.guide_hours, 1.0)
-                room = np.maximum(1.0 - wf.skill[b.guide], 0.0) * b.guide_practice
-                np.add.at(gains, b.guide, rate[:, None] * room)
+                learning.add_guide_practice(
+                    gains,
+                    wf.skill,
+                    b.guide,
+                    b.rate_guide_practice_per_hour * b.guide_hours,
+                    b.guide_practice,
+                )
         for b in batches:
             per_session = b.quality * b.share
             learning.add_saturating(wf.feedback, b.learner, b.feedback_per_session * per_session)
@@ -197,13 +205,12 @@ class WorkplaceModel(mesa.Model):
             learning.add_saturating(
                 wf.visibility, b.guide, b.guide_visibility_per_session * b.guide_quality
             )
-        np.clip(wf.skill + gains, 0.0, 1.0, out=wf.skill)
+        wf.skill += gains
+        np.clip(wf.skill, 0.0, 1.0, out=wf.skill)
 
     def _practise(self) -> None:
         wf, params = self.workforce, self.params.learning
-        usage = self.usage_by_level[wf.level]
-        wf.skill += learning.practice_and_forgetting(wf.skill, usage, wf.feedback, params)
-        np.clip(wf.skill, 0.0, 1.0, out=wf.skill)
+        learning.practise(wf.skill, self.usage_by_level, wf.level, wf.feedback, params)
         learning.decay_stock(wf.feedback, params.dur_feedback_half_life_weeks)
         learning.decay_stock(wf.visibility, self.params.promotion.dur_visibility_half_life_weeks)
 
@@ -213,15 +220,16 @@ class WorkplaceModel(mesa.Model):
         support = np.zeros(n)
         hours = np.zeros(n)
         for b in batches:
-            np.add.at(
+            learning.scatter_add(
                 support, b.learner, params.support_per_session * b.rel_support * b.quality * b.share
             )
-            np.add.at(support, b.guide, params.support_guide_per_session * b.guide_quality)
-            np.add.at(hours, b.attendee, b.attendee_hours)
-        change = engagement_rules.engagement_change(
+            learning.scatter_add(
+                support, b.guide, params.support_guide_per_session * b.guide_quality
+            )
+            learning.scatter_add(hours, b.attendee, b.attendee_hours)
+        engagement_rules.engage(
             wf.engagement, wf.baseline, support, progress, hours, wf.weeks_in_level, params
         )
-        np.clip(wf.engagement + change, 0.0, 1.0, out=wf.engagement)
         return hours
 
     def _quit(self) -> None:
@@ -238,26 +246,21 @@ class WorkplaceModel(mesa.Model):
         self._exits.append(
             (wf.hired_week[leaving].copy(), wf.employee_id[leaving].copy(), self.week + 1)
         )
-        ids = wf.vacate(leaving)
-        for i in ids.tolist():
-            self._employees.pop(i).remove()
+        self._left.append(wf.vacate(leaving))
 
     def _promote(self) -> None:
         wf, sc = self.workforce, self.params
-        params = sc.promotion
         for lv in range(sc.n_levels - 1, 0, -1):
-            vacancies = np.flatnonzero((wf.employee_id < 0) & (wf.level == lv))
-            if len(vacancies) == 0:
-                continue
-            below = np.flatnonzero(
-                wf.occupied
-                & (wf.level == lv - 1)
-                & (wf.weeks_in_level >= params.dur_min_in_level_weeks)
+            src, dst = promotion.promotions_into(
+                lv,
+                wf.level,
+                wf.employee_id,
+                wf.weeks_in_level,
+                wf.skill,
+                wf.visibility,
+                self.readiness_weights[lv],
+                sc.promotion,
             )
-            weights = self.readiness_weights[lv]
-            score = promotion.readiness(wf.skill[below], weights, wf.visibility[below], params)
-            ready = score >= params.readiness_threshold
-            src, dst = promotion.choose_promotions(vacancies, below[ready], score[ready])
             if len(src):
                 wf.move(src, dst)
                 wf.engagement[dst] = np.minimum(
@@ -347,8 +350,34 @@ class WorkplaceModel(mesa.Model):
     # --- agents ---------------------------------------------------------------------------
 
     def _add_agents(self, ids: np.ndarray) -> None:
-        for i in ids.tolist():
-            self._employees[i] = Employee(self, i)
+        self._hired.append(ids)
+
+    def _sync_agents(self) -> None:
+        """Bring the Mesa agents up to date: remove leavers' agents, create hires'."""
+        if not (self._hired or self._left):
+            return
+        for ids in self._left:
+            for i in ids.tolist():
+                agent = self._employees.pop(i, None)
+                if agent is not None:
+                    agent.remove()
+        slot_of_id = self.workforce.slot_of_id
+        for ids in self._hired:
+            for i in ids[slot_of_id[ids] >= 0].tolist():
+                self._employees[i] = Employee(self, i)
+        self._hired, self._left = [], []
+
+    @property
+    def agents(self) -> mesa.agent.AgentSet:
+        """The current employees as Mesa agents (created on first look, kept up to date)."""
+        self._sync_agents()
+        return super().agents
+
+    @property
+    def agents_by_type(self) -> dict[type, mesa.agent.AgentSet]:
+        """Mesa's agents by type (here only :class:`Employee`)."""
+        self._sync_agents()
+        return super().agents_by_type
 
     def employee(self, employee_id: int) -> Employee:
         """The agent of a current employee.
@@ -356,6 +385,7 @@ class WorkplaceModel(mesa.Model):
         Raises:
             KeyError: If no current employee has this id.
         """
+        self._sync_agents()
         return self._employees[employee_id]
 
     def current_participants(self) -> set[int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from sim.scenario import Promotion
@@ -57,3 +58,99 @@ def choose_promotions(
     # Stable sort on -score: ties go to the lower slot, so the choice is deterministic.
     best = candidates[np.argsort(-score, kind="stable")[:k]]
     return best, vacancies[:k]
+
+
+def promotions_into(
+    lv: int,
+    level: np.ndarray,
+    employee_id: np.ndarray,
+    weeks_in_level: np.ndarray,
+    skill: np.ndarray,
+    visibility: np.ndarray,
+    weights: np.ndarray,
+    params: Promotion,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Who fills the vacancies at level ``lv``: the most ready eligible employees below.
+
+    The compiled equivalent of :func:`readiness` and :func:`choose_promotions` over every
+    position in one pass: vacancies in slot order, candidates at ``lv - 1`` with at least
+    ``dur_min_in_level_weeks`` in their level and readiness at or above the threshold.
+
+    Args:
+        lv: The level whose vacancies are filled (>= 1).
+        level: Level of each slot.
+        employee_id: Occupant of each slot (-1 if vacant).
+        weeks_in_level: Weeks in level of each slot's occupant.
+        skill: Skill (slots, domains).
+        visibility: Visibility per slot.
+        weights: Readiness weights of level ``lv`` (domains,).
+        params: Promotion parameters.
+
+    Returns:
+        ``(src, dst)``: the promoted employees' slots and the vacancies they fill.
+    """
+    return _promotions_into(
+        lv,
+        level,
+        employee_id,
+        weeks_in_level,
+        skill,
+        visibility,
+        weights,
+        float(params.dur_min_in_level_weeks),
+        params.weight_visibility,
+        params.readiness_threshold,
+    )
+
+
+@numba.njit(cache=True)
+def _promotions_into(
+    lv,
+    level,
+    employee_id,
+    weeks_in_level,
+    skill,
+    visibility,
+    weights,
+    min_weeks,
+    weight_visibility,
+    threshold,
+):
+    n = len(level)
+    nv = 0
+    for i in range(n):
+        if level[i] == lv and employee_id[i] < 0:
+            nv += 1
+    if nv == 0:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    vacancies = np.empty(nv, dtype=np.int64)
+    # The nv most ready candidates so far, best first; slots are scanned in order and a
+    # candidate displaces another only with a strictly higher score, so ties go to the
+    # lower slot, as in a stable sort.
+    best = np.empty(nv, dtype=np.int64)
+    best_score = np.empty(nv)
+    nb = 0
+    v = 0
+    for i in range(n):
+        if level[i] == lv:
+            if employee_id[i] < 0:
+                vacancies[v] = i
+                v += 1
+        elif level[i] == lv - 1 and employee_id[i] >= 0 and weeks_in_level[i] >= min_weeks:
+            s = 0.0
+            for d in range(skill.shape[1]):
+                s += skill[i, d] * weights[d]
+            s += weight_visibility * visibility[i]
+            if s < threshold or (nb == nv and s <= best_score[nb - 1]):
+                continue
+            pos = nb if nb < nv else nv - 1
+            while pos > 0 and best_score[pos - 1] < s:
+                if pos < nv:
+                    best[pos] = best[pos - 1]
+                    best_score[pos] = best_score[pos - 1]
+                pos -= 1
+            best[pos] = i
+            best_score[pos] = s
+            if nb < nv:
+                nb += 1
+    return best[:nb].copy(), vacancies[:nb].copy()
