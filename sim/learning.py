@@ -64,7 +64,7 @@ def session_gains(
     gains = np.zeros_like(skill) if out is None else out
     if len(learner):
         focus = np.broadcast_to(focus, (len(learner), skill.shape[1]))
-        gap, exponent = _session_gaps(skill, learner, partner, params.gap_absorption)
+        gap, exponent = _session_gaps(skill, learner, partner, -1.0 / params.gap_absorption)
         # numpy's vectorised exp is several times faster than a scalar exp in the loop.
         absorbed = np.exp(exponent, out=exponent)
         _add_session_gains(
@@ -74,7 +74,7 @@ def session_gains(
 
 
 @numba.njit(cache=True)
-def _session_gaps(skill, learner, partner, gap_absorption):
+def _session_gaps(skill, learner, partner, minus_inverse_absorption):
     n_domains = skill.shape[1]
     gap = np.empty((len(learner), n_domains))
     exponent = np.empty((len(learner), n_domains))
@@ -83,7 +83,7 @@ def _session_gaps(skill, learner, partner, gap_absorption):
         for d in range(n_domains):
             g = max(skill[j, d] - skill[i, d], 0.0)
             gap[k, d] = g
-            exponent[k, d] = -g / gap_absorption
+            exponent[k, d] = g * minus_inverse_absorption
     return gap, exponent
 
 
@@ -135,6 +135,119 @@ def scatter_add(total: np.ndarray, slots: np.ndarray, amount: np.ndarray | float
 def _scatter_add(total, slots, amount):
     for k in range(len(slots)):
         total[slots[k]] += amount[k]
+
+
+def mean_per_person(skill: np.ndarray) -> np.ndarray:
+    """Mean skill over the domains of each row of ``skill`` (slots,)."""
+    return _mean_per_person(skill)
+
+
+@numba.njit(cache=True)
+def _mean_per_person(skill):
+    n, n_domains = skill.shape
+    out = np.empty(n)
+    for i in range(n):
+        total = 0.0
+        for d in range(n_domains):
+            total += skill[i, d]
+        out[i] = total / n_domains
+    return out
+
+
+def within_cap(
+    used: np.ndarray, attendee: np.ndarray, attendee_hours: np.ndarray, cap: float
+) -> np.ndarray | None:
+    """Add a programme's session hours to ``used``, unless that takes someone over ``cap``.
+
+    Args:
+        used: Hours each slot has already spent in sessions this week; the programme's
+            hours are added in place when nobody goes over the cap.
+        attendee: Slot of each attendance.
+        attendee_hours: Hours of each attendance.
+        cap: Most hours a slot may spend in sessions per week.
+
+    Returns:
+        None when the hours were added; otherwise a mask of the slots that would go over
+        the cap (``used`` is then unchanged).
+    """
+    over = _over_cap(used, attendee, attendee_hours, cap + 1e-9)
+    return over if over.any() else None
+
+
+@numba.njit(cache=True)
+def _over_cap(used, attendee, attendee_hours, cap):
+    n = len(used)
+    mine = np.zeros(n)
+    for k in range(len(attendee)):
+        mine[attendee[k]] += attendee_hours[k]
+    over = np.zeros(n, dtype=np.bool_)
+    anyone = False
+    for k in range(len(attendee)):
+        i = attendee[k]
+        if used[i] + mine[i] > cap:
+            over[i] = True
+            anyone = True
+    if not anyone:
+        for k in range(len(attendee)):
+            i = attendee[k]
+            used[i] += mine[i]
+            mine[i] = 0.0
+    return over
+
+
+def update_proficiency(
+    skill: np.ndarray,
+    level: np.ndarray,
+    weights_by_level: np.ndarray,
+    employee_id: np.ndarray,
+    tenure_weeks: np.ndarray,
+    reached: np.ndarray,
+    threshold: float,
+) -> tuple[np.ndarray, int, float]:
+    """Proficiency scores, and who became proficient for the first time since hire.
+
+    Args:
+        skill: Skill (slots, domains).
+        level: Level of each slot.
+        weights_by_level: Weight of each domain in the score at each level (levels, domains).
+        employee_id: Occupant of each slot (-1 if vacant).
+        tenure_weeks: Weeks since hire of each occupant.
+        reached: Whether each occupant has been proficient since hire; set in place.
+        threshold: Proficiency threshold.
+
+    Returns:
+        The score per slot, how many occupants reached the threshold for the first time,
+        and the sum of their tenures (weeks).
+    """
+    return _update_proficiency(
+        skill, level, weights_by_level, employee_id, tenure_weeks, reached, threshold
+    )
+
+
+@numba.njit(cache=True)
+def _update_proficiency(skill, level, weights, employee_id, tenure_weeks, reached, threshold):
+    n, n_domains = skill.shape
+    score = np.empty(n)
+    n_newly = 0
+    weeks = 0.0
+    for i in range(n):
+        s = 0.0
+        for d in range(n_domains):
+            s += skill[i, d] * weights[level[i], d]
+        score[i] = s
+        if s >= threshold and not reached[i] and employee_id[i] >= 0:
+            reached[i] = True
+            n_newly += 1
+            weeks += tenure_weeks[i]
+    return score, n_newly, weeks
+
+
+@numba.njit(cache=True)
+def apply_gains(skill: np.ndarray, gains: np.ndarray) -> None:
+    """``skill += gains``, clipped to [0, 1], in place."""
+    for i in range(skill.shape[0]):
+        for d in range(skill.shape[1]):
+            skill[i, d] = min(max(skill[i, d] + gains[i, d], 0.0), 1.0)
 
 
 def decay_per_week(half_life_weeks: float) -> float:

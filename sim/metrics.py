@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING
 
 import numba
 import numpy as np
 
-from sim.scenario import _slug as slug
+from sim.scenario import _slug
+
+#: Column suffix of a name (cached: measurement runs every week).
+slug = cache(_slug)
 
 if TYPE_CHECKING:
     from sim.model import WorkplaceModel

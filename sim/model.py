@@ -13,7 +13,7 @@ from sim.programmes import ProgrammeRule, Sessions
 from sim.scenario import Scenario
 from sim.scenario_files import arm_scenario
 from sim.streams import Streams
-from sim.workforce import ancestors, hire, initial_workforce, usage_matrix
+from sim.workforce import age_one_week, ancestors, hire, initial_workforce, usage_matrix
 
 
 class WorkplaceModel(mesa.Model):
@@ -133,10 +133,10 @@ class WorkplaceModel(mesa.Model):
         for prog in self.programmes:  # 1
             prog.match(self, week)
         batches = self._within_hours([prog.sessions(self, week) for prog in self.programmes])  # 2
-        before = self.workforce.skill.mean(axis=1)
+        before = learning.mean_per_person(self.workforce.skill)
         self._learn(batches)  # 3
         self._practise()  # 4
-        hours = self._engage(batches, self.workforce.skill.mean(axis=1) - before)  # 5
+        hours = self._engage(batches, learning.mean_per_person(self.workforce.skill) - before)  # 5
         self._quit()  # 6
         self._promote()  # 7
         self._hire(week)  # 8
@@ -163,14 +163,10 @@ class WorkplaceModel(mesa.Model):
         used = np.zeros(wf.n_slots)
         out = []
         for prog, b in zip(self.programmes, batches, strict=True):
-            mine = np.zeros(wf.n_slots)
-            np.add.at(mine, b.attendee, b.attendee_hours)
-            over = used + mine > cap + 1e-9
-            if over.any():
+            over = learning.within_cap(used, b.attendee, b.attendee_hours, cap)
+            if over is not None:
                 b = b.restricted(~over)
-                mine[:] = 0.0
-                np.add.at(mine, b.attendee, b.attendee_hours)
-            used += mine
+                learning.scatter_add(used, b.attendee, b.attendee_hours)
             prog.hours_spent += float(b.attendee_hours.sum())
             ids = wf.employee_id[b.learner]
             if len(ids):
@@ -198,15 +194,19 @@ class WorkplaceModel(mesa.Model):
                 )
         for b in batches:
             per_session = b.quality * b.share
-            learning.add_saturating(wf.feedback, b.learner, b.feedback_per_session * per_session)
-            learning.add_saturating(
-                wf.visibility, b.learner, b.sponsorship_per_session * per_session
-            )
-            learning.add_saturating(
-                wf.visibility, b.guide, b.guide_visibility_per_session * b.guide_quality
-            )
-        wf.skill += gains
-        np.clip(wf.skill, 0.0, 1.0, out=wf.skill)
+            if b.feedback_per_session:
+                learning.add_saturating(
+                    wf.feedback, b.learner, b.feedback_per_session * per_session
+                )
+            if b.sponsorship_per_session:
+                learning.add_saturating(
+                    wf.visibility, b.learner, b.sponsorship_per_session * per_session
+                )
+            if b.guide_visibility_per_session:
+                learning.add_saturating(
+                    wf.visibility, b.guide, b.guide_visibility_per_session * b.guide_quality
+                )
+        learning.apply_gains(wf.skill, gains)
 
     def _practise(self) -> None:
         wf, params = self.workforce, self.params.learning
@@ -234,9 +234,10 @@ class WorkplaceModel(mesa.Model):
 
     def _quit(self) -> None:
         wf, sc = self.workforce, self.params
-        hazard = turnover.quit_hazard(wf.engagement, wf.tenure_weeks, sc.turnover)
         draws = self.streams.turnover.random(wf.n_slots)
-        leaving = np.flatnonzero(wf.occupied & (draws < hazard))
+        leaving = turnover.leavers(
+            wf.engagement, wf.tenure_weeks, wf.employee_id, draws, sc.turnover
+        )
         salary = np.asarray(sc.costs.salary_per_year_by_level)[wf.level[leaving]]
         rel_cost = np.asarray(sc.costs.rel_replacement_cost_by_level)[wf.level[leaving]]
         self.totals.quits_week = len(leaving)
@@ -290,25 +291,24 @@ class WorkplaceModel(mesa.Model):
                     part[ids[ids < self.n_initial]] = True
             self.initial_participant = part & self.initial_present
         # This week's hires (hired_week = next week) start the next week at tenure 0.
-        tenured = wf.hired_week <= self.week
-        wf.tenure_weeks[tenured] += 1.0
-        wf.weeks_in_level[tenured] += 1.0
+        age_one_week(wf.hired_week, self.week, wf.tenure_weeks, wf.weeks_in_level)
         self._update_proficiency()
 
     def _update_proficiency(self) -> None:
         """Refresh proficiency scores and record hires' time to proficiency."""
         wf, params = self.workforce, self.params.learning
         # Mean skill over the domains each level uses at least half of the time.
-        # einsum, not a matrix product: BLAS would thread large products and stall when
-        # the other core is busy (docs/performance.md).
-        weights = self._proficiency_weights[wf.level]
-        self.proficiency_score = np.einsum("nd,nd->n", wf.skill, weights)
-        newly = ~wf.reached_proficiency & (self.proficiency_score >= params.proficiency_threshold)
-        newly &= wf.occupied
-        if newly.any():
-            wf.reached_proficiency[newly] = True
-            self.totals.proficiency_weeks += float(wf.tenure_weeks[newly].sum())
-            self.totals.n_proficient_hires += int(newly.sum())
+        self.proficiency_score, n_newly, weeks = learning.update_proficiency(
+            wf.skill,
+            wf.level,
+            self._proficiency_weights,
+            wf.employee_id,
+            wf.tenure_weeks,
+            wf.reached_proficiency,
+            params.proficiency_threshold,
+        )
+        self.totals.proficiency_weeks += weeks
+        self.totals.n_proficient_hires += n_newly
 
     def survival_table(self) -> pd.DataFrame:
         """Time to leaving of everyone who worked here, for survival (Kaplan-Meier) curves.

@@ -1,10 +1,15 @@
 """Turnover submodel: the weekly quit hazard.
 
-A pure function; the caller compares it with uniform draws from the turnover stream.
+Pure functions; the caller draws the uniform numbers from the turnover stream.
+:func:`quit_hazard` is the formula in array form; :func:`leavers` applies it in one
+compiled pass (a test checks the two agree).
 """
 
 from __future__ import annotations
 
+import math
+
+import numba
 import numpy as np
 
 from sim.scenario import Turnover
@@ -27,3 +32,51 @@ def quit_hazard(engagement: np.ndarray, tenure_weeks: np.ndarray, params: Turnov
     rel = np.exp(params.rel_hazard_per_engagement * (params.engagement_reference - engagement))
     rel = np.where(tenure_weeks < params.dur_new_hire_weeks, rel * params.rel_hazard_new_hire, rel)
     return np.minimum(params.p_quit_per_week * rel, 1.0)
+
+
+def leavers(
+    engagement: np.ndarray,
+    tenure_weeks: np.ndarray,
+    employee_id: np.ndarray,
+    draws: np.ndarray,
+    params: Turnover,
+) -> np.ndarray:
+    """Slots whose occupant quits this week: ``draw < quit_hazard``.
+
+    Args:
+        engagement: Engagement per slot.
+        tenure_weeks: Weeks since hire per slot.
+        employee_id: Occupant per slot (-1: vacant, nobody to quit).
+        draws: One uniform draw in [0, 1) per slot.
+        params: Turnover parameters.
+
+    Returns:
+        The quitting occupants' slots, in increasing order.
+    """
+    return _leavers(
+        engagement,
+        tenure_weeks,
+        employee_id,
+        draws,
+        params.p_quit_per_week,
+        params.rel_hazard_per_engagement,
+        params.engagement_reference,
+        float(params.dur_new_hire_weeks),
+        params.rel_hazard_new_hire,
+    )
+
+
+@numba.njit(cache=True)
+def _leavers(engagement, tenure_weeks, employee_id, draws, p_quit, k, e_ref, dur_new, rel_new):
+    out = np.empty(len(engagement), dtype=np.int64)
+    n = 0
+    for i in range(len(engagement)):
+        if employee_id[i] < 0:
+            continue
+        rel = math.exp(k * (e_ref - engagement[i]))
+        if tenure_weeks[i] < dur_new:
+            rel *= rel_new
+        if draws[i] < min(p_quit * rel, 1.0):
+            out[n] = i
+            n += 1
+    return out[:n].copy()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numba
 import numpy as np
 
 from sim.learning import equilibrium_skill
@@ -328,3 +329,14 @@ def hire(
     wf.n_promotions[slots] = 0
     wf.reached_proficiency[slots] = False
     return ids
+
+
+@numba.njit(cache=True)
+def age_one_week(
+    hired_week: np.ndarray, week: int, tenure_weeks: np.ndarray, weeks_in_level: np.ndarray
+) -> None:
+    """Add a week of tenure and of time in level to everyone hired by ``week``, in place."""
+    for i in range(len(hired_week)):
+        if hired_week[i] <= week:
+            tenure_weeks[i] += 1.0
+            weeks_in_level[i] += 1.0

@@ -1,0 +1,199 @@
+"""The compiled weekly kernels apply exactly the formulas of the array-form submodels.
+
+Each kernel is checked against the readable numpy function it replaces in the step (or
+a direct numpy computation), on random states that include vacancies, ties, repeated
+slots and values at the edges of [0, 1].
+"""
+
+import numpy as np
+import pytest
+
+from sim import engagement, learning, metrics, promotion, turnover
+from sim.scenario import Engagement, Learning, Promotion, Turnover
+from sim.workforce import age_one_week
+
+SEEDS = range(5)
+
+
+def _state(seed: int, n: int = 400, n_domains: int = 4, n_levels: int = 4):
+    rng = np.random.default_rng(seed)
+    skill = rng.random((n, n_domains))
+    skill[rng.random((n, n_domains)) < 0.05] = 0.0
+    skill[rng.random((n, n_domains)) < 0.05] = 1.0
+    level = rng.integers(0, n_levels, n).astype(np.int16)
+    employee_id = np.where(rng.random(n) < 0.1, -1, np.arange(n)).astype(np.int64)
+    return rng, skill, level, employee_id
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_practise_applies_practice_and_forgetting_then_clips(seed):
+    rng, skill, level, _ = _state(seed)
+    p = Learning()
+    usage_by_level = rng.random((4, skill.shape[1]))
+    usage_by_level[0, 0] = 0.0
+    usage_by_level[1, 1] = 1.0
+    feedback = rng.random(len(skill))
+    expected = np.clip(
+        skill + learning.practice_and_forgetting(skill, usage_by_level[level], feedback, p),
+        0.0,
+        1.0,
+    )
+    learning.practise(skill, usage_by_level, level, feedback, p)
+    np.testing.assert_allclose(skill, expected, rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_session_gains_equal_the_array_formula(seed):
+    rng, skill, _, _ = _state(seed)
+    p = Learning(rate_session_per_hour=0.3, gap_absorption=0.3)
+    k = 600
+    learner = rng.integers(0, len(skill), k)  # repeated learners are summed
+    partner = rng.integers(0, len(skill), k)
+    hours = rng.choice([0.5, 1.0, 40.0], k)  # 40 h saturates the share at 1
+    quality = rng.random(k)
+    focus = rng.random((k, skill.shape[1]))
+    gap = np.maximum(skill[partner] - skill[learner], 0.0)
+    share = p.rate_session_per_hour * (hours * quality)[:, None] * focus
+    share = np.minimum(share * learning.absorption(gap, p.gap_absorption), 1.0)
+    expected = np.zeros_like(skill)
+    np.add.at(expected, learner, share * gap)
+    got = learning.session_gains(skill, learner, partner, hours, quality, focus, p)
+    np.testing.assert_allclose(got, expected, rtol=1e-13, atol=1e-16)
+    out = np.ones_like(skill)
+    learning.session_gains(skill, learner, partner, hours, quality, focus, p, out=out)
+    np.testing.assert_allclose(out, 1.0 + expected, rtol=1e-13)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_engage_applies_engagement_change_then_clips(seed):
+    rng, _, _, _ = _state(seed)
+    n = 500
+    p = Engagement(overload_per_hour=0.02, stagnation_per_week=0.01)
+    e = rng.random(n)
+    e[:3] = [0.0, 1.0, 0.999]
+    args = dict(
+        baseline=rng.random(n),
+        support=rng.random(n) * 0.05,
+        progress=rng.normal(0, 0.01, n),
+        hours=rng.choice([0.0, 2.0, 9.0], n),
+        weeks_in_level=rng.choice([0.0, float(p.dur_stagnation_weeks), 500.0], n),
+    )
+    expected = np.clip(e + engagement.engagement_change(engagement=e, params=p, **args), 0, 1)
+    engagement.engage(e, params=p, **args)
+    np.testing.assert_allclose(e, expected, rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_leavers_are_the_occupants_drawing_below_the_hazard(seed):
+    rng, _, _, employee_id = _state(seed)
+    n = len(employee_id)
+    p = Turnover(p_quit_per_week=0.2, rel_hazard_per_engagement=4.0)
+    e = rng.random(n)
+    tenure = rng.choice([0.0, 51.0, 52.0, 300.0], n)
+    draws = rng.random(n)
+    hazard = turnover.quit_hazard(e, tenure, p)
+    expected = np.flatnonzero((employee_id >= 0) & (draws < hazard))
+    got = turnover.leavers(e, tenure, employee_id, draws, p)
+    assert 0 < len(got) < n
+    np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("n_vacant", [0, 1, 7, 200])
+def test_promotions_into_equals_readiness_then_choice(seed, n_vacant):
+    rng, skill, level, employee_id = _state(seed)
+    skill = np.round(skill, 1)  # many ties: they must go to the lower slot
+    lv = 2
+    at_lv = np.flatnonzero(level == lv)
+    employee_id[at_lv] = np.arange(len(at_lv))
+    employee_id[rng.permutation(at_lv)[:n_vacant]] = -1
+    weeks = rng.choice([0.0, 26.0, 100.0], len(level))
+    visibility = np.round(rng.random(len(level)), 1)
+    weights = rng.random(skill.shape[1])
+    weights /= weights.sum()
+    p = Promotion(readiness_threshold=0.4)
+    vacancies = np.flatnonzero((level == lv) & (employee_id < 0))
+    below = np.flatnonzero(
+        (employee_id >= 0) & (level == lv - 1) & (weeks >= p.dur_min_in_level_weeks)
+    )
+    score = promotion.readiness(skill[below], weights, visibility[below], p)
+    ready = score >= p.readiness_threshold
+    exp_src, exp_dst = promotion.choose_promotions(vacancies, below[ready], score[ready])
+    src, dst = promotion.promotions_into(
+        lv, level, employee_id, weeks, skill, visibility, weights, p
+    )
+    np.testing.assert_array_equal(src, exp_src)
+    np.testing.assert_array_equal(dst, exp_dst)
+
+
+def test_saturating_stock_sums_repeated_slots_before_saturating():
+    stock = np.array([0.0, 0.5, 0.9, 0.3])
+    learning.add_saturating(stock, np.array([1, 0, 1, 1]), np.array([0.4, 0.2, 0.4, 0.4]))
+    np.testing.assert_allclose(stock, [0.2, 0.5 + 1.0 * 0.5, 0.9, 0.3])
+    learning.add_saturating(stock, np.array([3]), 0.5)  # one amount for all
+    np.testing.assert_allclose(stock[3], 0.3 + 0.5 * 0.7)
+
+
+def test_within_cap_adds_hours_only_when_nobody_goes_over():
+    used = np.array([0.0, 3.0, 1.0])
+    assert learning.within_cap(used, np.array([0, 2, 2]), np.array([1.0, 1.5, 1.5]), 4.0) is None
+    np.testing.assert_array_equal(used, [1.0, 3.0, 4.0])  # exactly at the cap is allowed
+    over = learning.within_cap(used, np.array([0, 1, 1]), np.array([1.0, 0.5, 0.6]), 4.0)
+    np.testing.assert_array_equal(over, [False, True, False])
+    np.testing.assert_array_equal(used, [1.0, 3.0, 4.0])  # unchanged when someone is over
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_proficiency_scores_and_first_time_proficient(seed):
+    rng, skill, level, employee_id = _state(seed)
+    weights = rng.random((4, skill.shape[1]))
+    reached = rng.random(len(skill)) < 0.5
+    tenure = rng.integers(0, 100, len(skill)).astype(float)
+    expected_score = np.einsum("nd,nd->n", skill, weights[level])
+    newly = ~reached & (expected_score >= 0.5) & (employee_id >= 0)
+    before = reached.copy()
+    score, n_newly, weeks = learning.update_proficiency(
+        skill, level, weights, employee_id, tenure, reached, 0.5
+    )
+    np.testing.assert_allclose(score, expected_score, rtol=1e-14)
+    assert n_newly == newly.sum() > 0
+    assert weeks == pytest.approx(tenure[newly].sum())
+    np.testing.assert_array_equal(reached, before | newly)
+
+
+def test_age_one_week_skips_next_weeks_hires():
+    hired = np.array([-10, 3, 4, 5])
+    tenure = np.zeros(4)
+    in_level = np.ones(4)
+    age_one_week(hired, 4, tenure, in_level)
+    np.testing.assert_array_equal(tenure, [1, 1, 1, 0])
+    np.testing.assert_array_equal(in_level, [2, 2, 2, 1])
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_state_stats_equal_direct_numpy(seed):
+    rng, skill, level, employee_id = _state(seed)
+    n_levels = 4
+    occ = employee_id >= 0
+    engagement_ = rng.random(len(skill))
+    prof = rng.random(len(skill))
+    weeks = rng.choice([0.0, 26.0, 100.0], len(skill))
+    visibility = rng.random(len(skill))
+    weights = rng.random((n_levels, skill.shape[1]))
+    got = metrics._state_stats(
+        skill, level, employee_id, engagement_, prof, weeks, visibility, weights,
+        0.5, 26.0, 0.2, 0.6,
+    )  # fmt: skip
+    per_person, domain_sum, level_sum, level_count, n_prof, eng_sum, n_ready = got
+    np.testing.assert_allclose(per_person, skill[occ].mean(axis=1), rtol=1e-14)
+    np.testing.assert_allclose(domain_sum, skill[occ].sum(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(
+        level_sum, np.bincount(level[occ], skill[occ].mean(axis=1), n_levels), rtol=1e-12
+    )
+    np.testing.assert_array_equal(level_count, np.bincount(level[occ], minlength=n_levels))
+    assert n_prof == (prof[occ] >= 0.5).sum()
+    assert eng_sum == pytest.approx(engagement_[occ].sum(), rel=1e-12)
+    eligible = occ & (level < n_levels - 1) & (weeks >= 26.0)
+    up = np.minimum(level + 1, n_levels - 1)
+    score = np.einsum("nd,nd->n", skill, weights[up]) + 0.2 * visibility
+    assert n_ready == (eligible & (score >= 0.6)).sum() > 0
