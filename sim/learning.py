@@ -63,7 +63,8 @@ def session_gains(
     """
     gains = np.zeros_like(skill) if out is None else out
     if len(learner):
-        focus = np.broadcast_to(focus, (len(learner), skill.shape[1]))
+        if focus.ndim == 1:
+            focus = np.broadcast_to(focus, (len(learner), skill.shape[1]))
         gap, exponent = _session_gaps(skill, learner, partner, -1.0 / params.gap_absorption)
         # numpy's vectorised exp is several times faster than a scalar exp in the loop.
         absorbed = np.exp(exponent, out=exponent)
@@ -124,10 +125,19 @@ def _add_guide_practice(gains, skill, guide, guide_rate, domains):
             gains[g, d] += rate * (max(1.0 - skill[g, d], 0.0) * domains[d])
 
 
+def _per_entry(amount: np.ndarray | float, slots: np.ndarray) -> np.ndarray:
+    """``amount`` as one float per entry of ``slots`` (a scalar is repeated)."""
+    if isinstance(amount, np.ndarray) and amount.dtype == np.float64:
+        if amount.shape != slots.shape:
+            raise ValueError(f"{len(slots)} slots but amounts of shape {amount.shape}")
+        return amount
+    return np.broadcast_to(np.asarray(amount, dtype=np.float64), slots.shape)
+
+
 def scatter_add(total: np.ndarray, slots: np.ndarray, amount: np.ndarray | float) -> None:
     """``total[slots] += amount``, with repeated slots summed in order (``np.add.at``)."""
     if len(slots):
-        amount = np.broadcast_to(np.asarray(amount, dtype=np.float64), slots.shape)
+        amount = _per_entry(amount, slots)
         _scatter_add(total, slots, amount)
 
 
@@ -364,9 +374,7 @@ def add_saturating(stock: np.ndarray, slots: np.ndarray, amount: np.ndarray | fl
     """
     if len(slots) == 0:
         return
-    _add_saturating(
-        stock, slots, np.broadcast_to(np.asarray(amount, dtype=np.float64), slots.shape)
-    )
+    _add_saturating(stock, slots, _per_entry(amount, slots))
 
 
 @numba.njit(cache=True)
