@@ -137,6 +137,17 @@ def test_leavers_are_removed_from_mesa_and_hires_added(small):
     # Every id ever hired is either a current agent or one of the leavers.
     assert model.workforce.n_ids - len(now) == model.totals.quits
     assert now == set(model.workforce.employee_id.tolist())
+    # Agents are kept up to date each time they are looked at, also after further weeks.
+    before = dict(model._employees)
+    model.run(30)
+    later = {a.employee_id for a in model.agents_by_type[Employee]}
+    assert later == set(model.workforce.employee_id.tolist())
+    gone = set(before) - later
+    assert gone and all(before[i] not in model.agents for i in gone)
+    stayed = next(iter(set(before) & later))
+    assert model.employee(stayed) is before[stayed]  # the same agent object, not a new one
+    with pytest.raises(KeyError):
+        model.employee(next(iter(gone)))
 
 
 def test_run_scenario_runs_each_arm_once_and_validates_options(small):
