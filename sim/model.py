@@ -251,23 +251,19 @@ class WorkplaceModel(mesa.Model):
 
     def _promote(self) -> None:
         wf, sc = self.workforce, self.params
-        for lv in range(sc.n_levels - 1, 0, -1):
-            src, dst = promotion.promotions_into(
-                lv,
-                wf.level,
-                wf.employee_id,
-                wf.weeks_in_level,
-                wf.skill,
-                wf.visibility,
-                self.readiness_weights[lv],
-                sc.promotion,
-            )
-            if len(src):
-                wf.move(src, dst)
-                wf.engagement[dst] = np.minimum(
-                    wf.engagement[dst] + sc.engagement.promotion_boost, 1.0
-                )
-                self.totals.promotions += len(src)
+        src, dst = promotion.promotions(
+            wf.level,
+            wf.employee_id,
+            wf.weeks_in_level,
+            wf.skill,
+            wf.visibility,
+            self.readiness_weights,
+            sc.promotion,
+        )
+        if len(src):
+            wf.move(src, dst)
+            wf.engagement[dst] = np.minimum(wf.engagement[dst] + sc.engagement.promotion_boost, 1.0)
+            self.totals.promotions += len(src)
 
     def _hire(self, week: int) -> None:
         wf = self.workforce

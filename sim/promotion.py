@@ -60,8 +60,7 @@ def choose_promotions(
     return best, vacancies[:k]
 
 
-def promotions_into(
-    lv: int,
+def promotions(
     level: np.ndarray,
     employee_id: np.ndarray,
     weeks_in_level: np.ndarray,
@@ -70,27 +69,28 @@ def promotions_into(
     weights: np.ndarray,
     params: Promotion,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Who fills the vacancies at level ``lv``: the most ready eligible employees below.
+    """This week's promotions: each level's vacancies filled from the level below, top down.
 
-    The compiled equivalent of :func:`readiness` and :func:`choose_promotions` over every
-    position in one pass: vacancies in slot order, candidates at ``lv - 1`` with at least
-    ``dur_min_in_level_weeks`` in their level and readiness at or above the threshold.
+    The compiled equivalent of :func:`readiness` and :func:`choose_promotions` applied
+    level by level from the top: at each level the vacancies (in slot order, including
+    those left by promotions into the level above) go to the most ready employees of the
+    level below with at least ``dur_min_in_level_weeks`` in their level and readiness at
+    or above the threshold; ties go to the lower slot.
 
     Args:
-        lv: The level whose vacancies are filled (>= 1).
         level: Level of each slot.
         employee_id: Occupant of each slot (-1 if vacant).
         weeks_in_level: Weeks in level of each slot's occupant.
         skill: Skill (slots, domains).
         visibility: Visibility per slot.
-        weights: Readiness weights of level ``lv`` (domains,).
+        weights: Readiness weights (levels, domains), see :func:`readiness_weights`.
         params: Promotion parameters.
 
     Returns:
-        ``(src, dst)``: the promoted employees' slots and the vacancies they fill.
+        ``(src, dst)``: the promoted employees' slots and the vacancies they fill, top
+        level first; apply them with :meth:`sim.workforce.Workforce.move`.
     """
-    return _promotions_into(
-        lv,
+    return _promotions(
         level,
         employee_id,
         weeks_in_level,
@@ -104,8 +104,7 @@ def promotions_into(
 
 
 @numba.njit(cache=True)
-def _promotions_into(
-    lv,
+def _promotions(
     level,
     employee_id,
     weeks_in_level,
@@ -117,40 +116,51 @@ def _promotions_into(
     threshold,
 ):
     n = len(level)
-    nv = 0
-    for i in range(n):
-        if level[i] == lv and employee_id[i] < 0:
-            nv += 1
-    if nv == 0:
-        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-    vacancies = np.empty(nv, dtype=np.int64)
-    # The nv most ready candidates so far, best first; slots are scanned in order and a
-    # candidate displaces another only with a strictly higher score, so ties go to the
-    # lower slot, as in a stable sort.
-    best = np.empty(nv, dtype=np.int64)
-    best_score = np.empty(nv)
-    nb = 0
-    v = 0
-    for i in range(n):
-        if level[i] == lv:
-            if employee_id[i] < 0:
-                vacancies[v] = i
-                v += 1
-        elif level[i] == lv - 1 and employee_id[i] >= 0 and weeks_in_level[i] >= min_weeks:
-            s = 0.0
-            for d in range(skill.shape[1]):
-                s += skill[i, d] * weights[d]
-            s += weight_visibility * visibility[i]
-            if s < threshold or (nb == nv and s <= best_score[nb - 1]):
-                continue
-            pos = nb if nb < nv else nv - 1
-            while pos > 0 and best_score[pos - 1] < s:
-                if pos < nv:
+    n_levels = weights.shape[0]
+    vacant = employee_id < 0
+    src = np.empty(n, dtype=np.int64)
+    dst = np.empty(n, dtype=np.int64)
+    n_moves = 0
+    for lv in range(n_levels - 1, 0, -1):
+        nv = 0
+        for i in range(n):
+            if vacant[i] and level[i] == lv:
+                nv += 1
+        if nv == 0:
+            continue
+        vacancies = np.empty(nv, dtype=np.int64)
+        # The nv most ready candidates so far, best first; slots are scanned in order and
+        # a candidate displaces another only with a strictly higher score, so ties go to
+        # the lower slot, as in a stable sort.
+        best = np.empty(nv, dtype=np.int64)
+        best_score = np.empty(nv)
+        nb = 0
+        v = 0
+        for i in range(n):
+            if level[i] == lv:
+                if vacant[i]:
+                    vacancies[v] = i
+                    v += 1
+            elif level[i] == lv - 1 and not vacant[i] and weeks_in_level[i] >= min_weeks:
+                s = 0.0
+                for d in range(skill.shape[1]):
+                    s += skill[i, d] * weights[lv, d]
+                s += weight_visibility * visibility[i]
+                if s < threshold or (nb == nv and s <= best_score[nb - 1]):
+                    continue
+                pos = nb if nb < nv else nv - 1
+                while pos > 0 and best_score[pos - 1] < s:
                     best[pos] = best[pos - 1]
                     best_score[pos] = best_score[pos - 1]
-                pos -= 1
-            best[pos] = i
-            best_score[pos] = s
-            if nb < nv:
-                nb += 1
-    return best[:nb].copy(), vacancies[:nb].copy()
+                    pos -= 1
+                best[pos] = i
+                best_score[pos] = s
+                if nb < nv:
+                    nb += 1
+        for k in range(nb):
+            src[n_moves] = best[k]
+            dst[n_moves] = vacancies[k]
+            vacant[best[k]] = True  # the promoted employee's slot is now vacant
+            vacant[vacancies[k]] = False
+            n_moves += 1
+    return src[:n_moves].copy(), dst[:n_moves].copy()

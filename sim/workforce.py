@@ -120,10 +120,17 @@ class Workforce:
         return ids
 
     def move(self, src: np.ndarray, dst: np.ndarray) -> None:
-        """Move employees from slots ``src`` to vacant slots ``dst`` (promotion)."""
+        """Move employees from slots ``src`` to vacant slots ``dst`` (promotion).
+
+        All moves happen at once, so a slot may be vacated by one move and filled by
+        another (a promotion into the level above, then one from the level below).
+        """
         for name in PERSON_FIELDS:
             arr = getattr(self, name)
-            arr[dst] = arr[src]
+            arr[dst] = arr[src]  # the right side is read before anything is written
+        vacated = np.ones(self.n_slots, dtype=bool)
+        vacated[dst] = False
+        src = src[vacated[src]]
         self.employee_id[src] = -1
         self.slot_of_id[self.employee_id[dst]] = dst
         self.weeks_in_level[dst] = 0.0
