@@ -59,6 +59,7 @@ class WorkplaceModel(mesa.Model):
         used = self.usage_by_level >= 0.5
         self._proficiency_weights = used / np.maximum(used.sum(axis=1, keepdims=True), 1)
         self.workforce = initial_workforce(sc, self.streams.init)
+        self._level_slots = promotion.slots_by_level(self.workforce.level, sc.n_levels)
         self.n_initial = self.workforce.n_slots
         self.ancestors = ancestors(self.workforce.manager, sc.n_levels)
         self.programmes: list[ProgrammeRule] = []
@@ -252,7 +253,7 @@ class WorkplaceModel(mesa.Model):
     def _promote(self) -> None:
         wf, sc = self.workforce, self.params
         src, dst = promotion.promotions(
-            wf.level,
+            self._level_slots,
             wf.employee_id,
             wf.weeks_in_level,
             wf.skill,

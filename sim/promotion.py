@@ -60,8 +60,16 @@ def choose_promotions(
     return best, vacancies[:k]
 
 
+def slots_by_level(level: np.ndarray, n_levels: int) -> tuple[np.ndarray, np.ndarray]:
+    """The slots of each level in increasing order: ``slots[start[lv]:start[lv + 1]]``."""
+    order = np.argsort(level, kind="stable").astype(np.int64)
+    start = np.zeros(n_levels + 1, dtype=np.int64)
+    start[1:] = np.cumsum(np.bincount(level, minlength=n_levels))
+    return order, start
+
+
 def promotions(
-    level: np.ndarray,
+    level_slots: tuple[np.ndarray, np.ndarray],
     employee_id: np.ndarray,
     weeks_in_level: np.ndarray,
     skill: np.ndarray,
@@ -78,7 +86,7 @@ def promotions(
     or above the threshold; ties go to the lower slot.
 
     Args:
-        level: Level of each slot.
+        level_slots: The slots of each level, from :func:`slots_by_level`.
         employee_id: Occupant of each slot (-1 if vacant).
         weeks_in_level: Weeks in level of each slot's occupant.
         skill: Skill (slots, domains).
@@ -90,8 +98,10 @@ def promotions(
         ``(src, dst)``: the promoted employees' slots and the vacancies they fill, top
         level first; apply them with :meth:`sim.workforce.Workforce.move`.
     """
+    slots, start = level_slots
     return _promotions(
-        level,
+        slots,
+        start,
         employee_id,
         weeks_in_level,
         skill,
@@ -105,7 +115,8 @@ def promotions(
 
 @numba.njit(cache=True)
 def _promotions(
-    level,
+    slots,
+    start,
     employee_id,
     weeks_in_level,
     skill,
@@ -115,48 +126,48 @@ def _promotions(
     weight_visibility,
     threshold,
 ):
-    n = len(level)
-    n_levels = weights.shape[0]
+    n_levels = len(start) - 1
     vacant = employee_id < 0
-    src = np.empty(n, dtype=np.int64)
-    dst = np.empty(n, dtype=np.int64)
+    src = np.empty(len(slots), dtype=np.int64)
+    dst = np.empty(len(slots), dtype=np.int64)
     n_moves = 0
     for lv in range(n_levels - 1, 0, -1):
         nv = 0
-        for i in range(n):
-            if vacant[i] and level[i] == lv:
+        for i in slots[start[lv] : start[lv + 1]]:
+            if vacant[i]:
                 nv += 1
         if nv == 0:
             continue
         vacancies = np.empty(nv, dtype=np.int64)
+        v = 0
+        for i in slots[start[lv] : start[lv + 1]]:
+            if vacant[i]:
+                vacancies[v] = i
+                v += 1
         # The nv most ready candidates so far, best first; slots are scanned in order and
         # a candidate displaces another only with a strictly higher score, so ties go to
         # the lower slot, as in a stable sort.
         best = np.empty(nv, dtype=np.int64)
         best_score = np.empty(nv)
         nb = 0
-        v = 0
-        for i in range(n):
-            if level[i] == lv:
-                if vacant[i]:
-                    vacancies[v] = i
-                    v += 1
-            elif level[i] == lv - 1 and not vacant[i] and weeks_in_level[i] >= min_weeks:
-                s = 0.0
-                for d in range(skill.shape[1]):
-                    s += skill[i, d] * weights[lv, d]
-                s += weight_visibility * visibility[i]
-                if s < threshold or (nb == nv and s <= best_score[nb - 1]):
-                    continue
-                pos = nb if nb < nv else nv - 1
-                while pos > 0 and best_score[pos - 1] < s:
-                    best[pos] = best[pos - 1]
-                    best_score[pos] = best_score[pos - 1]
-                    pos -= 1
-                best[pos] = i
-                best_score[pos] = s
-                if nb < nv:
-                    nb += 1
+        for i in slots[start[lv - 1] : start[lv]]:
+            if vacant[i] or weeks_in_level[i] < min_weeks:
+                continue
+            s = 0.0
+            for d in range(skill.shape[1]):
+                s += skill[i, d] * weights[lv, d]
+            s += weight_visibility * visibility[i]
+            if s < threshold or (nb == nv and s <= best_score[nb - 1]):
+                continue
+            pos = nb if nb < nv else nv - 1
+            while pos > 0 and best_score[pos - 1] < s:
+                best[pos] = best[pos - 1]
+                best_score[pos] = best_score[pos - 1]
+                pos -= 1
+            best[pos] = i
+            best_score[pos] = s
+            if nb < nv:
+                nb += 1
         for k in range(nb):
             src[n_moves] = best[k]
             dst[n_moves] = vacancies[k]

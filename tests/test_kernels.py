@@ -124,7 +124,8 @@ def test_promotions_equal_readiness_then_choice_level_by_level(seed, share_vacan
         occupant[dst], occupant[src] = occupant[src], -1
         exp_src.append(src)
         exp_dst.append(dst)
-    src, dst = promotion.promotions(level, employee_id, weeks, skill, visibility, weights, p)
+    level_slots = promotion.slots_by_level(level, 4)
+    src, dst = promotion.promotions(level_slots, employee_id, weeks, skill, visibility, weights, p)
     np.testing.assert_array_equal(src, np.concatenate(exp_src))
     np.testing.assert_array_equal(dst, np.concatenate(exp_dst))
     if share_vacant:
