@@ -60,6 +60,7 @@ class WorkplaceModel(mesa.Model):
         self._proficiency_weights = used / np.maximum(used.sum(axis=1, keepdims=True), 1)
         self.workforce = initial_workforce(sc, self.streams.init)
         self._level_slots = promotion.slots_by_level(self.workforce.level, sc.n_levels)
+        self._wage_of_slot: np.ndarray | None = None
         self.n_initial = self.workforce.n_slots
         self.ancestors = ancestors(self.workforce.manager, sc.n_levels)
         self.programmes: list[ProgrammeRule] = []
@@ -275,11 +276,13 @@ class WorkplaceModel(mesa.Model):
 
     def _account(self, hours: np.ndarray, batches: list[Sessions]) -> None:
         wf, costs = self.workforce, self.params.costs
-        wage = np.asarray(costs.salary_per_year_by_level) / costs.hours_per_year
         self.totals.session_hours_week = float(hours.sum())
         self.totals.session_hours += self.totals.session_hours_week
         self.totals.guide_hours += float(sum(b.guide_hours.sum() for b in batches))
-        self.totals.session_cost += float((hours * wage[wf.level]).sum())
+        wage = np.asarray(costs.salary_per_year_by_level) / costs.hours_per_year
+        if self._wage_of_slot is None:  # levels of positions never change
+            self._wage_of_slot = wage[wf.level]
+        self.totals.session_cost += float(np.dot(hours, self._wage_of_slot))
         if self.initial_participant is None and any(len(p.relationships) for p in self.programmes):
             self.initial_present = self.workforce.slot_of_id[: self.n_initial] >= 0
             part = np.zeros(self.n_initial, dtype=bool)

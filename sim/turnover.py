@@ -7,8 +7,6 @@ compiled pass (a test checks the two agree).
 
 from __future__ import annotations
 
-import math
-
 import numba
 import numpy as np
 
@@ -53,30 +51,28 @@ def leavers(
     Returns:
         The quitting occupants' slots, in increasing order.
     """
+    # numpy's vectorised exp, then one compiled pass for the rest.
+    rel = np.exp(params.rel_hazard_per_engagement * (params.engagement_reference - engagement))
     return _leavers(
-        engagement,
+        rel,
         tenure_weeks,
         employee_id,
         draws,
         params.p_quit_per_week,
-        params.rel_hazard_per_engagement,
-        params.engagement_reference,
         float(params.dur_new_hire_weeks),
         params.rel_hazard_new_hire,
     )
 
 
 @numba.njit(cache=True)
-def _leavers(engagement, tenure_weeks, employee_id, draws, p_quit, k, e_ref, dur_new, rel_new):
-    out = np.empty(len(engagement), dtype=np.int64)
+def _leavers(rel, tenure_weeks, employee_id, draws, p_quit, dur_new, rel_new):
+    out = np.empty(len(rel), dtype=np.int64)
     n = 0
-    for i in range(len(engagement)):
+    for i in range(len(rel)):
         if employee_id[i] < 0:
             continue
-        rel = math.exp(k * (e_ref - engagement[i]))
-        if tenure_weeks[i] < dur_new:
-            rel *= rel_new
-        if draws[i] < min(p_quit * rel, 1.0):
+        r = rel[i] * rel_new if tenure_weeks[i] < dur_new else rel[i]
+        if draws[i] < min(p_quit * r, 1.0):
             out[n] = i
             n += 1
     return out[:n].copy()
