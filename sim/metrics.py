@@ -13,6 +13,7 @@ from sim.scenario import _slug
 
 #: Column suffix of a name (cached: measurement runs every week).
 slug = cache(_slug)
+_NO_GROUP = np.zeros(0, dtype=bool)
 
 if TYPE_CHECKING:
     from sim.model import WorkplaceModel
@@ -61,10 +62,35 @@ def gini(values: np.ndarray, presorted: bool = False) -> float:
     return float(2.0 * (ranks * x).sum() / (n * total) - (n + 1) / n)
 
 
-def _share_still_employed(slot_of_id: np.ndarray, mask: np.ndarray | None) -> float:
-    if mask is None or not mask.any():
-        return float("nan")
-    return float((slot_of_id[np.flatnonzero(mask)] >= 0).mean())
+@numba.njit(cache=True)
+def _retention(slot_of_id, n_initial, participant, present):
+    """Initial employees still employed: all, participants, non-participants (counts)."""
+    n_all = n_part = n_part_in = n_non = n_non_in = 0
+    with_groups = len(participant) > 0
+    for i in range(n_initial):
+        employed = slot_of_id[i] >= 0
+        n_all += employed
+        if with_groups and present[i]:
+            if participant[i]:
+                n_part += 1
+                n_part_in += employed
+            else:
+                n_non += 1
+                n_non_in += employed
+    return n_all, n_part, n_part_in, n_non, n_non_in
+
+
+@numba.njit(cache=True)
+def _n_current(slot_of_id, a, b):
+    """Relationships whose two members are both still employed."""
+    n = 0
+    for k in range(len(a)):
+        n += (slot_of_id[a[k]] >= 0) & (slot_of_id[b[k]] >= 0)
+    return n
+
+
+def _share(numerator: int, denominator: int) -> float:
+    return numerator / denominator if denominator else float("nan")
 
 
 def measure(model: WorkplaceModel) -> dict[str, float]:
@@ -115,16 +141,15 @@ def measure(model: WorkplaceModel) -> dict[str, float]:
     rec["mean_engagement"] = engagement_sum / headcount
     rec["quits"] = t.quits_week
     rec["cumulative_quits"] = t.quits
-    initial = wf.slot_of_id[: model.n_initial]
-    rec["retention_initial"] = float((initial >= 0).mean())
     # Participants: initial employees employed and in a relationship at the end of the
     # first week in which the arm's programmes had any; non-participants: the others
     # employed then. NaN before that week and in arms without programmes.
     part = model.initial_participant
-    rec["retention_participants"] = _share_still_employed(initial, part)
-    rec["retention_nonparticipants"] = _share_still_employed(
-        initial, None if part is None else model.initial_present & ~part
-    )
+    groups = (part, model.initial_present) if part is not None else (_NO_GROUP, _NO_GROUP)
+    n_in, n_part, n_part_in, n_non, n_non_in = _retention(wf.slot_of_id, model.n_initial, *groups)
+    rec["retention_initial"] = n_in / model.n_initial
+    rec["retention_participants"] = _share(n_part_in, n_part)
+    rec["retention_nonparticipants"] = _share(n_non_in, n_non)
     rec["knowledge_lost"] = t.knowledge_lost
     rec["promotions"] = t.promotions
     rec["n_ready_for_promotion"] = n_ready
@@ -141,11 +166,7 @@ def measure(model: WorkplaceModel) -> dict[str, float]:
     for prog in model.programmes:
         rec[f"session_hours_{slug(prog.name)}"] = prog.hours_spent
     rec["n_relationships"] = sum(
-        int(
-            (
-                (wf.slot_of_id[p.relationships.a] >= 0) & (wf.slot_of_id[p.relationships.b] >= 0)
-            ).sum()
-        )
+        int(_n_current(wf.slot_of_id, p.relationships.a, p.relationships.b))
         for p in model.programmes
     )
     return rec

@@ -205,3 +205,23 @@ def test_state_stats_equal_direct_numpy(seed):
     up = np.minimum(level + 1, n_levels - 1)
     score = np.einsum("nd,nd->n", skill, weights[up]) + 0.2 * visibility
     assert n_ready == (eligible & (score >= 0.6)).sum() > 0
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_retention_and_relationship_counts_equal_direct_numpy(seed):
+    rng = np.random.default_rng(seed)
+    n_initial = 300
+    slot_of_id = np.where(rng.random(500) < 0.3, -1, rng.integers(0, 400, 500))
+    present = rng.random(n_initial) < 0.9
+    participant = present & (rng.random(n_initial) < 0.4)
+    counts = metrics._retention(slot_of_id, n_initial, participant, present)
+    still = slot_of_id[:n_initial] >= 0
+    non = present & ~participant
+    expected = (still.sum(), participant.sum(), (still & participant).sum(), non.sum())
+    assert counts == (*expected, (still & non).sum())
+    assert metrics._retention(slot_of_id, n_initial, metrics._NO_GROUP, metrics._NO_GROUP) == (
+        still.sum(), 0, 0, 0, 0
+    )  # fmt: skip
+    a, b = rng.integers(0, 500, 50), rng.integers(0, 500, 50)
+    both = (slot_of_id[a] >= 0) & (slot_of_id[b] >= 0)
+    assert metrics._n_current(slot_of_id, a, b) == both.sum()
