@@ -28,6 +28,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from sim.learning import absorption
+from sim.programmes import kernels
 from sim.programmes.base import Relationships, Sessions
 from sim.scenario import Programme
 
@@ -40,6 +41,9 @@ ASSIGNMENT_LIMIT = 250_000
 #: unit square, where E|u - v| = (2 + sqrt(2) + 5 ln(1 + sqrt(2))) / 15.
 MEAN_SIMILARITY = 1.0 - (2 + np.sqrt(2) + 5 * np.log(1 + np.sqrt(2))) / 15 / np.sqrt(2)
 _NEVER = np.iinfo(np.int64).max
+_EMPTY_INT = np.empty(0, dtype=np.int64)
+_EMPTY_FLOAT = np.empty(0, dtype=np.float64)
+_DIRECTION = {"down": kernels.DOWN, "up": kernels.UP, "both": kernels.BOTH}
 
 
 def need_domain(skill: np.ndarray, usage: np.ndarray, threshold: float) -> np.ndarray:
@@ -104,6 +108,16 @@ class ProgrammeRule:
             [1.0 if (not chosen or d in chosen) else nonfocus for d in domains]
         )
         self.guide_practice = np.array([d in params.guide_practice_domains for d in domains], float)
+        # Positions keep their level, so who may learn or guide is fixed per position.
+        level = model.workforce.level
+        self.learner_slot = np.isin(level, params.learner_levels).astype(np.uint8)
+        guides = np.isin(level, params.guide_levels) if params.guide_levels else level >= 0
+        self.guide_slot = guides.astype(np.uint8)
+        # Powers come from tables computed with numpy (the kernels compute no powers):
+        # psychological safety per level of distance, fading accountability per week of age.
+        self.safety = (1.0 - params.power_distance) ** np.arange(sc.n_levels)
+        self.fade = np.empty(0)
+        self.located_week = -1  # week in which the relationships' positions were looked up
         self.hours_spent = 0.0
         self.next_group = 0
         # Per employee id: when they may be matched again, and their roles so far.
@@ -131,35 +145,43 @@ class ProgrammeRule:
         """End finished relationships and form new ones (phase 1)."""
         wf, p, rel = model.workforce, self.params, self.relationships
         n_ids = wf.n_ids
-        self.free_from = _grow(self.free_from, n_ids, 0)
-        self.was_learner = _grow(self.was_learner, n_ids, False)
-        self.was_guide = _grow(self.was_guide, n_ids, False)
-        self.last_guide = _grow(self.last_guide, n_ids, -1)
-        ended = rel.end <= week
-        if ended.any():
-            done = np.concatenate([rel.b[ended], rel.a[ended] if p.direction == "both" else []])
-            self.free_from[done.astype(np.int64)] = week + p.dur_between_weeks
-        rel.prune(wf.slot_of_id, week)
+        if len(self.free_from) < n_ids:
+            self.free_from = _grow(self.free_from, n_ids, 0)
+            self.was_learner = _grow(self.was_learner, n_ids, False)
+            self.was_guide = _grow(self.was_guide, n_ids, False)
+            self.last_guide = _grow(self.last_guide, n_ids, -1)
+        # Learners of ended relationships (both members, for peers) may be matched again
+        # after the wait; relationships whose term is over or whose member left end.
+        kept = kernels.end_relationships(
+            *rel.columns(),
+            wf.slot_of_id,
+            week,
+            self.free_from,
+            week + p.dur_between_weeks,
+            p.direction == "both",
+        )
+        rel.truncate(kept)
+        self.located_week = week
         challenge = self._challenges(model) if p.trigger == "challenge" else None
         if not self.running(week):
-            rel.keep(np.zeros(len(rel), dtype=bool))
+            rel.truncate(0)
             return
-        waiting = self._waiting_learners(model, week)
+        with_guides = p.topology == "pair" and not (p.direction == "both" and not p.guide_levels)
+        learners, places = self._waiting_learners(model, week, challenge, with_guides)
+        if len(learners) == 0:
+            return
         need = None
         if challenge is not None:
-            waiting &= challenge >= 0
             need = challenge
         elif p.focus == "need":
             usage = model.usage_by_level[wf.level]
             need = need_domain(wf.skill, usage, model.params.learning.proficiency_threshold)
-        if not waiting.any():
-            return
         if p.topology == "group":
-            self._form_groups(model, week, np.flatnonzero(waiting))
-        elif p.direction == "both" and not p.guide_levels:
-            self._pair_peers(model, week, np.flatnonzero(waiting))
+            self._form_groups(model, week, learners)
+        elif not with_guides:
+            self._pair_peers(model, week, learners)
         else:
-            self._pair_with_guides(model, week, np.flatnonzero(waiting), need)
+            self._pair_with_guides(model, week, learners, places, need)
 
     def _challenges(self, model: WorkplaceModel) -> np.ndarray:
         """This week's work challenges that bite: the domain per position, or -1."""
@@ -174,32 +196,45 @@ class ProgrammeRule:
         bites = wf.skill[np.arange(n), domain] < model.params.learning.proficiency_threshold
         return np.where(hit & bites & wf.occupied, domain, -1)
 
-    def _waiting_learners(self, model: WorkplaceModel, week: int) -> np.ndarray:
-        """Mask of eligible, enrolled learners who are not in a relationship now."""
-        wf, p, rel = model.workforce, self.params, self.relationships
-        share = np.full(wf.n_slots, p.p_enrol)
-        if p.uptake == "engaged":
-            share = p.p_enrol * wf.engagement / model.params.engagement.mean_baseline
-        ok = wf.occupied & np.isin(wf.level, p.learner_levels) & (wf.propensity[:, 0] < share)
-        ok &= (wf.tenure_weeks >= p.dur_tenure_min_weeks) & (
-            wf.tenure_weeks <= p.dur_tenure_max_weeks
-        )
-        ids = np.maximum(wf.employee_id, 0)
-        ok &= self.free_from[ids] <= week
-        busy = rel.b if p.direction != "both" else rel.members()
-        ok[wf.slot_of_id[busy]] = False
-        return ok
+    def _waiting_learners(
+        self,
+        model: WorkplaceModel,
+        week: int,
+        challenge: np.ndarray | None,
+        with_guides: bool,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Eligible, enrolled learners who are not in a relationship now, and guide places.
 
-    def _guides(self, model: WorkplaceModel) -> np.ndarray:
-        """Free mentoring places: guide positions repeated by their remaining capacity."""
+        With a challenge trigger, only learners whom a challenge hit this week wait. When
+        ``with_guides`` and anyone waits, the free mentoring places are the volunteers'
+        positions repeated by their remaining capacity.
+
+        Returns:
+            Positions of the waiting learners and the places, both ascending.
+        """
         wf, p, rel = model.workforce, self.params, self.relationships
-        load = np.zeros(wf.n_slots, dtype=np.int64)
-        np.add.at(load, wf.slot_of_id[rel.a], 1)
-        ok = wf.occupied & (wf.propensity[:, 1] < p.p_volunteer)
-        if p.guide_levels:
-            ok &= np.isin(wf.level, p.guide_levels)
-        free = np.maximum(p.n_learners_per_guide_max - load, 0) * ok
-        return np.repeat(np.arange(wf.n_slots), free)
+        return kernels.waiting_and_places(
+            wf.employee_id,
+            self.learner_slot,
+            self.guide_slot,
+            wf.propensity,
+            wf.engagement,
+            wf.tenure_weeks,
+            self.free_from,
+            rel.pos_a,
+            rel.pos_b,
+            _EMPTY_INT if challenge is None else challenge,
+            week,
+            p.uptake == "engaged",
+            p.p_enrol,
+            model.params.engagement.mean_baseline,
+            p.dur_tenure_min_weeks,
+            p.dur_tenure_max_weeks,
+            p.direction == "both",
+            with_guides,
+            p.p_volunteer,
+            p.n_learners_per_guide_max,
+        )
 
     def _level_ok(
         self, model: WorkplaceModel, learners: np.ndarray, guides: np.ndarray
@@ -280,10 +315,15 @@ class ProgrammeRule:
         return self._expected_gain(model, learner, places, need)
 
     def _pair_with_guides(
-        self, model: WorkplaceModel, week: int, learners: np.ndarray, need: np.ndarray | None
+        self,
+        model: WorkplaceModel,
+        week: int,
+        learners: np.ndarray,
+        places: np.ndarray,
+        need: np.ndarray | None,
     ) -> None:
+        """Match waiting learners to free guide places under the matching policy."""
         p = self.params
-        places = self._guides(model)
         if len(places) == 0 or len(learners) == 0:
             return
         learners = self.rng.permutation(learners)
@@ -302,20 +342,18 @@ class ProgrammeRule:
         self, model: WorkplaceModel, learners: np.ndarray, places: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """Random free place for each learner, levels with the fewest options first."""
-        level = model.workforce.level
-        places = self.rng.permutation(places)
-        free = np.ones(len(places), dtype=bool)
-        guides, chosen = [], []
-        for lv in sorted(set(level[learners].tolist()), reverse=self.params.direction != "up"):
-            mine = learners[level[learners] == lv]
-            valid = free & self._level_ok(model, mine[:1], places)[0]
-            idx = np.flatnonzero(valid)[: len(mine)]
-            pair_ok = self._pair_allowed(model, mine[: len(idx)], places[idx])
-            idx = idx[pair_ok]
-            free[idx] = False
-            guides.append(places[idx])
-            chosen.append(mine[: len(pair_ok)][pair_ok])
-        return np.concatenate(guides), np.concatenate(chosen)
+        wf, p = model.workforce, self.params
+        return kernels.pair_guides(
+            learners,
+            self.rng.permutation(places),
+            wf.level,
+            wf.employee_id,
+            self.last_guide,
+            _DIRECTION[p.direction],
+            p.level_gap_min,
+            p.level_gap_max,
+            p.new_partner_each_time,
+        )
 
     def _match_greedy(
         self,
@@ -365,19 +403,10 @@ class ProgrammeRule:
         wf, p = model.workforce, self.params
         learners = self.rng.permutation(learners)
         if p.matching == "random":
-            pools = (
-                [learners[wf.level[learners] == lv] for lv in np.unique(wf.level[learners])]
-                if p.level_gap_max == 0
-                else [learners[np.argsort(wf.level[learners], kind="stable")]]
+            # A pool per level when partners share a level, else all ordered by level.
+            a, b = kernels.pair_peers(
+                learners, wf.level, p.level_gap_max == 0, p.level_gap_min, p.level_gap_max
             )
-            pa, pb = [], []
-            for pool in pools:
-                a, b = pool[0:-1:2], pool[1::2]
-                gap = np.abs(wf.level[a].astype(np.int64) - wf.level[b])
-                good = (gap >= p.level_gap_min) & (gap <= p.level_gap_max)
-                pa.append(a[good])
-                pb.append(b[good])
-            a, b = np.concatenate(pa), np.concatenate(pb)
         else:
             ok = self._level_ok(model, learners, learners)
             free = np.ones(len(learners), dtype=bool)
@@ -406,38 +435,19 @@ class ProgrammeRule:
         """Form groups of ``n_group_size`` from waiting learners."""
         wf, p = model.workforce, self.params
         k = p.n_group_size
-        learners = self.rng.permutation(learners)
-        pools = (
-            [learners[wf.level[learners] == lv] for lv in np.unique(wf.level[learners])]
-            if p.level_gap_max == 0
-            else [learners]
+        a, b, group, any_pool = kernels.form_groups(
+            self.rng.permutation(learners),
+            wf.level,
+            wf.skill,
+            k,
+            p.level_gap_max == 0,
+            p.level_gap_max,
+            p.matching == "complementary",
+            self.next_group,
         )
-        ia, ib = np.triu_indices(k, k=1)
-        a_parts, b_parts, g_parts = [], [], []
-        for pool in pools:
-            n_groups = len(pool) // k
-            if n_groups == 0:
-                continue
-            pool = pool[: n_groups * k]  # a random remainder waits (the pool is shuffled)
-            if p.matching == "complementary":
-                # Deal members sorted by their strongest domain round-robin, so each group
-                # mixes different strengths.
-                pool = pool[np.argsort(wf.skill[pool].argmax(axis=1), kind="stable")]
-                groups = pool.reshape(k, n_groups).T
-            else:
-                pool = pool[np.argsort(wf.level[pool], kind="stable")]
-                groups = pool.reshape(n_groups, k)
-            levels = wf.level[groups]
-            # Too wide a span of levels: those members wait.
-            groups = groups[(levels.max(axis=1) - levels.min(axis=1)) <= p.level_gap_max]
-            ids = self.next_group + np.arange(len(groups))
-            self.next_group += len(groups)
-            a_parts.append(groups[:, ia].ravel())
-            b_parts.append(groups[:, ib].ravel())
-            g_parts.append(np.repeat(ids, len(ia)))
-        if a_parts:
-            a, b = np.concatenate(a_parts), np.concatenate(b_parts)
-            self._add(model, week, a, b, group=np.concatenate(g_parts))
+        self.next_group += len(group) // (k * (k - 1) // 2)  # every two members of a group
+        if any_pool:  # a pool large enough records its groups, even if all of them wait
+            self._add(model, week, a, b, group=group)
 
     def _add(
         self,
@@ -450,21 +460,25 @@ class ProgrammeRule:
     ) -> None:
         """Record new relationships between positions ``a`` (guide) and ``b`` (learner)."""
         wf, p = model.workforce, self.params
-        sim = similarity(wf.values[a], wf.values[b])
         noise = self.rng.normal(0.0, p.quality_initial_sd, len(a))
-        fit = p.rel_similarity_quality * (sim - MEAN_SIMILARITY)
-        quality = p.quality_initial_mean + fit + noise
-        ida, idb = wf.employee_id[a], wf.employee_id[b]
+        ida, idb, quality = kernels.new_relationships(
+            a,
+            b,
+            noise,
+            wf.values,
+            wf.employee_id,
+            p.quality_initial_mean,
+            p.rel_similarity_quality,
+            MEAN_SIMILARITY,
+            self.was_learner,
+            self.was_guide,
+            self.last_guide,
+            p.direction == "both",
+        )
         need = np.full(len(a), -1, dtype=np.int64) if need is None else need.astype(np.int64)
         end = week + p.dur_relationship_weeks
-        self.relationships.add(ida, idb, np.clip(quality, 0.05, 1.0), week, end, group, need)
+        self.relationships.add(ida, idb, quality, week, end, group, need, pos_a=a, pos_b=b)
         self.formed.append((week, ida, idb, need))
-        if p.direction == "both":
-            self.was_learner[ida] = True
-        else:
-            self.was_guide[ida] = True
-        self.was_learner[idb] = True
-        self.last_guide[idb] = ida
 
     # --- phase 2: sessions ----------------------------------------------------------------
 
@@ -481,59 +495,69 @@ class ProgrammeRule:
         u = self.rng_weekly.random(wf.n_slots)
         if not len(rel) or not self.running(week):
             return Sessions.none(len(self.focus_fixed))
-        a, b = wf.slot_of_id[rel.a], wf.slot_of_id[rel.b]
-        age = week - rel.start
-        fade = 2.0 ** (-age / p.dur_accountability_half_life_weeks)
-        s = p.structure
-        attend_a = u[a] < s + (1.0 - s) * wf.engagement[a] * fade
-        attend_b = u[b] < s + (1.0 - s) * wf.engagement[b] * fade
-        met = (age % p.cadence_weeks == 0) & attend_a & attend_b
-        q = rel.quality
-        q[met] += p.rate_quality_per_session * (1.0 - q[met])
-        a, b, need = a[met], b[met], rel.need[met]
-        distance = np.abs(wf.level[a].astype(np.int64) - wf.level[b])
-        quality = q[met] * (1.0 - p.power_distance) ** distance
-        hours = np.full(len(a), p.hours_per_session)
-        learn_hours = hours * p.rel_learning
-        if p.topology == "group":
+        if self.located_week != week:  # no matching this week: positions may have changed
+            rel.locate(wf.slot_of_id)
+            self.located_week = week
+        rows, a, b, quality = kernels.meet(
+            rel.pos_a,
+            rel.pos_b,
+            rel.quality,
+            rel.start,
+            u,
+            wf.engagement,
+            wf.level,
+            week,
+            p.cadence_weeks,
+            p.structure,
+            p.rate_quality_per_session,
+            self._fade(week),
+            self.safety,
+        )
+        group = p.topology == "group"
+        learn_hours = p.hours_per_session * p.rel_learning
+        if group:  # a group session's learning is shared among the other members
             learn_hours = learn_hours / (p.n_group_size - 1)
-        focus = self._focus_rows(model, a, need)
-        share = np.full(len(a), 1.0 / (p.n_group_size - 1) if p.topology == "group" else 1.0)
         # A pair's session is one event: if one member cannot attend (weekly hours cap),
-        # neither does the other. Group members attend on their own (-1).
-        sid = np.arange(len(a)) if p.topology == "pair" else np.full(len(a), -1)
+        # neither does the other. Group members attend on their own (session -1).
+        (
+            learner,
+            partner,
+            hours,
+            quality,
+            share,
+            edge_session,
+            guide_session,
+            attendee_session,
+            guide,
+            guide_quality,
+            guide_hours,
+            attendee,
+            attendee_hours,
+        ) = kernels.session_arrays(
+            a,
+            b,
+            quality,
+            wf.n_slots,
+            not group,
+            p.direction == "both",
+            p.hours_per_session,
+            learn_hours,
+            1.0 / (p.n_group_size - 1) if group else 1.0,
+            p.hours_per_session * p.rel_guide_time,
+        )
+        focus = self._focus_rows(model, a, rel.need[rows])
         if p.direction == "both":
-            learner, partner = np.concatenate([b, a]), np.concatenate([a, b])
-            learn_hours = np.concatenate([learn_hours, learn_hours])
-            quality = np.concatenate([quality, quality])
-            focus = np.concatenate([focus, focus])
-            share = np.concatenate([share, share])
-            edge_sid = np.concatenate([sid, sid])
-            empty = np.empty(0, dtype=np.int64)
-            guide, guide_quality, guide_hours = empty, np.empty(0), np.empty(0)
-        else:
-            learner, partner = b, a
-            guide, guide_quality, guide_hours = a, quality, hours * p.rel_guide_time
-            edge_sid = sid
-        if p.topology == "group":
-            attendee = np.unique(np.concatenate([a, b]))
-            attendee_hours = np.full(len(attendee), p.hours_per_session)
-            attendee_sid = np.full(len(attendee), -1)
-        else:
-            attendee = np.concatenate([b, a])
-            attendee_sid = np.concatenate([sid, sid])
-            guide_side = hours if p.direction == "both" else hours * p.rel_guide_time
-            attendee_hours = np.concatenate([hours, guide_side])
+            focus = _twice(focus)
         return Sessions(
             learner=learner,
             partner=partner,
-            hours=learn_hours,
+            hours=hours,
             quality=quality,
             focus=np.asarray(focus, dtype=float),
             share=share,
-            edge_session=edge_sid,
-            guide_session=sid if len(guide) else np.empty(0, dtype=np.int64),
-            attendee_session=attendee_sid,
+            edge_session=edge_session,
+            guide_session=guide_session,
+            attendee_session=attendee_session,
             guide=guide,
             guide_quality=guide_quality,
             guide_hours=guide_hours,
@@ -546,3 +570,17 @@ class ProgrammeRule:
             guide_practice=self.guide_practice,
             rel_support=p.rel_support,
         )
+
+    def _fade(self, week: int) -> np.ndarray:
+        """Fade of accountability per week of a relationship's age, for ages 0 .. week."""
+        if len(self.fade) <= week:
+            ages = np.arange(max(week + 1, 2 * len(self.fade), 64))
+            self.fade = 2.0 ** (-ages / self.params.dur_accountability_half_life_weeks)
+        return self.fade
+
+
+def _twice(rows: np.ndarray) -> np.ndarray:
+    """The rows of a (sessions, domains) array, then the same rows again."""
+    if rows.strides[0] == 0:  # the fixed focus, one row for every session
+        return np.broadcast_to(rows[:1], (2 * len(rows), rows.shape[1])) if len(rows) else rows
+    return np.concatenate([rows, rows])
