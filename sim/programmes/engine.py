@@ -118,6 +118,8 @@ class ProgrammeRule:
         self.safety = (1.0 - params.power_distance) ** np.arange(sc.n_levels)
         self.fade = np.empty(0)
         self.located_week = -1  # week in which the relationships' positions were looked up
+        self.u = np.empty(0)  # this week's attendance draws
+        self._fixed_rows = np.broadcast_to(self.focus_fixed, (0, len(self.focus_fixed)))
         self.hours_spent = 0.0
         self.next_group = 0
         # Per employee id: when they may be matched again, and their roles so far.
@@ -259,18 +261,29 @@ class ProgrammeRule:
             ok &= ids[guide] != self.last_guide[ids[learner]]
         return ok
 
-    def _focus_rows(self, model: WorkplaceModel, guide: np.ndarray, need: np.ndarray) -> np.ndarray:
-        """Learning weights per relationship: fixed focus, the need, or the guide's job."""
+    def _focus_rows(
+        self, model: WorkplaceModel, guide: np.ndarray, need: np.ndarray, copies: int = 1
+    ) -> np.ndarray:
+        """Learning weights per relationship: fixed focus, the need, or the guide's job.
+
+        With ``copies``, all the rows are repeated that many times (for the directed
+        sessions of reciprocal pairs). The fixed focus is a read-only view of one row.
+        """
         p = self.params
-        if p.mode == "observation":
-            return model.usage_by_level[model.workforce.level[guide]]
-        if p.focus == "need" or p.trigger == "challenge":
-            rows = np.tile(self.focus_fixed, (len(need), 1))
-            has = need >= 0  # relationships without a recorded need keep the fixed focus
-            rows[has] = self.nonfocus
-            rows[np.flatnonzero(has), need[has]] = 1.0
-            return rows
-        return np.broadcast_to(self.focus_fixed, (len(guide), len(self.focus_fixed)))
+        if p.mode == "observation" or p.focus == "need" or p.trigger == "challenge":
+            if p.mode == "observation":
+                rows = model.usage_by_level[model.workforce.level[guide]]
+            else:
+                rows = np.tile(self.focus_fixed, (len(need), 1))
+                has = need >= 0  # relationships without a recorded need keep the fixed focus
+                rows[has] = self.nonfocus
+                rows[np.flatnonzero(has), need[has]] = 1.0
+            return np.concatenate([rows] * copies) if copies > 1 else rows
+        n = copies * len(guide)
+        if len(self._fixed_rows) < n:
+            size = max(n, 2 * len(self._fixed_rows))
+            self._fixed_rows = np.broadcast_to(self.focus_fixed, (size, len(self.focus_fixed)))
+        return self._fixed_rows[:n]
 
     def _expected_gain(
         self, model: WorkplaceModel, learner: int, places: np.ndarray, need: np.ndarray | None
@@ -326,7 +339,7 @@ class ProgrammeRule:
         p = self.params
         if len(places) == 0 or len(learners) == 0:
             return
-        learners = self.rng.permutation(learners)
+        self.rng.shuffle(learners)  # the same draws as permutation, no copy
         if p.matching == "random":
             guide, learner = self._match_random(model, learners, places)
         elif p.matching == "algorithmic" and len(learners) * len(places) <= ASSIGNMENT_LIMIT:
@@ -341,11 +354,15 @@ class ProgrammeRule:
     def _match_random(
         self, model: WorkplaceModel, learners: np.ndarray, places: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Random free place for each learner, levels with the fewest options first."""
+        """Random free place for each learner, levels with the fewest options first.
+
+        ``places`` is shuffled in place (the same draws as ``rng.permutation``, no copy).
+        """
         wf, p = model.workforce, self.params
+        self.rng.shuffle(places)
         return kernels.pair_guides(
             learners,
-            self.rng.permutation(places),
+            places,
             wf.level,
             wf.employee_id,
             self.last_guide,
@@ -401,7 +418,7 @@ class ProgrammeRule:
     def _pair_peers(self, model: WorkplaceModel, week: int, learners: np.ndarray) -> None:
         """Pair waiting peers with each other (reciprocal, no guide side)."""
         wf, p = model.workforce, self.params
-        learners = self.rng.permutation(learners)
+        self.rng.shuffle(learners)  # the same draws as permutation, no copy
         if p.matching == "random":
             # A pool per level when partners share a level, else all ordered by level.
             a, b = kernels.pair_peers(
@@ -435,8 +452,9 @@ class ProgrammeRule:
         """Form groups of ``n_group_size`` from waiting learners."""
         wf, p = model.workforce, self.params
         k = p.n_group_size
+        self.rng.shuffle(learners)  # the same draws as permutation, no copy
         a, b, group, any_pool = kernels.form_groups(
-            self.rng.permutation(learners),
+            learners,
             wf.level,
             wf.skill,
             k,
@@ -492,27 +510,14 @@ class ProgrammeRule:
         the pair of members) attend. One uniform draw per position per week.
         """
         wf, p, rel = model.workforce, self.params, self.relationships
-        u = self.rng_weekly.random(wf.n_slots)
+        if len(self.u) != wf.n_slots:
+            self.u = np.empty(wf.n_slots)
+        u = self.rng_weekly.random(out=self.u)  # the same draws as random(n_slots)
         if not len(rel) or not self.running(week):
             return Sessions.none(len(self.focus_fixed))
         if self.located_week != week:  # no matching this week: positions may have changed
             rel.locate(wf.slot_of_id)
             self.located_week = week
-        rows, a, b, quality = kernels.meet(
-            rel.pos_a,
-            rel.pos_b,
-            rel.quality,
-            rel.start,
-            u,
-            wf.engagement,
-            wf.level,
-            week,
-            p.cadence_weeks,
-            p.structure,
-            p.rate_quality_per_session,
-            self._fade(week),
-            self.safety,
-        )
         group = p.topology == "group"
         learn_hours = p.hours_per_session * p.rel_learning
         if group:  # a group session's learning is shared among the other members
@@ -520,6 +525,7 @@ class ProgrammeRule:
         # A pair's session is one event: if one member cannot attend (weekly hours cap),
         # neither does the other. Group members attend on their own (session -1).
         (
+            need,
             learner,
             partner,
             hours,
@@ -533,11 +539,21 @@ class ProgrammeRule:
             guide_hours,
             attendee,
             attendee_hours,
-        ) = kernels.session_arrays(
-            a,
-            b,
-            quality,
-            wf.n_slots,
+        ) = kernels.meet(
+            rel.pos_a,
+            rel.pos_b,
+            rel.quality,
+            rel.start,
+            rel.need,
+            u,
+            wf.engagement,
+            wf.level,
+            week,
+            p.cadence_weeks,
+            p.structure,
+            p.rate_quality_per_session,
+            self._fade(week),
+            self.safety,
             not group,
             p.direction == "both",
             p.hours_per_session,
@@ -545,15 +561,15 @@ class ProgrammeRule:
             1.0 / (p.n_group_size - 1) if group else 1.0,
             p.hours_per_session * p.rel_guide_time,
         )
-        focus = self._focus_rows(model, a, rel.need[rows])
-        if p.direction == "both":
-            focus = _twice(focus)
+        both = p.direction == "both"
+        guides = partner[: len(need)]  # each meeting's a
+        focus = self._focus_rows(model, guides, need, 2 if both else 1)
         return Sessions(
             learner=learner,
             partner=partner,
             hours=hours,
             quality=quality,
-            focus=np.asarray(focus, dtype=float),
+            focus=focus,
             share=share,
             edge_session=edge_session,
             guide_session=guide_session,
@@ -577,10 +593,3 @@ class ProgrammeRule:
             ages = np.arange(max(week + 1, 2 * len(self.fade), 64))
             self.fade = 2.0 ** (-ages / self.params.dur_accountability_half_life_weeks)
         return self.fade
-
-
-def _twice(rows: np.ndarray) -> np.ndarray:
-    """The rows of a (sessions, domains) array, then the same rows again."""
-    if rows.strides[0] == 0:  # the fixed focus, one row for every session
-        return np.broadcast_to(rows[:1], (2 * len(rows), rows.shape[1])) if len(rows) else rows
-    return np.concatenate([rows, rows])

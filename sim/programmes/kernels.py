@@ -465,6 +465,7 @@ def meet(
     pos_b: np.ndarray,
     quality: np.ndarray,
     start: np.ndarray,
+    need: np.ndarray,
     u: np.ndarray,
     engagement: np.ndarray,
     level: np.ndarray,
@@ -474,19 +475,34 @@ def meet(
     rate_quality: float,
     fade: np.ndarray,
     safety: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """This week's meetings of the relationships; their quality grows in place.
+    pair: bool,
+    both: bool,
+    hours: float,
+    learn_hours: float,
+    share: float,
+    guide_hours: float,
+) -> tuple:
+    """This week's sessions: which relationships meet, and the batch of their sessions.
 
     A relationship of age ``week - start`` meets when the age is a multiple of
     ``cadence`` and both members attend: a member at position ``s`` attends when
     ``u[s] < structure + (1 - structure) * engagement[s] * fade[age]``. A meeting raises
-    the relationship's quality by ``rate_quality`` of its distance to 1.
+    the relationship's quality by ``rate_quality`` of its distance to 1 (in place); the
+    session's quality is that times the psychological safety of the members' level
+    distance.
+
+    Each meeting is a directed session in which ``b`` learns from ``a`` and, with
+    ``both``, one in which ``a`` learns from ``b`` (listed after all the first ones);
+    otherwise ``a`` is a guide. A pair's meeting is session number i; group members
+    attend on their own (-1), each once however many of their pairs meet, in order of
+    position. Guides spend ``guide_hours``, everyone else ``hours``.
 
     Args:
         pos_a: Position of each relationship's ``a``.
         pos_b: Position of each relationship's ``b``.
         quality: Quality of each relationship (raised in place).
         start: Week each relationship started; rows are in order of formation.
+        need: Need domain of each relationship.
         u: This week's uniform draw per position.
         engagement: Engagement per position.
         level: Level per position.
@@ -496,46 +512,119 @@ def meet(
         rate_quality: Share of the distance to 1 that quality gains per meeting.
         fade: Fade of accountability per week of age (covering every age).
         safety: Psychological safety per level of distance between the members.
+        pair: Whether the relationships are pairs (else groups).
+        both: Whether both members learn (else ``a`` guides ``b``).
+        hours: Length of a session.
+        learn_hours: Learning hours of a directed session.
+        share: Share of a session each directed session stands for.
+        guide_hours: Hours a guide spends in a session.
 
     Returns:
-        For each meeting in table order: the row, the positions of ``a`` and ``b``, and
-        the session quality (relationship quality times safety).
+        The need of each meeting, then the arrays of the batch: learner, partner, hours,
+        quality, share, edge_session, guide_session, attendee_session, guide,
+        guide_quality, guide_hours, attendee, attendee_hours.
     """
-    n = len(pos_a)
-    rows = np.empty(n, dtype=np.int64)
-    sa = np.empty(n, dtype=np.int64)
-    sb = np.empty(n, dtype=np.int64)
-    q = np.empty(n, dtype=np.float64)
+    met = _attendance(pos_a, pos_b, start, u, engagement, week, cadence, structure, fade)
     m = 0
+    for i in range(len(met)):
+        m += met[i]
+    n_edges = 2 * m if both else m
+    learner = np.empty(n_edges, dtype=np.int64)
+    partner = np.empty(n_edges, dtype=np.int64)
+    edge_quality = np.empty(n_edges, dtype=np.float64)
+    need_met = np.empty(m, dtype=np.int64)
+    k = 0
+    for i in range(len(met)):
+        if met[i]:
+            x, y = pos_a[i], pos_b[i]
+            old = quality[i]
+            new = old + rate_quality * (1.0 - old)
+            quality[i] = new
+            distance = abs(np.int64(level[x]) - np.int64(level[y]))
+            q = new * safety[distance]
+            learner[k] = y
+            partner[k] = x
+            edge_quality[k] = q
+            if both:
+                learner[m + k] = x
+                partner[m + k] = y
+                edge_quality[m + k] = q
+            need_met[k] = need[i]
+            k += 1
+    sid = np.arange(m) if pair else np.full(m, -1, dtype=np.int64)
+    edge_session = np.concatenate((sid, sid)) if both else sid
+    if both:
+        guide = np.empty(0, dtype=np.int64)
+        guide_quality = np.empty(0, dtype=np.float64)
+        guide_time = np.empty(0, dtype=np.float64)
+        guide_session = np.empty(0, dtype=np.int64)
+    else:
+        guide, guide_quality = partner, edge_quality
+        guide_time = np.full(m, guide_hours)
+        guide_session = sid
+    if pair:
+        attendee = np.empty(2 * m, dtype=np.int64)
+        attendee[:m] = learner[:m]
+        attendee[m:] = partner[:m]
+        attendee_hours = np.full(2 * m, hours)
+        if not both:
+            attendee_hours[m:] = guide_hours
+        attendee_session = np.concatenate((sid, sid))
+    else:
+        attendee = attendees(learner[:m], partner[:m], len(u))
+        attendee_hours = np.full(len(attendee), hours)
+        attendee_session = np.full(len(attendee), -1, dtype=np.int64)
+    return (
+        need_met,
+        learner,
+        partner,
+        np.full(n_edges, learn_hours),
+        edge_quality,
+        np.full(n_edges, share),
+        edge_session,
+        guide_session,
+        attendee_session,
+        guide,
+        guide_quality,
+        guide_time,
+        attendee,
+        attendee_hours,
+    )
+
+
+@numba.njit(cache=True)
+def _attendance(
+    pos_a: np.ndarray,
+    pos_b: np.ndarray,
+    start: np.ndarray,
+    u: np.ndarray,
+    engagement: np.ndarray,
+    week: int,
+    cadence: int,
+    structure: float,
+    fade: np.ndarray,
+) -> np.ndarray:
+    """Whether each relationship of :func:`meet` meets this week (1 or 0)."""
+    met = np.zeros(len(pos_a), dtype=np.uint8)
     keep = 1.0 - structure
     last_start = -1
     due = False
     f = 1.0
-    for i in range(n):
+    for i in range(len(pos_a)):
         # Rows are in order of formation, so whether a row's session is due changes
-        # rarely from row to row; attendance draws are random, so that part is
-        # branch-free.
+        # rarely from row to row; attendance draws are random, so that part does not
+        # branch.
         if start[i] != last_start:
             last_start = start[i]
             age = week - last_start
             due = age % cadence == 0
             f = fade[age]
-        if not due:
-            continue
-        x, y = pos_a[i], pos_b[i]
-        met = (u[x] < structure + keep * engagement[x] * f) & (
-            u[y] < structure + keep * engagement[y] * f
-        )
-        old = quality[i]
-        new = old + rate_quality * (1.0 - old)
-        quality[i] = new if met else old
-        distance = abs(np.int64(level[x]) - np.int64(level[y]))
-        rows[m] = i
-        sa[m] = x
-        sb[m] = y
-        q[m] = new * safety[distance]
-        m += met
-    return rows[:m].copy(), sa[:m].copy(), sb[:m].copy(), q[:m].copy()
+        if due:
+            x, y = pos_a[i], pos_b[i]
+            met[i] = np.uint8(u[x] < structure + keep * engagement[x] * f) & np.uint8(
+                u[y] < structure + keep * engagement[y] * f
+            )
+    return met
 
 
 @numba.njit(cache=True)
@@ -596,73 +685,3 @@ def new_relationships(
         was_learner[idb[i]] = True
         last_guide[idb[i]] = ida[i]
     return ida, idb, quality
-
-
-@numba.njit(cache=True)
-def session_arrays(
-    sa: np.ndarray,
-    sb: np.ndarray,
-    quality: np.ndarray,
-    n_slots: int,
-    pair: bool,
-    both: bool,
-    hours: float,
-    learn_hours: float,
-    share: float,
-    guide_hours: float,
-) -> tuple:
-    """The arrays of a :class:`~sim.programmes.base.Sessions` batch (all but ``focus``).
-
-    Each meeting of ``a`` (position ``sa``) and ``b`` (``sb``) is a directed session in
-    which ``b`` learns from ``a``, and with ``both`` one in which ``a`` learns from ``b``
-    (listed after all the first ones); otherwise ``a`` is a guide. A pair's meeting is
-    session number i; group members attend on their own (-1), each once however many of
-    their pairs meet, in order of position. Guides spend ``guide_hours``, everyone else
-    ``hours``.
-
-    Returns:
-        learner, partner, hours, quality, share, edge_session, guide_session,
-        attendee_session, guide, guide_quality, guide_hours, attendee, attendee_hours.
-    """
-    m = len(sa)
-    sid = np.arange(m) if pair else np.full(m, -1, dtype=np.int64)
-    if both:
-        learner = np.concatenate((sb, sa))
-        partner = np.concatenate((sa, sb))
-        edge_quality = np.concatenate((quality, quality))
-        edge_session = np.concatenate((sid, sid))
-        guide = np.empty(0, dtype=np.int64)
-        guide_quality = np.empty(0, dtype=np.float64)
-        guide_time = np.empty(0, dtype=np.float64)
-        guide_session = np.empty(0, dtype=np.int64)
-    else:
-        learner, partner, edge_quality, edge_session = sb, sa, quality, sid
-        guide, guide_quality = sa, quality
-        guide_time = np.full(m, guide_hours)
-        guide_session = sid if m else np.empty(0, dtype=np.int64)
-    n_edges = len(learner)
-    if pair:
-        attendee = np.concatenate((sb, sa))
-        attendee_hours = np.full(2 * m, hours)
-        if not both:
-            attendee_hours[m:] = guide_hours
-        attendee_session = np.concatenate((sid, sid))
-    else:
-        attendee = attendees(sa, sb, n_slots)
-        attendee_hours = np.full(len(attendee), hours)
-        attendee_session = np.full(len(attendee), -1, dtype=np.int64)
-    return (
-        learner,
-        partner,
-        np.full(n_edges, learn_hours),
-        edge_quality,
-        np.full(n_edges, share),
-        edge_session,
-        guide_session,
-        attendee_session,
-        guide,
-        guide_quality,
-        guide_time,
-        attendee,
-        attendee_hours,
-    )
