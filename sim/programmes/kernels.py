@@ -158,29 +158,19 @@ def _waiting(
     a_busy: bool,
 ) -> np.ndarray:
     """The waiting learners of :func:`waiting_and_places`."""
-    # The enrolment draws are random, so a pass that branched on them would mispredict
-    # half the time: the conditions are combined as bytes instead, in a vectorised pass.
+    # Enrolment first, in a vectorised pass over the positions (the draws are random, so
+    # a pass that branched on them would mispredict half the time); then the members of
+    # relationships drop out, and the few left are checked one by one.
     n = len(employee_id)
     ok = np.zeros(8 * (n // 8 + 1), dtype=np.uint8)  # whole words for the scan below
     for s in range(n):
         share = p_enrol * engagement[s] / mean_baseline if engaged_uptake else p_enrol
-        t = tenure_weeks[s]
-        ok[s] = (
-            learner_slot[s]
-            & np.uint8(employee_id[s] >= 0)
-            & np.uint8(draws[2 * s] < share)
-            & np.uint8(t >= tenure_min)
-            & np.uint8(t <= tenure_max)
-        )
-    if len(challenge):
-        for s in range(n):
-            ok[s] &= np.uint8(challenge[s] >= 0)
+        ok[s] = learner_slot[s] & np.uint8(draws[2 * s] < share)
     for i in range(len(pos_b)):
         ok[pos_b[i]] = 0
     if a_busy:
         for i in range(len(pos_a)):
             ok[pos_a[i]] = 0
-    # Few remain: find them a word at a time, then check when they may be matched again.
     learners = np.empty(64, dtype=np.int64)
     count = 0
     words = ok.view(np.uint64)
@@ -188,7 +178,15 @@ def _waiting(
         if words[w] == 0:
             continue
         for s in range(8 * w, min(8 * w + 8, n)):
-            if ok[s] and free_from[employee_id[s]] <= week:
+            ident = employee_id[s]
+            t = tenure_weeks[s]
+            if (
+                ok[s]
+                and ident >= 0
+                and tenure_min <= t <= tenure_max
+                and free_from[ident] <= week
+                and (len(challenge) == 0 or challenge[s] >= 0)
+            ):
                 if count == len(learners):
                     learners = _doubled(learners)
                 learners[count] = s
