@@ -100,29 +100,60 @@ class Sessions:
         Returns:
             The remaining sessions.
         """
-        absent_attendee = self.attendee_session[~allowed[self.attendee]]
-        absent_guide = self.guide_session[~allowed[self.guide]]
-        missing = np.concatenate([absent_attendee, absent_guide])
-        dropped = np.unique(missing[missing >= 0])
-        edge = allowed[self.learner] & allowed[self.partner] & ~np.isin(self.edge_session, dropped)
-        guide = allowed[self.guide] & ~np.isin(self.guide_session, dropped)
-        att = allowed[self.attendee] & ~np.isin(self.attendee_session, dropped)
+        (
+            edge,
+            learner,
+            partner,
+            hours,
+            quality,
+            share,
+            edge_session,
+            guide,
+            guide_quality,
+            guide_hours,
+            guide_session,
+            attendee,
+            attendee_hours,
+            attendee_session,
+        ) = kernels.canonical(
+            kernels.restriction(
+                allowed,
+                self.learner,
+                self.partner,
+                self.hours,
+                self.quality,
+                self.share,
+                self.edge_session,
+                self.guide,
+                self.guide_quality,
+                self.guide_hours,
+                self.guide_session,
+                self.attendee,
+                self.attendee_hours,
+                self.attendee_session,
+            )
+        )
+        focus = self.focus
+        if len(focus) and focus.strides[0] == 0:  # one row for every session: stays a view
+            focus = np.broadcast_to(focus[0], (len(learner), focus.shape[1]))
+        else:
+            focus = focus[edge]
         return replace(
             self,
-            learner=self.learner[edge],
-            partner=self.partner[edge],
-            hours=self.hours[edge],
-            quality=self.quality[edge],
-            focus=self.focus[edge],
-            share=self.share[edge],
-            edge_session=self.edge_session[edge],
-            guide_session=self.guide_session[guide],
-            attendee_session=self.attendee_session[att],
-            guide=self.guide[guide],
-            guide_quality=self.guide_quality[guide],
-            guide_hours=self.guide_hours[guide],
-            attendee=self.attendee[att],
-            attendee_hours=self.attendee_hours[att],
+            learner=learner,
+            partner=partner,
+            hours=hours,
+            quality=quality,
+            focus=focus,
+            share=share,
+            edge_session=edge_session,
+            guide_session=guide_session,
+            attendee_session=attendee_session,
+            guide=guide,
+            guide_quality=guide_quality,
+            guide_hours=guide_hours,
+            attendee=attendee,
+            attendee_hours=attendee_hours,
         )
 
 

@@ -129,6 +129,35 @@ class ProgrammeRule:
         self.last_guide = np.zeros(0, dtype=np.int64)  # per learner id, -1 if none
         # Every relationship formed: (week, ids of a, ids of b, need domain or -1).
         self.formed: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
+        self._load_kernels(model)
+
+    def _load_kernels(self, model: WorkplaceModel) -> None:
+        """Load (or compile) the kernels now, so the first week does not pay for it.
+
+        Each kernel is called once with the argument types of the weekly calls and nothing
+        to do: no relationships, no learners, no random numbers.
+        """
+        wf, rel = model.workforce, self.relationships
+        none, nobody = _EMPTY_INT, np.zeros_like(self.learner_slot)
+        kernels.end_relationships(*rel.columns(), wf.slot_of_id, 0, self.free_from, 0, False)
+        kernels.waiting_and_places(
+            *(wf.employee_id, nobody, nobody, wf.propensity, wf.engagement, wf.tenure_weeks),
+            *(self.free_from, rel.pos_a, rel.pos_b, none, 0, False, 0.0, 1.0, 0.0, 0.0),
+            *(False, True, 0.0, 0),
+        )
+        kernels.pair_guides(none, none, wf.level, wf.employee_id, self.last_guide, 0, 0, 0, False)
+        kernels.pair_peers(none, wf.level, True, 0, 0)
+        kernels.form_groups(none, wf.level, wf.skill, 2, True, 0, False, 0)
+        kernels.new_relationships(
+            *(none, none, _EMPTY_FLOAT, wf.values, wf.employee_id, 0.0, 0.0, MEAN_SIMILARITY),
+            *(self.was_learner, self.was_guide, self.last_guide, False),
+        )
+        kernels.meet(
+            *(rel.pos_a, rel.pos_b, rel.quality, rel.start, rel.need, wf.engagement),
+            *(wf.engagement, wf.level, 0, 1, 0.0, 0.0, self.safety, self.safety),
+            *(True, False, 0.0, 0.0, 0.0, 0.0),
+        )
+        Sessions.none(len(self.focus_fixed)).restricted(np.ones(wf.n_slots, dtype=bool))
 
     # --- schedule -------------------------------------------------------------------------
 
@@ -479,19 +508,21 @@ class ProgrammeRule:
         """Record new relationships between positions ``a`` (guide) and ``b`` (learner)."""
         wf, p = model.workforce, self.params
         noise = self.rng.normal(0.0, p.quality_initial_sd, len(a))
-        ida, idb, quality = kernels.new_relationships(
-            a,
-            b,
-            noise,
-            wf.values,
-            wf.employee_id,
-            p.quality_initial_mean,
-            p.rel_similarity_quality,
-            MEAN_SIMILARITY,
-            self.was_learner,
-            self.was_guide,
-            self.last_guide,
-            p.direction == "both",
+        ida, idb, quality = kernels.canonical(
+            kernels.new_relationships(
+                a,
+                b,
+                noise,
+                wf.values,
+                wf.employee_id,
+                p.quality_initial_mean,
+                p.rel_similarity_quality,
+                MEAN_SIMILARITY,
+                self.was_learner,
+                self.was_guide,
+                self.last_guide,
+                p.direction == "both",
+            )
         )
         need = np.full(len(a), -1, dtype=np.int64) if need is None else need.astype(np.int64)
         end = week + p.dur_relationship_weeks
@@ -539,27 +570,29 @@ class ProgrammeRule:
             guide_hours,
             attendee,
             attendee_hours,
-        ) = kernels.meet(
-            rel.pos_a,
-            rel.pos_b,
-            rel.quality,
-            rel.start,
-            rel.need,
-            u,
-            wf.engagement,
-            wf.level,
-            week,
-            p.cadence_weeks,
-            p.structure,
-            p.rate_quality_per_session,
-            self._fade(week),
-            self.safety,
-            not group,
-            p.direction == "both",
-            p.hours_per_session,
-            learn_hours,
-            1.0 / (p.n_group_size - 1) if group else 1.0,
-            p.hours_per_session * p.rel_guide_time,
+        ) = kernels.canonical(
+            kernels.meet(
+                rel.pos_a,
+                rel.pos_b,
+                rel.quality,
+                rel.start,
+                rel.need,
+                u,
+                wf.engagement,
+                wf.level,
+                week,
+                p.cadence_weeks,
+                p.structure,
+                p.rate_quality_per_session,
+                self._fade(week),
+                self.safety,
+                not group,
+                p.direction == "both",
+                p.hours_per_session,
+                learn_hours,
+                1.0 / (p.n_group_size - 1) if group else 1.0,
+                p.hours_per_session * p.rel_guide_time,
+            )
         )
         both = p.direction == "both"
         guides = partner[: len(need)]  # each meeting's a

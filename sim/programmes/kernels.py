@@ -20,6 +20,17 @@ import numpy as np
 DOWN, UP, BOTH = 0, 1, 2
 
 
+def canonical(arrays: tuple) -> tuple:
+    """The arrays among ``arrays`` as views with numpy's own dtype objects.
+
+    Arrays made by kernels loaded from numba's cache carry dtype objects that are equal to
+    numpy's but not the same objects, and some numpy paths then fall back to slow general
+    loops (``np.add.at`` with such values runs about ten times slower). A view costs a
+    fraction of a microsecond.
+    """
+    return tuple(a.view(a.dtype.type) if isinstance(a, np.ndarray) else a for a in arrays)
+
+
 @numba.njit(cache=True)
 def end_relationships(
     a: np.ndarray,
@@ -683,3 +694,70 @@ def new_relationships(
         was_learner[idb[i]] = True
         last_guide[idb[i]] = ida[i]
     return ida, idb, quality
+
+
+@numba.njit(cache=True)
+def restriction(
+    allowed: np.ndarray,
+    learner: np.ndarray,
+    partner: np.ndarray,
+    hours: np.ndarray,
+    quality: np.ndarray,
+    share: np.ndarray,
+    edge_session: np.ndarray,
+    guide: np.ndarray,
+    guide_quality: np.ndarray,
+    guide_hours: np.ndarray,
+    guide_session: np.ndarray,
+    attendee: np.ndarray,
+    attendee_hours: np.ndarray,
+    attendee_session: np.ndarray,
+) -> tuple:
+    """The entries of a session batch that remain when only ``allowed`` may attend.
+
+    A session number (>= 0) is dropped when any of its attendees or guides may not attend;
+    an entry remains when its people may attend and its session is not dropped.
+
+    Returns:
+        The mask over the directed sessions, then the arguments after ``allowed`` (in
+        their order) restricted to the entries that remain.
+    """
+    top = -1
+    for sessions in (edge_session, guide_session, attendee_session):
+        for sid in sessions:
+            top = max(top, sid)
+    dropped = np.zeros(top + 1, dtype=np.bool_)
+    for i in range(len(attendee)):
+        if not allowed[attendee[i]] and attendee_session[i] >= 0:
+            dropped[attendee_session[i]] = True
+    for i in range(len(guide)):
+        if not allowed[guide[i]] and guide_session[i] >= 0:
+            dropped[guide_session[i]] = True
+    edge = np.empty(len(learner), dtype=np.bool_)
+    for i in range(len(learner)):
+        sid = edge_session[i]
+        edge[i] = allowed[learner[i]] and allowed[partner[i]] and not (sid >= 0 and dropped[sid])
+    guides = np.empty(len(guide), dtype=np.bool_)
+    for i in range(len(guide)):
+        sid = guide_session[i]
+        guides[i] = allowed[guide[i]] and not (sid >= 0 and dropped[sid])
+    att = np.empty(len(attendee), dtype=np.bool_)
+    for i in range(len(attendee)):
+        sid = attendee_session[i]
+        att[i] = allowed[attendee[i]] and not (sid >= 0 and dropped[sid])
+    return (
+        edge,
+        learner[edge],
+        partner[edge],
+        hours[edge],
+        quality[edge],
+        share[edge],
+        edge_session[edge],
+        guide[guides],
+        guide_quality[guides],
+        guide_hours[guides],
+        guide_session[guides],
+        attendee[att],
+        attendee_hours[att],
+        attendee_session[att],
+    )
