@@ -234,17 +234,20 @@ class Relationships:
                 grown = np.empty(size, dtype=column.dtype)
                 grown[:n] = column[:n]
                 self._store[name] = grown
-        rows = slice(n, n + k)
-        store = self._store
-        store["a"][rows] = a
-        store["b"][rows] = b
-        store["quality"][rows] = quality
-        store["start"][rows] = start
-        store["end"][rows] = end
-        store["group"][rows] = -1 if group is None else group
-        store["need"][rows] = -1 if need is None else need
-        store["pos_a"][rows] = -1 if pos_a is None else pos_a
-        store["pos_b"][rows] = -1 if pos_b is None else pos_b
+        unset = _EMPTY_INT  # group, need and positions default to -1
+        kernels.append_rows(
+            *self._store.values(),
+            n,
+            a,
+            b,
+            quality,
+            start,
+            end,
+            unset if group is None else group,
+            unset if need is None else need,
+            unset if pos_a is None else pos_a,
+            unset if pos_b is None else pos_b,
+        )
         self._n = n + k
         self._expose()
 

@@ -158,6 +158,7 @@ class ProgrammeRule:
             *(True, False, 0.0, 0.0, 0.0, 0.0),
         )
         Sessions.none(len(self.focus_fixed)).restricted(np.ones(wf.n_slots, dtype=bool))
+        rel.add(none, none, _EMPTY_FLOAT, 0, 0, none, none, pos_a=none, pos_b=none)
 
     # --- schedule -------------------------------------------------------------------------
 

@@ -761,3 +761,43 @@ def restriction(
         attendee_hours[att],
         attendee_session[att],
     )
+
+
+@numba.njit(cache=True)
+def append_rows(
+    a: np.ndarray,
+    b: np.ndarray,
+    quality: np.ndarray,
+    start: np.ndarray,
+    end: np.ndarray,
+    group: np.ndarray,
+    need: np.ndarray,
+    pos_a: np.ndarray,
+    pos_b: np.ndarray,
+    n: int,
+    new_a: np.ndarray,
+    new_b: np.ndarray,
+    new_quality: np.ndarray,
+    new_start: int,
+    new_end: int,
+    new_group: np.ndarray,
+    new_need: np.ndarray,
+    new_pos_a: np.ndarray,
+    new_pos_b: np.ndarray,
+) -> None:
+    """Write new relationships into rows ``n`` onwards of a table's storage columns.
+
+    Every new relationship starts at ``new_start`` and ends at ``new_end``; an empty
+    ``new_group``, ``new_need``, ``new_pos_a`` or ``new_pos_b`` stands for -1 throughout.
+    """
+    for i in range(len(new_a)):
+        r = n + i
+        a[r] = new_a[i]
+        b[r] = new_b[i]
+        quality[r] = new_quality[i]
+        start[r] = new_start
+        end[r] = new_end
+        group[r] = new_group[i] if len(new_group) else -1
+        need[r] = new_need[i] if len(new_need) else -1
+        pos_a[r] = new_pos_a[i] if len(new_pos_a) else -1
+        pos_b[r] = new_pos_b[i] if len(new_pos_b) else -1
