@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from sim.programmes import kernels
+
 _EMPTY_INT = np.empty(0, dtype=np.int64)
 _EMPTY_FLOAT = np.empty(0, dtype=np.float64)
 
@@ -98,29 +100,60 @@ class Sessions:
         Returns:
             The remaining sessions.
         """
-        absent_attendee = self.attendee_session[~allowed[self.attendee]]
-        absent_guide = self.guide_session[~allowed[self.guide]]
-        missing = np.concatenate([absent_attendee, absent_guide])
-        dropped = np.unique(missing[missing >= 0])
-        edge = allowed[self.learner] & allowed[self.partner] & ~np.isin(self.edge_session, dropped)
-        guide = allowed[self.guide] & ~np.isin(self.guide_session, dropped)
-        att = allowed[self.attendee] & ~np.isin(self.attendee_session, dropped)
+        (
+            edge,
+            learner,
+            partner,
+            hours,
+            quality,
+            share,
+            edge_session,
+            guide,
+            guide_quality,
+            guide_hours,
+            guide_session,
+            attendee,
+            attendee_hours,
+            attendee_session,
+        ) = kernels.canonical(
+            kernels.restriction(
+                allowed,
+                self.learner,
+                self.partner,
+                self.hours,
+                self.quality,
+                self.share,
+                self.edge_session,
+                self.guide,
+                self.guide_quality,
+                self.guide_hours,
+                self.guide_session,
+                self.attendee,
+                self.attendee_hours,
+                self.attendee_session,
+            )
+        )
+        focus = self.focus
+        if len(focus) and focus.strides[0] == 0:  # one row for every session: stays a view
+            focus = np.broadcast_to(focus[0], (len(learner), focus.shape[1]))
+        else:
+            focus = focus[edge]
         return replace(
             self,
-            learner=self.learner[edge],
-            partner=self.partner[edge],
-            hours=self.hours[edge],
-            quality=self.quality[edge],
-            focus=self.focus[edge],
-            share=self.share[edge],
-            edge_session=self.edge_session[edge],
-            guide_session=self.guide_session[guide],
-            attendee_session=self.attendee_session[att],
-            guide=self.guide[guide],
-            guide_quality=self.guide_quality[guide],
-            guide_hours=self.guide_hours[guide],
-            attendee=self.attendee[att],
-            attendee_hours=self.attendee_hours[att],
+            learner=learner,
+            partner=partner,
+            hours=hours,
+            quality=quality,
+            focus=focus,
+            share=share,
+            edge_session=edge_session,
+            guide_session=guide_session,
+            attendee_session=attendee_session,
+            guide=guide,
+            guide_quality=guide_quality,
+            guide_hours=guide_hours,
+            attendee=attendee,
+            attendee_hours=attendee_hours,
         )
 
 
@@ -133,21 +166,52 @@ class Relationships:
     group is stored as the relationships between every two of its members, sharing a
     ``group`` number; ``need`` is the domain a need-focused relationship covers (-1 if
     none).
+
+    The columns are views of length ``len(self)`` into storage that grows by doubling, so
+    adding relationships does not copy the table; a view read from the table reflects
+    later changes to the table (copy it to keep it). ``pos_a`` and ``pos_b`` hold the
+    members' positions as of the last :meth:`prune` or :meth:`locate` (or as given to
+    :meth:`add`), so the week's matching and sessions need not look them up again.
     """
 
     _COLUMNS = ("a", "b", "quality", "start", "end", "group", "need")
+    _STORED = (*_COLUMNS, "pos_a", "pos_b")
+
+    a: np.ndarray
+    b: np.ndarray
+    quality: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    group: np.ndarray
+    need: np.ndarray
+    pos_a: np.ndarray
+    pos_b: np.ndarray
 
     def __init__(self) -> None:
-        self.a = _EMPTY_INT.copy()
-        self.b = _EMPTY_INT.copy()
-        self.quality = _EMPTY_FLOAT.copy()
-        self.start = _EMPTY_INT.copy()
-        self.end = _EMPTY_INT.copy()
-        self.group = _EMPTY_INT.copy()
-        self.need = _EMPTY_INT.copy()
+        self._n = 0
+        self._store = {
+            name: np.empty(0, dtype=np.float64 if name == "quality" else np.int64)
+            for name in self._STORED
+        }
+        self._expose()
 
     def __len__(self) -> int:
-        return len(self.a)
+        return self._n
+
+    def _expose(self) -> None:
+        """Point the public columns at the first ``len(self)`` rows of the storage."""
+        n = self._n
+        for name, column in self._store.items():
+            setattr(self, name, column[:n])
+
+    def columns(self) -> tuple[np.ndarray, ...]:
+        """The columns and positions in the order of ``_STORED`` (views, for kernels)."""
+        return tuple(getattr(self, name) for name in self._STORED)
+
+    def truncate(self, n: int) -> None:
+        """Keep only the first ``n`` relationships."""
+        self._n = min(n, self._n)
+        self._expose()
 
     def add(
         self,
@@ -158,30 +222,56 @@ class Relationships:
         end: int,
         group: np.ndarray | None = None,
         need: np.ndarray | None = None,
+        pos_a: np.ndarray | None = None,
+        pos_b: np.ndarray | None = None,
     ) -> None:
-        """Append relationships between ids ``a`` and ``b``."""
+        """Append relationships between ids ``a`` and ``b`` (at ``pos_a`` and ``pos_b``)."""
         k = len(a)
-        new = {
-            "a": a,
-            "b": b,
-            "quality": quality,
-            "start": np.full(k, start, dtype=np.int64),
-            "end": np.full(k, end, dtype=np.int64),
-            "group": np.full(k, -1, dtype=np.int64) if group is None else group,
-            "need": np.full(k, -1, dtype=np.int64) if need is None else need,
-        }
-        for name in self._COLUMNS:
-            setattr(self, name, np.concatenate([getattr(self, name), new[name]]))
+        n = self._n
+        if n + k > len(self._store["a"]):
+            size = max(n + k, 2 * len(self._store["a"]), 64)
+            for name, column in self._store.items():
+                grown = np.empty(size, dtype=column.dtype)
+                grown[:n] = column[:n]
+                self._store[name] = grown
+        unset = _EMPTY_INT  # group, need and positions default to -1
+        kernels.append_rows(
+            *self._store.values(),
+            n,
+            a,
+            b,
+            quality,
+            start,
+            end,
+            unset if group is None else group,
+            unset if need is None else need,
+            unset if pos_a is None else pos_a,
+            unset if pos_b is None else pos_b,
+        )
+        self._n = n + k
+        self._expose()
 
     def keep(self, mask: np.ndarray) -> None:
         """Keep only the relationships where ``mask`` is true."""
-        for name in self._COLUMNS:
-            setattr(self, name, getattr(self, name)[mask])
+        rows = np.flatnonzero(mask)
+        for name in self._STORED:
+            column = self._store[name]
+            column[: len(rows)] = column[rows]
+        self._n = len(rows)
+        self._expose()
 
     def prune(self, slot_of_id: np.ndarray, week: int) -> None:
         """End relationships whose term is over or one of whose members has left."""
         if len(self):
-            self.keep((slot_of_id[self.a] >= 0) & (slot_of_id[self.b] >= 0) & (self.end > week))
+            kept = kernels.end_relationships(
+                *self.columns(), slot_of_id, week, _EMPTY_INT, 0, False
+            )
+            self.truncate(kept)
+
+    def locate(self, slot_of_id: np.ndarray) -> None:
+        """Look up the members' positions (``pos_a``, ``pos_b``) afresh."""
+        self.pos_a[:] = slot_of_id[self.a]
+        self.pos_b[:] = slot_of_id[self.b]
 
     def members(self) -> np.ndarray:
         """Ids of everyone in a relationship (with repeats)."""

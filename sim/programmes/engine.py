@@ -28,6 +28,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from sim.learning import absorption
+from sim.programmes import kernels
 from sim.programmes.base import Relationships, Sessions
 from sim.scenario import Programme
 
@@ -40,6 +41,9 @@ ASSIGNMENT_LIMIT = 250_000
 #: unit square, where E|u - v| = (2 + sqrt(2) + 5 ln(1 + sqrt(2))) / 15.
 MEAN_SIMILARITY = 1.0 - (2 + np.sqrt(2) + 5 * np.log(1 + np.sqrt(2))) / 15 / np.sqrt(2)
 _NEVER = np.iinfo(np.int64).max
+_EMPTY_INT = np.empty(0, dtype=np.int64)
+_EMPTY_FLOAT = np.empty(0, dtype=np.float64)
+_DIRECTION = {"down": kernels.DOWN, "up": kernels.UP, "both": kernels.BOTH}
 
 
 def need_domain(skill: np.ndarray, usage: np.ndarray, threshold: float) -> np.ndarray:
@@ -104,6 +108,18 @@ class ProgrammeRule:
             [1.0 if (not chosen or d in chosen) else nonfocus for d in domains]
         )
         self.guide_practice = np.array([d in params.guide_practice_domains for d in domains], float)
+        # Positions keep their level, so who may learn or guide is fixed per position.
+        level = model.workforce.level
+        self.learner_slot = np.isin(level, params.learner_levels).astype(np.uint8)
+        guides = np.isin(level, params.guide_levels) if params.guide_levels else level >= 0
+        self.guide_slot = guides.astype(np.uint8)
+        # Powers come from tables computed with numpy (the kernels compute no powers):
+        # psychological safety per level of distance, fading accountability per week of age.
+        self.safety = (1.0 - params.power_distance) ** np.arange(sc.n_levels)
+        self.fade = np.empty(0)
+        self.located_week = -1  # week in which the relationships' positions were looked up
+        self.u = np.empty(0)  # this week's attendance draws
+        self._fixed_rows = np.broadcast_to(self.focus_fixed, (0, len(self.focus_fixed)))
         self.hours_spent = 0.0
         self.next_group = 0
         # Per employee id: when they may be matched again, and their roles so far.
@@ -113,6 +129,36 @@ class ProgrammeRule:
         self.last_guide = np.zeros(0, dtype=np.int64)  # per learner id, -1 if none
         # Every relationship formed: (week, ids of a, ids of b, need domain or -1).
         self.formed: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
+        self._load_kernels(model)
+
+    def _load_kernels(self, model: WorkplaceModel) -> None:
+        """Load (or compile) the kernels now, so the first week does not pay for it.
+
+        Each kernel is called once with the argument types of the weekly calls and nothing
+        to do: no relationships, no learners, no random numbers.
+        """
+        wf, rel = model.workforce, self.relationships
+        none, nobody = _EMPTY_INT, np.zeros_like(self.learner_slot)
+        kernels.end_relationships(*rel.columns(), wf.slot_of_id, 0, self.free_from, 0, False)
+        kernels.waiting_and_places(
+            *(wf.employee_id, nobody, nobody, wf.propensity, wf.engagement, wf.tenure_weeks),
+            *(self.free_from, rel.pos_a, rel.pos_b, none, 0, False, 0.0, 1.0, 0.0, 0.0),
+            *(False, True, 0.0, 0),
+        )
+        kernels.pair_guides(none, none, wf.level, wf.employee_id, self.last_guide, 0, 0, 0, False)
+        kernels.pair_peers(none, wf.level, True, 0, 0)
+        kernels.form_groups(none, wf.level, wf.skill, 2, True, 0, False, 0)
+        kernels.new_relationships(
+            *(none, none, _EMPTY_FLOAT, wf.values, wf.employee_id, 0.0, 0.0, MEAN_SIMILARITY),
+            *(self.was_learner, self.was_guide, self.last_guide, False),
+        )
+        kernels.meet(
+            *(rel.pos_a, rel.pos_b, rel.quality, rel.start, rel.need, wf.engagement),
+            *(wf.engagement, wf.level, 0, 1, 0.0, 0.0, self.safety, self.safety),
+            *(True, False, 0.0, 0.0, 0.0, 0.0),
+        )
+        Sessions.none(len(self.focus_fixed)).restricted(np.ones(wf.n_slots, dtype=bool))
+        rel.add(none, none, _EMPTY_FLOAT, 0, 0, none, none, pos_a=none, pos_b=none)
 
     # --- schedule -------------------------------------------------------------------------
 
@@ -131,35 +177,43 @@ class ProgrammeRule:
         """End finished relationships and form new ones (phase 1)."""
         wf, p, rel = model.workforce, self.params, self.relationships
         n_ids = wf.n_ids
-        self.free_from = _grow(self.free_from, n_ids, 0)
-        self.was_learner = _grow(self.was_learner, n_ids, False)
-        self.was_guide = _grow(self.was_guide, n_ids, False)
-        self.last_guide = _grow(self.last_guide, n_ids, -1)
-        ended = rel.end <= week
-        if ended.any():
-            done = np.concatenate([rel.b[ended], rel.a[ended] if p.direction == "both" else []])
-            self.free_from[done.astype(np.int64)] = week + p.dur_between_weeks
-        rel.prune(wf.slot_of_id, week)
+        if len(self.free_from) < n_ids:
+            self.free_from = _grow(self.free_from, n_ids, 0)
+            self.was_learner = _grow(self.was_learner, n_ids, False)
+            self.was_guide = _grow(self.was_guide, n_ids, False)
+            self.last_guide = _grow(self.last_guide, n_ids, -1)
+        # Learners of ended relationships (both members, for peers) may be matched again
+        # after the wait; relationships whose term is over or whose member left end.
+        kept = kernels.end_relationships(
+            *rel.columns(),
+            wf.slot_of_id,
+            week,
+            self.free_from,
+            week + p.dur_between_weeks,
+            p.direction == "both",
+        )
+        rel.truncate(kept)
+        self.located_week = week
         challenge = self._challenges(model) if p.trigger == "challenge" else None
         if not self.running(week):
-            rel.keep(np.zeros(len(rel), dtype=bool))
+            rel.truncate(0)
             return
-        waiting = self._waiting_learners(model, week)
+        with_guides = p.topology == "pair" and not (p.direction == "both" and not p.guide_levels)
+        learners, places = self._waiting_learners(model, week, challenge, with_guides)
+        if len(learners) == 0:
+            return
         need = None
         if challenge is not None:
-            waiting &= challenge >= 0
             need = challenge
         elif p.focus == "need":
             usage = model.usage_by_level[wf.level]
             need = need_domain(wf.skill, usage, model.params.learning.proficiency_threshold)
-        if not waiting.any():
-            return
         if p.topology == "group":
-            self._form_groups(model, week, np.flatnonzero(waiting))
-        elif p.direction == "both" and not p.guide_levels:
-            self._pair_peers(model, week, np.flatnonzero(waiting))
+            self._form_groups(model, week, learners)
+        elif not with_guides:
+            self._pair_peers(model, week, learners)
         else:
-            self._pair_with_guides(model, week, np.flatnonzero(waiting), need)
+            self._pair_with_guides(model, week, learners, places, need)
 
     def _challenges(self, model: WorkplaceModel) -> np.ndarray:
         """This week's work challenges that bite: the domain per position, or -1."""
@@ -174,32 +228,45 @@ class ProgrammeRule:
         bites = wf.skill[np.arange(n), domain] < model.params.learning.proficiency_threshold
         return np.where(hit & bites & wf.occupied, domain, -1)
 
-    def _waiting_learners(self, model: WorkplaceModel, week: int) -> np.ndarray:
-        """Mask of eligible, enrolled learners who are not in a relationship now."""
-        wf, p, rel = model.workforce, self.params, self.relationships
-        share = np.full(wf.n_slots, p.p_enrol)
-        if p.uptake == "engaged":
-            share = p.p_enrol * wf.engagement / model.params.engagement.mean_baseline
-        ok = wf.occupied & np.isin(wf.level, p.learner_levels) & (wf.propensity[:, 0] < share)
-        ok &= (wf.tenure_weeks >= p.dur_tenure_min_weeks) & (
-            wf.tenure_weeks <= p.dur_tenure_max_weeks
-        )
-        ids = np.maximum(wf.employee_id, 0)
-        ok &= self.free_from[ids] <= week
-        busy = rel.b if p.direction != "both" else rel.members()
-        ok[wf.slot_of_id[busy]] = False
-        return ok
+    def _waiting_learners(
+        self,
+        model: WorkplaceModel,
+        week: int,
+        challenge: np.ndarray | None,
+        with_guides: bool,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Eligible, enrolled learners who are not in a relationship now, and guide places.
 
-    def _guides(self, model: WorkplaceModel) -> np.ndarray:
-        """Free mentoring places: guide positions repeated by their remaining capacity."""
+        With a challenge trigger, only learners whom a challenge hit this week wait. When
+        ``with_guides`` and anyone waits, the free mentoring places are the volunteers'
+        positions repeated by their remaining capacity.
+
+        Returns:
+            Positions of the waiting learners and the places, both ascending.
+        """
         wf, p, rel = model.workforce, self.params, self.relationships
-        load = np.zeros(wf.n_slots, dtype=np.int64)
-        np.add.at(load, wf.slot_of_id[rel.a], 1)
-        ok = wf.occupied & (wf.propensity[:, 1] < p.p_volunteer)
-        if p.guide_levels:
-            ok &= np.isin(wf.level, p.guide_levels)
-        free = np.maximum(p.n_learners_per_guide_max - load, 0) * ok
-        return np.repeat(np.arange(wf.n_slots), free)
+        return kernels.waiting_and_places(
+            wf.employee_id,
+            self.learner_slot,
+            self.guide_slot,
+            wf.propensity,
+            wf.engagement,
+            wf.tenure_weeks,
+            self.free_from,
+            rel.pos_a,
+            rel.pos_b,
+            _EMPTY_INT if challenge is None else challenge,
+            week,
+            p.uptake == "engaged",
+            p.p_enrol,
+            model.params.engagement.mean_baseline,
+            p.dur_tenure_min_weeks,
+            p.dur_tenure_max_weeks,
+            p.direction == "both",
+            with_guides,
+            p.p_volunteer,
+            p.n_learners_per_guide_max,
+        )
 
     def _level_ok(
         self, model: WorkplaceModel, learners: np.ndarray, guides: np.ndarray
@@ -224,18 +291,29 @@ class ProgrammeRule:
             ok &= ids[guide] != self.last_guide[ids[learner]]
         return ok
 
-    def _focus_rows(self, model: WorkplaceModel, guide: np.ndarray, need: np.ndarray) -> np.ndarray:
-        """Learning weights per relationship: fixed focus, the need, or the guide's job."""
+    def _focus_rows(
+        self, model: WorkplaceModel, guide: np.ndarray, need: np.ndarray, copies: int = 1
+    ) -> np.ndarray:
+        """Learning weights per relationship: fixed focus, the need, or the guide's job.
+
+        With ``copies``, all the rows are repeated that many times (for the directed
+        sessions of reciprocal pairs). The fixed focus is a read-only view of one row.
+        """
         p = self.params
-        if p.mode == "observation":
-            return model.usage_by_level[model.workforce.level[guide]]
-        if p.focus == "need" or p.trigger == "challenge":
-            rows = np.tile(self.focus_fixed, (len(need), 1))
-            has = need >= 0  # relationships without a recorded need keep the fixed focus
-            rows[has] = self.nonfocus
-            rows[np.flatnonzero(has), need[has]] = 1.0
-            return rows
-        return np.broadcast_to(self.focus_fixed, (len(guide), len(self.focus_fixed)))
+        if p.mode == "observation" or p.focus == "need" or p.trigger == "challenge":
+            if p.mode == "observation":
+                rows = model.usage_by_level[model.workforce.level[guide]]
+            else:
+                rows = np.tile(self.focus_fixed, (len(need), 1))
+                has = need >= 0  # relationships without a recorded need keep the fixed focus
+                rows[has] = self.nonfocus
+                rows[np.flatnonzero(has), need[has]] = 1.0
+            return np.concatenate([rows] * copies) if copies > 1 else rows
+        n = copies * len(guide)
+        if len(self._fixed_rows) < n:
+            size = max(n, 2 * len(self._fixed_rows))
+            self._fixed_rows = np.broadcast_to(self.focus_fixed, (size, len(self.focus_fixed)))
+        return self._fixed_rows[:n]
 
     def _expected_gain(
         self, model: WorkplaceModel, learner: int, places: np.ndarray, need: np.ndarray | None
@@ -280,13 +358,18 @@ class ProgrammeRule:
         return self._expected_gain(model, learner, places, need)
 
     def _pair_with_guides(
-        self, model: WorkplaceModel, week: int, learners: np.ndarray, need: np.ndarray | None
+        self,
+        model: WorkplaceModel,
+        week: int,
+        learners: np.ndarray,
+        places: np.ndarray,
+        need: np.ndarray | None,
     ) -> None:
+        """Match waiting learners to free guide places under the matching policy."""
         p = self.params
-        places = self._guides(model)
         if len(places) == 0 or len(learners) == 0:
             return
-        learners = self.rng.permutation(learners)
+        self.rng.shuffle(learners)  # the same draws as permutation, no copy
         if p.matching == "random":
             guide, learner = self._match_random(model, learners, places)
         elif p.matching == "algorithmic" and len(learners) * len(places) <= ASSIGNMENT_LIMIT:
@@ -301,21 +384,23 @@ class ProgrammeRule:
     def _match_random(
         self, model: WorkplaceModel, learners: np.ndarray, places: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Random free place for each learner, levels with the fewest options first."""
-        level = model.workforce.level
-        places = self.rng.permutation(places)
-        free = np.ones(len(places), dtype=bool)
-        guides, chosen = [], []
-        for lv in sorted(set(level[learners].tolist()), reverse=self.params.direction != "up"):
-            mine = learners[level[learners] == lv]
-            valid = free & self._level_ok(model, mine[:1], places)[0]
-            idx = np.flatnonzero(valid)[: len(mine)]
-            pair_ok = self._pair_allowed(model, mine[: len(idx)], places[idx])
-            idx = idx[pair_ok]
-            free[idx] = False
-            guides.append(places[idx])
-            chosen.append(mine[: len(pair_ok)][pair_ok])
-        return np.concatenate(guides), np.concatenate(chosen)
+        """Random free place for each learner, levels with the fewest options first.
+
+        ``places`` is shuffled in place (the same draws as ``rng.permutation``, no copy).
+        """
+        wf, p = model.workforce, self.params
+        self.rng.shuffle(places)
+        return kernels.pair_guides(
+            learners,
+            places,
+            wf.level,
+            wf.employee_id,
+            self.last_guide,
+            _DIRECTION[p.direction],
+            p.level_gap_min,
+            p.level_gap_max,
+            p.new_partner_each_time,
+        )
 
     def _match_greedy(
         self,
@@ -363,21 +448,12 @@ class ProgrammeRule:
     def _pair_peers(self, model: WorkplaceModel, week: int, learners: np.ndarray) -> None:
         """Pair waiting peers with each other (reciprocal, no guide side)."""
         wf, p = model.workforce, self.params
-        learners = self.rng.permutation(learners)
+        self.rng.shuffle(learners)  # the same draws as permutation, no copy
         if p.matching == "random":
-            pools = (
-                [learners[wf.level[learners] == lv] for lv in np.unique(wf.level[learners])]
-                if p.level_gap_max == 0
-                else [learners[np.argsort(wf.level[learners], kind="stable")]]
+            # A pool per level when partners share a level, else all ordered by level.
+            a, b = kernels.pair_peers(
+                learners, wf.level, p.level_gap_max == 0, p.level_gap_min, p.level_gap_max
             )
-            pa, pb = [], []
-            for pool in pools:
-                a, b = pool[0:-1:2], pool[1::2]
-                gap = np.abs(wf.level[a].astype(np.int64) - wf.level[b])
-                good = (gap >= p.level_gap_min) & (gap <= p.level_gap_max)
-                pa.append(a[good])
-                pb.append(b[good])
-            a, b = np.concatenate(pa), np.concatenate(pb)
         else:
             ok = self._level_ok(model, learners, learners)
             free = np.ones(len(learners), dtype=bool)
@@ -406,38 +482,20 @@ class ProgrammeRule:
         """Form groups of ``n_group_size`` from waiting learners."""
         wf, p = model.workforce, self.params
         k = p.n_group_size
-        learners = self.rng.permutation(learners)
-        pools = (
-            [learners[wf.level[learners] == lv] for lv in np.unique(wf.level[learners])]
-            if p.level_gap_max == 0
-            else [learners]
+        self.rng.shuffle(learners)  # the same draws as permutation, no copy
+        a, b, group, any_pool = kernels.form_groups(
+            learners,
+            wf.level,
+            wf.skill,
+            k,
+            p.level_gap_max == 0,
+            p.level_gap_max,
+            p.matching == "complementary",
+            self.next_group,
         )
-        ia, ib = np.triu_indices(k, k=1)
-        a_parts, b_parts, g_parts = [], [], []
-        for pool in pools:
-            n_groups = len(pool) // k
-            if n_groups == 0:
-                continue
-            pool = pool[: n_groups * k]  # a random remainder waits (the pool is shuffled)
-            if p.matching == "complementary":
-                # Deal members sorted by their strongest domain round-robin, so each group
-                # mixes different strengths.
-                pool = pool[np.argsort(wf.skill[pool].argmax(axis=1), kind="stable")]
-                groups = pool.reshape(k, n_groups).T
-            else:
-                pool = pool[np.argsort(wf.level[pool], kind="stable")]
-                groups = pool.reshape(n_groups, k)
-            levels = wf.level[groups]
-            # Too wide a span of levels: those members wait.
-            groups = groups[(levels.max(axis=1) - levels.min(axis=1)) <= p.level_gap_max]
-            ids = self.next_group + np.arange(len(groups))
-            self.next_group += len(groups)
-            a_parts.append(groups[:, ia].ravel())
-            b_parts.append(groups[:, ib].ravel())
-            g_parts.append(np.repeat(ids, len(ia)))
-        if a_parts:
-            a, b = np.concatenate(a_parts), np.concatenate(b_parts)
-            self._add(model, week, a, b, group=np.concatenate(g_parts))
+        self.next_group += len(group) // (k * (k - 1) // 2)  # every two members of a group
+        if any_pool:  # a pool large enough records its groups, even if all of them wait
+            self._add(model, week, a, b, group=group)
 
     def _add(
         self,
@@ -450,21 +508,27 @@ class ProgrammeRule:
     ) -> None:
         """Record new relationships between positions ``a`` (guide) and ``b`` (learner)."""
         wf, p = model.workforce, self.params
-        sim = similarity(wf.values[a], wf.values[b])
         noise = self.rng.normal(0.0, p.quality_initial_sd, len(a))
-        fit = p.rel_similarity_quality * (sim - MEAN_SIMILARITY)
-        quality = p.quality_initial_mean + fit + noise
-        ida, idb = wf.employee_id[a], wf.employee_id[b]
+        ida, idb, quality = kernels.canonical(
+            kernels.new_relationships(
+                a,
+                b,
+                noise,
+                wf.values,
+                wf.employee_id,
+                p.quality_initial_mean,
+                p.rel_similarity_quality,
+                MEAN_SIMILARITY,
+                self.was_learner,
+                self.was_guide,
+                self.last_guide,
+                p.direction == "both",
+            )
+        )
         need = np.full(len(a), -1, dtype=np.int64) if need is None else need.astype(np.int64)
         end = week + p.dur_relationship_weeks
-        self.relationships.add(ida, idb, np.clip(quality, 0.05, 1.0), week, end, group, need)
+        self.relationships.add(ida, idb, quality, week, end, group, need, pos_a=a, pos_b=b)
         self.formed.append((week, ida, idb, need))
-        if p.direction == "both":
-            self.was_learner[ida] = True
-        else:
-            self.was_guide[ida] = True
-        self.was_learner[idb] = True
-        self.last_guide[idb] = ida
 
     # --- phase 2: sessions ----------------------------------------------------------------
 
@@ -478,62 +542,72 @@ class ProgrammeRule:
         the pair of members) attend. One uniform draw per position per week.
         """
         wf, p, rel = model.workforce, self.params, self.relationships
-        u = self.rng_weekly.random(wf.n_slots)
+        if len(self.u) != wf.n_slots:
+            self.u = np.empty(wf.n_slots)
+        u = self.rng_weekly.random(out=self.u)  # the same draws as random(n_slots)
         if not len(rel) or not self.running(week):
             return Sessions.none(len(self.focus_fixed))
-        a, b = wf.slot_of_id[rel.a], wf.slot_of_id[rel.b]
-        age = week - rel.start
-        fade = 2.0 ** (-age / p.dur_accountability_half_life_weeks)
-        s = p.structure
-        attend_a = u[a] < s + (1.0 - s) * wf.engagement[a] * fade
-        attend_b = u[b] < s + (1.0 - s) * wf.engagement[b] * fade
-        met = (age % p.cadence_weeks == 0) & attend_a & attend_b
-        q = rel.quality
-        q[met] += p.rate_quality_per_session * (1.0 - q[met])
-        a, b, need = a[met], b[met], rel.need[met]
-        distance = np.abs(wf.level[a].astype(np.int64) - wf.level[b])
-        quality = q[met] * (1.0 - p.power_distance) ** distance
-        hours = np.full(len(a), p.hours_per_session)
-        learn_hours = hours * p.rel_learning
-        if p.topology == "group":
+        if self.located_week != week:  # no matching this week: positions may have changed
+            rel.locate(wf.slot_of_id)
+            self.located_week = week
+        group = p.topology == "group"
+        learn_hours = p.hours_per_session * p.rel_learning
+        if group:  # a group session's learning is shared among the other members
             learn_hours = learn_hours / (p.n_group_size - 1)
-        focus = self._focus_rows(model, a, need)
-        share = np.full(len(a), 1.0 / (p.n_group_size - 1) if p.topology == "group" else 1.0)
         # A pair's session is one event: if one member cannot attend (weekly hours cap),
-        # neither does the other. Group members attend on their own (-1).
-        sid = np.arange(len(a)) if p.topology == "pair" else np.full(len(a), -1)
-        if p.direction == "both":
-            learner, partner = np.concatenate([b, a]), np.concatenate([a, b])
-            learn_hours = np.concatenate([learn_hours, learn_hours])
-            quality = np.concatenate([quality, quality])
-            focus = np.concatenate([focus, focus])
-            share = np.concatenate([share, share])
-            edge_sid = np.concatenate([sid, sid])
-            empty = np.empty(0, dtype=np.int64)
-            guide, guide_quality, guide_hours = empty, np.empty(0), np.empty(0)
-        else:
-            learner, partner = b, a
-            guide, guide_quality, guide_hours = a, quality, hours * p.rel_guide_time
-            edge_sid = sid
-        if p.topology == "group":
-            attendee = np.unique(np.concatenate([a, b]))
-            attendee_hours = np.full(len(attendee), p.hours_per_session)
-            attendee_sid = np.full(len(attendee), -1)
-        else:
-            attendee = np.concatenate([b, a])
-            attendee_sid = np.concatenate([sid, sid])
-            guide_side = hours if p.direction == "both" else hours * p.rel_guide_time
-            attendee_hours = np.concatenate([hours, guide_side])
+        # neither does the other. Group members attend on their own (session -1).
+        (
+            need,
+            learner,
+            partner,
+            hours,
+            quality,
+            share,
+            edge_session,
+            guide_session,
+            attendee_session,
+            guide,
+            guide_quality,
+            guide_hours,
+            attendee,
+            attendee_hours,
+        ) = kernels.canonical(
+            kernels.meet(
+                rel.pos_a,
+                rel.pos_b,
+                rel.quality,
+                rel.start,
+                rel.need,
+                u,
+                wf.engagement,
+                wf.level,
+                week,
+                p.cadence_weeks,
+                p.structure,
+                p.rate_quality_per_session,
+                self._fade(week),
+                self.safety,
+                not group,
+                p.direction == "both",
+                p.hours_per_session,
+                learn_hours,
+                1.0 / (p.n_group_size - 1) if group else 1.0,
+                p.hours_per_session * p.rel_guide_time,
+            )
+        )
+        both = p.direction == "both"
+        guides = partner[: len(need)]  # each meeting's a
+        focus = self._focus_rows(model, guides, need, 2 if both else 1)
         return Sessions(
             learner=learner,
             partner=partner,
-            hours=learn_hours,
+            hours=hours,
             quality=quality,
-            focus=np.asarray(focus, dtype=float),
+            focus=focus,
             share=share,
-            edge_session=edge_sid,
-            guide_session=sid if len(guide) else np.empty(0, dtype=np.int64),
-            attendee_session=attendee_sid,
+            edge_session=edge_session,
+            guide_session=guide_session,
+            attendee_session=attendee_session,
             guide=guide,
             guide_quality=guide_quality,
             guide_hours=guide_hours,
@@ -546,3 +620,10 @@ class ProgrammeRule:
             guide_practice=self.guide_practice,
             rel_support=p.rel_support,
         )
+
+    def _fade(self, week: int) -> np.ndarray:
+        """Fade of accountability per week of a relationship's age, for ages 0 .. week."""
+        if len(self.fade) <= week:
+            ages = np.arange(max(week + 1, 2 * len(self.fade), 64))
+            self.fade = 2.0 ** (-ages / self.params.dur_accountability_half_life_weeks)
+        return self.fade
