@@ -40,6 +40,7 @@ def session_gains(
     focus: np.ndarray,
     params: Learning,
     out: np.ndarray | None = None,
+    mirrored: bool = False,
 ) -> np.ndarray:
     """Skill gained by learners in one week's sessions, summed per employee.
 
@@ -57,6 +58,10 @@ def session_gains(
             (sessions, domains).
         params: Learning parameters.
         out: Array of gains to add to (slots, domains); a new zero array if omitted.
+        mirrored: The second half of the sessions mirrors the first (see
+            :class:`sim.programmes.base.Sessions`): in each domain only one of a session
+            and its mirror has a positive gap, so the gap and its absorption are computed
+            once for both.
 
     Returns:
         Gains of shape (slots, domains), zero for employees without sessions.
@@ -65,36 +70,48 @@ def session_gains(
     if len(learner):
         if focus.ndim == 1:
             focus = np.broadcast_to(focus, (len(learner), skill.shape[1]))
-        gap, exponent = _session_gaps(skill, learner, partner, -1.0 / params.gap_absorption)
+        half = len(learner) // 2 if mirrored else len(learner)
+        diff, exponent = _session_gaps(
+            skill, learner[:half], partner[:half], -1.0 / params.gap_absorption
+        )
         # numpy's vectorised exp is several times faster than a scalar exp in the loop.
         absorbed = np.exp(exponent, out=exponent)
-        _add_session_gains(
-            gains, learner, gap, absorbed, hours, quality, focus, params.rate_session_per_hour
-        )
+        rate = params.rate_session_per_hour
+        _add_session_gains(gains, learner, diff, absorbed, hours, quality, focus, rate, half)
     return gains
 
 
 @numba.njit(cache=True)
 def _session_gaps(skill, learner, partner, minus_inverse_absorption):
+    """Partner's skill minus the learner's, and -|difference| / gap_absorption."""
     n_domains = skill.shape[1]
-    gap = np.empty((len(learner), n_domains))
+    diff = np.empty((len(learner), n_domains))
     exponent = np.empty((len(learner), n_domains))
     for k in range(len(learner)):
         i, j = learner[k], partner[k]
         for d in range(n_domains):
-            g = max(skill[j, d] - skill[i, d], 0.0)
-            gap[k, d] = g
-            exponent[k, d] = g * minus_inverse_absorption
-    return gap, exponent
+            x = skill[j, d] - skill[i, d]
+            diff[k, d] = x
+            exponent[k, d] = abs(x) * minus_inverse_absorption
+    return diff, exponent
 
 
 @numba.njit(cache=True)
-def _add_session_gains(gains, learner, gap, absorbed, hours, quality, focus, rate):
-    for k in range(len(learner)):
+def _add_session_gains(gains, learner, diff, absorbed, hours, quality, focus, rate, half):
+    """Add each session's gain; sessions from ``half`` on mirror those before ``half``."""
+    for k in range(half):
         i = learner[k]
         base = rate * (hours[k] * quality[k])
-        for d in range(gap.shape[1]):  # no branch on gap > 0: a zero gap adds zero
-            gains[i, d] += min(base * focus[k, d] * absorbed[k, d], 1.0) * gap[k, d]
+        for d in range(diff.shape[1]):  # no branch on gap > 0: a zero gap adds zero
+            gap = max(diff[k, d], 0.0)
+            gains[i, d] += min(base * focus[k, d] * absorbed[k, d], 1.0) * gap
+    for k in range(half, len(learner)):
+        i = learner[k]
+        m = k - half
+        base = rate * (hours[k] * quality[k])
+        for d in range(diff.shape[1]):
+            gap = max(-diff[m, d], 0.0)
+            gains[i, d] += min(base * focus[k, d] * absorbed[m, d], 1.0) * gap
 
 
 def add_guide_practice(

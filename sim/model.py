@@ -183,7 +183,15 @@ class WorkplaceModel(mesa.Model):
         gains = np.zeros_like(wf.skill)
         for b in batches:
             learning.session_gains(
-                wf.skill, b.learner, b.partner, b.hours, b.quality, b.focus, params, out=gains
+                wf.skill,
+                b.learner,
+                b.partner,
+                b.hours,
+                b.quality,
+                b.focus,
+                params,
+                out=gains,
+                mirrored=b.mirrored,
             )
             if len(b.guide) and b.rate_guide_practice_per_hour:
                 # Guiding exercises the guide's own skills (e.g. leadership).

@@ -225,3 +225,52 @@ def test_retention_and_relationship_counts_equal_direct_numpy(seed):
     a, b = rng.integers(0, 500, 50), rng.integers(0, 500, 50)
     both = (slot_of_id[a] >= 0) & (slot_of_id[b] >= 0)
     assert metrics._n_current(slot_of_id, a, b) == both.sum()
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_mirrored_sessions_give_the_gains_of_both_directions(seed):
+    rng, skill, _, _ = _state(seed)
+    p = Learning(rate_session_per_hour=0.3, gap_absorption=0.3)
+    a, b = rng.integers(0, len(skill), 300), rng.integers(0, len(skill), 300)
+    hours, quality = np.tile(rng.random(300) * 3, 2), np.tile(rng.random(300), 2)
+    focus = np.tile(rng.random((300, skill.shape[1])), (2, 1))
+    args = (skill, np.concatenate([b, a]), np.concatenate([a, b]), hours, quality, focus, p)
+    np.testing.assert_array_equal(
+        learning.session_gains(*args, mirrored=True), learning.session_gains(*args)
+    )
+
+
+def test_reciprocal_programmes_hand_over_mirrored_batches():
+    from sim.model import WorkplaceModel
+    from sim.scenario_files import load_scenario
+
+    scenario = load_scenario(
+        "scenarios/programmes/hybrid.toml", ["organisation.n_employees=400", "horizon_weeks=12"]
+    )
+    model = WorkplaceModel(scenario, arm="hybrid")
+    seen = []
+    within_hours = model._within_hours
+
+    def record(batches):  # the batches as the learning phase gets them (after the cap)
+        out = within_hours(batches)
+        seen.extend(zip(model.programmes, out, strict=True))
+        return out
+
+    model._within_hours = record
+    model.run()
+    mirrored = set()
+    for prog, batch in seen:
+        if not len(batch.learner):
+            continue
+        assert batch.mirrored == (prog.params.direction == "both")
+        if batch.mirrored:
+            mirrored.add(prog.name)
+            half = len(batch.learner) // 2
+            for first, second in [("learner", "partner"), ("partner", "learner")]:
+                np.testing.assert_array_equal(
+                    getattr(batch, first)[:half], getattr(batch, second)[half:]
+                )
+            for name in ("hours", "quality", "share", "focus"):
+                col = getattr(batch, name)
+                np.testing.assert_array_equal(col[:half], col[half:])
+    assert len(mirrored) == 2  # peer coaching and circles

@@ -51,6 +51,10 @@ class Sessions:
         rate_guide_practice_per_hour: Practice a guide gets per hour of guiding.
         guide_practice: Mask of the domains guiding exercises (domains,).
         rel_support: Multiplier on learners' engagement support.
+        mirrored: Whether the second half of the directed sessions mirrors the first
+            (learner and partner swapped; the same hours, quality, focus and share), as in
+            reciprocal sessions. Restricting a batch keeps it mirrored, since a directed
+            session and its mirror have the same two people and session number.
     """
 
     learner: np.ndarray
@@ -73,6 +77,7 @@ class Sessions:
     rate_guide_practice_per_hour: float = 0.0
     guide_practice: np.ndarray = field(default_factory=lambda: _EMPTY_FLOAT)
     rel_support: float = 1.0
+    mirrored: bool = False
 
     @classmethod
     def none(cls, n_domains: int) -> Sessions:

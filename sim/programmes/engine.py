@@ -619,6 +619,7 @@ class ProgrammeRule:
             rate_guide_practice_per_hour=p.rate_guide_practice_per_hour,
             guide_practice=self.guide_practice,
             rel_support=p.rel_support,
+            mirrored=both,
         )
 
     def _fade(self, week: int) -> np.ndarray:
