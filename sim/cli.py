@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    pass
+    from types import FrameType
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -258,15 +258,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = _parser().parse_args(argv)
     except SystemExit as exc:  # argparse has printed the usage or the help
         return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
+    previous = {}
     if args.command in ("run", "sweep", "rerun"):
         # SIGTERM (e.g. from a batch system) stops like Ctrl-C: nothing half-written is
         # left, and a sweep keeps its finished runs.
-        signal.signal(signal.SIGTERM, _raise_interrupt)
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            previous[sig] = signal.signal(sig, _raise_interrupt)
     try:
         return _dispatch(args)
     except KeyboardInterrupt:  # also while the heavy modules are still being imported
         print("\nwlsim: interrupted; no results were written", file=sys.stderr)
         return EXIT_INTERRUPTED
+    finally:  # main() may be called from Python (tests, notebooks): leave no handlers
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -505,7 +510,25 @@ def _sweep(args: argparse.Namespace) -> int:
     return 0
 
 
-def _raise_interrupt(signum: int, frame: object) -> None:
+#: Seconds to wait before raising an interrupt that arrived while numba was loading a kernel.
+INTERRUPT_RETRY_S = 0.05
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    """Stop with KeyboardInterrupt, unless numba or llvmlite code is running.
+
+    Loading a compiled kernel from numba's cache calls back into Python from llvmlite
+    through ctypes, which swallows an exception raised there: the interrupt would be lost
+    and the run would go on. So inside numba or llvmlite the interrupt is raised again
+    :data:`INTERRUPT_RETRY_S` later, from a timer.
+    """
+    while frame is not None:
+        parts = Path(frame.f_code.co_filename).parts
+        if "numba" in parts or "llvmlite" in parts:
+            signal.signal(signal.SIGALRM, _raise_interrupt)
+            signal.setitimer(signal.ITIMER_REAL, INTERRUPT_RETRY_S)
+            return
+        frame = frame.f_back
     raise KeyboardInterrupt
 
 

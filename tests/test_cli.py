@@ -370,6 +370,32 @@ def test_interrupt_exits_130_and_writes_nothing(
     assert_nothing_written(tmp_path)
 
 
+def test_an_interrupt_inside_numba_is_raised_again_outside_it() -> None:
+    # Loading a cached numba kernel calls Python back through ctypes, which would swallow
+    # a KeyboardInterrupt: wlsim raises it again a moment later instead.
+    import signal
+    import time
+
+    from sim.cli import INTERRUPT_RETRY_S, _raise_interrupt
+
+    namespace: dict = {}
+    source = "import sys\ndef f():\n    return sys._getframe()"
+    exec(compile(source, "/x/numba/core/caching.py", "exec"), namespace)
+    inside = namespace["f"]()
+    previous = signal.getsignal(signal.SIGALRM)
+    try:
+        _raise_interrupt(signal.SIGINT, inside)  # deferred: no exception here
+        start = time.perf_counter()
+        with pytest.raises(KeyboardInterrupt):
+            time.sleep(20 * INTERRUPT_RETRY_S)
+        assert time.perf_counter() - start < 10 * INTERRUPT_RETRY_S
+        with pytest.raises(KeyboardInterrupt):  # elsewhere it is raised at once
+            _raise_interrupt(signal.SIGINT, inside.f_back)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def test_write_failure_exits_1_without_traceback(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
