@@ -13,7 +13,14 @@ from sim.programmes import ProgrammeRule, Sessions
 from sim.scenario import Scenario
 from sim.scenario_files import arm_scenario
 from sim.streams import Streams
-from sim.workforce import age_one_week, ancestors, hire, initial_workforce, usage_matrix
+from sim.workforce import (
+    age_one_week,
+    ancestors,
+    hire,
+    initial_workforce,
+    mean_starting_skill,
+    usage_matrix,
+)
 
 
 class WorkplaceModel(mesa.Model):
@@ -61,6 +68,7 @@ class WorkplaceModel(mesa.Model):
         self.workforce = initial_workforce(sc, self.streams.init)
         self._level_slots = promotion.slots_by_level(self.workforce.level, sc.n_levels)
         self._wage_of_slot: np.ndarray | None = None
+        self._hire_skill = mean_starting_skill(sc, sc.learning.rel_hire_skill)
         self.n_initial = self.workforce.n_slots
         self.ancestors = ancestors(self.workforce.manager, sc.n_levels)
         self.programmes: list[ProgrammeRule] = []
@@ -279,7 +287,7 @@ class WorkplaceModel(mesa.Model):
         wf = self.workforce
         vacancies = np.flatnonzero(wf.employee_id < 0)
         if len(vacancies):
-            ids = hire(wf, vacancies, week + 1, self.params, self.streams.hiring)
+            ids = hire(wf, vacancies, week + 1, self.params, self.streams.hiring, self._hire_skill)
             self._add_agents(ids)
 
     def _account(self, hours: np.ndarray, batches: list[Sessions]) -> None:

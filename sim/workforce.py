@@ -217,7 +217,11 @@ def usage_matrix(scenario: Scenario) -> np.ndarray:
 
 
 def starting_skill(
-    scenario: Scenario, level: np.ndarray, rel: float, rng: np.random.Generator
+    scenario: Scenario,
+    level: np.ndarray,
+    rel: float,
+    rng: np.random.Generator,
+    mean_by_level: np.ndarray | None = None,
 ) -> np.ndarray:
     """Draw starting skill for employees at the given levels.
 
@@ -230,17 +234,25 @@ def starting_skill(
         level: Level of each new employee.
         rel: 1 for incumbents, ``learning.rel_hire_skill`` for hires.
         rng: The generator to draw from.
+        mean_by_level: :func:`mean_starting_skill` of ``scenario`` and ``rel``, if known.
 
     Returns:
         Skill array of shape (len(level), domains), clipped to [0, 1].
     """
-    org, floor = scenario.organisation, scenario.learning.skill_floor
-    usage = usage_matrix(scenario)[level]
-    expertise = np.asarray(org.skill_expertise_by_level)[level][:, None] * usage
-    incumbent = equilibrium_skill(usage, scenario.learning) + expertise
-    mean = floor + rel * (incumbent - floor)
-    noise = rng.normal(0.0, org.sd_skill_initial, size=mean.shape)
+    if mean_by_level is None:
+        mean_by_level = mean_starting_skill(scenario, rel)
+    mean = mean_by_level[level]
+    noise = rng.normal(0.0, scenario.organisation.sd_skill_initial, size=mean.shape)
     return np.clip(mean + noise, 0.0, 1.0)
+
+
+def mean_starting_skill(scenario: Scenario, rel: float) -> np.ndarray:
+    """Mean starting skill at each level, (levels, domains); see :func:`starting_skill`."""
+    org, floor = scenario.organisation, scenario.learning.skill_floor
+    usage = usage_matrix(scenario)
+    expertise = np.asarray(org.skill_expertise_by_level)[:, None] * usage
+    incumbent = equilibrium_skill(usage, scenario.learning) + expertise
+    return floor + rel * (incumbent - floor)
 
 
 def draw_baseline(scenario: Scenario, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -304,7 +316,12 @@ def initial_workforce(scenario: Scenario, rng: np.random.Generator) -> Workforce
 
 
 def hire(
-    wf: Workforce, slots: np.ndarray, week: int, scenario: Scenario, rng: np.random.Generator
+    wf: Workforce,
+    slots: np.ndarray,
+    week: int,
+    scenario: Scenario,
+    rng: np.random.Generator,
+    mean_by_level: np.ndarray | None = None,
 ) -> np.ndarray:
     """Fill vacant slots with new hires, who start less skilled than incumbents.
 
@@ -314,6 +331,8 @@ def hire(
         week: Current week (recorded as the hire week).
         scenario: The scenario.
         rng: The hiring generator.
+        mean_by_level: Hires' mean starting skill per level (:func:`mean_starting_skill`
+            with ``learning.rel_hire_skill``), if known.
 
     Returns:
         The new employees' ids.
@@ -321,7 +340,7 @@ def hire(
     k = len(slots)
     ids = wf.fill(slots)
     wf.skill[slots] = starting_skill(
-        scenario, wf.level[slots], scenario.learning.rel_hire_skill, rng
+        scenario, wf.level[slots], scenario.learning.rel_hire_skill, rng, mean_by_level
     )
     baseline = draw_baseline(scenario, k, rng)
     wf.baseline[slots] = baseline
