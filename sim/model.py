@@ -298,7 +298,9 @@ class WorkplaceModel(mesa.Model):
         wage = np.asarray(costs.salary_per_year_by_level) / costs.hours_per_year
         if self._wage_of_slot is None:  # levels of positions never change
             self._wage_of_slot = wage[wf.level]
-        self.totals.session_cost += float(np.dot(hours, self._wage_of_slot))
+        # einsum, not np.dot: BLAS would thread large products and stall when the other
+        # core is busy (docs/performance.md).
+        self.totals.session_cost += float(np.einsum("i,i->", hours, self._wage_of_slot))
         if self.initial_participant is None and any(len(p.relationships) for p in self.programmes):
             self.initial_present = self.workforce.slot_of_id[: self.n_initial] >= 0
             part = np.zeros(self.n_initial, dtype=bool)
