@@ -348,7 +348,7 @@ class ProgrammeRule:
         if policy == "similarity":
             return similarity(wf.values[learner], wf.values[places])
         if policy == "strongest":
-            return wf.skill[places] @ self.focus_fixed
+            return np.einsum("nd,d->n", wf.skill[places], self.focus_fixed)  # no BLAS threads
         if policy in ("expert", "need") and need is not None:
             d = need[learner]
             if policy == "expert":
