@@ -515,20 +515,29 @@ INTERRUPT_RETRY_S = 0.05
 
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
-    """Stop with KeyboardInterrupt, unless numba or llvmlite code is running.
+    """Stop with KeyboardInterrupt, but not where raising it would go wrong.
 
-    Loading a compiled kernel from numba's cache calls back into Python from llvmlite
-    through ctypes, which swallows an exception raised there: the interrupt would be lost
-    and the run would go on. So inside numba or llvmlite the interrupt is raised again
-    :data:`INTERRUPT_RETRY_S` later, from a timer.
+    Two places are avoided; there the interrupt is raised again :data:`INTERRUPT_RETRY_S`
+    later, from a timer:
+
+    * numba or llvmlite code: loading a compiled kernel from numba's cache calls back into
+      Python from llvmlite through ctypes, which swallows an exception raised there, so
+      the interrupt would be lost and the run would go on;
+    * code run by ``exec`` or ``eval`` of a string (libraries make functions and evaluate
+      annotations that way, importing modules as they go): when a KeyboardInterrupt
+      passes through such code, CPython 3.12 counts it as unhandled even though wlsim
+      handles it, and the process ends killed by SIGINT instead of with exit status 130.
     """
-    while frame is not None:
-        parts = Path(frame.f_code.co_filename).parts
-        if "numba" in parts or "llvmlite" in parts:
-            signal.signal(signal.SIGALRM, _raise_interrupt)
-            signal.setitimer(signal.ITIMER_REAL, INTERRUPT_RETRY_S)
-            return
+    defer = False
+    while frame is not None and not defer:
+        name = frame.f_code.co_filename
+        parts = Path(name).parts
+        defer = name == "<string>" or "numba" in parts or "llvmlite" in parts
         frame = frame.f_back
+    if defer:
+        signal.signal(signal.SIGALRM, _raise_interrupt)
+        signal.setitimer(signal.ITIMER_REAL, INTERRUPT_RETRY_S)
+        return
     raise KeyboardInterrupt
 
 

@@ -370,9 +370,11 @@ def test_interrupt_exits_130_and_writes_nothing(
     assert_nothing_written(tmp_path)
 
 
-def test_an_interrupt_inside_numba_is_raised_again_outside_it() -> None:
+@pytest.mark.parametrize("where", ["/x/numba/core/caching.py", "<string>"])
+def test_an_interrupt_inside_numba_or_exec_is_raised_again_outside_it(where: str) -> None:
     # Loading a cached numba kernel calls Python back through ctypes, which would swallow
-    # a KeyboardInterrupt: wlsim raises it again a moment later instead.
+    # a KeyboardInterrupt; one raised in exec'd code makes CPython end the process with
+    # SIGINT even though wlsim handles it. wlsim raises it again a moment later instead.
     import signal
     import time
 
@@ -380,7 +382,7 @@ def test_an_interrupt_inside_numba_is_raised_again_outside_it() -> None:
 
     namespace: dict = {}
     source = "import sys\ndef f():\n    return sys._getframe()"
-    exec(compile(source, "/x/numba/core/caching.py", "exec"), namespace)
+    exec(compile(source, where, "exec"), namespace)
     inside = namespace["f"]()
     previous = signal.getsignal(signal.SIGALRM)
     try:
