@@ -18,7 +18,8 @@ unless said otherwise, and medians over repeated runs:
 * ``reference``: the engine against the per-agent Mesa reference
   (benchmarks/reference_mesa.py) at 1,000, 10,000 and 100,000 employees, per week after
   a first week (in which every programme forms all its relationships), as a ratio;
-* ``dashboard``: single steps of a 1,000-employee model (the first week, then the median,
+* ``dashboard``: single steps of a 1,000-employee model in a fresh process, as a dashboard
+  server would take them (the first week, then the median,
   95th percentile and maximum of the following 155);
 * ``sweep``: runs per second of ``sim.sweep.run_sweep`` on 1 and 2 worker processes
   (the capacity grid: 9 points x 4 arms x 2 replicates of 1,000 employees x 156 weeks);
@@ -294,28 +295,22 @@ def bench_reference(quick: bool) -> dict[str, Any]:
 
 
 def bench_dashboard(quick: bool) -> dict[str, Any]:
-    print("\n## Dashboard step: 1,000 employees, hybrid, single steps")
-    from sim.model import WorkplaceModel
-
-    first, later = [], []
-    for r in range(2 if quick else 5):
-        model = WorkplaceModel(hybrid(1_000, 156), arm=HYBRID_ARM, replicate=r)
-        for week in range(156):
-            t0 = time.perf_counter()
-            model.step()
-            dt = time.perf_counter() - t0
-            (first if week == 0 else later).append(dt)
+    print("\n## Dashboard step: 1,000 employees, hybrid, single steps (a fresh process)")
+    probe = child("probe.py", "steps", "1000", "156", "2" if quick else "5")
+    first, later = probe["first_ms"], probe["later_ms"]
     out = {
-        "first_ms": statistics.median(first) * 1e3,
-        "median_ms": float(np.median(later)) * 1e3,
-        "p95_ms": float(np.percentile(later, 95)) * 1e3,
-        "max_ms": max(later) * 1e3,
+        "first_ms": statistics.median(first),
+        "first_in_process_ms": first[0],
+        "median_ms": float(np.median(later)),
+        "p95_ms": float(np.percentile(later, 95)),
+        "max_ms": max(later),
         "steps": len(later),
     }
     print(
-        f"  week 0 (all relationships form): {out['first_ms']:.2f} ms; later weeks: median "
-        f"{out['median_ms']:.2f} ms, 95th percentile {out['p95_ms']:.2f} ms, "
-        f"max {out['max_ms']:.2f} ms ({out['steps']} steps)"
+        f"  week 0 (all relationships form): median {out['first_ms']:.2f} ms, "
+        f"{out['first_in_process_ms']:.1f} ms the first time in the process (loads the "
+        f"compiled kernels)\n  later weeks: median {out['median_ms']:.2f} ms, 95th "
+        f"percentile {out['p95_ms']:.2f} ms, max {out['max_ms']:.2f} ms ({out['steps']} steps)"
     )
     return out
 
@@ -380,6 +375,12 @@ def goals(res: dict[str, Any]) -> list[dict[str, Any]]:
     if "dashboard" in res:
         goal("1,000-employee step (median)", res["dashboard"]["median_ms"], 50, "ms")
         goal("1,000-employee step (worst)", res["dashboard"]["max_ms"], 50, "ms")
+        goal(
+            "1,000-employee first step in a process",
+            res["dashboard"]["first_in_process_ms"],
+            50,
+            "ms",
+        )
     if "startup" in res:
         goal("import sim", res["startup"]["import_sim_s"], 1.0, "s")
         goal(

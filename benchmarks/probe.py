@@ -9,6 +9,10 @@ Usage:
   and running the model, i.e. the model's own memory without the interpreter and
   libraries (slower; not timed).
   ``python benchmarks/probe.py import``: time ``import sim`` and ``import sim.model``.
+  ``python benchmarks/probe.py steps N WEEKS RUNS``: time single steps of RUNS models of
+  N employees for WEEKS weeks (replicates 0 .. RUNS - 1), as the dashboard takes them;
+  report each run's first step (it loads the compiled kernels in the first run) and
+  every later step in milliseconds.
 """
 
 from __future__ import annotations
@@ -83,6 +87,21 @@ def memory(n: int, weeks: int) -> dict[str, float]:
     }
 
 
+def steps(n: int, weeks: int, runs: int) -> dict[str, list[float]]:
+    from common import HYBRID_ARM, hybrid
+
+    from sim.model import WorkplaceModel
+
+    first, later = [], []
+    for r in range(runs):
+        model = WorkplaceModel(hybrid(n, weeks), arm=HYBRID_ARM, replicate=r)
+        for week in range(weeks):
+            t0 = time.perf_counter()
+            model.step()
+            (first if week == 0 else later).append((time.perf_counter() - t0) * 1e3)
+    return {"first_ms": first, "later_ms": later}
+
+
 def imports() -> dict[str, float]:
     t0 = time.perf_counter()
     import sim
@@ -103,6 +122,8 @@ if __name__ == "__main__":
         result = memory(int(sys.argv[2]), int(sys.argv[3]))
     elif what == "import":
         result = imports()
+    elif what == "steps":
+        result = steps(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
     else:
         raise SystemExit(__doc__)
     print(json.dumps(result))
