@@ -50,9 +50,9 @@ def instrument(model: Any) -> dict[str, float]:
         "_learn": "3 learning in sessions",
         "_practise": "4 practice and forgetting",
         "_engage": "5 engagement",
-        "_quit": "6 turnover (+ Mesa agent removal)",
+        "_quit": "6 turnover",
         "_promote": "7 promotion",
-        "_hire": "8 hiring (+ Mesa agent creation)",
+        "_hire": "8 hiring",
         "_account": "9 accounting and proficiency",
     }
     for method, label in phases.items():

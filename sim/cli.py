@@ -261,17 +261,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     previous = {}
     if args.command in ("run", "sweep", "rerun"):
         # SIGTERM (e.g. from a batch system) stops like Ctrl-C: nothing half-written is
-        # left, and a sweep keeps its finished runs.
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            previous[sig] = signal.signal(sig, _raise_interrupt)
+        # left, and a sweep keeps its finished runs. A signal the process was started
+        # with ignored (SIGINT of a background job) stays ignored.
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGALRM):
+            if signal.getsignal(sig) is not signal.SIG_IGN:
+                previous[sig] = signal.signal(sig, _raise_interrupt)
     try:
         return _dispatch(args)
     except KeyboardInterrupt:  # also while the heavy modules are still being imported
         print("\nwlsim: interrupted; no results were written", file=sys.stderr)
         return EXIT_INTERRUPTED
-    finally:  # main() may be called from Python (tests, notebooks): leave no handlers
+    finally:  # main() may be called from Python (tests, notebooks): leave nothing behind
+        if previous:
+            signal.setitimer(signal.ITIMER_REAL, 0)  # a deferred interrupt (see below)
+            _deferred["retries"] = 0
         for sig, handler in previous.items():
-            signal.signal(sig, handler)
+            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -512,13 +517,16 @@ def _sweep(args: argparse.Namespace) -> int:
 
 #: Seconds to wait before raising an interrupt that arrived while numba was loading a kernel.
 INTERRUPT_RETRY_S = 0.05
+#: Most times an interrupt is put off (see :func:`_raise_interrupt`): at most a second.
+INTERRUPT_RETRIES = 20
+_deferred = {"retries": 0}
 
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
     """Stop with KeyboardInterrupt, but not where raising it would go wrong.
 
     Two places are avoided; there the interrupt is raised again :data:`INTERRUPT_RETRY_S`
-    later, from a timer:
+    later, from a timer (SIGALRM, whose handler :func:`main` sets to this function):
 
     * numba or llvmlite code: loading a compiled kernel from numba's cache calls back into
       Python from llvmlite through ctypes, which swallows an exception raised there, so
@@ -527,18 +535,25 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
       annotations that way, importing modules as they go): when a KeyboardInterrupt
       passes through such code, CPython 3.12 counts it as unhandled even though wlsim
       handles it, and the process ends killed by SIGINT instead of with exit status 130.
+
+    Only the frames below :func:`main` count: what called it does not see the exception.
+    After :data:`INTERRUPT_RETRIES` retries the interrupt is raised wherever it lands.
     """
     defer = False
-    while frame is not None and not defer:
-        name = frame.f_code.co_filename
-        parts = Path(name).parts
-        defer = name == "<string>" or "numba" in parts or "llvmlite" in parts
+    while frame is not None and frame.f_code is not main.__code__ and not defer:
+        module = str(frame.f_globals.get("__name__", ""))
+        defer = frame.f_code.co_filename == "<string>" or module.split(".")[0] in _NO_RAISE
         frame = frame.f_back
-    if defer:
-        signal.signal(signal.SIGALRM, _raise_interrupt)
+    if defer and _deferred["retries"] < INTERRUPT_RETRIES:
+        _deferred["retries"] += 1
         signal.setitimer(signal.ITIMER_REAL, INTERRUPT_RETRY_S)
         return
+    _deferred["retries"] = 0
     raise KeyboardInterrupt
+
+
+#: Packages inside which an interrupt is not raised (see :func:`_raise_interrupt`).
+_NO_RAISE = ("numba", "llvmlite")
 
 
 def _compare(args: argparse.Namespace) -> int:

@@ -70,6 +70,8 @@ def session_gains(
     if len(learner):
         if focus.ndim == 1:
             focus = np.broadcast_to(focus, (len(learner), skill.shape[1]))
+        if mirrored and len(learner) % 2:
+            raise ValueError(f"a mirrored batch has an even number of sessions, not {len(learner)}")
         half = len(learner) // 2 if mirrored else len(learner)
         diff, exponent = _session_gaps(
             skill, learner[:half], partner[:half], -1.0 / params.gap_absorption

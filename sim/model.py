@@ -392,6 +392,12 @@ class WorkplaceModel(mesa.Model):
         return super().agents
 
     @property
+    def agent_types(self) -> list[type]:
+        """Mesa's agent types (here only :class:`Employee`, once there are employees)."""
+        self._sync_agents()
+        return super().agent_types
+
+    @property
     def agents_by_type(self) -> dict[type, mesa.agent.AgentSet]:
         """Mesa's agents by type (here only :class:`Employee`)."""
         self._sync_agents()

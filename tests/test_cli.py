@@ -370,8 +370,12 @@ def test_interrupt_exits_130_and_writes_nothing(
     assert_nothing_written(tmp_path)
 
 
-@pytest.mark.parametrize("where", ["/x/numba/core/caching.py", "<string>"])
-def test_an_interrupt_inside_numba_or_exec_is_raised_again_outside_it(where: str) -> None:
+@pytest.mark.parametrize(
+    ("module", "filename"), [("numba.core.caching", "caching.py"), ("dataclasses", "<string>")]
+)
+def test_an_interrupt_inside_numba_or_exec_is_raised_again_outside_it(
+    module: str, filename: str
+) -> None:
     # Loading a cached numba kernel calls Python back through ctypes, which would swallow
     # a KeyboardInterrupt; one raised in exec'd code makes CPython end the process with
     # SIGINT even though wlsim handles it. wlsim raises it again a moment later instead.
@@ -380,11 +384,11 @@ def test_an_interrupt_inside_numba_or_exec_is_raised_again_outside_it(where: str
 
     from sim.cli import INTERRUPT_RETRY_S, _raise_interrupt
 
-    namespace: dict = {}
+    namespace: dict = {"__name__": module}
     source = "import sys\ndef f():\n    return sys._getframe()"
-    exec(compile(source, where, "exec"), namespace)
+    exec(compile(source, filename, "exec"), namespace)
     inside = namespace["f"]()
-    previous = signal.getsignal(signal.SIGALRM)
+    previous = signal.signal(signal.SIGALRM, _raise_interrupt)  # as main() sets it
     try:
         _raise_interrupt(signal.SIGINT, inside)  # deferred: no exception here
         start = time.perf_counter()
@@ -393,9 +397,44 @@ def test_an_interrupt_inside_numba_or_exec_is_raised_again_outside_it(where: str
         assert time.perf_counter() - start < 10 * INTERRUPT_RETRY_S
         with pytest.raises(KeyboardInterrupt):  # elsewhere it is raised at once
             _raise_interrupt(signal.SIGINT, inside.f_back)
+        for _ in range(100):  # put off a bounded number of times, then raised anyway
+            try:
+                _raise_interrupt(signal.SIGINT, inside)
+            except KeyboardInterrupt:
+                break
+        else:
+            pytest.fail("the interrupt was put off for ever")
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def test_main_leaves_signals_as_it_found_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    import signal
+
+    from sim import cli
+
+    seen = {}
+
+    def dispatch(args):
+        seen.update({sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)})
+        signal.setitimer(signal.ITIMER_REAL, 5.0)  # as a deferred interrupt would
+        return 0
+
+    monkeypatch.setattr(cli, "_dispatch", dispatch)
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGALRM)}
+    previous_int = signal.signal(signal.SIGINT, signal.SIG_IGN)  # as in a background job
+    try:
+        assert cli.main(["run", str(BASELINE)]) == 0
+        assert seen[signal.SIGINT] is signal.SIG_IGN  # an ignored SIGINT stays ignored
+        assert seen[signal.SIGTERM] is cli._raise_interrupt
+        assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)  # no timer left armed
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+        for sig in (signal.SIGTERM, signal.SIGALRM):
+            assert signal.getsignal(sig) == handlers[sig]
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGINT, previous_int)
 
 
 def test_write_failure_exits_1_without_traceback(

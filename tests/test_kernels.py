@@ -274,3 +274,12 @@ def test_reciprocal_programmes_hand_over_mirrored_batches():
                 col = getattr(batch, name)
                 np.testing.assert_array_equal(col[:half], col[half:])
     assert len(mirrored) == 2  # peer coaching and circles
+
+
+def test_a_mirrored_batch_of_odd_length_is_refused():
+    skill = np.zeros((3, 2))
+    one = np.array([0, 1, 2])
+    with pytest.raises(ValueError, match="even number"):
+        learning.session_gains(
+            skill, one, one, np.ones(3), np.ones(3), np.ones(2), Learning(), mirrored=True
+        )

@@ -132,6 +132,7 @@ def test_employees_are_mesa_agents_viewing_the_arrays(small):
 def test_leavers_are_removed_from_mesa_and_hires_added(small):
     model = WorkplaceModel(small, arm="no_programme")
     model.run(30)
+    assert model.agent_types == [Employee]
     now = {a.employee_id for a in model.agents}
     assert model.totals.quits > 0
     # Every id ever hired is either a current agent or one of the leavers.
