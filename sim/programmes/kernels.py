@@ -734,32 +734,63 @@ def restriction(
         if not allowed[guide[i]] and guide_session[i] >= 0:
             dropped[guide_session[i]] = True
     edge = np.empty(len(learner), dtype=np.bool_)
+    n_edge = 0
     for i in range(len(learner)):
         sid = edge_session[i]
         edge[i] = allowed[learner[i]] and allowed[partner[i]] and not (sid >= 0 and dropped[sid])
+        n_edge += edge[i]
     guides = np.empty(len(guide), dtype=np.bool_)
+    n_guide = 0
     for i in range(len(guide)):
         sid = guide_session[i]
         guides[i] = allowed[guide[i]] and not (sid >= 0 and dropped[sid])
+        n_guide += guides[i]
     att = np.empty(len(attendee), dtype=np.bool_)
+    n_att = 0
     for i in range(len(attendee)):
         sid = attendee_session[i]
         att[i] = allowed[attendee[i]] and not (sid >= 0 and dropped[sid])
+        n_att += att[i]
+    # Compact the kept entries, in their order, in one loop per table.
+    e_int = np.empty((3, n_edge), dtype=learner.dtype)
+    e_float = np.empty((3, n_edge))
+    k = 0
+    for i in range(len(learner)):
+        if edge[i]:
+            e_int[0, k], e_int[1, k], e_int[2, k] = learner[i], partner[i], edge_session[i]
+            e_float[0, k], e_float[1, k], e_float[2, k] = hours[i], quality[i], share[i]
+            k += 1
+    g_int = np.empty((2, n_guide), dtype=guide.dtype)
+    g_float = np.empty((2, n_guide))
+    k = 0
+    for i in range(len(guide)):
+        if guides[i]:
+            g_int[0, k], g_int[1, k] = guide[i], guide_session[i]
+            g_float[0, k], g_float[1, k] = guide_quality[i], guide_hours[i]
+            k += 1
+    a_int = np.empty((2, n_att), dtype=attendee.dtype)
+    a_hours = np.empty(n_att)
+    k = 0
+    for i in range(len(attendee)):
+        if att[i]:
+            a_int[0, k], a_int[1, k] = attendee[i], attendee_session[i]
+            a_hours[k] = attendee_hours[i]
+            k += 1
     return (
         edge,
-        learner[edge],
-        partner[edge],
-        hours[edge],
-        quality[edge],
-        share[edge],
-        edge_session[edge],
-        guide[guides],
-        guide_quality[guides],
-        guide_hours[guides],
-        guide_session[guides],
-        attendee[att],
-        attendee_hours[att],
-        attendee_session[att],
+        e_int[0],
+        e_int[1],
+        e_float[0],
+        e_float[1],
+        e_float[2],
+        e_int[2],
+        g_int[0],
+        g_float[0],
+        g_float[1],
+        g_int[1],
+        a_int[0],
+        a_hours,
+        a_int[1],
     )
 
 
