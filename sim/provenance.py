@@ -9,7 +9,17 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-PACKAGES = ("mesa", "numpy", "pandas", "pyarrow", "pydantic", "scipy", "matplotlib")
+PACKAGES = (
+    "mesa",
+    "numpy",
+    "numba",
+    "llvmlite",
+    "pandas",
+    "pyarrow",
+    "pydantic",
+    "scipy",
+    "matplotlib",
+)
 
 
 def wlsim_version() -> str:

@@ -235,6 +235,9 @@ def test_metadata_records_provenance(flagship_run: SimpleNamespace) -> None:
     assert meta["python"] == platform.python_version()
     assert meta["packages"]["numpy"] == np.__version__
     assert meta["packages"]["pandas"] == pd.__version__
+    import numba
+
+    assert meta["packages"]["numba"] == numba.__version__  # compiled kernels shape results
     assert meta["arms"] == FLAGSHIP_ARMS
     assert meta["replicates"] == 2
     assert meta["wall_time_seconds"] >= 0
