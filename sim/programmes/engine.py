@@ -483,7 +483,7 @@ class ProgrammeRule:
         wf, p = model.workforce, self.params
         k = p.n_group_size
         self.rng.shuffle(learners)  # the same draws as permutation, no copy
-        a, b, group, any_pool = kernels.form_groups(
+        a, b, group = kernels.form_groups(
             learners,
             wf.level,
             wf.skill,
@@ -494,7 +494,7 @@ class ProgrammeRule:
             self.next_group,
         )
         self.next_group += len(group) // (k * (k - 1) // 2)  # every two members of a group
-        if any_pool:  # a pool large enough records its groups, even if all of them wait
+        if len(a):  # no groups (all spanning too many levels): nothing to record
             self._add(model, week, a, b, group=group)
 
     def _add(

@@ -398,7 +398,7 @@ def form_groups(
     gap_max: int,
     complementary: bool,
     first_group: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Groups of ``size`` from the (shuffled) learners, as relationships of every two.
 
     With ``by_level`` a pool per level (lowest first), else one pool of all. Each pool
@@ -409,8 +409,7 @@ def form_groups(
     numbered from ``first_group``; each group's pairs (i, j), i < j, are listed row by row.
 
     Returns:
-        The ``a`` and ``b`` members and group number of each relationship, and whether
-        any pool was large enough for a group (even if every group it formed waits).
+        The ``a`` and ``b`` members and group number of each relationship.
     """
     n = len(learners)
     key = np.zeros(n, dtype=np.int64)
@@ -425,7 +424,6 @@ def form_groups(
     members = np.empty(size, dtype=np.int64)
     n_rel = 0
     group = first_group
-    any_pool = False
     i = 0
     while i < n:
         j = i + 1  # the pool is pooled[i:j]
@@ -436,7 +434,6 @@ def form_groups(
         i = j
         if n_groups == 0:
             continue
-        any_pool = True
         sort_key = np.empty(len(pool), dtype=np.int64)
         for m in range(len(pool)):
             if complementary:
@@ -465,7 +462,7 @@ def form_groups(
                     g[n_rel] = group
                     n_rel += 1
             group += 1
-    return a[:n_rel], b[:n_rel], g[:n_rel], any_pool
+    return a[:n_rel], b[:n_rel], g[:n_rel]
 
 
 @numba.njit(cache=True)
