@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from importlib import metadata
 import os
 import platform
 import statistics
@@ -49,6 +50,7 @@ def machine() -> dict[str, Any]:
         "memory": memory,
         "python": platform.python_version(),
         "numpy": numpy.__version__,
+        "numba": metadata.version("numba"),
         "mesa": mesa_version,
         "os": platform.platform(terse=True),
     }
@@ -58,7 +60,7 @@ def describe(m: dict[str, Any]) -> str:
     """One line naming the machine."""
     return (
         f"{m['cpu']}, {m['cores']} cores, {m['memory']} RAM, {m['os']}, Python {m['python']}, "
-        f"numpy {m['numpy']}, Mesa {m['mesa']}"
+        f"numpy {m['numpy']}, numba {m['numba']}, Mesa {m['mesa']}"
     )
 
 
