@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import numba
 import numpy as np
 
+from sim.promotion import readiness_of
 from sim.scenario import _slug
 
 #: Column suffix of a name (cached: measurement runs every week).
@@ -220,9 +221,7 @@ def _state_stats(
             n_proficient += 1
         engagement_sum += engagement[i]
         if lv < n_levels - 1 and weeks_in_level[i] >= min_weeks_in_level:
-            score = 0.0
-            for d in range(n_domains):
-                score += skill[i, d] * readiness_weights[lv + 1, d]
-            if score + weight_visibility * visibility[i] >= readiness_threshold:
+            score = readiness_of(skill, visibility, i, readiness_weights[lv + 1], weight_visibility)
+            if score >= readiness_threshold:
                 n_ready += 1
     return per_person[:m], domain_sum, level_sum, level_count, n_proficient, engagement_sum, n_ready

@@ -67,7 +67,9 @@ class WorkplaceModel(mesa.Model):
         self._proficiency_weights = used / np.maximum(used.sum(axis=1, keepdims=True), 1)
         self.workforce = initial_workforce(sc, self.streams.init)
         self._level_slots = promotion.slots_by_level(self.workforce.level, sc.n_levels)
-        self._wage_of_slot: np.ndarray | None = None
+        costs = sc.costs  # positions never change level: their hourly wage is fixed
+        wage = np.asarray(costs.salary_per_year_by_level) / costs.hours_per_year
+        self._wage_of_slot = wage[self.workforce.level]
         self._hire_skill = mean_starting_skill(sc, sc.learning.rel_hire_skill)
         self.n_initial = self.workforce.n_slots
         self.ancestors = ancestors(self.workforce.manager, sc.n_levels)
@@ -291,13 +293,10 @@ class WorkplaceModel(mesa.Model):
             self._add_agents(ids)
 
     def _account(self, hours: np.ndarray, batches: list[Sessions]) -> None:
-        wf, costs = self.workforce, self.params.costs
+        wf = self.workforce
         self.totals.session_hours_week = float(hours.sum())
         self.totals.session_hours += self.totals.session_hours_week
         self.totals.guide_hours += float(sum(b.guide_hours.sum() for b in batches))
-        wage = np.asarray(costs.salary_per_year_by_level) / costs.hours_per_year
-        if self._wage_of_slot is None:  # levels of positions never change
-            self._wage_of_slot = wage[wf.level]
         # einsum, not np.dot: BLAS would thread large products and stall when the other
         # core is busy (docs/performance.md).
         self.totals.session_cost += float(np.einsum("i,i->", hours, self._wage_of_slot))

@@ -38,6 +38,17 @@ def readiness(
     return np.einsum("...d,...d->...", skill, weights) + params.weight_visibility * visibility
 
 
+@numba.njit(cache=True)
+def readiness_of(
+    skill: np.ndarray, visibility: np.ndarray, i: int, weights: np.ndarray, weight_visibility: float
+) -> float:
+    """:func:`readiness` of the employee in position ``i``, inside compiled kernels."""
+    s = 0.0
+    for d in range(skill.shape[1]):
+        s += skill[i, d] * weights[d]
+    return s + weight_visibility * visibility[i]
+
+
 def choose_promotions(
     vacancies: np.ndarray, candidates: np.ndarray, score: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -153,10 +164,7 @@ def _promotions(
         for i in slots[start[lv - 1] : start[lv]]:
             if vacant[i] or weeks_in_level[i] < min_weeks:
                 continue
-            s = 0.0
-            for d in range(skill.shape[1]):
-                s += skill[i, d] * weights[lv, d]
-            s += weight_visibility * visibility[i]
+            s = readiness_of(skill, visibility, i, weights[lv], weight_visibility)
             if s < threshold or (nb == nv and s <= best_score[nb - 1]):
                 continue
             pos = nb if nb < nv else nv - 1

@@ -1,13 +1,10 @@
 """Turnover submodel: the weekly quit hazard.
 
 Pure functions; the caller draws the uniform numbers from the turnover stream.
-:func:`quit_hazard` is the formula in array form; :func:`leavers` applies it in one
-compiled pass (a test checks the two agree).
 """
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
 from sim.scenario import Turnover
@@ -51,28 +48,5 @@ def leavers(
     Returns:
         The quitting occupants' slots, in increasing order.
     """
-    # numpy's vectorised exp, then one compiled pass for the rest.
-    rel = np.exp(params.rel_hazard_per_engagement * (params.engagement_reference - engagement))
-    return _leavers(
-        rel,
-        tenure_weeks,
-        employee_id,
-        draws,
-        params.p_quit_per_week,
-        float(params.dur_new_hire_weeks),
-        params.rel_hazard_new_hire,
-    )
-
-
-@numba.njit(cache=True)
-def _leavers(rel, tenure_weeks, employee_id, draws, p_quit, dur_new, rel_new):
-    out = np.empty(len(rel), dtype=np.int64)
-    n = 0
-    for i in range(len(rel)):
-        if employee_id[i] < 0:
-            continue
-        r = rel[i] * rel_new if tenure_weeks[i] < dur_new else rel[i]
-        if draws[i] < min(p_quit * r, 1.0):
-            out[n] = i
-            n += 1
-    return out[:n].copy()
+    hazard = quit_hazard(engagement, tenure_weeks, params)
+    return np.flatnonzero((employee_id >= 0) & (draws < hazard))
