@@ -7,7 +7,7 @@ PYTHON ?= $(shell for p in "$$(pyenv which python 2>/dev/null)" python3.13 pytho
 	command -v "$$p" >/dev/null 2>&1 && "$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null \
 	&& { command -v "$$p"; break; }; done)
 
-.PHONY: demo test lint format bench docs validation clean help
+.PHONY: demo test lint format bench docs validation golden clean help
 
 help:
 	@echo "make demo   - install wlsim in .venv and run the flagship comparison"
@@ -16,6 +16,7 @@ help:
 	@echo "make bench  - speed benchmarks (see docs/performance.md)"
 	@echo "make docs   - regenerate docs/parameters.md from the code"
 	@echo "make validation - rerun the validation experiments, regenerate docs/validation.md"
+	@echo "make golden - regenerate the golden baseline (tests/golden/) and print what changed"
 
 $(BIN)/python:
 	@if [ -z "$(PYTHON)" ]; then \
@@ -58,6 +59,9 @@ docs: $(VENV)/.installed
 
 validation: $(VENV)/.installed
 	$(BIN)/python -m sim.validation --out docs
+
+golden: $(VENV)/.installed
+	$(BIN)/python tests/golden/baseline.py --update
 
 clean:
 	rm -rf $(VENV) results .pytest_cache .ruff_cache
