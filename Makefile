@@ -54,11 +54,11 @@ bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_step.py
 
 docs: $(VENV)/.installed
-	$(BIN)/python -m sim.docgen > docs/parameters.md
-	$(BIN)/python -m sim.docgen --calibration
+	$(BIN)/python -m sim.app.docgen > docs/parameters.md
+	$(BIN)/python -m sim.app.docgen --calibration
 
 validation: $(VENV)/.installed
-	$(BIN)/python -m sim.validation --out docs
+	$(BIN)/python -m sim.experiments.validation --out docs
 
 golden: $(VENV)/.installed
 	$(BIN)/python tests/golden/baseline.py --update

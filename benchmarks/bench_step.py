@@ -10,7 +10,7 @@ Sections (``--only`` takes a comma-separated subset), all with the hybrid progra
 (mentorship, peer coaching and group circles in one arm, scenarios/programmes/hybrid.toml)
 unless said otherwise, and medians over repeated runs:
 
-* ``startup``: interpreter start, ``import sim`` and ``import sim.model`` (fresh
+* ``startup``: interpreter start, ``import sim`` and ``import sim.model.workplace`` (fresh
   processes), building the organisation's arrays, and creating the Mesa agents (on first look);
 * ``scaling``: 1,000 x 520, 10,000 x 520 and 100,000 x 156 employee-weeks, each in a
   fresh process on one core: run time, cost per week and per employee-week, a fitted
@@ -21,7 +21,7 @@ unless said otherwise, and medians over repeated runs:
 * ``dashboard``: single steps of a 1,000-employee model in a fresh process, as a dashboard
   server would take them (the first week, then the median,
   95th percentile and maximum of the following 155);
-* ``sweep``: runs per second of ``sim.sweep.run_sweep`` on 1 and 2 worker processes
+* ``sweep``: runs per second of ``sim.experiments.sweep.run_sweep`` on 1 and 2 worker processes
   (the capacity grid: 9 points x 4 arms x 2 replicates of 1,000 employees x 156 weeks);
 * ``goals``: the goals of issue 7, each met or not.
 """
@@ -93,14 +93,14 @@ def bench_startup(quick: bool) -> dict[str, Any]:
     print(f"  interpreter start (python -c pass): {out['interpreter_s'] * 1e3:7.1f} ms")
     print(f"  import sim:                         {out['import_sim_s'] * 1e3:7.1f} ms")
     print(
-        f"  then import sim.model (Mesa, numpy, scipy, pydantic): "
+        f"  then import sim.model.workplace (Mesa, numpy, scipy, pydantic): "
         f"{out['import_sim_model_s'] * 1e3:.0f} ms; resident memory then "
         f"{out['rss_after_import_mb']:.0f} MB"
     )
-    from sim.model import WorkplaceModel
-    from sim.scenario_files import arm_scenario
-    from sim.streams import Streams
-    from sim.workforce import initial_workforce
+    from sim.model.streams import Streams
+    from sim.model.workforce import initial_workforce
+    from sim.model.workplace import WorkplaceModel
+    from sim.scenario.loading import arm_scenario
 
     rows = []
     out["build"] = {}
@@ -229,7 +229,7 @@ def bench_reference(quick: bool) -> dict[str, Any]:
     sys.path.insert(0, str(BENCH))
     from reference_mesa import ReferenceModel
 
-    from sim.model import WorkplaceModel
+    from sim.model.workplace import WorkplaceModel
 
     plan = [  # n, engine weeks x repeats, reference weeks x repeats
         (1_000, (52, 5), (26, 3)),
@@ -320,8 +320,8 @@ def bench_sweep(quick: bool) -> dict[str, Any]:
     print(
         f"\n## Sweep throughput: capacity grid, 9 points x 4 arms x 2 replicates, 1,000 x {weeks}"
     )
-    from sim.scenario_files import load_scenario
-    from sim.sweep import make_executor, run_sweep
+    from sim.experiments.sweep import make_executor, run_sweep
+    from sim.scenario.loading import load_scenario
 
     scenario = load_scenario(
         ROOT / "scenarios" / "sweeps" / "capacity_grid.toml",
@@ -384,7 +384,7 @@ def goals(res: dict[str, Any]) -> list[dict[str, Any]]:
     if "startup" in res:
         goal("import sim", res["startup"]["import_sim_s"], 1.0, "s")
         goal(
-            "import sim + sim.model",
+            "import sim + sim.model.workplace",
             res["startup"]["import_sim_s"] + res["startup"]["import_sim_model_s"],
             1.0,
             "s",

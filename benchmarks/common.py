@@ -66,7 +66,7 @@ def describe(m: dict[str, Any]) -> str:
 
 def hybrid(n: int, weeks: int, extra: tuple[str, ...] = ()) -> Any:
     """The hybrid scenario at ``n`` employees and ``weeks`` weeks."""
-    from sim.scenario_files import load_scenario
+    from sim.scenario.loading import load_scenario
 
     return load_scenario(
         HYBRID, [f"organisation.n_employees={n}", f"horizon_weeks={weeks}", *extra]

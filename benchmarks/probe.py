@@ -8,7 +8,7 @@ Usage:
   (numpy reports its array buffers to it): peak and retained traced memory of building
   and running the model, i.e. the model's own memory without the interpreter and
   libraries (slower; not timed).
-  ``python benchmarks/probe.py import``: time ``import sim`` and ``import sim.model``.
+  ``python benchmarks/probe.py import``: time ``import sim`` and ``import sim.model.workplace``.
   ``python benchmarks/probe.py steps N WEEKS RUNS``: time single steps of RUNS models of
   N employees for WEEKS weeks (replicates 0 .. RUNS - 1), as the dashboard takes them;
   report each run's first step (it loads the compiled kernels in the first run) and
@@ -40,7 +40,7 @@ def run(n: int, weeks: int, replicate: int) -> dict[str, float]:
     t0 = time.perf_counter()
     from common import HYBRID_ARM, hybrid
 
-    from sim.model import WorkplaceModel
+    from sim.model.workplace import WorkplaceModel
 
     t1 = time.perf_counter()
     scenario = hybrid(n, weeks)
@@ -69,7 +69,7 @@ def memory(n: int, weeks: int) -> dict[str, float]:
 
     from common import HYBRID_ARM, hybrid
 
-    from sim.model import WorkplaceModel
+    from sim.model.workplace import WorkplaceModel
 
     scenario = hybrid(n, weeks)
     tracemalloc.start()
@@ -90,7 +90,7 @@ def memory(n: int, weeks: int) -> dict[str, float]:
 def steps(n: int, weeks: int, runs: int) -> dict[str, list[float]]:
     from common import HYBRID_ARM, hybrid
 
-    from sim.model import WorkplaceModel
+    from sim.model.workplace import WorkplaceModel
 
     first, later = [], []
     for r in range(runs):
@@ -107,7 +107,7 @@ def imports() -> dict[str, float]:
     import sim
 
     t1 = time.perf_counter()
-    import sim.model  # noqa: F401
+    import sim.model.workplace  # noqa: F401
 
     t2 = time.perf_counter()
     return {"import_sim_s": t1 - t0, "import_sim_model_s": t2 - t1, "rss_mb": _rss_mb()}

@@ -27,7 +27,7 @@ from common import HYBRID_ARM, describe, hybrid, machine
 
 def instrument(model: Any) -> dict[str, float]:
     """Wrap the phases of ``model`` with timers; return the dict they accumulate into."""
-    import sim.metrics
+    import sim.model.metrics
 
     spent: dict[str, float] = defaultdict(float)
 
@@ -57,8 +57,8 @@ def instrument(model: Any) -> dict[str, float]:
     }
     for method, label in phases.items():
         setattr(model, method, timed(label, getattr(model, method)))
-    original = sim.metrics.measure
-    sim.metrics.measure = timed("measurement (metrics.measure)", original)
+    original = sim.model.metrics.measure
+    sim.model.metrics.measure = timed("measurement (metrics.measure)", original)
     model.step = timed("step", model.step)
     return spent
 
@@ -82,8 +82,8 @@ def main() -> None:
     parser.add_argument("--pyinstrument", action="store_true", help="print a call tree")
     parser.add_argument("--cprofile", type=int, metavar="K", help="print the top K functions")
     args = parser.parse_args()
-    import sim.metrics
-    from sim.model import WorkplaceModel
+    import sim.model.metrics
+    from sim.model.workplace import WorkplaceModel
 
     print(f"machine: {describe(machine())}")
     model = WorkplaceModel(hybrid(args.n, args.w), arm=HYBRID_ARM)
@@ -104,12 +104,12 @@ def main() -> None:
         profile.runcall(model.run)
         pstats.Stats(profile).sort_stats("tottime").print_stats(args.cprofile)
         return
-    original = sim.metrics.measure
+    original = sim.model.metrics.measure
     try:
         spent = instrument(model)
         model.run()
     finally:
-        sim.metrics.measure = original
+        sim.model.metrics.measure = original
     report(spent, args.w, args.n)
 
 

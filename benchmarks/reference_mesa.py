@@ -10,7 +10,7 @@ a ``DataCollector`` for the weekly metrics. Each employee does its own work in
 whether to quit), called with Mesa's simultaneous activation
 (``agents.do("step")`` then ``agents.do("advance")``).
 
-It reads every parameter from a wlsim :class:`~sim.scenario.Scenario` (the arm's view,
+It reads every parameter from a wlsim :class:`~sim.scenario.schema.Scenario` (the arm's view,
 overrides applied), so the two implementations cannot drift apart in their
 parameters, but it shares no code with ``sim/``: every equation of docs/model.md
 (sections 5 and 7) is written again here, so that ``tests/test_reference.py`` can
@@ -61,8 +61,8 @@ from typing import Any
 
 import mesa
 
-from sim.scenario import Programme, Scenario
-from sim.scenario_files import arm_scenario
+from sim.scenario.loading import arm_scenario
+from sim.scenario.schema import Programme, Scenario
 
 #: The metrics the reference measures (all of them are also wlsim metrics).
 METRICS = (

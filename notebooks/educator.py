@@ -46,9 +46,9 @@ from IPython.display import Markdown, display
 from matplotlib.figure import Figure
 
 import sim
-from sim import plots
-from sim.compare import end_of_horizon, paired_differences
-from sim.plots import PALETTE
+from sim.analysis import plots
+from sim.analysis.compare import end_of_horizon, paired_differences
+from sim.analysis.plots import PALETTE
 
 N_EMPLOYEES = 300  # the baseline organisation has 1,000
 WEEKS = 104  # the baseline horizon is 156 weeks

@@ -45,9 +45,9 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import StrMethodFormatter
 
 import sim
-from sim import plots
-from sim.compare import end_of_horizon, paired_differences
-from sim.designs import DESIGNS
+from sim.analysis import plots
+from sim.analysis.compare import end_of_horizon, paired_differences
+from sim.scenario.designs import DESIGNS
 
 N_EMPLOYEES = 400  # the baseline organisation has 1,000
 WEEKS = 104  # the baseline horizon is 156 weeks (three years)
@@ -333,7 +333,7 @@ if choice is None:
     conclusion = (
         f"**No choice yet.** After {horizon} and {scenario.replicates} paired replicates, no "
         "programme's gain in proficient employees is distinguishable from zero. Run more "
-        "replicates (or `sim.compare.run_until_precise`) before deciding."
+        "replicates (or `sim.analysis.compare.run_until_precise`) before deciding."
     )
 else:
     row, sp = value.loc[choice], d.loc[(choice, "share_proficient")]

@@ -48,10 +48,10 @@ from matplotlib.figure import Figure
 from scipy import stats
 
 import sim
-from sim import sensitivity
-from sim.compare import paired_differences, run_until_precise
-from sim.plots import PALETTE
-from sim.sweep import make_executor, plan, run_sweep
+from sim.analysis import sensitivity
+from sim.analysis.compare import paired_differences, run_until_precise
+from sim.analysis.plots import PALETTE
+from sim.experiments.sweep import make_executor, plan, run_sweep
 
 N_EMPLOYEES = 300  # the scenario files use 1,000
 WEEKS = 104  # and 156 weeks

@@ -18,16 +18,16 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "load_scenario": "sim.scenario_files",
-    "validate_scenario": "sim.scenario_files",
-    "ScenarioError": "sim.scenario_files",
-    "Scenario": "sim.scenario",
-    "WorkplaceModel": "sim.model",
-    "Employee": "sim.agents",
-    "run_scenario": "sim.experiment",
-    "run_arm": "sim.experiment",
-    "Results": "sim.experiment",
-    "write_results": "sim.output",
+    "load_scenario": "sim.scenario.loading",
+    "validate_scenario": "sim.scenario.loading",
+    "ScenarioError": "sim.scenario.loading",
+    "Scenario": "sim.scenario.schema",
+    "WorkplaceModel": "sim.model.workplace",
+    "Employee": "sim.model.agents",
+    "run_scenario": "sim.experiments.run",
+    "run_arm": "sim.experiments.run",
+    "Results": "sim.experiments.run",
+    "write_results": "sim.experiments.output",
 }
 
 __all__ = sorted(_EXPORTS)

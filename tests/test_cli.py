@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.cli import main
+from sim.app.cli import main
 from sim.provenance import wlsim_version
 
 REPO = Path(__file__).resolve().parent.parent
@@ -364,7 +364,7 @@ def test_interrupt_exits_130_and_writes_nothing(
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("sim.experiment.run_scenario", interrupted)
+    monkeypatch.setattr("sim.experiments.run.run_scenario", interrupted)
     monkeypatch.chdir(tmp_path)
     assert main(["run", str(BASELINE), *SMALL]) == 130
     err = capsys.readouterr().err
@@ -385,7 +385,7 @@ def test_an_interrupt_inside_numba_or_exec_is_raised_again_outside_it(
     import signal
     import time
 
-    from sim.cli import INTERRUPT_RETRY_S, _raise_interrupt
+    from sim.app.cli import INTERRUPT_RETRY_S, _raise_interrupt
 
     namespace: dict = {"__name__": module}
     source = "import sys\ndef f():\n    return sys._getframe()"
@@ -415,7 +415,7 @@ def test_an_interrupt_inside_numba_or_exec_is_raised_again_outside_it(
 def test_main_leaves_signals_as_it_found_them(monkeypatch: pytest.MonkeyPatch) -> None:
     import signal
 
-    from sim import cli
+    from sim.app import cli
 
     seen = {}
 
@@ -446,7 +446,7 @@ def test_write_failure_exits_1_without_traceback(
     def disk_full(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("sim.output.write_results", disk_full)
+    monkeypatch.setattr("sim.experiments.output.write_results", disk_full)
     out = tmp_path / "out"
     assert main(["run", str(BASELINE), *SMALL, "--no-figures", "--out", str(out)]) == 1
     err = capsys.readouterr().err
@@ -503,7 +503,7 @@ def _component_row(out: str, component: str) -> list[str]:
 def test_programmes_lists_every_design_with_its_summary(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from sim.designs import DESIGNS
+    from sim.scenario.designs import DESIGNS
 
     assert main(["programmes"]) == 0
     captured = capsys.readouterr()
@@ -519,7 +519,7 @@ def test_programmes_lists_every_design_with_its_summary(
 def test_programmes_name_shows_the_design_values_with_units(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from sim.designs import DESIGNS
+    from sim.scenario.designs import DESIGNS
 
     assert main(["programmes", "mentorship"]) == 0
     out = capsys.readouterr().out
@@ -540,8 +540,8 @@ def test_programmes_name_shows_the_design_values_with_units(
 def test_programmes_values_are_the_resolved_values_of_the_design(
     kind: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from sim.designs import DESIGNS
-    from sim.scenario import Programme
+    from sim.scenario.designs import DESIGNS
+    from sim.scenario.schema import Programme
 
     assert main(["programmes", kind]) == 0
     out = capsys.readouterr().out
@@ -564,7 +564,7 @@ def test_programmes_values_are_the_resolved_values_of_the_design(
 
 
 def test_programmes_parameters_shows_every_design(capsys: pytest.CaptureFixture[str]) -> None:
-    from sim.designs import DESIGNS
+    from sim.scenario.designs import DESIGNS
 
     assert main(["programmes", "--parameters"]) == 0
     out = capsys.readouterr().out
@@ -580,7 +580,7 @@ def test_programmes_parameters_shows_every_design(capsys: pytest.CaptureFixture[
 def test_programmes_unknown_name_exits_2_with_a_suggestion(
     name: str, suggestion: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from sim.designs import DESIGNS
+    from sim.scenario.designs import DESIGNS
 
     assert main(["programmes", name]) == 2
     captured = capsys.readouterr()
@@ -879,9 +879,9 @@ def test_results_folder_is_readable_by_others(tmp_path):
     import os
     import stat
 
-    from sim.experiment import run_scenario
-    from sim.output import write_results
-    from sim.scenario_files import load_scenario
+    from sim.experiments.output import write_results
+    from sim.experiments.run import run_scenario
+    from sim.scenario.loading import load_scenario
 
     flagship = Path(__file__).parent.parent / "scenarios" / "baseline.toml"
     scenario = load_scenario(flagship, ["organisation.n_employees=40", "horizon_weeks=2"])

@@ -32,8 +32,8 @@ import reacton.core
 import solara
 from mesa.visualization.solara_viz import _check_model_params
 
-from sim import dashboard
-from sim.dashboard import (
+from sim.app import dashboard
+from sim.app.dashboard import (
     DashboardModel,
     lever_params,
     offline_problems,
@@ -41,8 +41,8 @@ from sim.dashboard import (
     radial_layout,
     scenario_choices,
 )
-from sim.model import WorkplaceModel
-from sim.scenario_files import ScenarioError, load_scenario
+from sim.model.workplace import WorkplaceModel
+from sim.scenario.loading import ScenarioError, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 FLAGSHIP = ROOT / "scenarios" / "mentorship_vs_peer_coaching.toml"
@@ -287,7 +287,7 @@ def served(tmp_path):
     port = _free_port()
     log = tmp_path / "server.log"
     code = (
-        "import sys; from sim.dashboard import serve; "
+        "import sys; from sim.app.dashboard import serve; "
         f"sys.exit(serve(port={port}, open_browser=False))"
     )
     with log.open("w") as out:

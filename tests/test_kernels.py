@@ -8,9 +8,10 @@ slots and values at the edges of [0, 1].
 import numpy as np
 import pytest
 
-from sim import engagement, learning, metrics, promotion, turnover
-from sim.scenario import Engagement, Learning, Promotion, Turnover
-from sim.workforce import age_one_week
+from sim.model import metrics
+from sim.model.submodels import engagement, learning, promotion, turnover
+from sim.model.workforce import age_one_week
+from sim.scenario.schema import Engagement, Learning, Promotion, Turnover
 
 SEEDS = range(5)
 
@@ -241,8 +242,8 @@ def test_mirrored_sessions_give_the_gains_of_both_directions(seed):
 
 
 def test_reciprocal_programmes_hand_over_mirrored_batches():
-    from sim.model import WorkplaceModel
-    from sim.scenario_files import load_scenario
+    from sim.model.workplace import WorkplaceModel
+    from sim.scenario.loading import load_scenario
 
     scenario = load_scenario(
         "scenarios/programmes/hybrid.toml", ["organisation.n_employees=400", "horizon_weeks=12"]

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.experiment import run_arm
-from sim.model import WorkplaceModel
-from sim.scenario_files import load_scenario
+from sim.experiments.run import run_arm
+from sim.model.workplace import WorkplaceModel
+from sim.scenario.loading import load_scenario
 
 FLAGSHIP = Path(__file__).parent.parent / "scenarios" / "mentorship_vs_peer_coaching.toml"
 REPLICATES = 8

@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.agents import Employee
-from sim.experiment import run_arm
-from sim.model import WorkplaceModel
-from sim.scenario_files import load_scenario
-from sim.workforce import build_structure, level_counts
+from sim.experiments.run import run_arm
+from sim.model.agents import Employee
+from sim.model.workforce import build_structure, level_counts
+from sim.model.workplace import WorkplaceModel
+from sim.scenario.loading import load_scenario
 
 FLAGSHIP = Path(__file__).parent.parent / "scenarios" / "mentorship_vs_peer_coaching.toml"
 
@@ -94,7 +94,7 @@ def test_adding_a_programme_does_not_change_another_programmes_draws(small):
 
 
 def test_measurement_draws_no_random_numbers(small):
-    from sim import metrics
+    from sim.model import metrics
 
     model = WorkplaceModel(small, arm="both")
     model.run(5)
@@ -152,8 +152,8 @@ def test_leavers_are_removed_from_mesa_and_hires_added(small):
 
 
 def test_run_scenario_runs_each_arm_once_and_validates_options(small):
-    from sim.experiment import run_scenario
-    from sim.scenario_files import ScenarioError
+    from sim.experiments.run import run_scenario
+    from sim.scenario.loading import ScenarioError
 
     short = small.model_copy(update={"horizon_weeks": 3})
     results = run_scenario(

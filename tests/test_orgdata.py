@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.model import WorkplaceModel
-from sim.orgdata import DataError, load_roster
-from sim.scenario_files import load_scenario
+from sim.model.workplace import WorkplaceModel
+from sim.scenario.loading import load_scenario
+from sim.scenario.orgdata import DataError, load_roster
 
 ROOT = Path(__file__).parent.parent
 EXAMPLE = ROOT / "scenarios" / "data" / "example_org.csv"
@@ -164,7 +164,7 @@ def test_bad_data_is_refused_with_file_column_rows_and_fix(tmp_path, lines, need
 
 
 def test_bad_data_via_the_cli_exits_2_and_writes_nothing(tmp_path, capsys, monkeypatch):
-    from sim.cli import main
+    from sim.app.cli import main
 
     monkeypatch.chdir(tmp_path)
     toml = scenario_for(tmp_path, [HEADER, *GOOD, "E,ZZ,0,x,1"])

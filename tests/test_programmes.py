@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.designs import DESIGNS
-from sim.model import WorkplaceModel
-from sim.scenario import PROGRAMME_KINDS
-from sim.scenario_files import validate_scenario
+from sim.model.workplace import WorkplaceModel
+from sim.scenario.designs import DESIGNS
+from sim.scenario.loading import validate_scenario
+from sim.scenario.schema import PROGRAMME_KINDS
 
 REPLICATES = 6
 N = 400
@@ -351,7 +351,7 @@ def distinct_guides(model: WorkplaceModel) -> float:
 def test_near_peer_guides_are_absorbed_better_and_trusted_more_than_distant_mentors():
     """Criterion: per attended session, near-peer learners get more safety-weighted quality
     and absorb a larger share of the gap than mentees of mentors 2-4 levels up."""
-    from sim.learning import absorption
+    from sim.model.submodels.learning import absorption
 
     sc = scenario(
         {

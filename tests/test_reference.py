@@ -54,8 +54,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.model import WorkplaceModel
-from sim.scenario_files import load_scenario
+from sim.model.workplace import WorkplaceModel
+from sim.scenario.loading import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 REPLICATES = 40

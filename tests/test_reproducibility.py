@@ -18,10 +18,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.cli import main
-from sim.designs import DESIGNS
-from sim.model import WorkplaceModel
-from sim.scenario_files import ScenarioError, validate_scenario
+from sim.app.cli import main
+from sim.model.workplace import WorkplaceModel
+from sim.scenario.designs import DESIGNS
+from sim.scenario.loading import ScenarioError, validate_scenario
 
 ROOT = Path(__file__).parent.parent
 FLAGSHIP = ROOT / "scenarios" / "mentorship_vs_peer_coaching.toml"

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from sim.scenario import Programme
-from sim.scenario_files import (
+from sim.scenario.loading import (
     ScenarioError,
     arm_scenario,
     load_scenario,
     parse_assignment,
     validate_scenario,
 )
+from sim.scenario.schema import Programme
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 BASELINE = SCENARIOS / "baseline.toml"

@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from sim.docgen import SECTIONS, render
-from sim.experiment import run_scenario
-from sim.scenario import PROGRAMME_KINDS, Scenario
-from sim.scenario_files import dump_scenario, load_scenario, validate_scenario
+from sim.app.docgen import SECTIONS, render
+from sim.experiments.run import run_scenario
+from sim.scenario.loading import dump_scenario, load_scenario, validate_scenario
+from sim.scenario.schema import PROGRAMME_KINDS, Scenario
 
 ROOT = Path(__file__).parent.parent
 SCENARIOS = sorted((ROOT / "scenarios").rglob("*.toml"))
@@ -73,7 +73,7 @@ def test_defaults_alone_make_a_valid_scenario():
 
 
 def test_calibration_table_is_up_to_date():
-    from sim.docgen import update_calibration
+    from sim.app.docgen import update_calibration
 
     text = (ROOT / "docs" / "calibration.md").read_text()
     assert text == update_calibration(text), "docs/calibration.md is stale: run `make docs`"

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from sim import engagement, learning, promotion, turnover
-from sim.metrics import gini
-from sim.scenario import Engagement, Learning, Promotion, Turnover
+from sim.model.metrics import gini
+from sim.model.submodels import engagement, learning, promotion, turnover
+from sim.scenario.schema import Engagement, Learning, Promotion, Turnover
 
 
 def test_absorption_peaks_gain_at_the_absorption_scale():

@@ -14,12 +14,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import sweep as sweep_mod
-from sim.compare import end_of_horizon, paired_differences, run_until_precise
-from sim.experiment import run_scenario
-from sim.scenario_files import ScenarioError, validate_scenario
-from sim.sensitivity import analyse
-from sim.sweep import make_executor, plan, run_sweep, sample_points
+from sim.analysis.compare import end_of_horizon, paired_differences, run_until_precise
+from sim.analysis.sensitivity import analyse
+from sim.experiments import sweep as sweep_mod
+from sim.experiments.run import run_scenario
+from sim.experiments.sweep import make_executor, plan, run_sweep, sample_points
+from sim.scenario.loading import ScenarioError, validate_scenario
 
 BASE = {
     "name": "sweep_test",
@@ -274,7 +274,7 @@ def test_morris_screening_ranks_the_quit_rate_first_for_retention(tmp_path):
     ids=lambda p: p.name,
 )
 def test_example_sweeps_plan(path):
-    from sim.scenario_files import load_scenario
+    from sim.scenario.loading import load_scenario
 
     jobs, table = plan(load_scenario(path))
     assert len(jobs) == len(table) > 0
@@ -297,7 +297,7 @@ GRID_TOML = '[sweep]\nmethod = "grid"\n[sweep.grid]\n"programmes.m.p_enrol" = [0
 
 
 def test_cli_sweep_then_compare(tmp_path, capsys):
-    from sim.cli import main
+    from sim.app.cli import main
 
     path = write_sweep_file(tmp_path, GRID_TOML)
     out = tmp_path / "out"
@@ -312,7 +312,7 @@ def test_cli_sweep_then_compare(tmp_path, capsys):
 
 
 def test_cli_sweep_reports_failed_runs_with_exit_1(tmp_path, capsys, monkeypatch):
-    from sim.cli import main
+    from sim.app.cli import main
 
     def broken(scenario, arm, replicate):
         raise ValueError("boom")
@@ -324,7 +324,7 @@ def test_cli_sweep_reports_failed_runs_with_exit_1(tmp_path, capsys, monkeypatch
 
 
 def test_cli_morris_sweep_writes_sensitivity(tmp_path):
-    from sim.cli import main
+    from sim.app.cli import main
 
     sweep = (
         '[sweep]\nmethod = "morris"\nn_samples = 3\nkeep_weeks = "last"\n'
@@ -340,7 +340,7 @@ def test_cli_morris_sweep_writes_sensitivity(tmp_path):
 
 
 def test_cli_run_with_precision_target(tmp_path, capsys):
-    from sim.cli import main
+    from sim.app.cli import main
 
     flagship = Path(__file__).parent.parent / "scenarios" / "mentorship_vs_peer_coaching.toml"
     args = [

@@ -1,12 +1,12 @@
 """The validation suite: every pattern the report marks as reproduced meets its criterion.
 
 Each experiment runs replicates under the default calibration and states its criterion
-in `sim/validation.py` (and in docs/validation.md); here the criterion is asserted.
+in `sim/experiments/validation.py` (and in docs/validation.md); here the criterion is asserted.
 """
 
 import pytest
 
-from sim import validation
+from sim.experiments import validation
 
 REPRODUCED = [
     "turnover",

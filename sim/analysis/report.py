@@ -1,0 +1,152 @@
+"""A self-contained HTML report of a results folder: figures, tables and the scenario.
+
+``wlsim report RESULTS_DIR`` (and ``wlsim run``, by default) writes ``report.html`` next
+to the results. Figures are embedded as PNG data, so the file can be mailed or opened
+offline. The organisation networks are drawn by re-running replicate 0 of each arm,
+which reproduces the run exactly (same scenario, same seeds).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+from pathlib import Path
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from sim.analysis import plots
+from sim.analysis.compare import end_of_horizon, paired_differences
+from sim.experiments.output import atomic_write
+from sim.experiments.run import format_table
+from sim.model.workplace import WorkplaceModel
+from sim.scenario.loading import ScenarioError, load_scenario
+
+_CSS = """
+body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; color: #222; }
+h1 { font-size: 1.6em; } h2 { margin-top: 1.6em; border-bottom: 1px solid #ddd; }
+table { border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0; }
+td, th { border: 1px solid #ddd; padding: 3px 8px; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+img { max-width: 100%; } pre { background: #f6f6f6; padding: 1em; overflow-x: auto; }
+.note { color: #555; font-size: 0.9em; }
+"""
+
+
+def _png(fig: Figure) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, metadata={"Software": None})
+    data = base64.b64encode(buf.getvalue()).decode()
+    return f'<img alt="figure" src="data:image/png;base64,{data}">'
+
+
+def build(folder: str | Path, network_weeks: bool = True) -> str:
+    """The HTML text of the report of a results folder.
+
+    Args:
+        folder: A folder written by ``wlsim run``.
+        network_weeks: Draw the organisation network at the start and the end (re-runs
+            replicate 0 of each arm).
+
+    Raises:
+        ScenarioError: If the folder is not a complete results folder.
+    """
+    folder = Path(folder)
+    needed = ["timeseries.parquet", "summary.csv", "scenario.resolved.toml", "metadata.json"]
+    missing = [n for n in needed if not (folder / n).is_file()]
+    if missing:
+        raise ScenarioError(
+            f"{folder}: not a complete results folder (missing {', '.join(missing)})"
+        )
+    ts = pd.read_parquet(folder / "timeseries.parquet")
+    summary = pd.read_csv(folder / "summary.csv")
+    meta = json.loads((folder / "metadata.json").read_text())
+    scenario = load_scenario(folder / "scenario.resolved.toml")
+    survival = (
+        pd.read_parquet(folder / "survival.parquet")
+        if (folder / "survival.parquet").is_file()
+        else None
+    )
+    arms = list(dict.fromkeys(ts["arm"]))
+    org = scenario.organisation
+    parts = [
+        f"<h1>{html.escape(scenario.name)}</h1>",
+        f"<p>{html.escape(scenario.description.strip())}</p>",
+        f"<p class='note'>{len(arms)} arms x {meta.get('replicates')} replicates, "
+        f"{scenario.horizon_weeks} weeks, {org.n_employees} employees, seed {scenario.seed}; "
+        f"wlsim {meta.get('wlsim_version')}, commit {meta.get('git_commit')}, "
+        f"run {meta.get('started_utc')}.</p>",
+        "<h2>End of horizon</h2><p class='note'>Mean [95% CI] over replicates.</p>",
+        format_table(summary).T.to_html(),
+    ]
+    if len(arms) > 1:
+        diffs = paired_differences(
+            end_of_horizon(ts),
+            arms[0],
+            [
+                "mean_skill",
+                "share_proficient",
+                "mean_engagement",
+                "retention_initial",
+                "cumulative_quits",
+                "session_hours",
+                "session_cost",
+                "replacement_cost",
+                "total_cost",
+            ],
+        )
+        shown = diffs[["arm", "metric", "mean_diff", "ci_low", "ci_high", "n"]]
+        parts += [
+            f"<h2>Paired differences from {html.escape(arms[0])}</h2>",
+            "<p class='note'>Replicate by replicate (the same seeds in every arm), with "
+            "95% t-intervals.</p>",
+            shown.to_html(index=False, float_format=lambda x: f"{x:.4g}"),
+            "<h2>Is it worth it?</h2>",
+            _png(plots.cost_benefit(diffs)),
+        ]
+    parts += [
+        "<h2>Skill diffusion</h2>",
+        _png(plots.skill_diffusion(ts)),
+        _png(plots.skill_by_domain(ts, list(org.domains))),
+        _png(plots.skill_by_level(ts, list(org.levels))),
+        "<h2>Who is left behind</h2>",
+        _png(plots.skill_distribution(ts)),
+        "<h2>Retention</h2>",
+        _png(plots.retention(ts)),
+    ]
+    if survival is not None:
+        parts.append(_png(plots.survival(survival)))
+    parts += ["<h2>Engagement</h2>", _png(plots.engagement(ts))]
+    if network_weeks:
+        parts.append(
+            "<h2>The organisation</h2><p class='note'>Replicate 0 of each arm, at the "
+            "start and at the end.</p>"
+        )
+        for arm in arms:
+            model = WorkplaceModel(scenario, arm=arm, replicate=0)
+            parts += [f"<h3>{html.escape(arm)}</h3>", _png(plots.network(model))]
+            model.run()
+            parts.append(_png(plots.network(model)))
+    parts += [
+        "<h2>Scenario</h2><p class='note'>As run, after inheritance, overrides and defaults "
+        "(scenario.resolved.toml).</p>",
+        f"<pre>{html.escape((folder / 'scenario.resolved.toml').read_text())}</pre>",
+        "<h2>Provenance</h2>",
+        f"<pre>{html.escape(json.dumps(meta, indent=2))}</pre>",
+    ]
+    body = "\n".join(parts)
+    return (
+        f"<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>"
+        f"{html.escape(scenario.name)}: wlsim report</title><style>{_CSS}</style></head>"
+        f"<body>\n{body}\n</body></html>\n"
+    )
+
+
+def write_report(folder: str | Path, network_weeks: bool = True) -> Path:
+    """Write ``report.html`` into a results folder (atomically) and return its path."""
+    folder = Path(folder)
+    path = folder / "report.html"
+    atomic_write(path, build(folder, network_weeks).encode())
+    return path

@@ -1,0 +1,1 @@
+"""The app: the ``wlsim`` command line, the dashboard and the docs generator."""

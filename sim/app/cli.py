@@ -1,0 +1,615 @@
+"""The ``wlsim`` command line: a thin layer over the Python API."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from types import FrameType
+
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="wlsim",
+        description=(
+            "wlsim simulates how skills, engagement and retention evolve in an organisation, "
+            "week by week, under mentoring and coaching programmes."
+        ),
+        epilog="Run 'wlsim COMMAND --help' for the options of a command.",
+    )
+    parser.add_argument("--version", action="version", version=f"wlsim {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run = sub.add_parser(
+        "run",
+        help="run a scenario and write its results folder",
+        description=(
+            "Run every arm of a scenario for every replicate (the same seeds in every arm), "
+            "print end-of-horizon means with 95% confidence intervals, and write "
+            "results/<scenario name>/ with timeseries.parquet, summary.csv, figures/, "
+            "scenario.resolved.toml and metadata.json."
+        ),
+    )
+    run.add_argument("scenario", type=Path, help="scenario file (TOML)")
+    _add_set(run)
+    run.add_argument(
+        "--arm",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="run only this arm (repeat for several; default: all arms)",
+    )
+    run.add_argument("--replicates", type=int, metavar="N", help="replicates per arm")
+    run.add_argument("--seed", type=int, metavar="S", help="root seed")
+    run.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="results folder (default: results/<scenario name>)",
+    )
+    run.add_argument(
+        "--overwrite", action="store_true", help="replace the results folder if it exists"
+    )
+    run.add_argument("--no-figures", action="store_true", help="do not draw figures")
+    run.add_argument(
+        "--no-report",
+        action="store_true",
+        help="do not write report.html (implied by --no-figures)",
+    )
+    run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    run.add_argument(
+        "--precision",
+        action="append",
+        default=[],
+        metavar="METRIC=HALFWIDTH",
+        help=(
+            "replicate in batches until the 95%% CI half-width of every arm's paired "
+            "difference from the first arm in METRIC is at most HALFWIDTH (repeatable)"
+        ),
+    )
+    run.add_argument(
+        "--max-replicates",
+        type=int,
+        default=200,
+        metavar="N",
+        help="cap on replicates with --precision (default 200)",
+    )
+
+    sweep = sub.add_parser(
+        "sweep",
+        help="run the [sweep] of a scenario: grids, samples, sensitivity",
+        description=(
+            "Run every arm of a scenario at every point of its [sweep] section (grid, "
+            "Latin hypercube, Sobol or Morris), with replicates and the same seeds at every "
+            "point. Runs stream to a Parquet dataset in the output folder; --resume "
+            "continues an interrupted sweep; failed runs are recorded and the sweep goes "
+            "on. See docs/sweeps.md."
+        ),
+    )
+    sweep.add_argument("scenario", type=Path, help="scenario file (TOML) with a [sweep] section")
+    _add_set(sweep)
+    sweep.add_argument(
+        "--out", type=Path, metavar="DIR", help="sweep folder (default: results/<scenario name>)"
+    )
+    sweep.add_argument(
+        "--workers", type=int, default=1, metavar="N", help="local worker processes (default 1)"
+    )
+    sweep.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on a Dask cluster, e.g. tcp://host:8786 (needs wlsim[cluster])",
+    )
+    sweep.add_argument(
+        "--resume", action="store_true", help="continue the interrupted sweep in the folder"
+    )
+    sweep.add_argument(
+        "--overwrite", action="store_true", help="replace the sweep folder if it exists"
+    )
+    sweep.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+    dashboard = sub.add_parser(
+        "dashboard",
+        help="serve the interactive dashboard on localhost",
+        description=(
+            "Serve the interactive dashboard (Mesa's SolaraViz): choose a scenario and an arm, "
+            "move the programme levers, step or play, and compare with the same organisation "
+            "without a programme. Needs the viz extra; see docs/dashboard.md."
+        ),
+    )
+    dashboard.add_argument(
+        "scenario",
+        type=Path,
+        nargs="?",
+        default=None,
+        help="scenario file to open first, or a folder of scenario files "
+        "(default: scenarios/mentorship_vs_peer_coaching.toml)",
+    )
+    dashboard.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="interface to listen on (default: 127.0.0.1; 0.0.0.0 serves a room)",
+    )
+    dashboard.add_argument("--port", type=int, default=8765, help="port (default: 8765)")
+    dashboard.add_argument(
+        "--no-open", dest="open_browser", action="store_false", help="do not open a browser"
+    )
+
+    report = sub.add_parser(
+        "report",
+        help="write a self-contained HTML report of a results folder",
+        description=(
+            "Write RESULTS_DIR/report.html: end-of-horizon tables, paired differences, cost "
+            "and benefit, skill diffusion by domain and level, the distribution of skill, "
+            "retention and survival curves, engagement, the organisation network at the start "
+            "and end (re-running replicate 0 of each arm), the scenario and its provenance."
+        ),
+    )
+    report.add_argument("results", type=Path, metavar="RESULTS_DIR")
+    report.add_argument("--no-network", action="store_true", help="skip the network figures")
+
+    rerun = sub.add_parser(
+        "rerun",
+        help="run a results folder again exactly and check the results are identical",
+        description=(
+            "Run the scenario saved in a results folder (scenario.resolved.toml) again with "
+            "its arms, replicates and seed; warn if the code or the organisation data "
+            "changed since; compare the new files with the old byte for byte."
+        ),
+    )
+    rerun.add_argument("results", type=Path, metavar="RESULTS_DIR")
+    rerun.add_argument("--out", type=Path, metavar="DIR", help="default: RESULTS_DIR-rerun")
+    rerun.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    rerun.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+    compare = sub.add_parser(
+        "compare",
+        help="paired differences between arms, with 95%% confidence intervals",
+        description=(
+            "Compare every arm with a baseline arm in a results folder (of wlsim run or "
+            "wlsim sweep): the mean paired difference per metric (and sweep point) over "
+            "replicates with the same seeds, with its 95% t-interval. Prints the table and "
+            "writes comparison.csv into the folder."
+        ),
+    )
+    compare.add_argument("results", type=Path, metavar="RESULTS_DIR")
+    compare.add_argument(
+        "--baseline", metavar="ARM", help="the arm to compare against (default: the first)"
+    )
+    compare.add_argument(
+        "--metric",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="metric to compare (repeatable; default: the headline metrics)",
+    )
+
+    validate = sub.add_parser(
+        "validate",
+        help="check scenario files without running them",
+        description="Check scenario files (syntax, keys, types, ranges, every arm) and exit.",
+    )
+    validate.add_argument("scenarios", type=Path, nargs="+", metavar="FILE")
+    _add_set(validate)
+
+    programmes = sub.add_parser(
+        "programmes",
+        help="list the programme designs, or show the components of one",
+        description=(
+            "List the programme designs a scenario can use as [programmes.X] kind = NAME. "
+            "With NAME or --parameters, print each component with its value for that "
+            "design, its unit, and whether the design sets it or it is the general default "
+            "(any of them can be overridden in a scenario file)."
+        ),
+    )
+    programmes.add_argument(
+        "name", nargs="?", metavar="NAME", help="a design: print its components"
+    )
+    programmes.add_argument(
+        "--parameters",
+        action="store_true",
+        help="print the components of every design (or of NAME)",
+    )
+    return parser
+
+
+def _add_set(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        dest="overrides",
+        help=(
+            "override a scenario value by its dotted path, e.g. "
+            "--set programmes.mentorship.p_enrol=0.5 (repeatable; validated like the file)"
+        ),
+    )
+
+
+def _version() -> str:
+    from sim.provenance import wlsim_version
+
+    return wlsim_version()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``wlsim`` and ``python -m sim``.
+
+    Args:
+        argv: Arguments (default: ``sys.argv[1:]``).
+
+    Returns:
+        Exit status: 0 on success (also after ``--help`` and ``--version``), 1 when the
+        results cannot be written, 2 on bad input (arguments or scenario), 130 when
+        interrupted.
+    """
+    # Output piped into `head` and closed early ends quietly, as other commands do.
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # argparse has printed the usage or the help
+        return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
+    previous = {}
+    if args.command in ("run", "sweep", "rerun"):
+        # SIGTERM (e.g. from a batch system) stops like Ctrl-C: nothing half-written is
+        # left, and a sweep keeps its finished runs. A signal the process was started
+        # with ignored (SIGINT of a background job) stays ignored.
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGALRM):
+            if signal.getsignal(sig) is not signal.SIG_IGN:
+                previous[sig] = signal.signal(sig, _raise_interrupt)
+    try:
+        return _dispatch(args)
+    except KeyboardInterrupt:  # also while the heavy modules are still being imported
+        print("\nwlsim: interrupted; no results were written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:  # main() may be called from Python (tests, notebooks): leave nothing behind
+        if previous:
+            signal.setitimer(signal.ITIMER_REAL, 0)  # a deferred interrupt (see below)
+            _deferred["retries"] = 0
+        for sig, handler in previous.items():
+            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from sim.scenario.loading import ScenarioError
+
+    try:
+        if args.command == "validate":
+            return _validate(args)
+        if args.command == "programmes":
+            return _programmes(args)
+        if args.command == "sweep":
+            return _sweep(args)
+        if args.command == "compare":
+            return _compare(args)
+        if args.command == "rerun":
+            return _rerun(args)
+        if args.command == "dashboard":
+            return _dashboard(args)
+        if args.command == "report":
+            from sim.analysis.report import write_report
+
+            print(f"Report written to {write_report(args.results, not args.no_network)}")
+            return 0
+        return _run(args)
+    except ScenarioError as exc:
+        print(f"wlsim: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from sim.scenario.loading import ScenarioError, load_scenario
+
+    failed = 0
+    for path in args.scenarios:
+        try:
+            sc = load_scenario(path, args.overrides)
+        except ScenarioError as exc:
+            print(f"wlsim: error: {exc}", file=sys.stderr)
+            failed += 1
+        else:
+            print(f"{path}: ok ({sc.name}: {len(sc.arms)} arms, {sc.replicates} replicates)")
+    return EXIT_BAD_INPUT if failed else 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from sim.experiments.output import check_output, write_results
+    from sim.experiments.run import resolve_run, run_scenario
+    from sim.scenario.loading import load_scenario
+
+    # Check every input, then the output folder, before spending time on the runs.
+    scenario = load_scenario(args.scenario, args.overrides)
+    scenario, arms = resolve_run(
+        scenario, args.arm, args.replicates, args.seed, source=str(args.scenario)
+    )
+    targets = _targets(args.precision)
+    out = args.out if args.out is not None else Path("results") / scenario.name
+    check_output(out, args.overwrite)
+    progress = False if args.no_progress else None
+    if args.precision:
+        from sim.analysis.compare import run_until_precise
+
+        results, comparison = run_until_precise(
+            scenario, targets, args.max_replicates, arms=arms, progress=progress
+        )
+        print(f"Stopped at {results.scenario.replicates} replicates; worst CI half-widths:")
+        print(comparison.groupby("metric")["half_width"].max().to_string())
+    else:
+        results = run_scenario(scenario, arms=arms, progress=progress)
+    try:
+        write_results(
+            results,
+            out,
+            overwrite=args.overwrite,
+            figures=not args.no_figures,
+            report=not (args.no_figures or args.no_report),
+        )
+    except OSError as exc:
+        print(f"wlsim: error: cannot write the results to {out}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    sc = results.scenario
+    print(
+        f"\n{sc.name}: {len(results.metadata['arms'])} arms x {sc.replicates} replicates, "
+        f"{sc.horizon_weeks} weeks, {sc.organisation.n_employees} employees, seed {sc.seed}"
+    )
+    print(
+        "End of horizon, mean [95% CI] over replicates "
+        f"({results.metadata['wall_time_seconds']} s):"
+    )
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        print(results.table().T.to_string())
+    print(f"\nResults written to {out}/")
+    return 0
+
+
+def _programmes(args: argparse.Namespace) -> int:
+    """List the designs, or print the components of one (or all) of them; runs no model."""
+    import difflib
+
+    from sim.scenario.designs import DESIGNS
+
+    if args.name is not None and args.name not in DESIGNS:
+        close = difflib.get_close_matches(args.name, list(DESIGNS), n=3, cutoff=0.6)
+        hint = ""
+        if close:
+            quoted = [repr(c) for c in close]
+            options = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+            hint = f" (did you mean {options}?)"
+        print(
+            f"wlsim: error: unknown programme design {args.name!r}{hint}; "
+            f"designs: {', '.join(DESIGNS)}",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
+    if args.name is None and not args.parameters:
+        width = max(map(len, DESIGNS))
+        for name, design in DESIGNS.items():
+            print(f"{name:<{width}}  {design.summary}")
+        print("\nRun 'wlsim programmes NAME' for the components of a design and their values.")
+        return 0
+    names = [args.name] if args.name is not None else list(DESIGNS)
+    for i, name in enumerate(names):
+        if i:
+            print()
+        _print_design(name)
+    return 0
+
+
+def _print_design(name: str) -> None:
+    """Print a design's components: its value, who sets it (design or default), unit."""
+    from sim.scenario.designs import DESIGNS
+    from sim.scenario.schema import Programme
+
+    design = DESIGNS[name]
+    resolved = Programme(kind=name)
+    header = ("component", "value", "set by", "unit")
+    rows = [
+        (
+            field,
+            _show(getattr(resolved, field)),
+            "design" if field in design.preset else "default",
+            str((info.json_schema_extra or {}).get("unit", "")),
+        )
+        for field, info in Programme.model_fields.items()
+        if field != "kind"
+    ]
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(3)]
+    print(f"{name}: {design.summary}\n")
+    for row in (header, *rows):
+        cells = [f"{cell:<{w}}" for cell, w in zip(row, widths, strict=False)]
+        print("  " + "  ".join([*cells, row[3]]))
+    n_set = sum(row[2] == "design" for row in rows)
+    print(
+        f"\n  The design sets {n_set} of {len(rows)} components; the others are the general "
+        "defaults (docs/parameters.md).\n  A scenario may override any of them under "
+        f'[programmes.X] with kind = "{name}".'
+    )
+
+
+def _show(value: object) -> str:
+    """A component value as it would be written in a scenario file."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    if isinstance(value, float):
+        return f"{value:g}" if abs(value) >= 1e5 else repr(value)
+    return str(value)
+
+
+def _targets(exprs: Sequence[str]) -> dict[str, float]:
+    from sim.scenario.loading import ScenarioError
+
+    targets = {}
+    for expr in exprs:
+        name, _, value = expr.partition("=")
+        try:
+            targets[name.strip()] = float(value)
+        except ValueError:
+            raise ScenarioError(
+                f"--precision {expr!r}: expected METRIC=HALFWIDTH, e.g. mean_skill=0.002"
+            ) from None
+        if not targets[name.strip()] > 0:
+            raise ScenarioError(f"--precision {expr!r}: the half-width must be positive")
+    return targets
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from sim.experiments.output import atomic_write
+    from sim.experiments.sweep import make_executor, run_sweep
+    from sim.scenario.loading import ScenarioError, load_scenario
+
+    scenario = load_scenario(args.scenario, args.overrides)
+    if args.workers < 1:
+        raise ScenarioError(f"--workers {args.workers}: must be at least 1")
+    from sim.scenario.resources import check_memory
+
+    check_memory(scenario, args.workers, source=str(args.scenario))
+    out = args.out if args.out is not None else Path("results") / scenario.name
+    try:
+        with make_executor(args.workers, args.scheduler) as executor:
+            result = run_sweep(
+                scenario,
+                out,
+                executor=executor,
+                resume=args.resume,
+                overwrite=args.overwrite,
+                progress=False if args.no_progress else None,
+                source=str(args.scenario),
+            )
+    except KeyboardInterrupt:
+        print(
+            f"\nwlsim: interrupted; finished runs are kept in {out}/. "
+            f"Continue with: wlsim sweep {args.scenario} --out {out} --resume",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    print(f"{scenario.name}: {result.n_done} of {result.n_runs} runs finished in {out}/")
+    if scenario.sweep.method in ("morris", "sobol") and result.n_done == result.n_runs:
+        from sim.analysis import sensitivity
+
+        indices = sensitivity.analyse(result.runs, scenario)
+        atomic_write(out / "sensitivity.csv", indices.to_csv(index=False).encode())
+        sensitivity.plot(indices, out / "figures" / "sensitivity.png")
+        print(f"Sensitivity indices: {out / 'sensitivity.csv'}")
+    if result.failed:
+        print(
+            f"wlsim: {len(result.failed)} of {result.n_runs} runs failed (see {out}/manifest.csv "
+            f"and log.jsonl); rerun them with --resume",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    return 0
+
+
+#: Seconds to wait before raising an interrupt that arrived while numba was loading a kernel.
+INTERRUPT_RETRY_S = 0.05
+#: Most times an interrupt is put off (see :func:`_raise_interrupt`): at most a second.
+INTERRUPT_RETRIES = 20
+_deferred = {"retries": 0}
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    """Stop with KeyboardInterrupt, but not where raising it would go wrong.
+
+    Two places are avoided; there the interrupt is raised again :data:`INTERRUPT_RETRY_S`
+    later, from a timer (SIGALRM, whose handler :func:`main` sets to this function):
+
+    * numba or llvmlite code: loading a compiled kernel from numba's cache calls back into
+      Python from llvmlite through ctypes, which swallows an exception raised there, so
+      the interrupt would be lost and the run would go on;
+    * code run by ``exec`` or ``eval`` of a string (libraries make functions and evaluate
+      annotations that way, importing modules as they go): when a KeyboardInterrupt
+      passes through such code, CPython 3.12 counts it as unhandled even though wlsim
+      handles it, and the process ends killed by SIGINT instead of with exit status 130.
+
+    Only the frames below :func:`main` count: what called it does not see the exception.
+    After :data:`INTERRUPT_RETRIES` retries the interrupt is raised wherever it lands.
+    """
+    defer = False
+    while frame is not None and frame.f_code is not main.__code__ and not defer:
+        module = str(frame.f_globals.get("__name__", ""))
+        defer = frame.f_code.co_filename == "<string>" or module.split(".")[0] in _NO_RAISE
+        frame = frame.f_back
+    if defer and _deferred["retries"] < INTERRUPT_RETRIES:
+        _deferred["retries"] += 1
+        signal.setitimer(signal.ITIMER_REAL, INTERRUPT_RETRY_S)
+        return
+    _deferred["retries"] = 0
+    raise KeyboardInterrupt
+
+
+#: Packages inside which an interrupt is not raised (see :func:`_raise_interrupt`).
+_NO_RAISE = ("numba", "llvmlite")
+
+
+def _compare(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from sim.analysis.compare import end_of_horizon, paired_differences
+    from sim.experiments.output import atomic_write
+    from sim.scenario.loading import ScenarioError
+
+    folder = args.results
+    if (folder / "runs.parquet").exists():
+        runs = pd.read_parquet(folder / "runs.parquet")
+    elif (folder / "timeseries.parquet").exists():
+        runs = end_of_horizon(pd.read_parquet(folder / "timeseries.parquet"))
+    else:
+        raise ScenarioError(
+            f"{folder}: not a results folder (no runs.parquet or timeseries.parquet)"
+        )
+    table = paired_differences(runs, args.baseline, args.metric or None)
+    atomic_write(folder / "comparison.csv", table.to_csv(index=False).encode())
+    cols = [
+        c for c in ("point", "arm", "metric", "mean_diff", "ci_low", "ci_high", "n") if c in table
+    ]
+    with pd.option_context("display.width", 200, "display.max_rows", 200):
+        print(table[cols].to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+    print(f"\nWritten to {folder / 'comparison.csv'}")
+    return 0
+
+
+def _rerun(args: argparse.Namespace) -> int:
+    from sim.experiments.rerun import rerun
+
+    report = rerun(
+        args.results, args.out, args.overwrite, progress=False if args.no_progress else None
+    )
+    for warning in report.warnings:
+        print(f"wlsim: warning: {warning}", file=sys.stderr)
+    if report.identical:
+        print(f"Rerun written to {report.folder}/: results identical to {args.results}/")
+        return 0
+    print(
+        f"wlsim: rerun written to {report.folder}/, but these files differ from "
+        f"{args.results}/: {', '.join(report.differing)}",
+        file=sys.stderr,
+    )
+    return EXIT_FAILED
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    try:
+        from sim.app.dashboard import serve
+    except ImportError as exc:
+        print(
+            f"wlsim: error: the dashboard needs the optional viz dependencies ({exc.name} "
+            "is not installed); install them with: pip install -e '.[viz]'",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    return serve(args.scenario, host=args.host, port=args.port, open_browser=args.open_browser)

@@ -1,0 +1,1 @@
+"""Experiments: running scenarios, sweeps, reruns, results folders and validation."""

@@ -1,0 +1,286 @@
+"""Running scenarios: arms x replicates with common random numbers, tidy results out."""
+
+from __future__ import annotations
+
+import difflib
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim.model.metrics import HEADLINE
+from sim.model.workplace import WorkplaceModel
+from sim.provenance import provenance
+from sim.scenario.loading import ScenarioError, validate_scenario
+from sim.scenario.orgdata import data_provenance
+from sim.scenario.resources import check_memory
+from sim.scenario.schema import Scenario
+
+
+@dataclass(frozen=True)
+class Results:
+    """What a scenario run produces.
+
+    Attributes:
+        scenario: The scenario as run (after inheritance, overrides and defaults).
+        timeseries: Tidy table, one row per (arm, replicate, week), one column per metric.
+        summary: Tidy table, one row per (arm, metric): end-of-horizon mean and 95% CI.
+        metadata: Provenance: versions, git commit, seeds, start and wall time.
+        survival: Time to leaving per employee, arm and replicate (see
+            :meth:`sim.model.workplace.WorkplaceModel.survival_table`).
+    """
+
+    scenario: Scenario
+    timeseries: pd.DataFrame
+    summary: pd.DataFrame
+    metadata: dict[str, Any] = field(default_factory=dict)
+    survival: pd.DataFrame | None = None
+
+    def table(self, metrics: Sequence[str] = HEADLINE) -> pd.DataFrame:
+        """End-of-horizon means with 95% CIs as a wide table (arms x metrics) of strings."""
+        return format_table(self.summary, metrics)
+
+
+def run_arm(scenario: Scenario, arm: str, replicate: int, seed: int | None = None) -> pd.DataFrame:
+    """Run one replicate of one arm and return its weekly metrics.
+
+    Args:
+        scenario: The validated scenario.
+        arm: Name of the arm.
+        replicate: Replicate number; the same number draws the same seeds in every arm.
+        seed: Overrides the scenario's root seed.
+
+    Returns:
+        One row per week (0 to the horizon) with ``arm``, ``replicate`` and ``seed`` columns.
+    """
+    return run_arm_tables(scenario, arm, replicate, seed)[0]
+
+
+def run_arm_tables(
+    scenario: Scenario, arm: str, replicate: int, seed: int | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run one replicate of one arm; return its weekly metrics and its survival table.
+
+    Returns:
+        The time series (as :func:`run_arm`) and the survival table
+        (:meth:`WorkplaceModel.survival_table` with ``arm`` and ``replicate`` columns).
+    """
+    model = WorkplaceModel(scenario, arm=arm, replicate=replicate, seed=seed)
+    model.run()
+    frame = pd.DataFrame.from_records(model.records)
+    frame.insert(0, "arm", arm)
+    frame.insert(1, "replicate", replicate)
+    frame.insert(2, "seed", model.seed)
+    survival = model.survival_table()
+    survival.insert(0, "arm", arm)
+    survival.insert(1, "replicate", replicate)
+    return frame, survival
+
+
+def resolve_run(
+    scenario: Scenario,
+    arms: Sequence[str] | None = None,
+    replicates: int | None = None,
+    seed: int | None = None,
+    source: str = "<scenario>",
+) -> tuple[Scenario, list[str]]:
+    """Check the arms, replicates and seed of a run and apply them to the scenario.
+
+    Args:
+        scenario: The validated scenario.
+        arms: Arms to run, each once, in this order (default: all).
+        replicates: Replicates per arm (default: the scenario's).
+        seed: Root seed (default: the scenario's).
+        source: Where the scenario came from, for messages.
+
+    Returns:
+        The scenario with ``replicates`` and ``seed`` applied, and the list of arms.
+
+    Raises:
+        ScenarioError: If an arm is unknown or a value is out of range, naming the
+            option and what is allowed.
+    """
+    chosen = list(dict.fromkeys(arms or scenario.arms))
+    for name in chosen:
+        if name not in scenario.arms:
+            close = difflib.get_close_matches(name, list(scenario.arms), n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ScenarioError(
+                f"--arm {name!r}: no such arm in {source}{hint}; "
+                f"arms in this scenario: {', '.join(scenario.arms)}"
+            )
+    check_memory(scenario, source=source)
+    updates = {k: v for k, v in {"replicates": replicates, "seed": seed}.items() if v is not None}
+    if updates:
+        raw = {**scenario.model_dump(mode="python"), **updates}
+        options = {key: f"--{key} {value}" for key, value in updates.items()}
+        scenario = validate_scenario(raw, source=source, set_paths=options)
+    return scenario, chosen
+
+
+def run_scenario(
+    scenario: Scenario,
+    arms: Sequence[str] | None = None,
+    replicates: int | None = None,
+    seed: int | None = None,
+    progress: bool | None = None,
+) -> Results:
+    """Run every arm of a scenario for every replicate.
+
+    Replicate ``r`` uses child ``r`` of ``SeedSequence(seed)`` in every arm, so arms are
+    compared on common random numbers.
+
+    Args:
+        scenario: The validated scenario (see :func:`sim.load_scenario`).
+        arms: Arms to run (default: all, in the scenario's order).
+        replicates: Number of replicates (default: the scenario's).
+        seed: Root seed (default: the scenario's).
+        progress: Show a progress bar; by default only when writing to a terminal or
+            notebook.
+
+    Returns:
+        The results, with tidy time series and summary tables.
+
+    Raises:
+        ScenarioError: If an arm is unknown or ``replicates`` or ``seed`` is out of range.
+    """
+    scenario, arms = resolve_run(scenario, arms, replicates, seed)
+    started = datetime.now(UTC)
+    t0 = time.perf_counter()
+    timeseries, survival = collect(scenario, arms, range(scenario.replicates), progress)
+    return package(scenario, arms, timeseries, started, time.perf_counter() - t0, survival)
+
+
+def collect(
+    scenario: Scenario, arms: Sequence[str], replicates: range, progress: bool | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run the given replicates of the given arms; return time series and survival tables."""
+    jobs = [(arm, r) for r in replicates for arm in arms]
+    frames, survivals = [], []
+    with _progress(len(jobs), progress, scenario.name) as bar:
+        for arm, r in jobs:
+            frame, survival = run_arm_tables(scenario, arm, r)
+            frames.append(frame)
+            survivals.append(survival)
+            bar.update(1)
+    return pd.concat(frames, ignore_index=True), pd.concat(survivals, ignore_index=True)
+
+
+def package(
+    scenario: Scenario,
+    arms: Sequence[str],
+    timeseries: pd.DataFrame,
+    started: datetime,
+    seconds: float,
+    survival: pd.DataFrame | None = None,
+) -> Results:
+    """Sort a time series into the canonical order and attach summary and provenance."""
+    arms = list(arms)
+    timeseries = timeseries.sort_values(["arm", "replicate", "week"], key=_arm_order(arms))
+    timeseries = timeseries.reset_index(drop=True)
+    n_replicates = int(timeseries["replicate"].nunique())
+    scenario = scenario.model_copy(update={"replicates": n_replicates})
+    meta = provenance()
+    meta.update(
+        scenario=scenario.name,
+        data=data_provenance(scenario),
+        arms=arms,
+        replicates=n_replicates,
+        horizon_weeks=scenario.horizon_weeks,
+        seed=scenario.seed,
+        replicate_seeds=(
+            "replicate r of every arm uses numpy.random.SeedSequence(seed, spawn_key=(r,))"
+        ),
+        started_utc=started.isoformat(timespec="seconds"),
+        wall_time_seconds=round(seconds, 3),
+    )
+    if survival is not None:
+        survival = survival.sort_values(
+            ["arm", "replicate"],
+            key=_arm_order(arms),
+            kind="stable",
+        ).reset_index(drop=True)
+    return Results(scenario, timeseries, summarise(timeseries), meta, survival)
+
+
+def _arm_order(arms: list[str]):
+    rank = {a: i for i, a in enumerate(arms)}
+
+    def key(col: pd.Series) -> pd.Series:
+        return col.map(rank) if col.name == "arm" else col
+
+    return key
+
+
+def summarise(timeseries: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """End-of-horizon metrics per arm: mean, standard deviation and CI over replicates.
+
+    Args:
+        timeseries: Tidy time series as returned by :func:`run_scenario`.
+        confidence: Confidence level of the t-interval.
+
+    Returns:
+        One row per (arm, metric) with ``mean``, ``sd``, ``n``, ``ci_low``, ``ci_high``.
+        With a single replicate the interval is NaN.
+    """
+    last = timeseries[timeseries["week"] == timeseries["week"].max()]
+    value_cols = [c for c in last.columns if c not in ("arm", "replicate", "seed", "week")]
+    long = last.melt(id_vars=["arm", "replicate"], value_vars=value_cols, var_name="metric")
+    grouped = long.groupby(["arm", "metric"], sort=False)["value"]
+    out = grouped.agg(mean="mean", sd="std", n="count").reset_index()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        half = stats.t.ppf(0.5 + confidence / 2, out["n"] - 1) * out["sd"] / np.sqrt(out["n"])
+    out["ci_low"] = out["mean"] - half
+    out["ci_high"] = out["mean"] + half
+    return out
+
+
+def format_table(summary: pd.DataFrame, metrics: Sequence[str] = HEADLINE) -> pd.DataFrame:
+    """Render a summary as arms x metrics, each cell ``mean [low, high]``."""
+    sub = summary[summary["metric"].isin(metrics)]
+
+    def cell(row: pd.Series) -> str:
+        if np.isnan(row["mean"]):
+            return "n/a"
+        if np.isnan(row["ci_low"]):
+            return _fmt(row["mean"])
+        return f"{_fmt(row['mean'])} [{_fmt(row['ci_low'])}, {_fmt(row['ci_high'])}]"
+
+    cells = sub.assign(cell=sub.apply(cell, axis=1))
+    wide = cells.pivot(index="arm", columns="metric", values="cell")
+    arms = list(dict.fromkeys(summary["arm"]))
+    return wide.loc[arms, [m for m in metrics if m in wide.columns]]
+
+
+def _fmt(x: float) -> str:
+    if x == 0:
+        return "0"
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    if abs(x) >= 10:
+        return f"{x:.1f}"
+    return f"{x:.3f}"
+
+
+class _NoBar:
+    def __enter__(self) -> _NoBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def update(self, n: int) -> None:
+        return None
+
+
+def _progress(total: int, show: bool | None, name: str):
+    if show is False:
+        return _NoBar()
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=name, unit="run", disable=None if show is None else not show)

@@ -1,0 +1,227 @@
+"""Weekly measurement: pure functions of the model's state that never draw random numbers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING
+
+import numba
+import numpy as np
+
+from sim.model.submodels.promotion import readiness_of
+from sim.scenario.schema import _slug
+
+#: Column suffix of a name (cached: measurement runs every week).
+slug = cache(_slug)
+_NO_GROUP = np.zeros(0, dtype=bool)
+
+if TYPE_CHECKING:
+    from sim.model.workplace import WorkplaceModel
+
+#: Metrics shown in terminal tables and summaries first.
+HEADLINE = (
+    "mean_skill",
+    "share_proficient",
+    "mean_engagement",
+    "retention_initial",
+    "retention_participants",
+    "retention_nonparticipants",
+    "cumulative_quits",
+    "promotions",
+    "time_to_proficiency_weeks",
+    "session_hours",
+    "total_cost",
+)
+
+
+@dataclass
+class Totals:
+    """Running totals kept by the model's accounting phases (not random, not derived)."""
+
+    quits_week: int = 0
+    quits: int = 0
+    knowledge_lost: float = 0.0
+    replacement_cost: float = 0.0
+    promotions: int = 0
+    session_hours_week: float = 0.0
+    session_hours: float = 0.0
+    guide_hours: float = 0.0
+    session_cost: float = 0.0
+    proficiency_weeks: float = 0.0
+    n_proficient_hires: int = 0
+
+
+def gini(values: np.ndarray, presorted: bool = False) -> float:
+    """Gini coefficient of non-negative values (0 = equal, toward 1 = concentrated)."""
+    x = values if presorted else np.sort(values)
+    n = len(x)
+    total = x.sum()
+    if n == 0 or total <= 0:
+        return 0.0
+    ranks = np.arange(1, n + 1)
+    return float(2.0 * (ranks * x).sum() / (n * total) - (n + 1) / n)
+
+
+@numba.njit(cache=True)
+def _retention(slot_of_id, n_initial, participant, present):
+    """Initial employees still employed: all, participants, non-participants (counts)."""
+    n_all = n_part = n_part_in = n_non = n_non_in = 0
+    with_groups = len(participant) > 0
+    for i in range(n_initial):
+        employed = slot_of_id[i] >= 0
+        n_all += employed
+        if with_groups and present[i]:
+            if participant[i]:
+                n_part += 1
+                n_part_in += employed
+            else:
+                n_non += 1
+                n_non_in += employed
+    return n_all, n_part, n_part_in, n_non, n_non_in
+
+
+@numba.njit(cache=True)
+def _n_current(slot_of_id, a, b):
+    """Relationships whose two members are both still employed."""
+    n = 0
+    for k in range(len(a)):
+        n += (slot_of_id[a[k]] >= 0) & (slot_of_id[b[k]] >= 0)
+    return n
+
+
+def _share(numerator: int, denominator: int) -> float:
+    return numerator / denominator if denominator else float("nan")
+
+
+def measure(model: WorkplaceModel) -> dict[str, float]:
+    """Measure the model's state at the end of a week.
+
+    Args:
+        model: The model.
+
+    Returns:
+        One value per metric; see docs/model.md (Observation) for definitions. Ratios
+        with nothing to measure yet (e.g. time to proficiency before any hire is
+        proficient, or participant retention in an arm without programmes) are NaN.
+    """
+    wf, sc, t = model.workforce, model.params, model.totals
+    org = sc.organisation
+    stats = _state_stats(
+        wf.skill,
+        wf.level,
+        wf.employee_id,
+        wf.engagement,
+        model.proficiency_score,
+        wf.weeks_in_level,
+        wf.visibility,
+        model.readiness_weights,
+        sc.learning.proficiency_threshold,
+        float(sc.promotion.dur_min_in_level_weeks),
+        sc.promotion.weight_visibility,
+        sc.promotion.readiness_threshold,
+    )
+    per_person, domain_sum, level_sum, level_count, n_proficient, engagement_sum, n_ready = stats
+    headcount = len(per_person)
+    rec: dict[str, float] = {
+        "week": model.week,
+        "headcount": headcount,
+        "mean_skill": float(domain_sum.sum() / (headcount * len(domain_sum))),
+    }
+    for j, d in enumerate(org.domains):
+        rec[f"mean_skill_{slug(d)}"] = float(domain_sum[j] / headcount)
+    for lv, name in enumerate(org.levels):
+        count = level_count[lv]
+        rec[f"mean_skill_{slug(name)}"] = float(level_sum[lv] / count) if count else np.nan
+    ordered = np.sort(per_person)
+    rec["skill_gini"] = gini(ordered, presorted=True)
+    # Who is left behind: the 10th, 50th and 90th percentiles of personal mean skill.
+    for q in (10, 50, 90):
+        rec[f"skill_p{q}"] = float(ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))])
+    rec["share_proficient"] = n_proficient / headcount
+    rec["mean_engagement"] = engagement_sum / headcount
+    rec["quits"] = t.quits_week
+    rec["cumulative_quits"] = t.quits
+    # Participants: initial employees employed and in a relationship at the end of the
+    # first week in which the arm's programmes had any; non-participants: the others
+    # employed then. NaN before that week and in arms without programmes.
+    part = model.initial_participant
+    groups = (part, model.initial_present) if part is not None else (_NO_GROUP, _NO_GROUP)
+    n_in, n_part, n_part_in, n_non, n_non_in = _retention(wf.slot_of_id, model.n_initial, *groups)
+    rec["retention_initial"] = n_in / model.n_initial
+    rec["retention_participants"] = _share(n_part_in, n_part)
+    rec["retention_nonparticipants"] = _share(n_non_in, n_non)
+    rec["knowledge_lost"] = t.knowledge_lost
+    rec["promotions"] = t.promotions
+    rec["n_ready_for_promotion"] = n_ready
+    rec["session_hours_week"] = t.session_hours_week
+    rec["session_hours"] = t.session_hours
+    rec["mentor_hours"] = t.guide_hours
+    rec["session_cost"] = t.session_cost
+    rec["replacement_cost"] = t.replacement_cost
+    rec["total_cost"] = t.session_cost + t.replacement_cost
+    rec["time_to_proficiency_weeks"] = (
+        t.proficiency_weeks / t.n_proficient_hires if t.n_proficient_hires else np.nan
+    )
+    rec["n_learners_reached"] = int(model.reached.sum())
+    for prog in model.programmes:
+        rec[f"session_hours_{slug(prog.name)}"] = prog.hours_spent
+    rec["n_relationships"] = sum(
+        int(_n_current(wf.slot_of_id, p.relationships.a, p.relationships.b))
+        for p in model.programmes
+    )
+    return rec
+
+
+@numba.njit(cache=True)
+def _state_stats(
+    skill,
+    level,
+    employee_id,
+    engagement,
+    proficiency_score,
+    weeks_in_level,
+    visibility,
+    readiness_weights,
+    proficiency_threshold,
+    min_weeks_in_level,
+    weight_visibility,
+    readiness_threshold,
+):
+    """One pass over the positions: sums and counts of the occupied ones.
+
+    Returns the mean skill of each occupant (in slot order), skill summed per domain and
+    (personal means) per level, the headcount per level, the number proficient, summed
+    engagement, and the number ready for promotion to the next level.
+    """
+    n, n_domains = skill.shape
+    n_levels = readiness_weights.shape[0]
+    per_person = np.empty(n)
+    domain_sum = np.zeros(n_domains)
+    level_sum = np.zeros(n_levels)
+    level_count = np.zeros(n_levels, dtype=np.int64)
+    n_proficient = 0
+    engagement_sum = 0.0
+    n_ready = 0
+    m = 0
+    for i in range(n):
+        if employee_id[i] < 0:
+            continue
+        total = 0.0
+        for d in range(n_domains):
+            total += skill[i, d]
+            domain_sum[d] += skill[i, d]
+        mean = total / n_domains
+        per_person[m] = mean
+        m += 1
+        lv = level[i]
+        level_sum[lv] += mean
+        level_count[lv] += 1
+        if proficiency_score[i] >= proficiency_threshold:
+            n_proficient += 1
+        engagement_sum += engagement[i]
+        if lv < n_levels - 1 and weeks_in_level[i] >= min_weeks_in_level:
+            score = readiness_of(skill, visibility, i, readiness_weights[lv + 1], weight_visibility)
+            if score >= readiness_threshold:
+                n_ready += 1
+    return per_person[:m], domain_sum, level_sum, level_count, n_proficient, engagement_sum, n_ready

@@ -1,0 +1,630 @@
+"""The programme rule engine: one implementation of matching and sessions for every design.
+
+A design (see :mod:`sim.scenario.designs`) is a setting of the components this engine reads:
+
+* **eligibility and uptake**: learner and guide levels, tenure window, opt-in
+  (``p_enrol``, ``p_volunteer``; random or engagement-dependent);
+* **topology and direction**: pairs or groups; a guide above (``down``), below (``up``)
+  or partners teaching each other (``both``), within a level distance window;
+* **matching policy**: random, manager (reporting line), similarity, algorithmic,
+  strongest, expert, need, complementary; guide capacity;
+* **trigger and time**: scheduled sessions at a cadence, or sessions set up by work
+  challenges; session length; relationship length and the wait before the next;
+  programme start, duration and hours budget;
+* **content**: structure (attendance), fading accountability, fixed or need focus,
+  dialogue or observation, feedback, sponsorship, guide practice and visibility,
+  power distance, similarity and relationship quality.
+
+Every random decision draws from the programme's own streams. The weekly stream draws a
+fixed amount every week (attendance: one number per position; challenges: two), so it
+stays aligned across arms; the matching stream's draws depend on who is waiting.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from sim.model.programmes import kernels
+from sim.model.programmes.base import Relationships, Sessions
+from sim.model.submodels.learning import absorption
+from sim.scenario.schema import Programme
+
+if TYPE_CHECKING:
+    from sim.model.workplace import WorkplaceModel
+
+#: Largest learners x places problem solved exactly; larger ones use a greedy matching.
+ASSIGNMENT_LIMIT = 250_000
+#: Mean similarity of two random employees: 1 - E|u - v| / sqrt(2) for u, v uniform in the
+#: unit square, where E|u - v| = (2 + sqrt(2) + 5 ln(1 + sqrt(2))) / 15.
+MEAN_SIMILARITY = 1.0 - (2 + np.sqrt(2) + 5 * np.log(1 + np.sqrt(2))) / 15 / np.sqrt(2)
+_NEVER = np.iinfo(np.int64).max
+_EMPTY_INT = np.empty(0, dtype=np.int64)
+_EMPTY_FLOAT = np.empty(0, dtype=np.float64)
+_DIRECTION = {"down": kernels.DOWN, "up": kernels.UP, "both": kernels.BOTH}
+
+
+def need_domain(skill: np.ndarray, usage: np.ndarray, threshold: float) -> np.ndarray:
+    """The domain each employee most needs: the most used one furthest below proficiency.
+
+    Where an employee is proficient in every used domain, the need is the used domain
+    with most room to grow.
+
+    Args:
+        skill: Skill (employees, domains).
+        usage: Job usage (employees, domains).
+        threshold: Proficiency threshold.
+
+    Returns:
+        Domain index per employee.
+    """
+    shortfall = usage * np.maximum(threshold - skill, 0.0)
+    room = usage * (1.0 - skill)
+    return np.where(shortfall.max(axis=1) > 0, shortfall.argmax(axis=1), room.argmax(axis=1))
+
+
+def similarity(values_a: np.ndarray, values_b: np.ndarray) -> np.ndarray:
+    """Similarity in [0, 1] of personal values (1 = identical)."""
+    dim = values_a.shape[-1]
+    return 1.0 - np.linalg.norm(values_a - values_b, axis=-1) / np.sqrt(dim)
+
+
+def _grow(arr: np.ndarray, n: int, fill: float | bool | int) -> np.ndarray:
+    if len(arr) >= n:
+        return arr
+    out = np.full(max(n, 2 * len(arr)), fill, dtype=arr.dtype)
+    out[: len(arr)] = arr
+    return out
+
+
+class ProgrammeRule:
+    """A running programme: its relationships and its weekly matching and sessions.
+
+    Args:
+        name: Name of the programme in the scenario.
+        params: Its validated parameters.
+        index: Position of the programme in the scenario's table, which names its random
+            stream, so the same programme draws the same numbers in every arm.
+        model: The model it runs in.
+    """
+
+    def __init__(self, name: str, params: Programme, index: int, model: WorkplaceModel) -> None:
+        self.name = name
+        self.params = params
+        self.kind = params.kind
+        # Weekly per-position draws (attendance, challenges) and matching draws come from
+        # separate streams, so the former stay aligned across arms whatever matching does.
+        self.rng_weekly = model.streams.programme(index, 0)
+        self.rng = model.streams.programme(index, 1)
+        self.relationships = Relationships()
+        sc = model.params
+        domains = sc.organisation.domains
+        nonfocus = sc.learning.rel_nonfocus
+        self.nonfocus = nonfocus
+        chosen = params.focus_domains
+        self.focus_fixed = np.array(
+            [1.0 if (not chosen or d in chosen) else nonfocus for d in domains]
+        )
+        self.guide_practice = np.array([d in params.guide_practice_domains for d in domains], float)
+        # Positions keep their level, so who may learn or guide is fixed per position.
+        level = model.workforce.level
+        self.learner_slot = np.isin(level, params.learner_levels).astype(np.uint8)
+        guides = np.isin(level, params.guide_levels) if params.guide_levels else level >= 0
+        self.guide_slot = guides.astype(np.uint8)
+        # Powers come from tables computed with numpy (the kernels compute no powers):
+        # psychological safety per level of distance, fading accountability per week of age.
+        self.safety = (1.0 - params.power_distance) ** np.arange(sc.n_levels)
+        self.fade = np.empty(0)
+        self.located_week = -1  # week in which the relationships' positions were looked up
+        self.u = np.empty(0)  # this week's attendance draws
+        self._fixed_rows = np.broadcast_to(self.focus_fixed, (0, len(self.focus_fixed)))
+        self.hours_spent = 0.0
+        self.next_group = 0
+        # Per employee id: when they may be matched again, and their roles so far.
+        self.free_from = np.zeros(0, dtype=np.int64)
+        self.was_learner = np.zeros(0, dtype=bool)
+        self.was_guide = np.zeros(0, dtype=bool)
+        self.last_guide = np.zeros(0, dtype=np.int64)  # per learner id, -1 if none
+        # Every relationship formed: (week, ids of a, ids of b, need domain or -1).
+        self.formed: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
+        self._load_kernels(model)
+
+    def _load_kernels(self, model: WorkplaceModel) -> None:
+        """Load (or compile) the kernels now, so the first week does not pay for it.
+
+        Each kernel is called once with the argument types of the weekly calls and nothing
+        to do: no relationships, no learners, no random numbers.
+        """
+        wf, rel = model.workforce, self.relationships
+        none, nobody = _EMPTY_INT, np.zeros_like(self.learner_slot)
+        kernels.end_relationships(*rel.columns(), wf.slot_of_id, 0, self.free_from, 0, False)
+        kernels.waiting_and_places(
+            *(wf.employee_id, nobody, nobody, wf.propensity, wf.engagement, wf.tenure_weeks),
+            *(self.free_from, rel.pos_a, rel.pos_b, none, 0, False, 0.0, 1.0, 0.0, 0.0),
+            *(False, True, 0.0, 0),
+        )
+        kernels.pair_guides(none, none, wf.level, wf.employee_id, self.last_guide, 0, 0, 0, False)
+        kernels.pair_peers(none, wf.level, True, 0, 0)
+        kernels.form_groups(none, wf.level, wf.skill, 2, True, 0, False, 0)
+        kernels.new_relationships(
+            *(none, none, _EMPTY_FLOAT, wf.values, wf.employee_id, 0.0, 0.0, MEAN_SIMILARITY),
+            *(self.was_learner, self.was_guide, self.last_guide, False),
+        )
+        kernels.meet(
+            *(rel.pos_a, rel.pos_b, rel.quality, rel.start, rel.need, wf.engagement),
+            *(wf.engagement, wf.level, 0, 1, 0.0, 0.0, self.safety, self.safety),
+            *(True, False, 0.0, 0.0, 0.0, 0.0),
+        )
+        Sessions.none(len(self.focus_fixed)).restricted(np.ones(wf.n_slots, dtype=bool))
+        rel.add(none, none, _EMPTY_FLOAT, 0, 0, none, none, pos_a=none, pos_b=none)
+
+    # --- schedule -------------------------------------------------------------------------
+
+    def running(self, week: int) -> bool:
+        """Whether the programme runs this week (start, duration and budget)."""
+        p = self.params
+        if week < p.start_week:
+            return False
+        if p.dur_programme_weeks and week >= p.start_week + p.dur_programme_weeks:
+            return False
+        return not (p.hours_budget and self.hours_spent >= p.hours_budget)
+
+    # --- phase 1: matching ------------------------------------------------------------------
+
+    def match(self, model: WorkplaceModel, week: int) -> None:
+        """End finished relationships and form new ones (phase 1)."""
+        wf, p, rel = model.workforce, self.params, self.relationships
+        n_ids = wf.n_ids
+        if len(self.free_from) < n_ids:
+            self.free_from = _grow(self.free_from, n_ids, 0)
+            self.was_learner = _grow(self.was_learner, n_ids, False)
+            self.was_guide = _grow(self.was_guide, n_ids, False)
+            self.last_guide = _grow(self.last_guide, n_ids, -1)
+        # Learners of ended relationships (both members, for peers) may be matched again
+        # after the wait; relationships whose term is over or whose member left end.
+        kept = kernels.end_relationships(
+            *rel.columns(),
+            wf.slot_of_id,
+            week,
+            self.free_from,
+            week + p.dur_between_weeks,
+            p.direction == "both",
+        )
+        rel.truncate(kept)
+        self.located_week = week
+        challenge = self._challenges(model) if p.trigger == "challenge" else None
+        if not self.running(week):
+            rel.truncate(0)
+            return
+        with_guides = p.topology == "pair" and not (p.direction == "both" and not p.guide_levels)
+        learners, places = self._waiting_learners(model, week, challenge, with_guides)
+        if len(learners) == 0:
+            return
+        need = None
+        if challenge is not None:
+            need = challenge
+        elif p.focus == "need":
+            usage = model.usage_by_level[wf.level]
+            need = need_domain(wf.skill, usage, model.params.learning.proficiency_threshold)
+        if p.topology == "group":
+            self._form_groups(model, week, learners)
+        elif not with_guides:
+            self._pair_peers(model, week, learners)
+        else:
+            self._pair_with_guides(model, week, learners, places, need)
+
+    def _challenges(self, model: WorkplaceModel) -> np.ndarray:
+        """This week's work challenges that bite: the domain per position, or -1."""
+        wf, p = model.workforce, self.params
+        n = wf.n_slots
+        hit = self.rng_weekly.random(n) < p.p_challenge_per_week
+        pick = self.rng_weekly.random(n)
+        usage = model.usage_by_level[wf.level]
+        cum = np.cumsum(usage, axis=1)
+        domain = (pick[:, None] * cum[:, -1:] > cum).sum(axis=1)
+        domain = np.minimum(domain, usage.shape[1] - 1)
+        bites = wf.skill[np.arange(n), domain] < model.params.learning.proficiency_threshold
+        return np.where(hit & bites & wf.occupied, domain, -1)
+
+    def _waiting_learners(
+        self,
+        model: WorkplaceModel,
+        week: int,
+        challenge: np.ndarray | None,
+        with_guides: bool,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Eligible, enrolled learners who are not in a relationship now, and guide places.
+
+        With a challenge trigger, only learners whom a challenge hit this week wait. When
+        ``with_guides`` and anyone waits, the free mentoring places are the volunteers'
+        positions repeated by their remaining capacity.
+
+        Returns:
+            Positions of the waiting learners and the places, both ascending.
+        """
+        wf, p, rel = model.workforce, self.params, self.relationships
+        return kernels.waiting_and_places(
+            wf.employee_id,
+            self.learner_slot,
+            self.guide_slot,
+            wf.propensity,
+            wf.engagement,
+            wf.tenure_weeks,
+            self.free_from,
+            rel.pos_a,
+            rel.pos_b,
+            _EMPTY_INT if challenge is None else challenge,
+            week,
+            p.uptake == "engaged",
+            p.p_enrol,
+            model.params.engagement.mean_baseline,
+            p.dur_tenure_min_weeks,
+            p.dur_tenure_max_weeks,
+            p.direction == "both",
+            with_guides,
+            p.p_volunteer,
+            p.n_learners_per_guide_max,
+        )
+
+    def _level_ok(
+        self, model: WorkplaceModel, learners: np.ndarray, guides: np.ndarray
+    ) -> np.ndarray:
+        """Whether each learner-guide combination respects direction and level distance."""
+        p, level = self.params, model.workforce.level
+        gap = level[guides][None, :].astype(np.int64) - level[learners][:, None]
+        if p.direction == "up":
+            gap = -gap
+        elif p.direction == "both":
+            gap = np.abs(gap)
+        return (gap >= p.level_gap_min) & (gap <= p.level_gap_max)
+
+    def _pair_allowed(self, model: WorkplaceModel, learner: Any, guide: np.ndarray) -> np.ndarray:
+        """Nobody guides themselves; with ``new_partner_each_time``, nor the last guide.
+
+        ``learner`` and ``guide`` are positions and broadcast against each other.
+        """
+        ok = np.asarray(guide != learner)
+        if self.params.new_partner_each_time:
+            ids = model.workforce.employee_id
+            ok &= ids[guide] != self.last_guide[ids[learner]]
+        return ok
+
+    def _focus_rows(
+        self, model: WorkplaceModel, guide: np.ndarray, need: np.ndarray, copies: int = 1
+    ) -> np.ndarray:
+        """Learning weights per relationship: fixed focus, the need, or the guide's job.
+
+        With ``copies``, all the rows are repeated that many times (for the directed
+        sessions of reciprocal pairs). The fixed focus is a read-only view of one row.
+        """
+        p = self.params
+        if p.mode == "observation" or p.focus == "need" or p.trigger == "challenge":
+            if p.mode == "observation":
+                rows = model.usage_by_level[model.workforce.level[guide]]
+            else:
+                rows = np.tile(self.focus_fixed, (len(need), 1))
+                has = need >= 0  # relationships without a recorded need keep the fixed focus
+                rows[has] = self.nonfocus
+                rows[np.flatnonzero(has), need[has]] = 1.0
+            return np.concatenate([rows] * copies) if copies > 1 else rows
+        n = copies * len(guide)
+        if len(self._fixed_rows) < n:
+            size = max(n, 2 * len(self._fixed_rows))
+            self._fixed_rows = np.broadcast_to(self.focus_fixed, (size, len(self.focus_fixed)))
+        return self._fixed_rows[:n]
+
+    def _expected_gain(
+        self, model: WorkplaceModel, learner: int, places: np.ndarray, need: np.ndarray | None
+    ) -> np.ndarray:
+        """Expected learning of one learner from each candidate guide (algorithmic score)."""
+        wf, sc, p = model.workforce, model.params, self.params
+        gap = np.maximum(wf.skill[places] - wf.skill[learner], 0.0)
+        nd = np.full(len(places), -1 if need is None else need[learner])
+        focus = self._focus_rows(model, places, nd)
+        gain = (focus * gap * absorption(gap, sc.learning.gap_absorption)).sum(axis=1)
+        sim = similarity(wf.values[learner], wf.values[places])
+        quality = p.quality_initial_mean + p.rel_similarity_quality * (sim - MEAN_SIMILARITY)
+        distance = np.abs(wf.level[places].astype(np.int64) - wf.level[learner])
+        return gain * np.clip(quality, 0.05, 1.0) * (1.0 - p.power_distance) ** distance
+
+    def _score(
+        self, model: WorkplaceModel, learner: int, places: np.ndarray, need: np.ndarray | None
+    ) -> np.ndarray:
+        """Score of each candidate for one learner under the matching policy (higher wins)."""
+        wf, p = model.workforce, self.params
+        policy = p.matching
+        if policy == "manager":
+            # The nearest manager first (direct manager 1, theirs 1/2, ...), then a
+            # colleague in the same team (1/(depth + 2)); nobody outside the line.
+            chain = model.ancestors[learner]
+            hit = chain[:, None] == places[None, :]
+            depth = np.where(hit.any(axis=0), hit.argmax(axis=0), -1)
+            score = np.full(len(places), -np.inf)
+            score[depth >= 0] = 1.0 / (depth[depth >= 0] + 1.0)
+            team = (wf.team[places] == wf.team[learner]) & (depth < 0)
+            return np.where(team, 1.0 / (len(chain) + 2.0), score)
+        if policy == "similarity":
+            return similarity(wf.values[learner], wf.values[places])
+        if policy == "strongest":
+            return np.einsum("nd,d->n", wf.skill[places], self.focus_fixed)  # no BLAS threads
+        if policy in ("expert", "need") and need is not None:
+            d = need[learner]
+            if policy == "expert":
+                return wf.skill[places, d]
+            gap = np.maximum(wf.skill[places, d] - wf.skill[learner, d], 0.0)
+            return gap * absorption(gap, model.params.learning.gap_absorption)
+        return self._expected_gain(model, learner, places, need)
+
+    def _pair_with_guides(
+        self,
+        model: WorkplaceModel,
+        week: int,
+        learners: np.ndarray,
+        places: np.ndarray,
+        need: np.ndarray | None,
+    ) -> None:
+        """Match waiting learners to free guide places under the matching policy."""
+        p = self.params
+        if len(places) == 0 or len(learners) == 0:
+            return
+        self.rng.shuffle(learners)  # the same draws as permutation, no copy
+        if p.matching == "random":
+            guide, learner = self._match_random(model, learners, places)
+        elif p.matching == "algorithmic" and len(learners) * len(places) <= ASSIGNMENT_LIMIT:
+            guide, learner = self._match_assignment(model, learners, places, need)
+        else:
+            guide, learner = self._match_greedy(model, learners, places, need)
+        if len(learner) == 0:
+            return
+        need_of = np.full(len(learner), -1) if need is None else need[learner]
+        self._add(model, week, guide, learner, need=need_of)
+
+    def _match_random(
+        self, model: WorkplaceModel, learners: np.ndarray, places: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Random free place for each learner, levels with the fewest options first.
+
+        ``places`` is shuffled in place (the same draws as ``rng.permutation``, no copy).
+        """
+        wf, p = model.workforce, self.params
+        self.rng.shuffle(places)
+        return kernels.pair_guides(
+            learners,
+            places,
+            wf.level,
+            wf.employee_id,
+            self.last_guide,
+            _DIRECTION[p.direction],
+            p.level_gap_min,
+            p.level_gap_max,
+            p.new_partner_each_time,
+        )
+
+    def _match_greedy(
+        self,
+        model: WorkplaceModel,
+        learners: np.ndarray,
+        places: np.ndarray,
+        need: np.ndarray | None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Each learner in random order takes the best-scoring free place."""
+        ok = self._level_ok(model, learners, places)
+        free = np.ones(len(places), dtype=bool)
+        guides, chosen = [], []
+        for i, learner in enumerate(learners):
+            cand = np.flatnonzero(free & ok[i])
+            cand = cand[self._pair_allowed(model, learner, places[cand])]
+            if len(cand) == 0:
+                continue
+            score = self._score(model, int(learner), places[cand], need)
+            best = int(np.argmax(score))
+            if not np.isfinite(score[best]):
+                continue
+            free[cand[best]] = False
+            guides.append(places[cand[best]])
+            chosen.append(learner)
+        return np.array(guides, dtype=np.int64), np.array(chosen, dtype=np.int64)
+
+    def _match_assignment(
+        self,
+        model: WorkplaceModel,
+        learners: np.ndarray,
+        places: np.ndarray,
+        need: np.ndarray | None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Assignment that maximises total expected learning under guide capacity."""
+        ok = self._level_ok(model, learners, places)
+        ok &= self._pair_allowed(model, learners[:, None], places[None, :])
+        gain = np.zeros(ok.shape)
+        for i, learner in enumerate(learners):
+            gain[i] = self._expected_gain(model, int(learner), places, need)
+        cost = np.where(ok, -gain, 1.0)  # an invalid pair costs more than leaving one free
+        rows, cols = linear_sum_assignment(cost)
+        keep = ok[rows, cols]
+        return places[cols[keep]], learners[rows[keep]]
+
+    def _pair_peers(self, model: WorkplaceModel, week: int, learners: np.ndarray) -> None:
+        """Pair waiting peers with each other (reciprocal, no guide side)."""
+        wf, p = model.workforce, self.params
+        self.rng.shuffle(learners)  # the same draws as permutation, no copy
+        if p.matching == "random":
+            # A pool per level when partners share a level, else all ordered by level.
+            a, b = kernels.pair_peers(
+                learners, wf.level, p.level_gap_max == 0, p.level_gap_min, p.level_gap_max
+            )
+        else:
+            ok = self._level_ok(model, learners, learners)
+            free = np.ones(len(learners), dtype=bool)
+            pa, pb = [], []
+            for i, learner in enumerate(learners):
+                if not free[i]:
+                    continue
+                free[i] = False
+                cand = np.flatnonzero(free & ok[i])
+                if len(cand) == 0:
+                    free[i] = True
+                    continue
+                score = self._score(model, int(learner), learners[cand], None)
+                best = int(np.argmax(score))
+                if not np.isfinite(score[best]):
+                    free[i] = True
+                    continue
+                free[cand[best]] = False
+                pa.append(learner)
+                pb.append(learners[cand[best]])
+            a, b = np.array(pa, dtype=np.int64), np.array(pb, dtype=np.int64)
+        if len(a):
+            self._add(model, week, a, b)
+
+    def _form_groups(self, model: WorkplaceModel, week: int, learners: np.ndarray) -> None:
+        """Form groups of ``n_group_size`` from waiting learners."""
+        wf, p = model.workforce, self.params
+        k = p.n_group_size
+        self.rng.shuffle(learners)  # the same draws as permutation, no copy
+        a, b, group = kernels.form_groups(
+            learners,
+            wf.level,
+            wf.skill,
+            k,
+            p.level_gap_max == 0,
+            p.level_gap_max,
+            p.matching == "complementary",
+            self.next_group,
+        )
+        self.next_group += len(group) // (k * (k - 1) // 2)  # every two members of a group
+        if len(a):  # no groups (all spanning too many levels): nothing to record
+            self._add(model, week, a, b, group=group)
+
+    def _add(
+        self,
+        model: WorkplaceModel,
+        week: int,
+        a: np.ndarray,
+        b: np.ndarray,
+        group: np.ndarray | None = None,
+        need: np.ndarray | None = None,
+    ) -> None:
+        """Record new relationships between positions ``a`` (guide) and ``b`` (learner)."""
+        wf, p = model.workforce, self.params
+        noise = self.rng.normal(0.0, p.quality_initial_sd, len(a))
+        ida, idb, quality = kernels.canonical(
+            kernels.new_relationships(
+                a,
+                b,
+                noise,
+                wf.values,
+                wf.employee_id,
+                p.quality_initial_mean,
+                p.rel_similarity_quality,
+                MEAN_SIMILARITY,
+                self.was_learner,
+                self.was_guide,
+                self.last_guide,
+                p.direction == "both",
+            )
+        )
+        need = np.full(len(a), -1, dtype=np.int64) if need is None else need.astype(np.int64)
+        end = week + p.dur_relationship_weeks
+        self.relationships.add(ida, idb, quality, week, end, group, need, pos_a=a, pos_b=b)
+        self.formed.append((week, ida, idb, need))
+
+    # --- phase 2: sessions ----------------------------------------------------------------
+
+    def sessions(self, model: WorkplaceModel, week: int) -> Sessions:
+        """The sessions that take place this week (phase 2).
+
+        A scheduled relationship meets every ``cadence_weeks`` from its start. Each member
+        attends with probability structure + (1 - structure) * engagement * fade, where
+        fade halves the unstructured part every ``dur_accountability_half_life_weeks``
+        of the relationship; a session takes place when both members (or, in a group,
+        the pair of members) attend. One uniform draw per position per week.
+        """
+        wf, p, rel = model.workforce, self.params, self.relationships
+        if len(self.u) != wf.n_slots:
+            self.u = np.empty(wf.n_slots)
+        u = self.rng_weekly.random(out=self.u)  # the same draws as random(n_slots)
+        if not len(rel) or not self.running(week):
+            return Sessions.none(len(self.focus_fixed))
+        if self.located_week != week:  # no matching this week: positions may have changed
+            rel.locate(wf.slot_of_id)
+            self.located_week = week
+        group = p.topology == "group"
+        learn_hours = p.hours_per_session * p.rel_learning
+        if group:  # a group session's learning is shared among the other members
+            learn_hours = learn_hours / (p.n_group_size - 1)
+        # A pair's session is one event: if one member cannot attend (weekly hours cap),
+        # neither does the other. Group members attend on their own (session -1).
+        (
+            need,
+            learner,
+            partner,
+            hours,
+            quality,
+            share,
+            edge_session,
+            guide_session,
+            attendee_session,
+            guide,
+            guide_quality,
+            guide_hours,
+            attendee,
+            attendee_hours,
+        ) = kernels.canonical(
+            kernels.meet(
+                rel.pos_a,
+                rel.pos_b,
+                rel.quality,
+                rel.start,
+                rel.need,
+                u,
+                wf.engagement,
+                wf.level,
+                week,
+                p.cadence_weeks,
+                p.structure,
+                p.rate_quality_per_session,
+                self._fade(week),
+                self.safety,
+                not group,
+                p.direction == "both",
+                p.hours_per_session,
+                learn_hours,
+                1.0 / (p.n_group_size - 1) if group else 1.0,
+                p.hours_per_session * p.rel_guide_time,
+            )
+        )
+        both = p.direction == "both"
+        guides = partner[: len(need)]  # each meeting's a
+        focus = self._focus_rows(model, guides, need, 2 if both else 1)
+        return Sessions(
+            learner=learner,
+            partner=partner,
+            hours=hours,
+            quality=quality,
+            focus=focus,
+            share=share,
+            edge_session=edge_session,
+            guide_session=guide_session,
+            attendee_session=attendee_session,
+            guide=guide,
+            guide_quality=guide_quality,
+            guide_hours=guide_hours,
+            attendee=attendee,
+            attendee_hours=attendee_hours,
+            feedback_per_session=p.feedback_per_hour * p.hours_per_session,
+            sponsorship_per_session=p.sponsorship_per_session,
+            guide_visibility_per_session=p.guide_visibility_per_session,
+            rate_guide_practice_per_hour=p.rate_guide_practice_per_hour,
+            guide_practice=self.guide_practice,
+            rel_support=p.rel_support,
+            mirrored=both,
+        )
+
+    def _fade(self, week: int) -> np.ndarray:
+        """Fade of accountability per week of a relationship's age, for ages 0 .. week."""
+        if len(self.fade) <= week:
+            ages = np.arange(max(week + 1, 2 * len(self.fade), 64))
+            self.fade = 2.0 ** (-ages / self.params.dur_accountability_half_life_weeks)
+        return self.fade

@@ -1,0 +1,831 @@
+"""Compiled kernels of the programme engine's weekly matching and sessions.
+
+Each kernel replaces a sequence of numpy expressions of :mod:`sim.model.programmes.engine` by one
+pass over the arrays, with the same result bit for bit:
+
+* the kernels draw no random numbers: the engine draws them from its numpy streams, in the
+  same order and amounts as ever, and hands them in;
+* they take no transcendental functions: powers (the fading of accountability, the loss
+  of psychological safety per level) come from tables the engine computes with numpy;
+* they add and multiply in the order of the numpy expressions they replace, and produce
+  their results in the same order.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+#: Direction codes of :func:`pair_guides`: a guide above, below, or either way.
+DOWN, UP, BOTH = 0, 1, 2
+
+
+def canonical(arrays: tuple) -> tuple:
+    """The arrays among ``arrays`` as views with numpy's own dtype objects.
+
+    Arrays made by kernels loaded from numba's cache carry dtype objects that are equal to
+    numpy's but not the same objects, and some numpy paths then fall back to slow general
+    loops (``np.add.at`` with such values runs about ten times slower). A view costs a
+    fraction of a microsecond.
+    """
+    return tuple(a.view(a.dtype.type) if isinstance(a, np.ndarray) else a for a in arrays)
+
+
+@numba.njit(cache=True)
+def end_relationships(
+    a: np.ndarray,
+    b: np.ndarray,
+    quality: np.ndarray,
+    start: np.ndarray,
+    end: np.ndarray,
+    group: np.ndarray,
+    need: np.ndarray,
+    pos_a: np.ndarray,
+    pos_b: np.ndarray,
+    slot_of_id: np.ndarray,
+    week: int,
+    free_from: np.ndarray,
+    free_again: int,
+    release_a: bool,
+) -> int:
+    """Release the members of ended relationships; drop ended and broken ones in place.
+
+    The learner (``b``) of a relationship whose term is over (and its ``a`` too when
+    ``release_a``) may be matched again from week ``free_again``; pass an empty
+    ``free_from`` to release nobody. A relationship is kept while its term runs and both
+    members are employed; the kept rows move to the front of the columns in their order,
+    with the members' positions in ``pos_a`` and ``pos_b``.
+
+    Returns:
+        The number of relationships kept.
+    """
+    kept = 0
+    release = len(free_from) > 0
+    for i in range(len(a)):
+        if release and end[i] <= week:
+            free_from[b[i]] = free_again
+            if release_a:
+                free_from[a[i]] = free_again
+        x, y = slot_of_id[a[i]], slot_of_id[b[i]]
+        if x >= 0 and y >= 0 and end[i] > week:
+            if kept != i:
+                a[kept] = a[i]
+                b[kept] = b[i]
+                quality[kept] = quality[i]
+                start[kept] = start[i]
+                end[kept] = end[i]
+                group[kept] = group[i]
+                need[kept] = need[i]
+            pos_a[kept] = x
+            pos_b[kept] = y
+            kept += 1
+    return kept
+
+
+@numba.njit(cache=True)
+def waiting_and_places(
+    employee_id: np.ndarray,
+    learner_slot: np.ndarray,
+    guide_slot: np.ndarray,
+    propensity: np.ndarray,
+    engagement: np.ndarray,
+    tenure_weeks: np.ndarray,
+    free_from: np.ndarray,
+    pos_a: np.ndarray,
+    pos_b: np.ndarray,
+    challenge: np.ndarray,
+    week: int,
+    engaged_uptake: bool,
+    p_enrol: float,
+    mean_baseline: float,
+    tenure_min: float,
+    tenure_max: float,
+    a_busy: bool,
+    want_places: bool,
+    p_volunteer: float,
+    capacity: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Waiting learners and, if any and ``want_places``, the free guide places.
+
+    A learner waits when employed at a learner position (``learner_slot``, 1 or 0), enrolled
+    (``propensity[:, 0]`` below ``p_enrol``, or below ``p_enrol`` times engagement over
+    ``mean_baseline`` for ``engaged_uptake``), within the tenure window, free again by
+    ``week``, not in a relationship as ``b`` (nor as ``a`` when ``a_busy``; members at
+    ``pos_a``, ``pos_b``) and, when ``challenge`` is not empty, hit by a challenge
+    (``challenge >= 0``).
+
+    A place is a volunteer (``propensity[:, 1]`` below ``p_volunteer``) at a guide
+    position (``guide_slot``, 1 or 0), repeated by the capacity the volunteer has left:
+    ``capacity`` minus the relationships in which they are ``a``.
+
+    Returns:
+        The positions of the waiting learners and the places, both ascending.
+    """
+    draws = propensity.ravel()  # column 0 at 2 s, column 1 at 2 s + 1
+    learners = _waiting(
+        employee_id,
+        learner_slot,
+        draws,
+        engagement,
+        tenure_weeks,
+        free_from,
+        pos_a,
+        pos_b,
+        challenge,
+        week,
+        engaged_uptake,
+        p_enrol,
+        mean_baseline,
+        tenure_min,
+        tenure_max,
+        a_busy,
+    )
+    if len(learners) == 0 or not want_places:
+        return learners, np.empty(0, dtype=np.int64)
+    return learners, _places(employee_id, guide_slot, draws, pos_a, p_volunteer, capacity)
+
+
+# The helpers below are compiled apart: in one function the compiler stops vectorising the
+# first pass over the positions.
+
+
+@numba.njit(cache=True)
+def _waiting(
+    employee_id: np.ndarray,
+    learner_slot: np.ndarray,
+    draws: np.ndarray,
+    engagement: np.ndarray,
+    tenure_weeks: np.ndarray,
+    free_from: np.ndarray,
+    pos_a: np.ndarray,
+    pos_b: np.ndarray,
+    challenge: np.ndarray,
+    week: int,
+    engaged_uptake: bool,
+    p_enrol: float,
+    mean_baseline: float,
+    tenure_min: float,
+    tenure_max: float,
+    a_busy: bool,
+) -> np.ndarray:
+    """The waiting learners of :func:`waiting_and_places`."""
+    # Enrolment first, in a vectorised pass over the positions (the draws are random, so
+    # a pass that branched on them would mispredict half the time); then the members of
+    # relationships drop out, and the few left are checked one by one.
+    n = len(employee_id)
+    ok = np.zeros(8 * (n // 8 + 1), dtype=np.uint8)  # whole words for the scan below
+    for s in range(n):
+        share = p_enrol * engagement[s] / mean_baseline if engaged_uptake else p_enrol
+        ok[s] = learner_slot[s] & np.uint8(draws[2 * s] < share)
+    for i in range(len(pos_b)):
+        ok[pos_b[i]] = 0
+    if a_busy:
+        for i in range(len(pos_a)):
+            ok[pos_a[i]] = 0
+    learners = np.empty(64, dtype=np.int64)
+    count = 0
+    words = ok.view(np.uint64)
+    for w in range(len(words)):
+        if words[w] == 0:
+            continue
+        for s in range(8 * w, min(8 * w + 8, n)):
+            ident = employee_id[s]
+            t = tenure_weeks[s]
+            if (
+                ok[s]
+                and ident >= 0
+                and tenure_min <= t <= tenure_max
+                and free_from[ident] <= week
+                and (len(challenge) == 0 or challenge[s] >= 0)
+            ):
+                if count == len(learners):
+                    learners = _doubled(learners)
+                learners[count] = s
+                count += 1
+    return learners[:count].copy()
+
+
+@numba.njit(cache=True)
+def _places(
+    employee_id: np.ndarray,
+    guide_slot: np.ndarray,
+    draws: np.ndarray,
+    pos_a: np.ndarray,
+    p_volunteer: float,
+    capacity: int,
+) -> np.ndarray:
+    """The free guide places of :func:`waiting_and_places`."""
+    n = len(employee_id)
+    free = np.empty(n, dtype=np.int64)
+    cap = np.int64(capacity)
+    for s in range(n):
+        volunteer = guide_slot[s] & np.uint8(employee_id[s] >= 0)
+        volunteer &= np.uint8(draws[2 * s + 1] < p_volunteer)
+        free[s] = cap * volunteer
+    for i in range(len(pos_a)):
+        free[pos_a[i]] -= 1
+    total = 0
+    for s in range(n):
+        total += max(free[s], 0)
+    # Each volunteer's places in a row; with a small capacity, writing all of them and
+    # keeping as many as are free avoids a mispredicted branch per position.
+    small = capacity <= 8
+    places = np.empty(total + (capacity if small else 0), dtype=np.int64)
+    k = 0
+    for s in range(n):
+        f = max(free[s], 0)
+        if small:
+            for j in range(capacity):
+                places[k + j] = s
+        else:
+            for j in range(f):
+                places[k + j] = s
+        k += f
+    return places[:total]
+
+
+@numba.njit(cache=True)
+def _doubled(arr: np.ndarray) -> np.ndarray:
+    """``arr`` copied into an array twice as long."""
+    out = np.empty(2 * len(arr), dtype=arr.dtype)
+    out[: len(arr)] = arr
+    return out
+
+
+@numba.njit(cache=True)
+def _flatnonzero(mask: np.ndarray) -> np.ndarray:
+    """Indices where ``mask`` is true, ascending (branch-free)."""
+    out = np.empty(len(mask), dtype=np.int64)
+    k = 0
+    for i in range(len(mask)):
+        out[k] = i
+        k += mask[i]
+    return out[:k].copy()
+
+
+@numba.njit(cache=True)
+def _gap_ok(guide_level: int, learner_level: int, direction: int, lo: int, hi: int) -> bool:
+    gap = guide_level - learner_level
+    if direction == UP:
+        gap = -gap
+    elif direction == BOTH:
+        gap = abs(gap)
+    return lo <= gap <= hi
+
+
+@numba.njit(cache=True)
+def pair_guides(
+    learners: np.ndarray,
+    places: np.ndarray,
+    level: np.ndarray,
+    employee_id: np.ndarray,
+    last_guide: np.ndarray,
+    direction: int,
+    gap_min: int,
+    gap_max: int,
+    new_partner: bool,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Random matching: learners take free places in order, one level at a time.
+
+    Levels go from the top down (from the bottom up for ``direction`` ``UP``). At each
+    level the learners, in their (shuffled) order, are lined up with the free places
+    within the level distance, in theirs; a learner lined up with themselves (or, with
+    ``new_partner``, with their last guide) and that place both stay unmatched.
+
+    Returns:
+        Guide and learner positions of the pairs formed.
+    """
+    top = 0
+    for s in learners:
+        top = max(top, level[s])
+    free = np.ones(len(places), dtype=np.bool_)
+    guide = np.empty(len(learners), dtype=np.int64)
+    chosen = np.empty(len(learners), dtype=np.int64)
+    mine = np.empty(len(learners), dtype=np.int64)
+    n_pairs = 0
+    for step in range(top + 1):
+        lv = step if direction == UP else top - step
+        n_mine = 0
+        for s in learners:
+            if level[s] == lv:
+                mine[n_mine] = s
+                n_mine += 1
+        j = 0
+        for i in range(len(places)):
+            if j == n_mine:
+                break
+            place = places[i]
+            if not (free[i] and _gap_ok(level[place], lv, direction, gap_min, gap_max)):
+                continue
+            learner = mine[j]
+            j += 1
+            if place == learner:
+                continue
+            if new_partner and employee_id[place] == last_guide[employee_id[learner]]:
+                continue
+            free[i] = False
+            guide[n_pairs] = place
+            chosen[n_pairs] = learner
+            n_pairs += 1
+    return guide[:n_pairs], chosen[:n_pairs]
+
+
+@numba.njit(cache=True)
+def _stable_order(key: np.ndarray) -> np.ndarray:
+    """Stable ascending order of small non-negative integer keys (a counting sort)."""
+    top = 0
+    for v in key:
+        top = max(top, v)
+    first = np.zeros(top + 2, dtype=np.int64)
+    for v in key:
+        first[v + 1] += 1
+    for v in range(top + 1):
+        first[v + 1] += first[v]
+    order = np.empty(len(key), dtype=np.int64)
+    for i in range(len(key)):
+        order[first[key[i]]] = i
+        first[key[i]] += 1
+    return order
+
+
+@numba.njit(cache=True)
+def pair_peers(
+    learners: np.ndarray, level: np.ndarray, by_level: bool, gap_min: int, gap_max: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Random peer pairs: consecutive learners in level order, within the level distance.
+
+    The (shuffled) learners are ordered by level, stably; with ``by_level`` a pool per
+    level, else one pool. In each pool the first pairs with the second, the third with the
+    fourth, and so on; a pair outside the level distance is dropped, and an odd one out
+    waits.
+
+    Returns:
+        The two members of each pair.
+    """
+    key = np.empty(len(learners), dtype=np.int64)
+    for i in range(len(learners)):
+        key[i] = level[learners[i]]
+    pool = learners[_stable_order(key)]
+    a = np.empty(len(pool) // 2, dtype=np.int64)
+    b = np.empty(len(pool) // 2, dtype=np.int64)
+    n_pairs = 0
+    i = 0
+    while i < len(pool):
+        j = i + 1  # the pool is pool[i:j]
+        if by_level:
+            while j < len(pool) and level[pool[j]] == level[pool[i]]:
+                j += 1
+        else:
+            j = len(pool)
+        for k in range(i, j - 1, 2):
+            x, y = pool[k], pool[k + 1]
+            gap = abs(np.int64(level[x]) - np.int64(level[y]))
+            if gap_min <= gap <= gap_max:
+                a[n_pairs] = x
+                b[n_pairs] = y
+                n_pairs += 1
+        i = j
+    return a[:n_pairs], b[:n_pairs]
+
+
+@numba.njit(cache=True)
+def form_groups(
+    learners: np.ndarray,
+    level: np.ndarray,
+    skill: np.ndarray,
+    size: int,
+    by_level: bool,
+    gap_max: int,
+    complementary: bool,
+    first_group: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Groups of ``size`` from the (shuffled) learners, as relationships of every two.
+
+    With ``by_level`` a pool per level (lowest first), else one pool of all. Each pool
+    forms as many whole groups as it can from its first members (the rest wait). Members
+    are ordered stably by level and cut into consecutive groups; with ``complementary``
+    they are ordered stably by their strongest domain and dealt round-robin, so each group
+    mixes strengths. A group spanning more than ``gap_max`` levels waits. Groups are
+    numbered from ``first_group``; each group's pairs (i, j), i < j, are listed row by row.
+
+    Returns:
+        The ``a`` and ``b`` members and group number of each relationship.
+    """
+    n = len(learners)
+    key = np.zeros(n, dtype=np.int64)
+    if by_level:
+        for i in range(n):
+            key[i] = level[learners[i]]
+    pooled = learners[_stable_order(key)]
+    cap = (n // size) * (size * (size - 1) // 2)
+    a = np.empty(cap, dtype=np.int64)
+    b = np.empty(cap, dtype=np.int64)
+    g = np.empty(cap, dtype=np.int64)
+    members = np.empty(size, dtype=np.int64)
+    n_rel = 0
+    group = first_group
+    i = 0
+    while i < n:
+        j = i + 1  # the pool is pooled[i:j]
+        while j < n and (not by_level or level[pooled[j]] == level[pooled[i]]):
+            j += 1
+        n_groups = (j - i) // size
+        pool = pooled[i : i + n_groups * size]
+        i = j
+        if n_groups == 0:
+            continue
+        sort_key = np.empty(len(pool), dtype=np.int64)
+        for m in range(len(pool)):
+            if complementary:
+                row = skill[pool[m]]
+                best = 0
+                for d in range(1, len(row)):
+                    if row[d] > row[best]:
+                        best = d
+                sort_key[m] = best
+            else:
+                sort_key[m] = level[pool[m]]
+        pool = pool[_stable_order(sort_key)]
+        for grp in range(n_groups):
+            for m in range(size):
+                members[m] = pool[m * n_groups + grp] if complementary else pool[grp * size + m]
+            lo = hi = level[members[0]]
+            for m in range(1, size):
+                lo = min(lo, level[members[m]])
+                hi = max(hi, level[members[m]])
+            if hi - lo > gap_max:
+                continue
+            for x in range(size):
+                for y in range(x + 1, size):
+                    a[n_rel] = members[x]
+                    b[n_rel] = members[y]
+                    g[n_rel] = group
+                    n_rel += 1
+            group += 1
+    return a[:n_rel], b[:n_rel], g[:n_rel]
+
+
+@numba.njit(cache=True)
+def meet(
+    pos_a: np.ndarray,
+    pos_b: np.ndarray,
+    quality: np.ndarray,
+    start: np.ndarray,
+    need: np.ndarray,
+    u: np.ndarray,
+    engagement: np.ndarray,
+    level: np.ndarray,
+    week: int,
+    cadence: int,
+    structure: float,
+    rate_quality: float,
+    fade: np.ndarray,
+    safety: np.ndarray,
+    pair: bool,
+    both: bool,
+    hours: float,
+    learn_hours: float,
+    share: float,
+    guide_hours: float,
+) -> tuple:
+    """This week's sessions: which relationships meet, and the batch of their sessions.
+
+    A relationship of age ``week - start`` meets when the age is a multiple of
+    ``cadence`` and both members attend: a member at position ``s`` attends when
+    ``u[s] < structure + (1 - structure) * engagement[s] * fade[age]``. A meeting raises
+    the relationship's quality by ``rate_quality`` of its distance to 1 (in place); the
+    session's quality is that times the psychological safety of the members' level
+    distance.
+
+    Each meeting is a directed session in which ``b`` learns from ``a`` and, with
+    ``both``, one in which ``a`` learns from ``b`` (listed after all the first ones);
+    otherwise ``a`` is a guide. A pair's meeting is session number i; group members
+    attend on their own (-1), each once however many of their pairs meet, in order of
+    position. Guides spend ``guide_hours``, everyone else ``hours``.
+
+    Args:
+        pos_a: Position of each relationship's ``a``.
+        pos_b: Position of each relationship's ``b``.
+        quality: Quality of each relationship (raised in place).
+        start: Week each relationship started; rows are in order of formation.
+        need: Need domain of each relationship.
+        u: This week's uniform draw per position.
+        engagement: Engagement per position.
+        level: Level per position.
+        week: This week.
+        cadence: Weeks between sessions.
+        structure: Attendance regardless of engagement.
+        rate_quality: Share of the distance to 1 that quality gains per meeting.
+        fade: Fade of accountability per week of age (covering every age).
+        safety: Psychological safety per level of distance between the members.
+        pair: Whether the relationships are pairs (else groups).
+        both: Whether both members learn (else ``a`` guides ``b``).
+        hours: Length of a session.
+        learn_hours: Learning hours of a directed session.
+        share: Share of a session each directed session stands for.
+        guide_hours: Hours a guide spends in a session.
+
+    Returns:
+        The need of each meeting, then the arrays of the batch: learner, partner, hours,
+        quality, share, edge_session, guide_session, attendee_session, guide,
+        guide_quality, guide_hours, attendee, attendee_hours.
+    """
+    met = _attendance(pos_a, pos_b, start, u, engagement, week, cadence, structure, fade)
+    m = 0
+    for i in range(len(met)):
+        m += met[i]
+    n_edges = 2 * m if both else m
+    learner = np.empty(n_edges, dtype=np.int64)
+    partner = np.empty(n_edges, dtype=np.int64)
+    edge_quality = np.empty(n_edges, dtype=np.float64)
+    need_met = np.empty(m, dtype=np.int64)
+    k = 0
+    for i in range(len(met)):
+        if met[i]:
+            x, y = pos_a[i], pos_b[i]
+            old = quality[i]
+            new = old + rate_quality * (1.0 - old)
+            quality[i] = new
+            distance = abs(np.int64(level[x]) - np.int64(level[y]))
+            q = new * safety[distance]
+            learner[k] = y
+            partner[k] = x
+            edge_quality[k] = q
+            if both:
+                learner[m + k] = x
+                partner[m + k] = y
+                edge_quality[m + k] = q
+            need_met[k] = need[i]
+            k += 1
+    sid = np.arange(m) if pair else np.full(m, -1, dtype=np.int64)
+    edge_session = np.concatenate((sid, sid)) if both else sid
+    if both:
+        guide = np.empty(0, dtype=np.int64)
+        guide_quality = np.empty(0, dtype=np.float64)
+        guide_time = np.empty(0, dtype=np.float64)
+        guide_session = np.empty(0, dtype=np.int64)
+    else:
+        guide, guide_quality = partner, edge_quality
+        guide_time = np.full(m, guide_hours)
+        guide_session = sid
+    if pair:
+        attendee = np.empty(2 * m, dtype=np.int64)
+        attendee[:m] = learner[:m]
+        attendee[m:] = partner[:m]
+        attendee_hours = np.full(2 * m, hours)
+        if not both:
+            attendee_hours[m:] = guide_hours
+        attendee_session = np.concatenate((sid, sid))
+    else:
+        attendee = attendees(learner[:m], partner[:m], len(u))
+        attendee_hours = np.full(len(attendee), hours)
+        attendee_session = np.full(len(attendee), -1, dtype=np.int64)
+    return (
+        need_met,
+        learner,
+        partner,
+        np.full(n_edges, learn_hours),
+        edge_quality,
+        np.full(n_edges, share),
+        edge_session,
+        guide_session,
+        attendee_session,
+        guide,
+        guide_quality,
+        guide_time,
+        attendee,
+        attendee_hours,
+    )
+
+
+@numba.njit(cache=True)
+def _attendance(
+    pos_a: np.ndarray,
+    pos_b: np.ndarray,
+    start: np.ndarray,
+    u: np.ndarray,
+    engagement: np.ndarray,
+    week: int,
+    cadence: int,
+    structure: float,
+    fade: np.ndarray,
+) -> np.ndarray:
+    """Whether each relationship of :func:`meet` meets this week (1 or 0)."""
+    met = np.zeros(len(pos_a), dtype=np.uint8)
+    keep = 1.0 - structure
+    last_start = -1
+    due = False
+    f = 1.0
+    for i in range(len(pos_a)):
+        # Rows are in order of formation, so whether a row's session is due changes
+        # rarely from row to row; attendance draws are random, so that part does not
+        # branch.
+        if start[i] != last_start:
+            last_start = start[i]
+            age = week - last_start
+            due = age % cadence == 0
+            f = fade[age]
+        if due:
+            x, y = pos_a[i], pos_b[i]
+            met[i] = np.uint8(u[x] < structure + keep * engagement[x] * f) & np.uint8(
+                u[y] < structure + keep * engagement[y] * f
+            )
+    return met
+
+
+@numba.njit(cache=True)
+def attendees(sa: np.ndarray, sb: np.ndarray, n_slots: int) -> np.ndarray:
+    """Positions of everyone in ``sa`` or ``sb``, once each, ascending."""
+    seen = np.zeros(n_slots, dtype=np.bool_)
+    for s in sa:
+        seen[s] = True
+    for s in sb:
+        seen[s] = True
+    return _flatnonzero(seen)
+
+
+@numba.njit(cache=True)
+def new_relationships(
+    a: np.ndarray,
+    b: np.ndarray,
+    noise: np.ndarray,
+    values: np.ndarray,
+    employee_id: np.ndarray,
+    quality_mean: float,
+    rel_similarity: float,
+    mean_similarity: float,
+    was_learner: np.ndarray,
+    was_guide: np.ndarray,
+    last_guide: np.ndarray,
+    both: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Ids and initial quality of new relationships between positions ``a`` and ``b``.
+
+    Quality is ``quality_mean + rel_similarity * (similarity - mean_similarity) + noise``
+    within [0.05, 1], where the similarity of two-dimensional values is one minus their
+    distance over sqrt(2). The members' roles are recorded: ``b`` (and ``a`` when
+    ``both``) was a learner, otherwise ``a`` was a guide, and ``a`` is ``b``'s last guide.
+
+    Returns:
+        The ids of ``a`` and ``b`` and the quality of each relationship.
+    """
+    k = len(a)
+    ida = np.empty(k, dtype=np.int64)
+    idb = np.empty(k, dtype=np.int64)
+    quality = np.empty(k, dtype=np.float64)
+    root_dim = np.sqrt(2.0)
+    for i in range(k):
+        x, y = a[i], b[i]
+        d0 = values[x, 0] - values[y, 0]
+        d1 = values[x, 1] - values[y, 1]
+        similarity = 1.0 - np.sqrt(d0 * d0 + d1 * d1) / root_dim
+        q = quality_mean + rel_similarity * (similarity - mean_similarity) + noise[i]
+        quality[i] = min(max(q, 0.05), 1.0)
+        ida[i] = employee_id[x]
+        idb[i] = employee_id[y]
+    for i in range(k):
+        if both:
+            was_learner[ida[i]] = True
+        else:
+            was_guide[ida[i]] = True
+        was_learner[idb[i]] = True
+        last_guide[idb[i]] = ida[i]
+    return ida, idb, quality
+
+
+@numba.njit(cache=True)
+def restriction(
+    allowed: np.ndarray,
+    learner: np.ndarray,
+    partner: np.ndarray,
+    hours: np.ndarray,
+    quality: np.ndarray,
+    share: np.ndarray,
+    edge_session: np.ndarray,
+    guide: np.ndarray,
+    guide_quality: np.ndarray,
+    guide_hours: np.ndarray,
+    guide_session: np.ndarray,
+    attendee: np.ndarray,
+    attendee_hours: np.ndarray,
+    attendee_session: np.ndarray,
+) -> tuple:
+    """The entries of a session batch that remain when only ``allowed`` may attend.
+
+    A session number (>= 0) is dropped when any of its attendees or guides may not attend;
+    an entry remains when its people may attend and its session is not dropped.
+
+    Returns:
+        The mask over the directed sessions, then the arguments after ``allowed`` (in
+        their order) restricted to the entries that remain.
+    """
+    top = -1
+    for sessions in (edge_session, guide_session, attendee_session):
+        for sid in sessions:
+            top = max(top, sid)
+    dropped = np.zeros(top + 1, dtype=np.bool_)
+    for i in range(len(attendee)):
+        if not allowed[attendee[i]] and attendee_session[i] >= 0:
+            dropped[attendee_session[i]] = True
+    for i in range(len(guide)):
+        if not allowed[guide[i]] and guide_session[i] >= 0:
+            dropped[guide_session[i]] = True
+    edge = np.empty(len(learner), dtype=np.bool_)
+    n_edge = 0
+    for i in range(len(learner)):
+        sid = edge_session[i]
+        edge[i] = allowed[learner[i]] and allowed[partner[i]] and not (sid >= 0 and dropped[sid])
+        n_edge += edge[i]
+    guides = np.empty(len(guide), dtype=np.bool_)
+    n_guide = 0
+    for i in range(len(guide)):
+        sid = guide_session[i]
+        guides[i] = allowed[guide[i]] and not (sid >= 0 and dropped[sid])
+        n_guide += guides[i]
+    att = np.empty(len(attendee), dtype=np.bool_)
+    n_att = 0
+    for i in range(len(attendee)):
+        sid = attendee_session[i]
+        att[i] = allowed[attendee[i]] and not (sid >= 0 and dropped[sid])
+        n_att += att[i]
+    # Compact the kept entries, in their order, in one loop per table.
+    e_int = np.empty((3, n_edge), dtype=learner.dtype)
+    e_float = np.empty((3, n_edge))
+    k = 0
+    for i in range(len(learner)):
+        if edge[i]:
+            e_int[0, k], e_int[1, k], e_int[2, k] = learner[i], partner[i], edge_session[i]
+            e_float[0, k], e_float[1, k], e_float[2, k] = hours[i], quality[i], share[i]
+            k += 1
+    g_int = np.empty((2, n_guide), dtype=guide.dtype)
+    g_float = np.empty((2, n_guide))
+    k = 0
+    for i in range(len(guide)):
+        if guides[i]:
+            g_int[0, k], g_int[1, k] = guide[i], guide_session[i]
+            g_float[0, k], g_float[1, k] = guide_quality[i], guide_hours[i]
+            k += 1
+    a_int = np.empty((2, n_att), dtype=attendee.dtype)
+    a_hours = np.empty(n_att)
+    k = 0
+    for i in range(len(attendee)):
+        if att[i]:
+            a_int[0, k], a_int[1, k] = attendee[i], attendee_session[i]
+            a_hours[k] = attendee_hours[i]
+            k += 1
+    return (
+        edge,
+        e_int[0],
+        e_int[1],
+        e_float[0],
+        e_float[1],
+        e_float[2],
+        e_int[2],
+        g_int[0],
+        g_float[0],
+        g_float[1],
+        g_int[1],
+        a_int[0],
+        a_hours,
+        a_int[1],
+    )
+
+
+@numba.njit(cache=True)
+def append_rows(
+    a: np.ndarray,
+    b: np.ndarray,
+    quality: np.ndarray,
+    start: np.ndarray,
+    end: np.ndarray,
+    group: np.ndarray,
+    need: np.ndarray,
+    pos_a: np.ndarray,
+    pos_b: np.ndarray,
+    n: int,
+    new_a: np.ndarray,
+    new_b: np.ndarray,
+    new_quality: np.ndarray,
+    new_start: int,
+    new_end: int,
+    new_group: np.ndarray,
+    new_need: np.ndarray,
+    new_pos_a: np.ndarray,
+    new_pos_b: np.ndarray,
+) -> None:
+    """Write new relationships into rows ``n`` onwards of a table's storage columns.
+
+    Every new relationship starts at ``new_start`` and ends at ``new_end``; an empty
+    ``new_group``, ``new_need``, ``new_pos_a`` or ``new_pos_b`` stands for -1 throughout.
+    """
+    for i in range(len(new_a)):
+        r = n + i
+        a[r] = new_a[i]
+        b[r] = new_b[i]
+        quality[r] = new_quality[i]
+        start[r] = new_start
+        end[r] = new_end
+        group[r] = new_group[i] if len(new_group) else -1
+        need[r] = new_need[i] if len(new_need) else -1
+        pos_a[r] = new_pos_a[i] if len(new_pos_a) else -1
+        pos_b[r] = new_pos_b[i] if len(new_pos_b) else -1

@@ -1,0 +1,368 @@
+"""Employee state as arrays (one row per position), the synthetic organisation, hiring.
+
+The organisation is a fixed set of positions ("slots") in a reporting tree. Each slot
+holds at most one employee; an employee's state lives in the slot's row of each array.
+A promotion moves the employee's row to a slot one level up; a quit empties the slot
+until a promotion or a hire fills it. Employee ids are never reused, and
+``slot_of_id[id]`` is the employee's slot, or -1 once they have left.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numba
+import numpy as np
+
+from sim.model.submodels.learning import equilibrium_skill
+from sim.scenario.schema import Scenario
+
+# Arrays that belong to the person, not the position: they move with a promotion.
+PERSON_FIELDS = (
+    "employee_id",
+    "skill",
+    "engagement",
+    "baseline",
+    "feedback",
+    "visibility",
+    "tenure_weeks",
+    "weeks_in_level",
+    "hired_week",
+    "propensity",
+    "values",
+    "n_promotions",
+    "reached_proficiency",
+)
+
+
+@dataclass
+class Workforce:
+    """Struct of arrays holding the organisation and its employees.
+
+    Attributes:
+        level: Level index of each slot (fixed).
+        manager: Slot of each slot's manager, -1 for the root (fixed).
+        team: Slot of the team's first-line manager (fixed).
+        employee_id: Id of the occupant, -1 when the slot is vacant.
+        skill: Skill per slot and domain, in [0, 1].
+        engagement: Engagement in [0, 1].
+        baseline: Personal engagement baseline in [0, 1].
+        feedback: Feedback stock in [0, 1] (raises practice transfer).
+        visibility: Visibility for promotion in [0, 1] (from sponsorship).
+        tenure_weeks: Weeks since hire.
+        weeks_in_level: Weeks since the last promotion or hire.
+        hired_week: Week of hire (negative for the initial workforce).
+        propensity: Uniform draws deciding enrolment: column 0 as learner, 1 as guide.
+        values: Personal values (two dimensions in [0, 1]); partners' similarity of
+            values drives relationship quality.
+        n_promotions: Promotions since hire.
+        reached_proficiency: Whether the occupant has been proficient since hire.
+        slot_of_id: Slot of each employee id ever hired, -1 once they left.
+    """
+
+    level: np.ndarray
+    manager: np.ndarray
+    team: np.ndarray
+    employee_id: np.ndarray
+    skill: np.ndarray
+    engagement: np.ndarray
+    baseline: np.ndarray
+    feedback: np.ndarray
+    visibility: np.ndarray
+    tenure_weeks: np.ndarray
+    weeks_in_level: np.ndarray
+    hired_week: np.ndarray
+    propensity: np.ndarray
+    values: np.ndarray
+    n_promotions: np.ndarray
+    reached_proficiency: np.ndarray
+    slot_of_id: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    n_ids: int = 0
+
+    @property
+    def n_slots(self) -> int:
+        """Number of positions."""
+        return len(self.level)
+
+    @property
+    def occupied(self) -> np.ndarray:
+        """Boolean mask of filled positions."""
+        return self.employee_id >= 0
+
+    def new_ids(self, n: int) -> np.ndarray:
+        """Reserve ``n`` new employee ids, growing the id registry as needed."""
+        ids = np.arange(self.n_ids, self.n_ids + n, dtype=np.int64)
+        self.n_ids += n
+        if self.n_ids > len(self.slot_of_id):
+            grown = np.full(max(2 * len(self.slot_of_id), self.n_ids, 1024), -1, dtype=np.int64)
+            grown[: len(self.slot_of_id)] = self.slot_of_id
+            self.slot_of_id = grown
+        return ids
+
+    def fill(self, slots: np.ndarray) -> np.ndarray:
+        """Give the given vacant slots new employee ids; return the ids."""
+        ids = self.new_ids(len(slots))
+        self.employee_id[slots] = ids
+        self.slot_of_id[ids] = slots
+        return ids
+
+    def renumber(self) -> np.ndarray:
+        """Forget every id and number the current employees 0 .. n-1 in slot order."""
+        self.slot_of_id = np.full(max(2 * self.n_slots, 1024), -1, dtype=np.int64)
+        self.n_ids = 0
+        return self.fill(np.arange(self.n_slots))
+
+    def vacate(self, slots: np.ndarray) -> np.ndarray:
+        """Empty the given slots; return the ids of the employees who left."""
+        ids = self.employee_id[slots].copy()
+        self.slot_of_id[ids] = -1
+        self.employee_id[slots] = -1
+        return ids
+
+    def move(self, src: np.ndarray, dst: np.ndarray) -> None:
+        """Move employees from slots ``src`` to vacant slots ``dst`` (promotion).
+
+        All moves happen at once, so a slot may be vacated by one move and filled by
+        another (a promotion into the level above, then one from the level below).
+        """
+        for name in PERSON_FIELDS:
+            arr = getattr(self, name)
+            arr[dst] = arr[src]  # the right side is read before anything is written
+        vacated = np.ones(self.n_slots, dtype=bool)
+        vacated[dst] = False
+        src = src[vacated[src]]
+        self.employee_id[src] = -1
+        self.slot_of_id[self.employee_id[dst]] = dst
+        self.weeks_in_level[dst] = 0.0
+        self.n_promotions[dst] += 1
+
+
+def level_counts(n: int, shares: tuple[float, ...], first_manager_level: int) -> np.ndarray:
+    """Split ``n`` positions over levels by largest remainder, keeping every manager level.
+
+    Args:
+        n: Number of positions.
+        shares: Share per level, summing to 1.
+        first_manager_level: Lowest managing level.
+
+    Returns:
+        Count per level; the top level and every managing level hold at least one.
+    """
+    raw = np.asarray(shares) * n
+    counts = np.floor(raw).astype(np.int64)
+    order = np.argsort(-(raw - counts), kind="stable")
+    counts[order[: n - counts.sum()]] += 1
+    for lv in range(len(shares) - 1, first_manager_level - 1, -1):
+        if counts[lv] == 0:
+            donor = int(np.argmax(counts))
+            counts[donor] -= 1
+            counts[lv] += 1
+    return counts
+
+
+def build_structure(scenario: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Build the reporting tree: levels, managers and teams of every position.
+
+    Positions are ordered from the top (slot 0, the root) down. Each level below the top
+    reports round-robin to the level above it, except levels below the first managing
+    level, which report to first-line managers. A team is a first-line manager and the
+    people who report to them.
+
+    Args:
+        scenario: The scenario (only ``organisation`` is read).
+
+    Returns:
+        ``(level, manager, team)`` arrays, one entry per position.
+    """
+    org = scenario.organisation
+    n_levels = len(org.levels)
+    counts = level_counts(org.n_employees, org.level_shares, org.first_manager_level)
+    level = np.repeat(np.arange(n_levels - 1, -1, -1, dtype=np.int16), counts[::-1])
+    manager = np.full(len(level), -1, dtype=np.int64)
+    slots_at = {lv: np.flatnonzero(level == lv) for lv in range(n_levels)}
+    top = slots_at[n_levels - 1]
+    manager[top[1:]] = top[0]
+    for lv in range(n_levels - 2, -1, -1):
+        boss_level = max(lv + 1, org.first_manager_level)
+        bosses = slots_at[boss_level]
+        mine = slots_at[lv]
+        manager[mine] = bosses[np.arange(len(mine)) % len(bosses)]
+    # Managers head their own team; everyone below them belongs to their manager's.
+    team = np.where(level >= org.first_manager_level, np.arange(len(level)), manager)
+    return level, manager, team
+
+
+def ancestors(manager: np.ndarray, depth: int) -> np.ndarray:
+    """Each position's chain of managers, nearest first, padded with -1.
+
+    Args:
+        manager: Manager slot of each slot (-1 for the root).
+        depth: Number of levels to follow.
+
+    Returns:
+        Array of shape (positions, depth).
+    """
+    out = np.full((len(manager), depth), -1, dtype=np.int64)
+    node = manager.copy()
+    for k in range(depth):
+        out[:, k] = node
+        node = np.where(node >= 0, manager[np.maximum(node, 0)], -1)
+    return out
+
+
+def usage_matrix(scenario: Scenario) -> np.ndarray:
+    """Return job usage as an array of shape (levels, domains)."""
+    org = scenario.organisation
+    return np.array([org.job_usage[d] for d in org.domains], dtype=np.float64).T
+
+
+def starting_skill(
+    scenario: Scenario,
+    level: np.ndarray,
+    rel: float,
+    rng: np.random.Generator,
+    mean_by_level: np.ndarray | None = None,
+) -> np.ndarray:
+    """Draw starting skill for employees at the given levels.
+
+    An incumbent's mean skill in a domain is the practice-forgetting equilibrium for the
+    job's use of it, plus the level's expertise in proportion to that use. A hire starts
+    at ``floor + rel * (incumbent mean - floor)``.
+
+    Args:
+        scenario: The scenario.
+        level: Level of each new employee.
+        rel: 1 for incumbents, ``learning.rel_hire_skill`` for hires.
+        rng: The generator to draw from.
+        mean_by_level: :func:`mean_starting_skill` of ``scenario`` and ``rel``, if known.
+
+    Returns:
+        Skill array of shape (len(level), domains), clipped to [0, 1].
+    """
+    if mean_by_level is None:
+        mean_by_level = mean_starting_skill(scenario, rel)
+    mean = mean_by_level[level]
+    noise = rng.normal(0.0, scenario.organisation.sd_skill_initial, size=mean.shape)
+    return np.clip(mean + noise, 0.0, 1.0)
+
+
+def mean_starting_skill(scenario: Scenario, rel: float) -> np.ndarray:
+    """Mean starting skill at each level, (levels, domains); see :func:`starting_skill`."""
+    org, floor = scenario.organisation, scenario.learning.skill_floor
+    usage = usage_matrix(scenario)
+    expertise = np.asarray(org.skill_expertise_by_level)[:, None] * usage
+    incumbent = equilibrium_skill(usage, scenario.learning) + expertise
+    return floor + rel * (incumbent - floor)
+
+
+def draw_baseline(scenario: Scenario, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Draw personal engagement baselines, clipped to [0.05, 0.95]."""
+    eng = scenario.engagement
+    return np.clip(rng.normal(eng.mean_baseline, eng.sd_baseline, size=n), 0.05, 0.95)
+
+
+def initial_workforce(scenario: Scenario, rng: np.random.Generator) -> Workforce:
+    """Create the organisation with every position filled by an incumbent.
+
+    Args:
+        scenario: The scenario.
+        rng: The generator for initial conditions.
+
+    Returns:
+        A fully staffed workforce.
+    """
+    if scenario.organisation.source:
+        from sim.scenario.orgdata import load_roster
+
+        roster = load_roster(scenario)
+        level, manager, team = roster.level, roster.manager, roster.team
+    else:
+        roster = None
+        level, manager, team = build_structure(scenario)
+    n = len(level)
+    tenure = rng.exponential(scenario.organisation.dur_tenure_initial_mean_weeks, size=n)
+    baseline = draw_baseline(scenario, n, rng)
+    skill = starting_skill(scenario, level, 1.0, rng)
+    weeks_in_level = rng.random(n)
+    propensity = rng.random((n, 2))
+    values = rng.random((n, 2))
+    if roster is not None:
+        # What the data give replaces the draws; what they leave out is drawn as usual.
+        tenure = roster.tenure_weeks.copy()
+        skill = np.where(np.isnan(roster.skill), skill, roster.skill)
+        baseline = np.where(np.isnan(roster.engagement), baseline, roster.engagement)
+        known = ~np.isnan(roster.participant)
+        propensity[known, 0] = np.where(roster.participant[known] > 0, 0.0, 1.0)
+    wf = Workforce(
+        level=level,
+        manager=manager,
+        team=team,
+        employee_id=np.full(n, -1, dtype=np.int64),
+        skill=skill,
+        engagement=baseline.copy(),
+        baseline=baseline,
+        feedback=np.zeros(n),
+        visibility=np.zeros(n),
+        tenure_weeks=tenure,
+        weeks_in_level=tenure * weeks_in_level,
+        hired_week=-np.ceil(tenure).astype(np.int64),
+        propensity=propensity,
+        values=values,
+        n_promotions=np.zeros(n, dtype=np.int64),
+        reached_proficiency=np.ones(n, dtype=bool),
+    )
+    wf.fill(np.arange(n))
+    return wf
+
+
+def hire(
+    wf: Workforce,
+    slots: np.ndarray,
+    week: int,
+    scenario: Scenario,
+    rng: np.random.Generator,
+    mean_by_level: np.ndarray | None = None,
+) -> np.ndarray:
+    """Fill vacant slots with new hires, who start less skilled than incumbents.
+
+    Args:
+        wf: The workforce (modified in place).
+        slots: Vacant slots to fill.
+        week: Current week (recorded as the hire week).
+        scenario: The scenario.
+        rng: The hiring generator.
+        mean_by_level: Hires' mean starting skill per level (:func:`mean_starting_skill`
+            with ``learning.rel_hire_skill``), if known.
+
+    Returns:
+        The new employees' ids.
+    """
+    k = len(slots)
+    ids = wf.fill(slots)
+    wf.skill[slots] = starting_skill(
+        scenario, wf.level[slots], scenario.learning.rel_hire_skill, rng, mean_by_level
+    )
+    baseline = draw_baseline(scenario, k, rng)
+    wf.baseline[slots] = baseline
+    wf.engagement[slots] = baseline
+    wf.feedback[slots] = 0.0
+    wf.visibility[slots] = 0.0
+    wf.tenure_weeks[slots] = 0.0
+    wf.weeks_in_level[slots] = 0.0
+    wf.hired_week[slots] = week
+    wf.propensity[slots] = rng.random((k, 2))
+    wf.values[slots] = rng.random((k, 2))
+    wf.n_promotions[slots] = 0
+    wf.reached_proficiency[slots] = False
+    return ids
+
+
+@numba.njit(cache=True)
+def age_one_week(
+    hired_week: np.ndarray, week: int, tenure_weeks: np.ndarray, weeks_in_level: np.ndarray
+) -> None:
+    """Add a week of tenure and of time in level to everyone hired by ``week``, in place."""
+    for i in range(len(hired_week)):
+        if hired_week[i] <= week:
+            tenure_weeks[i] += 1.0
+            weeks_in_level[i] += 1.0

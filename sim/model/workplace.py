@@ -1,0 +1,421 @@
+"""The workplace-learning model: a Mesa model whose weekly step runs the documented schedule."""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from sim.model import metrics
+from sim.model.agents import Employee
+from sim.model.programmes import ProgrammeRule, Sessions
+from sim.model.streams import Streams
+from sim.model.submodels import engagement as engagement_rules
+from sim.model.submodels import learning, promotion, turnover
+from sim.model.workforce import (
+    age_one_week,
+    ancestors,
+    hire,
+    initial_workforce,
+    mean_starting_skill,
+    usage_matrix,
+)
+from sim.scenario.loading import arm_scenario
+from sim.scenario.schema import Scenario
+
+
+class WorkplaceModel(mesa.Model):
+    """An organisation learning week by week under the programmes of one arm.
+
+    State lives in :attr:`workforce` (numpy arrays); :class:`Employee` agents are views
+    onto it, so ``model.agents`` works as in any Mesa model.
+
+    Args:
+        scenario: The validated scenario.
+        arm: Which arm to run (its programmes and overrides); defaults to the first arm.
+        replicate: Replicate number; with the scenario's seed it fixes every random draw.
+        seed: Overrides the scenario's root seed.
+
+    Attributes:
+        params: The scenario as this arm sees it (overrides applied).
+        arm: Name of the arm.
+        week: Number of weeks simulated so far.
+        workforce: The employee arrays.
+        programmes: The programme rules active in this arm.
+        records: One dict of metrics per week, starting with week 0.
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        arm: str | None = None,
+        replicate: int = 0,
+        seed: int | None = None,
+    ) -> None:
+        arm = arm if arm is not None else next(iter(scenario.arms))
+        self.arm = arm
+        self.params = arm_scenario(scenario, arm)
+        self.replicate = replicate
+        self.seed = scenario.seed if seed is None else seed
+        self.streams = Streams(self.seed, replicate)
+        super().__init__(rng=self.streams.mesa())
+
+        sc = self.params
+        self.week = 0
+        self.usage_by_level = usage_matrix(sc)
+        self.readiness_weights = promotion.readiness_weights(self.usage_by_level)
+        used = self.usage_by_level >= 0.5
+        self._proficiency_weights = used / np.maximum(used.sum(axis=1, keepdims=True), 1)
+        self.workforce = initial_workforce(sc, self.streams.init)
+        self._level_slots = promotion.slots_by_level(self.workforce.level, sc.n_levels)
+        costs = sc.costs  # positions never change level: their hourly wage is fixed
+        wage = np.asarray(costs.salary_per_year_by_level) / costs.hours_per_year
+        self._wage_of_slot = wage[self.workforce.level]
+        self._hire_skill = mean_starting_skill(sc, sc.learning.rel_hire_skill)
+        self.n_initial = self.workforce.n_slots
+        self.ancestors = ancestors(self.workforce.manager, sc.n_levels)
+        self.programmes: list[ProgrammeRule] = []
+        # Mesa agents are created when someone looks at them (``agents``, ``employee``):
+        # the weekly rules never need them, and hiring and quitting stay array operations.
+        self._employees: dict[int, Employee] = {}
+        self._hired: list[np.ndarray] = []
+        self._left: list[np.ndarray] = []
+        self._add_agents(self.workforce.employee_id.copy())
+        self._reset_records()
+        burn_in = sc.organisation.dur_burn_in_weeks
+        if burn_in:
+            # Let the organisation settle (turnover, hiring, promotion, practice and
+            # forgetting) without any programme, then start the clock at week 0. The same
+            # streams are used in every arm, so every arm starts from the same state.
+            self.run(burn_in)
+            self._restart_after_burn_in(burn_in)
+        # Programmes keep their index in the scenario's table, which names their stream,
+        # so a programme draws the same numbers in every arm that runs it.
+        order = list(scenario.programmes)
+        self.programmes = [
+            ProgrammeRule(name, sc.programmes[name], order.index(name), self)
+            for name in sc.arms[arm].programmes
+        ]
+        self.records = [metrics.measure(self)]
+
+    def _reset_records(self) -> None:
+        """Start the counters, the records and the cohort of initial employees afresh."""
+        wf = self.workforce
+        self.n_initial = wf.n_slots  # the initial employees hold ids 0 .. n_initial - 1
+        # Employee ids who have learned in at least one session (reach).
+        self.reached = np.zeros(wf.n_ids, dtype=bool)
+        # Initial employees in a programme relationship at the end of the first week in
+        # which the arm's programmes have any (programmes may start late), and the initial
+        # employees still employed then.
+        self.initial_participant: np.ndarray | None = None
+        self.initial_present: np.ndarray | None = None
+        self.totals = metrics.Totals()
+        # Leavers of each week: (hired_week, ids, week of leaving), for survival curves.
+        self._exits: list[tuple[np.ndarray, np.ndarray, int]] = []
+        self._update_proficiency()
+        self.records: list[dict[str, float]] = [metrics.measure(self)]
+
+    def _restart_after_burn_in(self, weeks: int) -> None:
+        """Renumber the settled workforce as the initial cohort and reset the clock."""
+        wf = self.workforce
+        for agent in list(self._employees.values()):
+            agent.remove()
+        self._employees, self._hired, self._left = {}, [], []
+        ids = wf.renumber()
+        wf.hired_week -= weeks  # hire weeks count from the new week 0
+        self.week = 0
+        self._add_agents(ids)
+        self._reset_records()
+
+    # --- the schedule -------------------------------------------------------------------
+
+    def step(self) -> None:
+        """Advance one week, in the order documented in docs/model.md.
+
+        1. Matching: each programme forms and dissolves relationships.
+        2. Sessions: scheduled sessions take place, more often when engagement is high.
+        3. Learning in sessions: learners move toward partners; feedback, sponsorship.
+        4. Practice and forgetting: used skills grow toward the plateau, unused decay.
+        5. Engagement: drift, support, progress, overload, stagnation.
+        6. Turnover: employees quit with a hazard that rises as engagement falls.
+        7. Promotion: vacancies are filled from the level below by readiness.
+        8. Hiring: the remaining vacancies are filled by less skilled hires.
+        9. Accounting: hours, costs, ageing, time to proficiency; then measurement.
+        """
+        week = self.week
+        for prog in self.programmes:  # 1
+            prog.match(self, week)
+        batches = self._within_hours([prog.sessions(self, week) for prog in self.programmes])  # 2
+        before = learning.mean_per_person(self.workforce.skill)
+        self._learn(batches)  # 3
+        self._practise()  # 4
+        hours = self._engage(batches, learning.mean_per_person(self.workforce.skill) - before)  # 5
+        self._quit()  # 6
+        self._promote()  # 7
+        self._hire(week)  # 8
+        self._account(hours, batches)  # 9
+        self.week += 1
+        self.records.append(metrics.measure(self))
+
+    def run(self, weeks: int | None = None) -> None:
+        """Run for ``weeks`` (default: the scenario's horizon)."""
+        for _ in range(self.params.horizon_weeks if weeks is None else weeks):
+            self.step()
+
+    # --- phases ---------------------------------------------------------------------------
+
+    def _within_hours(self, batches: list[Sessions]) -> list[Sessions]:
+        """Keep each employee within their weekly learning hours, earlier programmes first.
+
+        An employee whose hours would exceed ``learning.hours_learning_max_per_week``
+        with a programme's sessions skips that programme's sessions this week; in pairs
+        the partner loses that session too, in groups only the absent member's part.
+        """
+        wf = self.workforce
+        cap = self.params.learning.hours_learning_max_per_week
+        used = np.zeros(wf.n_slots)
+        out = []
+        for prog, b in zip(self.programmes, batches, strict=True):
+            over = learning.within_cap(used, b.attendee, b.attendee_hours, cap)
+            if over is not None:
+                b = b.restricted(~over)
+                learning.scatter_add(used, b.attendee, b.attendee_hours)
+            prog.hours_spent += float(b.attendee_hours.sum())
+            ids = wf.employee_id[b.learner]
+            if len(ids):
+                if len(self.reached) < wf.n_ids:
+                    self.reached = np.pad(self.reached, (0, 2 * wf.n_ids - len(self.reached)))
+                self.reached[ids] = True
+            out.append(b)
+        return out
+
+    def _learn(self, batches: list[Sessions]) -> None:
+        wf, params = self.workforce, self.params.learning
+        gains = np.zeros_like(wf.skill)
+        for b in batches:
+            learning.session_gains(
+                wf.skill,
+                b.learner,
+                b.partner,
+                b.hours,
+                b.quality,
+                b.focus,
+                params,
+                out=gains,
+                mirrored=b.mirrored,
+            )
+            if len(b.guide) and b.rate_guide_practice_per_hour:
+                # Guiding exercises the guide's own skills (e.g. leadership).
+                learning.add_guide_practice(
+                    gains,
+                    wf.skill,
+                    b.guide,
+                    b.rate_guide_practice_per_hour * b.guide_hours,
+                    b.guide_practice,
+                )
+        for b in batches:
+            per_session = b.quality * b.share
+            if b.feedback_per_session:
+                learning.add_saturating(
+                    wf.feedback, b.learner, b.feedback_per_session * per_session
+                )
+            if b.sponsorship_per_session:
+                learning.add_saturating(
+                    wf.visibility, b.learner, b.sponsorship_per_session * per_session
+                )
+            if b.guide_visibility_per_session:
+                learning.add_saturating(
+                    wf.visibility, b.guide, b.guide_visibility_per_session * b.guide_quality
+                )
+        learning.apply_gains(wf.skill, gains)
+
+    def _practise(self) -> None:
+        wf, params = self.workforce, self.params.learning
+        learning.practise(wf.skill, self.usage_by_level, wf.level, wf.feedback, params)
+        learning.decay_stock(wf.feedback, params.dur_feedback_half_life_weeks)
+        learning.decay_stock(wf.visibility, self.params.promotion.dur_visibility_half_life_weeks)
+
+    def _engage(self, batches: list[Sessions], progress: np.ndarray) -> np.ndarray:
+        wf, params = self.workforce, self.params.engagement
+        n = wf.n_slots
+        support = np.zeros(n)
+        hours = np.zeros(n)
+        for b in batches:
+            learning.scatter_add(
+                support, b.learner, params.support_per_session * b.rel_support * b.quality * b.share
+            )
+            learning.scatter_add(
+                support, b.guide, params.support_guide_per_session * b.guide_quality
+            )
+            learning.scatter_add(hours, b.attendee, b.attendee_hours)
+        engagement_rules.engage(
+            wf.engagement, wf.baseline, support, progress, hours, wf.weeks_in_level, params
+        )
+        return hours
+
+    def _quit(self) -> None:
+        wf, sc = self.workforce, self.params
+        draws = self.streams.turnover.random(wf.n_slots)
+        leaving = turnover.leavers(
+            wf.engagement, wf.tenure_weeks, wf.employee_id, draws, sc.turnover
+        )
+        salary = np.asarray(sc.costs.salary_per_year_by_level)[wf.level[leaving]]
+        rel_cost = np.asarray(sc.costs.rel_replacement_cost_by_level)[wf.level[leaving]]
+        self.totals.quits_week = len(leaving)
+        self.totals.quits += len(leaving)
+        self.totals.knowledge_lost += float(wf.skill[leaving].sum())
+        self.totals.replacement_cost += float((salary * rel_cost).sum())
+        self._exits.append(
+            (wf.hired_week[leaving].copy(), wf.employee_id[leaving].copy(), self.week + 1)
+        )
+        self._left.append(wf.vacate(leaving))
+
+    def _promote(self) -> None:
+        wf, sc = self.workforce, self.params
+        src, dst = promotion.promotions(
+            self._level_slots,
+            wf.employee_id,
+            wf.weeks_in_level,
+            wf.skill,
+            wf.visibility,
+            self.readiness_weights,
+            sc.promotion,
+        )
+        if len(src):
+            wf.move(src, dst)
+            wf.engagement[dst] = np.minimum(wf.engagement[dst] + sc.engagement.promotion_boost, 1.0)
+            self.totals.promotions += len(src)
+
+    def _hire(self, week: int) -> None:
+        wf = self.workforce
+        vacancies = np.flatnonzero(wf.employee_id < 0)
+        if len(vacancies):
+            ids = hire(wf, vacancies, week + 1, self.params, self.streams.hiring, self._hire_skill)
+            self._add_agents(ids)
+
+    def _account(self, hours: np.ndarray, batches: list[Sessions]) -> None:
+        wf = self.workforce
+        self.totals.session_hours_week = float(hours.sum())
+        self.totals.session_hours += self.totals.session_hours_week
+        self.totals.guide_hours += float(sum(b.guide_hours.sum() for b in batches))
+        # einsum, not np.dot: BLAS would thread large products and stall when the other
+        # core is busy (docs/performance.md).
+        self.totals.session_cost += float(np.einsum("i,i->", hours, self._wage_of_slot))
+        if self.initial_participant is None and any(len(p.relationships) for p in self.programmes):
+            self.initial_present = self.workforce.slot_of_id[: self.n_initial] >= 0
+            part = np.zeros(self.n_initial, dtype=bool)
+            for prog in self.programmes:
+                for ids in (prog.relationships.a, prog.relationships.b):
+                    part[ids[ids < self.n_initial]] = True
+            self.initial_participant = part & self.initial_present
+        # This week's hires (hired_week = next week) start the next week at tenure 0.
+        age_one_week(wf.hired_week, self.week, wf.tenure_weeks, wf.weeks_in_level)
+        self._update_proficiency()
+
+    def _update_proficiency(self) -> None:
+        """Refresh proficiency scores and record hires' time to proficiency."""
+        wf, params = self.workforce, self.params.learning
+        # Mean skill over the domains each level uses at least half of the time.
+        self.proficiency_score, n_newly, weeks = learning.update_proficiency(
+            wf.skill,
+            wf.level,
+            self._proficiency_weights,
+            wf.employee_id,
+            wf.tenure_weeks,
+            wf.reached_proficiency,
+            params.proficiency_threshold,
+        )
+        self.totals.proficiency_weeks += weeks
+        self.totals.n_proficient_hires += n_newly
+
+    def survival_table(self) -> pd.DataFrame:
+        """Time to leaving of everyone who worked here, for survival (Kaplan-Meier) curves.
+
+        Returns:
+            One row per employee: ``cohort`` ("initial" or "hired"), ``participant``
+            (initial employees: in a programme relationship when participants were
+            defined; NaN for hires and arms without programmes), ``duration_weeks``
+            (from week 0 for the initial cohort, from hire for hires) and ``left``
+            (False: still employed at the end, a censored duration).
+        """
+        wf = self.workforce
+        hired_parts = [e[0] for e in self._exits] + [wf.hired_week[wf.occupied]]
+        id_parts = [e[1] for e in self._exits] + [wf.employee_id[wf.occupied]]
+        end_parts = [np.full(len(e[1]), e[2]) for e in self._exits]
+        end_parts.append(np.full(int(wf.occupied.sum()), self.week))
+        hired = np.concatenate(hired_parts)
+        ids = np.concatenate(id_parts)
+        end = np.concatenate(end_parts)
+        left = np.concatenate(
+            [np.ones(len(e[1]), bool) for e in self._exits]
+            + [np.zeros(int(wf.occupied.sum()), bool)]
+        )
+        initial = ids < self.n_initial
+        start = np.where(initial, 0, hired)
+        participant = np.full(len(ids), np.nan)
+        if self.initial_participant is not None:
+            known = initial & (self.initial_present[np.minimum(ids, self.n_initial - 1)])
+            participant[known] = self.initial_participant[ids[known]]
+        return pd.DataFrame(
+            {
+                "cohort": np.where(initial, "initial", "hired"),
+                "participant": participant,
+                "duration_weeks": (end - start).astype(np.int64),
+                "left": left,
+            }
+        )
+
+    # --- agents ---------------------------------------------------------------------------
+
+    def _add_agents(self, ids: np.ndarray) -> None:
+        self._hired.append(ids)
+
+    def _sync_agents(self) -> None:
+        """Bring the Mesa agents up to date: remove leavers' agents, create hires'."""
+        if not (self._hired or self._left):
+            return
+        for ids in self._left:
+            for i in ids.tolist():
+                agent = self._employees.pop(i, None)
+                if agent is not None:
+                    agent.remove()
+        slot_of_id = self.workforce.slot_of_id
+        for ids in self._hired:
+            for i in ids[slot_of_id[ids] >= 0].tolist():
+                self._employees[i] = Employee(self, i)
+        self._hired, self._left = [], []
+
+    @property
+    def agents(self) -> mesa.agent.AgentSet:
+        """The current employees as Mesa agents (created on first look, kept up to date)."""
+        self._sync_agents()
+        return super().agents
+
+    @property
+    def agent_types(self) -> list[type]:
+        """Mesa's agent types (here only :class:`Employee`, once there are employees)."""
+        self._sync_agents()
+        return super().agent_types
+
+    @property
+    def agents_by_type(self) -> dict[type, mesa.agent.AgentSet]:
+        """Mesa's agents by type (here only :class:`Employee`)."""
+        self._sync_agents()
+        return super().agents_by_type
+
+    def employee(self, employee_id: int) -> Employee:
+        """The agent of a current employee.
+
+        Raises:
+            KeyError: If no current employee has this id.
+        """
+        self._sync_agents()
+        return self._employees[employee_id]
+
+    def current_participants(self) -> set[int]:
+        """Ids of employees in any programme relationship now."""
+        out: set[int] = set()
+        for prog in self.programmes:
+            out.update(prog.relationships.a.tolist())
+            out.update(prog.relationships.b.tolist())
+        return out

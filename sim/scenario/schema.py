@@ -1,0 +1,1185 @@
+"""Scenario parameters: one frozen, validated object per scenario file.
+
+Every parameter is declared once here, with its unit, its default and the source of
+that default (or the word "assumption"). ``docs/parameters.md`` is generated from these
+declarations (``python -m sim.app.docgen``), so the documentation cannot drift from the code.
+
+Naming follows the unit: ``p_`` probabilities, ``n_`` counts, ``rate_..._per_week`` and
+``rate_..._per_hour`` rates, ``dur_..._weeks`` durations, ``rel_`` multipliers,
+``hours_`` hours.
+"""
+
+from __future__ import annotations
+
+import re
+import typing
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+DEFAULT_DOMAINS = ("technical", "domain", "leadership", "digital", "collaboration")
+DEFAULT_LEVELS = (
+    "individual contributor",
+    "senior contributor",
+    "manager",
+    "senior manager",
+    "executive",
+)
+
+
+def param(
+    default: Any,
+    *,
+    unit: str,
+    source: str,
+    description: str,
+    sa: tuple[float, float] | None = None,
+    **constraints: Any,
+) -> Any:
+    """Declare a scenario parameter with its unit and the source of its default.
+
+    Args:
+        default: The default value.
+        unit: Unit of the value (use "1" for dimensionless numbers).
+        source: Study the default comes from (author, year), or "assumption".
+        description: One sentence on what the parameter means in the model.
+        sa: The range a sensitivity analysis should cover, where a source gives one;
+            otherwise docs/calibration.md applies its stated rule.
+        **constraints: Pydantic constraints such as ``ge``, ``le``, ``gt``.
+
+    Returns:
+        A pydantic ``FieldInfo`` carrying the metadata.
+    """
+    extra: dict[str, Any] = {"unit": unit, "source": source}
+    if sa is not None:
+        extra["sa"] = list(sa)
+    return Field(default, description=description, json_schema_extra=extra, **constraints)
+
+
+def _slug(name: str) -> str:
+    """A name as a snake_case column suffix (as used by the metrics)."""
+    return re.sub(r"[^0-9a-z]+", "_", name.lower()).strip("_")
+
+
+class Section(BaseModel):
+    """Base of every scenario table: frozen, typed, no unknown keys, no NaN or infinity."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_booleans_as_numbers(cls, data: Any) -> Any:
+        # Pydantic would read `true` as 1 for a number; in a scenario that is a mistake.
+        if isinstance(data, dict):
+            for key, value in data.items():
+                field = cls.model_fields.get(key)
+                if (
+                    isinstance(value, bool)
+                    and field is not None
+                    and field.annotation in (int, float)
+                ):
+                    raise ValueError(f"{key} = {str(value).lower()}: expected a number")
+        return data
+
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+Unit = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class Organisation(Section):
+    """The synthetic organisation: its size, levels, reporting tree and starting skills."""
+
+    n_employees: int = param(
+        1000,
+        ge=2,
+        le=1_000_000_000,
+        unit="employees",
+        source="assumption",
+        description="Number of positions; hiring fills every position by the end of each week.",
+    )
+    domains: tuple[str, ...] = param(
+        DEFAULT_DOMAINS,
+        min_length=1,
+        unit="names",
+        source="assumption",
+        description="Skill domains every employee carries a level in.",
+    )
+    levels: tuple[str, ...] = param(
+        DEFAULT_LEVELS,
+        min_length=2,
+        unit="names",
+        source="assumption",
+        description="Hierarchy levels from the lowest (index 0) to the highest.",
+    )
+    level_shares: tuple[Unit, ...] = param(
+        (0.55, 0.25, 0.13, 0.05, 0.02),
+        unit="share of positions",
+        source="assumption (a pyramid with first-line spans of about 5 to 7)",
+        description="Share of positions at each level; must sum to 1.",
+    )
+    first_manager_level: int = param(
+        2,
+        ge=1,
+        unit="level index",
+        source="assumption",
+        description="Lowest level that manages people; levels below report to it.",
+    )
+    job_usage: dict[str, tuple[Unit, ...]] = param(
+        {
+            "technical": (0.9, 0.9, 0.5, 0.3, 0.2),
+            "domain": (0.6, 0.8, 0.8, 0.8, 0.7),
+            "leadership": (0.1, 0.3, 0.9, 0.9, 1.0),
+            "digital": (0.6, 0.6, 0.4, 0.3, 0.2),
+            "collaboration": (0.6, 0.7, 0.8, 0.8, 0.8),
+        },
+        unit="share of working time, per domain and level",
+        source="assumption",
+        description=(
+            "How much the job at each level uses each domain: practice builds used skill, "
+            "unused skill is forgotten."
+        ),
+    )
+    skill_expertise_by_level: tuple[Unit, ...] = param(
+        (0.0, 0.06, 0.1, 0.13, 0.16),
+        unit="skill (0-1)",
+        source="assumption",
+        description=(
+            "Expertise of incumbents above the practice equilibrium in a fully used domain, "
+            "per level (what seniors have to pass on)."
+        ),
+    )
+    sd_skill_initial: float = param(
+        0.08,
+        ge=0.0,
+        le=0.5,
+        unit="skill (0-1)",
+        source="assumption",
+        description="Standard deviation of starting skill across employees.",
+    )
+    dur_tenure_initial_mean_weeks: float = param(
+        200.0,
+        gt=0.0,
+        unit="weeks",
+        source="assumption (mean tenure of about four years)",
+        description="Mean tenure of the initial workforce (exponentially distributed).",
+    )
+    dur_burn_in_weeks: int = param(
+        0,
+        ge=0,
+        le=5200,
+        unit="weeks",
+        source="assumption",
+        description=(
+            "Weeks the organisation runs without any programme before week 0, so that "
+            "starting skills, tenures and engagement settle (0: start as initialised)."
+        ),
+    )
+    source: str = param(
+        "",
+        unit="file path",
+        source="assumption",
+        description=(
+            "An HR export (CSV or Parquet) of the starting workforce, relative to the "
+            "scenario file; empty for the synthetic organisation. See docs/data.md."
+        ),
+    )
+    skill_scale: tuple[float, float] = param(
+        (1.0, 5.0),
+        unit="[lowest, highest] rating",
+        source="assumption (a five-point rating scale)",
+        description="Scale of the skill ratings in the data, mapped linearly onto 0-1.",
+    )
+    engagement_scale: tuple[float, float] = param(
+        (1.0, 5.0),
+        unit="[lowest, highest] score",
+        source="assumption (a five-point survey scale)",
+        description="Scale of the engagement survey scores in the data, mapped onto 0-1.",
+    )
+
+    @model_validator(mode="after")
+    def _check_shapes(self) -> Organisation:
+        n_levels = len(self.levels)
+        if len(set(self.domains)) != len(self.domains):
+            raise ValueError(f"domains must be unique names, got {list(self.domains)}")
+        if len(set(self.levels)) != len(self.levels):
+            raise ValueError(f"levels must be unique names, got {list(self.levels)}")
+        slugs = [_slug(n) for n in (*self.domains, *self.levels)]
+        if len(set(slugs)) != len(slugs) or not all(slugs):
+            raise ValueError(
+                "domain and level names must differ from each other once written as "
+                f"snake_case column names (mean_skill_<name>); got {slugs}"
+            )
+        if len(self.level_shares) != n_levels:
+            raise ValueError(
+                f"level_shares needs one share per level ({n_levels} levels), "
+                f"got {len(self.level_shares)}"
+            )
+        if abs(sum(self.level_shares) - 1.0) > 1e-6:
+            raise ValueError(f"level_shares must sum to 1, got {sum(self.level_shares):.6g}")
+        if len(self.skill_expertise_by_level) != n_levels:
+            raise ValueError(
+                f"skill_expertise_by_level needs one value per level ({n_levels} levels), "
+                f"got {len(self.skill_expertise_by_level)}"
+            )
+        for label, (low, high) in (
+            ("skill_scale", self.skill_scale),
+            ("engagement_scale", self.engagement_scale),
+        ):
+            if not low < high:
+                raise ValueError(f"{label} must be [lowest, highest] with lowest < highest")
+        if self.first_manager_level >= n_levels:
+            raise ValueError(
+                f"first_manager_level must be below the number of levels ({n_levels}), "
+                f"got {self.first_manager_level}"
+            )
+        if set(self.job_usage) != set(self.domains):
+            missing = sorted(set(self.domains) - set(self.job_usage))
+            extra = sorted(set(self.job_usage) - set(self.domains))
+            raise ValueError(
+                f"job_usage needs exactly one entry per domain; missing {missing}, unknown {extra}"
+            )
+        for name, usage in self.job_usage.items():
+            if len(usage) != n_levels:
+                raise ValueError(
+                    f"job_usage.{name} needs one value per level ({n_levels} levels), "
+                    f"got {len(usage)}"
+                )
+        return self
+
+
+class Learning(Section):
+    """Learning in sessions, on-the-job practice and forgetting."""
+
+    rate_session_per_hour: float = param(
+        0.05,
+        sa=(0.02, 0.1),
+        ge=0.0,
+        le=1.0,
+        unit="share of the skill gap per session hour",
+        source="assumption",
+        description=(
+            "Share of the gap to a partner that one hour of session closes, at full "
+            "relationship quality, focus and absorption."
+        ),
+    )
+    gap_absorption: float = param(
+        0.3,
+        sa=(0.15, 0.6),
+        gt=0.0,
+        le=1.0,
+        unit="skill (0-1)",
+        source="assumption (absorptive capacity: Cohen & Levinthal 1990)",
+        description=(
+            "Scale of the gap beyond which absorption falls off: absorption is "
+            "exp(-gap / gap_absorption), so the gain gap * absorption peaks at this gap."
+        ),
+    )
+    rel_nonfocus: Unit = param(
+        0.25,
+        unit="1",
+        source="assumption",
+        description="Learning weight of domains outside a programme's focus domains.",
+    )
+    rate_practice_per_week: float = param(
+        0.25,
+        sa=(0.12, 0.6),
+        ge=0.0,
+        le=1.0,
+        unit="share of the distance to the plateau per week",
+        source="calibrated to Rollag, Parise & Cross 2005 (professionals proficient in ~20 weeks)",
+        description="Speed at which fully used, fully transferred practice nears the plateau.",
+    )
+    transfer_base: Unit = param(
+        0.4,
+        sa=(0.2, 0.6),
+        unit="1",
+        source="assumption (direction: Joyce & Showers 2002, low transfer without coaching)",
+        description="Share of practice that turns into skill without feedback.",
+    )
+    skill_plateau: Unit = param(
+        0.7,
+        sa=(0.6, 0.8),
+        unit="skill (0-1)",
+        source="assumption (experience plateau without feedback; cf. Ericsson et al. 1993)",
+        description="Skill that routine practice alone approaches.",
+    )
+    rel_feedback_plateau: Unit = param(
+        0.5,
+        unit="1",
+        source="assumption",
+        description="Share of the distance from plateau to mastery that full feedback opens.",
+    )
+    dur_feedback_half_life_weeks: float = param(
+        4.0,
+        gt=0.0,
+        unit="weeks",
+        source="assumption",
+        description="Half-life of the effect of feedback on practice.",
+    )
+    dur_skill_half_life_weeks: float = param(
+        42.0,
+        sa=(28.0, 56.0),
+        gt=0.0,
+        unit="weeks",
+        source="Tatel & Ackerman 2025 (half of gains lost after 6.5-13 months of non-use)",
+        description="Half-life of skill above the floor in a domain that is not used at all.",
+    )
+    skill_floor: Unit = param(
+        0.1,
+        unit="skill (0-1)",
+        source="assumption",
+        description="Skill that forgetting decays toward.",
+    )
+    proficiency_threshold: Unit = param(
+        0.6,
+        unit="skill (0-1)",
+        source="assumption",
+        description=(
+            "Skill at or above which an employee counts as proficient (mean over the domains "
+            "the job uses at least half of the time)."
+        ),
+    )
+    hours_learning_max_per_week: float = param(
+        4.0,
+        gt=0.0,
+        le=60.0,
+        unit="hours per week",
+        source="assumption",
+        description=(
+            "Most programme hours one employee spends in a week across all programmes; "
+            "sessions beyond it are skipped, earlier programmes in the arm first served."
+        ),
+    )
+    rel_hire_skill: Unit = param(
+        0.5,
+        sa=(0.3, 0.7),
+        unit="1",
+        source="calibrated to Rollag, Parise & Cross 2005 (time to full productivity)",
+        description="Starting skill of hires above the floor, as a share of an incumbent's.",
+    )
+
+
+class Engagement(Section):
+    """Engagement: drift to a personal baseline, support, progress, overload, stagnation."""
+
+    mean_baseline: Unit = param(
+        0.65,
+        unit="engagement (0-1)",
+        source="assumption",
+        description="Mean of the personal engagement baseline employees drift toward.",
+    )
+    sd_baseline: float = param(
+        0.1,
+        ge=0.0,
+        le=0.5,
+        unit="engagement (0-1)",
+        source="assumption",
+        description="Spread of personal baselines across employees.",
+    )
+    rate_drift_per_week: Unit = param(
+        0.05,
+        unit="share of the distance to baseline per week",
+        source="assumption",
+        description="Speed at which engagement returns to the personal baseline.",
+    )
+    support_per_session: float = param(
+        0.005,
+        sa=(0.0, 0.01),
+        ge=0.0,
+        le=1.0,
+        unit="engagement per session at full quality",
+        source="assumption (direction: Eby et al. 2013, relationship quality and satisfaction)",
+        description="Engagement a learner gains from an attended, supportive session.",
+    )
+    support_guide_per_session: float = param(
+        0.002,
+        ge=0.0,
+        le=1.0,
+        unit="engagement per session at full quality",
+        source="assumption (direction: Ghosh & Reio 2013, mentors' satisfaction)",
+        description="Engagement a mentor gains from guiding (generativity).",
+    )
+    progress_per_skill: float = param(
+        1.0,
+        ge=0.0,
+        unit="engagement per unit of mean skill gained",
+        source="assumption",
+        description="Engagement gained from a week's progress in mean skill.",
+    )
+    hours_tolerated_per_week: float = param(
+        2.0,
+        ge=0.0,
+        unit="hours per week",
+        source="assumption",
+        description="Hours of programme work a week taken on without strain.",
+    )
+    overload_per_hour: float = param(
+        0.01,
+        ge=0.0,
+        unit="engagement per hour above tolerance",
+        source="assumption",
+        description="Engagement lost per weekly hour of programme work above the tolerance.",
+    )
+    dur_stagnation_weeks: float = param(
+        156.0,
+        gt=0.0,
+        unit="weeks",
+        source="assumption",
+        description="Time in one level after which an employee feels stuck.",
+    )
+    stagnation_per_week: float = param(
+        0.003,
+        ge=0.0,
+        unit="engagement per week",
+        source="assumption",
+        description="Engagement lost each week while stuck.",
+    )
+    promotion_boost: Unit = param(
+        0.1,
+        unit="engagement",
+        source="assumption",
+        description="Engagement gained on promotion.",
+    )
+
+
+class Turnover(Section):
+    """Voluntary quits and their dependence on engagement and tenure."""
+
+    p_quit_per_week: Probability = param(
+        0.0034,
+        sa=(0.002, 0.006),
+        unit="probability per week",
+        source="BLS JOLTS (quits about 2% of employment a month), with the new-hire hazard",
+        description="Weekly quit probability of a tenured employee at the reference engagement.",
+    )
+    engagement_reference: Unit = param(
+        0.65,
+        unit="engagement (0-1)",
+        source="assumption (equal to the mean baseline)",
+        description="Engagement at which the quit hazard equals p_quit_per_week.",
+    )
+    rel_hazard_per_engagement: float = param(
+        4.0,
+        sa=(1.0, 6.0),
+        ge=0.0,
+        le=50.0,
+        unit="log hazard ratio per unit of engagement",
+        source="assumption (direction: Harter, Schmidt & Hayes 2002)",
+        description="How steeply the quit hazard rises as engagement falls below the reference.",
+    )
+    rel_hazard_new_hire: float = param(
+        2.0,
+        sa=(1.0, 3.0),
+        ge=0.0,
+        unit="hazard ratio",
+        source="assumption (practitioner surveys report a quarter of hires leaving within a year)",
+        description="Quit hazard of new hires relative to tenured staff.",
+    )
+    dur_new_hire_weeks: float = param(
+        52.0,
+        ge=0.0,
+        unit="weeks",
+        source="assumption",
+        description="Tenure below which an employee counts as a new hire.",
+    )
+
+
+class Promotion(Section):
+    """Promotion into vacancies by readiness."""
+
+    readiness_threshold: Unit = param(
+        0.6,
+        unit="readiness (0-1)",
+        source="assumption",
+        description="Readiness needed to be promoted (skill for the next level plus visibility).",
+    )
+    weight_visibility: float = param(
+        0.15,
+        ge=0.0,
+        le=1.0,
+        unit="readiness per unit of visibility",
+        source="assumption (career sponsorship: Allen et al. 2004)",
+        description="Weight of visibility (sponsorship) in readiness.",
+    )
+    dur_visibility_half_life_weeks: float = param(
+        26.0,
+        gt=0.0,
+        unit="weeks",
+        source="assumption",
+        description="Half-life of visibility gained through sponsorship.",
+    )
+    dur_min_in_level_weeks: float = param(
+        52.0,
+        ge=0.0,
+        unit="weeks",
+        source="assumption",
+        description="Time in a level before promotion is possible.",
+    )
+
+
+class Costs(Section):
+    """Costs of programme time and of replacing leavers."""
+
+    salary_per_year_by_level: tuple[Annotated[float, Field(ge=0)], ...] = param(
+        (60_000.0, 80_000.0, 105_000.0, 140_000.0, 220_000.0),
+        unit="currency per year",
+        source="assumption",
+        description="Annual salary at each level.",
+    )
+    hours_per_year: float = param(
+        1800.0,
+        sa=(1600.0, 2000.0),
+        gt=0.0,
+        unit="hours per year",
+        source="assumption",
+        description="Working hours a year, to price session hours.",
+    )
+    rel_replacement_cost_by_level: tuple[Annotated[float, Field(ge=0)], ...] = param(
+        (0.2, 0.2, 0.2, 0.5, 2.13),
+        unit="share of annual salary",
+        source="Boushey & Glynn 2012 (16-20% of salary for most jobs, up to 213% for executives)",
+        description="Cost of replacing a leaver at each level.",
+    )
+
+
+DesignName = Literal[
+    "mentorship",
+    "peer_coaching",
+    "reverse_mentoring",
+    "group_circles",
+    "micro_mentoring",
+    "flash_mentorship",
+    "situational_coaching",
+    "skill_pods",
+    "accountability_clusters",
+    "near_peer",
+    "reciprocal_coaching",
+    "mentor_shadowing",
+]
+
+
+class Programme(Section):
+    """A programme: a design (``kind``) and the rule components it runs with.
+
+    ``kind`` fills in the components that define the design (see :mod:`sim.scenario.designs`);
+    any component can be overridden in the scenario. The defaults below apply where
+    neither the design nor the scenario sets a value.
+    """
+
+    kind: DesignName = Field(description="The programme design (see `wlsim programmes`).")
+
+    # Who takes part.
+    learner_levels: tuple[int, ...] = param(
+        (0, 1),
+        min_length=1,
+        unit="level indices",
+        source="assumption",
+        description="Levels whose employees may enrol as learners (mentees, coachees, members).",
+    )
+    guide_levels: tuple[int, ...] = param(
+        (),
+        unit="level indices",
+        source="assumption",
+        description="Levels whose employees may volunteer as guides (empty: any the gap allows).",
+    )
+    direction: Literal["down", "up", "both"] = param(
+        "down",
+        unit="policy",
+        source="assumption",
+        description=(
+            "Who teaches whom: 'down' a guide above the learner teaches, 'up' a guide below "
+            "teaches (reverse mentoring), 'both' partners teach each other."
+        ),
+    )
+    level_gap_min: int = param(
+        1,
+        ge=0,
+        le=20,
+        unit="levels",
+        source="assumption",
+        description="Least level distance between partners (for 'down'/'up', the guide's side).",
+    )
+    level_gap_max: int = param(
+        4,
+        ge=0,
+        le=20,
+        unit="levels",
+        source="assumption",
+        description="Largest level distance between partners (in groups: spread of levels).",
+    )
+    dur_tenure_min_weeks: float = param(
+        0.0,
+        ge=0.0,
+        unit="weeks",
+        source="assumption",
+        description="Least tenure to enrol as a learner.",
+    )
+    dur_tenure_max_weeks: float = param(
+        1e6,
+        ge=0.0,
+        unit="weeks",
+        source="assumption",
+        description="Largest tenure to enrol as a learner (e.g. 26 for an onboarding programme).",
+    )
+    uptake: Literal["random", "engaged"] = param(
+        "random",
+        unit="policy",
+        source="assumption",
+        description=(
+            "Who opts in: 'random' with probability p_enrol, or 'engaged' (self-selection) "
+            "with probability p_enrol * engagement / mean baseline engagement."
+        ),
+    )
+    p_enrol: Probability = param(
+        0.3,
+        unit="probability",
+        source="assumption",
+        description="Share of eligible employees who enrol as learners.",
+    )
+    p_volunteer: Probability = param(
+        0.5,
+        unit="probability",
+        source="assumption",
+        description="Share of eligible employees who volunteer as guides.",
+    )
+
+    # How they are brought together.
+    topology: Literal["pair", "group"] = param(
+        "pair",
+        unit="policy",
+        source="assumption",
+        description="Pairs (a guide and a learner, or two peers) or groups (many-to-many).",
+    )
+    n_group_size: int = param(
+        6,
+        ge=2,
+        le=50,
+        unit="members",
+        source="assumption (circles of about 4 to 8)",
+        description="Members of a group (groups only).",
+    )
+    matching: Literal[
+        "random",
+        "manager",
+        "similarity",
+        "algorithmic",
+        "strongest",
+        "expert",
+        "need",
+        "complementary",
+    ] = param(
+        "random",
+        unit="policy",
+        source="assumption",
+        description=(
+            "How partners are chosen: 'random'; 'manager' (within the reporting line); "
+            "'similarity' (most similar values); 'algorithmic' (maximise expected learning "
+            "under capacity); 'strongest' (strongest guide in the focus domains); 'expert' "
+            "(strongest in the learner's need); 'need' (largest expected gain in the need); "
+            "'complementary' (groups whose members are strong in different domains)."
+        ),
+    )
+    n_learners_per_guide_max: int = param(
+        2,
+        ge=0,
+        le=1000,
+        unit="learners per guide",
+        source="assumption",
+        description="Guide capacity: most learners one guide takes at once (pairs only).",
+    )
+
+    # When they meet.
+    trigger: Literal["scheduled", "challenge"] = param(
+        "scheduled",
+        unit="policy",
+        source="assumption",
+        description=(
+            "'scheduled' sessions at the cadence, or 'challenge': a session is set up when a "
+            "work challenge hits a domain where the learner is not yet proficient."
+        ),
+    )
+    p_challenge_per_week: Probability = param(
+        0.15,
+        unit="probability per week",
+        source="assumption",
+        description="Chance that a learner meets a work challenge in a week (challenge trigger).",
+    )
+    start_week: int = param(
+        0, ge=0, unit="week", source="assumption", description="Week the programme starts."
+    )
+    dur_programme_weeks: int = param(
+        0,
+        ge=0,
+        unit="weeks",
+        source="assumption",
+        description="How long the programme runs (0: to the end of the horizon).",
+    )
+    hours_budget: float = param(
+        0.0,
+        ge=0.0,
+        unit="hours",
+        source="assumption",
+        description="Total session hours the programme may spend (0: unlimited).",
+    )
+    cadence_weeks: int = param(
+        2,
+        ge=1,
+        le=52,
+        unit="weeks",
+        source="assumption",
+        description="Weeks between scheduled sessions of a relationship.",
+    )
+    hours_per_session: float = param(
+        1.0,
+        gt=0.0,
+        le=40.0,
+        unit="hours",
+        source="assumption",
+        description="Length of a session.",
+    )
+    dur_relationship_weeks: int = param(
+        52,
+        ge=1,
+        unit="weeks",
+        source="assumption (formal programmes typically run 6 to 12 months)",
+        description="Length of a relationship; the learner is matched again after it (rotation).",
+    )
+    dur_between_weeks: int = param(
+        0,
+        ge=0,
+        unit="weeks",
+        source="assumption",
+        description="Weeks a learner waits after a relationship ends before the next one.",
+    )
+
+    # What happens in a session.
+    structure: Unit = param(
+        0.5,
+        unit="1",
+        source="assumption",
+        description=(
+            "Structure and accountability (goals, milestones, facilitation): attendance "
+            "probability is structure + (1 - structure) * engagement * fade."
+        ),
+    )
+    dur_accountability_half_life_weeks: float = param(
+        1e6,
+        gt=0.0,
+        unit="weeks",
+        source="assumption",
+        description=(
+            "Half-life of the unstructured part of attendance over a relationship's life "
+            "(fade); large means no fading."
+        ),
+    )
+    focus: Literal["fixed", "need"] = param(
+        "fixed",
+        unit="policy",
+        source="assumption",
+        description=(
+            "'fixed': sessions cover focus_domains; 'need': each relationship covers the "
+            "learner's need (the used domain furthest below proficiency, or the challenge's)."
+        ),
+    )
+    focus_domains: tuple[str, ...] = param(
+        (),
+        unit="names",
+        source="assumption",
+        description="Domains the sessions concentrate on (empty means all domains).",
+    )
+    mode: Literal["dialogue", "observation"] = param(
+        "dialogue",
+        unit="policy",
+        source="assumption",
+        description=(
+            "'dialogue' sessions, or 'observation' (shadowing): the learner watches the "
+            "guide's real work and learns what the guide's job uses."
+        ),
+    )
+    rel_guide_time: Unit = param(
+        1.0,
+        unit="1",
+        source="assumption",
+        description="Share of session hours the guide spends (observation costs the guide little).",
+    )
+    rel_learning: float = param(
+        1.0,
+        ge=0.0,
+        le=10.0,
+        unit="1",
+        source="assumption",
+        description="Multiplier on learning from partners in this programme.",
+    )
+    rel_support: float = param(
+        1.0,
+        ge=0.0,
+        le=10.0,
+        unit="1",
+        source="assumption",
+        description="Multiplier on the engagement support learners get from sessions.",
+    )
+    feedback_per_hour: Unit = param(
+        0.1,
+        unit="feedback (0-1) per session hour",
+        source="assumption (direction: Joyce & Showers 2002, coaching raises transfer)",
+        description=(
+            "Feedback stock a learner gains per hour of session (raises practice transfer "
+            "and the plateau); longer sessions give more."
+        ),
+    )
+    new_partner_each_time: bool = param(
+        False,
+        unit="flag",
+        source="assumption",
+        description="Never match a learner with the guide of their previous relationship.",
+    )
+    sponsorship_per_session: Unit = param(
+        0.0,
+        unit="visibility (0-1) per session",
+        source="assumption (career sponsorship: Allen et al. 2004)",
+        description="Visibility for promotion a learner gains from a session (the guide sponsors).",
+    )
+    guide_visibility_per_session: Unit = param(
+        0.0,
+        unit="visibility (0-1) per session",
+        source="assumption",
+        description="Visibility a guide gains from a session (exposure to senior learners).",
+    )
+    rate_guide_practice_per_hour: Unit = param(
+        0.0,
+        unit="share of the distance to mastery per hour",
+        source="assumption (teaching as leadership practice: Murphy 2012)",
+        description="Practice of guide_practice_domains that guiding gives the guide.",
+    )
+    guide_practice_domains: tuple[str, ...] = param(
+        ("leadership",),
+        unit="names",
+        source="assumption",
+        description="Domains that guiding exercises.",
+    )
+    power_distance: Unit = param(
+        0.1,
+        unit="1 per level of distance",
+        source="assumption (psychological safety falls with hierarchy)",
+        description=(
+            "Loss of psychological safety per level between partners: quality is scaled by "
+            "(1 - power_distance) ** level distance."
+        ),
+    )
+    quality_initial_mean: Unit = param(
+        0.5,
+        unit="quality (0-1)",
+        source="assumption",
+        description="Mean relationship quality when a relationship forms, at average similarity.",
+    )
+    quality_initial_sd: float = param(
+        0.15,
+        ge=0.0,
+        le=0.5,
+        unit="quality (0-1)",
+        source="assumption",
+        description="Spread of relationship quality when relationships form.",
+    )
+    rel_similarity_quality: float = param(
+        0.4,
+        ge=0.0,
+        le=2.0,
+        unit="quality per unit of similarity",
+        source="assumption (similarity drives relationship quality: Eby et al. 2013)",
+        description=(
+            "How much the partners' similarity (of values, 0-1) raises starting quality; "
+            "dissimilar pairs (mismatched goals) start low."
+        ),
+    )
+    rate_quality_per_session: Unit = param(
+        0.05,
+        unit="share of the distance to full quality per session",
+        source="assumption (quality grows with interaction: Eby et al. 2013)",
+        description="Growth of relationship quality with each shared session.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_design(cls, data: Any) -> Any:
+        from sim.scenario.designs import DESIGNS
+
+        if isinstance(data, dict) and isinstance(data.get("kind"), str):
+            design = DESIGNS.get(data["kind"])
+            if design is not None:
+                return {**design.preset, **data}
+        return data
+
+    @model_validator(mode="after")
+    def _check_components(self) -> Programme:
+        if self.level_gap_min > self.level_gap_max:
+            raise ValueError(
+                f"level_gap_min ({self.level_gap_min}) must not exceed level_gap_max "
+                f"({self.level_gap_max})"
+            )
+        if self.matching == "complementary" and self.topology != "group":
+            raise ValueError("matching 'complementary' forms groups; set topology = 'group'")
+        if self.topology == "group" and self.matching not in ("random", "complementary"):
+            raise ValueError(
+                f"groups are formed 'random' or 'complementary', not {self.matching!r}"
+            )
+        if (
+            self.matching in ("expert", "need")
+            and self.focus != "need"
+            and self.trigger != "challenge"
+        ):
+            raise ValueError(
+                f"matching {self.matching!r} matches to each learner's need: set focus = "
+                "'need' or trigger = 'challenge'"
+            )
+        if self.dur_tenure_min_weeks > self.dur_tenure_max_weeks:
+            raise ValueError("dur_tenure_min_weeks must not exceed dur_tenure_max_weeks")
+        return self
+
+
+def _overridden_kinds(overrides: dict[str, Any]) -> list[str]:
+    """Programme kinds an arm's overrides would change (dotted or nested keys)."""
+    found = []
+    for key, value in overrides.items():
+        parts = key.split(".")
+        if parts[0] != "programmes":
+            continue
+        if len(parts) == 3 and parts[2] == "kind":
+            found.append(f"programmes.{parts[1]}")
+        elif len(parts) == 2 and isinstance(value, dict) and "kind" in value:
+            found.append(key)
+        elif len(parts) == 1 and isinstance(value, dict):
+            found += [
+                f"programmes.{n}" for n, v in value.items() if isinstance(v, dict) and "kind" in v
+            ]
+    return found
+
+
+def _check_guides(name: str, prog: Programme, n_levels: int) -> None:
+    """Refuse a pair programme in which no learner could ever find a guide."""
+    peers = prog.direction == "both" and not prog.guide_levels
+    if prog.topology == "group" or peers:
+        return
+    if prog.n_learners_per_guide_max == 0:
+        raise ValueError(
+            f"programmes.{name}.n_learners_per_guide_max = 0: no learner could be matched; "
+            "give each guide a capacity of at least 1"
+        )
+    guides = prog.guide_levels or tuple(range(n_levels))
+    for lv in prog.learner_levels:
+        for g in guides:
+            gap = g - lv if prog.direction == "down" else lv - g
+            if prog.direction == "both":
+                gap = abs(g - lv)
+            if prog.level_gap_min <= gap <= prog.level_gap_max:
+                return
+    where = {"down": "above", "up": "below", "both": "above or below"}[prog.direction]
+    raise ValueError(
+        f"programmes.{name}: no employee is eligible as a guide: learners at levels "
+        f"{list(prog.learner_levels)} need guides {prog.level_gap_min}-{prog.level_gap_max} "
+        f"levels {where} them (direction {prog.direction!r})"
+        + (f" among guide_levels {list(prog.guide_levels)}" if prog.guide_levels else "")
+        + f", and the organisation has levels 0..{n_levels - 1}"
+    )
+
+
+PROGRAMME_KINDS: dict[str, type[Programme]] = dict.fromkeys(typing.get_args(DesignName), Programme)
+
+
+class Arm(Section):
+    """One arm of a comparison: which programmes run, and what differs from the base."""
+
+    description: str = ""
+    programmes: tuple[str, ...] = ()
+    overrides: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Partial scenario merged over the base for this arm (not 'arms').",
+    )
+
+
+class Sweep(Section):
+    """An experiment over parameter values: grids and samples, replicated, every arm at every point.
+
+    Parameters are addressed by their dotted path in the scenario (e.g.
+    ``"programmes.mentorship.n_learners_per_guide_max"``). Every point runs every arm
+    with the same replicate seeds (common random numbers).
+    """
+
+    method: Literal["grid", "lhs", "sobol", "morris"] = param(
+        "grid",
+        unit="policy",
+        source="assumption",
+        description=(
+            "'grid': full factorial of `grid`; 'lhs': Latin hypercube of `ranges` (crossed "
+            "with `grid`); 'sobol' and 'morris': SALib designs over `ranges` for "
+            "sensitivity analysis."
+        ),
+    )
+    grid: dict[str, list[Any]] = param(
+        {},
+        unit="values per parameter path",
+        source="assumption",
+        description="Values of each parameter; every combination is a point.",
+    )
+    ranges: dict[str, tuple[float, float]] = param(
+        {},
+        unit="[low, high] per parameter path",
+        source="assumption",
+        description="Ranges sampled by 'lhs', 'sobol' and 'morris' (integers are rounded).",
+    )
+    n_samples: int = param(
+        16,
+        ge=1,
+        le=1_000_000,
+        unit="points (lhs), base samples (sobol), trajectories (morris)",
+        source="assumption",
+        description="Size of the sample: Sobol makes n * (d + 2) points, Morris n * (d + 1).",
+    )
+    replicates: int = param(
+        0,
+        ge=0,
+        le=100_000,
+        unit="runs per arm and point",
+        source="assumption",
+        description="Replicates at every point (0: the scenario's `replicates`).",
+    )
+    metrics: tuple[str, ...] = param(
+        (),
+        unit="metric names",
+        source="assumption",
+        description="Metrics kept in the time series (empty: all).",
+    )
+    keep_weeks: Literal["all", "last"] | int = param(
+        "all",
+        unit="'all', 'last' or every n weeks",
+        source="assumption",
+        description="Weeks kept in the time series (the last week is always kept).",
+    )
+    outputs: tuple[str, ...] = param(
+        ("mean_skill", "mean_engagement", "retention_initial"),
+        min_length=1,
+        unit="metric names",
+        source="assumption",
+        description="End-of-horizon metrics analysed for sensitivity (sobol, morris).",
+    )
+
+    @model_validator(mode="after")
+    def _check_design(self) -> Sweep:
+        for path, (low, high) in self.ranges.items():
+            if not low < high:
+                raise ValueError(f"ranges.{path}: low must be below high, got [{low}, {high}]")
+        for path, values in self.grid.items():
+            if not values:
+                raise ValueError(f"grid.{path}: give at least one value")
+        both = sorted(set(self.grid) & set(self.ranges))
+        if both:
+            raise ValueError(f"parameters both in grid and ranges: {both}")
+        if self.method == "grid" and self.ranges:
+            raise ValueError("method 'grid' takes no ranges; use 'lhs', 'sobol' or 'morris'")
+        if self.method != "grid" and not self.ranges:
+            raise ValueError(f"method {self.method!r} needs ranges to sample")
+        if self.method in ("sobol", "morris") and self.grid:
+            raise ValueError(
+                f"method {self.method!r} analyses the sample alone; put grid values in arms "
+                "or in separate sweeps"
+            )
+        if isinstance(self.keep_weeks, int) and self.keep_weeks < 1:
+            raise ValueError(f"keep_weeks must be 'all', 'last' or >= 1, got {self.keep_weeks}")
+        return self
+
+    @property
+    def paths(self) -> list[str]:
+        """Every swept parameter path, grid first."""
+        return [*self.grid, *self.ranges]
+
+
+class Scenario(Section):
+    """A complete, validated scenario: organisation, dynamics, programmes and arms."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=100)
+    description: str = ""
+    horizon_weeks: int = param(
+        156, ge=1, le=5200, unit="weeks", source="assumption", description="Simulated time."
+    )
+    replicates: int = param(
+        10, ge=1, le=100_000, unit="runs", source="assumption", description="Replicates per arm."
+    )
+    seed: int = param(
+        20261127,
+        ge=0,
+        lt=2**63,
+        unit="integer",
+        source="assumption",
+        description="Root seed; replicate r uses child r of SeedSequence(seed) in every arm.",
+    )
+    organisation: Organisation = Organisation()
+    learning: Learning = Learning()
+    engagement: Engagement = Engagement()
+    turnover: Turnover = Turnover()
+    promotion: Promotion = Promotion()
+    costs: Costs = Costs()
+    programmes: dict[str, Programme] = Field(default_factory=dict)
+    arms: dict[str, Arm] = Field(default_factory=lambda: {"baseline": Arm()})
+    sweep: Sweep = Sweep()
+
+    @model_validator(mode="after")
+    def _check_references(self) -> Scenario:
+        n_levels = len(self.organisation.levels)
+        for label, values in (
+            ("costs.salary_per_year_by_level", self.costs.salary_per_year_by_level),
+            ("costs.rel_replacement_cost_by_level", self.costs.rel_replacement_cost_by_level),
+        ):
+            if len(values) != n_levels:
+                raise ValueError(
+                    f"{label} needs one value per level ({n_levels} levels), got {len(values)}"
+                )
+        domains = set(self.organisation.domains)
+        for pname, prog in self.programmes.items():
+            for label, names in (
+                ("focus_domains", prog.focus_domains),
+                ("guide_practice_domains", prog.guide_practice_domains),
+            ):
+                unknown = [d for d in names if d not in domains]
+                if unknown:
+                    raise ValueError(
+                        f"programmes.{pname}.{label}: unknown domains {unknown}; "
+                        f"allowed: {sorted(domains)}"
+                    )
+            for label, levels in (
+                ("learner_levels", prog.learner_levels),
+                ("guide_levels", prog.guide_levels),
+            ):
+                bad = [lv for lv in levels if not 0 <= lv < n_levels]
+                if bad:
+                    raise ValueError(
+                        f"programmes.{pname}.{label}: level indices {bad} out of range "
+                        f"0..{n_levels - 1}"
+                    )
+            _check_guides(pname, prog, n_levels)
+        if not self.arms:
+            raise ValueError("arms: at least one arm is needed")
+        for aname, arm in self.arms.items():
+            unknown = [p for p in arm.programmes if p not in self.programmes]
+            if unknown:
+                raise ValueError(
+                    f"arms.{aname}.programmes: unknown programmes {unknown}; "
+                    f"defined: {sorted(self.programmes)}"
+                )
+            if "arms" in arm.overrides:
+                raise ValueError(f"arms.{aname}.overrides may not change 'arms'")
+            changed = _overridden_kinds(arm.overrides)
+            if changed:
+                raise ValueError(
+                    f"arms.{aname}.overrides may not change a programme's kind ({changed}); "
+                    "define another programme with that kind and list it in the arm"
+                )
+        return self
+
+    @property
+    def n_levels(self) -> int:
+        """Number of hierarchy levels."""
+        return len(self.organisation.levels)
+
+    @property
+    def n_domains(self) -> int:
+        """Number of skill domains."""
+        return len(self.organisation.domains)
