@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
 
-import numba
 import numpy as np
 
+from sim.jit import kernel
 from sim.model.submodels.promotion import readiness_of
 from sim.scenario.schema import _slug
 
@@ -63,7 +63,7 @@ def gini(values: np.ndarray, presorted: bool = False) -> float:
     return float(2.0 * (ranks * x).sum() / (n * total) - (n + 1) / n)
 
 
-@numba.njit(cache=True)
+@kernel
 def _retention(slot_of_id, n_initial, participant, present):
     """Initial employees still employed: all, participants, non-participants (counts)."""
     n_all = n_part = n_part_in = n_non = n_non_in = 0
@@ -81,7 +81,7 @@ def _retention(slot_of_id, n_initial, participant, present):
     return n_all, n_part, n_part_in, n_non, n_non_in
 
 
-@numba.njit(cache=True)
+@kernel
 def _n_current(slot_of_id, a, b):
     """Relationships whose two members are both still employed."""
     n = 0
@@ -173,7 +173,7 @@ def measure(model: WorkplaceModel) -> dict[str, float]:
     return rec
 
 
-@numba.njit(cache=True)
+@kernel
 def _state_stats(
     skill,
     level,

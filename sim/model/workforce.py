@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numba
 import numpy as np
 
+from sim.jit import kernel
 from sim.model.submodels.learning import equilibrium_skill
 from sim.scenario.schema import Scenario
 
@@ -357,7 +357,7 @@ def hire(
     return ids
 
 
-@numba.njit(cache=True)
+@kernel
 def age_one_week(
     hired_week: np.ndarray, week: int, tenure_weeks: np.ndarray, weeks_in_level: np.ndarray
 ) -> None:

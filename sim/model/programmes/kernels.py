@@ -13,8 +13,9 @@ pass over the arrays, with the same result bit for bit:
 
 from __future__ import annotations
 
-import numba
 import numpy as np
+
+from sim.jit import kernel
 
 #: Direction codes of :func:`pair_guides`: a guide above, below, or either way.
 DOWN, UP, BOTH = 0, 1, 2
@@ -31,7 +32,7 @@ def canonical(arrays: tuple) -> tuple:
     return tuple(a.view(a.dtype.type) if isinstance(a, np.ndarray) else a for a in arrays)
 
 
-@numba.njit(cache=True)
+@kernel
 def end_relationships(
     a: np.ndarray,
     b: np.ndarray,
@@ -82,7 +83,7 @@ def end_relationships(
     return kept
 
 
-@numba.njit(cache=True)
+@kernel
 def waiting_and_places(
     employee_id: np.ndarray,
     learner_slot: np.ndarray,
@@ -149,7 +150,7 @@ def waiting_and_places(
 # first pass over the positions.
 
 
-@numba.njit(cache=True)
+@kernel
 def _waiting(
     employee_id: np.ndarray,
     learner_slot: np.ndarray,
@@ -205,7 +206,7 @@ def _waiting(
     return learners[:count].copy()
 
 
-@numba.njit(cache=True)
+@kernel
 def _places(
     employee_id: np.ndarray,
     guide_slot: np.ndarray,
@@ -244,7 +245,7 @@ def _places(
     return places[:total]
 
 
-@numba.njit(cache=True)
+@kernel
 def _doubled(arr: np.ndarray) -> np.ndarray:
     """``arr`` copied into an array twice as long."""
     out = np.empty(2 * len(arr), dtype=arr.dtype)
@@ -252,7 +253,7 @@ def _doubled(arr: np.ndarray) -> np.ndarray:
     return out
 
 
-@numba.njit(cache=True)
+@kernel
 def _flatnonzero(mask: np.ndarray) -> np.ndarray:
     """Indices where ``mask`` is true, ascending (branch-free)."""
     out = np.empty(len(mask), dtype=np.int64)
@@ -263,7 +264,7 @@ def _flatnonzero(mask: np.ndarray) -> np.ndarray:
     return out[:k].copy()
 
 
-@numba.njit(cache=True)
+@kernel
 def _gap_ok(guide_level: int, learner_level: int, direction: int, lo: int, hi: int) -> bool:
     gap = guide_level - learner_level
     if direction == UP:
@@ -273,7 +274,7 @@ def _gap_ok(guide_level: int, learner_level: int, direction: int, lo: int, hi: i
     return lo <= gap <= hi
 
 
-@numba.njit(cache=True)
+@kernel
 def pair_guides(
     learners: np.ndarray,
     places: np.ndarray,
@@ -330,7 +331,7 @@ def pair_guides(
     return guide[:n_pairs], chosen[:n_pairs]
 
 
-@numba.njit(cache=True)
+@kernel
 def _stable_order(key: np.ndarray) -> np.ndarray:
     """Stable ascending order of small non-negative integer keys (a counting sort)."""
     top = 0
@@ -348,7 +349,7 @@ def _stable_order(key: np.ndarray) -> np.ndarray:
     return order
 
 
-@numba.njit(cache=True)
+@kernel
 def pair_peers(
     learners: np.ndarray, level: np.ndarray, by_level: bool, gap_min: int, gap_max: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -388,7 +389,7 @@ def pair_peers(
     return a[:n_pairs], b[:n_pairs]
 
 
-@numba.njit(cache=True)
+@kernel
 def form_groups(
     learners: np.ndarray,
     level: np.ndarray,
@@ -465,7 +466,7 @@ def form_groups(
     return a[:n_rel], b[:n_rel], g[:n_rel]
 
 
-@numba.njit(cache=True)
+@kernel
 def meet(
     pos_a: np.ndarray,
     pos_b: np.ndarray,
@@ -598,7 +599,7 @@ def meet(
     )
 
 
-@numba.njit(cache=True)
+@kernel
 def _attendance(
     pos_a: np.ndarray,
     pos_b: np.ndarray,
@@ -633,7 +634,7 @@ def _attendance(
     return met
 
 
-@numba.njit(cache=True)
+@kernel
 def attendees(sa: np.ndarray, sb: np.ndarray, n_slots: int) -> np.ndarray:
     """Positions of everyone in ``sa`` or ``sb``, once each, ascending."""
     seen = np.zeros(n_slots, dtype=np.bool_)
@@ -644,7 +645,7 @@ def attendees(sa: np.ndarray, sb: np.ndarray, n_slots: int) -> np.ndarray:
     return _flatnonzero(seen)
 
 
-@numba.njit(cache=True)
+@kernel
 def new_relationships(
     a: np.ndarray,
     b: np.ndarray,
@@ -693,7 +694,7 @@ def new_relationships(
     return ida, idb, quality
 
 
-@numba.njit(cache=True)
+@kernel
 def restriction(
     allowed: np.ndarray,
     learner: np.ndarray,
@@ -791,7 +792,7 @@ def restriction(
     )
 
 
-@numba.njit(cache=True)
+@kernel
 def append_rows(
     a: np.ndarray,
     b: np.ndarray,

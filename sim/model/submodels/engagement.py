@@ -7,9 +7,9 @@ compiled pass (a test checks the two agree).
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
+from sim.jit import kernel
 from sim.scenario.schema import Engagement
 
 
@@ -83,7 +83,7 @@ def engage(
     )
 
 
-@numba.njit(cache=True)
+@kernel
 def _engage(
     e,
     baseline,

@@ -8,9 +8,9 @@ the kernel :func:`practise` applies exactly it.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
+from sim.jit import kernel
 from sim.scenario.schema import Learning
 
 
@@ -83,7 +83,7 @@ def session_gains(
     return gains
 
 
-@numba.njit(cache=True)
+@kernel
 def _session_gaps(skill, learner, partner, minus_inverse_absorption):
     """Partner's skill minus the learner's, and -|difference| / gap_absorption."""
     n_domains = skill.shape[1]
@@ -98,7 +98,7 @@ def _session_gaps(skill, learner, partner, minus_inverse_absorption):
     return diff, exponent
 
 
-@numba.njit(cache=True)
+@kernel
 def _add_session_gains(gains, learner, diff, absorbed, hours, quality, focus, rate, half):
     """Add each session's gain; sessions from ``half`` on mirror those before ``half``."""
     for k in range(half):
@@ -135,7 +135,7 @@ def add_guide_practice(
     _add_guide_practice(gains, skill, guide, guide_rate, domains)
 
 
-@numba.njit(cache=True)
+@kernel
 def _add_guide_practice(gains, skill, guide, guide_rate, domains):
     for k in range(len(guide)):
         g = guide[k]
@@ -160,7 +160,7 @@ def scatter_add(total: np.ndarray, slots: np.ndarray, amount: np.ndarray | float
         _scatter_add(total, slots, amount)
 
 
-@numba.njit(cache=True)
+@kernel
 def _scatter_add(total, slots, amount):
     for k in range(len(slots)):
         total[slots[k]] += amount[k]
@@ -171,7 +171,7 @@ def mean_per_person(skill: np.ndarray) -> np.ndarray:
     return _mean_per_person(skill)
 
 
-@numba.njit(cache=True)
+@kernel
 def _mean_per_person(skill):
     n, n_domains = skill.shape
     out = np.empty(n)
@@ -203,7 +203,7 @@ def within_cap(
     return over if over.any() else None
 
 
-@numba.njit(cache=True)
+@kernel
 def _over_cap(used, attendee, attendee_hours, cap):
     n = len(used)
     mine = np.zeros(n)
@@ -253,7 +253,7 @@ def update_proficiency(
     )
 
 
-@numba.njit(cache=True)
+@kernel
 def _update_proficiency(skill, level, weights, employee_id, tenure_weeks, reached, threshold):
     n, n_domains = skill.shape
     score = np.empty(n)
@@ -271,7 +271,7 @@ def _update_proficiency(skill, level, weights, employee_id, tenure_weeks, reache
     return score, n_newly, weeks
 
 
-@numba.njit(cache=True)
+@kernel
 def apply_gains(skill: np.ndarray, gains: np.ndarray) -> None:
     """``skill += gains``, clipped to [0, 1], in place."""
     for i in range(skill.shape[0]):
@@ -343,7 +343,7 @@ def practise(
     )
 
 
-@numba.njit(cache=True)
+@kernel
 def _practise(
     skill, usage_by_level, level, feedback, rate, transfer_base, plateau, rel_fb, lam, floor
 ):
@@ -396,7 +396,7 @@ def add_saturating(stock: np.ndarray, slots: np.ndarray, amount: np.ndarray | fl
     _add_saturating(stock, slots, _per_entry(amount, slots))
 
 
-@numba.njit(cache=True)
+@kernel
 def _add_saturating(stock, slots, amount):
     total = np.zeros(len(stock))
     for k in range(len(slots)):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
+from sim.jit import kernel
 from sim.scenario.schema import Promotion
 
 
@@ -38,7 +38,7 @@ def readiness(
     return np.einsum("...d,...d->...", skill, weights) + params.weight_visibility * visibility
 
 
-@numba.njit(cache=True)
+@kernel
 def readiness_of(
     skill: np.ndarray, visibility: np.ndarray, i: int, weights: np.ndarray, weight_visibility: float
 ) -> float:
@@ -124,7 +124,7 @@ def promotions(
     )
 
 
-@numba.njit(cache=True)
+@kernel
 def _promotions(
     slots,
     start,
