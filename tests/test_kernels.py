@@ -9,6 +9,9 @@ import numpy as np
 import pytest
 
 from sim.model import metrics
+from sim.model.programmes import kernels, rules
+from sim.model.programmes.relationships import Relationships
+from sim.model.programmes.sessions import SessionArrays, Sessions, restriction
 from sim.model.submodels import engagement, learning, promotion, turnover
 from sim.model.workforce import age_one_week
 from sim.scenario.schema import Engagement, Learning, Promotion, Turnover
@@ -284,3 +287,134 @@ def test_a_mirrored_batch_of_odd_length_is_refused():
         learning.session_gains(
             skill, one, one, np.ones(3), np.ones(3), np.ones(2), Learning(), mirrored=True
         )
+
+
+# --- the programme engine's shared rules and named batches ---------------------------------
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("direction", ["down", "up", "both"])
+def test_level_window_equals_the_documented_gap_rule(seed, direction):
+    rng = np.random.default_rng(seed)
+    guide = rng.integers(0, 6, (30, 40)).astype(np.int64)
+    learner = rng.integers(0, 6, (30, 40)).astype(np.int64)
+    lo, hi = int(rng.integers(0, 2)), int(rng.integers(1, 4))
+    gap = {"down": guide - learner, "up": learner - guide, "both": np.abs(guide - learner)}
+    expected = (gap[direction] >= lo) & (gap[direction] <= hi)
+    code = rules.DIRECTIONS[direction]
+    got = rules.in_level_window(guide, learner, code, lo, hi)
+    np.testing.assert_array_equal(got, expected)
+    one = rules.in_level_window(np.int64(guide[0, 0]), np.int64(learner[0, 0]), code, lo, hi)
+    assert one == expected[0, 0]  # the form the matching kernels call
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("n_dims", [1, 2, 5])
+def test_similarity_equals_the_norm_formula_in_any_dimension(seed, n_dims):
+    rng = np.random.default_rng(seed)
+    values = rng.random((50, n_dims))
+    a, b = rng.integers(0, 50, 80), rng.integers(0, 50, 80)
+    a[:3] = b[:3]  # identical values: similarity 1
+    expected = 1.0 - np.linalg.norm(values[a] - values[b], axis=-1) / np.sqrt(n_dims)
+    got = rules.similarity(values, a, b)
+    np.testing.assert_array_equal(got[:3], 1.0)
+    if n_dims <= 2:  # the numpy reduction adds two squares in the same order: bit for bit
+        np.testing.assert_array_equal(got, expected)
+    np.testing.assert_allclose(got, expected, rtol=1e-15, atol=1e-15)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_starting_quality_and_safety_equal_their_formulas(seed):
+    rng = np.random.default_rng(seed)
+    sim = rng.random(200)
+    noise = rng.normal(0.0, 0.5, 200)  # wide, so the clip binds at both ends
+    got = rules.starting_quality(sim, noise, 0.5, 0.4, rules.MEAN_SIMILARITY)
+    expected = np.clip(0.5 + 0.4 * (sim - rules.MEAN_SIMILARITY) + noise, 0.05, 1.0)
+    np.testing.assert_array_equal(got, expected)
+    assert got.min() == rules.QUALITY_MIN and got.max() == 1.0
+    expected_mean = np.clip(0.5 + 0.4 * (sim - rules.MEAN_SIMILARITY), 0.05, 1.0)
+    np.testing.assert_array_equal(
+        rules.starting_quality(sim, 0.0, 0.5, 0.4, rules.MEAN_SIMILARITY), expected_mean
+    )
+    level_a, level_b = rng.integers(0, 6, 100), rng.integers(0, 6, 100)
+    table = rules.safety_table(0.1, 6)
+    np.testing.assert_array_equal(
+        rules.psychological_safety(level_a, level_b, table), 0.9 ** np.abs(level_a - level_b)
+    )
+    assert rules.psychological_safety(np.int64(1), np.int64(4), table) == 0.9**3
+
+
+def _batch(rng, n_pairs: int = 40) -> SessionArrays:
+    """A batch of reciprocal pair sessions, every column with values of its own."""
+    a, b = rng.permutation(100)[:n_pairs], rng.permutation(100)[:n_pairs]
+    sid = np.arange(n_pairs)
+    return SessionArrays(
+        learner=np.concatenate([b, a]),
+        partner=np.concatenate([a, b]),
+        hours=np.full(2 * n_pairs, 1.5),
+        quality=np.tile(rng.random(n_pairs), 2),
+        share=np.full(2 * n_pairs, 0.5),
+        edge_session=np.concatenate([sid, sid]),
+        guide=a.copy(),
+        guide_quality=rng.random(n_pairs) + 2.0,
+        guide_hours=np.full(n_pairs, 3.0),
+        guide_session=sid.copy(),
+        attendee=np.concatenate([b, a]),
+        attendee_hours=np.full(2 * n_pairs, 4.0),
+        attendee_session=np.concatenate([sid, sid]),
+    )
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_restriction_keeps_every_column_in_its_place(seed):
+    rng = np.random.default_rng(seed)
+    batch = _batch(rng)
+    edge, same = restriction(np.ones(100, dtype=bool), batch)
+    assert edge.all()
+    for name in SessionArrays._fields:  # a column written into another's place shows here
+        np.testing.assert_array_equal(getattr(same, name), getattr(batch, name), err_msg=name)
+    allowed = rng.random(100) < 0.7
+    edge, kept = restriction(allowed, batch)
+    n = len(batch.guide)
+    whole = allowed[batch.learner[:n]] & allowed[batch.partner[:n]]  # a pair goes whole
+    np.testing.assert_array_equal(edge, np.concatenate([whole, whole]))
+    for name in ("learner", "partner", "hours", "quality", "share", "edge_session"):
+        np.testing.assert_array_equal(getattr(kept, name), getattr(batch, name)[edge])
+    for name in ("guide", "guide_quality", "guide_hours", "guide_session"):
+        np.testing.assert_array_equal(getattr(kept, name), getattr(batch, name)[whole])
+
+
+def test_a_batch_is_made_only_from_named_entries_with_numpy_dtypes():
+    rng = np.random.default_rng(0)
+    arrays = _batch(rng)
+    with pytest.raises(TypeError, match="SessionArrays"):
+        Sessions(tuple(arrays), np.ones((len(arrays.learner), 2)))
+    batch = Sessions(arrays, np.ones((len(arrays.learner), 2)), mirrored=True)
+    assert batch.learner is not arrays.learner  # a view with numpy's own dtype object
+    assert batch.learner.dtype is np.dtype(np.int64)
+    np.testing.assert_array_equal(batch.attendee_hours, arrays.attendee_hours)
+    half = batch.restricted(np.ones(100, dtype=bool))
+    assert half.mirrored and len(half.learner) == len(arrays.learner)
+    with pytest.raises(AttributeError):
+        _ = batch.no_such_column
+
+
+def test_relationship_columns_round_trip_through_the_kernels():
+    rel = Relationships()
+    a, b = np.array([0, 1, 2, 3]), np.array([4, 5, 6, 7])
+    rel.add(a, b, np.array([0.1, 0.2, 0.3, 0.4]), 3, 10, need=np.array([1, -1, 0, 2]))
+    rel.add(np.array([8]), np.array([9]), np.array([0.9]), 5, 6, pos_a=np.array([8]))
+    np.testing.assert_array_equal(rel.start, [3, 3, 3, 3, 5])
+    np.testing.assert_array_equal(rel.end, [10, 10, 10, 10, 6])
+    np.testing.assert_array_equal(rel.group, -1)
+    np.testing.assert_array_equal(rel.pos_a, [-1, -1, -1, -1, 8])
+    slot_of_id = np.arange(10)
+    slot_of_id[5] = -1  # the learner of the second relationship left
+    free_from = np.zeros(10, dtype=np.int64)
+    kept = kernels.end_relationships(rel.columns(), slot_of_id, 6, free_from, 9, True)
+    rel.truncate(kept)
+    np.testing.assert_array_equal(rel.a, [0, 2, 3])  # the last one's term is over
+    np.testing.assert_array_equal(rel.quality, [0.1, 0.3, 0.4])
+    np.testing.assert_array_equal(rel.need, [1, 0, 2])
+    np.testing.assert_array_equal(rel.pos_b, [4, 6, 7])
+    np.testing.assert_array_equal(np.flatnonzero(free_from), [8, 9])  # reciprocal: both

@@ -27,8 +27,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from sim.model.programmes import kernels
-from sim.model.programmes.base import Relationships, Sessions
+from sim.model.programmes import kernels, rules
+from sim.model.programmes.relationships import Relationships
+from sim.model.programmes.sessions import SessionArrays, Sessions
 from sim.model.submodels.learning import absorption
 from sim.scenario.schema import Programme
 
@@ -37,13 +38,9 @@ if TYPE_CHECKING:
 
 #: Largest learners x places problem solved exactly; larger ones use a greedy matching.
 ASSIGNMENT_LIMIT = 250_000
-#: Mean similarity of two random employees: 1 - E|u - v| / sqrt(2) for u, v uniform in the
-#: unit square, where E|u - v| = (2 + sqrt(2) + 5 ln(1 + sqrt(2))) / 15.
-MEAN_SIMILARITY = 1.0 - (2 + np.sqrt(2) + 5 * np.log(1 + np.sqrt(2))) / 15 / np.sqrt(2)
 _NEVER = np.iinfo(np.int64).max
 _EMPTY_INT = np.empty(0, dtype=np.int64)
 _EMPTY_FLOAT = np.empty(0, dtype=np.float64)
-_DIRECTION = {"down": kernels.DOWN, "up": kernels.UP, "both": kernels.BOTH}
 
 
 def need_domain(skill: np.ndarray, usage: np.ndarray, threshold: float) -> np.ndarray:
@@ -63,12 +60,6 @@ def need_domain(skill: np.ndarray, usage: np.ndarray, threshold: float) -> np.nd
     shortfall = usage * np.maximum(threshold - skill, 0.0)
     room = usage * (1.0 - skill)
     return np.where(shortfall.max(axis=1) > 0, shortfall.argmax(axis=1), room.argmax(axis=1))
-
-
-def similarity(values_a: np.ndarray, values_b: np.ndarray) -> np.ndarray:
-    """Similarity in [0, 1] of personal values (1 = identical)."""
-    dim = values_a.shape[-1]
-    return 1.0 - np.linalg.norm(values_a - values_b, axis=-1) / np.sqrt(dim)
 
 
 def _grow(arr: np.ndarray, n: int, fill: float | bool | int) -> np.ndarray:
@@ -94,6 +85,8 @@ class ProgrammeRule:
         self.name = name
         self.params = params
         self.kind = params.kind
+        self.direction = rules.DIRECTIONS[params.direction]
+        self.reciprocal = rules.reciprocal(params.direction)
         # Weekly per-position draws (attendance, challenges) and matching draws come from
         # separate streams, so the former stay aligned across arms whatever matching does.
         self.rng_weekly = model.streams.programme(index, 0)
@@ -115,7 +108,7 @@ class ProgrammeRule:
         self.guide_slot = guides.astype(np.uint8)
         # Powers come from tables computed with numpy (the kernels compute no powers):
         # psychological safety per level of distance, fading accountability per week of age.
-        self.safety = (1.0 - params.power_distance) ** np.arange(sc.n_levels)
+        self.safety = rules.safety_table(params.power_distance, sc.n_levels)
         self.fade = np.empty(0)
         self.located_week = -1  # week in which the relationships' positions were looked up
         self.u = np.empty(0)  # this week's attendance draws
@@ -134,31 +127,21 @@ class ProgrammeRule:
     def _load_kernels(self, model: WorkplaceModel) -> None:
         """Load (or compile) the kernels now, so the first week does not pay for it.
 
-        Each kernel is called once with the argument types of the weekly calls and nothing
-        to do: no relationships, no learners, no random numbers.
+        Runs each weekly step that calls a kernel with nothing to do (no relationships,
+        nobody waiting, no random numbers drawn), so every kernel is loaded for the
+        argument types of its weekly call, which only the weekly steps spell out.
         """
-        wf, rel = model.workforce, self.relationships
-        none, nobody = _EMPTY_INT, np.zeros_like(self.learner_slot)
-        kernels.end_relationships(*rel.columns(), wf.slot_of_id, 0, self.free_from, 0, False)
-        kernels.waiting_and_places(
-            *(wf.employee_id, nobody, nobody, wf.propensity, wf.engagement, wf.tenure_weeks),
-            *(self.free_from, rel.pos_a, rel.pos_b, none, 0, False, 0.0, 1.0, 0.0, 0.0),
-            *(False, True, 0.0, 0),
-        )
-        kernels.pair_guides(none, none, wf.level, wf.employee_id, self.last_guide, 0, 0, 0, False)
-        kernels.pair_peers(none, wf.level, True, 0, 0)
-        kernels.form_groups(none, wf.level, wf.skill, 2, True, 0, False, 0)
-        kernels.new_relationships(
-            *(none, none, _EMPTY_FLOAT, wf.values, wf.employee_id, 0.0, 0.0, MEAN_SIMILARITY),
-            *(self.was_learner, self.was_guide, self.last_guide, False),
-        )
-        kernels.meet(
-            *(rel.pos_a, rel.pos_b, rel.quality, rel.start, rel.need, wf.engagement),
-            *(wf.engagement, wf.level, 0, 1, 0.0, 0.0, self.safety, self.safety),
-            *(True, False, 0.0, 0.0, 0.0, 0.0),
-        )
-        Sessions.none(len(self.focus_fixed)).restricted(np.ones(wf.n_slots, dtype=bool))
-        rel.add(none, none, _EMPTY_FLOAT, 0, 0, none, none, pos_a=none, pos_b=none)
+        none = _EMPTY_INT
+        self._grow_id_arrays(model.workforce.n_ids)
+        self._end_relationships(model, week=0)
+        self._waiting_learners(model, -1, None, with_guides=True)  # nobody is free before 0
+        self._random_guides(model, none, none)
+        self._random_peers(model, none)
+        self._groups(model, none)
+        self._new_relationships(model, none, none, _EMPTY_FLOAT)
+        self._meet(model, 0)
+        Sessions.none(len(self.focus_fixed)).restricted(np.ones(model.workforce.n_slots, bool))
+        self.relationships.add(none, none, _EMPTY_FLOAT, 0, 0, none, none, pos_a=none, pos_b=none)
 
     # --- schedule -------------------------------------------------------------------------
 
@@ -176,29 +159,14 @@ class ProgrammeRule:
     def match(self, model: WorkplaceModel, week: int) -> None:
         """End finished relationships and form new ones (phase 1)."""
         wf, p, rel = model.workforce, self.params, self.relationships
-        n_ids = wf.n_ids
-        if len(self.free_from) < n_ids:
-            self.free_from = _grow(self.free_from, n_ids, 0)
-            self.was_learner = _grow(self.was_learner, n_ids, False)
-            self.was_guide = _grow(self.was_guide, n_ids, False)
-            self.last_guide = _grow(self.last_guide, n_ids, -1)
-        # Learners of ended relationships (both members, for peers) may be matched again
-        # after the wait; relationships whose term is over or whose member left end.
-        kept = kernels.end_relationships(
-            *rel.columns(),
-            wf.slot_of_id,
-            week,
-            self.free_from,
-            week + p.dur_between_weeks,
-            p.direction == "both",
-        )
-        rel.truncate(kept)
+        self._grow_id_arrays(wf.n_ids)
+        self._end_relationships(model, week)
         self.located_week = week
         challenge = self._challenges(model) if p.trigger == "challenge" else None
         if not self.running(week):
             rel.truncate(0)
             return
-        with_guides = p.topology == "pair" and not (p.direction == "both" and not p.guide_levels)
+        with_guides = p.topology == "pair" and not (self.reciprocal and not p.guide_levels)
         learners, places = self._waiting_learners(model, week, challenge, with_guides)
         if len(learners) == 0:
             return
@@ -214,6 +182,27 @@ class ProgrammeRule:
             self._pair_peers(model, week, learners)
         else:
             self._pair_with_guides(model, week, learners, places, need)
+
+    def _grow_id_arrays(self, n_ids: int) -> None:
+        """Make room in the per-id arrays for ``n_ids`` employee ids."""
+        if len(self.free_from) < n_ids:
+            self.free_from = _grow(self.free_from, n_ids, 0)
+            self.was_learner = _grow(self.was_learner, n_ids, False)
+            self.was_guide = _grow(self.was_guide, n_ids, False)
+            self.last_guide = _grow(self.last_guide, n_ids, -1)
+
+    def _end_relationships(self, model: WorkplaceModel, week: int) -> None:
+        """End relationships whose term is over or whose member left; look up positions.
+
+        Learners of ended relationships (both members, when reciprocal) may be matched
+        again after the wait.
+        """
+        wf, rel = model.workforce, self.relationships
+        free_again = week + self.params.dur_between_weeks
+        kept = kernels.end_relationships(
+            rel.columns(), wf.slot_of_id, week, self.free_from, free_again, self.reciprocal
+        )
+        rel.truncate(kept)
 
     def _challenges(self, model: WorkplaceModel) -> np.ndarray:
         """This week's work challenges that bite: the domain per position, or -1."""
@@ -262,7 +251,7 @@ class ProgrammeRule:
             model.params.engagement.mean_baseline,
             p.dur_tenure_min_weeks,
             p.dur_tenure_max_weeks,
-            p.direction == "both",
+            self.reciprocal,
             with_guides,
             p.p_volunteer,
             p.n_learners_per_guide_max,
@@ -273,12 +262,12 @@ class ProgrammeRule:
     ) -> np.ndarray:
         """Whether each learner-guide combination respects direction and level distance."""
         p, level = self.params, model.workforce.level
-        gap = level[guides][None, :].astype(np.int64) - level[learners][:, None]
-        if p.direction == "up":
-            gap = -gap
-        elif p.direction == "both":
-            gap = np.abs(gap)
-        return (gap >= p.level_gap_min) & (gap <= p.level_gap_max)
+        shape = (len(learners), len(guides))  # read-only views, no copies
+        guide_level = np.broadcast_to(level[guides].astype(np.int64)[None, :], shape)
+        learner_level = np.broadcast_to(level[learners].astype(np.int64)[:, None], shape)
+        return rules.in_level_window(
+            guide_level, learner_level, self.direction, p.level_gap_min, p.level_gap_max
+        )
 
     def _pair_allowed(self, model: WorkplaceModel, learner: Any, guide: np.ndarray) -> np.ndarray:
         """Nobody guides themselves; with ``new_partner_each_time``, nor the last guide.
@@ -324,10 +313,13 @@ class ProgrammeRule:
         nd = np.full(len(places), -1 if need is None else need[learner])
         focus = self._focus_rows(model, places, nd)
         gain = (focus * gap * absorption(gap, sc.learning.gap_absorption)).sum(axis=1)
-        sim = similarity(wf.values[learner], wf.values[places])
-        quality = p.quality_initial_mean + p.rel_similarity_quality * (sim - MEAN_SIMILARITY)
-        distance = np.abs(wf.level[places].astype(np.int64) - wf.level[learner])
-        return gain * np.clip(quality, 0.05, 1.0) * (1.0 - p.power_distance) ** distance
+        sim = rules.similarity(wf.values, np.full(len(places), learner), places)
+        quality = rules.starting_quality(
+            sim, 0.0, p.quality_initial_mean, p.rel_similarity_quality, rules.MEAN_SIMILARITY
+        )
+        level = wf.level.astype(np.int64)
+        safety = rules.psychological_safety(level[places], level[learner], self.safety)
+        return gain * quality * safety
 
     def _score(
         self, model: WorkplaceModel, learner: int, places: np.ndarray, need: np.ndarray | None
@@ -346,7 +338,7 @@ class ProgrammeRule:
             team = (wf.team[places] == wf.team[learner]) & (depth < 0)
             return np.where(team, 1.0 / (len(chain) + 2.0), score)
         if policy == "similarity":
-            return similarity(wf.values[learner], wf.values[places])
+            return rules.similarity(wf.values, np.full(len(places), learner), places)
         if policy == "strongest":
             return np.einsum("nd,d->n", wf.skill[places], self.focus_fixed)  # no BLAS threads
         if policy in ("expert", "need") and need is not None:
@@ -388,15 +380,21 @@ class ProgrammeRule:
 
         ``places`` is shuffled in place (the same draws as ``rng.permutation``, no copy).
         """
-        wf, p = model.workforce, self.params
         self.rng.shuffle(places)
+        return self._random_guides(model, learners, places)
+
+    def _random_guides(
+        self, model: WorkplaceModel, learners: np.ndarray, places: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The pairs of :meth:`_match_random` for shuffled learners and places."""
+        wf, p = model.workforce, self.params
         return kernels.pair_guides(
             learners,
             places,
             wf.level,
             wf.employee_id,
             self.last_guide,
-            _DIRECTION[p.direction],
+            self.direction,
             p.level_gap_min,
             p.level_gap_max,
             p.new_partner_each_time,
@@ -447,13 +445,10 @@ class ProgrammeRule:
 
     def _pair_peers(self, model: WorkplaceModel, week: int, learners: np.ndarray) -> None:
         """Pair waiting peers with each other (reciprocal, no guide side)."""
-        wf, p = model.workforce, self.params
+        p = self.params
         self.rng.shuffle(learners)  # the same draws as permutation, no copy
         if p.matching == "random":
-            # A pool per level when partners share a level, else all ordered by level.
-            a, b = kernels.pair_peers(
-                learners, wf.level, p.level_gap_max == 0, p.level_gap_min, p.level_gap_max
-            )
+            a, b = self._random_peers(model, learners)
         else:
             ok = self._level_ok(model, learners, learners)
             free = np.ones(len(learners), dtype=bool)
@@ -478,24 +473,43 @@ class ProgrammeRule:
         if len(a):
             self._add(model, week, a, b)
 
+    def _random_peers(
+        self, model: WorkplaceModel, learners: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Random peer pairs of shuffled learners (:func:`kernels.pair_peers`).
+
+        A pool per level when partners share a level, else all ordered by level.
+        """
+        p = self.params
+        by_level = p.level_gap_max == 0
+        return kernels.pair_peers(
+            learners, model.workforce.level, by_level, p.level_gap_min, p.level_gap_max
+        )
+
     def _form_groups(self, model: WorkplaceModel, week: int, learners: np.ndarray) -> None:
         """Form groups of ``n_group_size`` from waiting learners."""
-        wf, p = model.workforce, self.params
-        k = p.n_group_size
+        k = self.params.n_group_size
         self.rng.shuffle(learners)  # the same draws as permutation, no copy
-        a, b, group = kernels.form_groups(
+        a, b, group = self._groups(model, learners)
+        self.next_group += len(group) // (k * (k - 1) // 2)  # every two members of a group
+        if len(a):  # no groups (all spanning too many levels): nothing to record
+            self._add(model, week, a, b, group=group)
+
+    def _groups(
+        self, model: WorkplaceModel, learners: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The groups of :meth:`_form_groups` from shuffled learners, as relationships."""
+        wf, p = model.workforce, self.params
+        return kernels.form_groups(
             learners,
             wf.level,
             wf.skill,
-            k,
+            p.n_group_size,
             p.level_gap_max == 0,
             p.level_gap_max,
             p.matching == "complementary",
             self.next_group,
         )
-        self.next_group += len(group) // (k * (k - 1) // 2)  # every two members of a group
-        if len(a):  # no groups (all spanning too many levels): nothing to record
-            self._add(model, week, a, b, group=group)
 
     def _add(
         self,
@@ -507,28 +521,33 @@ class ProgrammeRule:
         need: np.ndarray | None = None,
     ) -> None:
         """Record new relationships between positions ``a`` (guide) and ``b`` (learner)."""
-        wf, p = model.workforce, self.params
+        p = self.params
         noise = self.rng.normal(0.0, p.quality_initial_sd, len(a))
-        ida, idb, quality = kernels.canonical(
-            kernels.new_relationships(
-                a,
-                b,
-                noise,
-                wf.values,
-                wf.employee_id,
-                p.quality_initial_mean,
-                p.rel_similarity_quality,
-                MEAN_SIMILARITY,
-                self.was_learner,
-                self.was_guide,
-                self.last_guide,
-                p.direction == "both",
-            )
-        )
+        ida, idb, quality = self._new_relationships(model, a, b, noise)
         need = np.full(len(a), -1, dtype=np.int64) if need is None else need.astype(np.int64)
         end = week + p.dur_relationship_weeks
         self.relationships.add(ida, idb, quality, week, end, group, need, pos_a=a, pos_b=b)
         self.formed.append((week, ida, idb, need))
+
+    def _new_relationships(
+        self, model: WorkplaceModel, a: np.ndarray, b: np.ndarray, noise: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Ids and starting quality of new relationships; records the members' roles."""
+        wf, p = model.workforce, self.params
+        return kernels.new_relationships(
+            a,
+            b,
+            noise,
+            wf.values,
+            wf.employee_id,
+            p.quality_initial_mean,
+            p.rel_similarity_quality,
+            rules.MEAN_SIMILARITY,
+            self.was_learner,
+            self.was_guide,
+            self.last_guide,
+            self.reciprocal,
+        )
 
     # --- phase 2: sessions ----------------------------------------------------------------
 
@@ -544,82 +563,55 @@ class ProgrammeRule:
         wf, p, rel = model.workforce, self.params, self.relationships
         if len(self.u) != wf.n_slots:
             self.u = np.empty(wf.n_slots)
-        u = self.rng_weekly.random(out=self.u)  # the same draws as random(n_slots)
+        self.rng_weekly.random(out=self.u)  # the same draws as random(n_slots)
         if not len(rel) or not self.running(week):
             return Sessions.none(len(self.focus_fixed))
         if self.located_week != week:  # no matching this week: positions may have changed
             rel.locate(wf.slot_of_id)
             self.located_week = week
-        group = p.topology == "group"
-        learn_hours = p.hours_per_session * p.rel_learning
-        if group:  # a group session's learning is shared among the other members
-            learn_hours = learn_hours / (p.n_group_size - 1)
-        # A pair's session is one event: if one member cannot attend (weekly hours cap),
-        # neither does the other. Group members attend on their own (session -1).
-        (
-            need,
-            learner,
-            partner,
-            hours,
-            quality,
-            share,
-            edge_session,
-            guide_session,
-            attendee_session,
-            guide,
-            guide_quality,
-            guide_hours,
-            attendee,
-            attendee_hours,
-        ) = kernels.canonical(
-            kernels.meet(
-                rel.pos_a,
-                rel.pos_b,
-                rel.quality,
-                rel.start,
-                rel.need,
-                u,
-                wf.engagement,
-                wf.level,
-                week,
-                p.cadence_weeks,
-                p.structure,
-                p.rate_quality_per_session,
-                self._fade(week),
-                self.safety,
-                not group,
-                p.direction == "both",
-                p.hours_per_session,
-                learn_hours,
-                1.0 / (p.n_group_size - 1) if group else 1.0,
-                p.hours_per_session * p.rel_guide_time,
-            )
-        )
-        both = p.direction == "both"
-        guides = partner[: len(need)]  # each meeting's a
-        focus = self._focus_rows(model, guides, need, 2 if both else 1)
+        need, arrays = self._meet(model, week)
+        guides = arrays.partner[: len(need)]  # each meeting's a
+        focus = self._focus_rows(model, guides, need, 2 if self.reciprocal else 1)
         return Sessions(
-            learner=learner,
-            partner=partner,
-            hours=hours,
-            quality=quality,
-            focus=focus,
-            share=share,
-            edge_session=edge_session,
-            guide_session=guide_session,
-            attendee_session=attendee_session,
-            guide=guide,
-            guide_quality=guide_quality,
-            guide_hours=guide_hours,
-            attendee=attendee,
-            attendee_hours=attendee_hours,
+            arrays,
+            focus,
             feedback_per_session=p.feedback_per_hour * p.hours_per_session,
             sponsorship_per_session=p.sponsorship_per_session,
             guide_visibility_per_session=p.guide_visibility_per_session,
             rate_guide_practice_per_hour=p.rate_guide_practice_per_hour,
             guide_practice=self.guide_practice,
             rel_support=p.rel_support,
-            mirrored=both,
+            mirrored=self.reciprocal,
+        )
+
+    def _meet(self, model: WorkplaceModel, week: int) -> tuple[np.ndarray, SessionArrays]:
+        """Which relationships meet this week (with ``self.u``), and their batch's entries.
+
+        A pair's session is one event: if one member cannot attend (weekly hours cap),
+        neither does the other. Group members attend on their own (session -1).
+        """
+        wf, p = model.workforce, self.params
+        group = p.topology == "group"
+        learn_hours = p.hours_per_session * p.rel_learning
+        if group:  # a group session's learning is shared among the other members
+            learn_hours = learn_hours / (p.n_group_size - 1)
+        return kernels.meet(
+            self.relationships.columns(),
+            self.u,
+            wf.engagement,
+            wf.level,
+            week,
+            p.cadence_weeks,
+            p.structure,
+            p.rate_quality_per_session,
+            self._fade(week),
+            self.safety,
+            not group,
+            self.reciprocal,
+            p.hours_per_session,
+            learn_hours,
+            1.0 / (p.n_group_size - 1) if group else 1.0,
+            p.hours_per_session * p.rel_guide_time,
         )
 
     def _fade(self, week: int) -> np.ndarray:

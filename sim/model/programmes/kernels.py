@@ -16,69 +16,58 @@ from __future__ import annotations
 import numpy as np
 
 from sim.jit import kernel
-
-#: Direction codes of :func:`pair_guides`: a guide above, below, or either way.
-DOWN, UP, BOTH = 0, 1, 2
-
-
-def canonical(arrays: tuple) -> tuple:
-    """The arrays among ``arrays`` as views with numpy's own dtype objects.
-
-    Arrays made by kernels loaded from numba's cache carry dtype objects that are equal to
-    numpy's but not the same objects, and some numpy paths then fall back to slow general
-    loops (``np.add.at`` with such values runs about ten times slower). A view costs a
-    fraction of a microsecond.
-    """
-    return tuple(a.view(a.dtype.type) if isinstance(a, np.ndarray) else a for a in arrays)
+from sim.model.programmes.relationships import RelationshipColumns
+from sim.model.programmes.rules import (
+    BOTH,
+    UP,
+    in_level_window,
+    psychological_safety,
+    similarity,
+    starting_quality,
+)
+from sim.model.programmes.sessions import SessionArrays
 
 
 @kernel
 def end_relationships(
-    a: np.ndarray,
-    b: np.ndarray,
-    quality: np.ndarray,
-    start: np.ndarray,
-    end: np.ndarray,
-    group: np.ndarray,
-    need: np.ndarray,
-    pos_a: np.ndarray,
-    pos_b: np.ndarray,
+    rel: RelationshipColumns,
     slot_of_id: np.ndarray,
     week: int,
     free_from: np.ndarray,
     free_again: int,
-    release_a: bool,
+    reciprocal: bool,
 ) -> int:
     """Release the members of ended relationships; drop ended and broken ones in place.
 
     The learner (``b``) of a relationship whose term is over (and its ``a`` too when
-    ``release_a``) may be matched again from week ``free_again``; pass an empty
+    ``reciprocal``) may be matched again from week ``free_again``; pass an empty
     ``free_from`` to release nobody. A relationship is kept while its term runs and both
-    members are employed; the kept rows move to the front of the columns in their order,
-    with the members' positions in ``pos_a`` and ``pos_b``.
+    members are employed; the kept rows move to the front of the columns of ``rel`` in
+    their order, with the members' positions in ``pos_a`` and ``pos_b``.
 
     Returns:
         The number of relationships kept.
     """
+    a, b, end = rel.a, rel.b, rel.end
     kept = 0
     release = len(free_from) > 0
     for i in range(len(a)):
         if release and end[i] <= week:
             free_from[b[i]] = free_again
-            if release_a:
+            if reciprocal:
                 free_from[a[i]] = free_again
         x, y = slot_of_id[a[i]], slot_of_id[b[i]]
         if x >= 0 and y >= 0 and end[i] > week:
             if kept != i:
                 a[kept] = a[i]
                 b[kept] = b[i]
-                quality[kept] = quality[i]
-                start[kept] = start[i]
+                rel.quality[kept] = rel.quality[i]
+                rel.start[kept] = rel.start[i]
                 end[kept] = end[i]
-                group[kept] = group[i]
-                need[kept] = need[i]
-            pos_a[kept] = x
-            pos_b[kept] = y
+                rel.group[kept] = rel.group[i]
+                rel.need[kept] = rel.need[i]
+            rel.pos_a[kept] = x
+            rel.pos_b[kept] = y
             kept += 1
     return kept
 
@@ -101,7 +90,7 @@ def waiting_and_places(
     mean_baseline: float,
     tenure_min: float,
     tenure_max: float,
-    a_busy: bool,
+    reciprocal: bool,
     want_places: bool,
     p_volunteer: float,
     capacity: int,
@@ -111,7 +100,7 @@ def waiting_and_places(
     A learner waits when employed at a learner position (``learner_slot``, 1 or 0), enrolled
     (``propensity[:, 0]`` below ``p_enrol``, or below ``p_enrol`` times engagement over
     ``mean_baseline`` for ``engaged_uptake``), within the tenure window, free again by
-    ``week``, not in a relationship as ``b`` (nor as ``a`` when ``a_busy``; members at
+    ``week``, not in a relationship as ``b`` (nor as ``a`` when ``reciprocal``; members at
     ``pos_a``, ``pos_b``) and, when ``challenge`` is not empty, hit by a challenge
     (``challenge >= 0``).
 
@@ -139,7 +128,7 @@ def waiting_and_places(
         mean_baseline,
         tenure_min,
         tenure_max,
-        a_busy,
+        reciprocal,
     )
     if len(learners) == 0 or not want_places:
         return learners, np.empty(0, dtype=np.int64)
@@ -167,7 +156,7 @@ def _waiting(
     mean_baseline: float,
     tenure_min: float,
     tenure_max: float,
-    a_busy: bool,
+    reciprocal: bool,
 ) -> np.ndarray:
     """The waiting learners of :func:`waiting_and_places`."""
     # Enrolment first, in a vectorised pass over the positions (the draws are random, so
@@ -180,7 +169,7 @@ def _waiting(
         ok[s] = learner_slot[s] & np.uint8(draws[2 * s] < share)
     for i in range(len(pos_b)):
         ok[pos_b[i]] = 0
-    if a_busy:
+    if reciprocal:
         for i in range(len(pos_a)):
             ok[pos_a[i]] = 0
     learners = np.empty(64, dtype=np.int64)
@@ -265,16 +254,6 @@ def _flatnonzero(mask: np.ndarray) -> np.ndarray:
 
 
 @kernel
-def _gap_ok(guide_level: int, learner_level: int, direction: int, lo: int, hi: int) -> bool:
-    gap = guide_level - learner_level
-    if direction == UP:
-        gap = -gap
-    elif direction == BOTH:
-        gap = abs(gap)
-    return lo <= gap <= hi
-
-
-@kernel
 def pair_guides(
     learners: np.ndarray,
     places: np.ndarray,
@@ -316,7 +295,8 @@ def pair_guides(
             if j == n_mine:
                 break
             place = places[i]
-            if not (free[i] and _gap_ok(level[place], lv, direction, gap_min, gap_max)):
+            window = in_level_window(np.int64(level[place]), lv, direction, gap_min, gap_max)
+            if not (free[i] and window):
                 continue
             learner = mine[j]
             j += 1
@@ -380,8 +360,7 @@ def pair_peers(
             j = len(pool)
         for k in range(i, j - 1, 2):
             x, y = pool[k], pool[k + 1]
-            gap = abs(np.int64(level[x]) - np.int64(level[y]))
-            if gap_min <= gap <= gap_max:
+            if in_level_window(np.int64(level[x]), np.int64(level[y]), BOTH, gap_min, gap_max):
                 a[n_pairs] = x
                 b[n_pairs] = y
                 n_pairs += 1
@@ -468,11 +447,7 @@ def form_groups(
 
 @kernel
 def meet(
-    pos_a: np.ndarray,
-    pos_b: np.ndarray,
-    quality: np.ndarray,
-    start: np.ndarray,
-    need: np.ndarray,
+    rel: RelationshipColumns,
     u: np.ndarray,
     engagement: np.ndarray,
     level: np.ndarray,
@@ -483,12 +458,12 @@ def meet(
     fade: np.ndarray,
     safety: np.ndarray,
     pair: bool,
-    both: bool,
+    reciprocal: bool,
     hours: float,
     learn_hours: float,
     share: float,
     guide_hours: float,
-) -> tuple:
+) -> tuple[np.ndarray, SessionArrays]:
     """This week's sessions: which relationships meet, and the batch of their sessions.
 
     A relationship of age ``week - start`` meets when the age is a multiple of
@@ -498,18 +473,16 @@ def meet(
     session's quality is that times the psychological safety of the members' level
     distance.
 
-    Each meeting is a directed session in which ``b`` learns from ``a`` and, with
-    ``both``, one in which ``a`` learns from ``b`` (listed after all the first ones);
-    otherwise ``a`` is a guide. A pair's meeting is session number i; group members
-    attend on their own (-1), each once however many of their pairs meet, in order of
-    position. Guides spend ``guide_hours``, everyone else ``hours``.
+    Each meeting is a directed session in which ``b`` learns from ``a`` and, when
+    ``reciprocal``, one in which ``a`` learns from ``b`` (listed after all the first
+    ones: a mirrored batch); otherwise ``a`` is a guide. A pair's meeting is session
+    number i; group members attend on their own (-1), each once however many of their
+    pairs meet, in order of position. Guides spend ``guide_hours``, everyone else
+    ``hours``.
 
     Args:
-        pos_a: Position of each relationship's ``a``.
-        pos_b: Position of each relationship's ``b``.
-        quality: Quality of each relationship (raised in place).
-        start: Week each relationship started; rows are in order of formation.
-        need: Need domain of each relationship.
+        rel: The relationships, with their members' positions (``quality`` is raised in
+            place; rows are in order of formation).
         u: This week's uniform draw per position.
         engagement: Engagement per position.
         level: Level per position.
@@ -518,24 +491,23 @@ def meet(
         structure: Attendance regardless of engagement.
         rate_quality: Share of the distance to 1 that quality gains per meeting.
         fade: Fade of accountability per week of age (covering every age).
-        safety: Psychological safety per level of distance between the members.
+        safety: Psychological safety per level of distance (:func:`rules.safety_table`).
         pair: Whether the relationships are pairs (else groups).
-        both: Whether both members learn (else ``a`` guides ``b``).
+        reciprocal: Whether both members learn (else ``a`` guides ``b``).
         hours: Length of a session.
         learn_hours: Learning hours of a directed session.
         share: Share of a session each directed session stands for.
         guide_hours: Hours a guide spends in a session.
 
     Returns:
-        The need of each meeting, then the arrays of the batch: learner, partner, hours,
-        quality, share, edge_session, guide_session, attendee_session, guide,
-        guide_quality, guide_hours, attendee, attendee_hours.
+        The need of each meeting, and the batch's entries.
     """
-    met = _attendance(pos_a, pos_b, start, u, engagement, week, cadence, structure, fade)
+    pos_a, pos_b, quality = rel.pos_a, rel.pos_b, rel.quality
+    met = _attendance(pos_a, pos_b, rel.start, u, engagement, week, cadence, structure, fade)
     m = 0
     for i in range(len(met)):
         m += met[i]
-    n_edges = 2 * m if both else m
+    n_edges = 2 * m if reciprocal else m
     learner = np.empty(n_edges, dtype=np.int64)
     partner = np.empty(n_edges, dtype=np.int64)
     edge_quality = np.empty(n_edges, dtype=np.float64)
@@ -547,20 +519,19 @@ def meet(
             old = quality[i]
             new = old + rate_quality * (1.0 - old)
             quality[i] = new
-            distance = abs(np.int64(level[x]) - np.int64(level[y]))
-            q = new * safety[distance]
+            q = new * psychological_safety(np.int64(level[x]), np.int64(level[y]), safety)
             learner[k] = y
             partner[k] = x
             edge_quality[k] = q
-            if both:
+            if reciprocal:
                 learner[m + k] = x
                 partner[m + k] = y
                 edge_quality[m + k] = q
-            need_met[k] = need[i]
+            need_met[k] = rel.need[i]
             k += 1
     sid = np.arange(m) if pair else np.full(m, -1, dtype=np.int64)
-    edge_session = np.concatenate((sid, sid)) if both else sid
-    if both:
+    edge_session = np.concatenate((sid, sid)) if reciprocal else sid
+    if reciprocal:
         guide = np.empty(0, dtype=np.int64)
         guide_quality = np.empty(0, dtype=np.float64)
         guide_time = np.empty(0, dtype=np.float64)
@@ -574,29 +545,29 @@ def meet(
         attendee[:m] = learner[:m]
         attendee[m:] = partner[:m]
         attendee_hours = np.full(2 * m, hours)
-        if not both:
+        if not reciprocal:
             attendee_hours[m:] = guide_hours
         attendee_session = np.concatenate((sid, sid))
     else:
         attendee = attendees(learner[:m], partner[:m], len(u))
         attendee_hours = np.full(len(attendee), hours)
         attendee_session = np.full(len(attendee), -1, dtype=np.int64)
-    return (
-        need_met,
-        learner,
-        partner,
-        np.full(n_edges, learn_hours),
-        edge_quality,
-        np.full(n_edges, share),
-        edge_session,
-        guide_session,
-        attendee_session,
-        guide,
-        guide_quality,
-        guide_time,
-        attendee,
-        attendee_hours,
+    batch = SessionArrays(
+        learner=learner,
+        partner=partner,
+        hours=np.full(n_edges, learn_hours),
+        quality=edge_quality,
+        share=np.full(n_edges, share),
+        edge_session=edge_session,
+        guide=guide,
+        guide_quality=guide_quality,
+        guide_hours=guide_time,
+        guide_session=guide_session,
+        attendee=attendee,
+        attendee_hours=attendee_hours,
+        attendee_session=attendee_session,
     )
+    return need_met, batch
 
 
 @kernel
@@ -658,175 +629,32 @@ def new_relationships(
     was_learner: np.ndarray,
     was_guide: np.ndarray,
     last_guide: np.ndarray,
-    both: bool,
+    reciprocal: bool,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Ids and initial quality of new relationships between positions ``a`` and ``b``.
+    """Ids and starting quality of new relationships between positions ``a`` and ``b``.
 
-    Quality is ``quality_mean + rel_similarity * (similarity - mean_similarity) + noise``
-    within [0.05, 1], where the similarity of two-dimensional values is one minus their
-    distance over sqrt(2). The members' roles are recorded: ``b`` (and ``a`` when
-    ``both``) was a learner, otherwise ``a`` was a guide, and ``a`` is ``b``'s last guide.
+    Quality is :func:`rules.starting_quality` of the members' :func:`rules.similarity`
+    plus ``noise``. The members' roles are recorded: ``b`` (and ``a`` when
+    ``reciprocal``) was a learner, otherwise ``a`` was a guide, and ``a`` is ``b``'s last
+    guide.
 
     Returns:
         The ids of ``a`` and ``b`` and the quality of each relationship.
     """
     k = len(a)
+    quality = starting_quality(
+        similarity(values, a, b), noise, quality_mean, rel_similarity, mean_similarity
+    )
     ida = np.empty(k, dtype=np.int64)
     idb = np.empty(k, dtype=np.int64)
-    quality = np.empty(k, dtype=np.float64)
-    root_dim = np.sqrt(2.0)
     for i in range(k):
-        x, y = a[i], b[i]
-        d0 = values[x, 0] - values[y, 0]
-        d1 = values[x, 1] - values[y, 1]
-        similarity = 1.0 - np.sqrt(d0 * d0 + d1 * d1) / root_dim
-        q = quality_mean + rel_similarity * (similarity - mean_similarity) + noise[i]
-        quality[i] = min(max(q, 0.05), 1.0)
-        ida[i] = employee_id[x]
-        idb[i] = employee_id[y]
+        ida[i] = employee_id[a[i]]
+        idb[i] = employee_id[b[i]]
     for i in range(k):
-        if both:
+        if reciprocal:
             was_learner[ida[i]] = True
         else:
             was_guide[ida[i]] = True
         was_learner[idb[i]] = True
         last_guide[idb[i]] = ida[i]
     return ida, idb, quality
-
-
-@kernel
-def restriction(
-    allowed: np.ndarray,
-    learner: np.ndarray,
-    partner: np.ndarray,
-    hours: np.ndarray,
-    quality: np.ndarray,
-    share: np.ndarray,
-    edge_session: np.ndarray,
-    guide: np.ndarray,
-    guide_quality: np.ndarray,
-    guide_hours: np.ndarray,
-    guide_session: np.ndarray,
-    attendee: np.ndarray,
-    attendee_hours: np.ndarray,
-    attendee_session: np.ndarray,
-) -> tuple:
-    """The entries of a session batch that remain when only ``allowed`` may attend.
-
-    A session number (>= 0) is dropped when any of its attendees or guides may not attend;
-    an entry remains when its people may attend and its session is not dropped.
-
-    Returns:
-        The mask over the directed sessions, then the arguments after ``allowed`` (in
-        their order) restricted to the entries that remain.
-    """
-    top = -1
-    for sessions in (edge_session, guide_session, attendee_session):
-        for sid in sessions:
-            top = max(top, sid)
-    dropped = np.zeros(top + 1, dtype=np.bool_)
-    for i in range(len(attendee)):
-        if not allowed[attendee[i]] and attendee_session[i] >= 0:
-            dropped[attendee_session[i]] = True
-    for i in range(len(guide)):
-        if not allowed[guide[i]] and guide_session[i] >= 0:
-            dropped[guide_session[i]] = True
-    edge = np.empty(len(learner), dtype=np.bool_)
-    n_edge = 0
-    for i in range(len(learner)):
-        sid = edge_session[i]
-        edge[i] = allowed[learner[i]] and allowed[partner[i]] and not (sid >= 0 and dropped[sid])
-        n_edge += edge[i]
-    guides = np.empty(len(guide), dtype=np.bool_)
-    n_guide = 0
-    for i in range(len(guide)):
-        sid = guide_session[i]
-        guides[i] = allowed[guide[i]] and not (sid >= 0 and dropped[sid])
-        n_guide += guides[i]
-    att = np.empty(len(attendee), dtype=np.bool_)
-    n_att = 0
-    for i in range(len(attendee)):
-        sid = attendee_session[i]
-        att[i] = allowed[attendee[i]] and not (sid >= 0 and dropped[sid])
-        n_att += att[i]
-    # Compact the kept entries, in their order, in one loop per table.
-    e_int = np.empty((3, n_edge), dtype=learner.dtype)
-    e_float = np.empty((3, n_edge))
-    k = 0
-    for i in range(len(learner)):
-        if edge[i]:
-            e_int[0, k], e_int[1, k], e_int[2, k] = learner[i], partner[i], edge_session[i]
-            e_float[0, k], e_float[1, k], e_float[2, k] = hours[i], quality[i], share[i]
-            k += 1
-    g_int = np.empty((2, n_guide), dtype=guide.dtype)
-    g_float = np.empty((2, n_guide))
-    k = 0
-    for i in range(len(guide)):
-        if guides[i]:
-            g_int[0, k], g_int[1, k] = guide[i], guide_session[i]
-            g_float[0, k], g_float[1, k] = guide_quality[i], guide_hours[i]
-            k += 1
-    a_int = np.empty((2, n_att), dtype=attendee.dtype)
-    a_hours = np.empty(n_att)
-    k = 0
-    for i in range(len(attendee)):
-        if att[i]:
-            a_int[0, k], a_int[1, k] = attendee[i], attendee_session[i]
-            a_hours[k] = attendee_hours[i]
-            k += 1
-    return (
-        edge,
-        e_int[0],
-        e_int[1],
-        e_float[0],
-        e_float[1],
-        e_float[2],
-        e_int[2],
-        g_int[0],
-        g_float[0],
-        g_float[1],
-        g_int[1],
-        a_int[0],
-        a_hours,
-        a_int[1],
-    )
-
-
-@kernel
-def append_rows(
-    a: np.ndarray,
-    b: np.ndarray,
-    quality: np.ndarray,
-    start: np.ndarray,
-    end: np.ndarray,
-    group: np.ndarray,
-    need: np.ndarray,
-    pos_a: np.ndarray,
-    pos_b: np.ndarray,
-    n: int,
-    new_a: np.ndarray,
-    new_b: np.ndarray,
-    new_quality: np.ndarray,
-    new_start: int,
-    new_end: int,
-    new_group: np.ndarray,
-    new_need: np.ndarray,
-    new_pos_a: np.ndarray,
-    new_pos_b: np.ndarray,
-) -> None:
-    """Write new relationships into rows ``n`` onwards of a table's storage columns.
-
-    Every new relationship starts at ``new_start`` and ends at ``new_end``; an empty
-    ``new_group``, ``new_need``, ``new_pos_a`` or ``new_pos_b`` stands for -1 throughout.
-    """
-    for i in range(len(new_a)):
-        r = n + i
-        a[r] = new_a[i]
-        b[r] = new_b[i]
-        quality[r] = new_quality[i]
-        start[r] = new_start
-        end[r] = new_end
-        group[r] = new_group[i] if len(new_group) else -1
-        need[r] = new_need[i] if len(new_need) else -1
-        pos_a[r] = new_pos_a[i] if len(new_pos_a) else -1
-        pos_b[r] = new_pos_b[i] if len(new_pos_b) else -1

@@ -59,7 +59,7 @@ def session_gains(
         params: Learning parameters.
         out: Array of gains to add to (slots, domains); a new zero array if omitted.
         mirrored: The second half of the sessions mirrors the first (see
-            :class:`sim.model.programmes.base.Sessions`): in each domain only one of a session
+            :class:`sim.model.programmes.sessions.Sessions`): in each domain only one of a session
             and its mirror has a positive gap, so the gap and its absorption are computed
             once for both.
 
