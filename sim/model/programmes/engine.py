@@ -317,8 +317,8 @@ class ProgrammeRule:
         quality = rules.starting_quality(
             sim, 0.0, p.quality_initial_mean, p.rel_similarity_quality, rules.MEAN_SIMILARITY
         )
-        level = wf.level.astype(np.int64)
-        safety = rules.psychological_safety(level[places], level[learner], self.safety)
+        level = wf.level[places].astype(np.int64)
+        safety = rules.psychological_safety(level, np.int64(wf.level[learner]), self.safety)
         return gain * quality * safety
 
     def _score(
