@@ -384,15 +384,14 @@ def test_restriction_keeps_every_column_in_its_place(seed):
         np.testing.assert_array_equal(getattr(kept, name), getattr(batch, name)[whole])
 
 
-def test_a_batch_is_made_only_from_named_entries_with_numpy_dtypes():
+def test_a_batch_is_made_only_from_named_entries():
     rng = np.random.default_rng(0)
     arrays = _batch(rng)
     with pytest.raises(TypeError, match="SessionArrays"):
         Sessions(tuple(arrays), np.ones((len(arrays.learner), 2)))
     batch = Sessions(arrays, np.ones((len(arrays.learner), 2)), mirrored=True)
-    assert batch.learner is not arrays.learner  # a view with numpy's own dtype object
-    assert batch.learner.dtype is np.dtype(np.int64)
-    np.testing.assert_array_equal(batch.attendee_hours, arrays.attendee_hours)
+    for name in SessionArrays._fields:
+        assert getattr(batch, name) is getattr(arrays, name)
     half = batch.restricted(np.ones(100, dtype=bool))
     assert half.mirrored and len(half.learner) == len(arrays.learner)
     with pytest.raises(AttributeError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import NamedTuple
 
 import numpy as np
@@ -55,16 +56,6 @@ class Relationships:
     to :meth:`add`), so the week's matching and sessions need not look them up again.
     """
 
-    a: np.ndarray
-    b: np.ndarray
-    quality: np.ndarray
-    start: np.ndarray
-    end: np.ndarray
-    group: np.ndarray
-    need: np.ndarray
-    pos_a: np.ndarray
-    pos_b: np.ndarray
-
     def __init__(self) -> None:
         self._n = 0
         self._store = RelationshipColumns._make(
@@ -79,14 +70,11 @@ class Relationships:
     def _expose(self) -> None:
         """Point the public columns at the first ``len(self)`` rows of the storage."""
         n = self._n
-        for name, column in zip(RelationshipColumns._fields, self._store, strict=True):
-            setattr(self, name, column[:n])
+        self._columns = RelationshipColumns._make([column[:n] for column in self._store])
 
     def columns(self) -> RelationshipColumns:
         """The columns (views, for kernels)."""
-        return RelationshipColumns._make(
-            getattr(self, name) for name in RelationshipColumns._fields
-        )
+        return self._columns
 
     def truncate(self, n: int) -> None:
         """Keep only the first ``n`` relationships."""
@@ -141,6 +129,13 @@ class Relationships:
         """Look up the members' positions (``pos_a``, ``pos_b``) afresh."""
         self.pos_a[:] = slot_of_id[self.a]
         self.pos_b[:] = slot_of_id[self.b]
+
+
+# The columns read as attributes of the table (``rel.a``, ``rel.quality``, ...), each the
+# view of that name in its current columns.
+for _name in RelationshipColumns._fields:
+    setattr(Relationships, _name, property(attrgetter(f"_columns.{_name}")))
+del _name
 
 
 @kernel

@@ -75,27 +75,17 @@ class SessionArrays(NamedTuple):
         return cls(**columns)
 
 
-def _numpy_dtypes(arrays: SessionArrays) -> SessionArrays:
-    """``arrays`` as views with numpy's own dtype objects.
-
-    Arrays made by kernels loaded from numba's cache carry dtype objects that are equal to
-    numpy's but not the same objects, and some numpy paths then fall back to slow general
-    loops (``np.add.at`` with such values runs about ten times slower). Every batch passes
-    through here when it is made; a view costs a fraction of a microsecond.
-    """
-    return SessionArrays._make(a.view(a.dtype.type) for a in arrays)
-
-
 @dataclass(frozen=True)
 class Sessions:
     """One week's attended sessions of one programme.
 
     The entries (:class:`SessionArrays`) are read as attributes of the batch
-    (``batch.learner``, ``batch.attendee_hours``, ...); ``focus`` goes with the directed
-    sessions, and the rest is the programme's per-session constants.
+    (``batch.learner``, ``batch.attendee_hours``, ...), read-only like the batch;
+    ``focus`` goes with the directed sessions, and the rest is the programme's
+    per-session constants.
 
     Attributes:
-        arrays: The entries (with numpy's own dtypes, whoever made them).
+        arrays: The entries.
         focus: Learning weight per directed session and domain (sessions, domains).
         feedback_per_session: Feedback stock a learner gains per session.
         sponsorship_per_session: Visibility a learner gains per session.
@@ -124,13 +114,9 @@ class Sessions:
             raise TypeError(
                 f"Sessions.arrays must be a SessionArrays, not {type(self.arrays).__name__}"
             )
-        object.__setattr__(self, "arrays", _numpy_dtypes(self.arrays))
-
-    def __getattr__(self, name: str) -> np.ndarray:
-        # Only called for names the batch itself lacks: the entries' columns.
-        if name in SessionArrays._fields:
-            return getattr(self.arrays, name)
-        raise AttributeError(f"'Sessions' object has no attribute {name!r}")
+        # The columns also as attributes of the batch itself: the learning phase reads
+        # them dozens of times a week, and an instance attribute is the fastest read.
+        vars(self).update(zip(SessionArrays._fields, self.arrays, strict=True))
 
     @classmethod
     def none(cls, n_domains: int) -> Sessions:
