@@ -5,6 +5,8 @@ a direct numpy computation), on random states that include vacancies, ties, repe
 slots and values at the edges of [0, 1].
 """
 
+import inspect
+
 import numpy as np
 import pytest
 
@@ -417,3 +419,15 @@ def test_relationship_columns_round_trip_through_the_kernels():
     np.testing.assert_array_equal(rel.need, [1, 0, 2])
     np.testing.assert_array_equal(rel.pos_b, [4, 6, 7])
     np.testing.assert_array_equal(np.flatnonzero(free_from), [8, 9])  # reciprocal: both
+
+
+@pytest.mark.parametrize(
+    ("fn", "settings"),
+    [(kernels.waiting_and_places, kernels.Uptake), (kernels.meet, kernels.Meetings)],
+)
+def test_kernels_take_a_programmes_settings_last_in_their_order(fn, settings):
+    # The engine calls these kernels with the settings unpacked, so their last parameters
+    # must be the settings' fields, with the same names, in the same order.
+    py_func = getattr(fn, "py_func", fn)  # the Python function, compiled or not
+    names = list(inspect.signature(py_func).parameters)
+    assert names[-len(settings._fields) :] == list(settings._fields)

@@ -496,3 +496,17 @@ def test_every_matching_policy_forms_valid_relationships(policy):
     if policy == "manager":
         in_line = (model.ancestors[mentee] == mentor[:, None]).any(axis=1)
         assert (in_line | (wf.team[mentee] == wf.team[mentor])).all()
+
+
+@pytest.mark.parametrize("kind", ["mentorship", "peer_coaching", "group_circles"])
+def test_loading_the_kernels_draws_nothing_and_forms_nothing(kind):
+    # Setting a programme up runs its weekly steps with nothing to do, so that the first
+    # week does not pay for loading the kernels: doing it again must change nothing.
+    model = WorkplaceModel(design(kind, weeks=4), arm="treated")
+    prog = model.programmes[0]
+    before = (prog.rng.bit_generator.state, prog.rng_weekly.bit_generator.state)
+    prog._load_kernels(model)
+    assert (prog.rng.bit_generator.state, prog.rng_weekly.bit_generator.state) == before
+    assert len(prog.relationships) == 0 and prog.formed == []
+    assert not prog.was_learner.any() and not prog.was_guide.any()
+    assert (prog.free_from == 0).all() and (prog.last_guide == -1).all()

@@ -110,6 +110,31 @@ class ProgrammeRule:
         # psychological safety per level of distance, fading accountability per week of age.
         self.safety = rules.safety_table(params.power_distance, sc.n_levels)
         self.fade = np.empty(0)
+        self.uptake = kernels.Uptake(
+            engaged=params.uptake == "engaged",
+            p_enrol=float(params.p_enrol),
+            mean_baseline=float(sc.engagement.mean_baseline),
+            tenure_min=float(params.dur_tenure_min_weeks),
+            tenure_max=float(params.dur_tenure_max_weeks),
+            reciprocal=self.reciprocal,
+            p_volunteer=float(params.p_volunteer),
+            capacity=int(params.n_learners_per_guide_max),
+        )
+        group = params.topology == "group"
+        learn_hours = params.hours_per_session * params.rel_learning
+        if group:  # a group session's learning is shared among the other members
+            learn_hours = learn_hours / (params.n_group_size - 1)
+        self.meetings = kernels.Meetings(
+            cadence=int(params.cadence_weeks),
+            structure=float(params.structure),
+            rate_quality=float(params.rate_quality_per_session),
+            pair=not group,
+            reciprocal=self.reciprocal,
+            hours=float(params.hours_per_session),
+            learn_hours=float(learn_hours),
+            share=1.0 / (params.n_group_size - 1) if group else 1.0,
+            guide_hours=float(params.hours_per_session * params.rel_guide_time),
+        )
         self.located_week = -1  # week in which the relationships' positions were looked up
         self.u = np.empty(0)  # this week's attendance draws
         self._fixed_rows = np.broadcast_to(self.focus_fixed, (0, len(self.focus_fixed)))
@@ -233,7 +258,7 @@ class ProgrammeRule:
         Returns:
             Positions of the waiting learners and the places, both ascending.
         """
-        wf, p, rel = model.workforce, self.params, self.relationships
+        wf = model.workforce
         return kernels.waiting_and_places(
             wf.employee_id,
             self.learner_slot,
@@ -242,19 +267,11 @@ class ProgrammeRule:
             wf.engagement,
             wf.tenure_weeks,
             self.free_from,
-            rel.pos_a,
-            rel.pos_b,
+            self.relationships.columns(),
             _EMPTY_INT if challenge is None else challenge,
             week,
-            p.uptake == "engaged",
-            p.p_enrol,
-            model.params.engagement.mean_baseline,
-            p.dur_tenure_min_weeks,
-            p.dur_tenure_max_weeks,
-            self.reciprocal,
             with_guides,
-            p.p_volunteer,
-            p.n_learners_per_guide_max,
+            *self.uptake,
         )
 
     def _level_ok(
@@ -590,28 +607,16 @@ class ProgrammeRule:
         A pair's session is one event: if one member cannot attend (weekly hours cap),
         neither does the other. Group members attend on their own (session -1).
         """
-        wf, p = model.workforce, self.params
-        group = p.topology == "group"
-        learn_hours = p.hours_per_session * p.rel_learning
-        if group:  # a group session's learning is shared among the other members
-            learn_hours = learn_hours / (p.n_group_size - 1)
+        wf = model.workforce
         return kernels.meet(
             self.relationships.columns(),
             self.u,
             wf.engagement,
             wf.level,
             week,
-            p.cadence_weeks,
-            p.structure,
-            p.rate_quality_per_session,
             self._fade(week),
             self.safety,
-            not group,
-            self.reciprocal,
-            p.hours_per_session,
-            learn_hours,
-            1.0 / (p.n_group_size - 1) if group else 1.0,
-            p.hours_per_session * p.rel_guide_time,
+            *self.meetings,
         )
 
     def _fade(self, week: int) -> np.ndarray:

@@ -13,6 +13,8 @@ pass over the arrays, with the same result bit for bit:
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from sim.jit import kernel
@@ -26,6 +28,67 @@ from sim.model.programmes.rules import (
     starting_quality,
 )
 from sim.model.programmes.sessions import SessionArrays
+
+# A programme's settings are named tuples made once, by name, when it is set up. The
+# kernels that read them take their fields as their last parameters, in the same order
+# and with the same names (tests/test_kernels.py checks), and are called with the tuple
+# unpacked: numba takes a few scalars faster than a named tuple of them, and these calls
+# come every week.
+
+
+class Uptake(NamedTuple):
+    """Who waits to be matched and who may guide: a programme's settings, made once.
+
+    The last parameters of :func:`waiting_and_places`.
+
+    Attributes:
+        engaged: Whether enrolment rises with engagement (``"engaged"`` uptake).
+        p_enrol: Probability of enrolling (at mean baseline engagement, when engaged).
+        mean_baseline: Mean baseline engagement.
+        tenure_min: Shortest tenure of a learner, weeks.
+        tenure_max: Longest tenure of a learner, weeks.
+        reciprocal: Whether both members learn, so ``a`` is busy too
+            (:func:`rules.reciprocal`).
+        p_volunteer: Probability of volunteering as a guide.
+        capacity: Most learners per guide at a time.
+    """
+
+    engaged: bool
+    p_enrol: float
+    mean_baseline: float
+    tenure_min: float
+    tenure_max: float
+    reciprocal: bool
+    p_volunteer: float
+    capacity: int
+
+
+class Meetings(NamedTuple):
+    """How a programme's relationships meet: its settings, made once.
+
+    The last parameters of :func:`meet`.
+
+    Attributes:
+        cadence: Weeks between sessions.
+        structure: Attendance regardless of engagement.
+        rate_quality: Share of the distance to 1 that quality gains per meeting.
+        pair: Whether the relationships are pairs (else groups).
+        reciprocal: Whether both members learn (else ``a`` guides ``b``).
+        hours: Length of a session.
+        learn_hours: Learning hours of a directed session.
+        share: Share of a session each directed session stands for.
+        guide_hours: Hours a guide spends in a session.
+    """
+
+    cadence: int
+    structure: float
+    rate_quality: float
+    pair: bool
+    reciprocal: bool
+    hours: float
+    learn_hours: float
+    share: float
+    guide_hours: float
 
 
 @kernel
@@ -81,32 +144,33 @@ def waiting_and_places(
     engagement: np.ndarray,
     tenure_weeks: np.ndarray,
     free_from: np.ndarray,
-    pos_a: np.ndarray,
-    pos_b: np.ndarray,
+    rel: RelationshipColumns,
     challenge: np.ndarray,
     week: int,
-    engaged_uptake: bool,
+    want_places: bool,
+    engaged: bool,
     p_enrol: float,
     mean_baseline: float,
     tenure_min: float,
     tenure_max: float,
     reciprocal: bool,
-    want_places: bool,
     p_volunteer: float,
     capacity: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Waiting learners and, if any and ``want_places``, the free guide places.
 
-    A learner waits when employed at a learner position (``learner_slot``, 1 or 0), enrolled
-    (``propensity[:, 0]`` below ``p_enrol``, or below ``p_enrol`` times engagement over
-    ``mean_baseline`` for ``engaged_uptake``), within the tenure window, free again by
-    ``week``, not in a relationship as ``b`` (nor as ``a`` when ``reciprocal``; members at
-    ``pos_a``, ``pos_b``) and, when ``challenge`` is not empty, hit by a challenge
+    A learner waits when employed at a learner position (``learner_slot``, 1 or 0),
+    enrolled (``propensity[:, 0]`` below ``p_enrol``, or below ``p_enrol`` times
+    engagement over ``mean_baseline`` for ``engaged`` uptake), within the tenure window,
+    free again by ``week``, not in a relationship of ``rel`` as ``b`` (nor as ``a`` when
+    ``reciprocal``) and, when ``challenge`` is not empty, hit by a challenge
     (``challenge >= 0``).
 
     A place is a volunteer (``propensity[:, 1]`` below ``p_volunteer``) at a guide
     position (``guide_slot``, 1 or 0), repeated by the capacity the volunteer has left:
     ``capacity`` minus the relationships in which they are ``a``.
+
+    The parameters from ``engaged`` on are the programme's :class:`Uptake`.
 
     Returns:
         The positions of the waiting learners and the places, both ascending.
@@ -119,11 +183,11 @@ def waiting_and_places(
         engagement,
         tenure_weeks,
         free_from,
-        pos_a,
-        pos_b,
+        rel.pos_a,
+        rel.pos_b,
         challenge,
         week,
-        engaged_uptake,
+        engaged,
         p_enrol,
         mean_baseline,
         tenure_min,
@@ -132,7 +196,8 @@ def waiting_and_places(
     )
     if len(learners) == 0 or not want_places:
         return learners, np.empty(0, dtype=np.int64)
-    return learners, _places(employee_id, guide_slot, draws, pos_a, p_volunteer, capacity)
+    places = _places(employee_id, guide_slot, draws, rel.pos_a, p_volunteer, capacity)
+    return learners, places
 
 
 # The helpers below are compiled apart: in one function the compiler stops vectorising the
@@ -151,21 +216,21 @@ def _waiting(
     pos_b: np.ndarray,
     challenge: np.ndarray,
     week: int,
-    engaged_uptake: bool,
+    engaged: bool,
     p_enrol: float,
     mean_baseline: float,
     tenure_min: float,
     tenure_max: float,
     reciprocal: bool,
 ) -> np.ndarray:
-    """The waiting learners of :func:`waiting_and_places`."""
+    """The waiting learners of :func:`waiting_and_places` (settings of :class:`Uptake`)."""
     # Enrolment first, in a vectorised pass over the positions (the draws are random, so
     # a pass that branched on them would mispredict half the time); then the members of
     # relationships drop out, and the few left are checked one by one.
     n = len(employee_id)
     ok = np.zeros(8 * (n // 8 + 1), dtype=np.uint8)  # whole words for the scan below
     for s in range(n):
-        share = p_enrol * engagement[s] / mean_baseline if engaged_uptake else p_enrol
+        share = p_enrol * engagement[s] / mean_baseline if engaged else p_enrol
         ok[s] = learner_slot[s] & np.uint8(draws[2 * s] < share)
     for i in range(len(pos_b)):
         ok[pos_b[i]] = 0
@@ -452,11 +517,11 @@ def meet(
     engagement: np.ndarray,
     level: np.ndarray,
     week: int,
+    fade: np.ndarray,
+    safety: np.ndarray,
     cadence: int,
     structure: float,
     rate_quality: float,
-    fade: np.ndarray,
-    safety: np.ndarray,
     pair: bool,
     reciprocal: bool,
     hours: float,
@@ -487,11 +552,12 @@ def meet(
         engagement: Engagement per position.
         level: Level per position.
         week: This week.
-        cadence: Weeks between sessions.
-        structure: Attendance regardless of engagement.
-        rate_quality: Share of the distance to 1 that quality gains per meeting.
         fade: Fade of accountability per week of age (covering every age).
         safety: Psychological safety per level of distance (:func:`rules.safety_table`).
+        cadence: Weeks between sessions (this and the rest: the programme's
+            :class:`Meetings`).
+        structure: Attendance regardless of engagement.
+        rate_quality: Share of the distance to 1 that quality gains per meeting.
         pair: Whether the relationships are pairs (else groups).
         reciprocal: Whether both members learn (else ``a`` guides ``b``).
         hours: Length of a session.
