@@ -161,6 +161,8 @@ class ProgrammeRule:
         self._end_relationships(model, week=0)
         self._waiting_learners(model, -1, None, with_guides=True)  # nobody is free before 0
         self._random_guides(model, none, none)
+        self._level_ok(model, none, none)  # the score-based matching's rules
+        self._expected_gain(model, 0, none, None)
         self._random_peers(model, none)
         self._groups(model, none)
         self._new_relationships(model, none, none, _EMPTY_FLOAT)
@@ -279,9 +281,8 @@ class ProgrammeRule:
     ) -> np.ndarray:
         """Whether each learner-guide combination respects direction and level distance."""
         p, level = self.params, model.workforce.level
-        shape = (len(learners), len(guides))  # read-only views, no copies
-        guide_level = np.broadcast_to(level[guides].astype(np.int64)[None, :], shape)
-        learner_level = np.broadcast_to(level[learners].astype(np.int64)[:, None], shape)
+        guide_level = level[guides].astype(np.int64)[None, :]  # broadcast to (learners, guides)
+        learner_level = level[learners].astype(np.int64)[:, None]
         return rules.in_level_window(
             guide_level, learner_level, self.direction, p.level_gap_min, p.level_gap_max
         )

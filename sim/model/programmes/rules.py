@@ -49,7 +49,8 @@ def in_level_window(guide_level, learner_level, direction: int, gap_min: int, ga
 
     The gap (guide level minus learner level; its negative for ``UP``, its absolute value
     for ``BOTH``) must lie within [``gap_min``, ``gap_max``]. Takes two int64 scalars or
-    two int64 arrays of one shape (or one of each).
+    int64 arrays that broadcast against each other (a row of guides' levels and a
+    column of learners' give every combination).
 
     Returns:
         A bool, or a bool array.
