@@ -309,7 +309,9 @@ def test_level_window_equals_the_documented_gap_rule(seed, direction):
     row, column = guide[0][None, :], learner[:, 0][:, None]  # every combination
     np.testing.assert_array_equal(
         rules.in_level_window(row, column, code, lo, hi),
-        rules.in_level_window(*np.broadcast_arrays(row, column), code, lo, hi),
+        rules.in_level_window(
+            np.broadcast_to(row, guide.shape), np.broadcast_to(column, guide.shape), code, lo, hi
+        ),
     )
     one = rules.in_level_window(np.int64(guide[0, 0]), np.int64(learner[0, 0]), code, lo, hi)
     assert one == expected[0, 0]  # the form the matching kernels call
