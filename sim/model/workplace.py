@@ -8,6 +8,7 @@ import pandas as pd
 
 from sim.model import metrics
 from sim.model.agents import Employee
+from sim.model.ledger import Ledger
 from sim.model.programmes import ProgrammeRule, Sessions
 from sim.model.streams import Streams
 from sim.model.submodels import engagement as engagement_rules
@@ -72,7 +73,6 @@ class WorkplaceModel(mesa.Model):
         wage = np.asarray(costs.salary_per_year_by_level) / costs.hours_per_year
         self._wage_of_slot = wage[self.workforce.level]
         self._hire_skill = mean_starting_skill(sc, sc.learning.rel_hire_skill)
-        self.n_initial = self.workforce.n_slots
         self.ancestors = ancestors(self.workforce.manager, sc.n_levels)
         self.programmes: list[ProgrammeRule] = []
         # Mesa agents are created when someone looks at them (``agents``, ``employee``):
@@ -96,24 +96,19 @@ class WorkplaceModel(mesa.Model):
             ProgrammeRule(name, sc.programmes[name], order.index(name), self)
             for name in sc.arms[arm].programmes
         ]
-        self.records = [metrics.measure(self)]
+        self.records = [self.measure()]
 
     def _reset_records(self) -> None:
-        """Start the counters, the records and the cohort of initial employees afresh."""
-        wf = self.workforce
-        self.n_initial = wf.n_slots  # the initial employees hold ids 0 .. n_initial - 1
-        # Employee ids who have learned in at least one session (reach).
-        self.reached = np.zeros(wf.n_ids, dtype=bool)
-        # Initial employees in a programme relationship at the end of the first week in
-        # which the arm's programmes have any (programmes may start late), and the initial
-        # employees still employed then.
-        self.initial_participant: np.ndarray | None = None
-        self.initial_present: np.ndarray | None = None
-        self.totals = metrics.Totals()
-        # Leavers of each week: (hired_week, ids, week of leaving), for survival curves.
-        self._exits: list[tuple[np.ndarray, np.ndarray, int]] = []
+        """Start the ledger and the records afresh; the current employees are the cohort."""
+        # The initial employees hold ids 0 .. n_initial - 1.
+        self.ledger = Ledger(n_initial=self.workforce.n_slots)
         self._update_proficiency()
-        self.records: list[dict[str, float]] = [metrics.measure(self)]
+        self.records: list[dict[str, float]] = [self.measure()]
+
+    @property
+    def n_initial(self) -> int:
+        """Size of the initial cohort (employee ids 0 .. n_initial - 1)."""
+        return self.ledger.n_initial
 
     def _restart_after_burn_in(self, weeks: int) -> None:
         """Renumber the settled workforce as the initial cohort and reset the clock."""
@@ -155,7 +150,7 @@ class WorkplaceModel(mesa.Model):
         self._hire(week)  # 8
         self._account(hours, batches)  # 9
         self.week += 1
-        self.records.append(metrics.measure(self))
+        self.records.append(self.measure())
 
     def run(self, weeks: int | None = None) -> None:
         """Run for ``weeks`` (default: the scenario's horizon)."""
@@ -180,12 +175,8 @@ class WorkplaceModel(mesa.Model):
             if over is not None:
                 b = b.restricted(~over)
                 learning.scatter_add(used, b.attendee, b.attendee_hours)
-            prog.hours_spent += float(b.attendee_hours.sum())
-            ids = wf.employee_id[b.learner]
-            if len(ids):
-                if len(self.reached) < wf.n_ids:
-                    self.reached = np.pad(self.reached, (0, 2 * wf.n_ids - len(self.reached)))
-                self.reached[ids] = True
+            prog.hours_spent += float(b.attendee_hours.sum())  # checked against its budget
+            self.ledger.learned(wf.employee_id[b.learner])
             out.append(b)
         return out
 
@@ -261,13 +252,7 @@ class WorkplaceModel(mesa.Model):
         )
         salary = np.asarray(sc.costs.salary_per_year_by_level)[wf.level[leaving]]
         rel_cost = np.asarray(sc.costs.rel_replacement_cost_by_level)[wf.level[leaving]]
-        self.totals.quits_week = len(leaving)
-        self.totals.quits += len(leaving)
-        self.totals.knowledge_lost += float(wf.skill[leaving].sum())
-        self.totals.replacement_cost += float((salary * rel_cost).sum())
-        self._exits.append(
-            (wf.hired_week[leaving].copy(), wf.employee_id[leaving].copy(), self.week + 1)
-        )
+        self.ledger.left(wf, leaving, self.week + 1, float((salary * rel_cost).sum()))
         self._left.append(wf.vacate(leaving))
 
     def _promote(self) -> None:
@@ -284,7 +269,7 @@ class WorkplaceModel(mesa.Model):
         if len(src):
             wf.move(src, dst)
             wf.engagement[dst] = np.minimum(wf.engagement[dst] + sc.engagement.promotion_boost, 1.0)
-            self.totals.promotions += len(src)
+            self.ledger.promoted(len(src))
 
     def _hire(self, week: int) -> None:
         wf = self.workforce
@@ -295,19 +280,16 @@ class WorkplaceModel(mesa.Model):
 
     def _account(self, hours: np.ndarray, batches: list[Sessions]) -> None:
         wf = self.workforce
-        self.totals.session_hours_week = float(hours.sum())
-        self.totals.session_hours += self.totals.session_hours_week
-        self.totals.guide_hours += float(sum(b.guide_hours.sum() for b in batches))
-        # einsum, not np.dot: BLAS would thread large products and stall when the other
-        # core is busy (docs/performance.md).
-        self.totals.session_cost += float(np.einsum("i,i->", hours, self._wage_of_slot))
-        if self.initial_participant is None and any(len(p.relationships) for p in self.programmes):
-            self.initial_present = self.workforce.slot_of_id[: self.n_initial] >= 0
-            part = np.zeros(self.n_initial, dtype=bool)
-            for prog in self.programmes:
-                for ids in (prog.relationships.a, prog.relationships.b):
-                    part[ids[ids < self.n_initial]] = True
-            self.initial_participant = part & self.initial_present
+        self.ledger.hours(
+            float(hours.sum()),
+            float(sum(b.guide_hours.sum() for b in batches)),
+            # einsum, not np.dot: BLAS would thread large products and stall when the
+            # other core is busy (docs/performance.md).
+            float(np.einsum("i,i->", hours, self._wage_of_slot)),
+        )
+        self.ledger.participation(
+            wf, [ids for p in self.programmes for ids in (p.relationships.a, p.relationships.b)]
+        )
         # This week's hires (hired_week = next week) start the next week at tenure 0.
         age_one_week(wf.hired_week, self.week, wf.tenure_weeks, wf.weeks_in_level)
         self._update_proficiency()
@@ -325,45 +307,24 @@ class WorkplaceModel(mesa.Model):
             wf.reached_proficiency,
             params.proficiency_threshold,
         )
-        self.totals.proficiency_weeks += weeks
-        self.totals.n_proficient_hires += n_newly
+        self.ledger.proficient(n_newly, weeks)
+
+    def measure(self) -> dict[str, float]:
+        """This week's metrics (:func:`sim.model.metrics.measure`)."""
+        return metrics.measure(
+            self.workforce,
+            self.ledger,
+            self.params,
+            week=self.week,
+            proficiency_score=self.proficiency_score,
+            readiness_weights=self.readiness_weights,
+            programme_hours={p.name: p.hours_spent for p in self.programmes},
+            relationships=[(p.relationships.a, p.relationships.b) for p in self.programmes],
+        )
 
     def survival_table(self) -> pd.DataFrame:
-        """Time to leaving of everyone who worked here, for survival (Kaplan-Meier) curves.
-
-        Returns:
-            One row per employee: ``cohort`` ("initial" or "hired"), ``participant``
-            (initial employees: in a programme relationship when participants were
-            defined; NaN for hires and arms without programmes), ``duration_weeks``
-            (from week 0 for the initial cohort, from hire for hires) and ``left``
-            (False: still employed at the end, a censored duration).
-        """
-        wf = self.workforce
-        hired_parts = [e[0] for e in self._exits] + [wf.hired_week[wf.occupied]]
-        id_parts = [e[1] for e in self._exits] + [wf.employee_id[wf.occupied]]
-        end_parts = [np.full(len(e[1]), e[2]) for e in self._exits]
-        end_parts.append(np.full(int(wf.occupied.sum()), self.week))
-        hired = np.concatenate(hired_parts)
-        ids = np.concatenate(id_parts)
-        end = np.concatenate(end_parts)
-        left = np.concatenate(
-            [np.ones(len(e[1]), bool) for e in self._exits]
-            + [np.zeros(int(wf.occupied.sum()), bool)]
-        )
-        initial = ids < self.n_initial
-        start = np.where(initial, 0, hired)
-        participant = np.full(len(ids), np.nan)
-        if self.initial_participant is not None:
-            known = initial & (self.initial_present[np.minimum(ids, self.n_initial - 1)])
-            participant[known] = self.initial_participant[ids[known]]
-        return pd.DataFrame(
-            {
-                "cohort": np.where(initial, "initial", "hired"),
-                "participant": participant,
-                "duration_weeks": (end - start).astype(np.int64),
-                "left": left,
-            }
-        )
+        """Time to leaving of everyone who worked here (:meth:`Ledger.survival_table`)."""
+        return self.ledger.survival_table(self.workforce, self.week)
 
     # --- agents ---------------------------------------------------------------------------
 
