@@ -6,20 +6,26 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim.model import metrics
+from sim.model import arrays, metrics
 from sim.model.agents import Employee
 from sim.model.ledger import Ledger
 from sim.model.programmes import ProgrammeRule, Sessions
 from sim.model.streams import Streams
+from sim.model.submodels import (
+    ageing,
+    hiring,
+    hours_cap,
+    learning,
+    practice,
+    promotion,
+    stocks,
+    turnover,
+)
 from sim.model.submodels import engagement as engagement_rules
-from sim.model.submodels import learning, promotion, turnover
 from sim.model.workforce import (
-    age_one_week,
     ancestors,
     hire,
     initial_workforce,
-    mean_starting_skill,
-    usage_matrix,
 )
 from sim.scenario.loading import arm_scenario
 from sim.scenario.schema import Scenario
@@ -63,7 +69,7 @@ class WorkplaceModel(mesa.Model):
 
         sc = self.params
         self.week = 0
-        self.usage_by_level = usage_matrix(sc)
+        self.usage_by_level = practice.usage_matrix(sc)
         self.readiness_weights = promotion.readiness_weights(self.usage_by_level)
         used = self.usage_by_level >= 0.5
         self._proficiency_weights = used / np.maximum(used.sum(axis=1, keepdims=True), 1)
@@ -72,7 +78,7 @@ class WorkplaceModel(mesa.Model):
         costs = sc.costs  # positions never change level: their hourly wage is fixed
         wage = np.asarray(costs.salary_per_year_by_level) / costs.hours_per_year
         self._wage_of_slot = wage[self.workforce.level]
-        self._hire_skill = mean_starting_skill(sc, sc.learning.rel_hire_skill)
+        self._hire_skill = hiring.mean_starting_skill(sc, sc.learning.rel_hire_skill)
         self.ancestors = ancestors(self.workforce.manager, sc.n_levels)
         self.programmes: list[ProgrammeRule] = []
         # Mesa agents are created when someone looks at them (``agents``, ``employee``):
@@ -141,10 +147,10 @@ class WorkplaceModel(mesa.Model):
         for prog in self.programmes:  # 1
             prog.match(self, week)
         batches = self._within_hours([prog.sessions(self, week) for prog in self.programmes])  # 2
-        before = learning.mean_per_person(self.workforce.skill)
+        before = arrays.mean_per_person(self.workforce.skill)
         self._learn(batches)  # 3
         self._practise()  # 4
-        hours = self._engage(batches, learning.mean_per_person(self.workforce.skill) - before)  # 5
+        hours = self._engage(batches, arrays.mean_per_person(self.workforce.skill) - before)  # 5
         self._quit()  # 6
         self._promote()  # 7
         self._hire(week)  # 8
@@ -171,10 +177,10 @@ class WorkplaceModel(mesa.Model):
         used = np.zeros(wf.n_slots)
         out = []
         for prog, b in zip(self.programmes, batches, strict=True):
-            over = learning.within_cap(used, b.attendee, b.attendee_hours, cap)
+            over = hours_cap.within_cap(used, b.attendee, b.attendee_hours, cap)
             if over is not None:
                 b = b.restricted(~over)
-                learning.scatter_add(used, b.attendee, b.attendee_hours)
+                arrays.scatter_add(used, b.attendee, b.attendee_hours)
             prog.hours_spent += float(b.attendee_hours.sum())  # checked against its budget
             self.ledger.learned(wf.employee_id[b.learner])
             out.append(b)
@@ -207,24 +213,22 @@ class WorkplaceModel(mesa.Model):
         for b in batches:
             per_session = b.quality * b.share
             if b.feedback_per_session:
-                learning.add_saturating(
-                    wf.feedback, b.learner, b.feedback_per_session * per_session
-                )
+                stocks.add_saturating(wf.feedback, b.learner, b.feedback_per_session * per_session)
             if b.sponsorship_per_session:
-                learning.add_saturating(
+                stocks.add_saturating(
                     wf.visibility, b.learner, b.sponsorship_per_session * per_session
                 )
             if b.guide_visibility_per_session:
-                learning.add_saturating(
+                stocks.add_saturating(
                     wf.visibility, b.guide, b.guide_visibility_per_session * b.guide_quality
                 )
         learning.apply_gains(wf.skill, gains)
 
     def _practise(self) -> None:
         wf, params = self.workforce, self.params.learning
-        learning.practise(wf.skill, self.usage_by_level, wf.level, wf.feedback, params)
-        learning.decay_stock(wf.feedback, params.dur_feedback_half_life_weeks)
-        learning.decay_stock(wf.visibility, self.params.promotion.dur_visibility_half_life_weeks)
+        practice.practise(wf.skill, self.usage_by_level, wf.level, wf.feedback, params)
+        stocks.decay_stock(wf.feedback, params.dur_feedback_half_life_weeks)
+        stocks.decay_stock(wf.visibility, self.params.promotion.dur_visibility_half_life_weeks)
 
     def _engage(self, batches: list[Sessions], progress: np.ndarray) -> np.ndarray:
         wf, params = self.workforce, self.params.engagement
@@ -232,13 +236,11 @@ class WorkplaceModel(mesa.Model):
         support = np.zeros(n)
         hours = np.zeros(n)
         for b in batches:
-            learning.scatter_add(
+            arrays.scatter_add(
                 support, b.learner, params.support_per_session * b.rel_support * b.quality * b.share
             )
-            learning.scatter_add(
-                support, b.guide, params.support_guide_per_session * b.guide_quality
-            )
-            learning.scatter_add(hours, b.attendee, b.attendee_hours)
+            arrays.scatter_add(support, b.guide, params.support_guide_per_session * b.guide_quality)
+            arrays.scatter_add(hours, b.attendee, b.attendee_hours)
         engagement_rules.engage(
             wf.engagement, wf.baseline, support, progress, hours, wf.weeks_in_level, params
         )
@@ -275,7 +277,10 @@ class WorkplaceModel(mesa.Model):
         wf = self.workforce
         vacancies = np.flatnonzero(wf.employee_id < 0)
         if len(vacancies):
-            ids = hire(wf, vacancies, week + 1, self.params, self.streams.hiring, self._hire_skill)
+            hires = hiring.draw_hires(
+                wf.level[vacancies], self.params, self.streams.hiring, self._hire_skill
+            )
+            ids = hire(wf, vacancies, week + 1, hires)
             self._add_agents(ids)
 
     def _account(self, hours: np.ndarray, batches: list[Sessions]) -> None:
@@ -291,14 +296,14 @@ class WorkplaceModel(mesa.Model):
             wf, [ids for p in self.programmes for ids in (p.relationships.a, p.relationships.b)]
         )
         # This week's hires (hired_week = next week) start the next week at tenure 0.
-        age_one_week(wf.hired_week, self.week, wf.tenure_weeks, wf.weeks_in_level)
+        ageing.age_one_week(wf.hired_week, self.week, wf.tenure_weeks, wf.weeks_in_level)
         self._update_proficiency()
 
     def _update_proficiency(self) -> None:
         """Refresh proficiency scores and record hires' time to proficiency."""
         wf, params = self.workforce, self.params.learning
         # Mean skill over the domains each level uses at least half of the time.
-        self.proficiency_score, n_newly, weeks = learning.update_proficiency(
+        self.proficiency_score, n_newly, weeks = ageing.update_proficiency(
             wf.skill,
             wf.level,
             self._proficiency_weights,
