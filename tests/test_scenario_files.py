@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from sim.errors import ScenarioError
 from sim.scenario.loading import (
-    ScenarioError,
     arm_scenario,
     load_scenario,
     parse_assignment,

@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.errors import ScenarioError
 from sim.experiments.run import Results, collect, package, resolve_run
 from sim.model.metrics import HEADLINE
-from sim.scenario.loading import ScenarioError
 from sim.scenario.schema import Scenario
 
 ID_COLUMNS = ("run_id", "point", "arm", "replicate", "seed", "week")

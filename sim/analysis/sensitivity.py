@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.errors import ScenarioError
 from sim.experiments.sweep import _SAMPLING_KEY, salib_problem
-from sim.scenario.loading import ScenarioError
 from sim.scenario.schema import Scenario
 
 

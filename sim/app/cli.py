@@ -280,7 +280,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    from sim.scenario.loading import ScenarioError
+    from sim.errors import ScenarioError
 
     try:
         if args.command == "validate":
@@ -307,7 +307,8 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from sim.scenario.loading import ScenarioError, load_scenario
+    from sim.errors import ScenarioError
+    from sim.scenario.loading import load_scenario
 
     failed = 0
     for path in args.scenarios:
@@ -451,7 +452,7 @@ def _show(value: object) -> str:
 
 
 def _targets(exprs: Sequence[str]) -> dict[str, float]:
-    from sim.scenario.loading import ScenarioError
+    from sim.errors import ScenarioError
 
     targets = {}
     for expr in exprs:
@@ -468,9 +469,10 @@ def _targets(exprs: Sequence[str]) -> dict[str, float]:
 
 
 def _sweep(args: argparse.Namespace) -> int:
+    from sim.errors import ScenarioError
     from sim.experiments.output import atomic_write
     from sim.experiments.sweep import make_executor, run_sweep
-    from sim.scenario.loading import ScenarioError, load_scenario
+    from sim.scenario.loading import load_scenario
 
     scenario = load_scenario(args.scenario, args.overrides)
     if args.workers < 1:
@@ -560,8 +562,8 @@ def _compare(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from sim.analysis.compare import end_of_horizon, paired_differences
+    from sim.errors import ScenarioError
     from sim.experiments.output import atomic_write
-    from sim.scenario.loading import ScenarioError
 
     folder = args.results
     if (folder / "runs.parquet").exists():

@@ -8,8 +8,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from sim.errors import ScenarioError
 from sim.experiments.run import Results
-from sim.scenario.loading import ScenarioError, dump_scenario
+from sim.scenario.loading import dump_scenario
 
 
 def write_results(

@@ -13,10 +13,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.errors import ScenarioError
 from sim.model.metrics import HEADLINE
 from sim.model.workplace import WorkplaceModel
 from sim.provenance import provenance
-from sim.scenario.loading import ScenarioError, validate_scenario
+from sim.scenario.loading import validate_scenario
 from sim.scenario.orgdata import data_provenance
 from sim.scenario.resources import check_memory
 from sim.scenario.schema import Scenario

@@ -37,10 +37,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.errors import ScenarioError
 from sim.experiments.output import atomic_write
 from sim.experiments.run import run_arm
 from sim.provenance import provenance
-from sim.scenario.loading import ScenarioError, dump_scenario, validate_scenario
+from sim.scenario.loading import dump_scenario, validate_scenario
 from sim.scenario.orgdata import data_provenance
 from sim.scenario.schema import Scenario
 

@@ -3,7 +3,7 @@
 A scenario file may ``extends = "other.toml"`` (relative to itself) and override only
 what changes; tables merge key by key, other values replace. Overrides from the command
 line (``--set PATH=VALUE``) and from an arm's ``overrides`` table merge the same way.
-Every problem is raised as a :class:`ScenarioError` whose message names the file, the
+Every problem is raised as a :class:`~sim.errors.ScenarioError` whose message names the file, the
 field, the bad value and what is allowed; a value that came from a file further up the
 ``extends`` chain, or from ``--set``, says so.
 """
@@ -22,11 +22,8 @@ from typing import Any
 import tomli_w
 from pydantic import BaseModel, ValidationError
 
+from sim.errors import ScenarioError
 from sim.scenario.schema import PROGRAMME_KINDS, Scenario
-
-
-class ScenarioError(ValueError):
-    """A scenario file or override is invalid; the message says where and how to fix it."""
 
 
 def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:

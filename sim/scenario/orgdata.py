@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.scenario.loading import ScenarioError
+from sim.errors import ScenarioError
 from sim.scenario.schema import Scenario
 
 REQUIRED = ("employee_id", "manager_id", "level", "team")
