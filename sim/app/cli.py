@@ -376,17 +376,11 @@ def _run(args: argparse.Namespace) -> int:
 
 def _programmes(args: argparse.Namespace) -> int:
     """List the designs, or print the components of one (or all) of them; runs no model."""
-    import difflib
-
+    from sim.errors import did_you_mean
     from sim.scenario.designs import DESIGNS
 
     if args.name is not None and args.name not in DESIGNS:
-        close = difflib.get_close_matches(args.name, list(DESIGNS), n=3, cutoff=0.6)
-        hint = ""
-        if close:
-            quoted = [repr(c) for c in close]
-            options = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
-            hint = f" (did you mean {options}?)"
+        hint = did_you_mean(args.name, DESIGNS, n=3)
         print(
             f"wlsim: error: unknown programme design {args.name!r}{hint}; "
             f"designs: {', '.join(DESIGNS)}",

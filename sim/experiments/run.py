@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -13,7 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.errors import ScenarioError
+from sim.errors import ScenarioError, did_you_mean
 from sim.model.metrics import HEADLINE
 from sim.model.workplace import WorkplaceModel
 from sim.provenance import provenance
@@ -109,10 +108,8 @@ def resolve_run(
     chosen = list(dict.fromkeys(arms or scenario.arms))
     for name in chosen:
         if name not in scenario.arms:
-            close = difflib.get_close_matches(name, list(scenario.arms), n=1, cutoff=0.6)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise ScenarioError(
-                f"--arm {name!r}: no such arm in {source}{hint}; "
+                f"--arm {name!r}: no such arm in {source}{did_you_mean(name, scenario.arms)}; "
                 f"arms in this scenario: {', '.join(scenario.arms)}"
             )
     check_memory(scenario, source=source)

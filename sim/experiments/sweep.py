@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.errors import ScenarioError
+from sim.errors import ScenarioError, did_you_mean
 from sim.experiments.output import atomic_write
 from sim.experiments.run import run_arm
 from sim.provenance import provenance
@@ -148,13 +148,10 @@ def _value_at(raw: Mapping[str, Any], path: str) -> Any:
     node: Any = raw
     for part in path.split("."):
         if not isinstance(node, Mapping) or part not in node:
-            import difflib
-
             options = list(node) if isinstance(node, Mapping) else []
-            close = difflib.get_close_matches(part, options, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise ScenarioError(
-                f"sweep: {path!r} is not a scenario parameter: no {part!r}{hint}; "
+                f"sweep: {path!r} is not a scenario parameter: no {part!r}"
+                f"{did_you_mean(part, options)}; "
                 f"valid here: {', '.join(map(str, options))}"
             )
         node = node[part]

@@ -11,7 +11,6 @@ field, the bad value and what is allowed; a value that came from a file further 
 from __future__ import annotations
 
 import copy
-import difflib
 import tomllib
 import types
 import typing
@@ -22,7 +21,7 @@ from typing import Any
 import tomli_w
 from pydantic import BaseModel, ValidationError
 
-from sim.errors import ScenarioError
+from sim.errors import ScenarioError, did_you_mean
 from sim.scenario.schema import PROGRAMME_KINDS, Scenario
 
 
@@ -110,7 +109,7 @@ def arm_scenario(scenario: Scenario, arm: str, source: str = "<scenario>") -> Sc
     """
     if arm not in scenario.arms:
         raise ScenarioError(
-            f"{source}: unknown arm {arm!r}{_did_you_mean(arm, scenario.arms)}; "
+            f"{source}: unknown arm {arm!r}{did_you_mean(arm, scenario.arms)}; "
             f"arms in this scenario: {', '.join(scenario.arms)}"
         )
     spec = scenario.arms[arm]
@@ -292,11 +291,6 @@ def _origin(where: str, origins: Mapping[str, str]) -> str:
     return f" ({origins[best]})" if best is not None else ""
 
 
-def _did_you_mean(word: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
 # --- validation and messages -----------------------------------------------------------
 
 
@@ -315,7 +309,7 @@ def _describe(err: Mapping[str, Any], raw: Mapping[str, Any], origins: Mapping[s
     kind = err["type"]
     if kind == "extra_forbidden":
         valid = _valid_keys(loc[:-1], raw)
-        hint = _did_you_mean(str(loc[-1]), valid)
+        hint = did_you_mean(str(loc[-1]), valid)
         origin = _origin(where, origins)
         return f"{where}{origin}: unknown key{hint}; valid keys here: {', '.join(valid)}"
     is_kind = len(loc) == 3 and loc[0] == "programmes" and loc[2] == "kind"
@@ -325,7 +319,7 @@ def _describe(err: Mapping[str, Any], raw: Mapping[str, Any], origins: Mapping[s
         return f"{where}: missing{origin}; every programme needs a kind, one of: {allowed}"
     if is_kind:
         tag = err.get("input")
-        hint = _did_you_mean(tag, PROGRAMME_KINDS) if isinstance(tag, str) else ""
+        hint = did_you_mean(tag, PROGRAMME_KINDS) if isinstance(tag, str) else ""
         return (
             f"{where} = {_short(tag)}{_origin(where, origins)}: not a programme kind{hint}; "
             f"allowed kinds: {allowed}"

@@ -7,7 +7,6 @@ half-valid data.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import hashlib
 import io
@@ -17,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.errors import ScenarioError
+from sim.errors import ScenarioError, did_you_mean
 from sim.scenario.schema import Scenario
 
 REQUIRED = ("employee_id", "manager_id", "level", "team")
@@ -224,10 +223,7 @@ def _check_columns(path: Path, frame: pd.DataFrame, domains: tuple[str, ...]) ->
     valid = [*REQUIRED, *TENURE, *OPTIONAL, *(f"skill_{d}" for d in domains)]
     unknown = [c for c in frame.columns if c not in valid]
     if unknown:
-        parts = []
-        for c in unknown:
-            close = difflib.get_close_matches(c, valid, n=1, cutoff=0.6)
-            parts.append(f"{c!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        parts = [f"{c!r}{did_you_mean(c, valid)}" for c in unknown]
         raise DataError(
             f"{path}: unknown columns {', '.join(parts)}; valid columns: {', '.join(valid)}"
         )
