@@ -20,8 +20,8 @@ from matplotlib.figure import Figure
 from sim.analysis import plots
 from sim.analysis.compare import end_of_horizon, paired_differences
 from sim.errors import ScenarioError
-from sim.experiments.output import atomic_write
 from sim.experiments.run import format_table
+from sim.files import atomic_write
 from sim.model.workplace import WorkplaceModel
 from sim.scenario.loading import load_scenario
 

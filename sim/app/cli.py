@@ -464,8 +464,8 @@ def _targets(exprs: Sequence[str]) -> dict[str, float]:
 
 def _sweep(args: argparse.Namespace) -> int:
     from sim.errors import ScenarioError
-    from sim.experiments.output import atomic_write
     from sim.experiments.sweep import make_executor, run_sweep
+    from sim.files import atomic_write
     from sim.scenario.loading import load_scenario
 
     scenario = load_scenario(args.scenario, args.overrides)
@@ -557,7 +557,7 @@ def _compare(args: argparse.Namespace) -> int:
 
     from sim.analysis.compare import end_of_horizon, paired_differences
     from sim.errors import ScenarioError
-    from sim.experiments.output import atomic_write
+    from sim.files import atomic_write
 
     folder = args.results
     if (folder / "runs.parquet").exists():

@@ -38,8 +38,8 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import ScenarioError, did_you_mean
-from sim.experiments.output import atomic_write
 from sim.experiments.run import run_arm
+from sim.files import atomic_write
 from sim.provenance import provenance
 from sim.scenario.loading import dump_scenario, validate_scenario
 from sim.scenario.orgdata import data_provenance

@@ -22,6 +22,7 @@ import tomli_w
 from pydantic import BaseModel, ValidationError
 
 from sim.errors import ScenarioError, did_you_mean
+from sim.files import read_text
 from sim.scenario.schema import PROGRAMME_KINDS, Scenario
 
 
@@ -197,19 +198,13 @@ def _read_with_extends(
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        data = path.read_bytes()
+        text = read_text(path, "save the scenario as UTF-8 TOML")
     except FileNotFoundError:
         raise ScenarioError(f"{path}: no such scenario file") from None
     except IsADirectoryError:
         raise ScenarioError(f"{path}: is a folder, expected a scenario file (.toml)") from None
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot read the file ({exc.strerror})") from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(
-            f"{path}: not UTF-8 text (byte {exc.start}); save the scenario as UTF-8 TOML"
-        ) from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import ScenarioError, did_you_mean
+from sim.files import read_text
 from sim.scenario.schema import Scenario
 
 REQUIRED = ("employee_id", "manager_id", "level", "team")
@@ -195,12 +196,7 @@ def _read_frame(path: Path, raw: bytes) -> pd.DataFrame:
             raise DataError(f"{path}: not a readable Parquet file ({exc})") from None
     if suffix not in (".csv", ".txt"):
         raise DataError(f"{path}: unknown file type {suffix!r}; use .csv or .parquet")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DataError(
-            f"{path}: not UTF-8 text (byte {exc.start}); export the file as UTF-8 CSV"
-        ) from None
+    text = read_text(path, "export the file as UTF-8 CSV", data=raw, error=DataError)
     if not text.strip():
         raise DataError(f"{path}: the file is empty; expected a header line and employees")
     header = text.splitlines()[0]
