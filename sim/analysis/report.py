@@ -19,8 +19,8 @@ from matplotlib.figure import Figure
 
 from sim.analysis import plots
 from sim.analysis.compare import end_of_horizon, paired_differences
+from sim.analysis.summary import format_table
 from sim.errors import ScenarioError
-from sim.experiments.run import format_table
 from sim.files import atomic_write
 from sim.model.workplace import WorkplaceModel
 from sim.scenario.loading import load_scenario

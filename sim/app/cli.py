@@ -339,7 +339,7 @@ def _run(args: argparse.Namespace) -> int:
     check_output(out, args.overwrite)
     progress = False if args.no_progress else None
     if args.precision:
-        from sim.analysis.compare import run_until_precise
+        from sim.experiments.precision import run_until_precise
 
         results, comparison = run_until_precise(
             scenario, targets, args.max_replicates, arms=arms, progress=progress

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.analysis.sensitivity import SAMPLING_KEY, salib_problem
 from sim.errors import ScenarioError, did_you_mean
 from sim.experiments.run import run_arm
 from sim.files import atomic_write
@@ -44,9 +45,6 @@ from sim.provenance import provenance
 from sim.scenario.loading import dump_scenario, validate_scenario
 from sim.scenario.orgdata import data_provenance
 from sim.scenario.schema import Scenario
-
-#: Spawn key of the sampling stream (apart from every run's streams).
-_SAMPLING_KEY = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -124,7 +122,7 @@ def sample_points(scenario: Scenario) -> list[dict[str, Any]]:
 
 def _unit_sample(method: str, d: int, n: int, seed: int, bounds: np.ndarray) -> np.ndarray:
     """Points in the unit cube (or, for SALib designs, already scaled back to it)."""
-    rng_seed = np.random.SeedSequence(seed, spawn_key=(_SAMPLING_KEY,)).generate_state(1)[0]
+    rng_seed = np.random.SeedSequence(seed, spawn_key=(SAMPLING_KEY,)).generate_state(1)[0]
     if method == "lhs":
         from scipy.stats import qmc
 
@@ -137,11 +135,6 @@ def _unit_sample(method: str, d: int, n: int, seed: int, bounds: np.ndarray) -> 
     from SALib.sample import morris
 
     return morris.sample(problem, n, num_levels=4, seed=int(rng_seed))
-
-
-def salib_problem(names: list[str], bounds: np.ndarray) -> dict[str, Any]:
-    """A SALib problem definition."""
-    return {"num_vars": len(names), "names": names, "bounds": np.asarray(bounds).tolist()}
 
 
 def _value_at(raw: Mapping[str, Any], path: str) -> Any:
