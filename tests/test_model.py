@@ -151,8 +151,8 @@ def test_leavers_are_removed_from_mesa_and_hires_added(small):
 
 
 def test_run_scenario_runs_each_arm_once_and_validates_options(small):
+    from sim.errors import ScenarioError
     from sim.experiments.run import run_scenario
-    from sim.scenario.loading import ScenarioError
 
     short = small.model_copy(update={"horizon_weeks": 3})
     results = run_scenario(

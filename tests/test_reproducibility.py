@@ -19,9 +19,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.app.cli import main
+from sim.errors import ScenarioError
 from sim.model.workplace import WorkplaceModel
 from sim.scenario.designs import DESIGNS
-from sim.scenario.loading import ScenarioError, validate_scenario
+from sim.scenario.loading import validate_scenario
 
 ROOT = Path(__file__).parent.parent
 FLAGSHIP = ROOT / "scenarios" / "mentorship_vs_peer_coaching.toml"

@@ -280,7 +280,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    from sim.scenario.loading import ScenarioError
+    from sim.errors import ScenarioError
 
     try:
         if args.command == "validate":
@@ -307,7 +307,8 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from sim.scenario.loading import ScenarioError, load_scenario
+    from sim.errors import ScenarioError
+    from sim.scenario.loading import load_scenario
 
     failed = 0
     for path in args.scenarios:
@@ -338,7 +339,7 @@ def _run(args: argparse.Namespace) -> int:
     check_output(out, args.overwrite)
     progress = False if args.no_progress else None
     if args.precision:
-        from sim.analysis.compare import run_until_precise
+        from sim.experiments.precision import run_until_precise
 
         results, comparison = run_until_precise(
             scenario, targets, args.max_replicates, arms=arms, progress=progress
@@ -375,17 +376,11 @@ def _run(args: argparse.Namespace) -> int:
 
 def _programmes(args: argparse.Namespace) -> int:
     """List the designs, or print the components of one (or all) of them; runs no model."""
-    import difflib
-
+    from sim.errors import did_you_mean
     from sim.scenario.designs import DESIGNS
 
     if args.name is not None and args.name not in DESIGNS:
-        close = difflib.get_close_matches(args.name, list(DESIGNS), n=3, cutoff=0.6)
-        hint = ""
-        if close:
-            quoted = [repr(c) for c in close]
-            options = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
-            hint = f" (did you mean {options}?)"
+        hint = did_you_mean(args.name, DESIGNS, n=3)
         print(
             f"wlsim: error: unknown programme design {args.name!r}{hint}; "
             f"designs: {', '.join(DESIGNS)}",
@@ -451,7 +446,7 @@ def _show(value: object) -> str:
 
 
 def _targets(exprs: Sequence[str]) -> dict[str, float]:
-    from sim.scenario.loading import ScenarioError
+    from sim.errors import ScenarioError
 
     targets = {}
     for expr in exprs:
@@ -468,9 +463,10 @@ def _targets(exprs: Sequence[str]) -> dict[str, float]:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from sim.experiments.output import atomic_write
+    from sim.errors import ScenarioError
     from sim.experiments.sweep import make_executor, run_sweep
-    from sim.scenario.loading import ScenarioError, load_scenario
+    from sim.files import atomic_write
+    from sim.scenario.loading import load_scenario
 
     scenario = load_scenario(args.scenario, args.overrides)
     if args.workers < 1:
@@ -560,8 +556,8 @@ def _compare(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from sim.analysis.compare import end_of_horizon, paired_differences
-    from sim.experiments.output import atomic_write
-    from sim.scenario.loading import ScenarioError
+    from sim.errors import ScenarioError
+    from sim.files import atomic_write
 
     folder = args.results
     if (folder / "runs.parquet").exists():
