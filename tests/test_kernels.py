@@ -292,3 +292,31 @@ def test_a_mirrored_batch_of_odd_length_is_refused():
         learning.session_gains(
             skill, one, one, np.ones(3), np.ones(3), np.ones(2), Learning(), mirrored=True
         )
+
+
+def test_load_kernels_loads_every_kernel_a_run_calls() -> None:
+    # wlsim handles Ctrl-C only once every kernel is loaded, so that no interrupt lands
+    # inside numba (sim/app/cli.py): a run must then call no kernel with new types.
+    from pathlib import Path
+
+    from sim.model.warmup import kernels, load_kernels
+    from sim.model.workplace import WorkplaceModel
+    from sim.scenario.loading import load_scenario
+
+    load_kernels()
+    found = kernels()
+    before = {k: set(d.signatures) for k, d in found.items()}
+    root = Path(__file__).parent.parent / "scenarios"
+    for name, extra in [
+        ("mentorship_vs_peer_coaching.toml", ["organisation.n_employees=80"]),
+        ("from_data.toml", []),
+        ("programmes/hybrid.toml", ["organisation.n_employees=80"]),
+    ]:
+        scenario = load_scenario(root / name, ["horizon_weeks=3", *extra])
+        for arm in scenario.arms:
+            model = WorkplaceModel(scenario, arm=arm)
+            for _ in range(scenario.horizon_weeks):
+                model.step()
+    assert {
+        k: set(d.signatures) - before[k] for k, d in found.items() if set(d.signatures) - before[k]
+    } == {}

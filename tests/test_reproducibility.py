@@ -151,7 +151,8 @@ def test_a_killed_run_leaves_nothing_a_reader_would_accept(tmp_path, sig, delay)
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=120)
     if sig != signal.SIGKILL and proc.returncode != 0:
-        assert proc.returncode == 130 and "Traceback" not in err
+        assert proc.returncode == 130, f"exit status {proc.returncode}; stderr:\n{err}"
+        assert "Traceback" not in err, err
     visible = [p for p in tmp_path.iterdir() if not p.name.startswith(".")]
     if out.exists():  # the run finished before the signal: it must be complete
         assert sorted(p.name for p in out.iterdir()) == sorted([*FILES, "figures"])
