@@ -11,20 +11,23 @@ object yet" while saving the kernel to its cache).
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from typing import Any
 
-#: Every module with kernels (functions decorated with :func:`sim.jit.kernel`).
-KERNEL_MODULES = (
-    "sim.model.metrics",
-    "sim.model.submodels.engagement",
-    "sim.model.submodels.learning",
-    "sim.model.submodels.promotion",
-    "sim.model.programmes.kernels",
-)
+import sim.model
+
+
+def kernel_modules() -> list[str]:
+    """Every module of the model layer, where kernels (:func:`sim.jit.kernel`) live."""
+    return sorted(
+        info.name
+        for info in pkgutil.walk_packages(sim.model.__path__, prefix="sim.model.")
+        if info.name != __name__
+    )
 
 
 def kernels() -> dict[str, Any]:
-    """Every kernel of :data:`KERNEL_MODULES` by its dotted name (imports the modules).
+    """Every kernel of the model layer by its dotted name (imports the modules).
 
     Raises:
         MissingDependencyError: If numba cannot be imported.
@@ -32,7 +35,7 @@ def kernels() -> dict[str, Any]:
     from numba.core.registry import CPUDispatcher
 
     found = {}
-    for name in KERNEL_MODULES:
+    for name in kernel_modules():
         module = importlib.import_module(name)
         for attr, value in vars(module).items():
             if isinstance(value, CPUDispatcher) and value.__module__ == name:
