@@ -315,7 +315,7 @@ def _prepare(args: argparse.Namespace, previous: dict[int, object]) -> None:
         if not getattr(args, "no_figures", False):
             from sim.analysis import plots, report  # noqa: F401
         if getattr(args, "precision", None):
-            from sim.analysis import compare  # noqa: F401
+            from sim.experiments import precision  # noqa: F401
         if not args.no_progress:
             import tqdm.auto  # noqa: F401
         load_kernels()
