@@ -333,7 +333,7 @@ if choice is None:
     conclusion = (
         f"**No choice yet.** After {horizon} and {scenario.replicates} paired replicates, no "
         "programme's gain in proficient employees is distinguishable from zero. Run more "
-        "replicates (or `sim.analysis.compare.run_until_precise`) before deciding."
+        "replicates (or `sim.experiments.precision.run_until_precise`) before deciding."
     )
 else:
     row, sp = value.loc[choice], d.loc[(choice, "share_proficient")]

@@ -49,8 +49,9 @@ from scipy import stats
 
 import sim
 from sim.analysis import sensitivity
-from sim.analysis.compare import paired_differences, run_until_precise
+from sim.analysis.compare import paired_differences
 from sim.analysis.plots import PALETTE
+from sim.experiments.precision import run_until_precise
 from sim.experiments.sweep import make_executor, plan, run_sweep
 
 N_EMPLOYEES = 300  # the scenario files use 1,000

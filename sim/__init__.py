@@ -20,7 +20,7 @@ from typing import Any
 _EXPORTS = {
     "load_scenario": "sim.scenario.loading",
     "validate_scenario": "sim.scenario.loading",
-    "ScenarioError": "sim.scenario.loading",
+    "ScenarioError": "sim.errors",
     "Scenario": "sim.scenario.schema",
     "WorkplaceModel": "sim.model.workplace",
     "Employee": "sim.model.agents",

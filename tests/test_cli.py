@@ -373,45 +373,6 @@ def test_interrupt_exits_130_and_writes_nothing(
     assert_nothing_written(tmp_path)
 
 
-@pytest.mark.parametrize(
-    ("module", "filename"), [("numba.core.caching", "caching.py"), ("dataclasses", "<string>")]
-)
-def test_an_interrupt_inside_numba_or_exec_is_raised_again_outside_it(
-    module: str, filename: str
-) -> None:
-    # Loading a cached numba kernel calls Python back through ctypes, which would swallow
-    # a KeyboardInterrupt; one raised in exec'd code makes CPython end the process with
-    # SIGINT even though wlsim handles it. wlsim raises it again a moment later instead.
-    import signal
-    import time
-
-    from sim.app.cli import INTERRUPT_RETRY_S, _raise_interrupt
-
-    namespace: dict = {"__name__": module}
-    source = "import sys\ndef f():\n    return sys._getframe()"
-    exec(compile(source, filename, "exec"), namespace)
-    inside = namespace["f"]()
-    previous = signal.signal(signal.SIGALRM, _raise_interrupt)  # as main() sets it
-    try:
-        _raise_interrupt(signal.SIGINT, inside)  # deferred: no exception here
-        start = time.perf_counter()
-        with pytest.raises(KeyboardInterrupt):
-            time.sleep(20 * INTERRUPT_RETRY_S)
-        assert time.perf_counter() - start < 10 * INTERRUPT_RETRY_S
-        with pytest.raises(KeyboardInterrupt):  # elsewhere it is raised at once
-            _raise_interrupt(signal.SIGINT, inside.f_back)
-        for _ in range(100):  # put off a bounded number of times, then raised anyway
-            try:
-                _raise_interrupt(signal.SIGINT, inside)
-            except KeyboardInterrupt:
-                break
-        else:
-            pytest.fail("the interrupt was put off for ever")
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 def test_main_leaves_signals_as_it_found_them(monkeypatch: pytest.MonkeyPatch) -> None:
     import signal
 
@@ -421,23 +382,79 @@ def test_main_leaves_signals_as_it_found_them(monkeypatch: pytest.MonkeyPatch) -
 
     def dispatch(args):
         seen.update({sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)})
-        signal.setitimer(signal.ITIMER_REAL, 5.0)  # as a deferred interrupt would
         return 0
 
     monkeypatch.setattr(cli, "_dispatch", dispatch)
-    handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGALRM)}
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     previous_int = signal.signal(signal.SIGINT, signal.SIG_IGN)  # as in a background job
     try:
         assert cli.main(["run", str(BASELINE)]) == 0
         assert seen[signal.SIGINT] is signal.SIG_IGN  # an ignored SIGINT stays ignored
         assert seen[signal.SIGTERM] is cli._raise_interrupt
-        assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)  # no timer left armed
         assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
-        for sig in (signal.SIGTERM, signal.SIGALRM):
-            assert signal.getsignal(sig) == handlers[sig]
+        assert signal.getsignal(signal.SIGTERM) == handlers[signal.SIGTERM]
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGINT, previous_int)
+
+
+def test_a_signal_while_the_kernels_load_stops_the_run_once_they_are_loaded(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Loading a kernel calls Python back from llvmlite through ctypes, which would
+    # swallow a KeyboardInterrupt raised there: a signal is only noted until every
+    # kernel is loaded, then stops the run before it starts.
+    import os
+    import signal
+
+    import sim.model.warmup
+    from sim.app import cli
+
+    loaded = []
+
+    def load_kernels():
+        os.kill(os.getpid(), signal.SIGTERM)  # noted: nothing happens yet
+        loaded.append(True)
+
+    def dispatch(args):
+        pytest.fail("the run started after an interrupt")
+
+    monkeypatch.setattr(sim.model.warmup, "load_kernels", load_kernels)
+    monkeypatch.setattr(cli, "_dispatch", dispatch)
+    handler = signal.getsignal(signal.SIGTERM)
+    assert cli.main(["run", str(BASELINE)]) == 130
+    assert loaded == [True]
+    assert "interrupted" in capsys.readouterr().err
+    assert signal.getsignal(signal.SIGTERM) == handler
+
+
+def test_without_numba_help_works_and_run_says_what_to_install(tmp_path: Path) -> None:
+    import os
+
+    import sim
+
+    blocker = tmp_path / "blocker"
+    blocker.mkdir()
+    (blocker / "numba.py").write_text("raise ImportError(\"No module named 'numba'\")\n")
+    source = str(Path(sim.__file__).resolve().parent.parent)  # this checkout's sim
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(blocker), source])}
+
+    def wlsim(*args: str) -> subprocess.CompletedProcess:
+        cmd = [sys.executable, "-m", "sim", *args]
+        return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+
+    probe = "import sim, sim.app.cli; print(sim.__file__)"
+    imported = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert imported.returncode == 0, imported.stderr
+    assert imported.stdout.startswith(source)
+    assert wlsim("--help").returncode == 0
+    proc = wlsim("run", str(BASELINE), *SMALL, "--out", str(tmp_path / "out"), "--no-progress")
+    assert proc.returncode == 1, proc.stderr
+    assert "wlsim needs numba" in proc.stderr
+    assert "pip install" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "out").exists()
 
 
 def test_write_failure_exits_1_without_traceback(

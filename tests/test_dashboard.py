@@ -41,8 +41,9 @@ from sim.app.dashboard import (
     radial_layout,
     scenario_choices,
 )
+from sim.errors import ScenarioError
 from sim.model.workplace import WorkplaceModel
-from sim.scenario.loading import ScenarioError, load_scenario
+from sim.scenario.loading import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 FLAGSHIP = ROOT / "scenarios" / "mentorship_vs_peer_coaching.toml"

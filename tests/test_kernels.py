@@ -14,8 +14,16 @@ from sim.model import metrics
 from sim.model.programmes import kernels, rules
 from sim.model.programmes.relationships import Relationships
 from sim.model.programmes.sessions import SessionArrays, Sessions, restriction
-from sim.model.submodels import engagement, learning, promotion, turnover
-from sim.model.workforce import age_one_week
+from sim.model.submodels import (
+    ageing,
+    engagement,
+    hours_cap,
+    learning,
+    practice,
+    promotion,
+    stocks,
+    turnover,
+)
 from sim.scenario.schema import Engagement, Learning, Promotion, Turnover
 
 SEEDS = range(5)
@@ -40,11 +48,11 @@ def test_practise_applies_practice_and_forgetting_then_clips(seed):
     usage_by_level[1, 1] = 1.0
     feedback = rng.random(len(skill))
     expected = np.clip(
-        skill + learning.practice_and_forgetting(skill, usage_by_level[level], feedback, p),
+        skill + practice.practice_and_forgetting(skill, usage_by_level[level], feedback, p),
         0.0,
         1.0,
     )
-    learning.practise(skill, usage_by_level, level, feedback, p)
+    practice.practise(skill, usage_by_level, level, feedback, p)
     np.testing.assert_allclose(skill, expected, rtol=0, atol=1e-15)
 
 
@@ -142,17 +150,17 @@ def test_promotions_equal_readiness_then_choice_level_by_level(seed, share_vacan
 
 def test_saturating_stock_sums_repeated_slots_before_saturating():
     stock = np.array([0.0, 0.5, 0.9, 0.3])
-    learning.add_saturating(stock, np.array([1, 0, 1, 1]), np.array([0.4, 0.2, 0.4, 0.4]))
+    stocks.add_saturating(stock, np.array([1, 0, 1, 1]), np.array([0.4, 0.2, 0.4, 0.4]))
     np.testing.assert_allclose(stock, [0.2, 0.5 + 1.0 * 0.5, 0.9, 0.3])
-    learning.add_saturating(stock, np.array([3]), 0.5)  # one amount for all
+    stocks.add_saturating(stock, np.array([3]), 0.5)  # one amount for all
     np.testing.assert_allclose(stock[3], 0.3 + 0.5 * 0.7)
 
 
 def test_within_cap_adds_hours_only_when_nobody_goes_over():
     used = np.array([0.0, 3.0, 1.0])
-    assert learning.within_cap(used, np.array([0, 2, 2]), np.array([1.0, 1.5, 1.5]), 4.0) is None
+    assert hours_cap.within_cap(used, np.array([0, 2, 2]), np.array([1.0, 1.5, 1.5]), 4.0) is None
     np.testing.assert_array_equal(used, [1.0, 3.0, 4.0])  # exactly at the cap is allowed
-    over = learning.within_cap(used, np.array([0, 1, 1]), np.array([1.0, 0.5, 0.6]), 4.0)
+    over = hours_cap.within_cap(used, np.array([0, 1, 1]), np.array([1.0, 0.5, 0.6]), 4.0)
     np.testing.assert_array_equal(over, [False, True, False])
     np.testing.assert_array_equal(used, [1.0, 3.0, 4.0])  # unchanged when someone is over
 
@@ -166,7 +174,7 @@ def test_proficiency_scores_and_first_time_proficient(seed):
     expected_score = np.einsum("nd,nd->n", skill, weights[level])
     newly = ~reached & (expected_score >= 0.5) & (employee_id >= 0)
     before = reached.copy()
-    score, n_newly, weeks = learning.update_proficiency(
+    score, n_newly, weeks = ageing.update_proficiency(
         skill, level, weights, employee_id, tenure, reached, 0.5
     )
     np.testing.assert_allclose(score, expected_score, rtol=1e-14)
@@ -179,7 +187,7 @@ def test_age_one_week_skips_next_weeks_hires():
     hired = np.array([-10, 3, 4, 5])
     tenure = np.zeros(4)
     in_level = np.ones(4)
-    age_one_week(hired, 4, tenure, in_level)
+    ageing.age_one_week(hired, 4, tenure, in_level)
     np.testing.assert_array_equal(tenure, [1, 1, 1, 0])
     np.testing.assert_array_equal(in_level, [2, 2, 2, 1])
 
@@ -438,3 +446,31 @@ def test_kernels_take_a_programmes_settings_last_in_their_order(fn, settings):
     py_func = getattr(fn, "py_func", fn)  # the Python function, compiled or not
     names = list(inspect.signature(py_func).parameters)
     assert names[-len(settings._fields) :] == list(settings._fields)
+
+
+def test_load_kernels_loads_every_kernel_a_run_calls() -> None:
+    # wlsim handles Ctrl-C only once every kernel is loaded, so that no interrupt lands
+    # inside numba (sim/app/cli.py): a run must then call no kernel with new types.
+    from pathlib import Path
+
+    from sim.model.warmup import kernels, load_kernels
+    from sim.model.workplace import WorkplaceModel
+    from sim.scenario.loading import load_scenario
+
+    load_kernels()
+    found = kernels()
+    before = {k: set(d.signatures) for k, d in found.items()}
+    root = Path(__file__).parent.parent / "scenarios"
+    for name, extra in [
+        ("mentorship_vs_peer_coaching.toml", ["organisation.n_employees=80"]),
+        ("from_data.toml", []),
+        ("programmes/hybrid.toml", ["organisation.n_employees=80"]),
+    ]:
+        scenario = load_scenario(root / name, ["horizon_weeks=3", *extra])
+        for arm in scenario.arms:
+            model = WorkplaceModel(scenario, arm=arm)
+            for _ in range(scenario.horizon_weeks):
+                model.step()
+    assert {
+        k: set(d.signatures) - before[k] for k, d in found.items() if set(d.signatures) - before[k]
+    } == {}

@@ -94,14 +94,13 @@ def test_adding_a_programme_does_not_change_another_programmes_draws(small):
 
 
 def test_measurement_draws_no_random_numbers(small):
-    from sim.model import metrics
 
     model = WorkplaceModel(small, arm="both")
     model.run(5)
     states = [g.bit_generator.state for g in (model.streams.turnover, model.streams.hiring)]
     states += [p.rng.bit_generator.state for p in model.programmes]
     for _ in range(3):
-        metrics.measure(model)
+        model.measure()
     after = [g.bit_generator.state for g in (model.streams.turnover, model.streams.hiring)]
     after += [p.rng.bit_generator.state for p in model.programmes]
     assert states == after
@@ -134,9 +133,9 @@ def test_leavers_are_removed_from_mesa_and_hires_added(small):
     model.run(30)
     assert model.agent_types == [Employee]
     now = {a.employee_id for a in model.agents}
-    assert model.totals.quits > 0
+    assert model.ledger.totals.quits > 0
     # Every id ever hired is either a current agent or one of the leavers.
-    assert model.workforce.n_ids - len(now) == model.totals.quits
+    assert model.workforce.n_ids - len(now) == model.ledger.totals.quits
     assert now == set(model.workforce.employee_id.tolist())
     # Agents are kept up to date each time they are looked at, also after further weeks.
     before = dict(model._employees)
@@ -152,8 +151,8 @@ def test_leavers_are_removed_from_mesa_and_hires_added(small):
 
 
 def test_run_scenario_runs_each_arm_once_and_validates_options(small):
+    from sim.errors import ScenarioError
     from sim.experiments.run import run_scenario
-    from sim.scenario.loading import ScenarioError
 
     short = small.model_copy(update={"horizon_weeks": 3})
     results = run_scenario(

@@ -19,9 +19,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.app.cli import main
+from sim.errors import ScenarioError
 from sim.model.workplace import WorkplaceModel
 from sim.scenario.designs import DESIGNS
-from sim.scenario.loading import ScenarioError, validate_scenario
+from sim.scenario.loading import validate_scenario
 
 ROOT = Path(__file__).parent.parent
 FLAGSHIP = ROOT / "scenarios" / "mentorship_vs_peer_coaching.toml"
@@ -150,7 +151,8 @@ def test_a_killed_run_leaves_nothing_a_reader_would_accept(tmp_path, sig, delay)
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=120)
     if sig != signal.SIGKILL and proc.returncode != 0:
-        assert proc.returncode == 130 and "Traceback" not in err
+        assert proc.returncode == 130, f"exit status {proc.returncode}; stderr:\n{err}"
+        assert "Traceback" not in err, err
     visible = [p for p in tmp_path.iterdir() if not p.name.startswith(".")]
     if out.exists():  # the run finished before the signal: it must be complete
         assert sorted(p.name for p in out.iterdir()) == sorted([*FILES, "figures"])

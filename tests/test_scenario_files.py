@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from sim.errors import ScenarioError
 from sim.scenario.loading import (
-    ScenarioError,
     arm_scenario,
     load_scenario,
     parse_assignment,
@@ -25,6 +25,21 @@ def message(path, overrides=()) -> str:
     with pytest.raises(ScenarioError) as info:
         load_scenario(path, overrides)
     return str(info.value)
+
+
+# --- reading ---------------------------------------------------------------------------
+
+
+def test_a_byte_order_mark_is_dropped_and_other_encodings_are_refused(tmp_path: Path) -> None:
+    # Windows editors save UTF-8 with a byte-order mark; HR exports are read the same way.
+    bom = tmp_path / "bom.toml"
+    bom.write_bytes(b"\xef\xbb\xbf" + f'extends = "{BASELINE.as_posix()}"\nname = "bom"\n'.encode())
+    assert load_scenario(bom).name == "bom"
+    latin = tmp_path / "latin.toml"
+    latin.write_bytes(b"\xef\xbb\xbf" + 'name = "\u00e9"\n'.encode("latin-1"))
+    text = message(latin)
+    assert "not UTF-8 text (byte 11)" in text  # counted from the start of the file
+    assert "save the scenario as UTF-8 TOML" in text
 
 
 # --- inheritance ------------------------------------------------------------------------

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from sim.model.metrics import gini
-from sim.model.submodels import engagement, learning, promotion, turnover
+from sim.model.submodels import engagement, learning, practice, promotion, stocks, turnover
 from sim.scenario.schema import Engagement, Learning, Promotion, Turnover
 
 
@@ -46,7 +46,7 @@ def test_forgetting_halves_unused_skill_above_floor_in_one_half_life():
     p = Learning(dur_skill_half_life_weeks=40.0, skill_floor=0.1)
     skill = np.array([[0.9]])
     for _ in range(40):
-        skill = skill + learning.practice_and_forgetting(skill, np.zeros((1, 1)), np.zeros(1), p)
+        skill = skill + practice.practice_and_forgetting(skill, np.zeros((1, 1)), np.zeros(1), p)
     assert skill[0, 0] == pytest.approx(0.1 + 0.8 / 2, rel=1e-9)
 
 
@@ -56,7 +56,7 @@ def test_practice_approaches_plateau_and_feedback_raises_it():
     skill = np.full((2, 1), 0.3)
     feedback = np.array([0.0, 1.0])
     for _ in range(500):
-        skill = skill + learning.practice_and_forgetting(skill, usage, feedback, p)
+        skill = skill + practice.practice_and_forgetting(skill, usage, feedback, p)
     assert skill[0, 0] == pytest.approx(p.skill_plateau, abs=1e-6)
     expected = p.skill_plateau + (1 - p.skill_plateau) * p.rel_feedback_plateau
     assert skill[1, 0] == pytest.approx(expected, abs=1e-6)
@@ -65,17 +65,17 @@ def test_practice_approaches_plateau_and_feedback_raises_it():
 def test_equilibrium_skill_is_a_fixed_point_of_practice_and_forgetting():
     p = Learning()
     usage = np.array([[0.1, 0.5, 0.9]])
-    eq = learning.equilibrium_skill(usage, p)
-    change = learning.practice_and_forgetting(eq, usage, np.zeros(1), p)
+    eq = practice.equilibrium_skill(usage, p)
+    change = practice.practice_and_forgetting(eq, usage, np.zeros(1), p)
     np.testing.assert_allclose(change, 0.0, atol=1e-12)
     assert np.all(np.diff(eq) > 0)  # more use, more skill
 
 
 def test_saturating_stock_and_decay():
     stock = np.array([0.0, 0.5, 0.9])
-    learning.add_saturating(stock, np.array([0, 1, 1]), np.array([0.2, 0.2, 0.2]))
+    stocks.add_saturating(stock, np.array([0, 1, 1]), np.array([0.2, 0.2, 0.2]))
     np.testing.assert_allclose(stock, [0.2, 0.5 + 0.4 * 0.5, 0.9])
-    learning.decay_stock(stock, 1.0)
+    stocks.decay_stock(stock, 1.0)
     np.testing.assert_allclose(stock, [0.1, 0.35, 0.45])
 
 

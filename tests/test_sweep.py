@@ -14,12 +14,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.analysis.compare import end_of_horizon, paired_differences, run_until_precise
+from sim.analysis.compare import end_of_horizon, paired_differences
 from sim.analysis.sensitivity import analyse
+from sim.errors import ScenarioError
 from sim.experiments import sweep as sweep_mod
+from sim.experiments.precision import run_until_precise
 from sim.experiments.run import run_scenario
 from sim.experiments.sweep import make_executor, plan, run_sweep, sample_points
-from sim.scenario.loading import ScenarioError, validate_scenario
+from sim.scenario.loading import validate_scenario
 
 BASE = {
     "name": "sweep_test",

@@ -1,4 +1,4 @@
-"""Paired comparisons between arms, and replicating until the answer is precise enough.
+"""Paired comparisons between arms, replicate by replicate.
 
 Arms are compared on common random numbers: replicate ``r`` of every arm (at every sweep
 point) uses the same seeds, so the difference between an arm and the baseline arm is
@@ -8,18 +8,14 @@ two independent means.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.experiments.run import Results, collect, package, resolve_run
+from sim.errors import ScenarioError
 from sim.model.metrics import HEADLINE
-from sim.scenario.loading import ScenarioError
-from sim.scenario.schema import Scenario
 
 ID_COLUMNS = ("run_id", "point", "arm", "replicate", "seed", "week")
 
@@ -102,60 +98,3 @@ def _interval(v: np.ndarray, confidence: float) -> dict[str, float]:
         "ci_high": mean + half,
         "half_width": half,
     }
-
-
-def run_until_precise(
-    scenario: Scenario,
-    targets: Mapping[str, float],
-    max_replicates: int,
-    batch: int | None = None,
-    arms: Sequence[str] | None = None,
-    baseline: str | None = None,
-    progress: bool | None = None,
-) -> tuple[Results, pd.DataFrame]:
-    """Add replicates until every paired difference is known to the target precision.
-
-    Sequential stopping: run ``batch`` replicates at a time; after each batch compute the
-    paired differences of every arm from the baseline; stop when the 95% CI half-width
-    of each target metric is at most its target, or at ``max_replicates``. Because
-    replicate seeds do not depend on how many replicates run, the result equals a plain
-    run with the final number of replicates.
-
-    Args:
-        scenario: The validated scenario.
-        targets: Half-width targets per metric, e.g. ``{"mean_skill": 0.002}``.
-        max_replicates: The cap.
-        batch: Replicates per batch (default: the scenario's ``replicates``, at least 2).
-        arms: Arms to run (default: all).
-        baseline: Baseline arm (default: the first arm run).
-        progress: Show progress bars.
-
-    Returns:
-        The results of the final run and the final comparison table.
-
-    Raises:
-        ScenarioError: If a target metric is unknown or the cap is below 2.
-    """
-    if max_replicates < 2:
-        raise ScenarioError(f"--max-replicates {max_replicates}: at least 2 are needed for a CI")
-    scenario, arms = resolve_run(scenario, arms)
-    batch = max(batch or scenario.replicates, 2)
-    started = datetime.now(UTC)
-    t0 = time.perf_counter()
-    frames: list[pd.DataFrame] = []
-    survivals: list[pd.DataFrame] = []
-    n = 0
-    while True:
-        upto = min(n + batch, max_replicates)
-        frame, survival = collect(scenario, arms, range(n, upto), progress)
-        frames.append(frame)
-        survivals.append(survival)
-        n = upto
-        timeseries = pd.concat(frames, ignore_index=True)
-        comparison = paired_differences(end_of_horizon(timeseries), baseline, list(targets))
-        worst = comparison.groupby("metric")["half_width"].max()
-        if n >= max_replicates or all(worst.get(m, np.inf) <= t for m, t in targets.items()):
-            survival = pd.concat(survivals, ignore_index=True)
-            seconds = time.perf_counter() - t0
-            results = package(scenario, arms, timeseries, started, seconds, survival)
-            return results, comparison

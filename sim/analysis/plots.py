@@ -307,34 +307,6 @@ def network(model, max_nodes: int = 400) -> Figure:
     return fig
 
 
-def sweep_metric(runs: pd.DataFrame, metric: str, x: str, by: str | None = None) -> Figure:
-    """A metric over one swept parameter (and lines for a second), per arm, with 95% CIs."""
-    fig = Figure(figsize=(6, 4), layout="constrained")
-    ax = fig.subplots()
-    groups = [("", runs)] if by is None else list(runs.groupby(by))
-    for gi, (gval, sub) in enumerate(groups):
-        for ai, arm in enumerate(dict.fromkeys(sub["arm"])):
-            d = sub[sub["arm"] == arm].groupby(x)[metric]
-            mean = d.mean()
-            half = stats.t.ppf(0.975, np.maximum(d.count() - 1, 1)) * d.std() / np.sqrt(d.count())
-            colour = PALETTE[(ai + gi * 3) % len(PALETTE)]
-            label = f"{arm}" + (f", {by.split('.')[-1]}={gval}" if by else "")
-            ax.errorbar(
-                mean.index,
-                mean,
-                yerr=half.fillna(0),
-                marker="o",
-                color=colour,
-                capsize=3,
-                label=label,
-            )
-    ax.set_xlabel(x.split(".")[-1])
-    ax.set_ylabel(metric)
-    _legend(ax, "x-small")
-    ax.set_title(f"{metric} across the sweep (95% CI over replicates)")
-    return fig
-
-
 FIGURES = {"skill_diffusion": skill_diffusion, "retention": retention, "engagement": engagement}
 
 

@@ -19,10 +19,11 @@ from matplotlib.figure import Figure
 
 from sim.analysis import plots
 from sim.analysis.compare import end_of_horizon, paired_differences
-from sim.experiments.output import atomic_write
-from sim.experiments.run import format_table
+from sim.analysis.summary import format_table
+from sim.errors import ScenarioError
+from sim.files import atomic_write
 from sim.model.workplace import WorkplaceModel
-from sim.scenario.loading import ScenarioError, load_scenario
+from sim.scenario.loading import load_scenario
 
 _CSS = """
 body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; color: #222; }

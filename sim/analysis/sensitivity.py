@@ -9,13 +9,22 @@ indices with bootstrap confidence intervals, per arm and per output.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from sim.experiments.sweep import _SAMPLING_KEY, salib_problem
-from sim.scenario.loading import ScenarioError
+from sim.errors import ScenarioError
 from sim.scenario.schema import Scenario
+
+#: Spawn key of the stream that samples a sweep's points (apart from every run's
+#: streams); the analysis seeds SALib's bootstrap from it too, so indices reproduce.
+SAMPLING_KEY = 2**31 - 1
+
+
+def salib_problem(names: list[str], bounds: np.ndarray) -> dict[str, Any]:
+    """A SALib problem definition."""
+    return {"num_vars": len(names), "names": names, "bounds": np.asarray(bounds).tolist()}
 
 
 def analyse(runs: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
@@ -42,7 +51,7 @@ def analyse(runs: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     bounds = np.array([sweep.ranges[n] for n in names], dtype=float)
     problem = salib_problem(names, bounds)
     seed = int(
-        np.random.SeedSequence(scenario.seed, spawn_key=(_SAMPLING_KEY,)).generate_state(1)[0]
+        np.random.SeedSequence(scenario.seed, spawn_key=(SAMPLING_KEY,)).generate_state(1)[0]
     )
     rows = []
     for arm, sub in runs.groupby("arm", sort=False):

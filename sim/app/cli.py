@@ -249,8 +249,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Returns:
         Exit status: 0 on success (also after ``--help`` and ``--version``), 1 when the
-        results cannot be written, 2 on bad input (arguments or scenario), 130 when
-        interrupted.
+        results cannot be written or a package wlsim needs is missing (numba), 2 on bad
+        input (arguments or scenario), 130 when interrupted.
     """
     # Output piped into `head` and closed early ends quietly, as other commands do.
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
@@ -258,29 +258,81 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = _parser().parse_args(argv)
     except SystemExit as exc:  # argparse has printed the usage or the help
         return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
-    previous = {}
-    if args.command in ("run", "sweep", "rerun"):
-        # SIGTERM (e.g. from a batch system) stops like Ctrl-C: nothing half-written is
-        # left, and a sweep keeps its finished runs. A signal the process was started
-        # with ignored (SIGINT of a background job) stays ignored.
-        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGALRM):
-            if signal.getsignal(sig) is not signal.SIG_IGN:
-                previous[sig] = signal.signal(sig, _raise_interrupt)
+    from sim.errors import MissingDependencyError
+
+    previous: dict[int, object] = {}
     try:
+        if args.command in ("run", "sweep", "rerun"):
+            _prepare(args, previous)
         return _dispatch(args)
-    except KeyboardInterrupt:  # also while the heavy modules are still being imported
+    except KeyboardInterrupt:
         print("\nwlsim: interrupted; no results were written", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except MissingDependencyError as exc:
+        print(f"wlsim: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     finally:  # main() may be called from Python (tests, notebooks): leave nothing behind
-        if previous:
-            signal.setitimer(signal.ITIMER_REAL, 0)  # a deferred interrupt (see below)
-            _deferred["retries"] = 0
         for sig, handler in previous.items():
             signal.signal(sig, signal.SIG_DFL if handler is None else handler)
 
 
+#: Signals that stop a run: Ctrl-C, and SIGTERM (e.g. from a batch system).
+_STOP = (signal.SIGINT, signal.SIGTERM)
+
+
+def _prepare(args: argparse.Namespace, previous: dict[int, object]) -> None:
+    """Import what a run needs and load every kernel, then handle Ctrl-C and SIGTERM.
+
+    Until the kernels are loaded a stop signal is only noted, so that no interrupt can
+    land inside numba or llvmlite, nor in code that libraries ``exec`` while they are
+    imported (see docs/performance.md); one that came meanwhile stops the command as soon
+    as they are loaded, here. From then on both raise KeyboardInterrupt: nothing
+    half-written is left, and a sweep keeps its finished runs. A signal the process was
+    started with ignored (SIGINT of a background job) stays ignored.
+
+    Args:
+        args: The parsed command line.
+        previous: Filled with the handlers replaced, by signal, for :func:`main` to
+            restore (also when this raises).
+
+    Raises:
+        KeyboardInterrupt: If a stop signal came while the kernels were loading.
+        MissingDependencyError: If numba cannot be imported.
+    """
+    noted: list[int] = []
+    for sig in _STOP:
+        if signal.getsignal(sig) is not signal.SIG_IGN:
+            previous[sig] = signal.signal(sig, lambda signum, frame: noted.append(signum))
+    try:
+        import pandas  # noqa: F401  (and with it numpy, both used by every run)
+
+        from sim.experiments import output, run  # noqa: F401
+        from sim.model.warmup import load_kernels
+
+        if args.command == "sweep":
+            from sim.analysis import sensitivity  # noqa: F401
+            from sim.experiments import sweep  # noqa: F401
+        if not getattr(args, "no_figures", False):
+            from sim.analysis import plots, report  # noqa: F401
+        if getattr(args, "precision", None):
+            from sim.experiments import precision  # noqa: F401
+        if not args.no_progress:
+            import tqdm.auto  # noqa: F401
+        load_kernels()
+    finally:
+        for sig in previous:
+            signal.signal(sig, _raise_interrupt)
+    if noted:
+        raise KeyboardInterrupt
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    """Stop with KeyboardInterrupt (the handler of SIGINT and SIGTERM during a run)."""
+    raise KeyboardInterrupt
+
+
 def _dispatch(args: argparse.Namespace) -> int:
-    from sim.scenario.loading import ScenarioError
+    from sim.errors import ScenarioError
 
     try:
         if args.command == "validate":
@@ -307,7 +359,8 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from sim.scenario.loading import ScenarioError, load_scenario
+    from sim.errors import ScenarioError
+    from sim.scenario.loading import load_scenario
 
     failed = 0
     for path in args.scenarios:
@@ -338,7 +391,7 @@ def _run(args: argparse.Namespace) -> int:
     check_output(out, args.overwrite)
     progress = False if args.no_progress else None
     if args.precision:
-        from sim.analysis.compare import run_until_precise
+        from sim.experiments.precision import run_until_precise
 
         results, comparison = run_until_precise(
             scenario, targets, args.max_replicates, arms=arms, progress=progress
@@ -375,17 +428,11 @@ def _run(args: argparse.Namespace) -> int:
 
 def _programmes(args: argparse.Namespace) -> int:
     """List the designs, or print the components of one (or all) of them; runs no model."""
-    import difflib
-
+    from sim.errors import did_you_mean
     from sim.scenario.designs import DESIGNS
 
     if args.name is not None and args.name not in DESIGNS:
-        close = difflib.get_close_matches(args.name, list(DESIGNS), n=3, cutoff=0.6)
-        hint = ""
-        if close:
-            quoted = [repr(c) for c in close]
-            options = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
-            hint = f" (did you mean {options}?)"
+        hint = did_you_mean(args.name, DESIGNS, n=3)
         print(
             f"wlsim: error: unknown programme design {args.name!r}{hint}; "
             f"designs: {', '.join(DESIGNS)}",
@@ -451,7 +498,7 @@ def _show(value: object) -> str:
 
 
 def _targets(exprs: Sequence[str]) -> dict[str, float]:
-    from sim.scenario.loading import ScenarioError
+    from sim.errors import ScenarioError
 
     targets = {}
     for expr in exprs:
@@ -468,9 +515,10 @@ def _targets(exprs: Sequence[str]) -> dict[str, float]:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from sim.experiments.output import atomic_write
+    from sim.errors import ScenarioError
     from sim.experiments.sweep import make_executor, run_sweep
-    from sim.scenario.loading import ScenarioError, load_scenario
+    from sim.files import atomic_write
+    from sim.scenario.loading import load_scenario
 
     scenario = load_scenario(args.scenario, args.overrides)
     if args.workers < 1:
@@ -515,53 +563,12 @@ def _sweep(args: argparse.Namespace) -> int:
     return 0
 
 
-#: Seconds to wait before raising an interrupt that arrived while numba was loading a kernel.
-INTERRUPT_RETRY_S = 0.05
-#: Most times an interrupt is put off (see :func:`_raise_interrupt`): at most a second.
-INTERRUPT_RETRIES = 20
-_deferred = {"retries": 0}
-
-
-def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
-    """Stop with KeyboardInterrupt, but not where raising it would go wrong.
-
-    Two places are avoided; there the interrupt is raised again :data:`INTERRUPT_RETRY_S`
-    later, from a timer (SIGALRM, whose handler :func:`main` sets to this function):
-
-    * numba or llvmlite code: loading a compiled kernel from numba's cache calls back into
-      Python from llvmlite through ctypes, which swallows an exception raised there, so
-      the interrupt would be lost and the run would go on;
-    * code run by ``exec`` or ``eval`` of a string (libraries make functions and evaluate
-      annotations that way, importing modules as they go): when a KeyboardInterrupt
-      passes through such code, CPython 3.12 counts it as unhandled even though wlsim
-      handles it, and the process ends killed by SIGINT instead of with exit status 130.
-
-    Only the frames below :func:`main` count: what called it does not see the exception.
-    After :data:`INTERRUPT_RETRIES` retries the interrupt is raised wherever it lands.
-    """
-    defer = False
-    while frame is not None and frame.f_code is not main.__code__ and not defer:
-        module = str(frame.f_globals.get("__name__", ""))
-        defer = frame.f_code.co_filename == "<string>" or module.split(".")[0] in _NO_RAISE
-        frame = frame.f_back
-    if defer and _deferred["retries"] < INTERRUPT_RETRIES:
-        _deferred["retries"] += 1
-        signal.setitimer(signal.ITIMER_REAL, INTERRUPT_RETRY_S)
-        return
-    _deferred["retries"] = 0
-    raise KeyboardInterrupt
-
-
-#: Packages inside which an interrupt is not raised (see :func:`_raise_interrupt`).
-_NO_RAISE = ("numba", "llvmlite")
-
-
 def _compare(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from sim.analysis.compare import end_of_horizon, paired_differences
-    from sim.experiments.output import atomic_write
-    from sim.scenario.loading import ScenarioError
+    from sim.errors import ScenarioError
+    from sim.files import atomic_write
 
     folder = args.results
     if (folder / "runs.parquet").exists():
@@ -603,8 +610,12 @@ def _rerun(args: argparse.Namespace) -> int:
 
 
 def _dashboard(args: argparse.Namespace) -> int:
+    from sim.errors import MissingDependencyError
+
     try:
         from sim.app.dashboard import serve
+    except MissingDependencyError:
+        raise
     except ImportError as exc:
         print(
             f"wlsim: error: the dashboard needs the optional viz dependencies ({exc.name} "

@@ -41,9 +41,9 @@ from matplotlib.figure import Figure
 from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
 
+from sim.errors import ScenarioError
 from sim.model.workplace import WorkplaceModel
 from sim.scenario.loading import (
-    ScenarioError,
     arm_scenario,
     load_scenario,
     parse_assignment,

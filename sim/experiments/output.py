@@ -8,8 +8,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from sim.errors import ScenarioError
 from sim.experiments.run import Results
-from sim.scenario.loading import ScenarioError, dump_scenario
+from sim.scenario.loading import dump_scenario
 
 
 def write_results(
@@ -122,17 +123,3 @@ def check_output(out: Path, overwrite: bool) -> None:
         parent = parent.parent
     if not os.access(parent, os.W_OK | os.X_OK):
         raise ScenarioError(f"--out {out}: cannot write in {parent} (permission denied)")
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write bytes to a hidden temporary file in the same folder, sync, then rename."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with tmp.open("wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:  # interrupted or failed: leave nothing behind (SIGKILL excepted)
-        tmp.unlink(missing_ok=True)
-        raise

@@ -6,10 +6,11 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sim.errors import ScenarioError
 from sim.experiments.output import write_results
 from sim.experiments.run import run_scenario
 from sim.provenance import git_commit, wlsim_version
-from sim.scenario.loading import ScenarioError, load_scenario
+from sim.scenario.loading import load_scenario
 from sim.scenario.orgdata import data_provenance
 
 #: Files whose bytes must be equal for a rerun to count as identical (metadata.json

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import difflib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
 import pandas as pd
-from scipy import stats
 
+from sim.analysis.summary import format_table, summarise
+from sim.errors import ScenarioError, did_you_mean
 from sim.model.metrics import HEADLINE
 from sim.model.workplace import WorkplaceModel
 from sim.provenance import provenance
-from sim.scenario.loading import ScenarioError, validate_scenario
+from sim.scenario.loading import validate_scenario
 from sim.scenario.orgdata import data_provenance
 from sim.scenario.resources import check_memory
 from sim.scenario.schema import Scenario
@@ -108,10 +107,8 @@ def resolve_run(
     chosen = list(dict.fromkeys(arms or scenario.arms))
     for name in chosen:
         if name not in scenario.arms:
-            close = difflib.get_close_matches(name, list(scenario.arms), n=1, cutoff=0.6)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise ScenarioError(
-                f"--arm {name!r}: no such arm in {source}{hint}; "
+                f"--arm {name!r}: no such arm in {source}{did_you_mean(name, scenario.arms)}; "
                 f"arms in this scenario: {', '.join(scenario.arms)}"
             )
     check_memory(scenario, source=source)
@@ -215,56 +212,6 @@ def _arm_order(arms: list[str]):
         return col.map(rank) if col.name == "arm" else col
 
     return key
-
-
-def summarise(timeseries: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
-    """End-of-horizon metrics per arm: mean, standard deviation and CI over replicates.
-
-    Args:
-        timeseries: Tidy time series as returned by :func:`run_scenario`.
-        confidence: Confidence level of the t-interval.
-
-    Returns:
-        One row per (arm, metric) with ``mean``, ``sd``, ``n``, ``ci_low``, ``ci_high``.
-        With a single replicate the interval is NaN.
-    """
-    last = timeseries[timeseries["week"] == timeseries["week"].max()]
-    value_cols = [c for c in last.columns if c not in ("arm", "replicate", "seed", "week")]
-    long = last.melt(id_vars=["arm", "replicate"], value_vars=value_cols, var_name="metric")
-    grouped = long.groupby(["arm", "metric"], sort=False)["value"]
-    out = grouped.agg(mean="mean", sd="std", n="count").reset_index()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        half = stats.t.ppf(0.5 + confidence / 2, out["n"] - 1) * out["sd"] / np.sqrt(out["n"])
-    out["ci_low"] = out["mean"] - half
-    out["ci_high"] = out["mean"] + half
-    return out
-
-
-def format_table(summary: pd.DataFrame, metrics: Sequence[str] = HEADLINE) -> pd.DataFrame:
-    """Render a summary as arms x metrics, each cell ``mean [low, high]``."""
-    sub = summary[summary["metric"].isin(metrics)]
-
-    def cell(row: pd.Series) -> str:
-        if np.isnan(row["mean"]):
-            return "n/a"
-        if np.isnan(row["ci_low"]):
-            return _fmt(row["mean"])
-        return f"{_fmt(row['mean'])} [{_fmt(row['ci_low'])}, {_fmt(row['ci_high'])}]"
-
-    cells = sub.assign(cell=sub.apply(cell, axis=1))
-    wide = cells.pivot(index="arm", columns="metric", values="cell")
-    arms = list(dict.fromkeys(summary["arm"]))
-    return wide.loc[arms, [m for m in metrics if m in wide.columns]]
-
-
-def _fmt(x: float) -> str:
-    if x == 0:
-        return "0"
-    if abs(x) >= 1000:
-        return f"{x:,.0f}"
-    if abs(x) >= 10:
-        return f"{x:.1f}"
-    return f"{x:.3f}"
 
 
 class _NoBar:

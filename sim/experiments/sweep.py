@@ -37,15 +37,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.experiments.output import atomic_write
+from sim.analysis.sensitivity import SAMPLING_KEY, salib_problem
+from sim.errors import ScenarioError, did_you_mean
 from sim.experiments.run import run_arm
+from sim.files import atomic_write
 from sim.provenance import provenance
-from sim.scenario.loading import ScenarioError, dump_scenario, validate_scenario
+from sim.scenario.loading import dump_scenario, validate_scenario
 from sim.scenario.orgdata import data_provenance
 from sim.scenario.schema import Scenario
-
-#: Spawn key of the sampling stream (apart from every run's streams).
-_SAMPLING_KEY = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -123,7 +122,7 @@ def sample_points(scenario: Scenario) -> list[dict[str, Any]]:
 
 def _unit_sample(method: str, d: int, n: int, seed: int, bounds: np.ndarray) -> np.ndarray:
     """Points in the unit cube (or, for SALib designs, already scaled back to it)."""
-    rng_seed = np.random.SeedSequence(seed, spawn_key=(_SAMPLING_KEY,)).generate_state(1)[0]
+    rng_seed = np.random.SeedSequence(seed, spawn_key=(SAMPLING_KEY,)).generate_state(1)[0]
     if method == "lhs":
         from scipy.stats import qmc
 
@@ -138,22 +137,14 @@ def _unit_sample(method: str, d: int, n: int, seed: int, bounds: np.ndarray) -> 
     return morris.sample(problem, n, num_levels=4, seed=int(rng_seed))
 
 
-def salib_problem(names: list[str], bounds: np.ndarray) -> dict[str, Any]:
-    """A SALib problem definition."""
-    return {"num_vars": len(names), "names": names, "bounds": np.asarray(bounds).tolist()}
-
-
 def _value_at(raw: Mapping[str, Any], path: str) -> Any:
     node: Any = raw
     for part in path.split("."):
         if not isinstance(node, Mapping) or part not in node:
-            import difflib
-
             options = list(node) if isinstance(node, Mapping) else []
-            close = difflib.get_close_matches(part, options, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise ScenarioError(
-                f"sweep: {path!r} is not a scenario parameter: no {part!r}{hint}; "
+                f"sweep: {path!r} is not a scenario parameter: no {part!r}"
+                f"{did_you_mean(part, options)}; "
                 f"valid here: {', '.join(map(str, options))}"
             )
         node = node[part]

@@ -346,8 +346,8 @@ def mentoring_effects(replicates: int = 2 * REPLICATES, weeks: int = 156) -> Fin
         rec = t.records[-1]
         ret_gap.append(rec["retention_participants"] - rec["retention_nonparticipants"])
         n0 = t.n_initial
-        part = t.initial_participant & t.programmes[0].was_learner[:n0]
-        present = t.initial_present
+        part = t.ledger.initial_participant & t.programmes[0].was_learner[:n0]
+        present = t.ledger.initial_present
         stayed = t.workforce.slot_of_id[:n0] >= 0
         x, y = part[present].astype(float), stayed[present].astype(float)
         phi.append(float(np.corrcoef(x, y)[0, 1]))

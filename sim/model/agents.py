@@ -7,13 +7,28 @@ settable, writes to) the model's arrays, so Mesa's ``AgentSet.select``, ``groupb
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import mesa
 import numpy as np
 
-if TYPE_CHECKING:
-    from sim.model.workplace import WorkplaceModel
+from sim.model.workforce import Workforce
+from sim.scenario.schema import Scenario
+
+
+class Workplace(Protocol):
+    """What an :class:`Employee` view reads from its model (a :class:`WorkplaceModel`)."""
+
+    workforce: Workforce
+    params: Scenario
+
+    def employee(self, employee_id: int) -> Employee:
+        """The agent of a current employee."""
+        ...
+
+    def current_participants(self) -> set[int]:
+        """Ids of employees in any programme relationship now."""
+        ...
 
 
 class Employee(mesa.Agent):
@@ -24,9 +39,9 @@ class Employee(mesa.Agent):
         employee_id: The employee's id in the workforce registry.
     """
 
-    model: WorkplaceModel
+    model: Workplace  # type: ignore[assignment]  # a mesa.Model that is also a Workplace
 
-    def __init__(self, model: WorkplaceModel, employee_id: int) -> None:
+    def __init__(self, model: Workplace, employee_id: int) -> None:
         super().__init__(model)
         self.employee_id = int(employee_id)
 

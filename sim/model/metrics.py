@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from functools import cache
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.jit import kernel
+from sim.model.ledger import Ledger
 from sim.model.submodels.promotion import readiness_of
-from sim.scenario.schema import _slug
+from sim.model.workforce import Workforce
+from sim.scenario.schema import Scenario, _slug
 
 #: Column suffix of a name (cached: measurement runs every week).
 slug = cache(_slug)
 _NO_GROUP = np.zeros(0, dtype=bool)
 
-if TYPE_CHECKING:
-    from sim.model.workplace import WorkplaceModel
 
 #: Metrics shown in terminal tables and summaries first.
 HEADLINE = (
@@ -33,23 +32,6 @@ HEADLINE = (
     "session_hours",
     "total_cost",
 )
-
-
-@dataclass
-class Totals:
-    """Running totals kept by the model's accounting phases (not random, not derived)."""
-
-    quits_week: int = 0
-    quits: int = 0
-    knowledge_lost: float = 0.0
-    replacement_cost: float = 0.0
-    promotions: int = 0
-    session_hours_week: float = 0.0
-    session_hours: float = 0.0
-    guide_hours: float = 0.0
-    session_cost: float = 0.0
-    proficiency_weeks: float = 0.0
-    n_proficient_hires: int = 0
 
 
 def gini(values: np.ndarray, presorted: bool = False) -> float:
@@ -94,28 +76,45 @@ def _share(numerator: int, denominator: int) -> float:
     return numerator / denominator if denominator else float("nan")
 
 
-def measure(model: WorkplaceModel) -> dict[str, float]:
-    """Measure the model's state at the end of a week.
+def measure(
+    wf: Workforce,
+    ledger: Ledger,
+    params: Scenario,
+    *,
+    week: int,
+    proficiency_score: np.ndarray,
+    readiness_weights: np.ndarray,
+    programme_hours: Mapping[str, float],
+    relationships: Sequence[tuple[np.ndarray, np.ndarray]],
+) -> dict[str, float]:
+    """Measure the state at the end of a week; reads, never changes or draws.
 
     Args:
-        model: The model.
+        wf: The workforce.
+        ledger: The running totals and records.
+        params: The scenario as the arm sees it.
+        week: Weeks simulated so far.
+        proficiency_score: Each position's proficiency score.
+        readiness_weights: Promotion readiness weights by level and domain.
+        programme_hours: Person-hours in sessions since week 0, by programme name.
+        relationships: Employee ids of the two sides of each programme's relationships.
 
     Returns:
         One value per metric; see docs/model.md (Observation) for definitions. Ratios
         with nothing to measure yet (e.g. time to proficiency before any hire is
         proficient, or participant retention in an arm without programmes) are NaN.
     """
-    wf, sc, t = model.workforce, model.params, model.totals
+    sc, t = params, ledger.totals
     org = sc.organisation
     stats = _state_stats(
         wf.skill,
         wf.level,
         wf.employee_id,
         wf.engagement,
-        model.proficiency_score,
+        proficiency_score,
         wf.weeks_in_level,
         wf.visibility,
-        model.readiness_weights,
+        readiness_weights,
         sc.learning.proficiency_threshold,
         float(sc.promotion.dur_min_in_level_weeks),
         sc.promotion.weight_visibility,
@@ -124,7 +123,7 @@ def measure(model: WorkplaceModel) -> dict[str, float]:
     per_person, domain_sum, level_sum, level_count, n_proficient, engagement_sum, n_ready = stats
     headcount = len(per_person)
     rec: dict[str, float] = {
-        "week": model.week,
+        "week": week,
         "headcount": headcount,
         "mean_skill": float(domain_sum.sum() / (headcount * len(domain_sum))),
     }
@@ -145,10 +144,10 @@ def measure(model: WorkplaceModel) -> dict[str, float]:
     # Participants: initial employees employed and in a relationship at the end of the
     # first week in which the arm's programmes had any; non-participants: the others
     # employed then. NaN before that week and in arms without programmes.
-    part = model.initial_participant
-    groups = (part, model.initial_present) if part is not None else (_NO_GROUP, _NO_GROUP)
-    n_in, n_part, n_part_in, n_non, n_non_in = _retention(wf.slot_of_id, model.n_initial, *groups)
-    rec["retention_initial"] = n_in / model.n_initial
+    part = ledger.initial_participant
+    groups = (part, ledger.initial_present) if part is not None else (_NO_GROUP, _NO_GROUP)
+    n_in, n_part, n_part_in, n_non, n_non_in = _retention(wf.slot_of_id, ledger.n_initial, *groups)
+    rec["retention_initial"] = n_in / ledger.n_initial
     rec["retention_participants"] = _share(n_part_in, n_part)
     rec["retention_nonparticipants"] = _share(n_non_in, n_non)
     rec["knowledge_lost"] = t.knowledge_lost
@@ -163,13 +162,10 @@ def measure(model: WorkplaceModel) -> dict[str, float]:
     rec["time_to_proficiency_weeks"] = (
         t.proficiency_weeks / t.n_proficient_hires if t.n_proficient_hires else np.nan
     )
-    rec["n_learners_reached"] = int(model.reached.sum())
-    for prog in model.programmes:
-        rec[f"session_hours_{slug(prog.name)}"] = prog.hours_spent
-    rec["n_relationships"] = sum(
-        int(_n_current(wf.slot_of_id, p.relationships.a, p.relationships.b))
-        for p in model.programmes
-    )
+    rec["n_learners_reached"] = int(ledger.reached.sum())
+    for name, hours in programme_hours.items():
+        rec[f"session_hours_{slug(name)}"] = hours
+    rec["n_relationships"] = sum(int(_n_current(wf.slot_of_id, a, b)) for a, b in relationships)
     return rec
 
 

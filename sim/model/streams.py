@@ -20,11 +20,6 @@ _INIT, _TURNOVER, _HIRING, _MESA = 0, 1, 2, 3
 _PROGRAMME_BASE = 100
 
 
-def replicate_seed(seed: int, replicate: int) -> np.random.SeedSequence:
-    """Seed sequence of one replicate: child ``replicate`` of ``SeedSequence(seed)``."""
-    return np.random.SeedSequence(seed, spawn_key=(replicate,))
-
-
 class Streams:
     """The generators of one run.
 

@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.jit import kernel
-from sim.model.submodels.learning import equilibrium_skill
+from sim.model.submodels.hiring import Hires, draw_baseline, starting_skill
 from sim.scenario.schema import Scenario
 
 # Arrays that belong to the person, not the position: they move with a promotion.
@@ -210,57 +209,6 @@ def ancestors(manager: np.ndarray, depth: int) -> np.ndarray:
     return out
 
 
-def usage_matrix(scenario: Scenario) -> np.ndarray:
-    """Return job usage as an array of shape (levels, domains)."""
-    org = scenario.organisation
-    return np.array([org.job_usage[d] for d in org.domains], dtype=np.float64).T
-
-
-def starting_skill(
-    scenario: Scenario,
-    level: np.ndarray,
-    rel: float,
-    rng: np.random.Generator,
-    mean_by_level: np.ndarray | None = None,
-) -> np.ndarray:
-    """Draw starting skill for employees at the given levels.
-
-    An incumbent's mean skill in a domain is the practice-forgetting equilibrium for the
-    job's use of it, plus the level's expertise in proportion to that use. A hire starts
-    at ``floor + rel * (incumbent mean - floor)``.
-
-    Args:
-        scenario: The scenario.
-        level: Level of each new employee.
-        rel: 1 for incumbents, ``learning.rel_hire_skill`` for hires.
-        rng: The generator to draw from.
-        mean_by_level: :func:`mean_starting_skill` of ``scenario`` and ``rel``, if known.
-
-    Returns:
-        Skill array of shape (len(level), domains), clipped to [0, 1].
-    """
-    if mean_by_level is None:
-        mean_by_level = mean_starting_skill(scenario, rel)
-    mean = mean_by_level[level]
-    noise = rng.normal(0.0, scenario.organisation.sd_skill_initial, size=mean.shape)
-    return np.clip(mean + noise, 0.0, 1.0)
-
-
-def mean_starting_skill(scenario: Scenario, rel: float) -> np.ndarray:
-    """Mean starting skill at each level, (levels, domains); see :func:`starting_skill`."""
-    org, floor = scenario.organisation, scenario.learning.skill_floor
-    usage = usage_matrix(scenario)
-    expertise = np.asarray(org.skill_expertise_by_level)[:, None] * usage
-    incumbent = equilibrium_skill(usage, scenario.learning) + expertise
-    return floor + rel * (incumbent - floor)
-
-
-def draw_baseline(scenario: Scenario, n: int, rng: np.random.Generator) -> np.ndarray:
-    """Draw personal engagement baselines, clipped to [0.05, 0.95]."""
-    eng = scenario.engagement
-    return np.clip(rng.normal(eng.mean_baseline, eng.sd_baseline, size=n), 0.05, 0.95)
-
-
 def initial_workforce(scenario: Scenario, rng: np.random.Generator) -> Workforce:
     """Create the organisation with every position filled by an incumbent.
 
@@ -315,54 +263,29 @@ def initial_workforce(scenario: Scenario, rng: np.random.Generator) -> Workforce
     return wf
 
 
-def hire(
-    wf: Workforce,
-    slots: np.ndarray,
-    week: int,
-    scenario: Scenario,
-    rng: np.random.Generator,
-    mean_by_level: np.ndarray | None = None,
-) -> np.ndarray:
-    """Fill vacant slots with new hires, who start less skilled than incumbents.
+def hire(wf: Workforce, slots: np.ndarray, week: int, hires: Hires) -> np.ndarray:
+    """Fill vacant slots with new hires (drawn by :func:`sim.model.submodels.hiring.draw_hires`).
 
     Args:
         wf: The workforce (modified in place).
         slots: Vacant slots to fill.
         week: Current week (recorded as the hire week).
-        scenario: The scenario.
-        rng: The hiring generator.
-        mean_by_level: Hires' mean starting skill per level (:func:`mean_starting_skill`
-            with ``learning.rel_hire_skill``), if known.
+        hires: The hires' starting state, one row per slot.
 
     Returns:
         The new employees' ids.
     """
-    k = len(slots)
     ids = wf.fill(slots)
-    wf.skill[slots] = starting_skill(
-        scenario, wf.level[slots], scenario.learning.rel_hire_skill, rng, mean_by_level
-    )
-    baseline = draw_baseline(scenario, k, rng)
-    wf.baseline[slots] = baseline
-    wf.engagement[slots] = baseline
+    wf.skill[slots] = hires.skill
+    wf.baseline[slots] = hires.baseline
+    wf.engagement[slots] = hires.baseline
     wf.feedback[slots] = 0.0
     wf.visibility[slots] = 0.0
     wf.tenure_weeks[slots] = 0.0
     wf.weeks_in_level[slots] = 0.0
     wf.hired_week[slots] = week
-    wf.propensity[slots] = rng.random((k, 2))
-    wf.values[slots] = rng.random((k, 2))
+    wf.propensity[slots] = hires.propensity
+    wf.values[slots] = hires.values
     wf.n_promotions[slots] = 0
     wf.reached_proficiency[slots] = False
     return ids
-
-
-@kernel
-def age_one_week(
-    hired_week: np.ndarray, week: int, tenure_weeks: np.ndarray, weeks_in_level: np.ndarray
-) -> None:
-    """Add a week of tenure and of time in level to everyone hired by ``week``, in place."""
-    for i in range(len(hired_week)):
-        if hired_week[i] <= week:
-            tenure_weeks[i] += 1.0
-            weeks_in_level[i] += 1.0

@@ -6,19 +6,26 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim.model import metrics
+from sim.model import arrays, metrics
 from sim.model.agents import Employee
+from sim.model.ledger import Ledger
 from sim.model.programmes import ProgrammeRule, Sessions
 from sim.model.streams import Streams
+from sim.model.submodels import (
+    ageing,
+    hiring,
+    hours_cap,
+    learning,
+    practice,
+    promotion,
+    stocks,
+    turnover,
+)
 from sim.model.submodels import engagement as engagement_rules
-from sim.model.submodels import learning, promotion, turnover
 from sim.model.workforce import (
-    age_one_week,
     ancestors,
     hire,
     initial_workforce,
-    mean_starting_skill,
-    usage_matrix,
 )
 from sim.scenario.loading import arm_scenario
 from sim.scenario.schema import Scenario
@@ -62,7 +69,7 @@ class WorkplaceModel(mesa.Model):
 
         sc = self.params
         self.week = 0
-        self.usage_by_level = usage_matrix(sc)
+        self.usage_by_level = practice.usage_matrix(sc)
         self.readiness_weights = promotion.readiness_weights(self.usage_by_level)
         used = self.usage_by_level >= 0.5
         self._proficiency_weights = used / np.maximum(used.sum(axis=1, keepdims=True), 1)
@@ -71,8 +78,7 @@ class WorkplaceModel(mesa.Model):
         costs = sc.costs  # positions never change level: their hourly wage is fixed
         wage = np.asarray(costs.salary_per_year_by_level) / costs.hours_per_year
         self._wage_of_slot = wage[self.workforce.level]
-        self._hire_skill = mean_starting_skill(sc, sc.learning.rel_hire_skill)
-        self.n_initial = self.workforce.n_slots
+        self._hire_skill = hiring.mean_starting_skill(sc, sc.learning.rel_hire_skill)
         self.ancestors = ancestors(self.workforce.manager, sc.n_levels)
         self.programmes: list[ProgrammeRule] = []
         # Mesa agents are created when someone looks at them (``agents``, ``employee``):
@@ -96,24 +102,19 @@ class WorkplaceModel(mesa.Model):
             ProgrammeRule(name, sc.programmes[name], order.index(name), self)
             for name in sc.arms[arm].programmes
         ]
-        self.records = [metrics.measure(self)]
+        self.records = [self.measure()]
 
     def _reset_records(self) -> None:
-        """Start the counters, the records and the cohort of initial employees afresh."""
-        wf = self.workforce
-        self.n_initial = wf.n_slots  # the initial employees hold ids 0 .. n_initial - 1
-        # Employee ids who have learned in at least one session (reach).
-        self.reached = np.zeros(wf.n_ids, dtype=bool)
-        # Initial employees in a programme relationship at the end of the first week in
-        # which the arm's programmes have any (programmes may start late), and the initial
-        # employees still employed then.
-        self.initial_participant: np.ndarray | None = None
-        self.initial_present: np.ndarray | None = None
-        self.totals = metrics.Totals()
-        # Leavers of each week: (hired_week, ids, week of leaving), for survival curves.
-        self._exits: list[tuple[np.ndarray, np.ndarray, int]] = []
+        """Start the ledger and the records afresh; the current employees are the cohort."""
+        # The initial employees hold ids 0 .. n_initial - 1.
+        self.ledger = Ledger(n_initial=self.workforce.n_slots)
         self._update_proficiency()
-        self.records: list[dict[str, float]] = [metrics.measure(self)]
+        self.records: list[dict[str, float]] = [self.measure()]
+
+    @property
+    def n_initial(self) -> int:
+        """Size of the initial cohort (employee ids 0 .. n_initial - 1)."""
+        return self.ledger.n_initial
 
     def _restart_after_burn_in(self, weeks: int) -> None:
         """Renumber the settled workforce as the initial cohort and reset the clock."""
@@ -146,16 +147,16 @@ class WorkplaceModel(mesa.Model):
         for prog in self.programmes:  # 1
             prog.match(self, week)
         batches = self._within_hours([prog.sessions(self, week) for prog in self.programmes])  # 2
-        before = learning.mean_per_person(self.workforce.skill)
+        before = arrays.mean_per_person(self.workforce.skill)
         self._learn(batches)  # 3
         self._practise()  # 4
-        hours = self._engage(batches, learning.mean_per_person(self.workforce.skill) - before)  # 5
+        hours = self._engage(batches, arrays.mean_per_person(self.workforce.skill) - before)  # 5
         self._quit()  # 6
         self._promote()  # 7
         self._hire(week)  # 8
         self._account(hours, batches)  # 9
         self.week += 1
-        self.records.append(metrics.measure(self))
+        self.records.append(self.measure())
 
     def run(self, weeks: int | None = None) -> None:
         """Run for ``weeks`` (default: the scenario's horizon)."""
@@ -176,16 +177,12 @@ class WorkplaceModel(mesa.Model):
         used = np.zeros(wf.n_slots)
         out = []
         for prog, b in zip(self.programmes, batches, strict=True):
-            over = learning.within_cap(used, b.attendee, b.attendee_hours, cap)
+            over = hours_cap.within_cap(used, b.attendee, b.attendee_hours, cap)
             if over is not None:
                 b = b.restricted(~over)
-                learning.scatter_add(used, b.attendee, b.attendee_hours)
-            prog.hours_spent += float(b.attendee_hours.sum())
-            ids = wf.employee_id[b.learner]
-            if len(ids):
-                if len(self.reached) < wf.n_ids:
-                    self.reached = np.pad(self.reached, (0, 2 * wf.n_ids - len(self.reached)))
-                self.reached[ids] = True
+                arrays.scatter_add(used, b.attendee, b.attendee_hours)
+            prog.hours_spent += float(b.attendee_hours.sum())  # checked against its budget
+            self.ledger.learned(wf.employee_id[b.learner])
             out.append(b)
         return out
 
@@ -216,24 +213,22 @@ class WorkplaceModel(mesa.Model):
         for b in batches:
             per_session = b.quality * b.share
             if b.feedback_per_session:
-                learning.add_saturating(
-                    wf.feedback, b.learner, b.feedback_per_session * per_session
-                )
+                stocks.add_saturating(wf.feedback, b.learner, b.feedback_per_session * per_session)
             if b.sponsorship_per_session:
-                learning.add_saturating(
+                stocks.add_saturating(
                     wf.visibility, b.learner, b.sponsorship_per_session * per_session
                 )
             if b.guide_visibility_per_session:
-                learning.add_saturating(
+                stocks.add_saturating(
                     wf.visibility, b.guide, b.guide_visibility_per_session * b.guide_quality
                 )
         learning.apply_gains(wf.skill, gains)
 
     def _practise(self) -> None:
         wf, params = self.workforce, self.params.learning
-        learning.practise(wf.skill, self.usage_by_level, wf.level, wf.feedback, params)
-        learning.decay_stock(wf.feedback, params.dur_feedback_half_life_weeks)
-        learning.decay_stock(wf.visibility, self.params.promotion.dur_visibility_half_life_weeks)
+        practice.practise(wf.skill, self.usage_by_level, wf.level, wf.feedback, params)
+        stocks.decay_stock(wf.feedback, params.dur_feedback_half_life_weeks)
+        stocks.decay_stock(wf.visibility, self.params.promotion.dur_visibility_half_life_weeks)
 
     def _engage(self, batches: list[Sessions], progress: np.ndarray) -> np.ndarray:
         wf, params = self.workforce, self.params.engagement
@@ -241,13 +236,11 @@ class WorkplaceModel(mesa.Model):
         support = np.zeros(n)
         hours = np.zeros(n)
         for b in batches:
-            learning.scatter_add(
+            arrays.scatter_add(
                 support, b.learner, params.support_per_session * b.rel_support * b.quality * b.share
             )
-            learning.scatter_add(
-                support, b.guide, params.support_guide_per_session * b.guide_quality
-            )
-            learning.scatter_add(hours, b.attendee, b.attendee_hours)
+            arrays.scatter_add(support, b.guide, params.support_guide_per_session * b.guide_quality)
+            arrays.scatter_add(hours, b.attendee, b.attendee_hours)
         engagement_rules.engage(
             wf.engagement, wf.baseline, support, progress, hours, wf.weeks_in_level, params
         )
@@ -261,13 +254,7 @@ class WorkplaceModel(mesa.Model):
         )
         salary = np.asarray(sc.costs.salary_per_year_by_level)[wf.level[leaving]]
         rel_cost = np.asarray(sc.costs.rel_replacement_cost_by_level)[wf.level[leaving]]
-        self.totals.quits_week = len(leaving)
-        self.totals.quits += len(leaving)
-        self.totals.knowledge_lost += float(wf.skill[leaving].sum())
-        self.totals.replacement_cost += float((salary * rel_cost).sum())
-        self._exits.append(
-            (wf.hired_week[leaving].copy(), wf.employee_id[leaving].copy(), self.week + 1)
-        )
+        self.ledger.left(wf, leaving, self.week + 1, float((salary * rel_cost).sum()))
         self._left.append(wf.vacate(leaving))
 
     def _promote(self) -> None:
@@ -284,39 +271,39 @@ class WorkplaceModel(mesa.Model):
         if len(src):
             wf.move(src, dst)
             wf.engagement[dst] = np.minimum(wf.engagement[dst] + sc.engagement.promotion_boost, 1.0)
-            self.totals.promotions += len(src)
+            self.ledger.promoted(len(src))
 
     def _hire(self, week: int) -> None:
         wf = self.workforce
         vacancies = np.flatnonzero(wf.employee_id < 0)
         if len(vacancies):
-            ids = hire(wf, vacancies, week + 1, self.params, self.streams.hiring, self._hire_skill)
+            hires = hiring.draw_hires(
+                wf.level[vacancies], self.params, self.streams.hiring, self._hire_skill
+            )
+            ids = hire(wf, vacancies, week + 1, hires)
             self._add_agents(ids)
 
     def _account(self, hours: np.ndarray, batches: list[Sessions]) -> None:
         wf = self.workforce
-        self.totals.session_hours_week = float(hours.sum())
-        self.totals.session_hours += self.totals.session_hours_week
-        self.totals.guide_hours += float(sum(b.guide_hours.sum() for b in batches))
-        # einsum, not np.dot: BLAS would thread large products and stall when the other
-        # core is busy (docs/performance.md).
-        self.totals.session_cost += float(np.einsum("i,i->", hours, self._wage_of_slot))
-        if self.initial_participant is None and any(len(p.relationships) for p in self.programmes):
-            self.initial_present = self.workforce.slot_of_id[: self.n_initial] >= 0
-            part = np.zeros(self.n_initial, dtype=bool)
-            for prog in self.programmes:
-                for ids in (prog.relationships.a, prog.relationships.b):
-                    part[ids[ids < self.n_initial]] = True
-            self.initial_participant = part & self.initial_present
+        self.ledger.hours(
+            float(hours.sum()),
+            float(sum(b.guide_hours.sum() for b in batches)),
+            # einsum, not np.dot: BLAS would thread large products and stall when the
+            # other core is busy (docs/performance.md).
+            float(np.einsum("i,i->", hours, self._wage_of_slot)),
+        )
+        self.ledger.participation(
+            wf, [ids for p in self.programmes for ids in (p.relationships.a, p.relationships.b)]
+        )
         # This week's hires (hired_week = next week) start the next week at tenure 0.
-        age_one_week(wf.hired_week, self.week, wf.tenure_weeks, wf.weeks_in_level)
+        ageing.age_one_week(wf.hired_week, self.week, wf.tenure_weeks, wf.weeks_in_level)
         self._update_proficiency()
 
     def _update_proficiency(self) -> None:
         """Refresh proficiency scores and record hires' time to proficiency."""
         wf, params = self.workforce, self.params.learning
         # Mean skill over the domains each level uses at least half of the time.
-        self.proficiency_score, n_newly, weeks = learning.update_proficiency(
+        self.proficiency_score, n_newly, weeks = ageing.update_proficiency(
             wf.skill,
             wf.level,
             self._proficiency_weights,
@@ -325,45 +312,24 @@ class WorkplaceModel(mesa.Model):
             wf.reached_proficiency,
             params.proficiency_threshold,
         )
-        self.totals.proficiency_weeks += weeks
-        self.totals.n_proficient_hires += n_newly
+        self.ledger.proficient(n_newly, weeks)
+
+    def measure(self) -> dict[str, float]:
+        """This week's metrics (:func:`sim.model.metrics.measure`)."""
+        return metrics.measure(
+            self.workforce,
+            self.ledger,
+            self.params,
+            week=self.week,
+            proficiency_score=self.proficiency_score,
+            readiness_weights=self.readiness_weights,
+            programme_hours={p.name: p.hours_spent for p in self.programmes},
+            relationships=[(p.relationships.a, p.relationships.b) for p in self.programmes],
+        )
 
     def survival_table(self) -> pd.DataFrame:
-        """Time to leaving of everyone who worked here, for survival (Kaplan-Meier) curves.
-
-        Returns:
-            One row per employee: ``cohort`` ("initial" or "hired"), ``participant``
-            (initial employees: in a programme relationship when participants were
-            defined; NaN for hires and arms without programmes), ``duration_weeks``
-            (from week 0 for the initial cohort, from hire for hires) and ``left``
-            (False: still employed at the end, a censored duration).
-        """
-        wf = self.workforce
-        hired_parts = [e[0] for e in self._exits] + [wf.hired_week[wf.occupied]]
-        id_parts = [e[1] for e in self._exits] + [wf.employee_id[wf.occupied]]
-        end_parts = [np.full(len(e[1]), e[2]) for e in self._exits]
-        end_parts.append(np.full(int(wf.occupied.sum()), self.week))
-        hired = np.concatenate(hired_parts)
-        ids = np.concatenate(id_parts)
-        end = np.concatenate(end_parts)
-        left = np.concatenate(
-            [np.ones(len(e[1]), bool) for e in self._exits]
-            + [np.zeros(int(wf.occupied.sum()), bool)]
-        )
-        initial = ids < self.n_initial
-        start = np.where(initial, 0, hired)
-        participant = np.full(len(ids), np.nan)
-        if self.initial_participant is not None:
-            known = initial & (self.initial_present[np.minimum(ids, self.n_initial - 1)])
-            participant[known] = self.initial_participant[ids[known]]
-        return pd.DataFrame(
-            {
-                "cohort": np.where(initial, "initial", "hired"),
-                "participant": participant,
-                "duration_weeks": (end - start).astype(np.int64),
-                "left": left,
-            }
-        )
+        """Time to leaving of everyone who worked here (:meth:`Ledger.survival_table`)."""
+        return self.ledger.survival_table(self.workforce, self.week)
 
     # --- agents ---------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 A scenario file may ``extends = "other.toml"`` (relative to itself) and override only
 what changes; tables merge key by key, other values replace. Overrides from the command
 line (``--set PATH=VALUE``) and from an arm's ``overrides`` table merge the same way.
-Every problem is raised as a :class:`ScenarioError` whose message names the file, the
+Every problem is raised as a :class:`~sim.errors.ScenarioError` whose message names the file, the
 field, the bad value and what is allowed; a value that came from a file further up the
 ``extends`` chain, or from ``--set``, says so.
 """
@@ -11,7 +11,6 @@ field, the bad value and what is allowed; a value that came from a file further 
 from __future__ import annotations
 
 import copy
-import difflib
 import tomllib
 import types
 import typing
@@ -22,11 +21,9 @@ from typing import Any
 import tomli_w
 from pydantic import BaseModel, ValidationError
 
+from sim.errors import ScenarioError, did_you_mean
+from sim.files import read_text
 from sim.scenario.schema import PROGRAMME_KINDS, Scenario
-
-
-class ScenarioError(ValueError):
-    """A scenario file or override is invalid; the message says where and how to fix it."""
 
 
 def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
@@ -113,7 +110,7 @@ def arm_scenario(scenario: Scenario, arm: str, source: str = "<scenario>") -> Sc
     """
     if arm not in scenario.arms:
         raise ScenarioError(
-            f"{source}: unknown arm {arm!r}{_did_you_mean(arm, scenario.arms)}; "
+            f"{source}: unknown arm {arm!r}{did_you_mean(arm, scenario.arms)}; "
             f"arms in this scenario: {', '.join(scenario.arms)}"
         )
     spec = scenario.arms[arm]
@@ -201,19 +198,13 @@ def _read_with_extends(
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        data = path.read_bytes()
+        text = read_text(path, "save the scenario as UTF-8 TOML")
     except FileNotFoundError:
         raise ScenarioError(f"{path}: no such scenario file") from None
     except IsADirectoryError:
         raise ScenarioError(f"{path}: is a folder, expected a scenario file (.toml)") from None
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot read the file ({exc.strerror})") from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(
-            f"{path}: not UTF-8 text (byte {exc.start}); save the scenario as UTF-8 TOML"
-        ) from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -295,11 +286,6 @@ def _origin(where: str, origins: Mapping[str, str]) -> str:
     return f" ({origins[best]})" if best is not None else ""
 
 
-def _did_you_mean(word: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
 # --- validation and messages -----------------------------------------------------------
 
 
@@ -318,7 +304,7 @@ def _describe(err: Mapping[str, Any], raw: Mapping[str, Any], origins: Mapping[s
     kind = err["type"]
     if kind == "extra_forbidden":
         valid = _valid_keys(loc[:-1], raw)
-        hint = _did_you_mean(str(loc[-1]), valid)
+        hint = did_you_mean(str(loc[-1]), valid)
         origin = _origin(where, origins)
         return f"{where}{origin}: unknown key{hint}; valid keys here: {', '.join(valid)}"
     is_kind = len(loc) == 3 and loc[0] == "programmes" and loc[2] == "kind"
@@ -328,7 +314,7 @@ def _describe(err: Mapping[str, Any], raw: Mapping[str, Any], origins: Mapping[s
         return f"{where}: missing{origin}; every programme needs a kind, one of: {allowed}"
     if is_kind:
         tag = err.get("input")
-        hint = _did_you_mean(tag, PROGRAMME_KINDS) if isinstance(tag, str) else ""
+        hint = did_you_mean(tag, PROGRAMME_KINDS) if isinstance(tag, str) else ""
         return (
             f"{where} = {_short(tag)}{_origin(where, origins)}: not a programme kind{hint}; "
             f"allowed kinds: {allowed}"

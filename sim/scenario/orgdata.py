@@ -7,7 +7,6 @@ half-valid data.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import hashlib
 import io
@@ -17,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.scenario.loading import ScenarioError
+from sim.errors import ScenarioError, did_you_mean
+from sim.files import read_text
 from sim.scenario.schema import Scenario
 
 REQUIRED = ("employee_id", "manager_id", "level", "team")
@@ -196,12 +196,7 @@ def _read_frame(path: Path, raw: bytes) -> pd.DataFrame:
             raise DataError(f"{path}: not a readable Parquet file ({exc})") from None
     if suffix not in (".csv", ".txt"):
         raise DataError(f"{path}: unknown file type {suffix!r}; use .csv or .parquet")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DataError(
-            f"{path}: not UTF-8 text (byte {exc.start}); export the file as UTF-8 CSV"
-        ) from None
+    text = read_text(path, "export the file as UTF-8 CSV", data=raw, error=DataError)
     if not text.strip():
         raise DataError(f"{path}: the file is empty; expected a header line and employees")
     header = text.splitlines()[0]
@@ -224,10 +219,7 @@ def _check_columns(path: Path, frame: pd.DataFrame, domains: tuple[str, ...]) ->
     valid = [*REQUIRED, *TENURE, *OPTIONAL, *(f"skill_{d}" for d in domains)]
     unknown = [c for c in frame.columns if c not in valid]
     if unknown:
-        parts = []
-        for c in unknown:
-            close = difflib.get_close_matches(c, valid, n=1, cutoff=0.6)
-            parts.append(f"{c!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        parts = [f"{c!r}{did_you_mean(c, valid)}" for c in unknown]
         raise DataError(
             f"{path}: unknown columns {', '.join(parts)}; valid columns: {', '.join(valid)}"
         )

@@ -6,7 +6,7 @@ import contextlib
 import os
 from pathlib import Path
 
-from sim.scenario.loading import ScenarioError
+from sim.errors import ScenarioError
 from sim.scenario.schema import Scenario
 
 #: Measured about 1 KB per employee for the model state, Mesa agents and the weekly

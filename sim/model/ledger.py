@@ -1,0 +1,164 @@
+"""The ledger: what happened, as the schedule's phases report it.
+
+Bookkeeping is kept apart from the dynamics: the phases change the workforce and report
+events here (sessions held, leavers, promotions, hours and costs, hires reaching
+proficiency, who took part), and measurement (:mod:`sim.model.metrics`) reads the
+ledger and the workforce. Nothing here draws random numbers or feeds back into the
+dynamics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from sim.model.workforce import Workforce
+
+
+@dataclass
+class Totals:
+    """Running totals since week 0 (``..._week``: this week only)."""
+
+    quits_week: int = 0
+    quits: int = 0
+    knowledge_lost: float = 0.0
+    replacement_cost: float = 0.0
+    promotions: int = 0
+    session_hours_week: float = 0.0
+    session_hours: float = 0.0
+    guide_hours: float = 0.0
+    session_cost: float = 0.0
+    proficiency_weeks: float = 0.0
+    n_proficient_hires: int = 0
+
+
+@dataclass
+class Exit:
+    """The employees who left in one week (arrays in the same order)."""
+
+    hired_week: np.ndarray
+    employee_id: np.ndarray
+    week: int
+
+
+@dataclass
+class Ledger:
+    """Running totals and records of one model run, from week 0.
+
+    Attributes:
+        n_initial: Size of the initial cohort (employee ids 0 .. n_initial - 1).
+        totals: Running totals.
+        reached: By employee id: has learned in at least one session.
+        initial_participant: Initial employees in a programme relationship at the end of
+            the first week in which the arm's programmes had any (programmes may start
+            late); None until then.
+        initial_present: Initial employees still employed in that week.
+        exits: Leavers, week by week, for survival curves.
+    """
+
+    n_initial: int
+    totals: Totals = field(default_factory=Totals)
+    reached: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    initial_participant: np.ndarray | None = None
+    initial_present: np.ndarray | None = None
+    exits: list[Exit] = field(default_factory=list)
+
+    def learned(self, employee_ids: np.ndarray) -> None:
+        """Record that these employees learned in a session this week."""
+        if not len(employee_ids):
+            return
+        top = int(employee_ids.max()) + 1
+        if len(self.reached) < top:
+            self.reached = np.pad(self.reached, (0, 2 * top - len(self.reached)))
+        self.reached[employee_ids] = True
+
+    def left(self, wf: Workforce, leaving: np.ndarray, week: int, costs_per_exit: float) -> None:
+        """Record this week's leavers, before their positions are vacated.
+
+        Args:
+            wf: The workforce.
+            leaving: Positions of the leavers.
+            week: The week at whose end they leave (their duration ends there).
+            costs_per_exit: Replacement cost of these leavers, summed.
+        """
+        t = self.totals
+        t.quits_week = len(leaving)
+        t.quits += len(leaving)
+        t.knowledge_lost += float(wf.skill[leaving].sum())
+        t.replacement_cost += costs_per_exit
+        self.exits.append(Exit(wf.hired_week[leaving].copy(), wf.employee_id[leaving].copy(), week))
+
+    def promoted(self, n: int) -> None:
+        """Record ``n`` promotions."""
+        self.totals.promotions += n
+
+    def hours(self, session_hours: float, guide_hours: float, session_cost: float) -> None:
+        """Record this week's person-hours in sessions, guides' hours and their cost."""
+        t = self.totals
+        t.session_hours_week = session_hours
+        t.session_hours += session_hours
+        t.guide_hours += guide_hours
+        t.session_cost += session_cost
+
+    def proficient(self, n_newly: int, weeks: float) -> None:
+        """Record hires who reached proficiency, and their summed weeks to get there."""
+        self.totals.proficiency_weeks += weeks
+        self.totals.n_proficient_hires += n_newly
+
+    def participation(self, wf: Workforce, members: Sequence[np.ndarray]) -> None:
+        """Fix the participants the first week any programme has relationships.
+
+        Args:
+            wf: The workforce.
+            members: Employee ids of relationship members (one array per side and
+                programme); participation is fixed once, in the first week any is
+                non-empty.
+        """
+        if self.initial_participant is not None or not any(len(m) for m in members):
+            return
+        self.initial_present = wf.slot_of_id[: self.n_initial] >= 0
+        part = np.zeros(self.n_initial, dtype=bool)
+        for ids in members:
+            part[ids[ids < self.n_initial]] = True
+        self.initial_participant = part & self.initial_present
+
+    def survival_table(self, wf: Workforce, week: int) -> pd.DataFrame:
+        """Time to leaving of everyone who worked here, for survival (Kaplan-Meier) curves.
+
+        Args:
+            wf: The workforce now.
+            week: The current week (durations of those still employed end here).
+
+        Returns:
+            One row per employee: ``cohort`` ("initial" or "hired"), ``participant``
+            (initial employees: in a programme relationship when participants were
+            defined; NaN for hires and arms without programmes), ``duration_weeks``
+            (from week 0 for the initial cohort, from hire for hires) and ``left``
+            (False: still employed at the end, a censored duration).
+        """
+        n_now = int(wf.occupied.sum())
+        hired = np.concatenate([e.hired_week for e in self.exits] + [wf.hired_week[wf.occupied]])
+        ids = np.concatenate([e.employee_id for e in self.exits] + [wf.employee_id[wf.occupied]])
+        end = np.concatenate(
+            [np.full(len(e.employee_id), e.week) for e in self.exits] + [np.full(n_now, week)]
+        )
+        left = np.concatenate(
+            [np.ones(len(e.employee_id), bool) for e in self.exits] + [np.zeros(n_now, bool)]
+        )
+        initial = ids < self.n_initial
+        start = np.where(initial, 0, hired)
+        participant = np.full(len(ids), np.nan)
+        if self.initial_participant is not None and self.initial_present is not None:
+            known = initial & (self.initial_present[np.minimum(ids, self.n_initial - 1)])
+            participant[known] = self.initial_participant[ids[known]]
+        return pd.DataFrame(
+            {
+                "cohort": np.where(initial, "initial", "hired"),
+                "participant": participant,
+                "duration_weeks": (end - start).astype(np.int64),
+                "left": left,
+            }
+        )

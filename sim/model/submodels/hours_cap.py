@@ -1,0 +1,53 @@
+"""The weekly learning-hours cap (docs/model.md section 7.2.4, phase 2).
+
+Programmes are served in the arm's order; a programme whose sessions would take anyone
+over the cap loses that person's sessions this week (see
+:meth:`sim.model.workplace.WorkplaceModel._within_hours`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.jit import kernel
+
+
+def within_cap(
+    used: np.ndarray, attendee: np.ndarray, attendee_hours: np.ndarray, cap: float
+) -> np.ndarray | None:
+    """Add a programme's session hours to ``used``, unless that takes someone over ``cap``.
+
+    Args:
+        used: Hours each slot has already spent in sessions this week; the programme's
+            hours are added in place when nobody goes over the cap.
+        attendee: Slot of each attendance.
+        attendee_hours: Hours of each attendance.
+        cap: Most hours a slot may spend in sessions per week.
+
+    Returns:
+        None when the hours were added; otherwise a mask of the slots that would go over
+        the cap (``used`` is then unchanged).
+    """
+    over = _over_cap(used, attendee, attendee_hours, cap + 1e-9)
+    return over if over.any() else None
+
+
+@kernel
+def _over_cap(used, attendee, attendee_hours, cap):
+    n = len(used)
+    mine = np.zeros(n)
+    for k in range(len(attendee)):
+        mine[attendee[k]] += attendee_hours[k]
+    over = np.zeros(n, dtype=np.bool_)
+    anyone = False
+    for k in range(len(attendee)):
+        i = attendee[k]
+        if used[i] + mine[i] > cap:
+            over[i] = True
+            anyone = True
+    if not anyone:
+        for k in range(len(attendee)):
+            i = attendee[k]
+            used[i] += mine[i]
+            mine[i] = 0.0
+    return over
