@@ -86,8 +86,8 @@ def test_arms_share_initial_state_and_turnover_draws(small):
 def test_adding_a_programme_does_not_change_another_programmes_draws(small):
     alone = WorkplaceModel(small, arm="mentorship", replicate=2)
     combined = WorkplaceModel(small, arm="both", replicate=2)
-    alone.programmes[0].match(alone, 0)
-    combined.programmes[0].match(combined, 0)
+    alone.programmes[0].match(alone.org, 0)
+    combined.programmes[0].match(combined.org, 0)
     np.testing.assert_array_equal(
         alone.programmes[0].relationships.b, combined.programmes[0].relationships.b
     )

@@ -368,8 +368,8 @@ def test_near_peer_guides_are_absorbed_better_and_trusted_more_than_distant_ment
             q, ab = [], []
             for week in range(26):
                 prog = model.programmes[0]
-                prog.match(model, week)
-                b = prog.sessions(model, week)
+                prog.match(model.org, week)
+                b = prog.sessions(model.org, week)
                 gap = np.maximum(
                     model.workforce.skill[b.partner] - model.workforce.skill[b.learner], 0
                 )
@@ -486,7 +486,7 @@ def test_every_matching_policy_forms_valid_relationships(policy):
     model.run(3)
     prog = model.programmes[0]
     assert sum(len(f[1]) for f in prog.formed) > 0
-    prog.match(model, model.week)  # check the relationships formed now, at current levels
+    prog.match(model.org, model.week)  # check the relationships formed now, at current levels
     fresh = [f for f in prog.formed if f[0] == model.week]
     wf = model.workforce
     mentor = wf.slot_of_id[np.concatenate([f[1] for f in fresh] + [np.empty(0, int)])]

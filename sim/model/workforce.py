@@ -136,6 +136,27 @@ class Workforce:
         self.n_promotions[dst] += 1
 
 
+@dataclass(frozen=True)
+class Organisation:
+    """What the programmes read of the organisation they run in.
+
+    The references are fixed for a run; the workforce's arrays change in place week by
+    week. Programmes get this instead of the whole model.
+
+    Attributes:
+        workforce: The employee arrays.
+        params: The scenario as the arm sees it.
+        usage_by_level: Job usage of each domain at each level (levels, domains).
+        ancestors: The chain of managers above each position (positions, levels); -1
+            past the top.
+    """
+
+    workforce: Workforce
+    params: Scenario
+    usage_by_level: np.ndarray
+    ancestors: np.ndarray
+
+
 def level_counts(n: int, shares: tuple[float, ...], first_manager_level: int) -> np.ndarray:
     """Split ``n`` positions over levels by largest remainder, keeping every manager level.
 

@@ -23,6 +23,7 @@ from sim.model.submodels import (
 )
 from sim.model.submodels import engagement as engagement_rules
 from sim.model.workforce import (
+    Organisation,
     ancestors,
     hire,
     initial_workforce,
@@ -80,6 +81,7 @@ class WorkplaceModel(mesa.Model):
         self._wage_of_slot = wage[self.workforce.level]
         self._hire_skill = hiring.mean_starting_skill(sc, sc.learning.rel_hire_skill)
         self.ancestors = ancestors(self.workforce.manager, sc.n_levels)
+        self.org = Organisation(self.workforce, sc, self.usage_by_level, self.ancestors)
         self.programmes: list[ProgrammeRule] = []
         # Mesa agents are created when someone looks at them (``agents``, ``employee``):
         # the weekly rules never need them, and hiring and quitting stay array operations.
@@ -99,7 +101,7 @@ class WorkplaceModel(mesa.Model):
         # so a programme draws the same numbers in every arm that runs it.
         order = list(scenario.programmes)
         self.programmes = [
-            ProgrammeRule(name, sc.programmes[name], order.index(name), self)
+            ProgrammeRule(name, sc.programmes[name], order.index(name), self.org, self.streams)
             for name in sc.arms[arm].programmes
         ]
         self.records = [self.measure()]
@@ -145,8 +147,10 @@ class WorkplaceModel(mesa.Model):
         """
         week = self.week
         for prog in self.programmes:  # 1
-            prog.match(self, week)
-        batches = self._within_hours([prog.sessions(self, week) for prog in self.programmes])  # 2
+            prog.match(self.org, week)
+        batches = self._within_hours(
+            [prog.sessions(self.org, week) for prog in self.programmes]
+        )  # 2
         before = arrays.mean_per_person(self.workforce.skill)
         self._learn(batches)  # 3
         self._practise()  # 4
@@ -166,25 +170,18 @@ class WorkplaceModel(mesa.Model):
     # --- phases ---------------------------------------------------------------------------
 
     def _within_hours(self, batches: list[Sessions]) -> list[Sessions]:
-        """Keep each employee within their weekly learning hours, earlier programmes first.
+        """Keep each employee within their weekly learning hours (:mod:`.hours_cap`).
 
-        An employee whose hours would exceed ``learning.hours_learning_max_per_week``
-        with a programme's sessions skips that programme's sessions this week; in pairs
-        the partner loses that session too, in groups only the absent member's part.
+        Each programme then counts the hours its sessions took (against its budget), and
+        the ledger records who learned.
         """
         wf = self.workforce
         cap = self.params.learning.hours_learning_max_per_week
-        used = np.zeros(wf.n_slots)
-        out = []
+        batches = hours_cap.within_hours(batches, wf.n_slots, cap)
         for prog, b in zip(self.programmes, batches, strict=True):
-            over = hours_cap.within_cap(used, b.attendee, b.attendee_hours, cap)
-            if over is not None:
-                b = b.restricted(~over)
-                arrays.scatter_add(used, b.attendee, b.attendee_hours)
             prog.hours_spent += float(b.attendee_hours.sum())  # checked against its budget
             self.ledger.learned(wf.employee_id[b.learner])
-            out.append(b)
-        return out
+        return batches
 
     def _learn(self, batches: list[Sessions]) -> None:
         wf, params = self.workforce, self.params.learning

@@ -22,7 +22,7 @@ stays aligned across arms; the matching stream's draws depend on who is waiting.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -30,11 +30,10 @@ from scipy.optimize import linear_sum_assignment
 from sim.model.programmes import kernels, rules
 from sim.model.programmes.relationships import Relationships
 from sim.model.programmes.sessions import SessionArrays, Sessions
+from sim.model.streams import Streams
 from sim.model.submodels.learning import absorption
+from sim.model.workforce import Organisation
 from sim.scenario.schema import Programme
-
-if TYPE_CHECKING:
-    from sim.model.workplace import WorkplaceModel
 
 #: Largest learners x places problem solved exactly; larger ones use a greedy matching.
 ASSIGNMENT_LIMIT = 250_000
@@ -78,10 +77,13 @@ class ProgrammeRule:
         params: Its validated parameters.
         index: Position of the programme in the scenario's table, which names its random
             stream, so the same programme draws the same numbers in every arm.
-        model: The model it runs in.
+        org: The organisation it runs in (its workforce, parameters and fixed structures).
+        streams: The run's random streams.
     """
 
-    def __init__(self, name: str, params: Programme, index: int, model: WorkplaceModel) -> None:
+    def __init__(
+        self, name: str, params: Programme, index: int, org: Organisation, streams: Streams
+    ) -> None:
         self.name = name
         self.params = params
         self.kind = params.kind
@@ -89,10 +91,10 @@ class ProgrammeRule:
         self.reciprocal = rules.reciprocal(params.direction)
         # Weekly per-position draws (attendance, challenges) and matching draws come from
         # separate streams, so the former stay aligned across arms whatever matching does.
-        self.rng_weekly = model.streams.programme(index, 0)
-        self.rng = model.streams.programme(index, 1)
+        self.rng_weekly = streams.programme(index, 0)
+        self.rng = streams.programme(index, 1)
         self.relationships = Relationships()
-        sc = model.params
+        sc = org.params
         domains = sc.organisation.domains
         nonfocus = sc.learning.rel_nonfocus
         self.nonfocus = nonfocus
@@ -102,7 +104,7 @@ class ProgrammeRule:
         )
         self.guide_practice = np.array([d in params.guide_practice_domains for d in domains], float)
         # Positions keep their level, so who may learn or guide is fixed per position.
-        level = model.workforce.level
+        level = org.workforce.level
         self.learner_slot = np.isin(level, params.learner_levels).astype(np.uint8)
         guides = np.isin(level, params.guide_levels) if params.guide_levels else level >= 0
         self.guide_slot = guides.astype(np.uint8)
@@ -147,9 +149,9 @@ class ProgrammeRule:
         self.last_guide = np.zeros(0, dtype=np.int64)  # per learner id, -1 if none
         # Every relationship formed: (week, ids of a, ids of b, need domain or -1).
         self.formed: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
-        self._load_kernels(model)
+        self._load_kernels(org)
 
-    def _load_kernels(self, model: WorkplaceModel) -> None:
+    def _load_kernels(self, org: Organisation) -> None:
         """Load (or compile) the kernels now, so the first week does not pay for it.
 
         Runs each weekly step that calls a kernel with nothing to do (no relationships,
@@ -157,17 +159,17 @@ class ProgrammeRule:
         argument types of its weekly call, which only the weekly steps spell out.
         """
         none = _EMPTY_INT
-        self._grow_id_arrays(model.workforce.n_ids)
-        self._end_relationships(model, week=0)
-        self._waiting_learners(model, -1, None, with_guides=True)  # nobody is free before 0
-        self._random_guides(model, none, none)
-        self._level_ok(model, none, none)  # the score-based matching's rules
-        self._expected_gain(model, 0, none, None)
-        self._random_peers(model, none)
-        self._groups(model, none)
-        self._new_relationships(model, none, none, _EMPTY_FLOAT)
-        self._meet(model, 0)
-        Sessions.none(len(self.focus_fixed)).restricted(np.ones(model.workforce.n_slots, bool))
+        self._grow_id_arrays(org.workforce.n_ids)
+        self._end_relationships(org, week=0)
+        self._waiting_learners(org, -1, None, with_guides=True)  # nobody is free before 0
+        self._random_guides(org, none, none)
+        self._level_ok(org, none, none)  # the score-based matching's rules
+        self._expected_gain(org, 0, none, None)
+        self._random_peers(org, none)
+        self._groups(org, none)
+        self._new_relationships(org, none, none, _EMPTY_FLOAT)
+        self._meet(org, 0)
+        Sessions.none(len(self.focus_fixed)).restricted(np.ones(org.workforce.n_slots, bool))
         self.relationships.add(none, none, _EMPTY_FLOAT, 0, 0, none, none, pos_a=none, pos_b=none)
 
     # --- schedule -------------------------------------------------------------------------
@@ -183,32 +185,32 @@ class ProgrammeRule:
 
     # --- phase 1: matching ------------------------------------------------------------------
 
-    def match(self, model: WorkplaceModel, week: int) -> None:
+    def match(self, org: Organisation, week: int) -> None:
         """End finished relationships and form new ones (phase 1)."""
-        wf, p, rel = model.workforce, self.params, self.relationships
+        wf, p, rel = org.workforce, self.params, self.relationships
         self._grow_id_arrays(wf.n_ids)
-        self._end_relationships(model, week)
+        self._end_relationships(org, week)
         self.located_week = week
-        challenge = self._challenges(model) if p.trigger == "challenge" else None
+        challenge = self._challenges(org) if p.trigger == "challenge" else None
         if not self.running(week):
             rel.truncate(0)
             return
         with_guides = p.topology == "pair" and not (self.reciprocal and not p.guide_levels)
-        learners, places = self._waiting_learners(model, week, challenge, with_guides)
+        learners, places = self._waiting_learners(org, week, challenge, with_guides)
         if len(learners) == 0:
             return
         need = None
         if challenge is not None:
             need = challenge
         elif p.focus == "need":
-            usage = model.usage_by_level[wf.level]
-            need = need_domain(wf.skill, usage, model.params.learning.proficiency_threshold)
+            usage = org.usage_by_level[wf.level]
+            need = need_domain(wf.skill, usage, org.params.learning.proficiency_threshold)
         if p.topology == "group":
-            self._form_groups(model, week, learners)
+            self._form_groups(org, week, learners)
         elif not with_guides:
-            self._pair_peers(model, week, learners)
+            self._pair_peers(org, week, learners)
         else:
-            self._pair_with_guides(model, week, learners, places, need)
+            self._pair_with_guides(org, week, learners, places, need)
 
     def _grow_id_arrays(self, n_ids: int) -> None:
         """Make room in the per-id arrays for ``n_ids`` employee ids."""
@@ -218,35 +220,35 @@ class ProgrammeRule:
             self.was_guide = _grow(self.was_guide, n_ids, False)
             self.last_guide = _grow(self.last_guide, n_ids, -1)
 
-    def _end_relationships(self, model: WorkplaceModel, week: int) -> None:
+    def _end_relationships(self, org: Organisation, week: int) -> None:
         """End relationships whose term is over or whose member left; look up positions.
 
         Learners of ended relationships (both members, when reciprocal) may be matched
         again after the wait.
         """
-        wf, rel = model.workforce, self.relationships
+        wf, rel = org.workforce, self.relationships
         free_again = week + self.params.dur_between_weeks
         kept = kernels.end_relationships(
             rel.columns(), wf.slot_of_id, week, self.free_from, free_again, self.reciprocal
         )
         rel.truncate(kept)
 
-    def _challenges(self, model: WorkplaceModel) -> np.ndarray:
+    def _challenges(self, org: Organisation) -> np.ndarray:
         """This week's work challenges that bite: the domain per position, or -1."""
-        wf, p = model.workforce, self.params
+        wf, p = org.workforce, self.params
         n = wf.n_slots
         hit = self.rng_weekly.random(n) < p.p_challenge_per_week
         pick = self.rng_weekly.random(n)
-        usage = model.usage_by_level[wf.level]
+        usage = org.usage_by_level[wf.level]
         cum = np.cumsum(usage, axis=1)
         domain = (pick[:, None] * cum[:, -1:] > cum).sum(axis=1)
         domain = np.minimum(domain, usage.shape[1] - 1)
-        bites = wf.skill[np.arange(n), domain] < model.params.learning.proficiency_threshold
+        bites = wf.skill[np.arange(n), domain] < org.params.learning.proficiency_threshold
         return np.where(hit & bites & wf.occupied, domain, -1)
 
     def _waiting_learners(
         self,
-        model: WorkplaceModel,
+        org: Organisation,
         week: int,
         challenge: np.ndarray | None,
         with_guides: bool,
@@ -260,7 +262,7 @@ class ProgrammeRule:
         Returns:
             Positions of the waiting learners and the places, both ascending.
         """
-        wf = model.workforce
+        wf = org.workforce
         return kernels.waiting_and_places(
             wf.employee_id,
             self.learner_slot,
@@ -276,30 +278,28 @@ class ProgrammeRule:
             *self.uptake,
         )
 
-    def _level_ok(
-        self, model: WorkplaceModel, learners: np.ndarray, guides: np.ndarray
-    ) -> np.ndarray:
+    def _level_ok(self, org: Organisation, learners: np.ndarray, guides: np.ndarray) -> np.ndarray:
         """Whether each learner-guide combination respects direction and level distance."""
-        p, level = self.params, model.workforce.level
+        p, level = self.params, org.workforce.level
         guide_level = level[guides].astype(np.int64)[None, :]  # broadcast to (learners, guides)
         learner_level = level[learners].astype(np.int64)[:, None]
         return rules.in_level_window(
             guide_level, learner_level, self.direction, p.level_gap_min, p.level_gap_max
         )
 
-    def _pair_allowed(self, model: WorkplaceModel, learner: Any, guide: np.ndarray) -> np.ndarray:
+    def _pair_allowed(self, org: Organisation, learner: Any, guide: np.ndarray) -> np.ndarray:
         """Nobody guides themselves; with ``new_partner_each_time``, nor the last guide.
 
         ``learner`` and ``guide`` are positions and broadcast against each other.
         """
         ok = np.asarray(guide != learner)
         if self.params.new_partner_each_time:
-            ids = model.workforce.employee_id
+            ids = org.workforce.employee_id
             ok &= ids[guide] != self.last_guide[ids[learner]]
         return ok
 
     def _focus_rows(
-        self, model: WorkplaceModel, guide: np.ndarray, need: np.ndarray, copies: int = 1
+        self, org: Organisation, guide: np.ndarray, need: np.ndarray, copies: int = 1
     ) -> np.ndarray:
         """Learning weights per relationship: fixed focus, the need, or the guide's job.
 
@@ -309,7 +309,7 @@ class ProgrammeRule:
         p = self.params
         if p.mode == "observation" or p.focus == "need" or p.trigger == "challenge":
             if p.mode == "observation":
-                rows = model.usage_by_level[model.workforce.level[guide]]
+                rows = org.usage_by_level[org.workforce.level[guide]]
             else:
                 rows = np.tile(self.focus_fixed, (len(need), 1))
                 has = need >= 0  # relationships without a recorded need keep the fixed focus
@@ -323,13 +323,13 @@ class ProgrammeRule:
         return self._fixed_rows[:n]
 
     def _expected_gain(
-        self, model: WorkplaceModel, learner: int, places: np.ndarray, need: np.ndarray | None
+        self, org: Organisation, learner: int, places: np.ndarray, need: np.ndarray | None
     ) -> np.ndarray:
         """Expected learning of one learner from each candidate guide (algorithmic score)."""
-        wf, sc, p = model.workforce, model.params, self.params
+        wf, sc, p = org.workforce, org.params, self.params
         gap = np.maximum(wf.skill[places] - wf.skill[learner], 0.0)
         nd = np.full(len(places), -1 if need is None else need[learner])
-        focus = self._focus_rows(model, places, nd)
+        focus = self._focus_rows(org, places, nd)
         gain = (focus * gap * absorption(gap, sc.learning.gap_absorption)).sum(axis=1)
         sim = rules.similarity(wf.values, np.full(len(places), learner), places)
         quality = rules.starting_quality(
@@ -340,15 +340,15 @@ class ProgrammeRule:
         return gain * quality * safety
 
     def _score(
-        self, model: WorkplaceModel, learner: int, places: np.ndarray, need: np.ndarray | None
+        self, org: Organisation, learner: int, places: np.ndarray, need: np.ndarray | None
     ) -> np.ndarray:
         """Score of each candidate for one learner under the matching policy (higher wins)."""
-        wf, p = model.workforce, self.params
+        wf, p = org.workforce, self.params
         policy = p.matching
         if policy == "manager":
             # The nearest manager first (direct manager 1, theirs 1/2, ...), then a
             # colleague in the same team (1/(depth + 2)); nobody outside the line.
-            chain = model.ancestors[learner]
+            chain = org.ancestors[learner]
             hit = chain[:, None] == places[None, :]
             depth = np.where(hit.any(axis=0), hit.argmax(axis=0), -1)
             score = np.full(len(places), -np.inf)
@@ -364,12 +364,12 @@ class ProgrammeRule:
             if policy == "expert":
                 return wf.skill[places, d]
             gap = np.maximum(wf.skill[places, d] - wf.skill[learner, d], 0.0)
-            return gap * absorption(gap, model.params.learning.gap_absorption)
-        return self._expected_gain(model, learner, places, need)
+            return gap * absorption(gap, org.params.learning.gap_absorption)
+        return self._expected_gain(org, learner, places, need)
 
     def _pair_with_guides(
         self,
-        model: WorkplaceModel,
+        org: Organisation,
         week: int,
         learners: np.ndarray,
         places: np.ndarray,
@@ -381,31 +381,31 @@ class ProgrammeRule:
             return
         self.rng.shuffle(learners)  # the same draws as permutation, no copy
         if p.matching == "random":
-            guide, learner = self._match_random(model, learners, places)
+            guide, learner = self._match_random(org, learners, places)
         elif p.matching == "algorithmic" and len(learners) * len(places) <= ASSIGNMENT_LIMIT:
-            guide, learner = self._match_assignment(model, learners, places, need)
+            guide, learner = self._match_assignment(org, learners, places, need)
         else:
-            guide, learner = self._match_greedy(model, learners, places, need)
+            guide, learner = self._match_greedy(org, learners, places, need)
         if len(learner) == 0:
             return
         need_of = np.full(len(learner), -1) if need is None else need[learner]
-        self._add(model, week, guide, learner, need=need_of)
+        self._add(org, week, guide, learner, need=need_of)
 
     def _match_random(
-        self, model: WorkplaceModel, learners: np.ndarray, places: np.ndarray
+        self, org: Organisation, learners: np.ndarray, places: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """Random free place for each learner, levels with the fewest options first.
 
         ``places`` is shuffled in place (the same draws as ``rng.permutation``, no copy).
         """
         self.rng.shuffle(places)
-        return self._random_guides(model, learners, places)
+        return self._random_guides(org, learners, places)
 
     def _random_guides(
-        self, model: WorkplaceModel, learners: np.ndarray, places: np.ndarray
+        self, org: Organisation, learners: np.ndarray, places: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """The pairs of :meth:`_match_random` for shuffled learners and places."""
-        wf, p = model.workforce, self.params
+        wf, p = org.workforce, self.params
         return kernels.pair_guides(
             learners,
             places,
@@ -420,21 +420,21 @@ class ProgrammeRule:
 
     def _match_greedy(
         self,
-        model: WorkplaceModel,
+        org: Organisation,
         learners: np.ndarray,
         places: np.ndarray,
         need: np.ndarray | None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Each learner in random order takes the best-scoring free place."""
-        ok = self._level_ok(model, learners, places)
+        ok = self._level_ok(org, learners, places)
         free = np.ones(len(places), dtype=bool)
         guides, chosen = [], []
         for i, learner in enumerate(learners):
             cand = np.flatnonzero(free & ok[i])
-            cand = cand[self._pair_allowed(model, learner, places[cand])]
+            cand = cand[self._pair_allowed(org, learner, places[cand])]
             if len(cand) == 0:
                 continue
-            score = self._score(model, int(learner), places[cand], need)
+            score = self._score(org, int(learner), places[cand], need)
             best = int(np.argmax(score))
             if not np.isfinite(score[best]):
                 continue
@@ -445,30 +445,30 @@ class ProgrammeRule:
 
     def _match_assignment(
         self,
-        model: WorkplaceModel,
+        org: Organisation,
         learners: np.ndarray,
         places: np.ndarray,
         need: np.ndarray | None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Assignment that maximises total expected learning under guide capacity."""
-        ok = self._level_ok(model, learners, places)
-        ok &= self._pair_allowed(model, learners[:, None], places[None, :])
+        ok = self._level_ok(org, learners, places)
+        ok &= self._pair_allowed(org, learners[:, None], places[None, :])
         gain = np.zeros(ok.shape)
         for i, learner in enumerate(learners):
-            gain[i] = self._expected_gain(model, int(learner), places, need)
+            gain[i] = self._expected_gain(org, int(learner), places, need)
         cost = np.where(ok, -gain, 1.0)  # an invalid pair costs more than leaving one free
         rows, cols = linear_sum_assignment(cost)
         keep = ok[rows, cols]
         return places[cols[keep]], learners[rows[keep]]
 
-    def _pair_peers(self, model: WorkplaceModel, week: int, learners: np.ndarray) -> None:
+    def _pair_peers(self, org: Organisation, week: int, learners: np.ndarray) -> None:
         """Pair waiting peers with each other (reciprocal, no guide side)."""
         p = self.params
         self.rng.shuffle(learners)  # the same draws as permutation, no copy
         if p.matching == "random":
-            a, b = self._random_peers(model, learners)
+            a, b = self._random_peers(org, learners)
         else:
-            ok = self._level_ok(model, learners, learners)
+            ok = self._level_ok(org, learners, learners)
             free = np.ones(len(learners), dtype=bool)
             pa, pb = [], []
             for i, learner in enumerate(learners):
@@ -479,7 +479,7 @@ class ProgrammeRule:
                 if len(cand) == 0:
                     free[i] = True
                     continue
-                score = self._score(model, int(learner), learners[cand], None)
+                score = self._score(org, int(learner), learners[cand], None)
                 best = int(np.argmax(score))
                 if not np.isfinite(score[best]):
                     free[i] = True
@@ -489,10 +489,10 @@ class ProgrammeRule:
                 pb.append(learners[cand[best]])
             a, b = np.array(pa, dtype=np.int64), np.array(pb, dtype=np.int64)
         if len(a):
-            self._add(model, week, a, b)
+            self._add(org, week, a, b)
 
     def _random_peers(
-        self, model: WorkplaceModel, learners: np.ndarray
+        self, org: Organisation, learners: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """Random peer pairs of shuffled learners (:func:`kernels.pair_peers`).
 
@@ -501,23 +501,23 @@ class ProgrammeRule:
         p = self.params
         by_level = p.level_gap_max == 0
         return kernels.pair_peers(
-            learners, model.workforce.level, by_level, p.level_gap_min, p.level_gap_max
+            learners, org.workforce.level, by_level, p.level_gap_min, p.level_gap_max
         )
 
-    def _form_groups(self, model: WorkplaceModel, week: int, learners: np.ndarray) -> None:
+    def _form_groups(self, org: Organisation, week: int, learners: np.ndarray) -> None:
         """Form groups of ``n_group_size`` from waiting learners."""
         k = self.params.n_group_size
         self.rng.shuffle(learners)  # the same draws as permutation, no copy
-        a, b, group = self._groups(model, learners)
+        a, b, group = self._groups(org, learners)
         self.next_group += len(group) // (k * (k - 1) // 2)  # every two members of a group
         if len(a):  # no groups (all spanning too many levels): nothing to record
-            self._add(model, week, a, b, group=group)
+            self._add(org, week, a, b, group=group)
 
     def _groups(
-        self, model: WorkplaceModel, learners: np.ndarray
+        self, org: Organisation, learners: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The groups of :meth:`_form_groups` from shuffled learners, as relationships."""
-        wf, p = model.workforce, self.params
+        wf, p = org.workforce, self.params
         return kernels.form_groups(
             learners,
             wf.level,
@@ -531,7 +531,7 @@ class ProgrammeRule:
 
     def _add(
         self,
-        model: WorkplaceModel,
+        org: Organisation,
         week: int,
         a: np.ndarray,
         b: np.ndarray,
@@ -541,17 +541,17 @@ class ProgrammeRule:
         """Record new relationships between positions ``a`` (guide) and ``b`` (learner)."""
         p = self.params
         noise = self.rng.normal(0.0, p.quality_initial_sd, len(a))
-        ida, idb, quality = self._new_relationships(model, a, b, noise)
+        ida, idb, quality = self._new_relationships(org, a, b, noise)
         need = np.full(len(a), -1, dtype=np.int64) if need is None else need.astype(np.int64)
         end = week + p.dur_relationship_weeks
         self.relationships.add(ida, idb, quality, week, end, group, need, pos_a=a, pos_b=b)
         self.formed.append((week, ida, idb, need))
 
     def _new_relationships(
-        self, model: WorkplaceModel, a: np.ndarray, b: np.ndarray, noise: np.ndarray
+        self, org: Organisation, a: np.ndarray, b: np.ndarray, noise: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Ids and starting quality of new relationships; records the members' roles."""
-        wf, p = model.workforce, self.params
+        wf, p = org.workforce, self.params
         return kernels.new_relationships(
             a,
             b,
@@ -569,7 +569,7 @@ class ProgrammeRule:
 
     # --- phase 2: sessions ----------------------------------------------------------------
 
-    def sessions(self, model: WorkplaceModel, week: int) -> Sessions:
+    def sessions(self, org: Organisation, week: int) -> Sessions:
         """The sessions that take place this week (phase 2).
 
         A scheduled relationship meets every ``cadence_weeks`` from its start. Each member
@@ -578,7 +578,7 @@ class ProgrammeRule:
         of the relationship; a session takes place when both members (or, in a group,
         the pair of members) attend. One uniform draw per position per week.
         """
-        wf, p, rel = model.workforce, self.params, self.relationships
+        wf, p, rel = org.workforce, self.params, self.relationships
         if len(self.u) != wf.n_slots:
             self.u = np.empty(wf.n_slots)
         self.rng_weekly.random(out=self.u)  # the same draws as random(n_slots)
@@ -587,9 +587,9 @@ class ProgrammeRule:
         if self.located_week != week:  # no matching this week: positions may have changed
             rel.locate(wf.slot_of_id)
             self.located_week = week
-        need, arrays = self._meet(model, week)
+        need, arrays = self._meet(org, week)
         guides = arrays.partner[: len(need)]  # each meeting's a
-        focus = self._focus_rows(model, guides, need, 2 if self.reciprocal else 1)
+        focus = self._focus_rows(org, guides, need, 2 if self.reciprocal else 1)
         return Sessions(
             arrays,
             focus,
@@ -602,13 +602,13 @@ class ProgrammeRule:
             mirrored=self.reciprocal,
         )
 
-    def _meet(self, model: WorkplaceModel, week: int) -> tuple[np.ndarray, SessionArrays]:
+    def _meet(self, org: Organisation, week: int) -> tuple[np.ndarray, SessionArrays]:
         """Which relationships meet this week (with ``self.u``), and their batch's entries.
 
         A pair's session is one event: if one member cannot attend (weekly hours cap),
         neither does the other. Group members attend on their own (session -1).
         """
-        wf = model.workforce
+        wf = org.workforce
         return kernels.meet(
             self.relationships.columns(),
             self.u,
