@@ -412,14 +412,16 @@ def _print_design(name: str) -> None:
     from sim.scenario.schema import Programme
 
     design = DESIGNS[name]
-    resolved = Programme(kind=name)
+    resolved = Programme.model_validate({"kind": name})
     header = ("component", "value", "set by", "unit")
     rows = [
         (
             field,
             _show(getattr(resolved, field)),
             "design" if field in design.preset else "default",
-            str((info.json_schema_extra or {}).get("unit", "")),
+            str(info.json_schema_extra.get("unit", ""))
+            if isinstance(info.json_schema_extra, dict)
+            else "",
         )
         for field, info in Programme.model_fields.items()
         if field != "kind"

@@ -43,7 +43,7 @@ def sa_range(field: FieldInfo) -> str:
     """The sensitivity range of a parameter: its source's, or the stated rule's."""
     extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
     if "sa" in extra:
-        low, high = extra["sa"]
+        low, high = typing.cast("tuple[float, float]", extra["sa"])
         return f"{_num(low)} - {_num(high)} (chosen)"
     default = field.get_default(call_default_factory=True)
     if isinstance(default, bool) or not isinstance(default, int | float):
