@@ -69,8 +69,8 @@ bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_step.py
 
 docs: $(VENV)/.installed
-	$(BIN)/python -m sim.app.docgen > docs/parameters.md
-	$(BIN)/python -m sim.app.docgen --calibration
+	$(BIN)/python -m sim.app.docgen docs/parameters.md
+	$(BIN)/python -m sim.app.docgen --calibration docs/calibration.md
 
 validation: $(VENV)/.installed
 	$(BIN)/python -m sim.experiments.validation --out docs
