@@ -46,11 +46,11 @@ demo: $(VENV)/.installed
 
 # The tests marked slow (tests/conftest.py) are left out; make test runs them.
 check: lint
-	$(BIN)/python -m pytest -q -m "not slow" -n $(PYTEST_WORKERS) --dist loadgroup
+	$(BIN)/python -m pytest -q -m "not slow" -n $(PYTEST_WORKERS) --dist loadfile
 
-# Tests that cannot share the machine carry an xdist_group mark (tests/conftest.py).
+# Each test file runs on one worker (tests/conftest.py says why).
 test: lint
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 # mypy's level and exceptions: [tool.mypy] in pyproject.toml. lint-imports checks the layer
 # contract ([tool.importlinter] in pyproject.toml); until one is written it is skipped.

@@ -1,9 +1,14 @@
-"""Shared fixture, and the marks that sort the suite for `make check` and for xdist.
+"""Shared fixture, and the mark that sorts the suite for `make check`.
 
 `make check` runs ``pytest -m "not slow"``; `make test` runs everything, on every core
-with pytest-xdist (``-n auto --dist loadgroup``). The two tables below say which tests are
-slow and which must run on one worker; tests/test_suite.py checks that every name in them
-is a test that exists, so a renamed test cannot silently lose its mark.
+with pytest-xdist. SLOW below names the slow tests; tests/test_suite.py checks that every
+name in it is a test that exists, so a renamed test cannot silently lose its mark.
+
+Under xdist (``--dist loadfile``) each test file runs on one worker, in order: the tests
+of a file that cannot share the machine with each other (signals sent to a run at a
+moment, a port found free and bound a moment later, a module fixture that costs seconds)
+are kept in one file. (``--dist loadgroup`` with ``xdist_group`` marks would balance
+better, but with pytest 9.2 and pytest-xdist 3.8 it ignores the marks: pytest-xdist#1386.)
 """
 
 from __future__ import annotations
@@ -50,30 +55,6 @@ SLOW = frozenset(
     }
 )
 
-#: Tests that must run on one xdist worker, one after another (``xdist_group``).
-GROUPS = {
-    # Signals sent or timed against a running process: kept from running beside each
-    # other, so that one's subprocess does not delay another's signal.
-    "test_reproducibility.py::test_a_killed_run_leaves_nothing_a_reader_would_accept": "signals",
-    "test_cli.py::test_an_interrupt_inside_numba_or_exec_is_raised_again_outside_it": "signals",
-    "test_cli.py::test_main_leaves_signals_as_it_found_them": "signals",
-    "test_sweep.py::test_resume_after_sigkill_equals_an_uninterrupted_sweep": "signals",
-    "test_sweep.py::test_ctrl_c_stops_a_sweep_and_says_how_to_resume": "signals",
-    # Localhost ports: a port found free is bound a moment later by the server.
-    "test_dashboard.py::test_serve_refuses_a_taken_port": "ports",
-    "test_dashboard.py::test_dashboard_in_headless_chromium": "ports",
-    # Module fixtures that cost seconds: computed once, on one worker.
-    "test_cli.py::test_run_succeeds_and_prints_a_table": "flagship_run",
-    "test_cli.py::test_run_writes_every_result_file": "flagship_run",
-    "test_cli.py::test_timeseries_is_tidy": "flagship_run",
-    "test_cli.py::test_summary_has_mean_sd_n_and_ci_per_arm_and_metric": "flagship_run",
-    "test_cli.py::test_metadata_records_provenance": "flagship_run",
-    "test_cli.py::test_report_is_self_contained_html": "flagship_run",
-    "test_reference.py::test_reference_and_engine_agree": "reference",
-    "test_reference.py::test_session_hours_zero_without_programmes": "reference",
-    "test_reference.py::test_the_test_has_power": "reference",
-}
-
 TESTS = Path(__file__).resolve().parent
 
 
@@ -83,15 +64,10 @@ def _name(item: pytest.Item) -> str:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark the tests named in SLOW and GROUPS."""
+    """Mark the tests named in SLOW."""
     for item in items:
-        if not isinstance(item, pytest.Function):
-            continue
-        name = _name(item)
-        if name in SLOW:
+        if isinstance(item, pytest.Function) and _name(item) in SLOW:
             item.add_marker(pytest.mark.slow)
-        if name in GROUPS:
-            item.add_marker(pytest.mark.xdist_group(GROUPS[name]))
 
 
 @pytest.fixture

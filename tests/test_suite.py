@@ -1,9 +1,9 @@
-"""The suite's own bookkeeping: the slow and xdist-group tables name real tests."""
+"""The suite's own bookkeeping: the table of slow tests names real tests."""
 
 import ast
 from pathlib import Path
 
-from conftest import GROUPS, SLOW
+from conftest import SLOW
 
 TESTS = Path(__file__).resolve().parent
 
@@ -18,5 +18,5 @@ def test_every_marked_name_is_a_test_that_exists():
             for node in tree.body
             if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
         }
-    missing = sorted((SLOW | GROUPS.keys()) - defined)
+    missing = sorted(SLOW - defined)
     assert not missing, f"tests/conftest.py names tests that do not exist: {missing}"
