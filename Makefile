@@ -7,16 +7,23 @@ PYTHON ?= $(shell for p in "$$(pyenv which python 2>/dev/null)" python3.13 pytho
 	command -v "$$p" >/dev/null 2>&1 && "$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null \
 	&& { command -v "$$p"; break; }; done)
 
-.PHONY: demo test lint format bench docs validation golden clean help
+# Test workers for make test: "auto" is one per core; PYTEST_WORKERS=0 runs the suite serially.
+PYTEST_WORKERS ?= auto
+
+.PHONY: demo check test lint format bench docs validation golden clean help
 
 help:
-	@echo "make demo   - install wlsim in .venv and run the flagship comparison"
-	@echo "make test   - install wlsim with its dev extras in .venv and run every test"
-	@echo "make lint   - ruff check and format check"
-	@echo "make bench  - speed benchmarks (see docs/performance.md)"
-	@echo "make docs   - regenerate docs/parameters.md from the code"
+	@echo "make demo       - install wlsim in .venv and run the flagship comparison"
+	@echo "make check      - lint and the fast tests (about a minute): the edit-test loop"
+	@echo "make test       - install wlsim with its dev extras in .venv, lint, run every test"
+	@echo "                  on every core (PYTEST_WORKERS=0: serially); what CI runs"
+	@echo "make lint       - ruff check and format check, mypy on sim/, the import layers"
+	@echo "make format     - format the code and apply ruff's safe fixes"
+	@echo "make bench      - speed benchmarks (see docs/performance.md)"
+	@echo "make docs       - regenerate docs/parameters.md and docs/calibration.md from the code"
 	@echo "make validation - rerun the validation experiments, regenerate docs/validation.md"
-	@echo "make golden - regenerate the golden baseline (tests/golden/) and print what changed"
+	@echo "make golden     - regenerate the golden baseline (tests/golden/) and print what changed"
+	@echo "make clean      - remove .venv, results and the tool caches"
 
 $(BIN)/python:
 	@if [ -z "$(PYTHON)" ]; then \
@@ -37,14 +44,21 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.installed
 	$(BIN)/wlsim run scenarios/mentorship_vs_peer_coaching.toml --overwrite
 
-test: $(VENV)/.installed-dev
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest
+# The tests marked slow (tests/conftest.py) are left out; make test runs them.
+check: lint
+	$(BIN)/python -m pytest -q -m "not slow" -n $(PYTEST_WORKERS) --dist loadfile
 
+# Each test file runs on one worker (tests/conftest.py says why).
+test: lint
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile
+
+# mypy's level and exceptions: [tool.mypy] in pyproject.toml. lint-imports checks the layer
+# contracts ([tool.importlinter] in pyproject.toml; docs/architecture.md).
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff format .
@@ -54,8 +68,8 @@ bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_step.py
 
 docs: $(VENV)/.installed
-	$(BIN)/python -m sim.app.docgen > docs/parameters.md
-	$(BIN)/python -m sim.app.docgen --calibration
+	$(BIN)/python -m sim.app.docgen docs/parameters.md
+	$(BIN)/python -m sim.app.docgen --calibration docs/calibration.md
 
 validation: $(VENV)/.installed
 	$(BIN)/python -m sim.experiments.validation --out docs
@@ -64,4 +78,4 @@ golden: $(VENV)/.installed
 	$(BIN)/python tests/golden/baseline.py --update
 
 clean:
-	rm -rf $(VENV) results .pytest_cache .ruff_cache
+	rm -rf $(VENV) results .pytest_cache .ruff_cache .mypy_cache

@@ -14,7 +14,7 @@ without a traceback.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from sim.errors import MissingDependencyError
 
@@ -30,4 +30,4 @@ except ImportError as err:  # pragma: no cover - exercised in a subprocess by th
 
 def kernel[F: Callable[..., Any]](fn: F) -> F:
     """Compile ``fn`` with numba (nopython mode, cached on disk)."""
-    return numba.njit(cache=True)(fn)
+    return cast(F, numba.njit(cache=True)(fn))  # a Dispatcher, called like fn

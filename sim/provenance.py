@@ -55,7 +55,7 @@ def git_commit() -> str | None:
 
 def provenance() -> dict[str, Any]:
     """Versions of wlsim, Python and the packages that shape results, and the git commit."""
-    versions = {}
+    versions: dict[str, str | None] = {}
     for name in PACKAGES:
         try:
             versions[name] = metadata.version(name)

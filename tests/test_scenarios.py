@@ -78,3 +78,35 @@ def test_calibration_table_is_up_to_date():
     text = (ROOT / "docs" / "calibration.md").read_text()
     assert text == update_calibration(text), "docs/calibration.md is stale: run `make docs`"
     assert "dur_skill_half_life_weeks" in text and "Tatel & Ackerman 2025" in text
+
+
+def test_docgen_writes_the_page_whole_or_not_at_all(tmp_path, monkeypatch):
+    from sim.app import docgen
+
+    page = tmp_path / "parameters.md"
+    assert docgen.main([str(page)]) == 0
+    assert page.read_text(encoding="utf-8") == render()
+
+    def broken() -> str:
+        raise RuntimeError("render failed")
+
+    monkeypatch.setattr(docgen, "render", broken)
+    with pytest.raises(RuntimeError, match="render failed"):
+        docgen.main([str(page)])
+    assert page.read_text(encoding="utf-8") == render()  # the old page, intact
+    assert [p.name for p in tmp_path.iterdir()] == ["parameters.md"]  # no temporary file
+
+
+def test_docgen_updates_the_calibration_table_in_place(tmp_path):
+    from sim.app import docgen
+
+    page = tmp_path / "calibration.md"
+    stale = (
+        (ROOT / "docs" / "calibration.md")
+        .read_text(encoding="utf-8")
+        .replace("Tatel & Ackerman 2025", "stale")
+    )
+    page.write_text(stale, encoding="utf-8")
+    assert docgen.main(["--calibration", str(page)]) == 0
+    assert page.read_text(encoding="utf-8") == docgen.update_calibration(stale)
+    assert "Tatel & Ackerman 2025" in page.read_text(encoding="utf-8")

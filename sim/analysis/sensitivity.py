@@ -69,7 +69,10 @@ def analyse(runs: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
                 from SALib.analyze import morris
 
                 res = morris.analyze(problem, x, y, num_levels=4, seed=seed)
-                pairs = (("mu_star", "mu_star_conf"), ("sigma", None))
+                pairs: tuple[tuple[str, str | None], ...] = (
+                    ("mu_star", "mu_star_conf"),
+                    ("sigma", None),
+                )
             else:
                 from SALib.analyze import sobol
 

@@ -10,7 +10,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from types import FrameType
+    from typing import Any
+
+    #: A signal's handler, as signal.signal takes and returns it.
+    Handler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -260,7 +265,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
     from sim.errors import MissingDependencyError
 
-    previous: dict[int, object] = {}
+    previous: dict[int, Handler] = {}
     try:
         if args.command in ("run", "sweep", "rerun"):
             _prepare(args, previous)
@@ -280,7 +285,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 _STOP = (signal.SIGINT, signal.SIGTERM)
 
 
-def _prepare(args: argparse.Namespace, previous: dict[int, object]) -> None:
+def _prepare(args: argparse.Namespace, previous: dict[int, Handler]) -> None:
     """Import what a run needs and load every kernel, then handle Ctrl-C and SIGTERM.
 
     Until the kernels are loaded a stop signal is only noted, so that no interrupt can
@@ -320,8 +325,8 @@ def _prepare(args: argparse.Namespace, previous: dict[int, object]) -> None:
             import tqdm.auto  # noqa: F401
         load_kernels()
     finally:
-        for sig in previous:
-            signal.signal(sig, _raise_interrupt)
+        for stop in previous:
+            signal.signal(stop, _raise_interrupt)
     if noted:
         raise KeyboardInterrupt
 
@@ -459,14 +464,16 @@ def _print_design(name: str) -> None:
     from sim.scenario.schema import Programme
 
     design = DESIGNS[name]
-    resolved = Programme(kind=name)
+    resolved = Programme.model_validate({"kind": name})
     header = ("component", "value", "set by", "unit")
     rows = [
         (
             field,
             _show(getattr(resolved, field)),
             "design" if field in design.preset else "default",
-            str((info.json_schema_extra or {}).get("unit", "")),
+            str(info.json_schema_extra.get("unit", ""))
+            if isinstance(info.json_schema_extra, dict)
+            else "",
         )
         for field, info in Programme.model_fields.items()
         if field != "kind"

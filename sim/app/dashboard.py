@@ -40,6 +40,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
+from numpy.typing import ArrayLike
 
 from sim.errors import ScenarioError
 from sim.model.workplace import WorkplaceModel
@@ -336,7 +337,7 @@ def lever_overrides(scenario: Scenario, arm: str, levers: dict[str, Any]) -> lis
     if not names:
         return []
     first = scenario.programmes[names[0]]
-    out = []
+    out: list[str] = []
     for lever in LEVERS:
         value = levers.get(lever.field)
         if value is None:
@@ -448,7 +449,9 @@ def draw_network(ax: Any, model: WorkplaceModel, pos: np.ndarray, title: str) ->
     boss = wf.manager
     has_boss = np.flatnonzero(boss >= 0)
     lines = np.stack([pos[has_boss], pos[boss[has_boss]]], axis=1)
-    ax.add_collection(LineCollection(lines, colors="#c8c8c8", linewidths=0.6, zorder=1))
+    # An (n, 2, 2) array is a valid sequence of segments; matplotlib's stubs ask for a Sequence.
+    segments = typing.cast("Sequence[ArrayLike]", lines)
+    ax.add_collection(LineCollection(segments, colors="#c8c8c8", linewidths=0.6, zorder=1))
     handles = []
     for k, prog in enumerate(model.programmes):
         rel = prog.relationships
@@ -456,7 +459,9 @@ def draw_network(ax: Any, model: WorkplaceModel, pos: np.ndarray, title: str) ->
         keep = (a >= 0) & (b >= 0)
         colour = TIE_COLOURS[k % len(TIE_COLOURS)]
         if keep.any():
-            ties = np.stack([pos[a[keep]], pos[b[keep]]], axis=1)
+            ties = typing.cast(
+                "Sequence[ArrayLike]", np.stack([pos[a[keep]], pos[b[keep]]], axis=1)
+            )
             ax.add_collection(
                 LineCollection(ties, colors=colour, linewidths=0.9, alpha=0.7, zorder=2)
             )

@@ -1,16 +1,23 @@
 """Generate docs/parameters.md from the parameter declarations in :mod:`sim.scenario.schema`.
 
-Run ``python -m sim.app.docgen > docs/parameters.md`` (or ``make docs``); a test checks that
-the committed file is up to date.
+Run ``python -m sim.app.docgen docs/parameters.md`` and
+``python -m sim.app.docgen --calibration docs/calibration.md`` (or ``make docs``); tests check
+that the committed files are up to date. Each file is written whole or not at all (a
+temporary file renamed over it), so a failure never leaves a truncated page.
 """
 
 from __future__ import annotations
 
+import argparse
+import sys
 import typing
+from collections.abc import Sequence
+from pathlib import Path
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from sim.files import atomic_write
 from sim.scenario.designs import DESIGNS
 from sim.scenario.schema import Programme, Scenario
 
@@ -43,7 +50,7 @@ def sa_range(field: FieldInfo) -> str:
     """The sensitivity range of a parameter: its source's, or the stated rule's."""
     extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
     if "sa" in extra:
-        low, high = extra["sa"]
+        low, high = typing.cast("tuple[float, float]", extra["sa"])
         return f"{_num(low)} - {_num(high)} (chosen)"
     default = field.get_default(call_default_factory=True)
     if isinstance(default, bool) or not isinstance(default, int | float):
@@ -149,12 +156,38 @@ def render() -> str:
     return "\n".join(parts) + "\n"
 
 
-if __name__ == "__main__":
-    import sys
-    from pathlib import Path
+def main(argv: Sequence[str] | None = None) -> int:
+    """Write docs/parameters.md, or with ``--calibration`` the table in docs/calibration.md.
 
-    if sys.argv[1:] == ["--calibration"]:
-        path = Path("docs/calibration.md")
-        path.write_text(update_calibration(path.read_text()))
+    Args:
+        argv: command-line arguments (default ``sys.argv[1:]``): ``[--calibration] [PATH]``.
+            Without PATH, the parameter page is printed and calibration.md is updated in
+            place at docs/calibration.md.
+
+    Returns:
+        The exit status, 0.
+    """
+    parser = argparse.ArgumentParser(
+        prog="python -m sim.app.docgen", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--calibration",
+        action="store_true",
+        help="update the generated table of a calibration page (default docs/calibration.md)",
+    )
+    parser.add_argument(
+        "path", nargs="?", type=Path, help="the file to write (default: print the page)"
+    )
+    args = parser.parse_args(argv)
+    if args.calibration:
+        path = args.path or Path("docs/calibration.md")
+        atomic_write(path, update_calibration(path.read_text(encoding="utf-8")).encode())
+    elif args.path is not None:
+        atomic_write(args.path, render().encode())
     else:
-        print(render(), end="")
+        sys.stdout.write(render())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

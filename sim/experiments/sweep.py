@@ -353,7 +353,7 @@ def run_sweep(
                     if error is None:
                         _write_part(folder, run_id, frame)
                         summary = frame[frame["week"] == frame["week"].max()].iloc[0]
-                        entry = {
+                        entry: dict[str, object] = {
                             "run_id": run_id,
                             "status": "ok",
                             "summary": {k: _jsonable(v) for k, v in summary.items()},

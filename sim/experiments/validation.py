@@ -446,10 +446,12 @@ def diminishing_returns(replicates: int = REPLICATES, weeks: int = 52) -> Findin
     progs |= {
         f"c{c}": {"kind": "mentorship", "n_learners_per_guide_max": c, "p_enrol": 0.6} for c in caps
     }
-    arms = {"control": {}} | {k: {"programmes": [k]} for k in progs}
+    arms: dict[str, dict[str, list[str]]] = {"control": {}} | {
+        k: {"programmes": [k]} for k in progs
+    }
     sc = _scenario(programmes=progs, arms=arms)
-    gains = {h: [] for h in hours}
-    mentor_eng = {c: [] for c in caps}
+    gains: dict[float, list[float]] = {h: [] for h in hours}
+    mentor_eng: dict[int, list[float]] = {c: [] for c in caps}
     for r in range(replicates):
         control = WorkplaceModel(sc, arm="control", replicate=r)
         control.run(weeks)
@@ -516,8 +518,9 @@ def knowledge_loss(replicates: int = REPLICATES, weeks: int = 52) -> Finding:
     """Turnover takes knowledge away, more so when knowledge sits in few people."""
     sc = _scenario()
     high = _scenario(turnover={"p_quit_per_week": 0.0034 * 2})
-    lost = {"normal": [], "high": []}
-    spread_loss, conc_loss = [], []
+    lost: dict[str, list[float]] = {"normal": [], "high": []}
+    spread_loss: list[float] = []
+    conc_loss: list[float] = []
     d = 3  # digital: give one domain's expertise either to few or to many
     for r in range(replicates):
         for label, s in (("normal", sc), ("high", high)):

@@ -39,7 +39,7 @@ class Employee(mesa.Agent):
         employee_id: The employee's id in the workforce registry.
     """
 
-    model: Workplace  # type: ignore[assignment]  # a mesa.Model that is also a Workplace
+    model: Workplace  # a mesa.Model that is also a Workplace
 
     def __init__(self, model: Workplace, employee_id: int) -> None:
         super().__init__(model)

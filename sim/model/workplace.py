@@ -104,14 +104,14 @@ class WorkplaceModel(mesa.Model):
             ProgrammeRule(name, sc.programmes[name], order.index(name), self.org, self.streams)
             for name in sc.arms[arm].programmes
         ]
-        self.records = [self.measure()]
+        self.records: list[dict[str, float]] = [self.measure()]
 
     def _reset_records(self) -> None:
         """Start the ledger and the records afresh; the current employees are the cohort."""
         # The initial employees hold ids 0 .. n_initial - 1.
         self.ledger = Ledger(n_initial=self.workforce.n_slots)
         self._update_proficiency()
-        self.records: list[dict[str, float]] = [self.measure()]
+        self.records = [self.measure()]
 
     @property
     def n_initial(self) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from operator import attrgetter
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -55,6 +55,17 @@ class Relationships:
     :func:`~sim.model.programmes.kernels.end_relationships` or :meth:`locate` (or as given
     to :meth:`add`), so the week's matching and sessions need not look them up again.
     """
+
+    if TYPE_CHECKING:  # the columns, read-only properties added below the class
+        a: np.ndarray
+        b: np.ndarray
+        quality: np.ndarray
+        start: np.ndarray
+        end: np.ndarray
+        group: np.ndarray
+        need: np.ndarray
+        pos_a: np.ndarray
+        pos_b: np.ndarray
 
     def __init__(self) -> None:
         self._n = 0

@@ -108,6 +108,20 @@ class Sessions:
     guide_practice: np.ndarray = field(default_factory=lambda: _EMPTY_FLOAT)
     rel_support: float = 1.0
     mirrored: bool = False
+    # The entries' columns, set from ``arrays`` in __post_init__ (not arguments).
+    learner: np.ndarray = field(init=False, repr=False, compare=False)
+    partner: np.ndarray = field(init=False, repr=False, compare=False)
+    hours: np.ndarray = field(init=False, repr=False, compare=False)
+    quality: np.ndarray = field(init=False, repr=False, compare=False)
+    share: np.ndarray = field(init=False, repr=False, compare=False)
+    edge_session: np.ndarray = field(init=False, repr=False, compare=False)
+    guide: np.ndarray = field(init=False, repr=False, compare=False)
+    guide_quality: np.ndarray = field(init=False, repr=False, compare=False)
+    guide_hours: np.ndarray = field(init=False, repr=False, compare=False)
+    guide_session: np.ndarray = field(init=False, repr=False, compare=False)
+    attendee: np.ndarray = field(init=False, repr=False, compare=False)
+    attendee_hours: np.ndarray = field(init=False, repr=False, compare=False)
+    attendee_session: np.ndarray = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.arrays, SessionArrays):

@@ -19,8 +19,15 @@ from sim.model.arrays import scatter_add
 class Batch(Protocol):
     """What the cap needs of a programme's session batch (a ``Sessions``)."""
 
-    attendee: np.ndarray
-    attendee_hours: np.ndarray
+    @property
+    def attendee(self) -> np.ndarray:
+        """Position of each attendance."""
+        ...
+
+    @property
+    def attendee_hours(self) -> np.ndarray:
+        """Hours of each attendance."""
+        ...
 
     def restricted(self, allowed: np.ndarray) -> Self:
         """The batch without the sessions of positions not ``allowed``."""
