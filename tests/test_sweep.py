@@ -366,11 +366,12 @@ def test_cli_run_with_precision_target(tmp_path, capsys):
 
 
 def test_ctrl_c_stops_a_sweep_and_says_how_to_resume(tmp_path):
+    # 40 points x 8 replicates x 2 arms: far more runs than can finish between the third
+    # part file appearing and the signal arriving, even on a loaded machine (with 60 runs,
+    # a loaded machine once finished them all before the signal came).
+    values = ", ".join(f"{0.02 * k:.2f}" for k in range(1, 41))
     path = write_sweep_file(
-        tmp_path,
-        GRID_TOML.replace("[0.2, 0.5]", "[0.1, 0.2, 0.3, 0.4, 0.5]"),
-        horizon=80,
-        replicates=6,
+        tmp_path, GRID_TOML.replace("[0.2, 0.5]", f"[{values}]"), horizon=80, replicates=8
     )
     out = tmp_path / "int"
     cmd = [sys.executable, "-m", "sim", "sweep", str(path), "--out", str(out), "--no-progress"]
@@ -379,7 +380,8 @@ def test_ctrl_c_stops_a_sweep_and_says_how_to_resume(tmp_path):
     while time.time() < deadline and len(list((out / "timeseries").glob("*.parquet"))) < 3:
         time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130
+    stdout, err = proc.communicate(timeout=60)
+    done = len(list((out / "timeseries").glob("*.parquet")))
+    assert proc.returncode == 130, f"exit {proc.returncode}, {done} of 640 runs; {stdout}{err}"
     assert "--resume" in err and "Traceback" not in err
     assert not list((out / "timeseries").glob(".*"))  # no half-written part left visible
