@@ -79,7 +79,9 @@ def paired_differences(
                         "metric": m,
                         "baseline": baseline,
                         **_interval(v, confidence),
-                        "baseline_mean": float(np.nanmean(b)) if len(b) else np.nan,
+                        # NaN, without a warning, when the baseline has no value (e.g.
+                        # participants' retention in an arm without programmes).
+                        "baseline_mean": float(b.mean()) if b.notna().any() else np.nan,
                     }
                 )
     return pd.DataFrame(rows)

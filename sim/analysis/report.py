@@ -22,6 +22,7 @@ from sim.analysis.compare import end_of_horizon, paired_differences
 from sim.analysis.summary import format_table
 from sim.errors import ScenarioError
 from sim.files import atomic_write
+from sim.model.metrics import HEADLINE
 from sim.model.workplace import WorkplaceModel
 from sim.scenario.loading import load_scenario
 
@@ -86,17 +87,8 @@ def build(folder: str | Path, network_weeks: bool = True) -> str:
         diffs = paired_differences(
             end_of_horizon(ts),
             arms[0],
-            [
-                "mean_skill",
-                "share_proficient",
-                "mean_engagement",
-                "retention_initial",
-                "cumulative_quits",
-                "session_hours",
-                "session_cost",
-                "replacement_cost",
-                "total_cost",
-            ],
+            # The headline metrics, with the total cost broken down into its two parts.
+            [m for m in (*HEADLINE, "session_cost", "replacement_cost") if m in ts.columns],
         )
         shown = diffs[["arm", "metric", "mean_diff", "ci_low", "ci_high", "n"]]
         parts += [
