@@ -75,20 +75,20 @@ class Ledger:
             self.reached = np.pad(self.reached, (0, 2 * top - len(self.reached)))
         self.reached[employee_ids] = True
 
-    def left(self, wf: Workforce, leaving: np.ndarray, week: int, costs_per_exit: float) -> None:
+    def left(self, wf: Workforce, leaving: np.ndarray, week: int, replacement_cost: float) -> None:
         """Record this week's leavers, before their positions are vacated.
 
         Args:
             wf: The workforce.
             leaving: Positions of the leavers.
             week: The week at whose end they leave (their duration ends there).
-            costs_per_exit: Replacement cost of these leavers, summed.
+            replacement_cost: Replacement cost of these leavers, summed.
         """
         t = self.totals
         t.quits_week = len(leaving)
         t.quits += len(leaving)
         t.knowledge_lost += float(wf.skill[leaving].sum())
-        t.replacement_cost += costs_per_exit
+        t.replacement_cost += replacement_cost
         self.exits.append(Exit(wf.hired_week[leaving].copy(), wf.employee_id[leaving].copy(), week))
 
     def promoted(self, n: int) -> None:

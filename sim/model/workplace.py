@@ -111,7 +111,8 @@ class WorkplaceModel(mesa.Model):
         # The initial employees hold ids 0 .. n_initial - 1.
         self.ledger = Ledger(n_initial=self.workforce.n_slots)
         self._update_proficiency()
-        self.records = [self.measure()]
+        # Week 0 is measured once the arm's programmes are set up (end of __init__).
+        self.records = []
 
     @property
     def n_initial(self) -> int:
