@@ -1,0 +1,245 @@
+"""Scenario files and command-line options that wlsim refuses before anything runs."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+
+from hostile import FLAGSHIP, SMALL, Case, scenario_file
+
+Maker = Callable[..., Path]
+
+
+def _file_case(make: Maker, words: list[str], id: str) -> list[Case]:
+    """The case for `wlsim run` and for `wlsim validate` of the same bad file."""
+
+    def path(tmp: Path) -> str:
+        return str(make(functools.partial(scenario_file, tmp), tmp))
+
+    return [
+        # No --set here: it could override the bad value under test.
+        Case(
+            f"run-{id}",
+            lambda tmp: ["run", path(tmp), "--replicates", "1", "--no-progress"],
+            tuple(words),
+        ),
+        Case(f"validate-{id}", lambda tmp: ["validate", path(tmp)], tuple(words)),
+    ]
+
+
+def _option_case(make: Callable[[Path], list[str]], words: list[str], id: str) -> list[Case]:
+    return [
+        Case(f"option-{id}", lambda tmp: ["run", str(FLAGSHIP), *SMALL, *make(tmp)], tuple(words))
+    ]
+
+
+def _file(body: str, name: str = "bad.toml"):
+    return lambda write, tmp: write(body, name=name)
+
+
+def _cycle(write, tmp: Path) -> Path:
+    write('extends = "b.toml"\nname = "a"\n', name="a.toml", extends=False)
+    write('extends = "a.toml"\nname = "b"\n', name="b.toml", extends=False)
+    return tmp / "a.toml"
+
+
+def _not_utf8(write, tmp: Path) -> Path:
+    path = tmp / "latin1.toml"
+    path.write_bytes('name = "caf\u00e9"\n'.encode("latin-1"))
+    return path
+
+
+def _folder(write, tmp: Path) -> Path:
+    (tmp / "folder.toml").mkdir()
+    return tmp / "folder.toml"
+
+
+#: (make the scenario file, words its error message must contain)
+_FILE_CASES = [
+    _file_case(
+        _file("horizon_weeks = = 3\n"),
+        ["bad.toml", "TOML syntax error", "line 3, column 17"],
+        id="toml-syntax-error",
+    ),
+    _file_case(
+        _file("[organisation]\nn_employes = 50\n"),
+        ["bad.toml", "organisation.n_employes", "unknown key", "did you mean 'n_employees'"],
+        id="unknown-key",
+    ),
+    _file_case(
+        _file("horizn_weeks = 50\n"),
+        ["horizn_weeks", "unknown key", "did you mean 'horizon_weeks'"],
+        id="unknown-top-level-key",
+    ),
+    _file_case(
+        _file('[programmes.mentorship]\nkind = "mentorship"\nn_learners_per_guid_max = 3\n'),
+        [
+            "programmes.mentorship.n_learners_per_guid_max",
+            "did you mean 'n_learners_per_guide_max'",
+        ],
+        id="unknown-programme-key",
+    ),
+    _file_case(
+        _file('horizon_weeks = "ten"\n'),
+        ["horizon_weeks = 'ten'", "valid integer"],
+        id="wrong-type",
+    ),
+    _file_case(
+        _file("[turnover]\np_quit_per_week = 1.5\n"),
+        ["turnover.p_quit_per_week = 1.5", "less than or equal to 1"],
+        id="probability-above-1",
+    ),
+    _file_case(
+        _file("[turnover]\np_quit_per_week = nan\n"),
+        ["turnover.p_quit_per_week = nan", "finite number"],
+        id="nan",
+    ),
+    _file_case(
+        _file("[costs]\nhours_per_year = inf\n"),
+        ["costs.hours_per_year = inf", "finite number"],
+        id="inf",
+    ),
+    _file_case(
+        _file("[engagement]\noverload_per_hour = -0.5\n"),
+        ["engagement.overload_per_hour = -0.5", "greater than or equal to 0"],
+        id="negative",
+    ),
+    _file_case(
+        _file("horizon_weeks = 0\n"),
+        ["horizon_weeks = 0", "greater than or equal to 1"],
+        id="horizon-0",
+    ),
+    _file_case(
+        _file("[organisation]\nn_employees = 0\n"),
+        ["organisation.n_employees = 0", "greater than or equal to 2"],
+        id="empty-organisation",
+    ),
+    _file_case(
+        _file("[organisation]\nlevel_shares = [0.5, 0.5, 0.1, 0.1, 0.1]\n"),
+        ["organisation: level_shares must sum to 1, got 1.3"],
+        id="shares-not-summing-to-1",
+    ),
+    _file_case(
+        lambda write, tmp: write('name = "bad name!"\n', extends=False),
+        ["name = 'bad name!'", "letters, digits"],
+        id="bad-scenario-name",
+    ),
+    _file_case(
+        _file('[programmes.m]\nkind = "mentoring"\n'),
+        ["programmes.m.kind = 'mentoring'", "not a programme kind", "mentorship, peer_coaching"],
+        id="unknown-programme-kind",
+    ),
+    _file_case(
+        _file("[programmes.m]\np_enrol = 0.3\n"),
+        ["programmes.m.kind: missing", "mentorship, peer_coaching"],
+        id="programme-without-kind",
+    ),
+    _file_case(
+        _file('[arms.treat]\nprogrammes = ["coaching"]\n'),
+        ["arms.treat.programmes", "unknown programmes ['coaching']"],
+        id="arm-uses-undefined-programme",
+    ),
+    _file_case(
+        _file('[arms.t]\noverrides = { "turnover.p_quit_per_week" = -1 }\n'),
+        ["arm 't'", "turnover.p_quit_per_week = -1", "arms.t.overrides", "greater than or equal"],
+        id="arm-override-out-of-range",
+    ),
+    _file_case(
+        _file('[arms.t]\noverrides = { "turnovr.p_quit_per_week" = 0.1 }\n'),
+        ["arm 't'", "turnovr", "did you mean 'turnover'"],
+        id="arm-override-unknown-key",
+    ),
+    _file_case(
+        lambda write, tmp: write('extends = "nowhere.toml"\nname = "x"\n', extends=False),
+        ["bad.toml", "extends = 'nowhere.toml'", "no such file"],
+        id="extends-missing-file",
+    ),
+    _file_case(_cycle, ["cycle", "a.toml", "b.toml"], id="extends-cycle"),
+    _file_case(
+        lambda write, tmp: tmp / "missing.toml",
+        ["missing.toml", "no such scenario file"],
+        id="missing-file",
+    ),
+    _file_case(_folder, ["folder.toml", "is a folder"], id="folder-not-file"),
+    _file_case(_not_utf8, ["latin1.toml", "not UTF-8"], id="not-utf8"),
+]
+
+
+def _out_is_a_file(tmp: Path) -> list[str]:
+    (tmp / "taken").write_text("")
+    return ["--out", str(tmp / "taken")]
+
+
+#: (extra options for a run of the flagship scenario, words the error must contain)
+_OPTION_CASES = [
+    _option_case(
+        lambda tmp: ["--arm", "nope"],
+        ["--arm 'nope'", "no_programme, mentorship, peer_coaching, both"],
+        id="unknown-arm",
+    ),
+    _option_case(
+        lambda tmp: ["--arm", "mentorship", "--arm", "mentorshp"],
+        ["--arm 'mentorshp'", "did you mean 'mentorship'"],
+        id="misspelt-arm",
+    ),
+    _option_case(
+        lambda tmp: ["--set", "horizon_weeks"],
+        ["--set 'horizon_weeks'", "PATH=VALUE"],
+        id="set-without-equals",
+    ),
+    _option_case(
+        lambda tmp: ["--set", "=3"],
+        ["--set '=3'", "PATH=VALUE"],
+        id="set-without-path",
+    ),
+    _option_case(
+        lambda tmp: ["--set", "horizn_weeks=3"],
+        ["horizn_weeks (from --set horizn_weeks=3)", "did you mean 'horizon_weeks'"],
+        id="set-unknown-key",
+    ),
+    _option_case(
+        lambda tmp: ["--set", "turnover.p_quit_per_week=nan"],
+        ["turnover.p_quit_per_week = nan", "from --set", "finite number"],
+        id="set-nan",
+    ),
+    _option_case(
+        lambda tmp: ["--set", "horizon_weeks=0"],
+        ["horizon_weeks = 0 (from --set horizon_weeks=0)", "greater than or equal to 1"],
+        id="set-horizon-0",
+    ),
+    _option_case(
+        lambda tmp: ["--set", "organisation.n_employees=0"],
+        ["organisation.n_employees = 0", "greater than or equal to 2"],
+        id="set-empty-organisation",
+    ),
+    _option_case(
+        lambda tmp: ["--set", "programmes.mentorship.kind=mentoring"],
+        ["programmes.mentorship.kind = 'mentoring'", "mentorship, peer_coaching"],
+        id="set-unknown-programme-kind",
+    ),
+    _option_case(
+        lambda tmp: ["--replicates", "0"],
+        ["replicates = 0 (from --replicates 0)", "greater than or equal to 1"],
+        id="replicates-0",
+    ),
+    _option_case(
+        lambda tmp: ["--replicates", "1000000"],
+        ["replicates = 1000000 (from --replicates 1000000)", "less than or equal to 100000"],
+        id="replicates-too-many",
+    ),
+    _option_case(
+        lambda tmp: ["--seed", "-1"],
+        ["seed = -1 (from --seed -1)", "greater than or equal to 0"],
+        id="negative-seed",
+    ),
+    _option_case(
+        lambda tmp: ["--replicates", "two"],
+        ["--replicates", "invalid int value: 'two'"],
+        id="replicates-not-a-number",
+    ),
+    _option_case(_out_is_a_file, ["taken", "not a folder"], id="out-is-a-file"),
+]
+
+
+CASES: list[Case] = [case for cases in (*_FILE_CASES, *_OPTION_CASES) for case in cases]
