@@ -9,8 +9,12 @@ whole or not at all.
 from __future__ import annotations
 
 import codecs
+import ctypes
+import errno
+import functools
 import os
 from pathlib import Path
+from typing import Any
 
 from sim.errors import ScenarioError
 
@@ -60,3 +64,46 @@ def atomic_write(path: Path, data: bytes) -> None:
     except BaseException:  # interrupted or failed: leave nothing behind (SIGKILL excepted)
         tmp.unlink(missing_ok=True)
         raise
+
+
+#: ``renameat2`` flag: fail with EEXIST instead of replacing the target.
+_RENAME_NOREPLACE = 1
+_AT_FDCWD = -100
+
+
+def rename_noreplace(src: Path, dst: Path) -> None:
+    """Rename ``src`` to ``dst``, failing if ``dst`` exists (also an empty folder).
+
+    On Linux this is one atomic ``renameat2(RENAME_NOREPLACE)``, so a folder that appears
+    at ``dst`` at any moment is never replaced. Where that call is missing (other systems,
+    some file systems) the check and the rename are two steps.
+
+    Raises:
+        FileExistsError: If ``dst`` exists.
+        OSError: If the rename fails otherwise.
+    """
+    renameat2 = _libc_renameat2()
+    if renameat2 is not None:
+        if (
+            renameat2(_AT_FDCWD, os.fsencode(src), _AT_FDCWD, os.fsencode(dst), _RENAME_NOREPLACE)
+            == 0
+        ):
+            return
+        err = ctypes.get_errno()
+        if err not in (errno.ENOSYS, errno.EINVAL):
+            raise OSError(err, os.strerror(err), str(dst))
+    if os.path.lexists(dst):
+        raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(dst))
+    os.rename(src, dst)
+
+
+@functools.cache
+def _libc_renameat2() -> Any:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    fn.restype = ctypes.c_int
+    return fn

@@ -175,6 +175,7 @@ def test_run_writes_every_result_file(flagship_run: SimpleNamespace) -> None:
         "report.html",
         "scenario.resolved.toml",
         "metadata.json",
+        ".wlsim",  # the marker: --overwrite replaces only folders that have it
     }
     assert {p.name for p in (folder / "figures").iterdir()} == FIGURES
     for png in (folder / "figures").iterdir():
@@ -336,10 +337,10 @@ def test_existing_results_folder_is_refused_without_overwrite(
 
 def test_overwrite_replaces_the_results_folder(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    out.mkdir()
-    (out / "stale.txt").write_text("old")
-    argv = ["run", str(BASELINE), *SMALL, "--no-figures", "--out", str(out), "--overwrite"]
+    argv = ["run", str(BASELINE), *SMALL, "--no-figures", "--out", str(out)]
     assert run_main(argv).code == 0
+    (out / "stale.txt").write_text("old")
+    assert run_main([*argv, "--overwrite"]).code == 0
     assert not (out / "stale.txt").exists()
     assert (out / "timeseries.parquet").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no .old or .partial left

@@ -382,7 +382,8 @@ def _validate(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from sim.experiments.output import check_output, write_results
+    from sim.experiments.folders import check_output, lock
+    from sim.experiments.output import write_results
     from sim.experiments.run import resolve_run, run_scenario
     from sim.scenario.loading import load_scenario
 
@@ -395,24 +396,25 @@ def _run(args: argparse.Namespace) -> int:
     out = args.out if args.out is not None else Path("results") / scenario.name
     check_output(out, args.overwrite)
     progress = False if args.no_progress else None
-    if args.precision:
-        from sim.experiments.precision import run_until_precise
-
-        results, comparison = run_until_precise(
-            scenario, targets, args.max_replicates, arms=arms, progress=progress
-        )
-        print(f"Stopped at {results.scenario.replicates} replicates; worst CI half-widths:")
-        print(comparison.groupby("metric")["half_width"].max().to_string())
-    else:
-        results = run_scenario(scenario, arms=arms, progress=progress)
     try:
-        write_results(
-            results,
-            out,
-            overwrite=args.overwrite,
-            figures=not args.no_figures,
-            report=not (args.no_figures or args.no_report),
-        )
+        with lock(out):  # held from before the runs until the folder is in place
+            if args.precision:
+                from sim.experiments.precision import run_until_precise
+
+                results, comparison = run_until_precise(
+                    scenario, targets, args.max_replicates, arms=arms, progress=progress
+                )
+                print(f"Stopped at {results.scenario.replicates} replicates; worst CI half-widths:")
+                print(comparison.groupby("metric")["half_width"].max().to_string())
+            else:
+                results = run_scenario(scenario, arms=arms, progress=progress)
+            write_results(
+                results,
+                out,
+                overwrite=args.overwrite,
+                figures=not args.no_figures,
+                report=not (args.no_figures or args.no_report),
+            )
     except OSError as exc:
         print(f"wlsim: error: cannot write the results to {out}: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -534,6 +536,7 @@ def _sweep(args: argparse.Namespace) -> int:
 
     check_memory(scenario, args.workers, source=str(args.scenario))
     out = args.out if args.out is not None else Path("results") / scenario.name
+    again = _resume_command(args, out)
     try:
         with make_executor(args.workers, args.scheduler) as executor:
             result = run_sweep(
@@ -546,12 +549,26 @@ def _sweep(args: argparse.Namespace) -> int:
                 source=str(args.scenario),
             )
     except KeyboardInterrupt:
+        if (out / "plan.parquet").exists():
+            print(
+                f"\nwlsim: interrupted; finished runs are kept in {out}/. Continue with: {again}",
+                file=sys.stderr,
+            )
+        else:
+            print(
+                "\nwlsim: interrupted before the sweep started; nothing was written",
+                file=sys.stderr,
+            )
+        return EXIT_INTERRUPTED
+    except OSError as exc:
         print(
-            f"\nwlsim: interrupted; finished runs are kept in {out}/. "
-            f"Continue with: wlsim sweep {args.scenario} --out {out} --resume",
+            f"wlsim: error: cannot write the sweep to {out}: {exc}. Finished runs are kept; "
+            f"once the problem is fixed (free disk space, say), continue with: {again}",
             file=sys.stderr,
         )
-        return EXIT_INTERRUPTED
+        return EXIT_FAILED
+    for note in result.notes:
+        print(f"wlsim: warning: {note}", file=sys.stderr)
     print(f"{scenario.name}: {result.n_done} of {result.n_runs} runs finished in {out}/")
     if scenario.sweep.method in ("morris", "sobol") and result.n_done == result.n_runs:
         from sim.analysis import sensitivity
@@ -568,6 +585,21 @@ def _sweep(args: argparse.Namespace) -> int:
         )
         return EXIT_FAILED
     return 0
+
+
+def _resume_command(args: argparse.Namespace, out: Path) -> str:
+    """The command that continues this sweep: the same file, ``--set`` options and folder."""
+    import shlex
+
+    words = ["wlsim", "sweep", str(args.scenario)]
+    for override in args.overrides:
+        words += ["--set", override]
+    words += ["--out", str(out), "--resume"]
+    if args.workers > 1:
+        words += ["--workers", str(args.workers)]
+    if args.scheduler:
+        words += ["--scheduler", args.scheduler]
+    return shlex.join(words)
 
 
 def _compare(args: argparse.Namespace) -> int:

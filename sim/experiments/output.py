@@ -1,14 +1,15 @@
-"""Writing a results folder atomically: all files appear together, or none do."""
+"""Writing a results folder atomically: all files appear together, or none do.
+
+The folder protocol (marker, lock, rename into place) is :mod:`sim.experiments.folders`.
+"""
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import tempfile
 from pathlib import Path
 
-from sim.errors import ScenarioError
+from sim.experiments.folders import check_output, lock, new_folder, publish
 from sim.experiments.run import Results
 from sim.scenario.loading import dump_scenario
 
@@ -22,8 +23,9 @@ def write_results(
 ) -> Path:
     """Write a results folder: time series, summary, figures, resolved scenario, metadata.
 
-    Files are written into a temporary sibling folder that is renamed into place at the
-    end, so an interrupted write never leaves a half-written results folder.
+    Files are written into a hidden sibling folder that is renamed into place at the end,
+    so an interrupted write never leaves a half-written results folder; the target is
+    locked meanwhile, and ``overwrite`` replaces only a folder wlsim wrote.
 
     Args:
         results: What :func:`sim.run_scenario` returned.
@@ -36,90 +38,42 @@ def write_results(
         The results folder.
 
     Raises:
-        ScenarioError: If the folder exists and ``overwrite`` is false, or cannot be
-            written.
+        ScenarioError: If the folder exists and ``overwrite`` is false, is not wlsim's,
+            is being written by another process, or cannot be written.
     """
     out = Path(out)
     check_output(out, overwrite)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale_partials(out)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-{os.getpid()}-", dir=out.parent))
-    try:
-        tmp.chmod(0o777 & ~_umask())  # mkdtemp makes it private; results are for sharing
-        results.timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
-        results.summary.to_csv(tmp / "summary.csv", index=False)
-        if results.survival is not None:
-            results.survival.to_parquet(tmp / "survival.parquet", index=False)
-        (tmp / "scenario.resolved.toml").write_text(dump_scenario(results.scenario))
-        (tmp / "metadata.json").write_text(json.dumps(results.metadata, indent=2) + "\n")
-        if figures:
-            from sim.analysis.plots import save_figures
-
-            org = results.scenario.organisation
-            save_figures(
-                results.timeseries,
-                tmp / "figures",
-                results.survival,
-                list(org.domains),
-                list(org.levels),
-            )
-        if report:
-            from sim.analysis.report import build
-
-            (tmp / "report.html").write_text(build(tmp), encoding="utf-8")
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            out.rename(old)
-            tmp.rename(out)
-            shutil.rmtree(old)
-        else:
-            tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    with lock(out):
+        check_output(out, overwrite)  # again: another process may have written it meanwhile
+        tmp = new_folder(out, "results")
+        try:
+            _write_files(results, tmp, figures, report)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        publish(tmp, out, overwrite)
     return out
 
 
-def _remove_stale_partials(out: Path) -> None:
-    """Remove temporary folders that killed runs left behind (their process is gone)."""
-    for tmp in out.parent.glob(f".{out.name}.partial-*"):
-        pid_text = tmp.name.removeprefix(f".{out.name}.partial-").split("-", 1)[0]
-        if pid_text.isdigit() and _alive(int(pid_text)):
-            continue
-        shutil.rmtree(tmp, ignore_errors=True)
+def _write_files(results: Results, tmp: Path, figures: bool, report: bool) -> None:
+    results.timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
+    results.summary.to_csv(tmp / "summary.csv", index=False)
+    if results.survival is not None:
+        results.survival.to_parquet(tmp / "survival.parquet", index=False)
+    (tmp / "scenario.resolved.toml").write_text(dump_scenario(results.scenario))
+    (tmp / "metadata.json").write_text(json.dumps(results.metadata, indent=2) + "\n")
+    if figures:
+        from sim.analysis.plots import save_figures
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def check_output(out: Path, overwrite: bool) -> None:
-    """Refuse an output folder that exists (unless overwriting) or cannot be created.
-
-    Raises:
-        ScenarioError: With what to do instead.
-    """
-    if out.exists() and not out.is_dir():
-        raise ScenarioError(f"--out {out}: exists and is not a folder")
-    if out.exists() and not overwrite:
-        raise ScenarioError(
-            f"--out {out}: the results folder already exists; pass --overwrite to replace "
-            "it, or choose another folder with --out"
+        org = results.scenario.organisation
+        save_figures(
+            results.timeseries,
+            tmp / "figures",
+            results.survival,
+            list(org.domains),
+            list(org.levels),
         )
-    parent = out.parent
-    while not parent.exists():
-        parent = parent.parent
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise ScenarioError(f"--out {out}: cannot write in {parent} (permission denied)")
+    if report:
+        from sim.analysis.report import build
+
+        (tmp / "report.html").write_text(build(tmp), encoding="utf-8")

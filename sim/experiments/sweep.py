@@ -39,9 +39,11 @@ import pandas as pd
 
 from sim.analysis.sensitivity import SAMPLING_KEY, salib_problem
 from sim.errors import ScenarioError, did_you_mean
+from sim.experiments.folders import MARKER, check_output, lock, marker, new_folder, publish
+from sim.experiments.pool import WorkerPool, fault_point, worker_died
 from sim.experiments.run import run_arm
 from sim.files import atomic_write
-from sim.provenance import provenance
+from sim.provenance import provenance, wlsim_version
 from sim.scenario.loading import dump_scenario, validate_scenario
 from sim.scenario.orgdata import data_provenance
 from sim.scenario.schema import Scenario
@@ -68,6 +70,8 @@ class SweepResult:
         n_done: Runs finished (including those finished by earlier, interrupted calls).
         failed: Run ids that raised, with their error messages.
         runs: Run-level table (one row per finished run).
+        notes: What was found and repaired in the folder when resuming (a run log cut
+            short, runs recovered from their parts).
     """
 
     folder: Path
@@ -75,6 +79,7 @@ class SweepResult:
     n_done: int
     failed: dict[str, str] = field(default_factory=dict)
     runs: pd.DataFrame | None = None
+    notes: list[str] = field(default_factory=list)
 
 
 # --- the plan ------------------------------------------------------------------------------
@@ -151,25 +156,84 @@ def _value_at(raw: Mapping[str, Any], path: str) -> Any:
     return node
 
 
-def plan(scenario: Scenario, source: str = "<scenario>") -> tuple[list[Job], pd.DataFrame]:
+#: The most runs one sweep may plan (each run is a row of the plan, kept in memory).
+MAX_RUNS = 2_000_000
+
+#: Memory the plan takes per point (its validated scenario) and per run (job and row).
+PLAN_BYTES_PER_POINT = 60_000
+PLAN_BYTES_PER_RUN = 1_500
+
+
+def count_points(scenario: Scenario) -> int:
+    """How many points a scenario's sweep has, computed without drawing them."""
+    sweep = scenario.sweep
+    n = int(np.prod([len(v) for v in sweep.grid.values()], dtype=np.int64))
+    d = len(sweep.ranges)
+    if d:
+        per_sample = {"lhs": 1, "sobol": d + 2, "morris": d + 1}.get(sweep.method, 1)
+        n *= sweep.n_samples * per_sample
+    return n
+
+
+def check_plan_size(scenario: Scenario, source: str = "<scenario>") -> None:
+    """Refuse a sweep whose plan alone exceeds :data:`MAX_RUNS` or the memory available.
+
+    Raises:
+        ScenarioError: With the count, how it arises, and what to change.
+    """
+    from sim.scenario.resources import available_bytes
+
+    points = count_points(scenario)
+    replicates = scenario.sweep.replicates or scenario.replicates
+    runs = points * replicates * len(scenario.arms)
+    how = (
+        f"{points:,} points (method {scenario.sweep.method!r}, n_samples = "
+        f"{scenario.sweep.n_samples:,}, {len(scenario.sweep.ranges)} ranges, grid of "
+        f"{int(np.prod([len(v) for v in scenario.sweep.grid.values()])):,}) x {replicates} "
+        f"replicates x {len(scenario.arms)} arms = {runs:,} runs"
+    )
+    if runs > MAX_RUNS:
+        raise ScenarioError(
+            f"{source}: sweep: {how}, more than the {MAX_RUNS:,} one sweep may plan; lower "
+            "sweep.n_samples, the grid, the replicates or the arms, or split the sweep"
+        )
+    need = points * PLAN_BYTES_PER_POINT + runs * PLAN_BYTES_PER_RUN
+    have = available_bytes()
+    if have is not None and need > have:
+        raise ScenarioError(
+            f"{source}: sweep: {how}; planning them would need about {need / 2**30:.1f} GiB "
+            f"and {have / 2**30:.1f} GiB are available; lower sweep.n_samples or the grid"
+        )
+
+
+def plan(
+    scenario: Scenario, source: str = "<scenario>", progress: bool | None = False
+) -> tuple[list[Job], pd.DataFrame]:
     """Every run of a sweep, each point validated before anything runs.
 
     Args:
         scenario: The scenario with its ``[sweep]`` section.
         source: Where it came from, for messages.
+        progress: Show a progress bar while the points are validated (by default
+            none; None: in terminals and notebooks, for plans of many points).
 
     Returns:
         The jobs and the plan table (run_id, point, arm, replicate, seed, parameters).
 
     Raises:
-        ScenarioError: If a point gives an invalid scenario; the message names the point.
+        ScenarioError: If a point gives an invalid scenario (the message names the
+            point), or the plan is too large (:func:`check_plan_size`).
     """
+    check_plan_size(scenario, source)
     points = sample_points(scenario)
     replicates = scenario.sweep.replicates or scenario.replicates
     base = scenario.model_dump(mode="python")
     jobs: list[Job] = []
     rows = []
-    for i, point in enumerate(points):
+    from tqdm.auto import tqdm
+
+    quiet = progress is False or (progress is None and len(points) < 1000)
+    for i, point in enumerate(tqdm(points, desc="planning", unit="point", disable=quiet or None)):
         raw = dict(base)
         for path, value in point.items():
             raw = _with_value(raw, path, value)
@@ -212,6 +276,7 @@ def execute(job: Job) -> tuple[str, pd.DataFrame | None, str | None, str | None]
     Returns:
         ``(run_id, timeseries, error, traceback)``; the time series is None on error.
     """
+    fault_point(job.run_id)
     try:
         frame = run_arm(job.scenario, job.arm, job.replicate)
     except Exception as exc:  # isolate the failure: the sweep goes on
@@ -250,6 +315,9 @@ class _Serial(futures.Executor):
 def make_executor(workers: int = 1, scheduler: str | None = None) -> Iterator[futures.Executor]:
     """An executor: serial, a local process pool, or a Dask cluster.
 
+    Local workers are a :class:`~sim.experiments.pool.WorkerPool`: replaced when a worker
+    dies, and ended when this process ends, however it ends.
+
     Args:
         workers: Local worker processes (1: run in this process).
         scheduler: Address of a Dask scheduler (``tcp://HOST:PORT``); needs the
@@ -277,10 +345,7 @@ def make_executor(workers: int = 1, scheduler: str | None = None) -> Iterator[fu
         finally:
             client.close()
     elif workers > 1:
-        import multiprocessing
-
-        ctx = multiprocessing.get_context("forkserver")
-        with futures.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        with WorkerPool(workers) as pool:
             yield pool
     else:
         yield _Serial()
@@ -317,14 +382,30 @@ def run_sweep(
             different sweep.
     """
     folder = Path(folder)
-    jobs, table = plan(scenario, source)
-    _prepare(folder, scenario, table, resume, overwrite)
+    jobs, table = plan(scenario, source, progress)
+    with lock(folder):
+        notes = _prepare(folder, scenario, table, resume, overwrite)
+        return _run_jobs(folder, scenario, jobs, table, executor, progress, window, notes)
+
+
+def _run_jobs(
+    folder: Path,
+    scenario: Scenario,
+    jobs: list[Job],
+    table: pd.DataFrame,
+    executor: futures.Executor | None,
+    progress: bool | None,
+    window: int | None,
+    notes: list[str],
+) -> SweepResult:
+    """Run the unfinished jobs of a prepared sweep folder, logging each as it finishes."""
     log_path = folder / "log.jsonl"
-    done = _finished(folder, log_path)
+    done = _finished(folder, log_path, table, notes)
     todo = [j for j in jobs if j.run_id not in done]
     executor = executor or _Serial()
     window = window or max(8, 4 * (getattr(executor, "_max_workers", 1) or 1))
     failed: dict[str, str] = {}
+    deaths: dict[str, int] = {}
     started = time.perf_counter()
     from tqdm.auto import tqdm
 
@@ -336,12 +417,13 @@ def run_sweep(
         disable=None if progress is None else not progress,
     )
     pending: dict[futures.Future, Job] = {}
-    queue = iter(todo)
+    queue: Iterator[Job] = iter(todo)
+    retry: list[Job] = []
     try:
         with log_path.open("a", encoding="utf-8") as log:
             while True:
                 while len(pending) < window:
-                    job = next(queue, None)
+                    job = retry.pop() if retry else next(queue, None)
                     if job is None:
                         break
                     pending[executor.submit(execute, job)] = job
@@ -349,16 +431,22 @@ def run_sweep(
                     break
                 finished, _ = futures.wait(pending, return_when=futures.FIRST_COMPLETED)
                 for fut in finished:
-                    run_id, frame, error, tb = _outcome(fut, pending.pop(fut))
+                    job = pending.pop(fut)
+                    if worker_died(fut.exception()):
+                        deaths[job.run_id] = deaths.get(job.run_id, 0) + 1
+                        if deaths[job.run_id] <= RETRIES_AFTER_WORKER_DEATH:
+                            retry.append(job)
+                            continue
+                    run_id, frame, error, tb = _outcome(fut, job)
                     if error is None:
                         _write_part(folder, run_id, frame)
-                        summary = frame[frame["week"] == frame["week"].max()].iloc[0]
-                        entry: dict[str, object] = {
-                            "run_id": run_id,
-                            "status": "ok",
-                            "summary": {k: _jsonable(v) for k, v in summary.items()},
-                        }
+                        entry = _ok_entry(run_id, frame)
                     else:
+                        if worker_died(fut.exception()):
+                            error = (
+                                f"the worker process running it died {deaths[run_id]} times "
+                                f"(killed, e.g. by the system for lack of memory): {error}"
+                            )
                         failed[run_id] = error
                         entry = {
                             "run_id": run_id,
@@ -366,9 +454,7 @@ def run_sweep(
                             "error": error,
                             "traceback": tb,
                         }
-                    log.write(json.dumps(entry) + "\n")
-                    log.flush()
-                    os.fsync(log.fileno())
+                    _append(log, entry)
                     bar.update(1)
     except BaseException:
         for fut in pending:
@@ -377,7 +463,28 @@ def run_sweep(
         raise
     bar.close()
     runs = _finish(folder, scenario, table, started)
-    return SweepResult(folder, len(jobs), len(runs), failed, runs)
+    return SweepResult(folder, len(jobs), len(runs), failed, runs, notes)
+
+
+#: How often a run is retried after the worker process running it died.
+RETRIES_AFTER_WORKER_DEATH = 1
+
+
+def _ok_entry(run_id: str, frame: pd.DataFrame) -> dict[str, object]:
+    """The log entry of a finished run: its end-of-horizon row."""
+    summary = frame[frame["week"] == frame["week"].max()].iloc[0]
+    return {
+        "run_id": run_id,
+        "status": "ok",
+        "summary": {k: _jsonable(v) for k, v in summary.items()},
+    }
+
+
+def _append(log: io.TextIOBase, entry: dict[str, object]) -> None:
+    """Append one line to the run log and make it durable before going on."""
+    log.write(json.dumps(entry) + "\n")
+    log.flush()
+    os.fsync(log.fileno())
 
 
 def _outcome(fut: futures.Future, job: Job) -> tuple[str, Any, str | None, str | None]:
@@ -395,38 +502,135 @@ def _jsonable(v: Any) -> Any:
 
 def _prepare(
     folder: Path, scenario: Scenario, table: pd.DataFrame, resume: bool, overwrite: bool
-) -> None:
-    plan_path = folder / "plan.parquet"
+) -> list[str]:
+    """Check a folder to resume, or create the sweep folder whole; return repair notes."""
     if folder.exists() and resume:
-        if not plan_path.exists():
-            raise ScenarioError(f"--resume {folder}: no sweep there (no plan.parquet)")
-        old = pd.read_parquet(plan_path)
-        new = pd.read_parquet(io.BytesIO(table.to_parquet(index=False)))
-        if not old.equals(new):
-            raise ScenarioError(
-                f"--resume {folder}: the sweep there was planned from a different scenario; "
-                "run with --overwrite to start afresh, or choose another --out"
-            )
-        for tmp in (folder / "timeseries").glob(".*"):
+        _check_same_sweep(folder, scenario, table)
+        for tmp in (folder / "timeseries").glob(".*.tmp"):
             tmp.unlink(missing_ok=True)  # parts a killed run left half-written
-        return
-    if folder.exists() and any(folder.iterdir()):
+        return _repair_log(folder / "log.jsonl")
+    if folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()  # an empty folder made for the sweep: nothing in it to lose
+    if folder.exists():
         if not overwrite:
             raise ScenarioError(
                 f"--out {folder}: the folder already exists; pass --resume to continue the "
                 "sweep there, --overwrite to replace it, or choose another folder"
             )
+        check_output(folder, overwrite)
+    tmp = new_folder(folder, "sweep")
+    try:
+        info = {**marker(tmp), "data": data_provenance(scenario)}
+        (tmp / MARKER).write_text(json.dumps(info) + "\n", encoding="utf-8")
+        (tmp / "timeseries").mkdir()
+        (tmp / "log.jsonl").touch()
+        atomic_write(tmp / "scenario.resolved.toml", dump_scenario(scenario).encode())
+        atomic_write(tmp / "plan.parquet", table.to_parquet(index=False))
+    except BaseException:
         import shutil
 
-        shutil.rmtree(folder)
-    (folder / "timeseries").mkdir(parents=True, exist_ok=True)
-    atomic_write(folder / "scenario.resolved.toml", dump_scenario(scenario).encode())
-    buf = table.to_parquet(index=False)
-    atomic_write(plan_path, buf)
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    publish(tmp, folder, overwrite)
+    return []
 
 
-def _finished(folder: Path, log_path: Path) -> set[str]:
-    """Runs with a part on disk and an 'ok' line in the log (a torn last line is ignored)."""
+def _check_same_sweep(folder: Path, scenario: Scenario, table: pd.DataFrame) -> None:
+    """Refuse to resume a sweep made from another scenario, data file or wlsim version."""
+    fresh = (
+        "; to start afresh, pass --overwrite instead of --resume (the finished runs there "
+        "are deleted), or choose another --out"
+    )
+    plan_path = folder / "plan.parquet"
+    if not plan_path.exists():
+        raise ScenarioError(f"--resume {folder}: no sweep there (no plan.parquet){fresh}")
+    problems = []
+    resolved = folder / "scenario.resolved.toml"
+    then = resolved.read_text(encoding="utf-8") if resolved.exists() else ""
+    now = dump_scenario(scenario)
+    if then != now:
+        problems.append(f"the scenario differs ({_differences(then, now)})")
+    info = marker(folder)
+    if info.get("wlsim_version", wlsim_version()) != wlsim_version():
+        problems.append(
+            f"it was started by wlsim {info['wlsim_version']} and this is {wlsim_version()}"
+        )
+    then_data, now_data = info.get("data"), data_provenance(scenario)
+    if "data" in info and then_data != now_data:
+        problems.append(
+            f"the organisation data differ (then {_data_name(then_data)}, "
+            f"now {_data_name(now_data)})"
+        )
+    old = pd.read_parquet(plan_path)
+    new = pd.read_parquet(io.BytesIO(table.to_parquet(index=False)))
+    if not problems and not old.equals(new):
+        problems.append("its plan differs (the points, arms or replicates)")
+    if problems:
+        raise ScenarioError(
+            f"--resume {folder}: the sweep there cannot be continued with this set-up: "
+            f"{'; '.join(problems)}. Resume with the same scenario file, --set options, "
+            f"data and wlsim version{fresh}"
+        )
+
+
+def _differences(then: str, now: str, most: int = 5) -> str:
+    """The values that differ between two resolved scenarios, as ``path: old -> new``."""
+    import tomllib
+
+    try:
+        old, new = _leaves(tomllib.loads(then)), _leaves(tomllib.loads(now))
+    except tomllib.TOMLDecodeError:
+        return "scenario.resolved.toml there cannot be read"
+    changed = [
+        f"{key}: {old.get(key, '(absent)')!r} -> {new.get(key, '(absent)')!r}"
+        for key in sorted(old.keys() | new.keys())
+        if old.get(key, "(absent)") != new.get(key, "(absent)")
+    ]
+    more = f", and {len(changed) - most} more" if len(changed) > most else ""
+    return ", ".join(changed[:most]) + more
+
+
+def _leaves(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        if isinstance(value, Mapping):
+            out.update(_leaves(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def _data_name(data: Any) -> str:
+    if not isinstance(data, Mapping):
+        return "a synthetic organisation"
+    return f"{data.get('source')} with SHA-256 {str(data.get('sha256'))[:12]}…"
+
+
+def _repair_log(log_path: Path) -> list[str]:
+    """Cut a run log's torn last line (a crash or full disk mid-append); say what was cut."""
+    if not log_path.exists():
+        return []
+    data = log_path.read_bytes()
+    if not data or data.endswith(b"\n"):
+        return []
+    keep = data.rfind(b"\n") + 1
+    with log_path.open("r+b") as f:
+        f.truncate(keep)
+        f.flush()
+        os.fsync(f.fileno())
+    return [
+        f"{log_path}: its last line was cut short (the sweep stopped while writing it); "
+        f"the {len(data) - keep} bytes were removed, and a run they recorded is recovered "
+        "from its part on disk or run again"
+    ]
+
+
+def _finished(folder: Path, log_path: Path, table: pd.DataFrame, notes: list[str]) -> set[str]:
+    """Runs finished on disk: a readable part, and its 'ok' line in the log.
+
+    A part without its log line (the line was lost with a torn tail) is read, and the
+    line written again from it; a part that cannot be read is removed, to be run again.
+    """
     ok = set()
     if log_path.exists():
         for line in log_path.read_text(encoding="utf-8").splitlines():
@@ -434,12 +638,38 @@ def _finished(folder: Path, log_path: Path) -> set[str]:
                 entry = json.loads(line)
             except json.JSONDecodeError:
                 continue
-            if entry.get("status") == "ok":
-                ok.add(entry["run_id"])
+            if isinstance(entry, dict) and entry.get("status") == "ok":
+                ok.add(str(entry.get("run_id")))
     parts = {
         p.stem for p in (folder / "timeseries").glob("*.parquet") if not p.name.startswith(".")
     }
-    return ok & parts
+    planned = set(table["run_id"])
+    unlogged = sorted((parts - ok) & planned)
+    recovered, unreadable = [], []
+    with log_path.open("a", encoding="utf-8") as log:
+        for run_id in unlogged:
+            part = folder / "timeseries" / f"{run_id}.parquet"
+            try:
+                frame = pd.read_parquet(part)
+                entry = _ok_entry(run_id, frame)
+            except Exception:  # a part we wrote that cannot be read: run it again
+                part.unlink(missing_ok=True)
+                unreadable.append(run_id)
+                continue
+            _append(log, entry)
+            ok.add(run_id)
+            recovered.append(run_id)
+    if recovered:
+        notes.append(
+            f"{len(recovered)} finished run(s) had no line in {log_path.name} and were "
+            f"recovered from their parts: {', '.join(recovered[:5])}"
+        )
+    if unreadable:
+        notes.append(
+            f"{len(unreadable)} part(s) could not be read and will run again: "
+            f"{', '.join(unreadable[:5])}"
+        )
+    return ok & (parts - set(unreadable))
 
 
 def _write_part(folder: Path, run_id: str, frame: pd.DataFrame) -> None:

@@ -22,18 +22,50 @@ def estimate_bytes(scenario: Scenario, workers: int = 1) -> int:
 
 
 def available_bytes() -> int | None:
-    """Memory this process may use: the cgroup limit or the physical memory."""
+    """Memory a new run can still use: what the system and this cgroup have free.
+
+    The system's share is ``MemAvailable`` (free memory plus what the kernel can reclaim),
+    not the physical total, so a machine already half in use counts as half as large;
+    under a cgroup limit, the limit less the cgroup's current use counts too.
+    """
     limits = []
-    with contextlib.suppress(ValueError, OSError):
-        limits.append(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
-    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
-        try:
-            text = Path(path).read_text().strip()
-        except OSError:
-            continue
-        if text.isdigit():
-            limits.append(int(text))
+    meminfo = _meminfo()
+    if "MemAvailable" in meminfo:
+        limits.append(meminfo["MemAvailable"])
+    else:  # no /proc/meminfo (not Linux): the physical memory
+        with contextlib.suppress(ValueError, OSError, AttributeError):
+            limits.append(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    for limit_path, usage_path in (
+        ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
+        (
+            "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+            "/sys/fs/cgroup/memory/memory.usage_in_bytes",
+        ),
+    ):
+        limit, usage = _read_int(limit_path), _read_int(usage_path)
+        if limit is not None:
+            limits.append(max(limit - (usage or 0), 0))
     return min(limits) if limits else None
+
+
+def _meminfo() -> dict[str, int]:
+    """``/proc/meminfo`` in bytes, by field; empty where it does not exist."""
+    out = {}
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            name, _, rest = line.partition(":")
+            fields = rest.split()
+            if fields and fields[0].isdigit():
+                out[name] = int(fields[0]) * (1024 if fields[1:] == ["kB"] else 1)
+    return out
+
+
+def _read_int(path: str) -> int | None:
+    try:
+        text = Path(path).read_text().strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None
 
 
 def check_memory(scenario: Scenario, workers: int = 1, source: str = "<scenario>") -> None:
@@ -49,5 +81,6 @@ def check_memory(scenario: Scenario, workers: int = 1, source: str = "<scenario>
             f"{source}: organisation.n_employees = {scenario.organisation.n_employees:,} "
             f"would need about {need / gib:.1f} GiB ({workers} worker(s) x "
             f"{BYTES_PER_EMPLOYEE} bytes per employee plus {BASE_BYTES // 2**20} MiB), "
-            f"but this machine has {have / gib:.1f} GiB; use fewer employees or workers"
+            f"but only {have / gib:.1f} GiB are available on this machine now; use fewer "
+            "employees or workers, or free memory"
         )
