@@ -21,6 +21,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,8 +42,8 @@ _LEGACY = {
 #: What killed runs leave beside their target: building folders, replaced folders, locks.
 _LEFTOVER = re.compile(r"^\.(?P<name>.+)\.(?P<what>partial|old)-(?P<pid>\d+)(-[^/]*)?$")
 
-#: Locks this process holds, by target, with how often each was taken (re-entrant).
-_held: dict[Path, tuple[int, int]] = {}
+#: Locks this process holds, by target and thread, with how often each was taken.
+_held: dict[tuple[Path, int], tuple[int, int]] = {}
 
 
 def recognised(folder: Path) -> bool:
@@ -100,7 +101,7 @@ def check_output(out: Path, overwrite: bool, option: str = "--out") -> None:
 
 @contextlib.contextmanager
 def lock(out: Path, option: str = "--out") -> Iterator[None]:
-    """Hold the exclusive lock on a target folder (re-entrant within this process).
+    """Hold the exclusive lock on a target folder (re-entrant within one thread).
 
     The lock is an ``flock`` on ``.NAME.lock`` beside the target; the system releases it
     when the process ends, however it ends. The file is removed on release.
@@ -108,7 +109,7 @@ def lock(out: Path, option: str = "--out") -> Iterator[None]:
     Raises:
         ScenarioError: If another process holds it, naming that process.
     """
-    key = out.absolute()
+    key = (out.absolute(), threading.get_ident())
     if key in _held:
         fd, count = _held[key]
         _held[key] = (fd, count + 1)
@@ -117,8 +118,8 @@ def lock(out: Path, option: str = "--out") -> Iterator[None]:
         finally:
             _release(key)
         return
-    made = _make_parents(key.parent)
-    path = _lock_path(key)
+    made = _make_parents(key[0].parent)
+    path = _lock_path(key[0])
     while True:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
@@ -169,14 +170,14 @@ def _remove_empty(made: list[Path]) -> None:
             return
 
 
-def _release(key: Path) -> None:
+def _release(key: tuple[Path, int]) -> None:
     fd, count = _held[key]
     if count > 1:
         _held[key] = (fd, count - 1)
         return
     del _held[key]
     with contextlib.suppress(FileNotFoundError):
-        os.unlink(_lock_path(key))
+        os.unlink(_lock_path(key[0]))
     os.close(fd)
 
 
