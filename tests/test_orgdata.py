@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from sim.errors import ScenarioError
 from sim.model.workplace import WorkplaceModel
-from sim.scenario.loading import load_scenario
+from sim.scenario.loading import dump_scenario, load_scenario
 from sim.scenario.orgdata import DataError, load_roster
 
 ROOT = Path(__file__).parent.parent
@@ -208,3 +210,27 @@ def test_large_export_loads(tmp_path):
     scenario = load_scenario(toml)
     assert scenario.organisation.n_employees == n
     assert load_roster(scenario).manager[1:].max() < n
+
+
+def test_an_empty_source_is_refused(tmp_path):
+    toml = scenario_for(tmp_path, [HEADER, *GOOD])
+    toml.write_text(toml.read_text().replace('source = "org.csv"', 'source = ""'))
+    with pytest.raises(ScenarioError, match=r"organisation.source: is empty.*remove the key"):
+        load_scenario(toml)
+
+
+def test_an_empty_source_from_set_is_refused():
+    with pytest.raises(ScenarioError, match=r"organisation.source: is empty"):
+        load_scenario(ROOT / "scenarios" / "baseline.toml", ["organisation.source="])
+
+
+def test_a_synthetic_scenario_is_written_without_source_and_reads_back(tmp_path):
+    scenario = load_scenario(ROOT / "scenarios" / "mentorship_vs_peer_coaching.toml")
+    text = dump_scenario(scenario)
+    assert "source" not in tomllib.loads(text)["organisation"]
+    (tmp_path / "resolved.toml").write_text(text)
+    assert load_scenario(tmp_path / "resolved.toml") == scenario
+    with_data = load_scenario(ROOT / "scenarios" / "from_data.toml")
+    assert tomllib.loads(dump_scenario(with_data))["organisation"]["source"] == str(
+        EXAMPLE.resolve()
+    )
