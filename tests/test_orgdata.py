@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
@@ -421,3 +422,44 @@ def test_a_synthetic_scenario_is_written_without_source_and_reads_back(tmp_path)
     assert tomllib.loads(dump_scenario(with_data))["organisation"]["source"] == str(
         EXAMPLE.resolve()
     )
+
+
+def _every_text(folder: Path) -> dict[str, str]:
+    """The text of every file under a folder; Parquet tables as CSV (cells, columns)."""
+    texts = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        if path.suffix == ".parquet":
+            texts[str(path)] = pd.read_parquet(path).to_csv()
+        else:
+            # Embedded figures are pixels; their base64 could spell anything by chance.
+            text = path.read_bytes().decode("latin-1")
+            texts[str(path)] = re.sub(r"base64,[A-Za-z0-9+/=]+", "base64,", text)
+    return texts
+
+
+def test_no_employee_id_or_team_name_reaches_the_results(tmp_path, capsys, monkeypatch):
+    # docs/data.md ("Personal data"): the roster keeps row positions, not ids, so a
+    # results folder can be shared without the HR ids; the file's path is recorded.
+    from sim.app.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    ids = [f"Zq{i:03d}Person" for i in range(12)]
+    teams = [f"Xv{i}Team" for i in range(3)]
+    lines = [HEADER + ",skill_technical,engagement,participant"]
+    for i, name in enumerate(ids):
+        boss = "" if i == 0 else ids[(i - 1) // 4]
+        level = 4 if i == 0 else 2 if i < 4 else 0
+        lines.append(f"{name},{boss},{level},{teams[i // 4]},{i % 5 + 1},{i % 5 + 1},3,yes")
+    toml = scenario_for(tmp_path, lines, name="hr_export.csv")
+    out = tmp_path / "results"
+    argv = ["run", str(toml), "--replicates", "1", "--set", "horizon_weeks=3", "--out", str(out)]
+    assert main([*argv, "--no-progress"]) == 0
+    printed = capsys.readouterr()
+    texts = _every_text(out)
+    assert {Path(p).name for p in texts} >= {"metadata.json", "report.html", "summary.csv"}
+    for where, text in [*texts.items(), ("stdout", printed.out), ("stderr", printed.err)]:
+        for secret in [*ids, *teams]:
+            assert secret not in text, f"{secret!r} found in {where}"
+    path = str(tmp_path / "hr_export.csv")
+    recorded = [Path(p).name for p, text in texts.items() if path in text]
+    assert sorted(recorded) == ["metadata.json", "report.html", "scenario.resolved.toml"]
