@@ -15,7 +15,15 @@ import re
 import typing
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 DEFAULT_DOMAINS = ("technical", "domain", "leadership", "digital", "collaboration")
 DEFAULT_LEVELS = (
@@ -180,7 +188,7 @@ class Organisation(Section):
         source="assumption",
         description=(
             "An HR export (CSV or Parquet) of the starting workforce, relative to the "
-            "scenario file; empty for the synthetic organisation. See docs/data.md."
+            "scenario file; leave it out for the synthetic organisation. See docs/data.md."
         ),
     )
     skill_scale: tuple[float, float] = param(
@@ -195,6 +203,27 @@ class Organisation(Section):
         source="assumption (a five-point survey scale)",
         description="Scale of the engagement survey scores in the data, mapped onto 0-1.",
     )
+
+    @field_validator("source")
+    @classmethod
+    def _source_names_a_file(cls, value: str) -> str:
+        # Only the default means "synthetic": an empty value written in a file or given
+        # with --set is more likely a file name left out than a choice.
+        if not value.strip():
+            raise ValueError(
+                "is empty; name the HR export (CSV or Parquet) here, or remove the key "
+                "for the synthetic organisation"
+            )
+        return value
+
+    @model_serializer(mode="wrap")
+    def _leave_out_no_source(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # A synthetic organisation is written without `source`, so that its dump (in a
+        # results folder, or re-validated for an arm) reads back.
+        data: dict[str, Any] = handler(self)
+        if not self.source:
+            data.pop("source", None)
+        return data
 
     @model_validator(mode="after")
     def _check_shapes(self) -> Organisation:
