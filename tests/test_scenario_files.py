@@ -13,7 +13,7 @@ from sim.scenario.loading import (
     parse_assignment,
     validate_scenario,
 )
-from sim.scenario.schema import Programme
+from sim.scenario.schema import NAME_MAX_LENGTH, Programme, name_problem, safe_name
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 BASELINE = SCENARIOS / "baseline.toml"
@@ -165,6 +165,75 @@ def test_unknown_arm_is_named_with_the_valid_arms() -> None:
     assert "flagship.toml: unknown arm 'mentorshp'" in text
     assert "did you mean 'mentorship'" in text
     assert "no_programme, mentorship, peer_coaching, both" in text
+
+
+# --- names that become file names ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name", ["baseline", "capacity_4", "a", "9", "v1.2-final", "x" * NAME_MAX_LENGTH]
+)
+def test_names_safe_in_file_names_are_accepted(name: str) -> None:
+    assert name_problem(name) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("a/b", "only letters, digits"),
+        ("../up", "only letters, digits"),
+        ("..", "only letters, digits"),
+        ("x..y", "may not contain '..'"),
+        ("_hidden", "must start with a letter or digit"),
+        ("two words", "only letters, digits"),
+        ("", "must start with a letter or digit"),
+        ("x" * (NAME_MAX_LENGTH + 1), f"at most {NAME_MAX_LENGTH}"),
+    ],
+)
+def test_names_unsafe_in_file_names_are_refused(name: str, problem: str) -> None:
+    found = name_problem(name)
+    assert found is not None
+    assert problem in found
+
+
+@pytest.mark.parametrize("name", ["a/b", "../../etc/passwd", "x..y", "-x", "x" * 300, "é"])
+def test_the_suggested_name_is_safe(name: str) -> None:
+    suggestion = safe_name(name)
+    assert suggestion == "" or name_problem(suggestion) is None
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        ('[arms."a/b"]\n', ["arms: arm name 'a/b'", "only letters", "rename it, e.g. 'a_b'"]),
+        ('[arms."../up"]\n', ["arm name '../up'", "e.g. 'up'"]),
+        ("[arms.x..y]\n".replace("x..y", '"x..y"'), ["arm name 'x..y'", "may not contain '..'"]),
+        (f"[arms.{'a' * 300}]\n", ["arm name 'aaa", "300 characters long", "at most 64"]),
+        (
+            '[programmes."m/1"]\nkind = "mentorship"\n',
+            ["programmes: programme name 'm/1'", "e.g. 'm_1'", "every arm's programmes"],
+        ),
+    ],
+)
+def test_unsafe_scenario_arm_and_programme_names_are_refused_at_load_time(
+    write_scenario, body: str, words: list[str]
+) -> None:
+    text = message(write_scenario(body))
+    assert "bad.toml: invalid scenario" in text
+    for word in words:
+        assert word in text
+
+
+def test_a_scenario_name_too_long_for_a_folder_name_is_refused(write_scenario) -> None:
+    text = message(write_scenario(f'name = "{"n" * 65}"\n', extends=False))
+    assert "name = 'nnnn" in text
+    assert "65 characters long; at most 64" in text
+    assert "it names the results folder" in text
+
+
+def test_an_unsafe_arm_name_from_set_is_named() -> None:
+    text = message(BASELINE, ["arms.a/b.description=x"])
+    assert "arm name 'a/b' (from --set arms.a/b.description=x)" in text
 
 
 def test_arm_overrides_are_validated_when_the_file_is_loaded(write_scenario) -> None:

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ValidationError
 
 from sim.errors import ScenarioError, did_you_mean
 from sim.files import read_text
-from sim.scenario.schema import PROGRAMME_KINDS, Scenario
+from sim.scenario.schema import PROGRAMME_KINDS, Scenario, safe_name
 
 
 def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
@@ -321,18 +321,36 @@ def _describe(err: Mapping[str, Any], raw: Mapping[str, Any], origins: Mapping[s
         )
     if kind == "missing":
         return f"{where}: required value is missing"
+    if kind == "unsafe_name":
+        return _describe_name(loc, err, origins)
     msg = err["msg"]
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
     if kind == "value_error":
         # A check across several fields of a table: the message names the fields.
         return msg if not loc else f"{where}: {msg}"
-    if kind == "string_pattern_mismatch" and loc == ("name",):
-        msg = (
-            "must start with a letter or digit and contain only letters, digits, '_', '.' "
-            "and '-' (it names the results folder)"
-        )
     return f"{where} = {_value(err)}{_origin(where, origins)}: {_allowed(msg)}"
+
+
+def _describe_name(loc: tuple[Any, ...], err: Mapping[str, Any], origins: Mapping[str, str]) -> str:
+    """The message for a scenario, arm or programme name that cannot be part of a file name."""
+    name = str(err.get("input"))
+    suggestion = safe_name(name)
+    fix = f"rename it, e.g. {suggestion!r}" if suggestion else "rename it"
+    if loc == ("name",):
+        return (
+            f"name = {_short(name)}{_origin('name', origins)}: {err['msg']} (it names the "
+            f"results folder); {fix}"
+        )
+    # A table key: loc is (table, name, "[key]").
+    table = ".".join(str(p) for p in loc[:-2])
+    what = {"arms": "arm", "programmes": "programme"}.get(table, "name")
+    where = f"{table}.{loc[-2]}"
+    return (
+        f"{table}: {what} name {_short(name)}{_origin(where, origins)} {err['msg']} (it "
+        f"becomes part of file names); {fix}"
+        + (", and use the new name in every arm's programmes" if what == "programme" else "")
+    )
 
 
 def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:

@@ -1,0 +1,87 @@
+"""Names that wlsim refuses before anything runs.
+
+Arm, programme and scenario names become file names (run ids ``p00000-r0000-<arm>``,
+results folders), so a name with ``/`` or ``..``, or one too long for a file name, is
+refused when the scenario is loaded, for ``run``, ``sweep`` and ``validate`` alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from hostile import FLAGSHIP, SCENARIOS, SMALL, Case, scenario_file
+
+GRID = SCENARIOS / "sweeps" / "capacity_grid.toml"
+
+Body = Callable[[Path], Path]
+
+
+def _every_command(make: Body, words: list[str], id: str) -> list[Case]:
+    """The case for `wlsim run`, `wlsim sweep` and `wlsim validate` of the same bad file."""
+
+    def path(tmp: Path) -> str:
+        return str(make(tmp))
+
+    return [
+        Case(f"run-{id}", lambda tmp: ["run", path(tmp), "--no-progress"], tuple(words)),
+        Case(f"sweep-{id}", lambda tmp: ["sweep", path(tmp), "--no-progress"], tuple(words)),
+        Case(f"validate-{id}", lambda tmp: ["validate", path(tmp)], tuple(words)),
+    ]
+
+
+def _grid(body: str) -> Body:
+    """A sweep scenario (the shipped grid) with ``body`` added."""
+    return lambda tmp: scenario_file(
+        tmp, f'extends = "{GRID.as_posix()}"\nname = "bad"\n{body}', extends=False
+    )
+
+
+def _file(body: str) -> Body:
+    return lambda tmp: scenario_file(tmp, body)
+
+
+_LONG = "a" * 300
+
+_NAME_CASES = [
+    _every_command(
+        _grid('[arms."team/a"]\n'),
+        ["bad.toml", "arms: arm name 'team/a'", "only letters, digits", "e.g. 'team_a'"],
+        id="arm-name-with-slash",
+    ),
+    _every_command(
+        _grid('[arms."../escape"]\n'),
+        ["bad.toml", "arm name '../escape'", "file names", "e.g. 'escape'"],
+        id="arm-name-with-dot-dot",
+    ),
+    _every_command(
+        _grid('[arms."v1..v2"]\n'),
+        ["arm name 'v1..v2'", "may not contain '..'", "e.g. 'v1_v2'"],
+        id="arm-name-with-inner-dot-dot",
+    ),
+    _every_command(
+        _grid(f"[arms.{_LONG}]\n"),
+        ["arm name 'aaaa", "300 characters long; at most 64 are allowed", "rename it"],
+        id="arm-name-too-long",
+    ),
+    _every_command(
+        _file('[programmes."m/1"]\nkind = "mentorship"\n[arms.t]\nprogrammes = ["m/1"]\n'),
+        ["programmes: programme name 'm/1'", "e.g. 'm_1'", "every arm's programmes"],
+        id="programme-name-with-slash",
+    ),
+    _every_command(
+        lambda tmp: scenario_file(tmp, f'name = "{"n" * 65}"\n', extends=False),
+        ["name = 'nnnn", "65 characters long", "results folder"],
+        id="scenario-name-too-long",
+    ),
+    [
+        Case(
+            "option-set-arm-name-with-slash",
+            lambda tmp: ["run", str(FLAGSHIP), *SMALL, "--set", "arms.x/y.description=z"],
+            ("arm name 'x/y' (from --set arms.x/y.description=z)", "e.g. 'x_y'"),
+        )
+    ],
+]
+
+
+CASES: list[Case] = [case for cases in _NAME_CASES for case in cases]
