@@ -1,8 +1,10 @@
-"""Names that wlsim refuses before anything runs.
+"""Names and nesting that wlsim refuses before anything runs.
 
 Arm, programme and scenario names become file names (run ids ``p00000-r0000-<arm>``,
 results folders), so a name with ``/`` or ``..``, or one too long for a file name, is
 refused when the scenario is loaded, for ``run``, ``sweep`` and ``validate`` alike.
+Arrays, tables and ``extends`` chains nested deeper than any scenario needs are refused
+before Python runs out of stack.
 """
 
 from __future__ import annotations
@@ -39,6 +41,18 @@ def _grid(body: str) -> Body:
 
 def _file(body: str) -> Body:
     return lambda tmp: scenario_file(tmp, body)
+
+
+def _chain(n: int) -> Body:
+    """n files, each extending the next."""
+
+    def make(tmp: Path) -> Path:
+        for i in range(n):
+            (tmp / f"e{i}.toml").write_text(f'extends = "e{i + 1}.toml"\nname = "e{i}"\n')
+        (tmp / f"e{n}.toml").write_text(f'name = "e{n}"\n')
+        return tmp / "e0.toml"
+
+    return make
 
 
 _LONG = "a" * 300
@@ -84,4 +98,54 @@ _NAME_CASES = [
 ]
 
 
-CASES: list[Case] = [case for cases in _NAME_CASES for case in cases]
+def _nested(n: int) -> str:
+    return "[" * n + "]" * n
+
+
+_DEPTH_CASES = [
+    _every_command(
+        _file(f"description = {_nested(3000)}\n"),
+        ["bad.toml", "nested too deeply to read", "check the brackets"],
+        id="array-nested-3000-deep",
+    ),
+    _every_command(
+        _file(f"description = {_nested(40)}\n"),
+        ["bad.toml: description[0][0]", "nested more than 32 levels", "check the brackets"],
+        id="array-nested-40-deep",
+    ),
+    _every_command(
+        _file("description = " + "{a = " * 3000 + "1" + "}" * 3000 + "\n"),
+        ["bad.toml", "nested too deeply to read"],
+        id="inline-table-nested-3000-deep",
+    ),
+    _every_command(
+        _file("[" + ".".join(["t"] * 3000) + "]\nx = 1\n"),
+        ["bad.toml: t.t.t", "nested more than 32 levels"],
+        id="table-header-3000-deep",
+    ),
+    _every_command(
+        _file('[arms.t]\noverrides = { "' + ".".join(["a"] * 3000) + '" = 1 }\n'),
+        ["bad.toml: arms.t.overrides.a.a", "nested more than 32 levels"],
+        id="dotted-override-3000-deep",
+    ),
+    _every_command(
+        _chain(1200),
+        ["e32.toml: extends = 'e33.toml'", "e0.toml", "longer than 32 files", "closer to the base"],
+        id="extends-chain-1200-deep",
+    ),
+    [
+        Case(
+            "option-set-value-nested-3000-deep",
+            lambda tmp: ["run", str(FLAGSHIP), *SMALL, "--set", f"description={_nested(3000)}"],
+            ("--set 'description=[[[", "nested more than 32 levels", "check the brackets"),
+        ),
+        Case(
+            "option-set-path-3000-parts",
+            lambda tmp: ["run", str(FLAGSHIP), *SMALL, "--set", "a." * 3000 + "b=1"],
+            ("--set 'a.a.a", "the path has 3001 parts; at most 32"),
+        ),
+    ],
+]
+
+
+CASES: list[Case] = [case for cases in (*_NAME_CASES, *_DEPTH_CASES) for case in cases]
