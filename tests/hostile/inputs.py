@@ -1,10 +1,11 @@
-"""Names and nesting that wlsim refuses before anything runs.
+"""Names, nesting and results folders that wlsim refuses before anything runs.
 
 Arm, programme and scenario names become file names (run ids ``p00000-r0000-<arm>``,
 results folders), so a name with ``/`` or ``..``, or one too long for a file name, is
 refused when the scenario is loaded, for ``run``, ``sweep`` and ``validate`` alike.
 Arrays, tables and ``extends`` chains nested deeper than any scenario needs are refused
-before Python runs out of stack.
+before Python runs out of stack. ``rerun`` refuses a damaged results folder before it
+re-runs anything.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from hostile import FLAGSHIP, SCENARIOS, SMALL, Case, scenario_file
+from hostile import BASELINE, FLAGSHIP, SCENARIOS, SMALL, Case, scenario_file
 
 GRID = SCENARIOS / "sweeps" / "capacity_grid.toml"
 
@@ -148,4 +149,93 @@ _DEPTH_CASES = [
 ]
 
 
-CASES: list[Case] = [case for cases in (*_NAME_CASES, *_DEPTH_CASES) for case in cases]
+def _results(tmp: Path, skip: tuple[str, ...] = (), **files: bytes | str) -> Path:
+    """A results folder as `wlsim run` writes one, with small stand-ins for the tables."""
+    folder = tmp / "res"
+    folder.mkdir()
+    contents: dict[str, bytes | str] = {
+        "metadata.json": '{"arms": ["no_programme"]}',
+        # A resolved scenario is a complete one; the baseline needs no parent.
+        "scenario.resolved.toml": BASELINE.read_text(),
+        "timeseries.parquet": b"PAR1",
+        "summary.csv": "arm\n",
+        **files,
+    }
+    for name, data in contents.items():
+        if name in skip:
+            continue
+        target = folder / name
+        if isinstance(data, bytes):
+            target.write_bytes(data)
+        else:
+            target.write_text(data)
+    return folder
+
+
+def _rerun(
+    id: str,
+    words: list[str],
+    skip: tuple[str, ...] = (),
+    extra: Callable[[Path], list[str]] = lambda tmp: [],
+    **files: bytes | str,
+) -> list[Case]:
+    def make(tmp: Path) -> list[str]:
+        folder = _results(tmp, skip, **files)
+        return ["rerun", str(folder), "--no-progress", *extra(tmp)]
+
+    return [Case(f"rerun-{id}", make, tuple(words))]
+
+
+_DAMAGED = ["res/metadata.json", "the results folder is damaged"]
+
+_RERUN_CASES = [
+    _rerun(
+        "metadata-not-json",
+        [*_DAMAGED, "not valid JSON", "line 1, column 25"],
+        **{"metadata.json": '{"arms": ["no_programme"'},
+    ),
+    _rerun(
+        "metadata-empty",
+        [*_DAMAGED, "not valid JSON", "line 1, column 1"],
+        **{"metadata.json": ""},
+    ),
+    _rerun(
+        "metadata-not-an-object",
+        [*_DAMAGED, "expected a JSON object", "found an array"],
+        **{"metadata.json": '["no_programme"]'},
+    ),
+    _rerun(
+        "metadata-not-utf8",
+        [*_DAMAGED, "not UTF-8 text (byte 7)"],
+        **{"metadata.json": b'{"x": "\xe9"}'},
+    ),
+    _rerun(
+        "metadata-arms-not-a-list",
+        [*_DAMAGED, 'arms = "no_programme"', "expected a list of arm names"],
+        **{"metadata.json": '{"arms": "no_programme"}'},
+    ),
+    _rerun(
+        "metadata-unknown-arm",
+        [*_DAMAGED, "['gone'] not in the folder's scenario.resolved.toml"],
+        **{"metadata.json": '{"arms": ["gone"]}'},
+    ),
+    _rerun(
+        "resolved-scenario-not-toml",
+        [
+            "res/scenario.resolved.toml: TOML syntax error",
+            "the results folder's scenario cannot be read",
+            "wlsim run",
+        ],
+        **{"scenario.resolved.toml": "name = = 3\n"},
+    ),
+    _rerun(
+        "resolved-scenario-not-utf8",
+        ["res/scenario.resolved.toml: not UTF-8 text", "cannot be read"],
+        **{"scenario.resolved.toml": b'name = "caf\xe9"\n'},
+    ),
+]
+
+
+CASES: list[Case] = [
+    case for cases in (*_NAME_CASES, *_DEPTH_CASES, *_RERUN_CASES) for case in cases
+]
