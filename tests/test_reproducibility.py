@@ -108,6 +108,23 @@ def rerun_message(folder: Path, **kwargs) -> str:
     return str(info.value)
 
 
+@pytest.mark.parametrize("missing", ["timeseries.parquet", "summary.csv", "metadata.json"])
+def test_rerun_refuses_a_folder_with_nothing_to_compare(tmp_path, no_runs, missing):
+    folder = fake_results(tmp_path / "a", skip=(missing,))
+    text = rerun_message(folder)
+    assert f"{folder}: not a complete results folder: no {missing}" in text
+    assert "run the scenario again with wlsim run" in text
+    assert not (tmp_path / "a-rerun").exists()
+
+
+def test_rerun_refuses_an_existing_output_folder_before_running(tmp_path, no_runs):
+    folder = fake_results(tmp_path / "a")
+    (tmp_path / "a-rerun").mkdir()
+    text = rerun_message(folder)
+    assert f"--out {tmp_path / 'a-rerun'}: the results folder already exists" in text
+    assert "--overwrite" in text
+
+
 @pytest.mark.parametrize(
     ("data", "words"),
     [
@@ -160,6 +177,14 @@ def test_rerun_refuses_a_damaged_resolved_scenario(tmp_path, no_runs, data, word
     assert f"{folder}: the results folder's scenario cannot be read" in text
     for word in words:
         assert word in text
+
+
+@pytest.mark.parametrize("given", [".", "a/.."])
+def test_rerun_of_the_current_folder_writes_beside_it(tmp_path, monkeypatch, given):
+    (tmp_path / "res").mkdir()
+    monkeypatch.chdir(tmp_path / "res")
+    (tmp_path / "res" / "a").mkdir()
+    assert rerun_module._default_out(Path(given)) == tmp_path / "res-rerun"
 
 
 def test_same_seed_gives_byte_identical_files_in_separate_processes(tmp_path):

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import ScenarioError
-from sim.experiments.output import write_results
+from sim.experiments.output import check_output, write_results
 from sim.experiments.run import run_scenario
 from sim.files import read_text
 from sim.provenance import git_commit, wlsim_version
@@ -63,6 +63,8 @@ def rerun(
 ) -> RerunReport:
     """Run a results folder's scenario again, with its arms, replicates and seed.
 
+    Every input, and the output folder, is checked before anything runs.
+
     Args:
         results: A folder written by ``wlsim run``.
         out: Where to write the new results (default: ``<results>-rerun``).
@@ -74,19 +76,23 @@ def rerun(
 
     Raises:
         ScenarioError: If the folder is not a complete results folder (a file missing,
-            unreadable or damaged).
+            unreadable or damaged), or ``out`` exists and ``overwrite`` is false.
     """
     results = Path(results)
-    meta_path = results / "metadata.json"
-    scenario_path = results / "scenario.resolved.toml"
-    if not meta_path.is_file() or not scenario_path.is_file():
+    missing = [name for name in (*COMPARED, "metadata.json") if not (results / name).is_file()]
+    if missing:
         raise ScenarioError(
-            f"{results}: not a complete results folder (needs metadata.json and "
-            "scenario.resolved.toml, written by wlsim run)"
+            f"{results}: not a complete results folder: no {', '.join(missing)} (a rerun "
+            f"needs metadata.json and {', '.join(COMPARED)}, as wlsim run writes them, to "
+            "run the same scenario and compare the results); rerun a folder that wlsim run "
+            "wrote, or run the scenario again with wlsim run"
         )
+    meta_path = results / "metadata.json"
     meta = read_metadata(meta_path)
-    scenario = _read_scenario(scenario_path)
+    scenario = _read_scenario(results / "scenario.resolved.toml")
     arms = _recorded_arms(meta, scenario, meta_path)
+    out = Path(out) if out is not None else _default_out(results)
+    check_output(out, overwrite)
     warnings = version_warnings(meta)
     then_data, now_data = meta.get("data"), data_provenance(scenario)
     if (
@@ -95,13 +101,10 @@ def rerun(
         and then_data.get("sha256") != now_data.get("sha256")
     ):
         warnings.append(f"organisation data changed since the run: {now_data['source']}")
-    out = Path(out) if out is not None else results.with_name(f"{results.name}-rerun")
     fresh = run_scenario(scenario, arms=arms, progress=progress)
     write_results(fresh, out, overwrite=overwrite, figures=(results / "figures").is_dir())
     differing = [
-        name
-        for name in COMPARED
-        if (results / name).is_file() and (results / name).read_bytes() != (out / name).read_bytes()
+        name for name in COMPARED if (results / name).read_bytes() != (out / name).read_bytes()
     ]
     return RerunReport(out, warnings, differing)
 
@@ -181,3 +184,9 @@ def _recorded_arms(meta: dict[str, Any], scenario: Scenario, path: Path) -> list
 def _short(value: Any) -> str:
     text = json.dumps(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _default_out(results: Path) -> Path:
+    """``<results>-rerun`` beside the folder (also for ``.`` or ``..``, which have no name)."""
+    folder = results if results.name not in ("", ".", "..") else results.resolve()
+    return folder.with_name(f"{folder.name}-rerun")

@@ -4,8 +4,8 @@ Arm, programme and scenario names become file names (run ids ``p00000-r0000-<arm
 results folders), so a name with ``/`` or ``..``, or one too long for a file name, is
 refused when the scenario is loaded, for ``run``, ``sweep`` and ``validate`` alike.
 Arrays, tables and ``extends`` chains nested deeper than any scenario needs are refused
-before Python runs out of stack. ``rerun`` refuses a damaged results folder before it
-re-runs anything.
+before Python runs out of stack. ``rerun`` refuses a damaged or incomplete results folder,
+and an existing output folder, before it re-runs anything.
 """
 
 from __future__ import annotations
@@ -186,6 +186,16 @@ def _rerun(
     return [Case(f"rerun-{id}", make, tuple(words))]
 
 
+def _existing(tmp: Path) -> list[str]:
+    (tmp / "res-rerun").mkdir()
+    return []
+
+
+def _existing_out(tmp: Path) -> list[str]:
+    (tmp / "elsewhere").mkdir()
+    return ["--out", str(tmp / "elsewhere")]
+
+
 _DAMAGED = ["res/metadata.json", "the results folder is damaged"]
 
 _RERUN_CASES = [
@@ -232,6 +242,31 @@ _RERUN_CASES = [
         "resolved-scenario-not-utf8",
         ["res/scenario.resolved.toml: not UTF-8 text", "cannot be read"],
         **{"scenario.resolved.toml": b'name = "caf\xe9"\n'},
+    ),
+    _rerun(
+        "no-timeseries-to-compare",
+        ["res: not a complete results folder: no timeseries.parquet", "wlsim run"],
+        skip=("timeseries.parquet",),
+    ),
+    _rerun(
+        "no-summary-to-compare",
+        ["res: not a complete results folder: no summary.csv", "wlsim run"],
+        skip=("summary.csv",),
+    ),
+    _rerun(
+        "nothing-to-compare",
+        ["no timeseries.parquet, summary.csv"],
+        skip=("timeseries.parquet", "summary.csv"),
+    ),
+    _rerun(
+        "output-exists",
+        ["--out", "res-rerun: the results folder already exists", "--overwrite"],
+        extra=_existing,
+    ),
+    _rerun(
+        "given-output-exists",
+        ["--out", "elsewhere: the results folder already exists", "--overwrite"],
+        extra=_existing_out,
     ),
 ]
 
