@@ -10,11 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hostile import Case, orgdata, scenario
+from hostile import Case, inputs, orgdata, scenario
 
 from sim.app.cli import main
 
-CASES: list[Case] = [*scenario.CASES, *orgdata.CASES]
+CASES: list[Case] = [*scenario.CASES, *inputs.CASES, *orgdata.CASES]
 
 
 def _snapshot(folder: Path) -> dict[str, int]:

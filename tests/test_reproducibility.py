@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from sim.app.cli import main
 from sim.errors import ScenarioError
+from sim.experiments import rerun as rerun_module
 from sim.model.workplace import WorkplaceModel
 from sim.scenario.designs import DESIGNS
 from sim.scenario.loading import validate_scenario
@@ -71,6 +72,119 @@ def test_rerun_reports_results_that_differ(tmp_path, capsys):
 def test_rerun_of_a_folder_that_is_not_results_is_refused(tmp_path, capsys):
     assert main(["rerun", str(tmp_path)]) == 2
     assert "not a complete results folder" in capsys.readouterr().err
+
+
+def fake_results(folder: Path, skip: tuple[str, ...] = (), **files: bytes) -> Path:
+    """A results folder as wlsim run writes it, without running: small stand-in files."""
+    from sim.scenario.loading import dump_scenario, load_scenario
+
+    folder.mkdir()
+    contents = {
+        "metadata.json": b'{"arms": ["no_programme"]}',
+        "scenario.resolved.toml": dump_scenario(load_scenario(FLAGSHIP)).encode(),
+        "timeseries.parquet": b"PAR1",
+        "summary.csv": b"arm\n",
+        **files,
+    }
+    for name, data in contents.items():
+        if name not in skip:
+            (folder / name).write_bytes(data)
+    return folder
+
+
+@pytest.fixture
+def no_runs(monkeypatch):
+    """Fail the test if a rerun starts running: every refusal must come first."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the rerun ran before refusing")
+
+    monkeypatch.setattr(rerun_module, "run_scenario", refuse)
+
+
+def rerun_message(folder: Path, **kwargs) -> str:
+    with pytest.raises(ScenarioError) as info:
+        rerun_module.rerun(folder, **kwargs)
+    return str(info.value)
+
+
+@pytest.mark.parametrize("missing", ["timeseries.parquet", "summary.csv", "metadata.json"])
+def test_rerun_refuses_a_folder_with_nothing_to_compare(tmp_path, no_runs, missing):
+    folder = fake_results(tmp_path / "a", skip=(missing,))
+    text = rerun_message(folder)
+    assert f"{folder}: not a complete results folder: no {missing}" in text
+    assert "run the scenario again with wlsim run" in text
+    assert not (tmp_path / "a-rerun").exists()
+
+
+def test_rerun_refuses_an_existing_output_folder_before_running(tmp_path, no_runs):
+    folder = fake_results(tmp_path / "a")
+    (tmp_path / "a-rerun").mkdir()
+    text = rerun_message(folder)
+    assert f"--out {tmp_path / 'a-rerun'}: the results folder already exists" in text
+    assert "--overwrite" in text
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (b'{"arms": ["no_programme"', ["not valid JSON", "line 1, column 25"]),
+        (b"", ["not valid JSON", "line 1, column 1"]),
+        (b'["no_programme"]', ["expected a JSON object", "found an array"]),
+        (b"3", ["expected a JSON object", "found a number"]),
+        (b"null", ["expected a JSON object", "found null"]),
+        (b'{"x": "\xe9"}', ["not UTF-8 text (byte 7)"]),
+        (b"[" * 100_000, ["not valid metadata (nested too deeply)"]),
+    ],
+)
+def test_rerun_refuses_damaged_metadata(tmp_path, no_runs, data, words):
+    folder = fake_results(tmp_path / "a", **{"metadata.json": data})
+    text = rerun_message(folder)
+    assert text.startswith(f"{folder / 'metadata.json'}: ")
+    assert "the results folder is damaged" in text
+    for word in words:
+        assert word in text
+
+
+@pytest.mark.parametrize(
+    ("arms", "words"),
+    [
+        ('"no_programme"', ['arms = "no_programme"', "expected a list of arm names"]),
+        ("[1]", ["arms = [1]", "expected a list of arm names"]),
+        ('["gone"]', ["['gone'] not in the folder's scenario.resolved.toml", "no_programme"]),
+    ],
+)
+def test_rerun_refuses_recorded_arms_its_scenario_does_not_have(tmp_path, no_runs, arms, words):
+    folder = fake_results(tmp_path / "a", **{"metadata.json": f'{{"arms": {arms}}}'.encode()})
+    text = rerun_message(folder)
+    assert text.startswith(f"{folder / 'metadata.json'}: ")
+    for word in words:
+        assert word in text
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (b"name = = 3\n", ["TOML syntax error"]),
+        (b'name = "caf\xe9"\n', ["not UTF-8 text"]),
+        (b'name = "a/b"\n', ["name = 'a/b'"]),
+    ],
+)
+def test_rerun_refuses_a_damaged_resolved_scenario(tmp_path, no_runs, data, words):
+    folder = fake_results(tmp_path / "a", **{"scenario.resolved.toml": data})
+    text = rerun_message(folder)
+    assert text.startswith(f"{folder / 'scenario.resolved.toml'}: ")
+    assert f"{folder}: the results folder's scenario cannot be read" in text
+    for word in words:
+        assert word in text
+
+
+@pytest.mark.parametrize("given", [".", "a/.."])
+def test_rerun_of_the_current_folder_writes_beside_it(tmp_path, monkeypatch, given):
+    (tmp_path / "res").mkdir()
+    monkeypatch.chdir(tmp_path / "res")
+    (tmp_path / "res" / "a").mkdir()
+    assert rerun_module._default_out(Path(given)) == tmp_path / "res-rerun"
 
 
 def test_same_seed_gives_byte_identical_files_in_separate_processes(tmp_path):

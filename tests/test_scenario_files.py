@@ -8,12 +8,14 @@ import pytest
 
 from sim.errors import ScenarioError
 from sim.scenario.loading import (
+    MAX_EXTENDS,
+    MAX_NESTING,
     arm_scenario,
     load_scenario,
     parse_assignment,
     validate_scenario,
 )
-from sim.scenario.schema import Programme
+from sim.scenario.schema import NAME_MAX_LENGTH, Programme, name_problem, safe_name
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 BASELINE = SCENARIOS / "baseline.toml"
@@ -167,6 +169,75 @@ def test_unknown_arm_is_named_with_the_valid_arms() -> None:
     assert "no_programme, mentorship, peer_coaching, both" in text
 
 
+# --- names that become file names ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name", ["baseline", "capacity_4", "a", "9", "v1.2-final", "x" * NAME_MAX_LENGTH]
+)
+def test_names_safe_in_file_names_are_accepted(name: str) -> None:
+    assert name_problem(name) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("a/b", "only letters, digits"),
+        ("../up", "only letters, digits"),
+        ("..", "only letters, digits"),
+        ("x..y", "may not contain '..'"),
+        ("_hidden", "must start with a letter or digit"),
+        ("two words", "only letters, digits"),
+        ("", "must start with a letter or digit"),
+        ("x" * (NAME_MAX_LENGTH + 1), f"at most {NAME_MAX_LENGTH}"),
+    ],
+)
+def test_names_unsafe_in_file_names_are_refused(name: str, problem: str) -> None:
+    found = name_problem(name)
+    assert found is not None
+    assert problem in found
+
+
+@pytest.mark.parametrize("name", ["a/b", "../../etc/passwd", "x..y", "-x", "x" * 300, "é"])
+def test_the_suggested_name_is_safe(name: str) -> None:
+    suggestion = safe_name(name)
+    assert suggestion == "" or name_problem(suggestion) is None
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        ('[arms."a/b"]\n', ["arms: arm name 'a/b'", "only letters", "rename it, e.g. 'a_b'"]),
+        ('[arms."../up"]\n', ["arm name '../up'", "e.g. 'up'"]),
+        ("[arms.x..y]\n".replace("x..y", '"x..y"'), ["arm name 'x..y'", "may not contain '..'"]),
+        (f"[arms.{'a' * 300}]\n", ["arm name 'aaa", "300 characters long", "at most 64"]),
+        (
+            '[programmes."m/1"]\nkind = "mentorship"\n',
+            ["programmes: programme name 'm/1'", "e.g. 'm_1'", "every arm's programmes"],
+        ),
+    ],
+)
+def test_unsafe_scenario_arm_and_programme_names_are_refused_at_load_time(
+    write_scenario, body: str, words: list[str]
+) -> None:
+    text = message(write_scenario(body))
+    assert "bad.toml: invalid scenario" in text
+    for word in words:
+        assert word in text
+
+
+def test_a_scenario_name_too_long_for_a_folder_name_is_refused(write_scenario) -> None:
+    text = message(write_scenario(f'name = "{"n" * 65}"\n', extends=False))
+    assert "name = 'nnnn" in text
+    assert "65 characters long; at most 64" in text
+    assert "it names the results folder" in text
+
+
+def test_an_unsafe_arm_name_from_set_is_named() -> None:
+    text = message(BASELINE, ["arms.a/b.description=x"])
+    assert "arm name 'a/b' (from --set arms.a/b.description=x)" in text
+
+
 def test_arm_overrides_are_validated_when_the_file_is_loaded(write_scenario) -> None:
     path = write_scenario('[arms.big]\noverrides = { "organisation.n_employees" = 1 }\n')
     text = message(path)
@@ -257,6 +328,90 @@ def test_a_file_extending_itself_is_a_cycle(tmp_path: Path) -> None:
 def test_extends_must_be_a_file_name(write_scenario) -> None:
     path = write_scenario("extends = 3\n", extends=False)
     assert "extends = 3: must be a file name" in message(path)
+
+
+def _chain(folder: Path, n: int) -> Path:
+    """A chain of n + 1 files, each extending the next: n levels of extends."""
+    for i in range(n):
+        (folder / f"e{i}.toml").write_text(f'extends = "e{i + 1}.toml"\nname = "e{i}"\n')
+    (folder / f"e{n}.toml").write_text(f'name = "e{n}"\n')
+    return folder / "e0.toml"
+
+
+def test_extends_may_chain_up_to_the_limit(tmp_path: Path) -> None:
+    assert load_scenario(_chain(tmp_path, MAX_EXTENDS)).name == "e0"
+
+
+@pytest.mark.parametrize("n", [MAX_EXTENDS + 1, 1200])
+def test_a_longer_extends_chain_is_refused(tmp_path: Path, n: int) -> None:
+    text = message(_chain(tmp_path, n))
+    assert f"e{MAX_EXTENDS}.toml: extends = 'e{MAX_EXTENDS + 1}.toml'" in text
+    assert f"longer than {MAX_EXTENDS} files" in text
+    assert str((tmp_path / "e0.toml").resolve()) in text
+
+
+def _nested(n: int, open_: str = "[", close: str = "]") -> str:
+    return open_ * n + close * n
+
+
+def test_arrays_nested_up_to_the_limit_are_read(write_scenario) -> None:
+    # Refused for its type, not its depth.
+    text = message(write_scenario(f"description = {_nested(MAX_NESTING)}\n"))
+    assert "description = " in text
+    assert "levels" not in text
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        (_nested(MAX_NESTING + 1), ["description[0][0]", "nested more than 32 levels"]),
+        (_nested(3000), ["nested too deeply to read"]),
+        ("{a = " * 3000 + "1" + "}" * 3000, ["nested too deeply to read"]),
+    ],
+)
+def test_deeply_nested_values_are_refused(write_scenario, value: str, words: list[str]) -> None:
+    text = message(write_scenario(f"description = {value}\n"))
+    assert "bad.toml: " in text
+    assert "check the brackets" in text
+    for word in words:
+        assert word in text
+
+
+def test_a_deeply_dotted_key_in_arm_overrides_is_refused(write_scenario) -> None:
+    key = ".".join(["a"] * 3000)
+    text = message(write_scenario(f'[arms.t]\noverrides = {{ "{key}" = 1 }}\n'))
+    assert "bad.toml: arms.t.overrides.a.a.a" in text
+    assert f"nested more than {MAX_NESTING} levels" in text
+
+
+def test_deeply_nested_table_headers_are_refused(write_scenario) -> None:
+    text = message(write_scenario("[" + ".".join(["t"] * 3000) + "]\nx = 1\n"))
+    assert "bad.toml: t.t.t.t" in text
+    assert f"nested more than {MAX_NESTING} levels" in text
+
+
+def test_set_values_nested_up_to_the_limit_are_read() -> None:
+    assert parse_assignment("a=" + _nested(MAX_NESTING))[0] == "a"
+    assert parse_assignment("a.b=" + _nested(MAX_NESTING - 1))[0] == "a.b"
+
+
+@pytest.mark.parametrize(
+    ("expr", "words"),
+    [
+        ("description=" + _nested(3000), ["the value is nested more than 32 levels"]),
+        ("description=" + "[" * 3000, ["the value is nested more than 32 levels"]),
+        ("description=" + _nested(MAX_NESTING + 1), ["the value is nested"]),
+        ("a.b=" + _nested(MAX_NESTING), ["the value is nested"]),
+        ("a." * 3000 + "b=1", ["the path has 3001 parts", "at most 32"]),
+    ],
+)
+def test_deeply_nested_set_values_are_refused(expr: str, words: list[str]) -> None:
+    with pytest.raises(ScenarioError) as info:
+        parse_assignment(expr)
+    text = str(info.value)
+    assert text.startswith("--set '")
+    for word in words:
+        assert word in text
 
 
 def test_toml_syntax_error_in_a_parent_names_the_parent(tmp_path: Path) -> None:

@@ -23,7 +23,15 @@ from pydantic import BaseModel, ValidationError
 
 from sim.errors import ScenarioError, did_you_mean
 from sim.files import read_text
-from sim.scenario.schema import PROGRAMME_KINDS, Scenario
+from sim.scenario.schema import PROGRAMME_KINDS, Scenario, safe_name
+
+#: Most files in one ``extends`` chain below the file named on the command line.
+MAX_EXTENDS = 32
+#: Most tables and arrays inside each other in a scenario (a real one needs about 7:
+#: ``arms.a.overrides.programmes.m.guide_levels = [...]``); deeper input is a mistake,
+#: and Python's parsers would run out of stack on it.
+MAX_NESTING = 32
+_NESTING_FIX = "check the brackets: a scenario needs only a few levels"
 
 
 def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
@@ -155,11 +163,29 @@ def parse_assignment(expr: str) -> tuple[str, Any]:
         raise ScenarioError(
             f"--set {expr!r}: expected PATH=VALUE, e.g. turnover.p_quit_per_week=0.005"
         )
+    if key.count(".") >= MAX_NESTING:
+        raise ScenarioError(
+            f"--set {_short(expr)}: the path has {key.count('.') + 1} parts; at most "
+            f"{MAX_NESTING} are allowed (a scenario's paths have only a few, e.g. "
+            "turnover.p_quit_per_week)"
+        )
     try:
         value = tomllib.loads(f"v = {text.strip()}")["v"]
     except tomllib.TOMLDecodeError:
-        value = text.strip()
+        return key, text.strip()
+    except RecursionError:
+        raise _deep_value(expr) from None
+    # The value sits as deep as its path is long.
+    if _too_deep(value, MAX_NESTING - key.count(".") - 1) is not None:
+        raise _deep_value(expr)
     return key, value
+
+
+def _deep_value(expr: str) -> ScenarioError:
+    return ScenarioError(
+        f"--set {_short(expr)}: the value is nested more than {MAX_NESTING} levels deep "
+        f"(arrays or tables inside each other); {_NESTING_FIX}"
+    )
 
 
 # --- reading -------------------------------------------------------------------------
@@ -185,6 +211,12 @@ def _read_with_extends(
         raise ScenarioError(
             f"{path}: extends = {parent!r}: must be a file name (a string), relative to this file"
         )
+    elif len(stack) >= MAX_EXTENDS:
+        raise ScenarioError(
+            f"{path}: extends = {parent!r}: the chain of extends from {stack[0]} is longer "
+            f"than {MAX_EXTENDS} files; at most {MAX_EXTENDS} levels are allowed; extend a "
+            "file closer to the base (such as baseline.toml) instead"
+        )
     else:
         parent_path = path.parent / parent
         if not parent_path.is_file():
@@ -206,9 +238,51 @@ def _read_toml(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot read the file ({exc.strerror})") from None
     try:
-        return tomllib.loads(text)
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{path}: TOML syntax error: {exc}") from None
+    except RecursionError:
+        raise ScenarioError(
+            f"{path}: arrays or tables are nested too deeply to read (more than "
+            f"{MAX_NESTING} levels are refused anyway); {_NESTING_FIX}"
+        ) from None
+    deep = _too_deep(raw, MAX_NESTING)
+    if deep is not None:
+        raise ScenarioError(
+            f"{path}: {deep} is nested more than {MAX_NESTING} levels deep (arrays or "
+            f"tables inside each other); {_NESTING_FIX}"
+        )
+    return raw
+
+
+def _too_deep(value: Any, limit: int) -> str | None:
+    """The path of a value nested more than ``limit`` tables or arrays deep, or None.
+
+    A dotted key (``"a.b" = 1`` in an arm's overrides) counts as the tables it stands
+    for. The walk uses its own stack, not Python's, so any depth that was parsed is
+    measured.
+    """
+    todo: list[tuple[Any, str, int]] = [(value, "", 0)]
+    while todo:
+        node, where, depth = todo.pop()
+        if isinstance(node, Mapping):
+            children = [
+                (v, f"{where}.{k}" if where else str(k), depth + 1 + str(k).count("."))
+                for k, v in node.items()
+            ]
+        elif isinstance(node, list):
+            children = [(v, f"{where}[{i}]", depth + 1) for i, v in enumerate(node)]
+        else:
+            continue
+        for _, path, child_depth in children:
+            if child_depth > limit:
+                return _short_path(path)
+        todo.extend(children)
+    return None
+
+
+def _short_path(where: str) -> str:
+    return where if len(where) <= 60 else where[:57] + "..."
 
 
 def _merge(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
@@ -321,18 +395,36 @@ def _describe(err: Mapping[str, Any], raw: Mapping[str, Any], origins: Mapping[s
         )
     if kind == "missing":
         return f"{where}: required value is missing"
+    if kind == "unsafe_name":
+        return _describe_name(loc, err, origins)
     msg = err["msg"]
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
     if kind == "value_error":
         # A check across several fields of a table: the message names the fields.
         return msg if not loc else f"{where}: {msg}"
-    if kind == "string_pattern_mismatch" and loc == ("name",):
-        msg = (
-            "must start with a letter or digit and contain only letters, digits, '_', '.' "
-            "and '-' (it names the results folder)"
-        )
     return f"{where} = {_value(err)}{_origin(where, origins)}: {_allowed(msg)}"
+
+
+def _describe_name(loc: tuple[Any, ...], err: Mapping[str, Any], origins: Mapping[str, str]) -> str:
+    """The message for a scenario, arm or programme name that cannot be part of a file name."""
+    name = str(err.get("input"))
+    suggestion = safe_name(name)
+    fix = f"rename it, e.g. {suggestion!r}" if suggestion else "rename it"
+    if loc == ("name",):
+        return (
+            f"name = {_short(name)}{_origin('name', origins)}: {err['msg']} (it names the "
+            f"results folder); {fix}"
+        )
+    # A table key: loc is (table, name, "[key]").
+    table = ".".join(str(p) for p in loc[:-2])
+    what = {"arms": "arm", "programmes": "programme"}.get(table, "name")
+    where = f"{table}.{loc[-2]}"
+    return (
+        f"{table}: {what} name {_short(name)}{_origin(where, origins)} {err['msg']} (it "
+        f"becomes part of file names); {fix}"
+        + (", and use the new name in every arm's programmes" if what == "programme" else "")
+    )
 
 
 def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:

@@ -16,6 +16,7 @@ import typing
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -24,6 +25,7 @@ from pydantic import (
     model_serializer,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 DEFAULT_DOMAINS = ("technical", "domain", "leadership", "digital", "collaboration")
 DEFAULT_LEVELS = (
@@ -62,6 +64,60 @@ def param(
     if sa is not None:
         extra["sa"] = list(sa)
     return Field(default, description=description, json_schema_extra=extra, **constraints)
+
+
+#: The one rule for the names that become file and folder names: the scenario's name
+#: (its results folder) and the names of its arms and programmes (run ids such as
+#: ``p00000-r0000-<arm>``, and the files named after them).
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+NAME_MAX_LENGTH = 64
+
+
+def name_problem(name: str) -> str | None:
+    """What makes a name unusable as part of a file name, or None when it is usable.
+
+    Args:
+        name: A scenario, arm or programme name.
+
+    Returns:
+        The problem, worded to follow the name (e.g. "may not contain '..'"), or None.
+    """
+    if len(name) > NAME_MAX_LENGTH:
+        return f"is {len(name)} characters long; at most {NAME_MAX_LENGTH} are allowed"
+    if not NAME_PATTERN.fullmatch(name):
+        return (
+            "must start with a letter or digit and contain only letters, digits, '_', '.' and '-'"
+        )
+    if ".." in name:
+        return "may not contain '..'"
+    return None
+
+
+def safe_name(name: str) -> str:
+    """A name close to ``name`` that :func:`name_problem` accepts ("" if none is close).
+
+    Args:
+        name: A name that may break the rule.
+
+    Returns:
+        The name with every run of other characters (and every '..') replaced by '_',
+        without leading punctuation, cut to the longest name allowed.
+    """
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+    safe = re.sub(r"\.{2,}", "_", safe).lstrip("_.-")
+    return safe[:NAME_MAX_LENGTH]
+
+
+def _check_name(name: str) -> str:
+    problem = name_problem(name)
+    if problem is not None:
+        # A custom error type lets the loader word the message for a name or a table key.
+        raise PydanticCustomError("unsafe_name", problem)
+    return name
+
+
+#: A name that is safe in file names (see :data:`NAME_PATTERN`).
+Name = Annotated[str, AfterValidator(_check_name)]
 
 
 def _slug(name: str) -> str:
@@ -1124,7 +1180,7 @@ class Sweep(Section):
 class Scenario(Section):
     """A complete, validated scenario: organisation, dynamics, programmes and arms."""
 
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=100)
+    name: Name
     description: str = ""
     horizon_weeks: int = param(
         156, ge=1, le=5200, unit="weeks", source="assumption", description="Simulated time."
@@ -1146,8 +1202,8 @@ class Scenario(Section):
     turnover: Turnover = Turnover()
     promotion: Promotion = Promotion()
     costs: Costs = Costs()
-    programmes: dict[str, Programme] = Field(default_factory=dict)
-    arms: dict[str, Arm] = Field(default_factory=lambda: {"baseline": Arm()})
+    programmes: dict[Name, Programme] = Field(default_factory=dict)
+    arms: dict[Name, Arm] = Field(default_factory=lambda: {"baseline": Arm()})
     sweep: Sweep = Sweep()
 
     @model_validator(mode="after")
