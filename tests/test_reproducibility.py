@@ -396,3 +396,15 @@ def test_no_valid_scenario_produces_nan_out_of_range_skill_or_lost_headcount(sce
     rec = model.records[-1]
     assert rec["headcount"] == scenario.organisation.n_employees
     assert np.isfinite(rec["mean_skill"]) and np.isfinite(rec["mean_engagement"])
+
+
+def test_a_results_folder_from_before_empty_sources_were_refused_still_loads(tmp_path):
+    from sim.scenario.loading import load_resolved
+
+    folder = tmp_path / "old"
+    assert run_small(folder, "--no-figures") == 0
+    resolved = folder / "scenario.resolved.toml"
+    text = resolved.read_text()
+    assert "source" not in text
+    resolved.write_text(text.replace("[organisation]\n", '[organisation]\nsource = ""\n', 1))
+    assert load_resolved(resolved).organisation.source == ""  # the synthetic organisation

@@ -24,7 +24,7 @@ from sim.errors import ScenarioError
 from sim.files import atomic_write
 from sim.model.metrics import HEADLINE
 from sim.model.workplace import WorkplaceModel
-from sim.scenario.loading import load_scenario
+from sim.scenario.loading import load_resolved
 
 _CSS = """
 body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; color: #222; }
@@ -65,7 +65,7 @@ def build(folder: str | Path, network_weeks: bool = True) -> str:
     ts = pd.read_parquet(folder / "timeseries.parquet")
     summary = pd.read_csv(folder / "summary.csv")
     meta = json.loads((folder / "metadata.json").read_text())
-    scenario = load_scenario(folder / "scenario.resolved.toml")
+    scenario = load_resolved(folder / "scenario.resolved.toml")
     survival = (
         pd.read_parquet(folder / "survival.parquet")
         if (folder / "survival.parquet").is_file()

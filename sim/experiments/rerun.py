@@ -12,7 +12,7 @@ from sim.experiments.output import check_output, write_results
 from sim.experiments.run import run_scenario
 from sim.files import read_text
 from sim.provenance import git_commit, wlsim_version
-from sim.scenario.loading import load_scenario
+from sim.scenario.loading import load_resolved
 from sim.scenario.orgdata import DataError, data_provenance
 from sim.scenario.schema import Scenario
 
@@ -151,7 +151,7 @@ def _json_kind(value: Any) -> str:
 def _read_scenario(path: Path) -> Scenario:
     """The scenario a results folder recorded, or an error that says it is damaged."""
     try:
-        return load_scenario(path)
+        return load_resolved(path)
     except DataError:
         raise  # the organisation data it names, not the folder, is what to fix
     except ScenarioError as exc:

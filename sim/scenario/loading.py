@@ -63,6 +63,24 @@ def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
     return _validate_all(raw, str(path), origins)
 
 
+def load_resolved(path: str | Path) -> Scenario:
+    """Load the ``scenario.resolved.toml`` of a results or sweep folder.
+
+    Folders written before an empty ``organisation.source`` was refused hold
+    ``source = ""`` for a synthetic organisation; it is read as no source, so their
+    scenarios load as they ran.
+
+    Raises:
+        ScenarioError: If the file is invalid.
+    """
+    path = Path(path)
+    raw = _read_with_extends(path, stack=(), origins={})
+    organisation = raw.get("organisation")
+    if isinstance(organisation, dict) and organisation.get("source") == "":
+        del organisation["source"]
+    return _validate_all(raw, str(path), {})
+
+
 def validate_scenario(
     raw: Mapping[str, Any], source: str = "<scenario>", set_paths: Mapping[str, str] | None = None
 ) -> Scenario:
