@@ -10,11 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hostile import Case, inputs, orgdata, scenario
+from hostile import Case, folders, inputs, orgdata, scenario
 
 from sim.app.cli import main
 
-CASES: list[Case] = [*scenario.CASES, *inputs.CASES, *orgdata.CASES]
+CASES: list[Case] = [*scenario.CASES, *inputs.CASES, *orgdata.CASES, *folders.CASES]
 
 
 def _snapshot(folder: Path) -> dict[str, int]:
@@ -27,6 +27,7 @@ def test_hostile_input_is_refused_clearly(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     argv = case.make(tmp_path)
+    capsys.readouterr()  # what setting the case up printed
     before = _snapshot(tmp_path)
     code = main(argv)
     captured = capsys.readouterr()

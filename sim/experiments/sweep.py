@@ -422,8 +422,11 @@ def _run_jobs(
     try:
         with log_path.open("a", encoding="utf-8") as log:
             while True:
-                while len(pending) < window:
-                    job = retry.pop() if retry else next(queue, None)
+                if retry and not pending:  # after a worker died: its runs one at a time
+                    job = retry.pop(0)
+                    pending[executor.submit(execute, job)] = job
+                while not retry and len(pending) < window:
+                    job = next(queue, None)
                     if job is None:
                         break
                     pending[executor.submit(execute, job)] = job
@@ -466,7 +469,9 @@ def _run_jobs(
     return SweepResult(folder, len(jobs), len(runs), failed, runs, notes)
 
 
-#: How often a run is retried after the worker process running it died.
+#: How often a run is retried after the worker process running it died. Retries run one
+#: at a time, so a run that kills its worker is told apart from those that shared the
+#: pool with it: only the former dies again.
 RETRIES_AFTER_WORKER_DEATH = 1
 
 
