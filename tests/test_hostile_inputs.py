@@ -43,3 +43,9 @@ def test_hostile_input_is_refused_clearly(
 def test_catalogue_ids_are_unique() -> None:
     ids = [case.id for case in CASES]
     assert len(ids) == len(set(ids))
+
+
+def test_the_documented_counts_are_the_catalogue() -> None:
+    page = (Path(__file__).parent.parent / "docs" / "reliability.md").read_text()
+    assert f"run by `tests/test_hostile_inputs.py`) | {len(CASES)} |" in page
+    assert f"nothing written | {sum(case.exit == 2 for case in CASES)} |" in page

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hostile.orgdata import BAD_DATA
 
 from sim.errors import ScenarioError
 from sim.model.workplace import WorkplaceModel
@@ -86,73 +87,7 @@ def test_parquet_export_loads(tmp_path):
     assert load_scenario(toml).organisation.n_employees == len(frame)
 
 
-BAD = [
-    pytest.param(
-        ["employee_id,manager,level,team,tenure_years", "A,,1,t,1"],
-        ["unknown columns 'manager'", "did you mean 'manager_id'"],
-        id="misspelt-column",
-    ),
-    pytest.param(
-        ["employee_id,manager_id,level,tenure_years", "A,,1,1"],
-        ["missing columns team"],
-        id="missing-column",
-    ),
-    pytest.param(
-        [HEADER, *GOOD, "C,A,0,x,1", "C,A,0,x,1"],
-        ["column employee_id", "3 rows (4, 6, 7)", "repeated"],
-        id="duplicate-ids",
-    ),
-    pytest.param(
-        [HEADER, *GOOD, "E,ZZ,0,x,1"],
-        ["column manager_id", "row (6)", "names no employee_id"],
-        id="unknown-manager",
-    ),
-    pytest.param(
-        [HEADER, "A,,4,b,1", "B,C,2,b,1", "C,B,2,b,1"], ["cycle", "rows (3, 4)"], id="cycle"
-    ),
-    pytest.param(
-        [HEADER, "A,,4,b,1", "B,,4,b,1", "C,A,0,b,1"],
-        ["exactly one top", "found 2", "rows 2, 3"],
-        id="several-roots",
-    ),
-    pytest.param(
-        [HEADER, *GOOD, "E,A,7,x,1", "F,A,boss,x,1"],
-        ["column level", "2 rows (6, 7)", "allowed: 0..4"],
-        id="level-out-of-range",
-    ),
-    pytest.param(
-        [HEADER + ",skill_digital", "A,,4,b,1,5", "B,A,2,b,1,9", "C,B,0,b,1,high"],
-        ["column skill_digital", "row (4)", "not a number"],
-        id="non-numeric-rating",
-    ),
-    pytest.param(
-        [HEADER + ",skill_digital", "A,,4,b,1,5", "B,A,2,b,1,9", "C,B,0,b,1,3"],
-        ["column skill_digital", "row (3)", "outside the scale 1-5"],
-        id="out-of-scale",
-    ),
-    pytest.param(
-        [HEADER, "A,,4,b,-2", "B,A,2,b,x"],
-        ["column tenure_years", "2 rows (2, 3)"],
-        id="bad-tenure",
-    ),
-    pytest.param(
-        [HEADER + ",participant", "A,,4,b,1,maybe", "B,A,2,b,1,yes"],
-        ["column participant", "row (2)"],
-        id="bad-participant",
-    ),
-    pytest.param([HEADER], ["no employees"], id="header-only"),
-    pytest.param(b"", ["the file is empty"], id="empty-file"),
-    pytest.param(
-        b"employee_id;manager_id;level;team;tenure_years\nA;;4;b;1\n",
-        ["separated by semicolons"],
-        id="wrong-delimiter",
-    ),
-    pytest.param(
-        "employee_id,manager_id,level,team,tenure_years\nA,,4,Équipe,1\n".encode("latin-1"),
-        ["not UTF-8"],
-        id="wrong-encoding",
-    ),
-]
+BAD = [pytest.param(lines, needles, id=name) for name, lines, needles in BAD_DATA]
 
 
 @pytest.mark.parametrize(("lines", "needles"), BAD)

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import ScenarioError
-from sim.experiments.output import check_output, write_results
+from sim.experiments.folders import check_output, lock
+from sim.experiments.output import write_results
 from sim.experiments.run import run_scenario
 from sim.files import read_text
 from sim.provenance import git_commit, wlsim_version
@@ -101,8 +102,9 @@ def rerun(
         and then_data.get("sha256") != now_data.get("sha256")
     ):
         warnings.append(f"organisation data changed since the run: {now_data['source']}")
-    fresh = run_scenario(scenario, arms=arms, progress=progress)
-    write_results(fresh, out, overwrite=overwrite, figures=(results / "figures").is_dir())
+    with lock(out):  # from before the runs until the folder is in place
+        fresh = run_scenario(scenario, arms=arms, progress=progress)
+        write_results(fresh, out, overwrite=overwrite, figures=(results / "figures").is_dir())
     differing = [
         name for name in COMPARED if (results / name).read_bytes() != (out / name).read_bytes()
     ]

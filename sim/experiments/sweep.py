@@ -423,13 +423,13 @@ def _run_jobs(
         with log_path.open("a", encoding="utf-8") as log:
             while True:
                 if retry and not pending:  # after a worker died: its runs one at a time
-                    job = retry.pop(0)
-                    pending[executor.submit(execute, job)] = job
+                    suspect = retry.pop(0)
+                    pending[executor.submit(execute, suspect)] = suspect
                 while not retry and len(pending) < window:
-                    job = next(queue, None)
-                    if job is None:
+                    following = next(queue, None)
+                    if following is None:
                         break
-                    pending[executor.submit(execute, job)] = job
+                    pending[executor.submit(execute, following)] = following
                 if not pending:
                     break
                 finished, _ = futures.wait(pending, return_when=futures.FIRST_COMPLETED)

@@ -15,6 +15,98 @@ from hostile import Case, scenario_file
 HEADER = "employee_id,manager_id,level,team,tenure_years"
 
 
+def _bad(lines: list[str] | bytes, needles: list[str], id: str) -> tuple:
+    return (id, lines, needles)
+
+
+GOOD = [
+    "A,,4,board,10",
+    "B,A,2,sales,3",
+    "C,B,0,sales,1.5",
+    "D,B,1,sales,0.5",
+]
+
+#: Bad data files, also checked through the Python API by tests/test_orgdata.py:
+#: (name, the file's lines or bytes, words the message must contain).
+BAD_DATA: list[tuple[str, list[str] | bytes, list[str]]] = [
+    _bad(
+        ["employee_id,manager,level,team,tenure_years", "A,,1,t,1"],
+        ["unknown columns 'manager'", "did you mean 'manager_id'"],
+        id="misspelt-column",
+    ),
+    _bad(
+        ["employee_id,manager_id,level,tenure_years", "A,,1,1"],
+        ["missing columns team"],
+        id="missing-column",
+    ),
+    _bad(
+        [HEADER, *GOOD, "C,A,0,x,1", "C,A,0,x,1"],
+        ["column employee_id", "3 rows (4, 6, 7)", "repeated"],
+        id="duplicate-ids",
+    ),
+    _bad(
+        [HEADER, *GOOD, "E,ZZ,0,x,1"],
+        ["column manager_id", "row (6)", "names no employee_id"],
+        id="unknown-manager",
+    ),
+    _bad([HEADER, "A,,4,b,1", "B,C,2,b,1", "C,B,2,b,1"], ["cycle", "rows (3, 4)"], id="cycle"),
+    _bad(
+        [HEADER, "A,,4,b,1", "B,,4,b,1", "C,A,0,b,1"],
+        ["exactly one top", "found 2", "rows 2, 3"],
+        id="several-roots",
+    ),
+    _bad(
+        [HEADER, *GOOD, "E,A,7,x,1", "F,A,boss,x,1"],
+        ["column level", "2 rows (6, 7)", "allowed: 0..4"],
+        id="level-out-of-range",
+    ),
+    _bad(
+        [HEADER + ",skill_digital", "A,,4,b,1,5", "B,A,2,b,1,9", "C,B,0,b,1,high"],
+        ["column skill_digital", "row (4)", "not a number"],
+        id="non-numeric-rating",
+    ),
+    _bad(
+        [HEADER + ",skill_digital", "A,,4,b,1,5", "B,A,2,b,1,9", "C,B,0,b,1,3"],
+        ["column skill_digital", "row (3)", "outside the scale 1-5"],
+        id="out-of-scale",
+    ),
+    _bad(
+        [HEADER, "A,,4,b,-2", "B,A,2,b,x"],
+        ["column tenure_years", "2 rows (2, 3)"],
+        id="bad-tenure",
+    ),
+    _bad(
+        [HEADER + ",participant", "A,,4,b,1,maybe", "B,A,2,b,1,yes"],
+        ["column participant", "row (2)"],
+        id="bad-participant",
+    ),
+    _bad([HEADER], ["no employees"], id="header-only"),
+    _bad(b"", ["the file is empty"], id="empty-file"),
+    _bad(
+        b"employee_id;manager_id;level;team;tenure_years\nA;;4;b;1\n",
+        ["separated by semicolons"],
+        id="wrong-delimiter",
+    ),
+    _bad(
+        "employee_id,manager_id,level,team,tenure_years\nA,,4,Équipe,1\n".encode("latin-1"),
+        ["not UTF-8"],
+        id="wrong-encoding",
+    ),
+]
+
+
+def _data(lines: list[str] | bytes) -> Callable[[Path], str]:
+    def write(tmp: Path) -> str:
+        path = tmp / "org.csv"
+        if isinstance(lines, bytes):
+            path.write_bytes(lines)
+        else:
+            path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return "org.csv"
+
+    return write
+
+
 def _run(make_data: Callable[[Path], str], body: str = "") -> Callable[[Path], list[str]]:
     """`wlsim run` of a scenario whose organisation comes from the data ``make_data`` writes."""
 
@@ -114,4 +206,8 @@ CASES: list[Case] = [
         _empty_source_set,
         ("organisation.source", "is empty", "remove the key"),
     ),
+]
+CASES += [
+    Case(f"data-{name}", _run(_data(lines)), ("org.csv", *needles))
+    for name, lines, needles in BAD_DATA
 ]
