@@ -375,6 +375,7 @@ def test_ctrl_c_stops_a_sweep_and_says_how_to_resume(tmp_path):
     )
     out = tmp_path / "int"
     cmd = [sys.executable, "-m", "sim", "sweep", str(path), "--out", str(out), "--no-progress"]
+    cmd += ["--set", "seed=3"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 60
     while time.time() < deadline and len(list((out / "timeseries").glob("*.parquet"))) < 3:
@@ -384,4 +385,5 @@ def test_ctrl_c_stops_a_sweep_and_says_how_to_resume(tmp_path):
     done = len(list((out / "timeseries").glob("*.parquet")))
     assert proc.returncode == 130, f"exit {proc.returncode}, {done} of 640 runs; {stdout}{err}"
     assert "--resume" in err and "Traceback" not in err
+    assert "--set seed=3" in err  # the command that continues repeats the options given
     assert not list((out / "timeseries").glob(".*"))  # no half-written part left visible
