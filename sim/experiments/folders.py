@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sim.errors import ScenarioError
+from sim.experiments.pool import process_alive
 from sim.files import rename_noreplace
 from sim.provenance import wlsim_version
 
@@ -261,7 +262,7 @@ def clean_leftovers(parent: Path) -> list[Path]:
         return cleaned
     for entry in entries:
         match = _LEFTOVER.match(entry.name)
-        if not match or not entry.is_dir() or _alive(int(match["pid"])):
+        if not match or not entry.is_dir() or process_alive(int(match["pid"])):
             continue
         target = entry.with_name(match["name"])
         if match["what"] == "old" and not target.exists():
@@ -272,16 +273,6 @@ def clean_leftovers(parent: Path) -> list[Path]:
         shutil.rmtree(entry, ignore_errors=True)
         cleaned.append(entry)
     return cleaned
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _umask() -> int:

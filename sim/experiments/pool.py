@@ -97,7 +97,7 @@ def _exit_with(parent: int) -> None:
     try:
         fd = os.pidfd_open(parent)
     except (AttributeError, OSError):  # not Linux 5.3+, or already gone
-        while _alive(parent):
+        while process_alive(parent):
             time.sleep(_POLL_SECONDS)
     else:
         with contextlib.suppress(OSError):
@@ -105,7 +105,8 @@ def _exit_with(parent: int) -> None:
     os._exit(1)
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id exists (also one of another user)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
