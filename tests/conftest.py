@@ -35,6 +35,9 @@ SLOW = frozenset(
         "test_dashboard.py::test_page_renders_and_steps_without_a_browser",
         "test_dashboard.py::test_dashboard_in_headless_chromium",
         "test_golden.py::test_kernels_without_compilation_give_identical_results",
+        # Real worker pools started, killed and replaced.
+        "test_faults.py::test_a_killed_worker_is_replaced_and_its_runs_retried",
+        "test_faults.py::test_workers_exit_when_the_sweep_is_killed",
         "test_mechanisms.py::test_programmes_raise_mean_skill",
         # A full run with figures and report, searched for the HR file's ids.
         "test_orgdata.py::test_no_employee_id_or_team_name_reaches_the_results",
