@@ -459,6 +459,14 @@ def test_plan_size_is_counted_without_drawing_the_points() -> None:
         assert sweep_mod.count_points(sc) == n * per == len(sweep_mod.sample_points(sc))
 
 
+def test_planning_shows_progress(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    scenario = load_scenario(sweep_file(tmp_path, values=5))
+    sweep_mod.plan(scenario, progress=True)
+    assert "planning: 100%" in capsys.readouterr().err
+    sweep_mod.plan(scenario)  # quiet by default (the API), and for small plans
+    assert capsys.readouterr().err == ""
+
+
 # --- 11. memory: what is available, not what is installed ------------------------------------
 
 

@@ -233,7 +233,8 @@ def plan(
     from tqdm.auto import tqdm
 
     quiet = progress is False or (progress is None and len(points) < 1000)
-    for i, point in enumerate(tqdm(points, desc="planning", unit="point", disable=quiet or None)):
+    disable = True if quiet else (None if progress is None else False)  # None: terminals
+    for i, point in enumerate(tqdm(points, desc="planning", unit="point", disable=disable)):
         raw = dict(base)
         for path, value in point.items():
             raw = _with_value(raw, path, value)
