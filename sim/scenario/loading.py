@@ -219,9 +219,10 @@ def _read_with_extends(
         raise ScenarioError(f"{path}: scenario files extend each other in a cycle: {chain}")
     raw = _read_toml(path)
     org = raw.get("organisation")
-    if isinstance(org, dict) and isinstance(org.get("source"), str) and org["source"]:
-        # A data file is named relative to the scenario file that names it.
-        org["source"] = str((path.parent / org["source"]).resolve())
+    for key in ("source", "network"):
+        if isinstance(org, dict) and isinstance(org.get(key), str) and org[key]:
+            # A data file is named relative to the scenario file that names it.
+            org[key] = str((path.parent / org[key]).resolve())
     parent = raw.pop("extends", None)
     if parent is None:
         base: dict[str, Any] = {}

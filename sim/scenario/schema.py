@@ -247,6 +247,17 @@ class Organisation(Section):
             "scenario file; leave it out for the synthetic organisation. See docs/data.md."
         ),
     )
+    network: str = param(
+        "",
+        unit="file path",
+        source="assumption",
+        description=(
+            "An edge list (CSV or Parquet) of who seeks advice from whom, exported from "
+            "an organisational network analysis survey, relative to the scenario file; its "
+            "ids are the employee ids of organisation.source. It seeds the advice "
+            "network's ties at week 0; leave it out if you have no such survey. See docs/data.md."
+        ),
+    )
     skill_scale: tuple[float, float] = param(
         (1.0, 5.0),
         unit="[lowest, highest] rating",
@@ -272,14 +283,37 @@ class Organisation(Section):
             )
         return value
 
+    @field_validator("network")
+    @classmethod
+    def _network_names_a_file(cls, value: str) -> str:
+        # As for `source`: an empty value is more likely a file name left out than a choice.
+        if not value.strip():
+            raise ValueError(
+                "is empty; name the edge list (CSV or Parquet) of the advice network here, "
+                "or remove the key if you have no such survey"
+            )
+        return value
+
     @model_serializer(mode="wrap")
     def _leave_out_no_source(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        # A synthetic organisation is written without `source`, so that its dump (in a
-        # results folder, or re-validated for an arm) reads back.
+        # A synthetic organisation is written without `source` (and a scenario without a
+        # network without `network`), so that its dump (in a results folder, or
+        # re-validated for an arm) reads back.
         data: dict[str, Any] = handler(self)
-        if not self.source:
-            data.pop("source", None)
+        for key in ("source", "network"):
+            if not getattr(self, key):
+                data.pop(key, None)
         return data
+
+    @model_validator(mode="after")
+    def _network_needs_a_roster(self) -> Organisation:
+        if self.network and not self.source:
+            raise ValueError(
+                "organisation.network needs organisation.source: the edge list names "
+                "employees by the employee ids of an HR export; name that export in "
+                "organisation.source, or remove organisation.network (docs/data.md)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _check_shapes(self) -> Organisation:
