@@ -10,6 +10,8 @@ rows and the fix, every problem of a file in one message.
 from __future__ import annotations
 
 import csv
+import functools
+import hashlib
 import io
 import os
 from dataclasses import dataclass
@@ -50,6 +52,8 @@ class Kind:
 
 #: The roster: one row per employee (sim/scenario/orgdata.py).
 ROSTER = Kind("organisation.source", "organisation data", "export", "employees")
+#: The advice network: one row per tie (sim/scenario/networkdata.py).
+NETWORK = Kind("organisation.network", "advice network", "edge list", "ties")
 
 
 def open_file(value: str, kind: Kind) -> tuple[Path, os.stat_result]:
@@ -88,6 +92,22 @@ def read_bytes(path: Path, kind: Kind) -> bytes:
         return path.read_bytes()
     except OSError as exc:
         raise DataError(f"{path}: cannot read the {kind.what} ({exc.strerror})") from None
+
+
+def file_sha256(value: str, kind: Kind) -> str:
+    """The SHA-256 of a data file's bytes (for provenance), read once per version of it.
+
+    Raises:
+        DataError: If the path is a folder or cannot be read.
+    """
+    path, stat = open_file(value, kind)
+    return _sha256(str(path), stat.st_mtime_ns, stat.st_size, kind)
+
+
+@functools.lru_cache(maxsize=8)
+def _sha256(path_text: str, mtime: int, size: int, kind: Kind) -> str:
+    # Cached by path, modification time and size, as the loaders are.
+    return hashlib.sha256(read_bytes(Path(path_text), kind)).hexdigest()
 
 
 def report(path: Path, problems: list[str], kind: Kind) -> str:

@@ -115,6 +115,10 @@ def _validate_all(raw: Mapping[str, Any], source: str, origins: Mapping[str, str
         # The data decide the size of the organisation.
         org = scenario.organisation.model_copy(update={"n_employees": roster.n})
         scenario = scenario.model_copy(update={"organisation": org})
+    if scenario.organisation.network:
+        from sim.scenario.networkdata import load_network
+
+        load_network(scenario)  # checked before any run, as the roster is
     for arm in scenario.arms:
         arm_scenario(scenario, arm, source=source)
     return scenario

@@ -19,8 +19,10 @@ import numpy as np
 import pandas as pd
 
 from sim.scenario.datafile import (
+    NETWORK,
     ROSTER,
     DataError,
+    file_sha256,
     id_key,
     open_file,
     read_bytes,
@@ -74,10 +76,27 @@ class Roster:
 
 
 def data_provenance(scenario: Scenario) -> dict[str, str] | None:
-    """The data file of a scenario and its SHA-256, or None for a synthetic organisation."""
-    if not scenario.organisation.source:
+    """The data files of a scenario and their SHA-256, or None for a synthetic organisation.
+
+    Args:
+        scenario: A validated scenario.
+
+    Returns:
+        ``source`` and ``sha256`` of the roster, and, when the scenario names an advice
+        network, ``network`` and ``network_sha256`` of its edge list; None without a
+        roster. Recorded with results, so that ``wlsim rerun`` and ``wlsim sweep
+        --resume`` notice a changed file.
+
+    Raises:
+        DataError: If a file cannot be read, or the roster is invalid.
+    """
+    org = scenario.organisation
+    if not org.source:
         return None
-    return {"source": scenario.organisation.source, "sha256": load_roster(scenario).sha256}
+    data = {"source": org.source, "sha256": load_roster(scenario).sha256}
+    if org.network:
+        data |= {"network": org.network, "network_sha256": file_sha256(org.network, NETWORK)}
+    return data
 
 
 def load_roster(scenario: Scenario) -> Roster:
