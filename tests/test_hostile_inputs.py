@@ -10,11 +10,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hostile import Case, folders, inputs, orgdata, scenario
+from hostile import Case, folders, inputs, network, orgdata, scenario
 
 from sim.app.cli import main
 
-CASES: list[Case] = [*scenario.CASES, *inputs.CASES, *orgdata.CASES, *folders.CASES]
+CASES: list[Case] = [
+    *scenario.CASES,
+    *inputs.CASES,
+    *orgdata.CASES,
+    *network.CASES,
+    *folders.CASES,
+]
 
 
 def _snapshot(folder: Path) -> dict[str, int]:
