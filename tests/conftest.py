@@ -41,6 +41,7 @@ SLOW = frozenset(
         "test_mechanisms.py::test_programmes_raise_mean_skill",
         # A full run with figures and report, searched for the HR file's ids.
         "test_orgdata.py::test_no_employee_id_or_team_name_reaches_the_results",
+        "test_networkdata.py::test_no_id_of_the_advice_network_reaches_the_results",
         "test_notebooks.py::test_notebook_runs",
         # The plain-Mesa reference model, replicated (one module fixture for all three).
         "test_reference.py::test_reference_and_engine_agree",

@@ -349,3 +349,34 @@ def test_load_network_needs_a_network(tmp_path):
     scenario = load_scenario(ROOT / "scenarios" / "from_data.toml")
     with pytest.raises(DataError, match=r"no advice network to load"):
         load_network(scenario)
+
+
+def test_no_id_of_the_advice_network_reaches_the_results(tmp_path, capsys, monkeypatch):
+    # docs/data.md ("Personal data"): ties are kept as roster rows, so no id of the edge
+    # list reaches a results folder; its path is recorded, as the roster's is.
+    from test_orgdata import HEADER as ROSTER_HEADER
+    from test_orgdata import _every_text
+
+    from sim.app.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    ids = [f"Wk{i:03d}Respondent" for i in range(12)]
+    roster = [ROSTER_HEADER]
+    for i, name in enumerate(ids):
+        boss = "" if i == 0 else ids[(i - 1) // 4]
+        roster.append(f"{name},{boss},{4 if i == 0 else 2 if i < 4 else 0},t{i // 4},2")
+    edges = ["from_id,to_id,weight"]
+    for i, name in enumerate(ids):
+        edges += [f"{name},{ids[(i + 1) % 12]},0.8", f"{name},{ids[(i + 5) % 12]},0.4"]
+    toml = scenario_for(tmp_path, edges, name="ona_survey.csv", roster=roster)
+    out = tmp_path / "results"
+    argv = ["run", str(toml), "--replicates", "1", "--set", "horizon_weeks=3", "--out", str(out)]
+    assert main([*argv, "--no-progress"]) == 0
+    printed = capsys.readouterr()
+    texts = _every_text(out)
+    for where, text in [*texts.items(), ("stdout", printed.out), ("stderr", printed.err)]:
+        for secret in ids:
+            assert secret not in text, f"{secret!r} found in {where}"
+    path = str(tmp_path / "ona_survey.csv")
+    recorded = [Path(p).name for p, text in texts.items() if path in text]
+    assert sorted(recorded) == ["metadata.json", "report.html", "scenario.resolved.toml"]
