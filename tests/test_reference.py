@@ -106,6 +106,11 @@ def _comparisons() -> list[tuple[str, str]]:
     return out + [(eff, m) for eff in EFFECTS for m in METRICS if m != "session_hours"]
 
 
+#: The reference implements the model without informal learning (docs/model.md 7.13),
+#: so both run without it; tests/test_advice.py tests informal learning rule by rule.
+INFORMAL = ["informal.enabled=false"]
+
+
 @pytest.fixture(scope="module")
 def finals() -> dict[str, dict[str, np.ndarray]]:
     """Week-52 metrics: ``finals[impl][quantity]`` is an array (replicates, metrics)."""
@@ -114,7 +119,12 @@ def finals() -> dict[str, dict[str, np.ndarray]]:
     for run, (arm, overrides) in RUNS.items():
         scenario = load_scenario(
             ROOT / "scenarios" / "mentorship_vs_peer_coaching.toml",
-            [f"organisation.n_employees={N_EMPLOYEES}", f"horizon_weeks={WEEKS}", *overrides],
+            [
+                f"organisation.n_employees={N_EMPLOYEES}",
+                f"horizon_weeks={WEEKS}",
+                *INFORMAL,
+                *overrides,
+            ],
         )
         ref, eng = [], []
         for r in range(FIRST_REPLICATE, FIRST_REPLICATE + REPLICATES):

@@ -21,7 +21,16 @@ from sim.files import atomic_write
 from sim.scenario.designs import DESIGNS
 from sim.scenario.schema import Programme, Scenario
 
-SECTIONS = ("organisation", "learning", "engagement", "turnover", "promotion", "costs", "sweep")
+SECTIONS = (
+    "organisation",
+    "learning",
+    "informal",
+    "engagement",
+    "turnover",
+    "promotion",
+    "costs",
+    "sweep",
+)
 
 
 def _rows(model: type[BaseModel], prefix: str) -> list[str]:

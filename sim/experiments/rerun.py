@@ -96,12 +96,11 @@ def rerun(
     check_output(out, overwrite)
     warnings = version_warnings(meta)
     then_data, now_data = meta.get("data"), data_provenance(scenario)
-    if (
-        isinstance(then_data, dict)
-        and now_data
-        and then_data.get("sha256") != now_data.get("sha256")
-    ):
-        warnings.append(f"organisation data changed since the run: {now_data['source']}")
+    if isinstance(then_data, dict) and now_data:
+        for key, name in (("sha256", "source"), ("network_sha256", "network")):
+            if then_data.get(key) != now_data.get(key):
+                changed = now_data.get(name) or then_data.get(name)
+                warnings.append(f"organisation data changed since the run: {changed}")
     with lock(out):  # from before the runs until the folder is in place
         fresh = run_scenario(scenario, arms=arms, progress=progress)
         write_results(fresh, out, overwrite=overwrite, figures=(results / "figures").is_dir())

@@ -609,7 +609,10 @@ def _leaves(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 def _data_name(data: Any) -> str:
     if not isinstance(data, Mapping):
         return "a synthetic organisation"
-    return f"{data.get('source')} with SHA-256 {str(data.get('sha256'))[:12]}…"
+    name = f"{data.get('source')} with SHA-256 {str(data.get('sha256'))[:12]}…"
+    if data.get("network"):
+        name += f" and {data['network']} with SHA-256 {str(data.get('network_sha256'))[:12]}…"
+    return name
 
 
 def _repair_log(log_path: Path) -> list[str]:

@@ -33,6 +33,12 @@ class Totals:
     session_cost: float = 0.0
     proficiency_weeks: float = 0.0
     n_proficient_hires: int = 0
+    advice_week: int = 0
+    advice: int = 0
+    advice_hours: float = 0.0
+    feedback_conversations_week: int = 0
+    skill_gained_informal: float = 0.0
+    skill_gained_programmes: float = 0.0
 
 
 @dataclass
@@ -102,6 +108,27 @@ class Ledger:
         t.session_hours += session_hours
         t.guide_hours += guide_hours
         t.session_cost += session_cost
+
+    def learning(
+        self,
+        advice: int,
+        advice_hours: float,
+        conversations: int,
+        gained_informal: float,
+        gained_programmes: float,
+    ) -> None:
+        """Record this week's advice and feedback conversations, and the skill gained.
+
+        Advice hours count both sides; skill gained is summed over people, in units of
+        mean skill, from advice and from programme sessions.
+        """
+        t = self.totals
+        t.advice_week = advice
+        t.advice += advice
+        t.advice_hours += advice_hours
+        t.feedback_conversations_week = conversations
+        t.skill_gained_informal += gained_informal
+        t.skill_gained_programmes += gained_programmes
 
     def proficient(self, n_newly: int, weeks: float) -> None:
         """Record hires who reached proficiency, and their summed weeks to get there."""

@@ -72,7 +72,7 @@ def _n_current(slot_of_id, a, b):
     return n
 
 
-def _share(numerator: int, denominator: int) -> float:
+def _share(numerator: float, denominator: float) -> float:
     return numerator / denominator if denominator else float("nan")
 
 
@@ -86,6 +86,7 @@ def measure(
     readiness_weights: np.ndarray,
     programme_hours: Mapping[str, float],
     relationships: Sequence[tuple[np.ndarray, np.ndarray]],
+    advice_ties: np.ndarray | None = None,
 ) -> dict[str, float]:
     """Measure the state at the end of a week; reads, never changes or draws.
 
@@ -98,6 +99,8 @@ def measure(
         readiness_weights: Promotion readiness weights by level and domain.
         programme_hours: Person-hours in sessions since week 0, by programme name.
         relationships: Employee ids of the two sides of each programme's relationships.
+        advice_ties: The advisers' ids of every position's advice ties (positions,
+            ties), -1 where empty (:class:`sim.model.network.AdviceNetwork`).
 
     Returns:
         One value per metric; see docs/model.md (Observation) for definitions. Ratios
@@ -166,6 +169,17 @@ def measure(
     for name, hours in programme_hours.items():
         rec[f"session_hours_{slug(name)}"] = hours
     rec["n_relationships"] = sum(int(_n_current(wf.slot_of_id, a, b)) for a, b in relationships)
+    rec["advice_episodes_week"] = t.advice_week
+    rec["advice_hours"] = t.advice_hours
+    rec["manager_feedback_week"] = t.feedback_conversations_week
+    rec["advice_ties_per_employee"] = (
+        float((advice_ties >= 0).sum() / headcount) if advice_ties is not None else 0.0
+    )
+    rec["skill_gained_informal"] = t.skill_gained_informal
+    rec["skill_gained_programmes"] = t.skill_gained_programmes
+    rec["informal_share_of_learning"] = _share(
+        t.skill_gained_informal, t.skill_gained_informal + t.skill_gained_programmes
+    )
     return rec
 
 

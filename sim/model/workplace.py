@@ -9,9 +9,11 @@ import pandas as pd
 from sim.model import arrays, metrics
 from sim.model.agents import Employee
 from sim.model.ledger import Ledger
+from sim.model.network import AdviceNetwork
 from sim.model.programmes import ProgrammeRule, Sessions
 from sim.model.streams import Streams
 from sim.model.submodels import (
+    advice,
     ageing,
     hiring,
     hours_cap,
@@ -30,6 +32,10 @@ from sim.model.workforce import (
 )
 from sim.scenario.loading import arm_scenario
 from sim.scenario.schema import Scenario
+
+#: No advice this week (informal learning off, or before the first week).
+_NONE = np.zeros(0, dtype=np.int64)
+_NO_ADVICE = advice.Advice(_NONE, _NONE, _NONE, _NONE, np.zeros(0))
 
 
 class WorkplaceModel(mesa.Model):
@@ -82,6 +88,8 @@ class WorkplaceModel(mesa.Model):
         self._hire_skill = hiring.mean_starting_skill(sc, sc.learning.rel_hire_skill)
         self.ancestors = ancestors(self.workforce.manager, sc.n_levels)
         self.org = Organisation(self.workforce, sc, self.usage_by_level, self.ancestors)
+        self.network = self._initial_network()
+        self._advice = _NO_ADVICE
         self.programmes: list[ProgrammeRule] = []
         # Mesa agents are created when someone looks at them (``agents``, ``employee``):
         # the weekly rules never need them, and hiring and quitting stay array operations.
@@ -125,7 +133,11 @@ class WorkplaceModel(mesa.Model):
         for agent in list(self._employees.values()):
             agent.remove()
         self._employees, self._hired, self._left = {}, [], []
+        net = self.network
+        advice.drop_leavers(net, wf.slot_of_id, wf.team)  # ties name current employees
+        advisers = np.where(net.to >= 0, wf.slot_of_id[np.maximum(net.to, 0)], -1)
         ids = wf.renumber()
+        net.to[:] = np.where(advisers >= 0, wf.employee_id[np.maximum(advisers, 0)], -1)
         wf.hired_week -= weeks  # hire weeks count from the new week 0
         self.week = 0
         self._add_agents(ids)
@@ -136,9 +148,12 @@ class WorkplaceModel(mesa.Model):
     def step(self) -> None:
         """Advance one week, in the order documented in docs/model.md.
 
-        1. Matching: each programme forms and dissolves relationships.
+        1. Matching: each programme forms and dissolves relationships; advice ties decay,
+           ties to leavers are dropped, new ties form.
         2. Sessions: scheduled sessions take place, more often when engagement is high.
-        3. Learning in sessions: learners move toward partners; feedback, sponsorship.
+        3. Learning from others: learners move toward partners in sessions and toward
+           advisers they ask; feedback (programmes and managers), sponsorship; sessions
+           make advice ties.
         4. Practice and forgetting: used skills grow toward the plateau, unused decay.
         5. Engagement: drift, support, progress, overload, stagnation.
         6. Turnover: employees quit with a hazard that rises as engagement falls.
@@ -149,6 +164,7 @@ class WorkplaceModel(mesa.Model):
         week = self.week
         for prog in self.programmes:  # 1
             prog.match(self.org, week)
+        self._update_ties()
         batches = self._within_hours(
             [prog.sessions(self.org, week) for prog in self.programmes]
         )  # 2
@@ -220,7 +236,128 @@ class WorkplaceModel(mesa.Model):
                 stocks.add_saturating(
                     wf.visibility, b.guide, b.guide_visibility_per_session * b.guide_quality
                 )
+        informal = self._learn_informally(batches)
+        n_domains = wf.skill.shape[1]
+        self.ledger.learning(
+            len(self._advice.seeker),
+            2 * len(self._advice.seeker) * self.params.informal.hours_per_advice,
+            self._conversations,
+            float(informal.sum()) / n_domains,
+            float(gains.sum()) / n_domains,
+        )
+        gains += informal
         learning.apply_gains(wf.skill, gains)
+
+    def _learn_informally(self, batches: list[Sessions]) -> np.ndarray:
+        """Advice, managers' feedback and programme ties (:mod:`.advice`); return the gains.
+
+        Gains are computed from the skills at the start of the phase, like the sessions'.
+        """
+        wf, params = self.workforce, self.params.informal
+        gains = np.zeros_like(wf.skill)
+        self._advice, self._conversations = _NO_ADVICE, 0
+        if not params.enabled:
+            return gains
+        net, u = self.network, self._draws
+        self._advice = episodes = advice.seek(
+            net,
+            wf.skill,
+            wf.employee_id,
+            wf.slot_of_id,
+            wf.level,
+            wf.team,
+            self.usage_by_level,
+            u,
+            params,
+        )
+        if len(episodes.seeker):
+            focus = np.zeros((len(episodes.seeker), wf.skill.shape[1]))
+            focus[np.arange(len(episodes.seeker)), episodes.domain] = 1.0
+            learning.session_gains(
+                wf.skill,
+                episodes.seeker,
+                episodes.adviser,
+                np.full(len(episodes.seeker), params.hours_per_advice),
+                episodes.quality,
+                focus,
+                self.params.learning,
+                out=gains,
+            )
+            advice.after_advice(net, episodes, wf.skill, wf.employee_id, params)
+        if params.programme_ties:
+            for b in batches:
+                advice.programme_contacts(
+                    net,
+                    b.learner,
+                    b.partner,
+                    wf.skill,
+                    wf.employee_id,
+                    wf.level,
+                    self._beliefs,
+                    params,
+                )
+        self._conversations = advice.manager_feedback(
+            net, wf.feedback, wf.employee_id, wf.manager, u, params
+        )
+        return gains
+
+    def _update_ties(self) -> None:
+        """Decay ties, drop those to leavers, form new ones (phase 1, :mod:`.advice`)."""
+        wf, params = self.workforce, self.params.informal
+        # Drawn even when informal learning is off, so that switching it does not change
+        # how many numbers its stream gives (it changes nothing else).
+        self._draws = advice.draw_week(self.streams.informal, wf.n_slots)
+        if not params.enabled:
+            return
+        advice.maintain(self.network, wf.slot_of_id, wf.team, params)
+        self._beliefs = advice.level_means(wf.skill, wf.level, wf.occupied, self.params.n_levels)
+        advice.form(
+            self.network,
+            wf.employee_id,
+            wf.level,
+            wf.team,
+            self._members,
+            self._beliefs,
+            self._draws,
+            params,
+        )
+
+    def _initial_network(self) -> AdviceNetwork:
+        """Everyone's ties at the start: to their manager and a few teammates."""
+        wf, params = self.workforce, self.params.informal
+        net = AdviceNetwork.empty(wf.n_slots, params.n_ties_max, wf.skill.shape[1])
+        self._members = advice.team_members(wf.team)
+        self._beliefs = advice.level_means(wf.skill, wf.level, wf.occupied, self.params.n_levels)
+        if params.enabled:
+            rng = self.streams.informal_init
+            net.team_safety[:] = advice.draw_team_safety(rng, wf.n_slots, params)
+            net.coaching[:] = advice.draw_coaching(rng, wf.n_slots, params)
+            slots = np.arange(wf.n_slots)
+            u = rng.random((wf.n_slots, params.n_team_ties_initial))
+            if self.params.organisation.network:
+                # The organisation's own advice network replaces the drawn first ties
+                # (the roster's rows are the initial positions).
+                from sim.scenario.networkdata import load_network
+
+                survey = load_network(self.params)
+                advice.seed_ties(
+                    net, survey.src, survey.dst, survey.weight, wf.employee_id, wf.level,
+                    self._beliefs,
+                )  # fmt: skip
+                return net
+            advice.initial_ties(
+                net,
+                slots,
+                wf.employee_id,
+                wf.manager,
+                wf.team,
+                wf.level,
+                self._members,
+                self._beliefs,
+                u,
+                params,
+            )
+        return net
 
     def _practise(self) -> None:
         wf, params = self.workforce, self.params.learning
@@ -239,8 +376,15 @@ class WorkplaceModel(mesa.Model):
             )
             arrays.scatter_add(support, b.guide, params.support_guide_per_session * b.guide_quality)
             arrays.scatter_add(hours, b.attendee, b.attendee_hours)
+        # Advice takes the time of both sides: overload counts it, the session cost not.
+        strain = hours.copy()
+        episode = self.params.informal.hours_per_advice
+        arrays.scatter_add(strain, self._advice.seeker, np.full(len(self._advice.seeker), episode))
+        arrays.scatter_add(
+            strain, self._advice.adviser, np.full(len(self._advice.adviser), episode)
+        )
         engagement_rules.engage(
-            wf.engagement, wf.baseline, support, progress, hours, wf.weeks_in_level, params
+            wf.engagement, wf.baseline, support, progress, strain, wf.weeks_in_level, params
         )
         return hours
 
@@ -254,6 +398,7 @@ class WorkplaceModel(mesa.Model):
         rel_cost = np.asarray(sc.costs.rel_replacement_cost_by_level)[wf.level[leaving]]
         self.ledger.left(wf, leaving, self.week + 1, float((salary * rel_cost).sum()))
         self._left.append(wf.vacate(leaving))
+        self.network.clear(leaving)
 
     def _promote(self) -> None:
         wf, sc = self.workforce, self.params
@@ -268,6 +413,7 @@ class WorkplaceModel(mesa.Model):
         )
         if len(src):
             wf.move(src, dst)
+            self.network.move(src, dst)
             wf.engagement[dst] = np.minimum(wf.engagement[dst] + sc.engagement.promotion_boost, 1.0)
             self.ledger.promoted(len(src))
 
@@ -280,6 +426,21 @@ class WorkplaceModel(mesa.Model):
             )
             ids = hire(wf, vacancies, week + 1, hires)
             self._add_agents(ids)
+            self._network_for_hires(vacancies)
+
+    def _network_for_hires(self, slots: np.ndarray) -> None:
+        """New hires start with a tie to their manager and a few teammates."""
+        params, wf, net = self.params.informal, self.workforce, self.network
+        net.clear(slots)
+        if not params.enabled:
+            return
+        rng = self.streams.informal_hires
+        net.coaching[slots] = advice.draw_coaching(rng, len(slots), params)
+        u = rng.random((len(slots), params.n_team_ties_initial))
+        advice.initial_ties(
+            net, slots, wf.employee_id, wf.manager, wf.team, wf.level, self._members,
+            self._beliefs, u, params,
+        )  # fmt: skip
 
     def _account(self, hours: np.ndarray, batches: list[Sessions]) -> None:
         wf = self.workforce
@@ -323,6 +484,7 @@ class WorkplaceModel(mesa.Model):
             readiness_weights=self.readiness_weights,
             programme_hours={p.name: p.hours_spent for p in self.programmes},
             relationships=[(p.relationships.a, p.relationships.b) for p in self.programmes],
+            advice_ties=self.network.to,
         )
 
     def survival_table(self) -> pd.DataFrame:

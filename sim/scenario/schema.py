@@ -478,6 +478,207 @@ class Learning(Section):
     )
 
 
+class Informal(Section):
+    """Informal learning: the advice network, advice seeking and managers' feedback.
+
+    Every employee keeps a list of advice ties (whom they would ask), each with a
+    strength and a belief about what the other knows (docs/model.md section 7.13).
+    """
+
+    enabled: bool = param(
+        True,
+        unit="switch",
+        source="assumption (most workplace learning is informal: BLS 1996, 70% of training time)",
+        description=(
+            "Whether employees learn from each other outside programmes (advice ties, advice "
+            "seeking, managers' routine feedback); false reproduces a model without them."
+        ),
+    )
+    n_ties_max: int = param(
+        24,
+        ge=1,
+        le=64,
+        unit="ties per employee",
+        source="assumption (advisers named per employee: mean 9-13, range 0-30; Krackhardt "
+        "1987, Lazega 2001)",
+        description="Most advice ties one employee keeps; a new tie replaces the weakest.",
+    )
+    n_team_ties_initial: int = param(
+        4,
+        ge=0,
+        le=64,
+        sa=(2, 8),
+        unit="ties",
+        source="assumption",
+        description=(
+            "Ties to teammates each employee starts with (besides the tie to their manager), "
+            "at week 0 and when hired."
+        ),
+    )
+    p_tie_form_per_week: Probability = param(
+        0.1,
+        sa=(0.03, 0.3),
+        unit="probability per week",
+        source="assumption",
+        description="Chance each week that an employee gets to know one more colleague.",
+    )
+    share_form_in_team: Unit = param(
+        0.7,
+        sa=(0.4, 0.9),
+        unit="share of new ties",
+        source="assumption (contact falls steeply with distance, a shared department adds; "
+        "Allen, Tomlin & Hauptman 2008)",
+        description="Share of new ties made in one's own team; the rest across the organisation.",
+    )
+    homophily_level_scale: float = param(
+        1.0,
+        gt=0.0,
+        le=10.0,
+        sa=(0.5, 3.0),
+        unit="levels",
+        source="assumption (homophily by status)",
+        description=(
+            "A tie across the organisation with someone d levels away forms with "
+            "probability exp(-d / scale)."
+        ),
+    )
+    tie_strength_initial: Unit = param(
+        0.3,
+        unit="strength (0-1)",
+        source="assumption",
+        description="Strength of a new tie.",
+    )
+    tie_strength_per_contact: Unit = param(
+        0.2,
+        sa=(0.1, 0.4),
+        unit="share of the distance to 1 per contact",
+        source="assumption (tie strength grows with interaction; Cross, Borgatti & Parker 2001)",
+        description="Strength a tie gains from one advice episode or programme session.",
+    )
+    dur_tie_half_life_weeks: float = param(
+        13.0,
+        gt=0.0,
+        sa=(6.0, 52.0),
+        unit="weeks",
+        source="assumption (bridge ties decay fast: 9 in 10 gone within a year; Burt 2002)",
+        description="Half-life of the strength of a tie across teams without contact.",
+    )
+    rel_decay_embedded: float = param(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        sa=(0.2, 1.0),
+        unit="1",
+        source="assumption (embedded ties decay more slowly than bridges; Burt 2000, "
+        "direction only)",
+        description="Decay rate of ties within a team, relative to ties across teams.",
+    )
+    tie_strength_min: Unit = param(
+        0.05,
+        unit="strength (0-1)",
+        source="assumption",
+        description="A tie weaker than this is forgotten.",
+    )
+    p_seek_per_week: Probability = param(
+        0.5,
+        sa=(0.2, 0.9),
+        unit="probability per week",
+        source="assumption (people, not documents, are the main source of information: "
+        "Cross, Parker, Prusak & Borgatti 2001)",
+        description=(
+            "Chance each week that an employee in a fully safe team asks one of their ties "
+            "for advice."
+        ),
+    )
+    team_safety_mean: Unit = param(
+        0.7,
+        sa=(0.4, 0.9),
+        unit="probability multiplier",
+        source="assumption (psychological safety varies between teams and drives learning "
+        "behaviour; Edmondson 1999)",
+        description="Mean psychological safety of a team, which scales how often its members ask.",
+    )
+    team_safety_concentration: float = param(
+        10.0,
+        gt=0.0,
+        unit="1",
+        source="assumption",
+        description=(
+            "Concentration of the Beta distribution of team safety around its mean "
+            "(larger: teams more alike)."
+        ),
+    )
+    power_distance: Unit = param(
+        0.1,
+        sa=(0.0, 0.4),
+        unit="1 per level above the seeker",
+        source="assumption (power relations lower help seeking; Lee 1997)",
+        description=(
+            "Reluctance to ask someone higher up: a tie to someone d levels above is chosen "
+            "with weight (1 - power_distance) ** d."
+        ),
+    )
+    hours_per_advice: float = param(
+        0.5,
+        gt=0.0,
+        le=8.0,
+        sa=(0.25, 1.0),
+        unit="hours per episode, for each of the two",
+        source="assumption",
+        description=(
+            "Time one advice episode takes the seeker and the adviser; it counts towards "
+            "overload and its learning follows the session rule for this many hours."
+        ),
+    )
+    rate_belief_update: Unit = param(
+        0.5,
+        sa=(0.2, 0.8),
+        unit="share of the error per contact",
+        source="assumption (knowing who knows what is learned in interaction; Liang, "
+        "Moreland & Argote 1995)",
+        description=(
+            "How far a seeker's belief about an adviser's skill moves toward the truth after "
+            "one episode. A new tie's belief starts at the mean skill of the other's level."
+        ),
+    )
+    programme_ties: bool = param(
+        True,
+        unit="switch",
+        source="assumption",
+        description=(
+            "Whether programme sessions create and strengthen advice ties, which outlast "
+            "the programme (its legacy)."
+        ),
+    )
+    p_manager_feedback_per_week: Probability = param(
+        0.25,
+        sa=(0.2, 0.35),
+        unit="probability per week",
+        source="Gallup (21% strongly agree they got meaningful feedback in the last week); "
+        "ENGAGE 2025 (34% weekly)",
+        description="Mean chance each week that a manager gives a report meaningful feedback.",
+    )
+    manager_coaching_shape: float = param(
+        2.0,
+        gt=0.0,
+        sa=(1.0, 8.0),
+        unit="1",
+        source="assumption (managers differ substantially in coaching; Heslin, Vandewalle "
+        "& Latham 2006)",
+        description=(
+            "Shape of the Gamma distribution (mean 1) of managers' inclination to coach, "
+            "which scales their feedback chance; smaller: managers differ more."
+        ),
+    )
+    feedback_per_conversation: Unit = param(
+        0.1,
+        sa=(0.05, 0.2),
+        unit="feedback (0-1) per conversation",
+        source="assumption (as one hour of programme feedback)",
+        description="Feedback stock a report gains from one feedback conversation.",
+    )
+
+
 class Engagement(Section):
     """Engagement: drift to a personal baseline, support, progress, overload, stagnation."""
 
@@ -1236,6 +1437,7 @@ class Scenario(Section):
     turnover: Turnover = Turnover()
     promotion: Promotion = Promotion()
     costs: Costs = Costs()
+    informal: Informal = Informal()
     programmes: dict[Name, Programme] = Field(default_factory=dict)
     arms: dict[Name, Arm] = Field(default_factory=lambda: {"baseline": Arm()})
     sweep: Sweep = Sweep()

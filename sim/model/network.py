@@ -1,0 +1,97 @@
+"""The advice network: whom each employee would ask, how strongly, and what they believe.
+
+Each employee's ties live in the row of their position, like the rest of their state
+(:mod:`sim.model.workforce`): a fixed number of tie slots per row, each naming the
+adviser by employee id, with the tie's strength, the employee's belief about the
+adviser's skill in every domain, and whether a programme made or strengthened it. A
+promotion moves the row; a departure clears the leaver's row at once, and ties that
+name a leaver are dropped the next time the ties are maintained. The rules that change
+the network are in :mod:`sim.model.submodels.advice`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Arrays that belong to the person (their ties and their inclination to coach).
+PERSON_FIELDS = ("n", "to", "strength", "belief", "programme", "coaching")
+
+
+@dataclass
+class AdviceNetwork:
+    """Struct of arrays holding every employee's advice ties.
+
+    Each row keeps its ties packed at the front: ``to[i, :n[i]]`` are position ``i``'s
+    ties, so the weekly rules look at the ties there are, not at every tie slot.
+
+    Attributes:
+        n: Number of ties of each position's occupant.
+        to: Employee id of the adviser of each tie, -1 past ``n`` (positions, ties).
+        strength: Strength of each tie in (0, 1] (positions, ties).
+        belief: What the employee believes each adviser's skill is, per domain
+            (positions, domains, ties): one domain's beliefs lie together, as advice
+            seeking reads them.
+        programme: Whether a programme session made or strengthened the tie.
+        coaching: The person's inclination to coach their reports (mean 1), read
+            when they manage.
+        team_safety: Psychological safety of each team, by the team's position (fixed).
+    """
+
+    n: np.ndarray
+    to: np.ndarray
+    strength: np.ndarray
+    belief: np.ndarray
+    programme: np.ndarray
+    coaching: np.ndarray
+    team_safety: np.ndarray
+
+    @classmethod
+    def empty(cls, n_slots: int, n_ties: int, n_domains: int) -> AdviceNetwork:
+        """A network without ties, everyone's coaching inclination 1, safety 1."""
+        return cls(
+            n=np.zeros(n_slots, dtype=np.int64),
+            to=np.full((n_slots, n_ties), -1, dtype=np.int64),
+            strength=np.zeros((n_slots, n_ties)),
+            belief=np.zeros((n_slots, n_domains, n_ties)),
+            programme=np.zeros((n_slots, n_ties), dtype=np.bool_),
+            coaching=np.ones(n_slots),
+            team_safety=np.ones(n_slots),
+        )
+
+    @property
+    def n_ties(self) -> int:
+        """Tie slots per employee."""
+        return self.to.shape[1]
+
+    def degree(self) -> np.ndarray:
+        """Number of ties of each position's occupant (out-degree)."""
+        return self.n.copy()
+
+    def clear(self, slots: np.ndarray) -> None:
+        """Forget the ties of the occupants of ``slots`` (they left, or a hire arrives)."""
+        self.n[slots] = 0
+        self.to[slots] = -1
+        self.strength[slots] = 0.0
+        self.belief[slots] = 0.0
+        self.programme[slots] = False
+
+    def move(self, src: np.ndarray, dst: np.ndarray) -> None:
+        """Move people's ties with them from ``src`` to ``dst`` (promotion), all at once."""
+        for name in PERSON_FIELDS:
+            arr = getattr(self, name)
+            arr[dst] = arr[src]  # the right side is read before anything is written
+        vacated = np.ones(len(self.to), dtype=bool)
+        vacated[dst] = False
+        self.clear(src[vacated[src]])
+
+    def edges(self, slot_of_id: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The current ties as an edge list of positions: (seeker, adviser, strength).
+
+        Ties that name someone who has left (not yet maintained away) are left out.
+        """
+        seeker, k = np.nonzero(self.to >= 0)
+        adviser = slot_of_id[self.to[seeker, k]]
+        keep = adviser >= 0
+        return seeker[keep], adviser[keep], self.strength[seeker[keep], k[keep]]

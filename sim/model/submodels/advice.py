@@ -1,0 +1,573 @@
+"""Informal learning (docs/model.md section 7.13): advice ties, advice seeking, feedback.
+
+Each week ties decay (ties within a team more slowly than bridges across teams), ties
+to people who left are dropped, and some employees get to know one more colleague,
+mostly in their own team and otherwise among people of similar level. An employee asks
+one tie for advice with a chance set by their team's psychological safety; they ask in a
+domain their job uses, where their gap to mastery is large, and choose among their ties
+by strength times what they *believe* the adviser knows there, less for people higher
+up (power distance). The advice teaches by the session rule of section 7.3 (gap and
+absorption, the tie's strength as quality); the episode teaches the seeker who knows
+what (their belief moves toward the adviser's real skill) and strengthens the tie.
+Managers give their reports routine feedback, some managers far more than others.
+
+Every random number is drawn outside the kernels, a fixed number per position per week
+(:func:`draw_week`), so the draws stay aligned across arms.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from sim.jit import kernel
+from sim.model.network import AdviceNetwork
+from sim.model.submodels.practice import decay_per_week
+from sim.scenario.schema import Informal
+
+#: Columns of the weekly uniform draws (one row per position).
+FORM, IN_TEAM, PICK, ACCEPT, SEEK, DOMAIN, TIE, FEEDBACK = range(8)
+N_DRAWS = 8
+
+
+class Advice(NamedTuple):
+    """This week's advice episodes, one entry per episode.
+
+    Attributes:
+        seeker: Position of the employee who asked.
+        adviser: Position of the employee asked.
+        domain: Domain asked about.
+        tie: Index of the tie in the seeker's row.
+        quality: Strength of the tie, the quality of the advice.
+    """
+
+    seeker: np.ndarray
+    adviser: np.ndarray
+    domain: np.ndarray
+    tie: np.ndarray
+    quality: np.ndarray
+
+
+def draw_week(rng: np.random.Generator, n_slots: int) -> np.ndarray:
+    """This week's uniforms for every position (positions, :data:`N_DRAWS`)."""
+    return rng.random((n_slots, N_DRAWS))
+
+
+def draw_coaching(rng: np.random.Generator, n: int, params: Informal) -> np.ndarray:
+    """Inclination to coach of ``n`` people: Gamma with mean 1 and the given shape."""
+    shape = params.manager_coaching_shape
+    return rng.gamma(shape, 1.0 / shape, size=n)
+
+
+def draw_team_safety(rng: np.random.Generator, n_slots: int, params: Informal) -> np.ndarray:
+    """Psychological safety per position, used where the position heads a team: Beta."""
+    mean, conc = params.team_safety_mean, params.team_safety_concentration
+    if mean <= 0.0 or mean >= 1.0:
+        return np.full(n_slots, mean)
+    return rng.beta(mean * conc, (1.0 - mean) * conc, size=n_slots)
+
+
+def level_means(skill: np.ndarray, level: np.ndarray, occupied: np.ndarray, n_levels: int):
+    """Mean skill per level and domain among current employees (levels, domains).
+
+    What a newcomer to a tie believes the other knows: the typical skill of their level.
+    """
+    return _level_means(skill, level, occupied, n_levels)
+
+
+@kernel
+def _level_means(skill, level, occupied, n_levels):
+    out = np.zeros((n_levels, skill.shape[1]))
+    count = np.zeros(n_levels)
+    for i in range(skill.shape[0]):
+        if occupied[i]:
+            count[level[i]] += 1.0
+            for d in range(skill.shape[1]):
+                out[level[i], d] += skill[i, d]
+    for lv in range(n_levels):
+        for d in range(skill.shape[1]):
+            out[lv, d] /= max(count[lv], 1.0)
+    return out
+
+
+def team_members(team: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions by team (CSR: ``members[ptr[t]:ptr[t + 1]]`` are team ``t``'s positions)."""
+    order = np.argsort(team, kind="stable")
+    counts = np.bincount(team, minlength=len(team))
+    ptr = np.zeros(len(team) + 1, dtype=np.int64)
+    np.cumsum(counts, out=ptr[1:])
+    return ptr, order.astype(np.int64)
+
+
+def initial_ties(
+    net: AdviceNetwork,
+    slots: np.ndarray,
+    employee_id: np.ndarray,
+    manager: np.ndarray,
+    team: np.ndarray,
+    level: np.ndarray,
+    members: tuple[np.ndarray, np.ndarray],
+    beliefs: np.ndarray,
+    u: np.ndarray,
+    params: Informal,
+) -> None:
+    """Give the occupants of ``slots`` a tie to their manager and to a few teammates.
+
+    Args:
+        net: The network (changed in place).
+        slots: Positions whose occupants start (week 0, or hired this week).
+        employee_id: Occupant of each position.
+        manager: Manager position of each position.
+        team: Team of each position.
+        level: Level of each position.
+        members: :func:`team_members` of ``team``.
+        beliefs: :func:`level_means`, the starting belief about a tie by level.
+        u: Uniforms (len(slots), n_team_ties_initial) choosing the teammates.
+        params: Informal-learning parameters.
+    """
+    ptr, order = members
+    _initial_ties(
+        net.n,
+        net.to,
+        net.strength,
+        net.belief,
+        slots,
+        employee_id,
+        manager,
+        team,
+        level,
+        ptr,
+        order,
+        beliefs,
+        u,
+        params.tie_strength_initial,
+    )
+
+
+@kernel
+def _initial_ties(n, to, strength, belief, slots, employee_id, manager, team, level, ptr, order,
+                  beliefs, u, strength0):  # fmt: skip
+    for s in range(len(slots)):
+        i = slots[s]
+        m = manager[i]
+        if m >= 0 and employee_id[m] >= 0:
+            _add_tie(n, to, strength, belief, i, employee_id[m], beliefs[level[m]], strength0)
+        t = team[i]
+        size = ptr[t + 1] - ptr[t]
+        for c in range(u.shape[1]):
+            if size <= 1:
+                break
+            j = order[ptr[t] + min(int(u[s, c] * size), size - 1)]
+            if j != i and employee_id[j] >= 0:
+                _add_tie(n, to, strength, belief, i, employee_id[j], beliefs[level[j]], strength0)
+
+
+@kernel
+def _add_tie(n, to, strength, belief, i, other, prior, strength0):
+    """Add a tie from ``i`` to employee ``other`` unless there is one; return its index.
+
+    A full row replaces its weakest tie if that is weaker than a new tie would be;
+    otherwise nothing is added and -1 is returned.
+    """
+    weakest = -1
+    for k in range(n[i]):
+        if to[i, k] == other:
+            return k
+        if weakest < 0 or strength[i, k] < strength[i, weakest]:
+            weakest = k
+    if n[i] < to.shape[1]:
+        k = n[i]
+        n[i] += 1
+    elif strength[i, weakest] < strength0:
+        k = weakest
+    else:
+        return -1
+    to[i, k] = other
+    strength[i, k] = strength0
+    for d in range(belief.shape[1]):
+        belief[i, d, k] = prior[d]
+    return k
+
+
+@kernel
+def _drop_tie(n, to, strength, belief, programme, i, k):
+    """Remove tie ``k`` of row ``i``, moving the row's last tie into its place."""
+    last = n[i] - 1
+    to[i, k] = to[i, last]
+    strength[i, k] = strength[i, last]
+    programme[i, k] = programme[i, last]
+    for d in range(belief.shape[1]):
+        belief[i, d, k] = belief[i, d, last]
+    to[i, last] = -1
+    strength[i, last] = 0.0
+    programme[i, last] = False
+    n[i] = last
+
+
+def seed_ties(
+    net: AdviceNetwork,
+    seeker: np.ndarray,
+    adviser: np.ndarray,
+    strength: np.ndarray,
+    employee_id: np.ndarray,
+    level: np.ndarray,
+    beliefs: np.ndarray,
+) -> None:
+    """Start from given ties (positions and strengths), e.g. an organisation's survey.
+
+    Beliefs start, as for any new tie, at the mean skill of the adviser's level; a row
+    with more ties than it can keep keeps the strongest.
+    """
+    order = np.argsort(-strength, kind="stable")
+    _seed_ties(
+        net.n,
+        net.to,
+        net.strength,
+        net.belief,
+        seeker[order],
+        adviser[order],
+        strength[order],
+        employee_id,
+        level,
+        beliefs,
+    )
+
+
+@kernel
+def _seed_ties(n, to, strength, belief, seeker, adviser, weight, employee_id, level, beliefs):
+    for e in range(len(seeker)):
+        i, j = seeker[e], adviser[e]
+        if i != j and employee_id[i] >= 0 and employee_id[j] >= 0:
+            _add_tie(n, to, strength, belief, i, employee_id[j], beliefs[level[j]], weight[e])
+
+
+def maintain(
+    net: AdviceNetwork, slot_of_id: np.ndarray, team: np.ndarray, params: Informal
+) -> None:
+    """Decay every tie for a week; drop ties to leavers and ties grown too weak."""
+    loss = decay_per_week(params.dur_tie_half_life_weeks)  # share of strength lost a week
+    bridge = 1.0 - loss
+    embedded = 1.0 - loss * params.rel_decay_embedded
+    _maintain(
+        net.n,
+        net.to,
+        net.strength,
+        net.belief,
+        net.programme,
+        slot_of_id,
+        team,
+        bridge,
+        embedded,
+        params.tie_strength_min,
+    )
+
+
+def drop_leavers(net: AdviceNetwork, slot_of_id: np.ndarray, team: np.ndarray) -> None:
+    """Drop the ties that name someone who has left, and change nothing else."""
+    _maintain(
+        net.n, net.to, net.strength, net.belief, net.programme, slot_of_id, team, 1.0, 1.0, 0.0
+    )
+
+
+@kernel
+def _maintain(n, to, strength, belief, programme, slot_of_id, team, bridge, embedded,
+              minimum):  # fmt: skip
+    for i in range(to.shape[0]):
+        k = 0
+        while k < n[i]:
+            j = slot_of_id[to[i, k]]
+            if j >= 0:
+                s = strength[i, k] * (embedded if team[j] == team[i] else bridge)
+                if s >= minimum:
+                    strength[i, k] = s
+                    k += 1
+                    continue
+            _drop_tie(n, to, strength, belief, programme, i, k)
+
+
+def form(
+    net: AdviceNetwork,
+    employee_id: np.ndarray,
+    level: np.ndarray,
+    team: np.ndarray,
+    members: tuple[np.ndarray, np.ndarray],
+    beliefs: np.ndarray,
+    u: np.ndarray,
+    params: Informal,
+) -> None:
+    """Each employee gets to know one more colleague with the weekly chance of a new tie.
+
+    Within the team the colleague is any teammate (the manager included); across the
+    organisation it is anyone, accepted with probability exp(-level distance / scale).
+    """
+    ptr, order = members
+    n_levels = int(level.max()) + 1 if len(level) else 1
+    homophily = np.exp(-np.arange(n_levels) / params.homophily_level_scale)
+    _form(
+        net.n,
+        net.to,
+        net.strength,
+        net.belief,
+        employee_id,
+        level,
+        team,
+        ptr,
+        order,
+        beliefs,
+        u,
+        params.p_tie_form_per_week,
+        params.share_form_in_team,
+        homophily,
+        params.tie_strength_initial,
+    )
+
+
+@kernel
+def _form(n_ties, to, strength, belief, employee_id, level, team, ptr, order, beliefs, u, p_form,
+          share_in_team, homophily, strength0):  # fmt: skip
+    n = len(employee_id)
+    for i in range(n):
+        if employee_id[i] < 0 or u[i, 0] >= p_form:
+            continue
+        if u[i, 1] < share_in_team:
+            t = team[i]
+            size = ptr[t + 1] - ptr[t]
+            j = order[ptr[t] + min(int(u[i, 2] * size), size - 1)]
+        else:
+            j = min(int(u[i, 2] * n), n - 1)
+            if u[i, 3] >= homophily[abs(level[j] - level[i])]:
+                continue
+        if j != i and employee_id[j] >= 0:
+            _add_tie(n_ties, to, strength, belief, i, employee_id[j], beliefs[level[j]], strength0)
+
+
+def seek(
+    net: AdviceNetwork,
+    skill: np.ndarray,
+    employee_id: np.ndarray,
+    slot_of_id: np.ndarray,
+    level: np.ndarray,
+    team: np.ndarray,
+    usage_by_level: np.ndarray,
+    u: np.ndarray,
+    params: Informal,
+) -> Advice:
+    """Who asks whom this week, about what.
+
+    An employee asks with chance ``p_seek_per_week`` times their team's safety; the
+    domain is drawn in proportion to usage by their job times their gap to mastery; the
+    tie in proportion to strength times belief in that domain times
+    ``(1 - power_distance) ** levels above``.
+
+    Returns:
+        The episodes (:class:`Advice`).
+    """
+    n_levels = usage_by_level.shape[0]
+    deference = (1.0 - params.power_distance) ** np.arange(n_levels)
+    seeker, adviser, domain, tie = _seek(
+        net.n,
+        net.to,
+        net.strength,
+        net.belief,
+        net.team_safety,
+        skill,
+        employee_id,
+        slot_of_id,
+        level,
+        team,
+        usage_by_level,
+        u,
+        params.p_seek_per_week,
+        deference,
+    )
+    return Advice(seeker, adviser, domain, tie, net.strength[seeker, tie])
+
+
+@kernel
+def _seek(n_ties, to, strength, belief, team_safety, skill, employee_id, slot_of_id, level, team,
+          usage, u, p_seek, deference):  # fmt: skip
+    n, n_domains = skill.shape
+    seeker = np.empty(n, dtype=np.int64)
+    adviser = np.empty(n, dtype=np.int64)
+    domain = np.empty(n, dtype=np.int64)
+    tie = np.empty(n, dtype=np.int64)
+    need = np.empty(n_domains)
+    score = np.empty(to.shape[1])
+    m = 0
+    for i in range(n):
+        if employee_id[i] < 0 or u[i, 4] >= p_seek * team_safety[team[i]]:
+            continue
+        total = 0.0
+        for d in range(n_domains):
+            need[d] = usage[level[i], d] * max(1.0 - skill[i, d], 0.0)
+            total += need[d]
+        if total <= 0.0:
+            continue
+        target = u[i, 5] * total
+        d_pick = n_domains - 1
+        acc = 0.0
+        for d in range(n_domains):
+            acc += need[d]
+            if target < acc:
+                d_pick = d
+                break
+        total = 0.0
+        for k in range(n_ties[i]):
+            score[k] = 0.0
+            j = slot_of_id[to[i, k]]
+            if j < 0:
+                continue
+            up = max(level[j] - level[i], 0)
+            score[k] = strength[i, k] * belief[i, d_pick, k] * deference[up]
+            total += score[k]
+        if total <= 0.0:
+            continue
+        target = u[i, 6] * total
+        k_pick = -1
+        acc = 0.0
+        for k in range(n_ties[i]):
+            if score[k] > 0.0:
+                k_pick = k
+                acc += score[k]
+                if target < acc:
+                    break
+        seeker[m] = i
+        adviser[m] = slot_of_id[to[i, k_pick]]
+        domain[m] = d_pick
+        tie[m] = k_pick
+        m += 1
+    return seeker[:m], adviser[:m], domain[:m], tie[:m]
+
+
+def after_advice(
+    net: AdviceNetwork,
+    advice: Advice,
+    skill: np.ndarray,
+    employee_id: np.ndarray,
+    params: Informal,
+) -> None:
+    """What an episode teaches besides skill: who knows what, and a stronger tie.
+
+    The seeker's belief about the adviser, in the domain asked about, moves toward the
+    adviser's real skill (at the start of the phase); the seeker's tie and, if the
+    adviser has one back, the adviser's tie gain strength.
+    """
+    _after_advice(
+        net.n,
+        net.to,
+        net.strength,
+        net.belief,
+        advice.seeker,
+        advice.adviser,
+        advice.domain,
+        advice.tie,
+        skill,
+        employee_id,
+        params.rate_belief_update,
+        params.tie_strength_per_contact,
+    )
+
+
+@kernel
+def _after_advice(n, to, strength, belief, seeker, adviser, domain, tie, skill, employee_id,
+                  rate, gain):  # fmt: skip
+    for e in range(len(seeker)):
+        i, j, d, k = seeker[e], adviser[e], domain[e], tie[e]
+        belief[i, d, k] += rate * (skill[j, d] - belief[i, d, k])
+        strength[i, k] += gain * (1.0 - strength[i, k])
+        me = employee_id[i]
+        for b in range(n[j]):
+            if to[j, b] == me:
+                strength[j, b] += gain * (1.0 - strength[j, b])
+                break
+
+
+def programme_contacts(
+    net: AdviceNetwork,
+    learner: np.ndarray,
+    partner: np.ndarray,
+    skill: np.ndarray,
+    employee_id: np.ndarray,
+    level: np.ndarray,
+    beliefs: np.ndarray,
+    params: Informal,
+) -> None:
+    """Programme sessions make and strengthen advice ties, marked as the programme's.
+
+    Each session's learner gets (or strengthens) a tie to the partner; at the first
+    session the learner also learns what the partner knows, in every domain (belief
+    update). Such ties then decay like any other, so they outlast the programme for a
+    while (its legacy).
+    """
+    _programme_contacts(
+        net.n,
+        net.to,
+        net.strength,
+        net.belief,
+        net.programme,
+        learner,
+        partner,
+        skill,
+        employee_id,
+        level,
+        beliefs,
+        params.tie_strength_initial,
+        params.tie_strength_per_contact,
+        params.rate_belief_update,
+    )
+
+
+@kernel
+def _programme_contacts(n, to, strength, belief, programme, learner, partner, skill, employee_id,
+                        level, beliefs, strength0, gain, rate):  # fmt: skip
+    for e in range(len(learner)):
+        i, j = learner[e], partner[e]
+        if i == j or employee_id[i] < 0 or employee_id[j] < 0:
+            continue
+        k = _add_tie(n, to, strength, belief, i, employee_id[j], beliefs[level[j]], strength0)
+        if k < 0:
+            continue
+        strength[i, k] += gain * (1.0 - strength[i, k])
+        if not programme[i, k]:  # the first session: learning what the partner knows
+            programme[i, k] = True
+            for d in range(skill.shape[1]):
+                belief[i, d, k] += rate * (skill[j, d] - belief[i, d, k])
+
+
+def manager_feedback(
+    net: AdviceNetwork,
+    feedback: np.ndarray,
+    employee_id: np.ndarray,
+    manager: np.ndarray,
+    u: np.ndarray,
+    params: Informal,
+) -> int:
+    """Managers give reports routine feedback; return the number of conversations.
+
+    A report gets a conversation with chance ``p_manager_feedback_per_week`` times the
+    manager's inclination to coach (capped at 1); it adds to the report's feedback stock
+    as programme feedback does (saturating).
+    """
+    return _manager_feedback(
+        feedback,
+        net.coaching,
+        employee_id,
+        manager,
+        u,
+        params.p_manager_feedback_per_week,
+        params.feedback_per_conversation,
+    )
+
+
+@kernel
+def _manager_feedback(feedback, coaching, employee_id, manager, u, p, amount):
+    n = 0
+    for i in range(len(employee_id)):
+        m = manager[i]
+        if employee_id[i] < 0 or m < 0 or employee_id[m] < 0:
+            continue
+        if u[i, 7] < min(p * coaching[m], 1.0):
+            feedback[i] += amount * (1.0 - feedback[i])
+            n += 1
+    return n

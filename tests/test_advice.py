@@ -1,0 +1,229 @@
+"""Informal learning (docs/model.md section 7.13): each rule of the advice network alone,
+then the model with it: determinism, common random numbers, and the switch that turns it
+off."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.model.network import AdviceNetwork
+from sim.model.submodels import advice
+from sim.model.workplace import WorkplaceModel
+from sim.scenario.loading import load_scenario
+from sim.scenario.schema import Informal
+
+ROOT = Path(__file__).resolve().parent.parent
+FLAGSHIP = ROOT / "scenarios" / "mentorship_vs_peer_coaching.toml"
+PARAMS = Informal()
+N_DOMAINS = 2
+
+
+def network(n_slots: int = 4, n_ties: int = 3) -> AdviceNetwork:
+    return AdviceNetwork.empty(n_slots, n_ties, N_DOMAINS)
+
+
+def add(net: AdviceNetwork, i: int, other: int, strength: float, prior=(0.5, 0.5)) -> int:
+    return advice._add_tie(
+        net.n, net.to, net.strength, net.belief, i, other, np.asarray(prior, float), strength
+    )
+
+
+# --- ties ------------------------------------------------------------------------------------
+
+
+def test_a_tie_is_added_once_and_a_full_row_replaces_only_a_weaker_tie() -> None:
+    net = network(n_ties=2)
+    assert add(net, 0, 7, 0.3) == 0
+    assert add(net, 0, 7, 0.9) == 0 and net.n[0] == 1  # no duplicate
+    assert net.strength[0, 0] == pytest.approx(0.3)
+    assert add(net, 0, 8, 0.2) == 1 and net.n[0] == 2
+    assert add(net, 0, 9, 0.1) == -1  # weaker than every tie: not added
+    assert add(net, 0, 9, 0.25) == 1  # replaces the weakest (8, strength 0.2)
+    assert net.to[0, :2].tolist() == [7, 9]
+    np.testing.assert_allclose(net.belief[0, :, 1], [0.5, 0.5])
+
+
+def test_maintenance_decays_bridges_faster_and_drops_leavers_and_weak_ties() -> None:
+    net = network(n_slots=4, n_ties=3)
+    team = np.array([0, 0, 2, 2])
+    slot_of_id = np.array([0, 1, 2, -1])  # employee 3 has left
+    add(net, 0, 1, 0.5)  # within the team
+    add(net, 0, 2, 0.5)  # a bridge to another team
+    add(net, 0, 3, 0.5)  # to a leaver
+    add(net, 1, 2, PARAMS.tie_strength_min * 1.01)  # weak bridge: drops below the minimum
+    advice.maintain(net, slot_of_id, team, PARAMS)
+    loss = 1 - 2 ** (-1 / PARAMS.dur_tie_half_life_weeks)
+    assert net.n.tolist() == [2, 0, 0, 0]
+    ties = dict(zip(net.to[0, :2].tolist(), net.strength[0, :2].tolist(), strict=True))
+    assert ties[1] == pytest.approx(0.5 * (1 - loss * PARAMS.rel_decay_embedded), rel=1e-6)
+    assert ties[2] == pytest.approx(0.5 * (1 - loss), rel=1e-6)
+    assert (net.to[0, 2:] == -1).all()  # ties stay packed at the front
+
+
+def test_promotion_moves_ties_and_departure_clears_them() -> None:
+    net = network()
+    add(net, 0, 5, 0.4)
+    net.move(np.array([0]), np.array([2]))
+    assert net.n.tolist() == [0, 0, 1, 0] and net.to[2, 0] == 5
+    net.clear(np.array([2]))
+    assert net.n.sum() == 0 and (net.to == -1).all()
+
+
+# --- seeking advice ---------------------------------------------------------------------------
+
+
+def seek_setup():
+    """Employee 0 (level 0) with ties to 1 (level 0) and 2 (level 2), every domain used."""
+    net = network(n_slots=3, n_ties=3)
+    net.team_safety[:] = 1.0
+    add(net, 0, 1, 0.5, prior=(0.6, 0.2))
+    add(net, 0, 2, 0.5, prior=(0.6, 0.8))
+    skill = np.array([[0.2, 0.6], [0.5, 0.5], [0.9, 0.9]])
+    ids = np.arange(3)
+    level = np.array([0, 0, 2], dtype=np.int16)
+    usage = np.ones((3, N_DOMAINS))
+    return net, skill, ids, level, usage
+
+
+def seek_one(u_domain: float, u_tie: float, params: Informal = PARAMS, safety: float = 1.0):
+    net, skill, ids, level, usage = seek_setup()
+    net.team_safety[:] = safety
+    u = np.zeros((3, advice.N_DRAWS))
+    u[:, advice.SEEK] = 1.0  # only employee 0 may ask
+    u[0, advice.SEEK] = 0.0
+    u[0, advice.DOMAIN], u[0, advice.TIE] = u_domain, u_tie
+    return advice.seek(net, skill, ids, ids, level, np.zeros(3, dtype=np.int64), usage, u, params)
+
+
+def test_the_domain_is_drawn_by_usage_times_the_gap_to_mastery() -> None:
+    # Gaps: domain 0: 0.8, domain 1: 0.4; so domain 0 has 2/3 of the weight.
+    assert seek_one(0.66, 0.0).domain.tolist() == [0]
+    assert seek_one(0.67, 0.0).domain.tolist() == [1]
+
+
+def test_the_adviser_is_drawn_by_strength_belief_and_deference() -> None:
+    params = PARAMS.model_copy(update={"power_distance": 0.5})
+    # Domain 1: beliefs 0.2 (peer) and 0.8 (two levels up, deference 0.25): 0.1 vs 0.1.
+    assert seek_one(0.99, 0.49, params).adviser.tolist() == [1]
+    assert seek_one(0.99, 0.51, params).adviser.tolist() == [2]
+    # Without power distance the senior adviser has 0.4 of 0.5.
+    free = PARAMS.model_copy(update={"power_distance": 0.0})
+    assert seek_one(0.99, 0.21, free).adviser.tolist() == [2]
+
+
+def test_nobody_asks_in_a_team_without_safety() -> None:
+    assert len(seek_one(0.5, 0.5, safety=0.0).seeker) == 0
+    assert len(seek_one(0.5, 0.5, safety=1.0).seeker) == 1
+
+
+def test_an_episode_teaches_who_knows_what_and_strengthens_both_ties() -> None:
+    net, skill, ids, _, _ = seek_setup()
+    add(net, 2, 0, 0.3)  # the adviser has a tie back
+    episode = advice.Advice(
+        np.array([0]), np.array([2]), np.array([1]), np.array([1]), np.array([0.5])
+    )
+    advice.after_advice(net, episode, skill, ids, PARAMS)
+    rate, gain = PARAMS.rate_belief_update, PARAMS.tie_strength_per_contact
+    assert net.belief[0, 1, 1] == pytest.approx(0.8 + rate * (0.9 - 0.8), rel=1e-6)
+    assert net.belief[0, 0, 1] == pytest.approx(0.6)  # other domains: unchanged
+    assert net.strength[0, 1] == pytest.approx(0.5 + gain * 0.5, rel=1e-6)
+    assert net.strength[2, 0] == pytest.approx(0.3 + gain * 0.7, rel=1e-6)
+
+
+def test_programme_sessions_make_ties_that_learn_what_the_partner_knows_once() -> None:
+    net = network(n_slots=3)
+    skill = np.array([[0.2, 0.2], [0.9, 0.7], [0.5, 0.5]])
+    ids, level = np.arange(3), np.zeros(3, dtype=np.int16)
+    priors = np.full((1, N_DOMAINS), 0.5)
+    for _ in range(2):
+        advice.programme_contacts(
+            net, np.array([0]), np.array([1]), skill, ids, level, priors, PARAMS
+        )
+    assert net.n[0] == 1 and net.programme[0, 0]
+    rate = PARAMS.rate_belief_update
+    np.testing.assert_allclose(net.belief[0, :, 0], 0.5 + rate * (skill[1] - 0.5), rtol=1e-6)
+    s0, g = PARAMS.tie_strength_initial, PARAMS.tie_strength_per_contact
+    once = s0 + g * (1 - s0)
+    assert net.strength[0, 0] == pytest.approx(once + g * (1 - once), rel=1e-6)
+
+
+def test_managers_feedback_follows_their_inclination_and_saturates() -> None:
+    net = network(n_slots=3)
+    net.coaching[:] = [0.0, 4.0, 1.0]  # position 0 never coaches; position 1 always
+    manager = np.array([-1, 0, 1])
+    feedback = np.array([0.0, 0.0, 0.5])
+    u = np.full((3, advice.N_DRAWS), 0.5)
+    n = advice.manager_feedback(net, feedback, np.arange(3), manager, u, PARAMS)
+    assert n == 1
+    amount = PARAMS.feedback_per_conversation
+    np.testing.assert_allclose(feedback, [0.0, 0.0, 0.5 + amount * 0.5])
+
+
+# --- in the model ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small():
+    return load_scenario(FLAGSHIP, ["organisation.n_employees=200", "horizon_weeks=30"])
+
+
+def test_informal_draws_are_common_to_every_arm(small) -> None:
+    """The weekly draws of informal learning are the same in every arm (aligned stream)."""
+    a = WorkplaceModel(small, arm="no_programme", replicate=3)
+    b = WorkplaceModel(small, arm="both", replicate=3)
+    np.testing.assert_array_equal(a.network.to, b.network.to)
+    for _ in range(5):
+        a.step()
+        b.step()
+        np.testing.assert_array_equal(a._draws, b._draws)
+
+
+def test_runs_are_deterministic_and_advice_happens(small) -> None:
+    a = WorkplaceModel(small, arm="both", replicate=1)
+    b = WorkplaceModel(small, arm="both", replicate=1)
+    a.run()
+    b.run()
+    pd.testing.assert_frame_equal(pd.DataFrame(a.records), pd.DataFrame(b.records))
+    last = a.records[-1]
+    assert last["advice_episodes_week"] > 0 and last["manager_feedback_week"] > 0
+    assert 0 < last["informal_share_of_learning"] < 1
+    assert last["advice_ties_per_employee"] > 1
+    net, wf = a.network, a.workforce
+    occupied = wf.employee_id >= 0
+    assert (net.n[~occupied] == 0).all()
+    for i in np.flatnonzero(occupied):  # packed rows, no self-ties, no duplicates
+        ties = net.to[i, : net.n[i]]
+        assert (ties >= 0).all() and (net.to[i, net.n[i] :] == -1).all()
+        assert wf.employee_id[i] not in ties and len(set(ties.tolist())) == len(ties)
+
+
+def test_switching_informal_learning_off_removes_it_and_nothing_else(small) -> None:
+    off = small.model_copy(
+        update={"informal": small.informal.model_copy(update={"enabled": False})}
+    )
+    model = WorkplaceModel(off, arm="both")
+    model.run()
+    last = model.records[-1]
+    assert last["advice_episodes_week"] == 0 and last["manager_feedback_week"] == 0
+    assert last["advice_ties_per_employee"] == 0 and last["skill_gained_informal"] == 0
+    assert last["skill_gained_programmes"] > 0
+
+
+def test_ties_of_the_initial_workforce_survive_burn_in_renumbering(small) -> None:
+    burned = load_scenario(
+        FLAGSHIP, ["organisation.n_employees=200", "organisation.dur_burn_in_weeks=20"]
+    )
+    model = WorkplaceModel(burned, arm="no_programme")
+    wf, net = model.workforce, model.network
+    seeker = np.repeat(np.arange(wf.n_slots), net.n)
+    advisers = np.concatenate([net.to[i, : net.n[i]] for i in range(wf.n_slots)])
+    assert len(advisers) > wf.n_slots
+    # After renumbering, every tie names a current employee, and most ties are to
+    # teammates or the manager, as they were formed.
+    assert (wf.slot_of_id[advisers] >= 0).all()
+    same_team = wf.team[wf.slot_of_id[advisers]] == wf.team[seeker]
+    assert same_team.mean() > 0.5
