@@ -58,6 +58,7 @@ SLOW = frozenset(
         # Validation patterns: replicated experiments (docs/validation.md).
         "validation/test_patterns.py::test_pattern_is_reproduced",
         "validation/test_patterns.py::test_carley_peer_structures_learn_faster",
+        "validation/test_patterns.py::test_informal_learning_patterns_are_reported_as_measured",
     }
 )
 

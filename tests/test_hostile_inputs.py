@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hostile import Case, folders, inputs, network, orgdata, scenario
+from hostile import Case, events, folders, inputs, network, orgdata, scenario
 
 from sim.app.cli import main
 
@@ -20,6 +20,7 @@ CASES: list[Case] = [
     *orgdata.CASES,
     *network.CASES,
     *folders.CASES,
+    *events.CASES,
 ]
 
 

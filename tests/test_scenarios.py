@@ -47,6 +47,7 @@ def test_every_parameter_has_unit_source_and_description():
         "organisation",
         "learning",
         "informal",
+        "departures",
         "engagement",
         "turnover",
         "promotion",

@@ -9,6 +9,7 @@ temporary file renamed over it), so a failure never leaves a truncated page.
 from __future__ import annotations
 
 import argparse
+import inspect
 import sys
 import typing
 from collections.abc import Sequence
@@ -19,7 +20,7 @@ from pydantic.fields import FieldInfo
 
 from sim.files import atomic_write
 from sim.scenario.designs import DESIGNS
-from sim.scenario.schema import Programme, Scenario
+from sim.scenario.schema import Departure, Programme, Scenario
 
 SECTIONS = (
     "organisation",
@@ -140,13 +141,23 @@ def render() -> str:
     for section in SECTIONS:
         annotation = Scenario.model_fields[section].annotation
         model = typing.cast(type[BaseModel], annotation)
-        parts += ["", f"## {section}", "", (model.__doc__ or "").strip(), "", head]
+        parts += ["", f"## {section}", "", inspect.cleandoc(model.__doc__ or ""), "", head]
         parts += _rows(model, f"{section}.")
+    parts += [
+        "",
+        "## departures",
+        "",
+        inspect.cleandoc(Departure.__doc__ or ""),
+        "Set as `[[departures]]` tables (or in an arm's overrides); docs/model.md 7.13.",
+        "",
+        head,
+        *_rows(Departure, "departures[]."),
+    ]
     parts += [
         "",
         "## Programmes",
         "",
-        (Programme.__doc__ or "").strip(),
+        inspect.cleandoc(Programme.__doc__ or ""),
         'Set under `[programmes.NAME]` with `kind = "<design>"`.',
         "",
         head,

@@ -570,6 +570,165 @@ def knowledge_loss(replicates: int = REPLICATES, weeks: int = 52) -> Finding:
     )
 
 
+# --- 9. the advice network -------------------------------------------------------------------
+
+
+def advice_network(replicates: int = REPLICATES, weeks: int = 104) -> Finding:
+    """The advice network's shape: degree, reciprocity, concentration of help, bridge decay."""
+    from sim.analysis.network import summary
+
+    sc = _scenario()
+    degree, reciprocity, help_top, bridges_gone = [], [], [], []
+    for r in range(replicates):
+        m = WorkplaceModel(sc, arm="control", replicate=r)
+        m.run(weeks // 2)
+        bridges = _bridges(m)
+        m.run(weeks - weeks // 2)
+        s = summary(m, brokerage=False)
+        degree.append(s["mean_out_degree"])
+        reciprocity.append(s["reciprocity"])
+        help_top.append(s["help_top_share"])  # advice given since week 0, by those employed
+        wf = m.workforce
+        both = [(a, b) for a, b in bridges if wf.slot_of_id[a] >= 0 and wf.slot_of_id[b] >= 0]
+        now = _ties(m)
+        bridges_gone.append(float(np.mean([pair not in now for pair in both])) if both else np.nan)
+    deg, rec = ci95(degree), ci95(reciprocity)
+    top, gone = ci95(help_top), ci95(bridges_gone)
+    checks = {
+        "degree": 8.0 <= deg[0] <= 13.0,
+        "reciprocity": 0.2 <= rec[0] <= 0.35,
+        "help": 0.2 <= top[0] <= 0.35,
+        "bridges": gone[0] >= 0.8,
+    }
+    fig = Figure(figsize=(6.5, 3.5), layout="constrained")
+    ax = fig.subplots()
+    names = [
+        "advisers per\nemployee / 10",
+        "reciprocity",
+        "help by\ntop 5%",
+        "bridges gone\nin a year",
+    ]
+    measured_vals = [deg[0] / 10, rec[0], top[0], gone[0]]
+    ranges = [(0.8, 1.3), (0.2, 0.35), (0.2, 0.35), (0.8, 1.0)]
+    for i, (v, (lo, hi)) in enumerate(zip(measured_vals, ranges, strict=True)):
+        ax.add_patch(
+            __import__("matplotlib.patches", fromlist=["Rectangle"]).Rectangle(
+                (i - 0.3, lo), 0.6, hi - lo, color=PALETTE[1], alpha=0.25, lw=0
+            )
+        )
+        ax.plot([i], [v], "o", color=PALETTE[0])
+    ax.set_xticks(range(4), names)
+    ax.set_ylim(0, 1.35)
+    ax.set_ylabel("model (dot) and published range (band)")
+    return Finding(
+        key="network",
+        title="The advice network's shape",
+        source="Krackhardt 1987 and Lazega 2001 (advisers named 9-12.6 in roster surveys, "
+        "reciprocity 0.24-0.31); Cross, Rebele & Grant 2016 (3-5% of employees supply 20-35% "
+        "of collaborations); Burt 2002 (nine in ten bridges gone within a year)",
+        criterion="with no programme, after two years: mean advisers per employee 8-13; "
+        "reciprocity 0.20-0.35; the top 5% of employees give 20-35% of the advice of the "
+        "two years; of the ties across teams at the end of year one between people still "
+        "employed a year later, at least 80% are gone (means over replicates)",
+        measured=f"advisers per employee {_fmt(*deg, 1)}; reciprocity {_fmt(*rec, 2)}; "
+        f"advice given by the top 5% {_fmt(*top, 2)}; bridges gone in a year "
+        f"{_fmt(*gone, 2)}",
+        passed=all(checks.values()),
+        values={"degree": deg, "reciprocity": rec, "help": top, "bridges": gone, **checks},
+        figure=fig,
+        note="Not all emerge with the default (assumed) tie parameters. wlsim's ties are "
+        "whom an employee would ask, closer to free recall than to the roster surveys that "
+        "give 9-13 advisers; ties among teammates form independently in both directions, "
+        "which makes reciprocity high; help is spread because everyone asks by strength "
+        "times belief and skill is similar (docs/model.md, known limitations). These are "
+        "emergent checks, not inputs: the tie parameters are left for calibration.",
+    )
+
+
+def _ties(model: WorkplaceModel) -> set[tuple[int, int]]:
+    """Every advice tie as a pair of employee ids (seeker, adviser)."""
+    net, wf = model.network, model.workforce
+    seeker, k = np.nonzero(np.arange(net.n_ties)[None, :] < net.n[:, None])
+    return set(zip(wf.employee_id[seeker].tolist(), net.to[seeker, k].tolist(), strict=True))
+
+
+def _bridges(model: WorkplaceModel) -> list[tuple[int, int]]:
+    """The advice ties across teams, as pairs of employee ids."""
+    wf = model.workforce
+    out = []
+    for a, b in _ties(model):
+        i, j = wf.slot_of_id[a], wf.slot_of_id[b]
+        if i >= 0 and j >= 0 and wf.team[i] != wf.team[j]:
+            out.append((a, b))
+    return out
+
+
+# --- 10. Carley (1992) with structure as the cause ---------------------------------------------
+
+
+def carley_structure(replicates: int = REPLICATES, weeks: int = 78) -> Finding:
+    """Team-based advice learns faster; hierarchical advice loses less to turnover."""
+    structures = {
+        # Advice only up the reporting line: each employee's one tie is their manager.
+        "hierarchy": {"n_team_ties_initial": 0, "p_tie_form_per_week": 0.0},
+        # Advice among teammates, with no reluctance to ask across levels.
+        "teams": {"share_form_in_team": 1.0, "power_distance": 0.0, "n_team_ties_initial": 6},
+    }
+    early: dict[str, list[float]] = {k: [] for k in structures}
+    drop: dict[str, list[float]] = {k: [] for k in structures}
+    for name, informal in structures.items():
+        for r in range(replicates):
+            finals = {}
+            for label, quit_ in (("normal", 0.0034), ("high", 0.0034 * 3)):
+                sc = _scenario(informal=informal, turnover={"p_quit_per_week": quit_})
+                m = WorkplaceModel(sc, arm="control", replicate=r)
+                m.run(weeks)
+                if label == "normal":
+                    early[name].append(m.records[13]["skill_gained_informal"] / N_EMPLOYEES)
+                finals[label] = m.records[-1]["mean_skill"]
+            drop[name].append(finals["normal"] - finals["high"])
+    faster = ci95(np.array(early["teams"]) - np.array(early["hierarchy"]))
+    holds = ci95(np.array(drop["teams"]) - np.array(drop["hierarchy"]))
+    part_a, part_b = faster[1] > 0, holds[1] > 0
+    fig = Figure(figsize=(6, 3.5), layout="constrained")
+    ax = fig.subplots(1, 2)
+    for i, name in enumerate(structures):
+        ax[0].bar(i, np.mean(early[name]), color=PALETTE[i])
+        ax[1].bar(i, np.mean(drop[name]), color=PALETTE[i])
+    for a, title in zip(
+        ax, ("learned from advice, 13 weeks", "skill lost to 3x turnover"), strict=True
+    ):
+        a.set_xticks(range(2), list(structures))
+        a.set_title(title, fontsize=9)
+    return Finding(
+        key="carley_structure",
+        title="Carley (1992), structure as the cause",
+        source="Carley 1992: teams learn faster than hierarchies; hierarchies suffer less from "
+        "high turnover",
+        criterion="no programme, 500 employees, paired replicates: (a) in 13 weeks employees "
+        "learn more from advice when they ask teammates than when they ask only their "
+        "manager (paired CI > 0); (b) tripling the quit rate lowers mean skill at week 78 more "
+        "in the team structure than in the hierarchy (paired CI > 0)",
+        measured=f"(a) teams minus hierarchy, skill learned from advice per employee in 13 "
+        f"weeks: {_fmt(*faster, 4)}; (b) teams minus hierarchy, fall of mean skill under "
+        f"three times the quit rate: {_fmt(*holds, 4)}",
+        passed=bool(part_a and part_b),
+        values={"faster": part_a, "holds": part_b, "early": faster, "drop": holds},
+        figure=fig,
+        note=""
+        if part_a and part_b
+        else "Neither part emerges. (a) Asking only one's manager teaches slightly more per "
+        "employee than asking teammates: managers are more skilled than teammates in most "
+        "domains, and the gain of an episode grows with the gap (up to the absorption "
+        "limit), while teammates' skills are close to one's own. In Carley's model team "
+        "members pool what each knows; in wlsim skill differences between people are small "
+        "(all employees converge on one plateau, the mechanisms issue), so there is little "
+        "to pool. (b) Tripling turnover costs both structures alike: a hierarchy holds "
+        "knowledge only in the people asked, and its procedures and roles, which store "
+        "knowledge in Carley's hierarchies, are not modelled.",
+    )
+
+
 PATTERNS: dict[str, Callable[..., Finding]] = {
     "turnover": baseline_turnover,
     "forgetting": forgetting,
@@ -579,6 +738,8 @@ PATTERNS: dict[str, Callable[..., Finding]] = {
     "transfer": coaching_transfer,
     "diminishing": diminishing_returns,
     "knowledge": knowledge_loss,
+    "network": advice_network,
+    "carley_structure": carley_structure,
 }
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 #: Arrays that belong to the person (their ties and their inclination to coach).
-PERSON_FIELDS = ("n", "to", "strength", "belief", "programme", "coaching")
+PERSON_FIELDS = ("n", "to", "strength", "belief", "programme", "coaching", "given")
 
 
 @dataclass
@@ -36,6 +36,7 @@ class AdviceNetwork:
         programme: Whether a programme session made or strengthened the tie.
         coaching: The person's inclination to coach their reports (mean 1), read
             when they manage.
+        given: Advice episodes the person has given since they were hired (or week 0).
         team_safety: Psychological safety of each team, by the team's position (fixed).
     """
 
@@ -45,6 +46,7 @@ class AdviceNetwork:
     belief: np.ndarray
     programme: np.ndarray
     coaching: np.ndarray
+    given: np.ndarray
     team_safety: np.ndarray
 
     @classmethod
@@ -57,6 +59,7 @@ class AdviceNetwork:
             belief=np.zeros((n_slots, n_domains, n_ties)),
             programme=np.zeros((n_slots, n_ties), dtype=np.bool_),
             coaching=np.ones(n_slots),
+            given=np.zeros(n_slots, dtype=np.int64),
             team_safety=np.ones(n_slots),
         )
 
@@ -76,6 +79,7 @@ class AdviceNetwork:
         self.strength[slots] = 0.0
         self.belief[slots] = 0.0
         self.programme[slots] = False
+        self.given[slots] = 0
 
     def move(self, src: np.ndarray, dst: np.ndarray) -> None:
         """Move people's ties with them from ``src`` to ``dst`` (promotion), all at once."""

@@ -89,6 +89,7 @@ class WorkplaceModel(mesa.Model):
         self.ancestors = ancestors(self.workforce.manager, sc.n_levels)
         self.org = Organisation(self.workforce, sc, self.usage_by_level, self.ancestors)
         self.network = self._initial_network()
+        self._departure_ids = self._named_departures()
         self._advice = _NO_ADVICE
         self.programmes: list[ProgrammeRule] = []
         # Mesa agents are created when someone looks at them (``agents``, ``employee``):
@@ -135,9 +136,12 @@ class WorkplaceModel(mesa.Model):
         self._employees, self._hired, self._left = {}, [], []
         net = self.network
         advice.drop_leavers(net, wf.slot_of_id, wf.team)  # ties name current employees
+        net.given[:] = 0  # advice given counts from week 0
         advisers = np.where(net.to >= 0, wf.slot_of_id[np.maximum(net.to, 0)], -1)
+        named = [wf.slot_of_id[ids] for ids in self._departure_ids]
         ids = wf.renumber()
         net.to[:] = np.where(advisers >= 0, wf.employee_id[np.maximum(advisers, 0)], -1)
+        self._departure_ids = [wf.employee_id[slots[slots >= 0]] for slots in named]
         wf.hired_week -= weeks  # hire weeks count from the new week 0
         self.week = 0
         self._add_agents(ids)
@@ -394,11 +398,42 @@ class WorkplaceModel(mesa.Model):
         leaving = turnover.leavers(
             wf.engagement, wf.tenure_weeks, wf.employee_id, draws, sc.turnover
         )
+        leaving = np.union1d(leaving, self._departing()).astype(np.int64)
         salary = np.asarray(sc.costs.salary_per_year_by_level)[wf.level[leaving]]
         rel_cost = np.asarray(sc.costs.rel_replacement_cost_by_level)[wf.level[leaving]]
         self.ledger.left(wf, leaving, self.week + 1, float((salary * rel_cost).sum()))
         self._left.append(wf.vacate(leaving))
         self.network.clear(leaving)
+
+    def _named_departures(self) -> list[np.ndarray]:
+        """Employee ids of the initial workforce that ``who = "ids"`` departures name."""
+        from sim.scenario.loading import departure_rows
+
+        out = []
+        for i, event in enumerate(self.params.departures):
+            if event.who == "ids":  # roster rows are the initial positions and ids
+                rows = departure_rows(self.params, i)
+                out.append(self.workforce.employee_id[rows])
+            else:
+                out.append(np.zeros(0, dtype=np.int64))
+        return out
+
+    def _departing(self) -> np.ndarray:
+        """Positions of the people this week's departures (scenario events) take away."""
+        wf = self.workforce
+        out = [np.zeros(0, dtype=np.int64)]
+        for event, ids in zip(self.params.departures, self._departure_ids, strict=True):
+            if event.week != self.week:
+                continue
+            if event.who == "ids":
+                slots = wf.slot_of_id[ids]
+                out.append(slots[slots >= 0])
+            else:
+                d = self.params.organisation.domains.index(event.domain)
+                occupied = np.flatnonzero(wf.occupied)
+                order = np.argsort(-wf.skill[occupied, d], kind="stable")
+                out.append(occupied[order[: event.k]])
+        return np.concatenate(out)
 
     def _promote(self) -> None:
         wf, sc = self.workforce, self.params

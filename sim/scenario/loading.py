@@ -81,6 +81,29 @@ def load_resolved(path: str | Path) -> Scenario:
     return _validate_all(raw, str(path), {})
 
 
+def departure_rows(scenario: Scenario, index: int, source: str = "<scenario>") -> Any:
+    """The roster rows of the employees a ``who = "ids"`` departure names.
+
+    Raises:
+        ScenarioError: If an id is not in the roster, naming the ids and the file.
+    """
+    import pandas as pd
+
+    from sim.scenario.orgdata import roster_rows
+
+    event = scenario.departures[index]
+    rows = roster_rows(scenario, pd.Series(event.ids, dtype=str))
+    unknown = [i for i, r in zip(event.ids, rows, strict=True) if r < 0]
+    if unknown:
+        shown = ", ".join(repr(i) for i in unknown[:5])
+        more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+        raise ScenarioError(
+            f"{source}: departures[{index}].ids: {shown}{more} not in "
+            f"{scenario.organisation.source}; use ids from its employee_id column"
+        )
+    return rows
+
+
 def validate_scenario(
     raw: Mapping[str, Any], source: str = "<scenario>", set_paths: Mapping[str, str] | None = None
 ) -> Scenario:
@@ -119,6 +142,9 @@ def _validate_all(raw: Mapping[str, Any], source: str, origins: Mapping[str, str
         from sim.scenario.networkdata import load_network
 
         load_network(scenario)  # checked before any run, as the roster is
+    for i, event in enumerate(scenario.departures):
+        if event.who == "ids":
+            departure_rows(scenario, i, source)
     for arm in scenario.arms:
         arm_scenario(scenario, arm, source=source)
     return scenario

@@ -1412,6 +1412,58 @@ class Sweep(Section):
         return [*self.grid, *self.ranges]
 
 
+class Departure(Section):
+    """People who leave at a given week: a scenario event ("what if our experts leave?").
+
+    Either the ``k`` most skilled employees in ``domain`` at that week, or employees
+    named by their ids in the organisation's HR data (``organisation.source``).
+    """
+
+    week: int = param(
+        ...,
+        ge=0,
+        unit="week",
+        source="scenario event",
+        description="Week in which they leave (in the turnover phase of that week).",
+    )
+    who: Literal["top_experts", "ids"] = param(
+        "top_experts",
+        unit="choice",
+        source="scenario event",
+        description=(
+            "top_experts: the k most skilled in domain at that week; ids: the employees "
+            "listed in ids (from the HR data)."
+        ),
+    )
+    domain: str = param(
+        "",
+        unit="name",
+        source="scenario event",
+        description="Domain whose experts leave (who = top_experts).",
+    )
+    k: int = param(
+        1,
+        ge=1,
+        unit="employees",
+        source="scenario event",
+        description="How many of the most skilled leave (who = top_experts).",
+    )
+    ids: tuple[str, ...] = param(
+        (),
+        unit="employee ids",
+        source="scenario event",
+        description="Employee ids from organisation.source who leave (who = ids).",
+    )
+
+    @model_validator(mode="after")
+    def _check_who(self) -> Departure:
+        if self.who == "top_experts" and not self.domain:
+            raise ValueError("who = 'top_experts' needs a domain (e.g. domain = \"technical\")")
+        if self.who == "ids" and not self.ids:
+            raise ValueError("who = 'ids' needs ids, the employee ids from organisation.source")
+        return self
+
+
 class Scenario(Section):
     """A complete, validated scenario: organisation, dynamics, programmes and arms."""
 
@@ -1438,6 +1490,10 @@ class Scenario(Section):
     promotion: Promotion = Promotion()
     costs: Costs = Costs()
     informal: Informal = Informal()
+    departures: tuple[Departure, ...] = Field(
+        default=(),
+        description="Scenario events: people who leave at a given week ([[departures]]).",
+    )
     programmes: dict[Name, Programme] = Field(default_factory=dict)
     arms: dict[Name, Arm] = Field(default_factory=lambda: {"baseline": Arm()})
     sweep: Sweep = Sweep()
@@ -1454,6 +1510,22 @@ class Scenario(Section):
                     f"{label} needs one value per level ({n_levels} levels), got {len(values)}"
                 )
         domains = set(self.organisation.domains)
+        for i, event in enumerate(self.departures):
+            if event.who == "top_experts" and event.domain not in domains:
+                raise ValueError(
+                    f"departures[{i}].domain = {event.domain!r}: not a domain; domains: "
+                    f"{', '.join(self.organisation.domains)}"
+                )
+            if event.who == "ids" and not self.organisation.source:
+                raise ValueError(
+                    f"departures[{i}]: who = 'ids' names employees of the HR data, and "
+                    "organisation.source names none; use who = 'top_experts' or add the data"
+                )
+            if event.week >= self.horizon_weeks:
+                raise ValueError(
+                    f"departures[{i}].week = {event.week}: the run ends at week "
+                    f"{self.horizon_weeks}; choose a week before it"
+                )
         for pname, prog in self.programmes.items():
             for label, names in (
                 ("focus_domains", prog.focus_domains),

@@ -451,10 +451,12 @@ def after_advice(
 
     The seeker's belief about the adviser, in the domain asked about, moves toward the
     adviser's real skill (at the start of the phase); the seeker's tie and, if the
-    adviser has one back, the adviser's tie gain strength.
+    adviser has one back, the adviser's tie gain strength; the adviser's count of advice
+    given goes up.
     """
     _after_advice(
         net.n,
+        net.given,
         net.to,
         net.strength,
         net.belief,
@@ -470,10 +472,11 @@ def after_advice(
 
 
 @kernel
-def _after_advice(n, to, strength, belief, seeker, adviser, domain, tie, skill, employee_id,
+def _after_advice(n, given, to, strength, belief, seeker, adviser, domain, tie, skill, employee_id,
                   rate, gain):  # fmt: skip
     for e in range(len(seeker)):
         i, j, d, k = seeker[e], adviser[e], domain[e], tie[e]
+        given[j] += 1
         belief[i, d, k] += rate * (skill[j, d] - belief[i, d, k])
         strength[i, k] += gain * (1.0 - strength[i, k])
         me = employee_id[i]
