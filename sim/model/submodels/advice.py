@@ -170,19 +170,19 @@ def _add_tie(n, to, strength, belief, i, other, prior, strength0):
     A full row replaces its weakest tie if that is weaker than a new tie would be;
     otherwise nothing is added and -1 is returned.
     """
-    weakest = -1
     for k in range(n[i]):
         if to[i, k] == other:
             return k
-        if weakest < 0 or strength[i, k] < strength[i, weakest]:
-            weakest = k
     if n[i] < to.shape[1]:
         k = n[i]
         n[i] += 1
-    elif strength[i, weakest] < strength0:
-        k = weakest
     else:
-        return -1
+        k = 0
+        for b in range(1, n[i]):
+            if strength[i, b] < strength[i, k]:
+                k = b
+        if strength[i, k] >= strength0:
+            return -1
     to[i, k] = other
     strength[i, k] = strength0
     for d in range(belief.shape[1]):
