@@ -47,6 +47,7 @@ FIGURES = {
     "skill_by_level.png",
     "skill_distribution.png",
     "survival.png",
+    "learning.png",
 }
 ID_COLUMNS = ["arm", "replicate", "seed", "week"]
 
@@ -657,6 +658,9 @@ def test_report_is_self_contained_html(flagship_run: SimpleNamespace) -> None:
     assert text.count("data:image/png;base64,") >= 12  # figures and networks embedded
     assert "http://" not in text and "https://" not in text  # nothing fetched
     assert "[programmes.mentorship]" in text  # the scenario as run
+    assert "Learning from others: informal versus programmes" in text
+    assert "awaiting calibration" in text
+    assert "advice ties" in text  # the network figures' note says how they are drawn
 
 
 def test_report_command_rewrites_the_report(tmp_path, capsys) -> None:

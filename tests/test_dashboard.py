@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from matplotlib.collections import LineCollection
 
 pytest.importorskip("solara", reason="the dashboard needs the viz extra: pip install -e '.[viz]'")
 
@@ -32,10 +33,13 @@ import reacton.core
 import solara
 from mesa.visualization.solara_viz import _check_model_params
 
+from sim.analysis import plots
 from sim.app import dashboard
 from sim.app.dashboard import (
     DashboardModel,
+    learning_figure,
     lever_params,
+    network_figure,
     offline_problems,
     parse_seed,
     radial_layout,
@@ -183,6 +187,58 @@ def test_radial_layout_puts_the_top_in_the_centre():
     assert (radius <= 1.0 + 1e-9).all()
 
 
+@pytest.fixture(scope="module")
+def small_both() -> DashboardModel:
+    """Eight weeks of the flagship's `both` arm at 50 employees, and its baseline."""
+    m = DashboardModel(scenario_file=str(FLAGSHIP), arm="both", n_employees=50)
+    for _ in range(8):
+        m.step()
+    return m
+
+
+def test_network_view_draws_the_advice_ties_of_both_arms(small_both):
+    fig = network_figure(small_both)
+    for ax, sub in zip(fig.axes[:2], (small_both.treated, small_both.control), strict=True):
+        seeker, _, _, programme = plots.advice_ties(sub)
+        # The report's function draws them: one collection, one segment per tie.
+        advice = [
+            c for c in ax.collections if isinstance(c, LineCollection) and c.get_zorder() == 1.5
+        ]
+        assert len(advice) == 1 and len(advice[0].get_segments()) == len(seeker) > 0
+        labels = [t.get_text() for t in ax.get_legend().texts]
+        assert f"advice ties ({len(seeker):,})" in labels
+        assert f"advice ties a programme made ({int(programme.sum()):,})" in labels
+    # Programme sessions made ties on the programme's side only.
+    assert plots.advice_ties(small_both.treated)[3].any()
+    assert not plots.advice_ties(small_both.control)[3].any()
+    # No programme relationship shares a colour with the advice ties.
+    assert not {plots.ADVICE_COLOUR, plots.PROGRAMME_ADVICE_COLOUR} & set(dashboard.TIE_COLOURS)
+
+
+def test_learning_curve_shows_advice_and_programme_learning_with_the_baseline(small_both):
+    df = small_both.datacollector.get_model_vars_dataframe()
+    treated, control = small_both.treated.records, small_both.control.records
+    for key in dashboard.LEARNING:
+        assert df[key].iloc[-1] == treated[-1][key] or math.isnan(treated[-1][key])
+        assert f"{key}_baseline" in df
+    fig = learning_figure(small_both)
+    (ax,) = fig.axes
+    lines = {line.get_label(): line.get_ydata() for line in ax.lines}
+    assert list(lines) == ["from advice", "in programmes", "from advice, no programme"]
+    np.testing.assert_array_equal(
+        lines["from advice"], [r["skill_gained_informal"] for r in treated]
+    )
+    np.testing.assert_array_equal(
+        lines["in programmes"], [r["skill_gained_programmes"] for r in treated]
+    )
+    np.testing.assert_array_equal(
+        lines["from advice, no programme"], [r["skill_gained_informal"] for r in control]
+    )
+    share = treated[-1]["informal_share_of_learning"]
+    assert f"{share:.0%} of both's from advice" in ax.get_title()
+    assert "Share of learning from advice" in dashboard.summary_markdown(small_both)
+
+
 def test_unknown_or_programme_less_arms_are_refused():
     with pytest.raises(ScenarioError, match="choose one of: mentorship, peer_coaching, both"):
         DashboardModel(scenario_file=str(FLAGSHIP), arm="no_programme")
@@ -226,7 +282,7 @@ def test_page_renders_and_steps_without_a_browser():
     try:
         rc.find(v.Html, children=["Time: 0.0"]).assert_single()
         before = _images(rc)
-        assert len(before) == 5  # network and four curves
+        assert len(before) == 6  # network, four curves and the learning curve
         step = rc.find(v.Btn, children=["Step"])
         step.assert_single()
         for _ in range(3):
@@ -339,13 +395,13 @@ def test_dashboard_in_headless_chromium(tmp_path, request):
             page.goto(url)
             page.get_by_text("Time: 0.0").wait_for(timeout=30_000)
             images = page.locator(".vue-grid-item img")
-            page.wait_for_function("document.querySelectorAll('.vue-grid-item img').length >= 5")
+            page.wait_for_function("document.querySelectorAll('.vue-grid-item img').length >= 6")
 
             def srcs() -> list[str]:
                 return images.evaluate_all("els => els.map(e => e.src)")
 
             before = srcs()
-            assert len(before) == 5
+            assert len(before) == 6
 
             # Move a lever with the keyboard, as a user would, and apply it with Reset.
             slider = page.locator(".v-input", has_text="Weeks between sessions").get_by_role(

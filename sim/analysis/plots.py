@@ -257,18 +257,106 @@ def cost_benefit(differences: pd.DataFrame) -> Figure:
     return fig
 
 
+#: Advice ties in network figures: ordinary ties blue, ties a programme made or
+#: strengthened reddish purple (no programme relationship colour uses either).
+ADVICE_COLOUR = PALETTE[0]
+PROGRAMME_ADVICE_COLOUR = PALETTE[3]
+#: Most advice ties a network figure draws, the strongest first: about two per
+#: employee drawn, so that 1,000 employees stay readable.
+MAX_ADVICE_TIES = 2000
+
+
+def advice_ties(model) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Current advice ties as positions: (seeker, adviser, strength, made by a programme).
+
+    The first three are :meth:`sim.model.network.AdviceNetwork.edges`; the fourth is the
+    tie's programme flag, in the same order.
+
+    Args:
+        model: A :class:`sim.model.workplace.WorkplaceModel`.
+    """
+    net, slot_of_id = model.network, model.workforce.slot_of_id
+    seeker, adviser, strength = net.edges(slot_of_id)
+    has = net.to >= 0  # edges() walks the tie slots in this (row-major) order
+    programme = net.programme[has][slot_of_id[net.to[has]] >= 0]
+    return seeker, adviser, strength, programme
+
+
+def draw_advice_ties(ax, model, pos: np.ndarray, max_ties: int = MAX_ADVICE_TIES) -> list:
+    """Draw a model's advice ties on a network plot, as one LineCollection.
+
+    Each tie is a thin straight line between the two positions (its direction is not
+    drawn), more opaque the stronger it is; ties a programme made or strengthened are
+    drawn in :data:`PROGRAMME_ADVICE_COLOUR`, the others in :data:`ADVICE_COLOUR`. Only
+    ties between positions in ``pos`` are drawn, and at most ``max_ties`` of them, the
+    strongest. The report's and the dashboard's network figures both draw with it.
+
+    Args:
+        ax: Matplotlib axes.
+        model: A :class:`sim.model.workplace.WorkplaceModel`.
+        pos: ``(k, 2)`` plot positions of the model's first ``k`` positions (slots).
+        max_ties: Most ties to draw.
+
+    Returns:
+        Legend handles naming what was drawn (none when there is no tie).
+    """
+    from matplotlib.collections import LineCollection
+    from matplotlib.colors import to_rgba
+    from matplotlib.lines import Line2D
+
+    seeker, adviser, strength, programme = advice_ties(model)
+    inside = (seeker < len(pos)) & (adviser < len(pos))
+    seeker, adviser = seeker[inside], adviser[inside]
+    strength, programme = strength[inside], programme[inside]
+    total = len(seeker)
+    if total == 0:
+        return []
+    if total > max_ties:
+        keep = np.sort(np.argsort(-strength, kind="stable")[:max_ties])
+        seeker, adviser, strength, programme = (
+            seeker[keep],
+            adviser[keep],
+            strength[keep],
+            programme[keep],
+        )
+    colours = np.where(programme[:, None], to_rgba(PROGRAMME_ADVICE_COLOUR), to_rgba(ADVICE_COLOUR))
+    # Fainter the weaker; a programme's ties a little bolder, as they mostly lie under
+    # the programme's own relationship lines while it runs.
+    colours[:, 3] = np.clip(0.06 + 0.5 * strength + 0.15 * programme, 0.0, 1.0)
+    widths = np.where(programme, 0.8, 0.45)
+    segments = np.stack([pos[seeker], pos[adviser]], axis=1)
+    ax.add_collection(LineCollection(list(segments), colors=colours, linewidths=widths, zorder=1.5))
+    shown = (
+        f"{len(seeker):,}" if len(seeker) == total else f"strongest {len(seeker):,} of {total:,}"
+    )
+    return [
+        Line2D([], [], color=ADVICE_COLOUR, lw=1, label=f"advice ties ({shown})"),
+        Line2D(
+            [],
+            [],
+            color=PROGRAMME_ADVICE_COLOUR,
+            lw=1,
+            label=f"advice ties a programme made ({int(programme.sum()):,})",
+        ),
+    ]
+
+
 def network(model, max_nodes: int = 400) -> Figure:
-    """The organisation as a network: reporting lines, programme ties, skill as colour.
+    """The organisation as a network: reporting lines, programme and advice ties, skill.
 
     Positions are laid out by level (rows) and by their manager's position (columns), so
-    the reporting tree reads top-down. Reporting lines are grey; mentoring ties (one-way)
-    orange; peer and group ties blue. At most ``max_nodes`` positions are drawn (the top
-    of the tree first).
+    the reporting tree reads top-down and every team sits together. Reporting lines are
+    grey; mentoring ties (one-way) orange; peer and group ties green; advice ties thin
+    lines, more opaque the stronger (:func:`draw_advice_ties`). Dots are employees,
+    coloured by mean skill and larger higher up. At most ``max_nodes`` positions are
+    drawn (the top of the tree first).
 
     Args:
         model: A :class:`sim.model.workplace.WorkplaceModel`.
         max_nodes: Largest number of positions to draw.
     """
+    from matplotlib.collections import LineCollection
+
     wf = model.workforce
     n = min(wf.n_slots, max_nodes)
     level = wf.level[:n].astype(float)
@@ -279,17 +367,16 @@ def network(model, max_nodes: int = 400) -> Figure:
         order = idx[np.lexsort((idx, boss))]
         x[order] = np.linspace(0, 1, len(order) + 2)[1:-1]
     y = level + 0.25 * np.sin(np.arange(n) * 1.7)  # a little vertical jitter within a level
-    fig = Figure(figsize=(10, 5), layout="constrained")
+    fig = Figure(figsize=(10, 5.6), layout="constrained")
     ax = fig.subplots()
     segments = [((x[i], y[i]), (x[m], y[m])) for i, m in enumerate(wf.manager[:n]) if 0 <= m < n]
-    from matplotlib.collections import LineCollection
-
     ax.add_collection(LineCollection(segments, colors="0.8", linewidths=0.5, zorder=1))
+    handles = draw_advice_ties(ax, model, np.column_stack([x, y]))
     for prog in model.programmes:
         rel = prog.relationships
         a, b = wf.slot_of_id[rel.a], wf.slot_of_id[rel.b]
         keep = (a >= 0) & (b >= 0) & (a < n) & (b < n)
-        colour = PALETTE[4] if prog.params.direction == "both" else PALETTE[1]
+        colour = PALETTE[2] if prog.params.direction == "both" else PALETTE[1]
         ties = [((x[i], y[i]), (x[j], y[j])) for i, j in zip(a[keep], b[keep], strict=True)]
         ax.add_collection(
             LineCollection(
@@ -297,14 +384,62 @@ def network(model, max_nodes: int = 400) -> Figure:
             )
         )
     skill = wf.skill[:n].mean(axis=1)
-    points = ax.scatter(x, y, c=skill, cmap="viridis", vmin=0, vmax=1, s=14, zorder=3)
+    points = ax.scatter(x, y, c=skill, cmap="viridis", vmin=0, vmax=1, s=8 + 8 * level, zorder=3)
     fig.colorbar(points, ax=ax, label="mean skill (0-1)")
     levels = model.params.organisation.levels
     ax.set_yticks(range(len(levels)), levels, fontsize="small")
     ax.set_xticks([])
-    ax.set_title(f"Week {model.week}: reporting lines (grey), programme ties, skill (colour)")
-    _legend(ax, "x-small")
+    ax.set_title(
+        f"Week {model.week}: reporting lines (grey), programme ties, advice ties, "
+        "skill (colour), level (size)"
+    )
+    programme_handles = ax.get_legend_handles_labels()[0]
+    if handles or programme_handles:
+        ax.legend(
+            handles=[*programme_handles, *handles],
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.02),
+            ncols=4,
+            frameon=False,
+            fontsize="x-small",
+        )
     return fig
+
+
+def learning(timeseries: pd.DataFrame) -> Figure:
+    """Skill gained from colleagues' advice and in programme sessions, per arm.
+
+    Left: the cumulative gains (``skill_gained_informal`` solid,
+    ``skill_gained_programmes`` dashed); right: ``informal_share_of_learning``.
+    """
+    fig = Figure(figsize=(10, 4), layout="constrained")
+    ax1, ax2 = fig.subplots(1, 2)
+    unit = "skill gained so far\n(sum over employees, units of mean skill)"
+    _panel(ax1, timeseries, "skill_gained_informal", unit, label_suffix=" from advice")
+    _panel(
+        ax1,
+        timeseries,
+        "skill_gained_programmes",
+        unit,
+        style="--",
+        label_suffix=" in programmes",
+    )
+    ax1.set_title("From advice (solid) and in programmes (dashed)")
+    _legend(ax1, "x-small")
+    _panel(ax2, timeseries, "informal_share_of_learning", "share of skill gained from advice")
+    ax2.set_ylim(-0.02, 1.02)
+    ax2.set_title("Share of learning from advice")
+    _legend(ax2, "x-small")
+    fig.suptitle("Learning from others: informal versus programmes (mean and 95% CI)")
+    return fig
+
+
+#: Columns :func:`learning` needs (results written before informal learning lack them).
+LEARNING_COLUMNS = (
+    "skill_gained_informal",
+    "skill_gained_programmes",
+    "informal_share_of_learning",
+)
 
 
 FIGURES = {"skill_diffusion": skill_diffusion, "retention": retention, "engagement": engagement}
@@ -322,6 +457,8 @@ def save_figures(
     figures = {name: make(timeseries) for name, make in FIGURES.items()}
     if "skill_p50" in timeseries:
         figures["skill_distribution"] = skill_distribution(timeseries)
+    if all(c in timeseries for c in LEARNING_COLUMNS):
+        figures["learning"] = learning(timeseries)
     if domains:
         figures["skill_by_domain"] = skill_by_domain(timeseries, domains)
     if levels:

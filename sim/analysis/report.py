@@ -104,6 +104,18 @@ def build(folder: str | Path, network_weeks: bool = True) -> str:
         _png(plots.skill_diffusion(ts)),
         _png(plots.skill_by_domain(ts, list(org.domains))),
         _png(plots.skill_by_level(ts, list(org.levels))),
+    ]
+    if all(c in ts.columns for c in plots.LEARNING_COLUMNS):
+        parts += [
+            "<h2>Learning from others: informal versus programmes</h2>",
+            _png(plots.learning(ts)),
+            "<p class='note'>The skill employees gained by asking colleagues for advice "
+            "(solid) and in programme sessions (dashed), added up since week 0, and the "
+            "share that came from advice; how much one advice episode teaches is an "
+            "assumption of the model awaiting calibration against data, so read the advice "
+            "curves as what follows from that assumption, not as a measurement.</p>",
+        ]
+    parts += [
         "<h2>Who is left behind</h2>",
         _png(plots.skill_distribution(ts)),
         "<h2>Retention</h2>",
@@ -115,7 +127,11 @@ def build(folder: str | Path, network_weeks: bool = True) -> str:
     if network_weeks:
         parts.append(
             "<h2>The organisation</h2><p class='note'>Replicate 0 of each arm, at the "
-            "start and at the end.</p>"
+            "start and at the end. Grey lines are reporting lines, coloured lines the "
+            "programme relationships running that week; thin blue lines are advice ties "
+            "(whom people ask), fainter the weaker, and reddish-purple ones were made or "
+            "strengthened by a programme. Dots are employees: colour is mean skill, size "
+            "is level.</p>"
         )
         for arm in arms:
             model = WorkplaceModel(scenario, arm=arm, replicate=0)

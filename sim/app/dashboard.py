@@ -42,6 +42,7 @@ from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
 from numpy.typing import ArrayLike
 
+from sim.analysis.plots import ADVICE_COLOUR, draw_advice_ties
 from sim.errors import ScenarioError
 from sim.model.workplace import WorkplaceModel
 from sim.scenario.loading import (
@@ -61,10 +62,14 @@ DEFAULT_EMPLOYEES = 200
 #: Name of the arm, added to the scenario, that runs no programme (the baseline).
 CONTROL_ARM = "dashboard_no_programme"
 
-#: Colour-blind-safe colours (Okabe-Ito): the programme arm, the baseline, the ties.
+#: Colour-blind-safe colours (Okabe-Ito): the programme arm, the baseline, the programme
+#: relationships (not the advice ties' colours, :data:`sim.analysis.plots.ADVICE_COLOUR`
+#: and ``PROGRAMME_ADVICE_COLOUR``).
 ARM_COLOUR = "#0072B2"
 BASELINE_COLOUR = "#7f7f7f"
-TIE_COLOURS = ("#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442")
+TIE_COLOURS = ("#D55E00", "#009E73", "#E69F00", "#F0E442", "#56B4E9")
+#: Colour of the skill learned in programme sessions in the learning curve.
+PROGRAMME_COLOUR = "#D55E00"
 #: Skill range of the network's colour scale (fixed so colours compare across weeks).
 SKILL_RANGE = (0.3, 0.85)
 
@@ -207,6 +212,8 @@ CURVES: dict[str, tuple[str, str]] = {
     "mean_engagement": ("Mean engagement", "engagement (0-1)"),
     "retention_initial": ("Retention of the initial workforce", "share still employed"),
 }
+#: Metrics of the learning curve (:func:`learning_figure`), recorded for both arms too.
+LEARNING = ("skill_gained_informal", "skill_gained_programmes", "informal_share_of_learning")
 
 
 class DashboardModel(mesa.Model):
@@ -296,7 +303,7 @@ class DashboardModel(mesa.Model):
         self.control = WorkplaceModel(with_control_arm(scenario), CONTROL_ARM, seed=self.seed_value)
 
         reporters = {}
-        for key in CURVES:
+        for key in (*CURVES, *LEARNING):
             reporters[key] = _latest("treated", key)
             reporters[f"{key}_baseline"] = _latest("control", key)
         self.datacollector = mesa.DataCollector(model_reporters=reporters)
@@ -440,7 +447,10 @@ def radial_layout(manager: np.ndarray, level: np.ndarray) -> np.ndarray:
 
 
 def draw_network(ax: Any, model: WorkplaceModel, pos: np.ndarray, title: str) -> Any:
-    """Draw reporting lines, programme ties and employees coloured by mean skill.
+    """Draw reporting lines, advice ties, programme ties and employees coloured by skill.
+
+    Advice ties are drawn as in the report (:func:`sim.analysis.plots.draw_advice_ties`),
+    in one LineCollection.
 
     Returns:
         The scatter of employees (for a colour bar).
@@ -452,6 +462,7 @@ def draw_network(ax: Any, model: WorkplaceModel, pos: np.ndarray, title: str) ->
     # An (n, 2, 2) array is a valid sequence of segments; matplotlib's stubs ask for a Sequence.
     segments = typing.cast("Sequence[ArrayLike]", lines)
     ax.add_collection(LineCollection(segments, colors="#c8c8c8", linewidths=0.6, zorder=1))
+    advice = draw_advice_ties(ax, model, pos)
     handles = []
     for k, prog in enumerate(model.programmes):
         rel = prog.relationships
@@ -481,8 +492,15 @@ def draw_network(ax: Any, model: WorkplaceModel, pos: np.ndarray, title: str) ->
         plotnonfinite=True,
         zorder=3,
     )
+    handles += advice
     if handles:
-        ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, -0.12), fontsize=8)
+        ax.legend(
+            handles=handles,
+            loc="upper center",
+            bbox_to_anchor=(0.5, 0.0),
+            fontsize=7,
+            frameon=False,
+        )
     ax.set_title(title, fontsize=10)
     ax.set_xlim(-1.08, 1.08)
     ax.set_ylim(-1.08, 1.08)
@@ -539,6 +557,45 @@ def curve_figure(model: DashboardModel, key: str) -> Figure:
     return fig
 
 
+def learning_figure(model: DashboardModel) -> Figure:
+    """Skill gained from advice and in programmes over the weeks, with the baseline's.
+
+    The arm's skill gained from colleagues' advice is solid blue, in its programme
+    sessions solid vermillion; the baseline's (advice only) dashed grey.
+    """
+    df = model.datacollector.get_model_vars_dataframe()
+    fig = Figure(figsize=(5.6, 3.4), dpi=80)
+    ax = fig.subplots()
+    weeks = np.arange(len(df))
+    ax.plot(weeks, df["skill_gained_informal"], color=ADVICE_COLOUR, lw=2, label="from advice")
+    ax.plot(
+        weeks,
+        df["skill_gained_programmes"],
+        color=PROGRAMME_COLOUR,
+        lw=2,
+        label="in programmes",
+    )
+    ax.plot(
+        weeks,
+        df["skill_gained_informal_baseline"],
+        color=BASELINE_COLOUR,
+        lw=2,
+        ls="--",
+        label="from advice, no programme",
+    )
+    share = df["informal_share_of_learning"].iloc[-1]
+    shown = "-" if math.isnan(share) else f"{share:.0%}"
+    ax.set_title(f"Learning from others: {shown} of {model.arm}'s from advice", fontsize=11)
+    ax.set_xlabel("week")
+    ax.set_ylabel("skill gained so far (sum over employees)", fontsize=9)
+    ax.set_xlim(0, max(model.horizon, 1))
+    ax.set_ylim(bottom=0.0, top=max(ax.get_ylim()[1], 0.05))
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
 # --- solara components ------------------------------------------------------------------
 
 
@@ -547,6 +604,13 @@ def NetworkView(model: DashboardModel) -> None:
     """The organisation network of both arms (re-drawn after every step)."""
     update_counter.get()
     solara.FigureMatplotlib(network_figure(model), format="png", bbox_inches="tight")
+
+
+@solara.component
+def LearningView(model: DashboardModel) -> None:
+    """Skill gained from advice and in programmes (re-drawn after every step)."""
+    update_counter.get()
+    solara.FigureMatplotlib(learning_figure(model), format="png", bbox_inches="tight")
 
 
 @solara.component
@@ -570,6 +634,9 @@ SUMMARY_ROWS: tuple[tuple[str, str], ...] = (
     ("retention_initial", "Initial staff still employed"),
     ("cumulative_quits", "Quits so far"),
     ("n_relationships", "Relationships now"),
+    ("advice_episodes_week", "Advice episodes this week"),
+    ("advice_ties_per_employee", "Advice ties per employee"),
+    ("informal_share_of_learning", "Share of learning from advice"),
     ("session_hours", "Session hours so far"),
     ("total_cost", "Cost so far (sessions + replacements)"),
 )
@@ -672,6 +739,7 @@ def components() -> list[Any]:
         (functools.partial(CurveView, key="mean_engagement"), 0),
         (functools.partial(CurveView, key="retention_initial"), 0),
         (functools.partial(CurveView, key="share_proficient"), 0),
+        (LearningView, 0),
     ]
 
 
