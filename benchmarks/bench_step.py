@@ -15,6 +15,8 @@ unless said otherwise, and medians over repeated runs:
 * ``scaling``: 1,000 x 520, 10,000 x 520 and 100,000 x 156 employee-weeks, each in a
   fresh process on one core: run time, cost per week and per employee-week, a fitted
   line (fixed cost per week + slope per employee-week) and peak resident memory;
+* ``informal``: 10,000 x 520 with and without informal learning (the advice network),
+  alternating in fresh processes: the ratio of run times;
 * ``reference``: the engine against the per-agent Mesa reference
   (benchmarks/reference_mesa.py) at 1,000, 10,000 and 100,000 employees, per week after
   a first week (in which every programme forms all its relationships), as a ratio;
@@ -52,7 +54,7 @@ from common import (
     median_time,
 )
 
-SECTIONS = ("startup", "scaling", "reference", "dashboard", "sweep", "goals")
+SECTIONS = ("startup", "scaling", "informal", "reference", "dashboard", "sweep", "goals")
 
 
 def _load() -> str:
@@ -224,6 +226,24 @@ def bench_scaling(quick: bool) -> dict[str, Any]:
     return out
 
 
+def bench_informal(quick: bool) -> dict[str, Any]:
+    print("\n## Informal learning's cost (hybrid, 10,000 x 520, fresh processes, alternating)")
+    runs: dict[str, list[float]] = {"with": [], "without": []}
+    for r in range(3 if quick else 5):
+        for label in ("without", "with"):
+            extra = ["--no-informal"] if label == "without" else []
+            probe = child("probe.py", "run", "10000", "520", str(r), *extra)
+            runs[label].append(probe["run_s"])
+    med = {k: statistics.median(v) for k, v in runs.items()}
+    ratio = med["with"] / med["without"]
+    _print_table(
+        ["informal learning", "runs", "median run s", "runs s"],
+        [[k, len(v), f"{med[k]:.2f}", " ".join(f"{x:.2f}" for x in v)] for k, v in runs.items()],
+    )
+    print(f"\n  ratio with / without: {ratio:.2f}")
+    return {"runs_s": runs, "median_s": med, "ratio": ratio}
+
+
 def bench_reference(quick: bool) -> dict[str, Any]:
     print("\n## Engine against the per-agent Mesa reference (hybrid, per week after week 0)")
     sys.path.insert(0, str(BENCH))
@@ -358,6 +378,13 @@ def goals(res: dict[str, Any]) -> list[dict[str, Any]]:
         out.append({"goal": name, "value": value, "target": target, "unit": unit, "met": met})
 
     ref, scal = res.get("reference", {}), res.get("scaling", {})
+    if "informal" in res:
+        goal(
+            "10,000 x 520, hybrid: with informal learning / without",
+            res["informal"]["ratio"],
+            1.5,
+            "x",
+        )
     goal(
         ">= 50x faster than the reference at 10,000",
         ref.get(10_000, {}).get("ratio"),
@@ -412,6 +439,7 @@ def main() -> None:
     runners = {
         "startup": bench_startup,
         "scaling": bench_scaling,
+        "informal": bench_informal,
         "reference": bench_reference,
         "dashboard": bench_dashboard,
         "sweep": bench_sweep,

@@ -1,8 +1,9 @@
 """Child process of the benchmarks: one measurement in a fresh interpreter, printed as JSON.
 
 Usage:
-  ``python benchmarks/probe.py run N WEEKS [REPLICATE]``: build the hybrid model at N
-  employees and run it for WEEKS weeks on one core; report import, build and run times
+  ``python benchmarks/probe.py run N WEEKS [REPLICATE] [--no-informal]``: build the
+  hybrid model at N employees (with informal learning unless told) and run it for WEEKS
+  weeks on one core; report import, build and run times
   and the peak resident memory (``VmHWM``) before building and at the end.
   ``python benchmarks/probe.py memory N WEEKS``: the same run under ``tracemalloc``
   (numpy reports its array buffers to it): peak and retained traced memory of building
@@ -36,7 +37,7 @@ def _rss_mb() -> float:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run(n: int, weeks: int, replicate: int) -> dict[str, float]:
+def run(n: int, weeks: int, replicate: int, informal: bool = True) -> dict[str, float]:
     t0 = time.perf_counter()
     from common import HYBRID_ARM, hybrid
 
@@ -44,6 +45,9 @@ def run(n: int, weeks: int, replicate: int) -> dict[str, float]:
 
     t1 = time.perf_counter()
     scenario = hybrid(n, weeks)
+    if not informal:
+        off = scenario.informal.model_copy(update={"enabled": False})
+        scenario = scenario.model_copy(update={"informal": off})
     rss_before = _rss_mb()
     t2 = time.perf_counter()
     model = WorkplaceModel(scenario, arm=HYBRID_ARM, replicate=replicate)
@@ -116,8 +120,9 @@ def imports() -> dict[str, float]:
 if __name__ == "__main__":
     what = sys.argv[1]
     if what == "run":
-        replicate = int(sys.argv[4]) if len(sys.argv) > 4 else 0
-        result = run(int(sys.argv[2]), int(sys.argv[3]), replicate)
+        args = [a for a in sys.argv[2:] if a != "--no-informal"]
+        replicate = int(args[2]) if len(args) > 2 else 0
+        result = run(int(args[0]), int(args[1]), replicate, "--no-informal" not in sys.argv)
     elif what == "memory":
         result = memory(int(sys.argv[2]), int(sys.argv[3]))
     elif what == "import":
