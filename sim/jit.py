@@ -31,13 +31,3 @@ except ImportError as err:  # pragma: no cover - exercised in a subprocess by th
 def kernel[F: Callable[..., Any]](fn: F) -> F:
     """Compile ``fn`` with numba (nopython mode, cached on disk)."""
     return cast(F, numba.njit(cache=True)(fn))  # a Dispatcher, called like fn
-
-
-def inline_kernel[F: Callable[..., Any]](fn: F) -> F:
-    """A kernel that other kernels call once per row: compiled into each caller.
-
-    A call between compiled functions passes every array argument as a structure; a
-    helper called for every employee with many arrays spends more time on that than on
-    its work, so it is inlined where it is called (it can still be called from Python).
-    """
-    return cast(F, numba.njit(cache=True, inline="always")(fn))

@@ -227,24 +227,3 @@ def test_ties_of_the_initial_workforce_survive_burn_in_renumbering(small) -> Non
     assert (wf.slot_of_id[advisers] >= 0).all()
     same_team = wf.team[wf.slot_of_id[advisers]] == wf.team[seeker]
     assert same_team.mean() > 0.5
-
-
-def test_the_weekly_pass_equals_the_three_rules_in_turn(small) -> None:
-    """advice.week runs maintain, form and seek row by row; the result is the same."""
-    import copy
-
-    model = WorkplaceModel(small, arm="both", replicate=4)
-    model.run(10)
-    wf, params = model.workforce, model.params.informal
-    u = advice.draw_week(np.random.default_rng(1), wf.n_slots)
-    one, three = copy.deepcopy(model.network), copy.deepcopy(model.network)
-    args = (wf.skill, wf.employee_id, wf.slot_of_id, wf.level, wf.team, model.usage_by_level)
-    fused = advice.week(one, *args, model._members, model._beliefs, u, params)
-    advice.maintain(three, wf.slot_of_id, wf.team, params)
-    advice.form(three, wf.employee_id, wf.level, wf.team, model._members, model._beliefs, u, params)
-    apart = advice.seek(three, *args, u, params)
-    for a, b in zip(fused, apart, strict=True):
-        np.testing.assert_array_equal(a, b)
-    for name in ("n", "to", "strength", "belief", "programme"):
-        np.testing.assert_array_equal(getattr(one, name), getattr(three, name))
-    assert len(fused.seeker) > 0

@@ -259,10 +259,21 @@ class WorkplaceModel(mesa.Model):
         """
         wf, params = self.workforce, self.params.informal
         gains = np.zeros_like(wf.skill)
-        self._conversations = 0
+        self._advice, self._conversations = _NO_ADVICE, 0
         if not params.enabled:
             return gains
-        net, episodes = self.network, self._advice
+        net, u = self.network, self._draws
+        self._advice = episodes = advice.seek(
+            net,
+            wf.skill,
+            wf.employee_id,
+            wf.slot_of_id,
+            wf.level,
+            wf.team,
+            self.usage_by_level,
+            u,
+            params,
+        )
         if len(episodes.seeker):
             focus = np.zeros((len(episodes.seeker), wf.skill.shape[1]))
             focus[np.arange(len(episodes.seeker)), episodes.domain] = 1.0
@@ -290,33 +301,25 @@ class WorkplaceModel(mesa.Model):
                     params,
                 )
         self._conversations = advice.manager_feedback(
-            net, wf.feedback, wf.employee_id, wf.manager, self._draws, params
+            net, wf.feedback, wf.employee_id, wf.manager, u, params
         )
         return gains
 
     def _update_ties(self) -> None:
-        """Decay ties, drop those to leavers, form new ones; who asks whom (phase 1).
-
-        See :func:`sim.model.submodels.advice.week`.
-        """
+        """Decay ties, drop those to leavers, form new ones (phase 1, :mod:`.advice`)."""
         wf, params = self.workforce, self.params.informal
         # Drawn even when informal learning is off, so that switching it does not change
         # how many numbers its stream gives (it changes nothing else).
         self._draws = advice.draw_week(self.streams.informal, wf.n_slots)
-        self._advice = _NO_ADVICE
         if not params.enabled:
             return
+        advice.maintain(self.network, wf.slot_of_id, wf.team, params)
         self._beliefs = advice.level_means(wf.skill, wf.level, wf.occupied, self.params.n_levels)
-        # Who asks whom is decided here, from this week's ties; what they learn, with the
-        # sessions, in phase 3 (skills do not change in between).
-        self._advice = advice.week(
+        advice.form(
             self.network,
-            wf.skill,
             wf.employee_id,
-            wf.slot_of_id,
             wf.level,
             wf.team,
-            self.usage_by_level,
             self._members,
             self._beliefs,
             self._draws,

@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim.jit import inline_kernel, kernel
+from sim.jit import kernel
 from sim.model.network import AdviceNetwork
 from sim.model.submodels.practice import decay_per_week
 from sim.scenario.schema import Informal
@@ -274,23 +274,16 @@ def drop_leavers(net: AdviceNetwork, slot_of_id: np.ndarray, team: np.ndarray) -
 def _maintain(n, to, strength, belief, programme, slot_of_id, team, bridge, embedded,
               minimum):  # fmt: skip
     for i in range(to.shape[0]):
-        _maintain_row(n, to, strength, belief, programme, slot_of_id, team, bridge, embedded,
-                      minimum, i)  # fmt: skip
-
-
-@inline_kernel
-def _maintain_row(n, to, strength, belief, programme, slot_of_id, team, bridge, embedded,
-                  minimum, i):  # fmt: skip
-    k = 0
-    while k < n[i]:
-        j = slot_of_id[to[i, k]]
-        if j >= 0:
-            s = strength[i, k] * (embedded if team[j] == team[i] else bridge)
-            if s >= minimum:
-                strength[i, k] = s
-                k += 1
-                continue
-        _drop_tie(n, to, strength, belief, programme, i, k)
+        k = 0
+        while k < n[i]:
+            j = slot_of_id[to[i, k]]
+            if j >= 0:
+                s = strength[i, k] * (embedded if team[j] == team[i] else bridge)
+                if s >= minimum:
+                    strength[i, k] = s
+                    k += 1
+                    continue
+            _drop_tie(n, to, strength, belief, programme, i, k)
 
 
 def form(
@@ -333,27 +326,20 @@ def form(
 @kernel
 def _form(n_ties, to, strength, belief, employee_id, level, team, ptr, order, beliefs, u, p_form,
           share_in_team, homophily, strength0):  # fmt: skip
-    for i in range(len(employee_id)):
-        _form_row(n_ties, to, strength, belief, employee_id, level, team, ptr, order, beliefs, u,
-                  p_form, share_in_team, homophily, strength0, i)  # fmt: skip
-
-
-@inline_kernel
-def _form_row(n_ties, to, strength, belief, employee_id, level, team, ptr, order, beliefs, u,
-              p_form, share_in_team, homophily, strength0, i):  # fmt: skip
     n = len(employee_id)
-    if employee_id[i] < 0 or u[i, 0] >= p_form:
-        return
-    if u[i, 1] < share_in_team:
-        t = team[i]
-        size = ptr[t + 1] - ptr[t]
-        j = order[ptr[t] + min(int(u[i, 2] * size), size - 1)]
-    else:
-        j = min(int(u[i, 2] * n), n - 1)
-        if u[i, 3] >= homophily[abs(level[j] - level[i])]:
-            return
-    if j != i and employee_id[j] >= 0:
-        _add_tie(n_ties, to, strength, belief, i, employee_id[j], beliefs[level[j]], strength0)
+    for i in range(n):
+        if employee_id[i] < 0 or u[i, 0] >= p_form:
+            continue
+        if u[i, 1] < share_in_team:
+            t = team[i]
+            size = ptr[t + 1] - ptr[t]
+            j = order[ptr[t] + min(int(u[i, 2] * size), size - 1)]
+        else:
+            j = min(int(u[i, 2] * n), n - 1)
+            if u[i, 3] >= homophily[abs(level[j] - level[i])]:
+                continue
+        if j != i and employee_id[j] >= 0:
+            _add_tie(n_ties, to, strength, belief, i, employee_id[j], beliefs[level[j]], strength0)
 
 
 def seek(
@@ -402,141 +388,56 @@ def seek(
 def _seek(n_ties, to, strength, belief, team_safety, skill, employee_id, slot_of_id, level, team,
           usage, u, p_seek, deference):  # fmt: skip
     n, n_domains = skill.shape
-    found = np.empty((n, 4), dtype=np.int64)
+    seeker = np.empty(n, dtype=np.int64)
+    adviser = np.empty(n, dtype=np.int64)
+    domain = np.empty(n, dtype=np.int64)
+    tie = np.empty(n, dtype=np.int64)
     need = np.empty(n_domains)
     score = np.empty(to.shape[1])
     m = 0
     for i in range(n):
-        m += _seek_row(n_ties, to, strength, belief, team_safety, skill, employee_id,
-                       slot_of_id, level, team, usage, u, p_seek, deference, need, score,
-                       found, m, i)  # fmt: skip
-    return found[:m, 0].copy(), found[:m, 1].copy(), found[:m, 2].copy(), found[:m, 3].copy()
-
-
-@inline_kernel
-def _seek_row(n_ties, to, strength, belief, team_safety, skill, employee_id, slot_of_id, level,
-              team, usage, u, p_seek, deference, need, score, found, m, i):  # fmt: skip
-    """Whether employee ``i`` asks this week; if so, write the episode in ``found[m]``."""
-    n_domains = skill.shape[1]
-    if employee_id[i] < 0 or u[i, 4] >= p_seek * team_safety[team[i]]:
-        return 0
-    total = 0.0
-    for d in range(n_domains):
-        need[d] = usage[level[i], d] * max(1.0 - skill[i, d], 0.0)
-        total += need[d]
-    if total <= 0.0:
-        return 0
-    target = u[i, 5] * total
-    d_pick = n_domains - 1
-    acc = 0.0
-    for d in range(n_domains):
-        acc += need[d]
-        if target < acc:
-            d_pick = d
-            break
-    total = 0.0
-    for k in range(n_ties[i]):
-        score[k] = 0.0
-        j = slot_of_id[to[i, k]]
-        if j < 0:
+        if employee_id[i] < 0 or u[i, 4] >= p_seek * team_safety[team[i]]:
             continue
-        up = max(level[j] - level[i], 0)
-        score[k] = strength[i, k] * belief[i, d_pick, k] * deference[up]
-        total += score[k]
-    if total <= 0.0:
-        return 0
-    target = u[i, 6] * total
-    k_pick = -1
-    acc = 0.0
-    for k in range(n_ties[i]):
-        if score[k] > 0.0:
-            k_pick = k
-            acc += score[k]
+        total = 0.0
+        for d in range(n_domains):
+            need[d] = usage[level[i], d] * max(1.0 - skill[i, d], 0.0)
+            total += need[d]
+        if total <= 0.0:
+            continue
+        target = u[i, 5] * total
+        d_pick = n_domains - 1
+        acc = 0.0
+        for d in range(n_domains):
+            acc += need[d]
             if target < acc:
+                d_pick = d
                 break
-    found[m, 0] = i
-    found[m, 1] = slot_of_id[to[i, k_pick]]
-    found[m, 2] = d_pick
-    found[m, 3] = k_pick
-    return 1
-
-
-def week(
-    net: AdviceNetwork,
-    skill: np.ndarray,
-    employee_id: np.ndarray,
-    slot_of_id: np.ndarray,
-    level: np.ndarray,
-    team: np.ndarray,
-    usage_by_level: np.ndarray,
-    members: tuple[np.ndarray, np.ndarray],
-    beliefs: np.ndarray,
-    u: np.ndarray,
-    params: Informal,
-) -> Advice:
-    """A week's ties and who asks whom: :func:`maintain`, :func:`form`, then :func:`seek`.
-
-    The three rules change and read only each employee's own row of ties, so they run
-    row by row in one pass (each row is read from memory once), with exactly the results
-    of running them one after the other over all rows.
-    """
-    ptr, order = members
-    loss = decay_per_week(params.dur_tie_half_life_weeks)
-    n_levels = usage_by_level.shape[0]
-    homophily = np.exp(-np.arange(n_levels) / params.homophily_level_scale)
-    deference = (1.0 - params.power_distance) ** np.arange(n_levels)
-    seeker, adviser, domain, tie = _week(
-        net.n,
-        net.to,
-        net.strength,
-        net.belief,
-        net.programme,
-        net.team_safety,
-        skill,
-        employee_id,
-        slot_of_id,
-        level,
-        team,
-        usage_by_level,
-        ptr,
-        order,
-        beliefs,
-        u,
-        np.array(
-            [
-                1.0 - loss,
-                1.0 - loss * params.rel_decay_embedded,
-                params.tie_strength_min,
-                params.p_tie_form_per_week,
-                params.share_form_in_team,
-                params.tie_strength_initial,
-                params.p_seek_per_week,
-            ]
-        ),
-        homophily,
-        deference,
-    )
-    return Advice(seeker, adviser, domain, tie, net.strength[seeker, tie])
-
-
-@kernel
-def _week(n_ties, to, strength, belief, programme, team_safety, skill, employee_id, slot_of_id,
-          level, team, usage, ptr, order, beliefs, u, rates, homophily, deference):  # fmt: skip
-    bridge, embedded, minimum, p_form, share_in_team, strength0, p_seek = rates
-    n, n_domains = skill.shape
-    found = np.empty((n, 4), dtype=np.int64)
-    need = np.empty(n_domains)
-    score = np.empty(to.shape[1])
-    m = 0
-    for i in range(n):
-        _maintain_row(n_ties, to, strength, belief, programme, slot_of_id, team, bridge,
-                      embedded, minimum, i)  # fmt: skip
-        _form_row(n_ties, to, strength, belief, employee_id, level, team, ptr, order, beliefs, u,
-                  p_form, share_in_team, homophily, strength0, i)  # fmt: skip
-        m += _seek_row(n_ties, to, strength, belief, team_safety, skill, employee_id,
-                       slot_of_id, level, team, usage, u, p_seek, deference, need, score,
-                       found, m, i)  # fmt: skip
-    return found[:m, 0].copy(), found[:m, 1].copy(), found[:m, 2].copy(), found[:m, 3].copy()
+        total = 0.0
+        for k in range(n_ties[i]):
+            score[k] = 0.0
+            j = slot_of_id[to[i, k]]
+            if j < 0:
+                continue
+            up = max(level[j] - level[i], 0)
+            score[k] = strength[i, k] * belief[i, d_pick, k] * deference[up]
+            total += score[k]
+        if total <= 0.0:
+            continue
+        target = u[i, 6] * total
+        k_pick = -1
+        acc = 0.0
+        for k in range(n_ties[i]):
+            if score[k] > 0.0:
+                k_pick = k
+                acc += score[k]
+                if target < acc:
+                    break
+        seeker[m] = i
+        adviser[m] = slot_of_id[to[i, k_pick]]
+        domain[m] = d_pick
+        tie[m] = k_pick
+        m += 1
+    return seeker[:m], adviser[:m], domain[:m], tie[:m]
 
 
 def after_advice(
