@@ -165,3 +165,16 @@ def test_losing_experts_hurts_more_when_knowledge_is_concentrated() -> None:
         diffs.append(falls[0] - falls[1])
     mean, low, high = ci95(diffs)
     assert low > 0, f"concentrated minus spread: {mean:.4f} [{low:.4f}, {high:.4f}]"
+
+
+def test_recovery_measures_the_gap_an_event_leaves_and_how_long_it_lasts() -> None:
+    rows = []
+    for r in range(2):
+        for week in range(10):
+            gap = 0.0 if week < 3 else 0.1 * 0.5 ** (week - 3)  # halves every week
+            rows.append({"arm": "base", "replicate": r, "week": week, "m": 1.0})
+            rows.append({"arm": "event", "replicate": r, "week": week, "m": 1.0 - gap})
+    out = network.recovery(pd.DataFrame(rows), "event", "base", "m", week=3, share=0.3)
+    assert out["largest_gap"] == pytest.approx(0.1)
+    assert out["week_of_largest_gap"] == 3 and out["weeks_to_recover"] == 2
+    assert out["final_gap"] == pytest.approx(0.1 * 0.5**6)

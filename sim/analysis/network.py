@@ -163,3 +163,45 @@ def knowledge_at_risk(model: WorkplaceModel, expert_skill: float = EXPERT_SKILL)
             }
         )
     return pd.DataFrame(rows)
+
+
+def recovery(
+    timeseries: pd.DataFrame,
+    arm: str,
+    baseline: str,
+    metric: str,
+    week: int,
+    share: float = 0.5,
+) -> dict[str, float]:
+    """How much an event (e.g. experts leaving) cost, and how long the recovery took.
+
+    Compares ``arm`` with ``baseline`` replicate by replicate (they share their random
+    numbers), from the event's ``week`` on.
+
+    Args:
+        timeseries: A run's tidy time series (``Results.timeseries``).
+        arm: The arm with the event.
+        baseline: The same organisation without it.
+        metric: The metric to follow, e.g. ``mean_skill_technical``.
+        week: The week of the event.
+        share: Recovered once the mean gap is back within this share of its largest value.
+
+    Returns:
+        ``largest_gap`` (baseline minus arm, mean over replicates, at its largest),
+        ``week_of_largest_gap``, ``weeks_to_recover`` (from the event until the gap is
+        at most ``share`` of the largest; NaN if it never is within the run) and
+        ``final_gap``.
+    """
+    ts = timeseries[timeseries["week"] >= week]
+    wide = ts.pivot_table(index="week", columns=["arm", "replicate"], values=metric)
+    gap = (wide[baseline] - wide[arm]).mean(axis=1)
+    largest_week = int(gap.idxmax())
+    largest = float(gap.max())
+    after = gap[gap.index >= largest_week]
+    back = after[after <= share * largest]
+    return {
+        "largest_gap": largest,
+        "week_of_largest_gap": largest_week,
+        "weeks_to_recover": float(back.index[0] - week) if len(back) else float("nan"),
+        "final_gap": float(gap.iloc[-1]),
+    }
