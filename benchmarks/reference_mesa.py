@@ -2,13 +2,15 @@
 
 This is how a typical Mesa user would write the model: an ``Employee`` agent with
 plain Python attributes (skill as a list of floats, engagement, stocks, tenure),
-partners stored as agent references, programmes as small helper objects with Python
-loops, the organisation as a head count per level, ``self.random`` for every draw, and
-a ``DataCollector`` for the weekly metrics. Each employee does its own work in
-``Employee.step()`` (read the partners it met, compute this week's gains) and
-``Employee.advance()`` (apply them, practise and forget, update engagement, decide
-whether to quit), called with Mesa's simultaneous activation
-(``agents.do("step")`` then ``agents.do("advance")``).
+partners and advisers stored as agent references, programmes as small helper objects
+with Python loops, the organisation as a list of positions in a reporting tree,
+``self.random`` for every draw, and a ``DataCollector`` for the weekly metrics. Each
+employee does its own work in ``Employee.step()`` (read the partners it met and the
+adviser it asks, compute this week's gains) and ``Employee.advance()`` (apply them,
+practise and forget, update engagement, decide whether to quit), called with Mesa's
+simultaneous activation (``agents.do("step")`` then ``agents.do("advance")``); in
+between, ``learn_from_advice`` and ``make_programme_ties`` update the advice ties from
+this week's contacts, while every skill is still the one at the start of the phase.
 
 It reads every parameter from a wlsim :class:`~sim.scenario.schema.Scenario` (the arm's view,
 overrides applied), so the two implementations cannot drift apart in their
@@ -31,13 +33,33 @@ Covered (the core rules):
 * learning in sessions, guide practice, feedback, sponsorship and visibility (7.3-7.4);
 * practice and forgetting (7.5); engagement (7.6); turnover (7.7);
 * promotion (readiness, the top-down cascade; 7.8) and hiring (7.9);
-* ageing and proficiency (7.11).
+* ageing and proficiency (7.11);
+* informal learning (7.13): each employee's advice ties (``Employee.ties``: adviser ->
+  strength, beliefs per domain, programme flag; at most ``n_ties_max``, a full row
+  replacing its weakest tie only with a stronger one), inclination to coach and the
+  team's psychological safety; the first ties at week 0 and for hires (the manager and
+  teammates); in phase 1 decay (bridges faster), dropping and formation (in the team,
+  or across the organisation by level homophily); in phase 3 advice seeking (domain by
+  usage times gap, adviser by strength times belief times deference), learning by the
+  session rule with the tie's strength as quality, belief updates, tie strengthening
+  (and the adviser's tie back), programme ties from every session kept under the hours
+  cap, and managers' feedback; in phase 5 the advice hours of seeker and adviser count
+  toward overload. Positions, their managers and teams are built as in section 5.
 
 Not covered (the constructor raises ``NotImplementedError``): other matching policies,
 need focus, the challenge trigger, observation mode, ``new_partner_each_time``,
-reciprocal pairs with ``guide_levels`` and groups spanning several levels. Costs,
-the reporting tree and the analysis-only records are left out; they do not feed back
-into the dynamics.
+reciprocal pairs with ``guide_levels``, groups spanning several levels and an
+organisation's own advice network (``organisation.network``). Costs and the
+analysis-only records are left out; they do not feed back into the dynamics.
+
+Where section 7.13 leaves a detail open, the reference reads it as follows: a programme
+session with someone the learner has no tie to makes a tie at ``tie_strength_initial``
+and, being a contact, strengthens it at once; the first programme session of a tie (its
+programme flag not yet set) updates the beliefs in every domain; the beliefs of a new
+tie start at the mean skill of the other's level as measured in phase 1 of the week
+(also for the week's hires); a teammate is drawn from all positions of the team,
+oneself included (drawing oneself, or someone one already has a tie to, adds nothing);
+all advice episodes update the ties before any programme session does.
 
 Metrics (``model.records``, one dict per week, week 0 first, as in wlsim):
 ``mean_skill``, ``share_proficient``, ``mean_engagement``, ``retention_initial``,
@@ -86,6 +108,31 @@ def clip(x: float, low: float = 0.0, high: float = 1.0) -> float:
     return low if x < low else high if x > high else x
 
 
+class Position:
+    """A position in the reporting tree (section 5): fixed level, manager and team."""
+
+    __slots__ = ("holder", "index", "level", "manager", "members", "safety", "team")
+
+    def __init__(self, index: int, level: int) -> None:
+        self.index, self.level = index, level
+        self.manager: Position | None = None  # None for the root
+        self.team: Position = self  # the first-line manager's position heading the team
+        self.members: list[Position] = []  # of the team this position heads (itself first)
+        self.safety = 1.0  # psychological safety of the team this position heads
+        self.holder: Employee | None = None
+
+
+class Tie:
+    """An advice tie of an employee to an adviser (section 7.13)."""
+
+    __slots__ = ("belief", "programme", "strength")
+
+    def __init__(self, strength: float, belief: list[float]) -> None:
+        self.strength = strength
+        self.belief = belief  # what the employee believes the adviser's skill is, per domain
+        self.programme = False  # whether a programme session made or strengthened it
+
+
 class Relationship:
     """A programme relationship: ``a`` is the guide (or first peer), ``b`` the learner."""
 
@@ -103,11 +150,15 @@ class Employee(mesa.Agent):
 
     model: ReferenceModel
 
-    def __init__(self, model: ReferenceModel, level: int, hire_week: int | None = None) -> None:
+    def __init__(
+        self, model: ReferenceModel, position: Position, hire_week: int | None = None
+    ) -> None:
         super().__init__(model)
         sc, rnd = model.sc, self.random
         org = sc.organisation
-        self.level = level
+        self.position = position
+        position.holder = self
+        self.level = level = position.level
         self.employed = True
         rel_skill = 1.0 if hire_week is None else sc.learning.rel_hire_skill
         if hire_week is None:  # an incumbent (ODD section 5)
@@ -133,6 +184,12 @@ class Employee(mesa.Agent):
         self.values = (rnd.random(), rnd.random())
         self.initial = hire_week is None
         self.reached_proficiency = hire_week is None
+        # Informal learning (7.13): whom they would ask, and how readily they coach.
+        self.ties: dict[Employee, Tie] = {}
+        informal = sc.informal
+        self.coaching = rnd.gammavariate(
+            informal.manager_coaching_shape, 1.0 / informal.manager_coaching_shape
+        )
         self.proficiency = self.proficiency_score()
         self.clear_week()
 
@@ -145,6 +202,10 @@ class Employee(mesa.Agent):
         self.guides: list[tuple[float, float, str]] = []  # (quality, hours, programme)
         self.hours = 0.0
         self.gains = [0.0] * len(self.skill)
+        # This week's advice: (adviser, domain, the adviser's skill at the phase start).
+        self.advice: tuple[Employee, int, list[float]] | None = None
+        self.advice_hours = 0.0  # as seeker and as adviser
+        self.conversation = False  # a feedback conversation with the manager
 
     def attends(self, programme: ProgrammeRunner, rel: Relationship, week: int) -> bool:
         """Whether this employee comes to a scheduled session of ``rel`` (section 7.2.1)."""
@@ -156,7 +217,11 @@ class Employee(mesa.Agent):
         return u < p.structure + (1.0 - p.structure) * self.engagement * fade
 
     def step(self) -> None:
-        """Phase 3, read-only: this week's gains from the partners met (start-of-phase skills)."""
+        """Phase 3: this week's gains from the partners met and the adviser asked.
+
+        Reads start-of-phase skills and ties and writes only this week's gains, the
+        manager's conversation and the advice hours (of both sides), which ``advance`` reads.
+        """
         lp = self.model.sc.learning
         for partner, hours, quality, focus, _, _ in self.learns_from:
             for d, (mine, theirs) in enumerate(zip(self.skill, partner.skill, strict=True)):
@@ -171,6 +236,9 @@ class Employee(mesa.Agent):
             if rate > 0.0:
                 for d in prog.guide_practice_domains:
                     self.gains[d] += rate * max(1.0 - self.skill[d], 0.0)
+        if self.model.sc.informal.enabled:
+            self.seek_advice()
+            self.draw_conversation()
 
     def advance(self) -> None:
         """Phases 3 (apply), 4, 5 and 6 for this employee: own state only."""
@@ -179,6 +247,8 @@ class Employee(mesa.Agent):
         before = sum(self.skill) / len(self.skill)
         self.skill = [clip(s + g) for s, g in zip(self.skill, self.gains, strict=True)]
         self.add_stocks()
+        if self.conversation:  # the manager's routine feedback (7.13)
+            self.feedback += sc.informal.feedback_per_conversation * (1.0 - self.feedback)
         # Practice and forgetting (7.5), with this week's feedback.
         transfer = lp.transfer_base + (1.0 - lp.transfer_base) * self.feedback
         plateau = (
@@ -201,7 +271,8 @@ class Employee(mesa.Agent):
         support += sum(ep.support_guide_per_session * quality for quality, _, _ in self.guides)
         change = ep.rate_drift_per_week * (self.baseline - self.engagement)
         change += support + ep.progress_per_skill * max(progress, 0.0)
-        change -= ep.overload_per_hour * max(self.hours - ep.hours_tolerated_per_week, 0.0)
+        hours = self.hours + self.advice_hours  # helping takes time too (7.13)
+        change -= ep.overload_per_hour * max(hours - ep.hours_tolerated_per_week, 0.0)
         if self.weeks_in_level > ep.dur_stagnation_weeks:
             change -= ep.stagnation_per_week
         self.engagement = clip(self.engagement + change)
@@ -234,7 +305,7 @@ class Employee(mesa.Agent):
         """Leave: the position falls vacant; relationships end at the next matching."""
         self.employed = False
         self.model.quits += 1
-        self.model.vacancies[self.level] += 1
+        self.position.holder = None
         self.remove()
 
     def end_week(self, week: int) -> None:
@@ -247,6 +318,140 @@ class Employee(mesa.Agent):
         if not self.reached_proficiency and self.proficiency >= threshold:
             self.reached_proficiency = True
         self.clear_week()
+
+    # --- informal learning (7.13) ---------------------------------------------------------------
+
+    def add_tie(self, other: Employee, strength: float) -> Tie | None:
+        """A new tie to ``other``, believed as skilled as the mean of their level.
+
+        A full row replaces its weakest tie, and only with a stronger one.
+        """
+        if len(self.ties) >= self.model.sc.informal.n_ties_max:
+            weakest = min(self.ties, key=lambda j: self.ties[j].strength)
+            if self.ties[weakest].strength >= strength:
+                return None
+            del self.ties[weakest]
+        tie = self.ties[other] = Tie(strength, list(self.model.level_means[other.level]))
+        return tie
+
+    def initial_ties(self) -> None:
+        """At week 0 or on arrival: the manager and a few teammates drawn at random."""
+        ip = self.model.sc.informal
+        boss = self.position.manager
+        if boss is not None and boss.holder is not None:
+            self.add_tie(boss.holder, ip.tie_strength_initial)
+        members = self.position.team.members
+        for _ in range(ip.n_team_ties_initial):
+            other = self.random.choice(members).holder
+            if other is not None and other is not self and other not in self.ties:
+                self.add_tie(other, ip.tie_strength_initial)
+
+    def update_ties(self) -> None:
+        """Phase 1: ties decay, weak ones and those to leavers go; perhaps one new tie.
+
+        A tie to someone in another team (a bridge) decays faster than one within the team.
+        """
+        model, ip, rnd = self.model, self.model.sc.informal, self.random
+        for other, tie in list(self.ties.items()):
+            if not other.employed:
+                del self.ties[other]
+                continue
+            embedded = other.position.team is self.position.team
+            tie.strength *= 1.0 - model.tie_decay * (ip.rel_decay_embedded if embedded else 1.0)
+            if tie.strength < ip.tie_strength_min:
+                del self.ties[other]
+        if rnd.random() >= ip.p_tie_form_per_week:
+            return
+        if rnd.random() < ip.share_form_in_team:
+            other = rnd.choice(self.position.team.members).holder
+        else:
+            other = rnd.choice(model.staff)
+            accept = math.exp(-abs(other.level - self.level) / ip.homophily_level_scale)
+            if rnd.random() >= accept:
+                return
+        if other is not None and other is not self and other not in self.ties:
+            self.add_tie(other, ip.tie_strength_initial)
+
+    def seek_advice(self) -> None:
+        """Phase 3 (read-only): perhaps ask one tie about one domain; gain by the session rule."""
+        model, ip, lp, rnd = self.model, self.model.sc.informal, self.model.sc.learning, self.random
+        if not self.ties or rnd.random() >= ip.p_seek_per_week * self.position.team.safety:
+            return
+        # The domain: what the job uses, where the gap to mastery is large.
+        usage = model.usage[self.level]
+        weights = [u * (1.0 - s) for u, s in zip(usage, self.skill, strict=True)]
+        if sum(weights) <= 0.0:
+            return
+        d = rnd.choices(range(len(weights)), weights)[0]
+        # The adviser: believed expert, less readily someone higher up.
+        advisers = list(self.ties)
+        weights = [
+            self.ties[j].strength
+            * self.ties[j].belief[d]
+            * (1.0 - ip.power_distance) ** max(j.level - self.level, 0)
+            for j in advisers
+        ]
+        if sum(weights) <= 0.0:
+            return
+        adviser = rnd.choices(advisers, weights)[0]
+        gap = adviser.skill[d] - self.skill[d]
+        if gap > 0.0:
+            quality = self.ties[adviser].strength
+            absorb = math.exp(-gap / lp.gap_absorption)
+            share = min(1.0, lp.rate_session_per_hour * ip.hours_per_advice * quality * absorb)
+            self.gains[d] += share * gap
+        self.advice = (adviser, d)
+        self.advice_hours += ip.hours_per_advice
+        adviser.advice_hours += ip.hours_per_advice
+
+    def draw_conversation(self) -> None:
+        """Phase 3: whether the manager (if in post) gives feedback this week."""
+        boss = self.position.manager
+        if boss is not None and boss.holder is not None:
+            p = self.model.sc.informal.p_manager_feedback_per_week * boss.holder.coaching
+            self.conversation = self.random.random() < min(1.0, p)
+
+    def learn_from_advice(self) -> None:
+        """Phase 3, after every ``step``: what the advice taught about who knows what.
+
+        The belief moves toward the adviser's skill at the start of the phase (gains are
+        applied in ``advance``); the tie, and the adviser's tie back, grow stronger.
+        """
+        if self.advice is None:
+            return
+        ip = self.model.sc.informal
+        adviser, d = self.advice
+        tie = self.ties[adviser]
+        tie.belief[d] += ip.rate_belief_update * (adviser.skill[d] - tie.belief[d])
+        self.strengthen(tie)
+        back = adviser.ties.get(self)
+        if back is not None:
+            adviser.strengthen(back)
+
+    def make_programme_ties(self) -> None:
+        """Phase 3, after advice: every session kept under the hours cap is a contact.
+
+        It makes a tie to the partner if there is none (a full row keeps its weakest tie
+        unless that is weaker than a new tie), and strengthens it.
+        """
+        ip = self.model.sc.informal
+        for partner, *_ in self.learns_from:
+            tie = self.ties.get(partner)
+            if tie is None:
+                tie = self.add_tie(partner, ip.tie_strength_initial)
+                if tie is None:
+                    continue
+            self.strengthen(tie)
+            if not tie.programme:  # the first programme session: learn what they know
+                tie.programme = True
+                tie.belief = [
+                    b + ip.rate_belief_update * (s - b)
+                    for b, s in zip(tie.belief, partner.skill, strict=True)
+                ]
+
+    def strengthen(self, tie: Tie) -> None:
+        """One contact: ``s <- s + tie_strength_per_contact * (1 - s)``."""
+        tie.strength += self.model.sc.informal.tie_strength_per_contact * (1.0 - tie.strength)
 
     # --- derived quantities -------------------------------------------------------------------
 
@@ -507,11 +712,24 @@ class ReferenceModel(mesa.Model):
         self.incumbent_skill = [self.incumbent_mean(lv) for lv in range(sc.n_levels)]
         self.quits = self.promotions = 0
         self.session_hours = 0.0
-        self.vacancies = [0] * sc.n_levels
-        for level, count in enumerate(self.level_counts()):
-            for _ in range(count):
-                Employee(self, level)
+        self.positions, self.by_level = self.reporting_tree()
+        for position in self.positions:
+            Employee(self, position)
         self.n_initial = len(self.agents)
+        # Informal learning (7.13): team safety, then everyone's first ties.
+        ip = sc.informal
+        if ip.enabled and org.network:
+            raise NotImplementedError("reference model: organisation.network")
+        self.tie_decay = 1.0 - 2.0 ** (-1.0 / ip.dur_tie_half_life_weeks)
+        self.level_means = self.mean_skill_by_level()
+        self.staff: list[Employee] = []
+        if ip.enabled:
+            a = ip.team_safety_mean * ip.team_safety_concentration
+            b = (1.0 - ip.team_safety_mean) * ip.team_safety_concentration
+            for position in self.positions:
+                if position.team is position:
+                    position.safety = self.random.betavariate(a, b)
+            self.agents.do("initial_ties")
         self.programme = {
             name: ProgrammeRunner(name, sc.programmes[name], self)
             for name in sc.arms[arm].programmes
@@ -546,6 +764,39 @@ class ReferenceModel(mesa.Model):
                 counts[lv] += 1
         return counts
 
+    def reporting_tree(self) -> tuple[list[Position], list[list[Position]]]:
+        """Positions numbered from the top, managers by round robin, teams (section 5)."""
+        counts, first_manager = self.level_counts(), self.sc.organisation.first_manager_level
+        positions: list[Position] = []
+        by_level: list[list[Position]] = [[] for _ in counts]
+        for level in range(len(counts) - 1, -1, -1):
+            for _ in range(counts[level]):
+                by_level[level].append(Position(len(positions), level))
+                positions.append(by_level[level][-1])
+        root, *others = by_level[-1]
+        for position in others:
+            position.manager = root
+        for level in range(len(counts) - 2, -1, -1):
+            bosses = by_level[max(level + 1, first_manager)]
+            for k, position in enumerate(by_level[level]):
+                position.manager = bosses[k % len(bosses)]
+        for position in positions:
+            if position.level < first_manager:
+                position.team = position.manager
+            position.team.members.append(position)
+        return positions, by_level
+
+    def mean_skill_by_level(self) -> list[list[float]]:
+        """Mean skill per domain of each level's employees (what a stranger is believed to know)."""
+        n_domains = len(self.sc.organisation.domains)
+        sums = [[0.0] * n_domains for _ in self.by_level]
+        counts = [0] * len(self.by_level)
+        for e in self.agents:
+            counts[e.level] += 1
+            for d, s in enumerate(e.skill):
+                sums[e.level][d] += s
+        return [[x / max(n, 1) for x in row] for row, n in zip(sums, counts, strict=True)]
+
     def incumbent_mean(self, level: int) -> list[float]:
         """Incumbents' mean skill: the practice-forgetting equilibrium plus expertise."""
         lp, org = self.sc.learning, self.sc.organisation
@@ -562,8 +813,13 @@ class ReferenceModel(mesa.Model):
     def step(self) -> None:
         """One week: the nine phases of docs/model.md, section 3."""
         week = self.week
+        informal = self.sc.informal.enabled
         for prog in self.programme.values():  # 1. matching
             prog.match(week)
+        if informal:  # advice ties decay, drop and form
+            self.level_means = self.mean_skill_by_level()
+            self.staff = list(self.agents)
+            self.agents.do("update_ties")
         met = {name: prog.sessions(week) for name, prog in self.programme.items()}  # 2
         used: dict[Employee, float] = {}
         cap = self.sc.learning.hours_learning_max_per_week
@@ -574,7 +830,11 @@ class ReferenceModel(mesa.Model):
             self.session_hours += sum(kept.values())
             for e, h in kept.items():
                 used[e] = used.get(e, 0.0) + h
-        self.agents.do("step")  # 3. gains from the partners met
+        self.agents.do("step")  # 3. gains from the partners met and the advisers asked
+        if informal:  # what this week's contacts teach about whom to ask
+            self.agents.do("learn_from_advice")
+            if self.sc.informal.programme_ties:
+                self.agents.do("make_programme_ties")
         self.agents.do("advance")  # 3-6. apply, practise, engage, quit
         self.promote()  # 7
         self.hire(week)  # 8
@@ -591,7 +851,8 @@ class ReferenceModel(mesa.Model):
         """Fill vacancies from the level below by readiness, top level first (7.8)."""
         pp = self.sc.promotion
         for level in range(self.sc.n_levels - 1, 0, -1):
-            if self.vacancies[level] == 0:
+            vacant = [p for p in self.by_level[level] if p.holder is None]  # in position order
+            if not vacant:
                 continue
             scored = [
                 (e.readiness(level), e)
@@ -599,22 +860,30 @@ class ReferenceModel(mesa.Model):
                 if e.level == level - 1 and e.weeks_in_level >= pp.dur_min_in_level_weeks
             ]
             ready = sorted(
-                (x for x in scored if x[0] >= pp.readiness_threshold), key=lambda x: -x[0]
+                (x for x in scored if x[0] >= pp.readiness_threshold),
+                key=lambda x: (-x[0], x[1].position.index),
             )
-            for _, e in ready[: self.vacancies[level]]:
+            for (_, e), position in zip(ready, vacant, strict=False):
+                e.position.holder = None  # a vacancy one level down
+                e.position, position.holder = position, e
                 e.level = level
                 e.weeks_in_level = 0.0
                 e.engagement = min(e.engagement + self.sc.engagement.promotion_boost, 1.0)
-                self.vacancies[level] -= 1
-                self.vacancies[level - 1] += 1
                 self.promotions += 1
 
     def hire(self, week: int) -> None:
-        """Fill every remaining vacancy with a hire who starts next week (7.9)."""
-        for level, n in enumerate(self.vacancies):
-            for _ in range(n):
-                Employee(self, level, hire_week=week + 1)
-            self.vacancies[level] = 0
+        """Fill every remaining vacancy with a hire who starts next week (7.9).
+
+        Once all are in post, each hire gets a tie to their manager and a few teammates.
+        """
+        hires = [
+            Employee(self, position, hire_week=week + 1)
+            for position in self.positions
+            if position.holder is None
+        ]
+        if self.sc.informal.enabled:
+            for e in hires:
+                e.initial_ties()
 
     # --- measurement ----------------------------------------------------------------------------
 
