@@ -265,7 +265,8 @@ def test_morris_screening_ranks_the_quit_rate_first_for_retention(tmp_path):
     )
     result = run_sweep(sc, tmp_path / "sa", progress=False)
     ind = analyse(result.runs, sc)
-    mu = ind[(ind["index"] == "mu_star") & (ind["arm"] == "m")].set_index("parameter")
+    level = (ind["index"] == "mu_star") & (ind["arm"] == "m") & (ind["target"] == "level")
+    mu = ind[level].set_index("parameter")
     quit_, enrol = mu.loc["turnover.p_quit_per_week"], mu.loc["programmes.m.p_enrol"]
     assert quit_["value"] - quit_["conf"] > enrol["value"] + enrol["conf"]
 

@@ -576,7 +576,10 @@ def _sweep(args: argparse.Namespace) -> int:
         indices = sensitivity.analyse(result.runs, scenario)
         atomic_write(out / "sensitivity.csv", indices.to_csv(index=False).encode())
         sensitivity.plot(indices, out / "figures" / "sensitivity.png")
-        print(f"Sensitivity indices: {out / 'sensitivity.csv'}")
+        print(
+            f"Sensitivity indices (levels, and effects vs {sensitivity.control_arm(scenario)}): "
+            f"{out / 'sensitivity.csv'}, figure {out / 'figures' / 'sensitivity.png'}"
+        )
     if result.failed:
         print(
             f"wlsim: {len(result.failed)} of {result.n_runs} runs failed (see {out}/manifest.csv "

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.analysis.sensitivity import SAMPLING_KEY, salib_problem
+from sim.analysis.sensitivity import SAMPLING_KEY, control_arm, salib_problem
 from sim.errors import ScenarioError, did_you_mean
 from sim.experiments.folders import MARKER, check_output, lock, marker, new_folder, publish
 from sim.experiments.pool import WorkerPool, fault_point, worker_died
@@ -222,9 +222,14 @@ def plan(
 
     Raises:
         ScenarioError: If a point gives an invalid scenario (the message names the
-            point), or the plan is too large (:func:`check_plan_size`).
+            point), ``sweep.baseline`` names no arm, or the plan is too large
+            (:func:`check_plan_size`).
     """
     check_plan_size(scenario, source)
+    try:
+        control_arm(scenario)  # a misspelt sweep.baseline is refused before anything runs
+    except ScenarioError as exc:
+        raise ScenarioError(f"{source}: {exc}") from None
     points = sample_points(scenario)
     replicates = scenario.sweep.replicates or scenario.replicates
     base = scenario.model_dump(mode="python")

@@ -1379,7 +1379,19 @@ class Sweep(Section):
         min_length=1,
         unit="metric names",
         source="assumption",
-        description="End-of-horizon metrics analysed for sensitivity (sobol, morris).",
+        description=(
+            "End-of-horizon metrics analysed: sensitivity indices (sobol, morris); the "
+            "figure and best points of a grid."
+        ),
+    )
+    baseline: str = param(
+        "",
+        unit="arm name",
+        source="assumption",
+        description=(
+            "Control arm: sensitivity indices are also computed on every other arm's "
+            "effect against it, paired by point and replicate (empty: the first arm)."
+        ),
     )
 
     @model_validator(mode="after")
