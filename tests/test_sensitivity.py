@@ -1,5 +1,5 @@
 """What a sweep tells a researcher: sensitivity of levels and of programme effects (Morris,
-Sobol)."""
+Sobol), and for a grid, each metric against each parameter and the best points."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.analysis import sensitivity
+from sim.analysis import grid, sensitivity
 from sim.app.cli import main
 from sim.errors import ScenarioError
 from sim.experiments.sweep import plan, sample_points
+from sim.model.metrics import LOWER_IS_BETTER, better
 from sim.scenario.loading import validate_scenario
 
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml"
@@ -130,3 +131,73 @@ def test_a_morris_sweep_shows_a_programme_parameter_in_the_effect(tmp_path, caps
     effect = mu_star(hours, "m", "effect vs no_programme")
     assert effect.loc[ENROL, "value"] - effect.loc[ENROL, "conf"] > 0
     assert (out / "figures" / "sensitivity.png").stat().st_size > 10_000
+    assert not (out / "best_points.csv").exists()
+
+
+def test_a_grid_sweep_writes_its_figure_and_best_points(tmp_path, capsys):
+    sweep = (
+        '[sweep]\nmethod = "grid"\nkeep_weeks = "last"\n'
+        'outputs = ["session_hours", "mean_skill"]\n'
+        f'[sweep.grid]\n"{ENROL}" = [0.05, 0.9]\n'
+    )
+    out = tmp_path / "g"
+    path = write_sweep_file(tmp_path, sweep, replicates=5)
+    assert main(["sweep", str(path), "--out", str(out), "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "figures/sweep.png" in printed and "best_points.csv" in printed
+    assert (out / "figures" / "sweep.png").stat().st_size > 10_000
+    best = pd.read_csv(out / "best_points.csv").set_index(["metric", "arm"])
+    # More people enrolled spend more hours in sessions, well beyond noise.
+    row = best.loc[("session_hours", "m")]
+    assert row[ENROL] == 0.9 and row["better"] == "higher"
+    assert not row["within_noise"] and row["verdict"].startswith("best beyond noise")
+    # Without the programme, enrolment changes nothing: the two points tie.
+    assert best.loc[("mean_skill", "no_programme"), "verdict"].startswith("tied")
+    assert not (out / "sensitivity.csv").exists()
+
+
+def grid_scenario():
+    return validate_scenario(
+        {
+            **BASE,
+            "sweep": {
+                "grid": {ENROL: [0.1, 0.2, 0.3]},
+                "outputs": ["mean_skill", "total_cost"],
+            },
+        }
+    )
+
+
+def test_best_points_of_a_grid_with_a_known_answer():
+    """mean_skill rises with the point (clearly); total_cost falls with it, but its last
+    two points are within noise of each other; lower cost is better."""
+    rows = []
+    spread = [-0.01, 0.0, 0.01]
+    for point, enrol in enumerate([0.1, 0.2, 0.3]):
+        for r, e in enumerate(spread):
+            skill = 0.5 + 0.1 * point + e
+            cost = {0: 300.0, 1: 100.0, 2: 101.0}[point] + 10 * e * 100
+            rows.append(
+                {"point": point, "replicate": r, "arm": "m", ENROL: enrol}
+                | {"mean_skill": skill, "total_cost": cost}
+            )
+    best = grid.best_points(pd.DataFrame(rows), grid_scenario()).set_index("metric")
+    skill = best.loc["mean_skill"]
+    assert skill["point"] == 2 and skill[ENROL] == 0.3 and skill["better"] == "higher"
+    assert skill["mean"] == pytest.approx(0.7)
+    half = 4.302652729911275 * 0.01  # t(0.975, 2) x the sd of the three replicates
+    assert skill["ci_high"] - skill["mean"] == pytest.approx(half / np.sqrt(3))
+    assert skill["runner_up_point"] == 1 and not skill["within_noise"]
+    cost = best.loc["total_cost"]
+    assert cost["better"] == "lower" and cost["point"] == 1 and cost["runner_up_point"] == 2
+    assert cost["within_noise"] and cost["verdict"].startswith("within noise")
+    assert f"{ENROL}=0.3" in cost["verdict"]
+
+
+def test_lower_is_better_only_for_costs_quits_and_time_to_proficiency():
+    assert better("total_cost") == better("cumulative_quits") == "lower"
+    assert better("time_to_proficiency_weeks") == "lower"
+    assert better("mean_skill") == better("retention_initial") == "higher"
+    assert all(
+        "cost" in m or "quit" in m or "proficiency" in m or "lost" in m for m in LOWER_IS_BETTER
+    )

@@ -580,6 +580,17 @@ def _sweep(args: argparse.Namespace) -> int:
             f"Sensitivity indices (levels, and effects vs {sensitivity.control_arm(scenario)}): "
             f"{out / 'sensitivity.csv'}, figure {out / 'figures' / 'sensitivity.png'}"
         )
+    if scenario.sweep.method == "grid" and result.n_done == result.n_runs and result.n_runs:
+        from sim.analysis import grid
+
+        best = grid.best_points(result.runs, scenario)
+        atomic_write(out / "best_points.csv", best.to_csv(index=False).encode())
+        grid.plot(result.runs, scenario, out / "figures" / "sweep.png")
+        print(
+            f"Metrics against each swept parameter: {out / 'figures' / 'sweep.png'}; "
+            f"best point per metric and arm, and whether it is within noise: "
+            f"{out / 'best_points.csv'}"
+        )
     if result.failed:
         print(
             f"wlsim: {len(result.failed)} of {result.n_runs} runs failed (see {out}/manifest.csv "

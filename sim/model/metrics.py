@@ -33,6 +33,27 @@ HEADLINE = (
     "total_cost",
 )
 
+#: Metrics for which less is better: costs, quits, time to proficiency, knowledge lost
+#: with leavers. Every other metric is taken as better when higher (where "best" is
+#: asked for: the best points of a grid sweep). Hours spent in sessions, mentoring and
+#: advice are not here: they are effort, which a reader may want more or less of.
+LOWER_IS_BETTER = frozenset(
+    {
+        "session_cost",
+        "replacement_cost",
+        "total_cost",
+        "quits",
+        "cumulative_quits",
+        "time_to_proficiency_weeks",
+        "knowledge_lost",
+    }
+)
+
+
+def better(metric: str) -> str:
+    """``"lower"`` if less of ``metric`` is better (:data:`LOWER_IS_BETTER`), else ``"higher"``."""
+    return "lower" if metric in LOWER_IS_BETTER else "higher"
+
 
 def gini(values: np.ndarray, presorted: bool = False) -> float:
     """Gini coefficient of non-negative values (0 = equal, toward 1 = concentrated)."""
