@@ -258,6 +258,27 @@ def plan(
     return jobs, pd.DataFrame(rows)
 
 
+#: The columns of ``plan.parquet`` that identify a run; the others are the swept parameters.
+RUN_COLUMNS = ("run_id", "point", "arm", "replicate", "seed")
+
+
+def swept_parameters(folder: str | Path) -> list[str]:
+    """The swept parameters' dotted paths, in the plan's order, read from a sweep folder.
+
+    They are columns of ``plan.parquet`` and ``runs.parquet``; join them to the time
+    series dataset on ``run_id``.
+
+    Raises:
+        ScenarioError: If the folder holds no sweep (no ``plan.parquet``).
+    """
+    import pyarrow.parquet as pq
+
+    path = Path(folder) / "plan.parquet"
+    if not path.is_file():
+        raise ScenarioError(f"{folder}: not a sweep folder (no plan.parquet)")
+    return [c for c in pq.read_schema(path).names if c not in RUN_COLUMNS]
+
+
 def _with_value(raw: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
     parts = path.split(".")
     out = dict(raw)
