@@ -3,6 +3,7 @@ paired comparisons, sequential stopping and sensitivity analysis."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -167,6 +168,43 @@ def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch):
     monkeypatch.setattr(sweep_mod, "run_arm", real)
     again = run_sweep(scenario(**GRID), tmp_path / "s", resume=True, progress=False)
     assert not again.failed and again.n_done == 16
+
+
+def refuse_constant(name: str) -> float:
+    raise ValueError(f"not strict JSON: bare {name}")
+
+
+def test_run_log_is_strict_json_and_the_run_table_keeps_its_nan(tmp_path):
+    """Metrics without a value (participants' retention in the arm without programmes)
+    are null in log.jsonl, which strict parsers accept, and NaN again in runs.parquet:
+    the run table is the last week of each part, with the point's parameters."""
+    folder = tmp_path / "s"
+    run_sweep(scenario(**GRID), folder, progress=False)
+    lines = (folder / "log.jsonl").read_text(encoding="utf-8").splitlines()
+    entries = [json.loads(line, parse_constant=refuse_constant) for line in lines]
+    assert len(entries) == 16
+    assert all(
+        e["summary"]["retention_participants"] is None for e in entries if "-none" in e["run_id"]
+    )
+
+    plan_table = pd.read_parquet(folder / "plan.parquet")
+    order = {run_id: i for i, run_id in enumerate(plan_table["run_id"])}
+    ends = end_of_horizon(pd.read_parquet(folder / "timeseries"))
+    expected = plan_table.drop(columns=["point", "arm", "replicate", "seed"]).merge(
+        ends, on="run_id"
+    )
+    expected = expected.sort_values("run_id", key=lambda c: c.map(order)).reset_index(drop=True)
+    runs = pd.read_parquet(folder / "runs.parquet")
+    assert runs["retention_participants"].isna().sum() == 8
+    pd.testing.assert_frame_equal(runs, expected, check_like=True)
+
+    # A log written by an earlier wlsim, with bare NaN, still resumes to the same table.
+    before = (folder / "runs.parquet").read_bytes()
+    (folder / "log.jsonl").write_text(
+        "".join(line.replace("null", "NaN") + "\n" for line in lines), encoding="utf-8"
+    )
+    run_sweep(scenario(**GRID), folder, resume=True, progress=False)
+    assert (folder / "runs.parquet").read_bytes() == before
 
 
 def test_resume_after_sigkill_equals_an_uninterrupted_sweep(tmp_path):

@@ -32,6 +32,7 @@ def paired_differences(
     baseline: str | None = None,
     metrics: Sequence[str] | None = None,
     confidence: float = 0.95,
+    parameters: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Mean paired difference of each arm from the baseline arm, with a t-interval.
 
@@ -42,46 +43,72 @@ def paired_differences(
         baseline: The arm to compare against (default: the first arm).
         metrics: Metrics to compare (default: the headline metrics present).
         confidence: Confidence level.
+        parameters: Columns of ``runs`` that describe each sweep point (the swept
+            parameters' dotted paths, as in ``runs.parquet``), copied into the table
+            after ``point`` with their values as in the scenario.
 
     Returns:
-        Tidy table: ``point`` (if any), ``arm``, ``metric``, ``baseline``, ``mean_diff``,
-        ``sd``, ``n``, ``ci_low``, ``ci_high``, ``half_width``, ``baseline_mean``.
+        Tidy table: ``point`` and the ``parameters`` (if any), ``arm``, ``metric``,
+        ``baseline``, ``mean_diff``, ``sd``, ``n``, ``ci_low``, ``ci_high``,
+        ``half_width``, ``baseline_mean``. Every arm has a row per metric at every
+        point with a finished run; ``n`` counts the replicates paired there, and where
+        fewer than two are (or the metric has no value, as participants' retention in
+        an arm without programmes) the interval is NaN.
 
     Raises:
-        ScenarioError: If the baseline arm or a metric is unknown.
+        ScenarioError: If the baseline arm, a metric or a parameter is unknown, or no
+            metric is left to compare.
     """
     arms = list(dict.fromkeys(runs["arm"]))
     baseline = baseline or arms[0]
     if baseline not in arms:
         raise ScenarioError(f"--baseline {baseline!r}: no such arm; arms: {', '.join(arms)}")
+    parameters = list(parameters)
+    valid = [c for c in runs.columns if c not in ID_COLUMNS and c not in parameters]
     metrics = list(metrics) if metrics else [m for m in HEADLINE if m in runs.columns]
     unknown = [m for m in metrics if m not in runs.columns]
     if unknown:
-        valid = [c for c in runs.columns if c not in ID_COLUMNS]
         raise ScenarioError(f"unknown metrics {unknown}; available: {', '.join(valid)}")
-    keys = ["point", "replicate"] if "point" in runs.columns else ["replicate"]
+    if not metrics:
+        raise ScenarioError(f"no headline metric to compare; name one of: {', '.join(valid)}")
+    missing = [p for p in parameters if p not in runs.columns]
+    if missing or (parameters and "point" not in runs.columns):
+        raise ScenarioError(
+            f"parameters {missing or parameters} are not columns of a sweep's run table"
+        )
+    sweep = "point" in runs.columns
+    keys = ["point", "replicate"] if sweep else ["replicate"]
+    # The values of each point's parameters, each with its column's type (a row of a
+    # table with integer and float columns would make the integers floats).
+    first = runs.groupby("point")[parameters].first() if parameters else None
     base = runs[runs["arm"] == baseline].set_index(keys)[metrics]
+    base_points = base.index.get_level_values("point") if sweep else None
+    # Every point with a finished run, even where no replicate pairs (n = 0: the arm's
+    # or the baseline's runs failed there), so that no point drops out of the table.
+    points = sorted(set(runs["point"])) if sweep else [None]
     rows = []
     for arm in arms:
         if arm == baseline:
             continue
-        other = runs[runs["arm"] == arm].set_index(keys)[metrics]
-        diff = (other - base).dropna(how="all").reset_index()
-        groups = diff.groupby("point") if "point" in keys else [(None, diff)]
-        for point, g in groups:
+        diff = runs[runs["arm"] == arm].set_index(keys)[metrics] - base
+        diff_points = diff.index.get_level_values("point") if sweep else None
+        for point in points:
+            g = diff[diff_points == point] if sweep else diff
+            b = base[base_points == point] if sweep else base
+            where = {"point": point} if sweep else {}
+            if first is not None:
+                where.update({p: first.at[point, p] for p in parameters})
             for m in metrics:
-                v = g[m].dropna().to_numpy()
-                b = base[m].xs(point, level="point") if point is not None else base[m]
                 rows.append(
                     {
-                        **({"point": point} if point is not None else {}),
+                        **where,
                         "arm": arm,
                         "metric": m,
                         "baseline": baseline,
-                        **_interval(v, confidence),
+                        **_interval(g[m].dropna().to_numpy(), confidence),
                         # NaN, without a warning, when the baseline has no value (e.g.
                         # participants' retention in an arm without programmes).
-                        "baseline_mean": float(b.mean()) if b.notna().any() else np.nan,
+                        "baseline_mean": float(b[m].mean()) if b[m].notna().any() else np.nan,
                     }
                 )
     return pd.DataFrame(rows)

@@ -621,24 +621,36 @@ def _compare(args: argparse.Namespace) -> int:
 
     from sim.analysis.compare import end_of_horizon, paired_differences
     from sim.errors import ScenarioError
+    from sim.experiments.sweep import swept_parameters
     from sim.files import atomic_write
 
     folder = args.results
+    parameters: list[str] = []
     if (folder / "runs.parquet").exists():
         runs = pd.read_parquet(folder / "runs.parquet")
+        if (folder / "plan.parquet").exists():
+            parameters = swept_parameters(folder)
     elif (folder / "timeseries.parquet").exists():
         runs = end_of_horizon(pd.read_parquet(folder / "timeseries.parquet"))
     else:
         raise ScenarioError(
             f"{folder}: not a results folder (no runs.parquet or timeseries.parquet)"
         )
-    table = paired_differences(runs, args.baseline, args.metric or None)
+    if runs.empty:
+        raise ScenarioError(f"{folder}: no finished runs to compare (see manifest.csv)")
+    table = paired_differences(runs, args.baseline, args.metric or None, parameters=parameters)
     atomic_write(folder / "comparison.csv", table.to_csv(index=False).encode())
-    cols = [
-        c for c in ("point", "arm", "metric", "mean_diff", "ci_low", "ci_high", "n") if c in table
-    ]
+    cols = ["point", *parameters, "arm", "metric", "mean_diff", "ci_low", "ci_high", "n"]
+    shown = table[[c for c in cols if c in table]]
+    # Parameter values as in the scenario (integers stay integers; floats to 6 digits).
+    formats = {p: "{:.6g}".format for p in parameters if shown[p].dtype.kind == "f"}
     with pd.option_context("display.width", 200, "display.max_rows", 200):
-        print(table[cols].to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+        print(shown.to_string(index=False, formatters=formats, float_format=lambda x: f"{x:.4g}"))
+    if (table["n"] < 2).any():
+        print(
+            "\nNaN: fewer than 2 replicates paired (n), or the metric has no value in an "
+            "arm (e.g. participants' retention without a programme)"
+        )
     print(f"\nWritten to {folder / 'comparison.csv'}")
     return 0
 

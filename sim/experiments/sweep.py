@@ -6,8 +6,9 @@ A sweep folder holds:
   the point's parameter values), written once before any run starts;
 * ``timeseries/<run_id>.parquet``: one part per finished run, written atomically
   (temporary file, then rename), together a Parquet dataset (``pd.read_parquet(folder)``);
-* ``log.jsonl``: one line per finished or failed run (status, error, traceback,
-  end-of-horizon metrics), appended and flushed as runs finish;
+* ``log.jsonl``: one line of strict JSON per finished or failed run (status, error,
+  traceback, end-of-horizon metrics, with NaN and infinities as null), appended and
+  flushed as runs finish;
 * at the end: ``runs.parquet`` (one row per finished run: point parameters, arm,
   replicate, seed, end-of-horizon metrics), ``manifest.csv`` (every planned run and its
   status), ``scenario.resolved.toml`` and ``metadata.json``.
@@ -262,6 +263,27 @@ def plan(
     return jobs, pd.DataFrame(rows)
 
 
+#: The columns of ``plan.parquet`` that identify a run; the others are the swept parameters.
+RUN_COLUMNS = ("run_id", "point", "arm", "replicate", "seed")
+
+
+def swept_parameters(folder: str | Path) -> list[str]:
+    """The swept parameters' dotted paths, in the plan's order, read from a sweep folder.
+
+    They are columns of ``plan.parquet`` and ``runs.parquet``; join them to the time
+    series dataset on ``run_id``.
+
+    Raises:
+        ScenarioError: If the folder holds no sweep (no ``plan.parquet``).
+    """
+    import pyarrow.parquet as pq
+
+    path = Path(folder) / "plan.parquet"
+    if not path.is_file():
+        raise ScenarioError(f"{folder}: not a sweep folder (no plan.parquet)")
+    return [c for c in pq.read_schema(path).names if c not in RUN_COLUMNS]
+
+
 def _with_value(raw: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
     parts = path.split(".")
     out = dict(raw)
@@ -492,8 +514,12 @@ def _ok_entry(run_id: str, frame: pd.DataFrame) -> dict[str, object]:
 
 
 def _append(log: io.TextIOBase, entry: dict[str, object]) -> None:
-    """Append one line to the run log and make it durable before going on."""
-    log.write(json.dumps(entry) + "\n")
+    """Append one line to the run log and make it durable before going on.
+
+    The line is strict JSON: :func:`_jsonable` has made NaN and infinities null, which
+    ``allow_nan=False`` checks (bare ``NaN`` is refused by most JSON parsers).
+    """
+    log.write(json.dumps(entry, allow_nan=False) + "\n")
     log.flush()
     os.fsync(log.fileno())
 
@@ -506,9 +532,37 @@ def _outcome(fut: futures.Future, job: Job) -> tuple[str, Any, str | None, str |
 
 
 def _jsonable(v: Any) -> Any:
+    """A summary value for the run log: a Python scalar, with NaN and infinities as null.
+
+    :func:`_read_log` turns null back into NaN (a metric with no value, such as the time
+    to proficiency before any hire is proficient), so ``runs.parquet`` keeps its NaN.
+    """
     if isinstance(v, np.generic):
-        return v.item()
+        v = v.item()
+    if isinstance(v, float) and not np.isfinite(v):
+        return None
     return v
+
+
+def _read_log(log_path: Path) -> list[dict[str, Any]]:
+    """The run log's entries, in order; a line that cannot be parsed is skipped.
+
+    Summaries' nulls become NaN again. Logs written by earlier wlsim versions, with bare
+    ``NaN``, are read too (Python's parser accepts it), so their sweeps still resume.
+    """
+    entries = []
+    for line in log_path.read_text(encoding="utf-8").splitlines():
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if not isinstance(entry, dict):
+            continue
+        summary = entry.get("summary")
+        if isinstance(summary, dict):
+            entry["summary"] = {k: np.nan if v is None else v for k, v in summary.items()}
+        entries.append(entry)
+    return entries
 
 
 def _prepare(
@@ -647,12 +701,8 @@ def _finished(folder: Path, log_path: Path, table: pd.DataFrame, notes: list[str
     """
     ok = set()
     if log_path.exists():
-        for line in log_path.read_text(encoding="utf-8").splitlines():
-            try:
-                entry = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if isinstance(entry, dict) and entry.get("status") == "ok":
+        for entry in _read_log(log_path):
+            if entry.get("status") == "ok":
                 ok.add(str(entry.get("run_id")))
     parts = {
         p.stem for p in (folder / "timeseries").glob("*.parquet") if not p.name.startswith(".")
@@ -692,13 +742,7 @@ def _write_part(folder: Path, run_id: str, frame: pd.DataFrame) -> None:
 
 def _finish(folder: Path, scenario: Scenario, table: pd.DataFrame, started: float) -> pd.DataFrame:
     """Write runs.parquet, manifest.csv and metadata.json from the log and the plan."""
-    latest: dict[str, dict[str, Any]] = {}
-    for line in (folder / "log.jsonl").read_text(encoding="utf-8").splitlines():
-        try:
-            entry = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        latest[entry["run_id"]] = entry
+    latest = {entry["run_id"]: entry for entry in _read_log(folder / "log.jsonl")}
     order = {rid: i for i, rid in enumerate(table["run_id"])}
     summaries = [
         e["summary"]
