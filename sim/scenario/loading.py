@@ -142,11 +142,11 @@ def _validate_all(raw: Mapping[str, Any], source: str, origins: Mapping[str, str
         from sim.scenario.networkdata import load_network
 
         load_network(scenario)  # checked before any run, as the roster is
-    for i, event in enumerate(scenario.departures):
-        if event.who == "ids":
-            departure_rows(scenario, i, source)
     for arm in scenario.arms:
-        arm_scenario(scenario, arm, source=source)
+        own = arm_scenario(scenario, arm, source=source)
+        for i, event in enumerate(own.departures):  # an arm may add departures
+            if event.who == "ids":
+                departure_rows(own, i, f"{source} (arm {arm!r})")
     return scenario
 
 

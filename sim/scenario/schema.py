@@ -351,6 +351,14 @@ class Organisation(Section):
                 f"first_manager_level must be below the number of levels ({n_levels}), "
                 f"got {self.first_manager_level}"
             )
+        managing = n_levels - self.first_manager_level
+        if not self.source and self.n_employees < managing:
+            raise ValueError(
+                f"n_employees = {self.n_employees}: the synthetic organisation has a position "
+                f"at every managing level ({', '.join(self.levels[self.first_manager_level :])}),"
+                f" so it needs at least {managing} employees; raise n_employees or lower "
+                "first_manager_level"
+            )
         if set(self.job_usage) != set(self.domains):
             missing = sorted(set(self.domains) - set(self.job_usage))
             extra = sorted(set(self.job_usage) - set(self.domains))

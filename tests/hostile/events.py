@@ -53,4 +53,13 @@ CASES: list[Case] = [
         _run('[[departures]]\nweek = 3\nwho = "ids"\n', FROM_DATA),
         ("who = 'ids' needs ids",),
     ),
+    Case(
+        "departure-unknown-ids-in-an-arm",
+        _run(
+            "[arms.leave]\n"
+            'overrides = { departures = [{ week = 3, who = "ids", ids = ["X1"] }] }\n',
+            FROM_DATA,
+        ),
+        ("arm 'leave'", "departures[0].ids", "'X1'"),
+    ),
 ]

@@ -174,6 +174,11 @@ def _out_is_a_file(tmp: Path) -> list[str]:
 #: (extra options for a run of the flagship scenario, words the error must contain)
 _OPTION_CASES = [
     _option_case(
+        lambda tmp: ["--set", "organisation.n_employees=2"],
+        ["organisation", "n_employees = 2", "at least 3 employees", "first_manager_level"],
+        id="set-organisation-smaller-than-its-managing-levels",
+    ),
+    _option_case(
         lambda tmp: ["--arm", "nope"],
         ["--arm 'nope'", "no_programme, mentorship, peer_coaching, both"],
         id="unknown-arm",
