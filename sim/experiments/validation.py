@@ -636,7 +636,7 @@ def advice_network(replicates: int = REPLICATES, weeks: int = 104) -> Finding:
         passed=all(checks.values()),
         values={"degree": deg, "reciprocity": rec, "help": top, "bridges": gone, **checks},
         figure=fig,
-        note="Not all emerge with the default (assumed) tie parameters. wlsim's ties are "
+        note="None of the four emerges with the default (assumed) tie parameters. wlsim's ties are "
         "whom an employee would ask, closer to free recall than to the roster surveys that "
         "give 9-13 advisers; ties among teammates form independently in both directions, "
         "which makes reciprocity high; help is spread because everyone asks by strength "
