@@ -91,7 +91,8 @@ def test_the_network_figure_draws_and_names_the_advice_ties(both) -> None:
     fig = plots.network(both, max_nodes=40)
     (ax, _colourbar) = fig.axes
     seeker, adviser, _, programme = plots.advice_ties(both)
-    inside = (seeker < 40) & (adviser < 40)
+    drawn = plots.shown_positions(both, 40)
+    inside = np.isin(seeker, drawn) & np.isin(adviser, drawn)
     advice = [c for c in ax.collections if isinstance(c, LineCollection) and c.get_zorder() == 1.5]
     assert len(advice) == 1 and len(advice[0].get_segments()) == inside.sum()
     labels = _labels(fig)
@@ -134,3 +135,24 @@ def test_learning_figure_shows_informal_and_programme_gains_with_bands(tmp_path)
     assert "learning.png" in names
     older = ts.drop(columns=list(plots.LEARNING_COLUMNS))
     assert "learning.png" not in {p.name for p in plots.save_figures(older, tmp_path / "old")}
+
+
+def test_a_large_organisation_is_drawn_as_every_manager_and_whole_teams() -> None:
+    """Issue: with 1,000 employees the figure drew the top 400 positions only, so the
+    individual contributors' row was empty without saying why."""
+    model = WorkplaceModel(load_scenario(FLAGSHIP, ["organisation.n_employees=1000"]), "both")
+    wf = model.workforce
+    shown = plots.shown_positions(model, 400)
+    assert len(shown) <= 400
+    first = model.params.organisation.first_manager_level
+    assert set(np.flatnonzero(wf.level >= first)) <= set(shown.tolist())  # every manager
+    reports = shown[wf.level[shown] < first]
+    assert len(reports) > 0
+    for team in np.unique(wf.team[reports]):  # whole teams
+        members = np.flatnonzero((wf.team == team) & (wf.level < first))
+        assert set(members) <= set(shown.tolist())
+    fig = plots.network(model)
+    title = fig.axes[0].get_title()
+    assert f"{len(shown):,} of 1,000 positions drawn" in title
+    offsets = fig.axes[0].collections[-1].get_offsets()
+    assert len(offsets) == len(shown) and (np.asarray(offsets)[:, 1] < 0.5).any()

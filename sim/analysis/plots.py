@@ -294,7 +294,8 @@ def draw_advice_ties(ax, model, pos: np.ndarray, max_ties: int = MAX_ADVICE_TIES
     Args:
         ax: Matplotlib axes.
         model: A :class:`sim.model.workplace.WorkplaceModel`.
-        pos: ``(k, 2)`` plot positions of the model's first ``k`` positions (slots).
+        pos: ``(k, 2)`` plot positions of the model's first ``k`` positions (slots);
+            a position not drawn has NaN.
         max_ties: Most ties to draw.
 
     Returns:
@@ -306,6 +307,7 @@ def draw_advice_ties(ax, model, pos: np.ndarray, max_ties: int = MAX_ADVICE_TIES
 
     seeker, adviser, strength, programme = advice_ties(model)
     inside = (seeker < len(pos)) & (adviser < len(pos))
+    inside[inside] = np.isfinite(pos[seeker[inside], 0]) & np.isfinite(pos[adviser[inside], 0])
     seeker, adviser = seeker[inside], adviser[inside]
     strength, programme = strength[inside], programme[inside]
     total = len(seeker)
@@ -341,6 +343,39 @@ def draw_advice_ties(ax, model, pos: np.ndarray, max_ties: int = MAX_ADVICE_TIES
     ]
 
 
+def shown_positions(model, most: int) -> np.ndarray:
+    """The positions a network figure draws when there are too many: whole teams.
+
+    Every manager is drawn, then the teams of first-line managers, whole, in the order
+    of the tree, while they fit; with more managers than fit, the top of the tree.
+
+    Args:
+        model: A :class:`sim.model.workplace.WorkplaceModel`.
+        most: Largest number of positions to draw.
+
+    Returns:
+        Positions (slots), sorted.
+    """
+    wf = model.workforce
+    if wf.n_slots <= most:
+        return np.arange(wf.n_slots)
+    first = model.params.organisation.first_manager_level
+    managers = np.flatnonzero(wf.level >= first)
+    if len(managers) >= most:
+        return np.arange(most)
+    budget = most - len(managers)
+    reports = np.flatnonzero(wf.level < first)
+    reports = reports[np.argsort(wf.team[reports], kind="stable")]
+    _, starts, sizes = np.unique(wf.team[reports], return_index=True, return_counts=True)
+    chosen = []
+    for start, size in zip(starts, sizes, strict=True):
+        if size > budget:
+            break
+        chosen.append(reports[start : start + size])
+        budget -= size
+    return np.sort(np.concatenate([managers, *chosen]))
+
+
 def network(model, max_nodes: int = 400) -> Figure:
     """The organisation as a network: reporting lines, programme and advice ties, skill.
 
@@ -349,7 +384,8 @@ def network(model, max_nodes: int = 400) -> Figure:
     grey; mentoring ties (one-way) orange; peer and group ties green; advice ties thin
     lines, more opaque the stronger (:func:`draw_advice_ties`). Dots are employees,
     coloured by mean skill and larger higher up. At most ``max_nodes`` positions are
-    drawn (the top of the tree first).
+    drawn (:func:`shown_positions`: every manager and whole teams), and the title says
+    how many of how many.
 
     Args:
         model: A :class:`sim.model.workplace.WorkplaceModel`.
@@ -358,41 +394,55 @@ def network(model, max_nodes: int = 400) -> Figure:
     from matplotlib.collections import LineCollection
 
     wf = model.workforce
-    n = min(wf.n_slots, max_nodes)
-    level = wf.level[:n].astype(float)
+    shown = shown_positions(model, max_nodes)
+    n = len(shown)
+    index = np.full(wf.n_slots, -1)
+    index[shown] = np.arange(n)
+    manager = np.where(wf.manager[shown] >= 0, index[np.maximum(wf.manager[shown], 0)], -1)
+    level = wf.level[shown].astype(float)
     x = np.zeros(n)
     for lv in np.unique(level):
         idx = np.flatnonzero(level == lv)
-        boss = np.where(wf.manager[idx] >= 0, wf.manager[idx], idx)
+        boss = np.where(manager[idx] >= 0, manager[idx], idx)
         order = idx[np.lexsort((idx, boss))]
         x[order] = np.linspace(0, 1, len(order) + 2)[1:-1]
     y = level + 0.25 * np.sin(np.arange(n) * 1.7)  # a little vertical jitter within a level
+    pos = np.full((wf.n_slots, 2), np.nan)
+    pos[shown] = np.column_stack([x, y])
     fig = Figure(figsize=(10, 5.6), layout="constrained")
     ax = fig.subplots()
-    segments = [((x[i], y[i]), (x[m], y[m])) for i, m in enumerate(wf.manager[:n]) if 0 <= m < n]
+    segments = [((x[i], y[i]), (x[m], y[m])) for i, m in enumerate(manager) if m >= 0]
     ax.add_collection(LineCollection(segments, colors="0.8", linewidths=0.5, zorder=1))
-    handles = draw_advice_ties(ax, model, np.column_stack([x, y]))
+    handles = draw_advice_ties(ax, model, pos)
     for prog in model.programmes:
         rel = prog.relationships
         a, b = wf.slot_of_id[rel.a], wf.slot_of_id[rel.b]
-        keep = (a >= 0) & (b >= 0) & (a < n) & (b < n)
+        keep = (a >= 0) & (b >= 0)
+        a, b = a[keep], b[keep]
+        drawn = (index[a] >= 0) & (index[b] >= 0)
         colour = PALETTE[2] if prog.params.direction == "both" else PALETTE[1]
-        ties = [((x[i], y[i]), (x[j], y[j])) for i, j in zip(a[keep], b[keep], strict=True)]
+        ties = [(tuple(pos[i]), tuple(pos[j])) for i, j in zip(a[drawn], b[drawn], strict=True)]
         ax.add_collection(
             LineCollection(
                 ties, colors=colour, linewidths=0.9, alpha=0.7, zorder=2, label=prog.name
             )
         )
-    skill = wf.skill[:n].mean(axis=1)
+    skill = wf.skill[shown].mean(axis=1)
     points = ax.scatter(x, y, c=skill, cmap="viridis", vmin=0, vmax=1, s=8 + 8 * level, zorder=3)
     fig.colorbar(points, ax=ax, label="mean skill (0-1)")
     levels = model.params.organisation.levels
     ax.set_yticks(range(len(levels)), levels, fontsize="small")
     ax.set_xticks([])
-    ax.set_title(
+    title = (
         f"Week {model.week}: reporting lines (grey), programme ties, advice ties, "
         "skill (colour), level (size)"
     )
+    if n < wf.n_slots:
+        title += (
+            f"\n{n:,} of {wf.n_slots:,} positions drawn: every manager and whole teams "
+            "(the others are left out to keep the figure legible)"
+        )
+    ax.set_title(title)
     programme_handles = ax.get_legend_handles_labels()[0]
     if handles or programme_handles:
         ax.legend(
