@@ -437,3 +437,27 @@ def test_dashboard_in_headless_chromium(tmp_path, request):
             assert not errors, errors
         finally:
             browser.close()
+
+
+@pytest.mark.parametrize(
+    ("path", "arm", "allowed", "refused"),
+    [
+        (FLAGSHIP, "mentorship", {"random", "similarity"}, {"complementary", "expert"}),
+        (
+            ROOT / "scenarios" / "programmes" / "group_circles.toml",
+            "group_circles",
+            {"random", "complementary"},
+            {"similarity", "expert"},
+        ),
+    ],
+)
+def test_the_matching_menu_offers_only_policies_the_arm_can_run(
+    path, arm, allowed, refused
+) -> None:
+    """Issue: the menu offered all eight policies, and a policy the design rules out
+    failed with an error about topology, which is not on screen."""
+    values = set(lever_params(path, arm)["matching"]["values"])
+    assert allowed <= values and not refused & values
+    for policy in values:  # every choice applies without an error
+        model = DashboardModel(scenario_file=str(path), arm=arm, n_employees=50, matching=policy)
+        assert not model.notice, model.notice

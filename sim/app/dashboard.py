@@ -714,7 +714,7 @@ def lever_params(scenario_file: str | Path, arm: str) -> dict[str, Any]:
             params[lever.field] = {
                 "type": "Select",
                 "value": value,
-                "values": list(MATCHING_POLICIES),
+                "values": matching_choices(own, arm),
                 "label": lever.label,
             }
         else:
@@ -728,6 +728,25 @@ def lever_params(scenario_file: str | Path, arm: str) -> dict[str, Any]:
                 "label": lever.label,
             }
     return params
+
+
+def matching_choices(scenario: Scenario, arm: str) -> list[str]:
+    """The matching policies every programme of the arm can run with.
+
+    A policy that a programme's other components rule out (e.g. ``complementary``
+    outside groups, ``expert`` without a need focus) is left out of the menu, so that
+    no choice fails when the levers are applied.
+    """
+    programmes = [scenario.programmes[name] for name in scenario.arms[arm].programmes]
+    out = []
+    for policy in MATCHING_POLICIES:
+        try:
+            for prog in programmes:
+                Programme.model_validate({**prog.model_dump(mode="python"), "matching": policy})
+        except ValueError:
+            continue
+        out.append(policy)
+    return out
 
 
 def components() -> list[Any]:
