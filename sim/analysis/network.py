@@ -45,17 +45,11 @@ def advice_graph(model: WorkplaceModel) -> nx.DiGraph:
         )
         for i in occupied
     )
-    seeker, k = np.nonzero(np.arange(net.n_ties)[None, :] < net.n[:, None])
-    adviser = wf.slot_of_id[net.to[seeker, k]]
-    keep = adviser >= 0
+    seeker, tie, adviser = net.ties(wf.slot_of_id)
     graph.add_edges_from(
         (int(i), int(j), {"strength": float(s), "programme": bool(p)})
         for i, j, s, p in zip(
-            seeker[keep],
-            adviser[keep],
-            net.strength[seeker[keep], k[keep]],
-            net.programme[seeker[keep], k[keep]],
-            strict=True,
+            seeker, adviser, net.strength[seeker, tie], net.programme[seeker, tie], strict=True
         )
     )
     return graph
@@ -136,10 +130,7 @@ def knowledge_at_risk(model: WorkplaceModel, expert_skill: float = EXPERT_SKILL)
     wf, net = model.workforce, model.network
     occupied = wf.occupied
     teams = np.unique(wf.team[occupied])
-    seeker, k = np.nonzero(np.arange(net.n_ties)[None, :] < net.n[:, None])
-    adviser = wf.slot_of_id[net.to[seeker, k]]
-    keep = adviser >= 0
-    seeker, adviser = seeker[keep], adviser[keep]
+    seeker, _, adviser = net.ties(wf.slot_of_id)
     rows = []
     for d, domain in enumerate(model.params.organisation.domains):
         skill = np.where(occupied, wf.skill[:, d], 0.0)

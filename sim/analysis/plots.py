@@ -269,17 +269,12 @@ MAX_ADVICE_TIES = 2000
 def advice_ties(model) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Current advice ties as positions: (seeker, adviser, strength, made by a programme).
 
-    The first three are :meth:`sim.model.network.AdviceNetwork.edges`; the fourth is the
-    tie's programme flag, in the same order.
-
     Args:
         model: A :class:`sim.model.workplace.WorkplaceModel`.
     """
-    net, slot_of_id = model.network, model.workforce.slot_of_id
-    seeker, adviser, strength = net.edges(slot_of_id)
-    has = net.to >= 0  # edges() walks the tie slots in this (row-major) order
-    programme = net.programme[has][slot_of_id[net.to[has]] >= 0]
-    return seeker, adviser, strength, programme
+    net = model.network
+    seeker, tie, adviser = net.ties(model.workforce.slot_of_id)
+    return seeker, adviser, net.strength[seeker, tie], net.programme[seeker, tie]
 
 
 def draw_advice_ties(ax, model, pos: np.ndarray, max_ties: int = MAX_ADVICE_TIES) -> list:

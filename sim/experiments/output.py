@@ -42,7 +42,7 @@ def write_results(
             is being written by another process, or cannot be written.
     """
     out = Path(out)
-    check_output(out, overwrite)
+    check_output(out, overwrite)  # before the lock touches the disk: the clearest message
     with lock(out):
         check_output(out, overwrite)  # again: another process may have written it meanwhile
         tmp = new_folder(out, "results")

@@ -165,10 +165,15 @@ PLAN_BYTES_PER_POINT = 60_000
 PLAN_BYTES_PER_RUN = 1_500
 
 
+def _grid_size(scenario: Scenario) -> int:
+    """Number of combinations of the sweep's grid values (1 without a grid)."""
+    return int(np.prod([len(v) for v in scenario.sweep.grid.values()], dtype=np.int64))
+
+
 def count_points(scenario: Scenario) -> int:
     """How many points a scenario's sweep has, computed without drawing them."""
     sweep = scenario.sweep
-    n = int(np.prod([len(v) for v in sweep.grid.values()], dtype=np.int64))
+    n = _grid_size(scenario)
     d = len(sweep.ranges)
     if d:
         per_sample = {"lhs": 1, "sobol": d + 2, "morris": d + 1}.get(sweep.method, 1)
@@ -190,7 +195,7 @@ def check_plan_size(scenario: Scenario, source: str = "<scenario>") -> None:
     how = (
         f"{points:,} points (method {scenario.sweep.method!r}, n_samples = "
         f"{scenario.sweep.n_samples:,}, {len(scenario.sweep.ranges)} ranges, grid of "
-        f"{int(np.prod([len(v) for v in scenario.sweep.grid.values()])):,}) x {replicates} "
+        f"{_grid_size(scenario):,}) x {replicates} "
         f"replicates x {len(scenario.arms)} arms = {runs:,} runs"
     )
     if runs > MAX_RUNS:

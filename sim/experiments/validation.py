@@ -646,21 +646,19 @@ def advice_network(replicates: int = REPLICATES, weeks: int = 104) -> Finding:
 
 
 def _ties(model: WorkplaceModel) -> set[tuple[int, int]]:
-    """Every advice tie as a pair of employee ids (seeker, adviser)."""
-    net, wf = model.network, model.workforce
-    seeker, k = np.nonzero(np.arange(net.n_ties)[None, :] < net.n[:, None])
-    return set(zip(wf.employee_id[seeker].tolist(), net.to[seeker, k].tolist(), strict=True))
+    """Every current advice tie as a pair of employee ids (seeker, adviser)."""
+    wf = model.workforce
+    seeker, _, adviser = model.network.ties(wf.slot_of_id)
+    return set(zip(wf.employee_id[seeker].tolist(), wf.employee_id[adviser].tolist(), strict=True))
 
 
 def _bridges(model: WorkplaceModel) -> list[tuple[int, int]]:
     """The advice ties across teams, as pairs of employee ids."""
     wf = model.workforce
-    out = []
-    for a, b in _ties(model):
-        i, j = wf.slot_of_id[a], wf.slot_of_id[b]
-        if i >= 0 and j >= 0 and wf.team[i] != wf.team[j]:
-            out.append((a, b))
-    return out
+    seeker, _, adviser = model.network.ties(wf.slot_of_id)
+    cross = wf.team[seeker] != wf.team[adviser]
+    ids = wf.employee_id
+    return list(zip(ids[seeker[cross]].tolist(), ids[adviser[cross]].tolist(), strict=True))
 
 
 # --- 10. Carley (1992) with structure as the cause ---------------------------------------------

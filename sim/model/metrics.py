@@ -120,8 +120,8 @@ def measure(
         readiness_weights: Promotion readiness weights by level and domain.
         programme_hours: Person-hours in sessions since week 0, by programme name.
         relationships: Employee ids of the two sides of each programme's relationships.
-        advice_ties: The advisers' ids of every position's advice ties (positions,
-            ties), -1 where empty (:class:`sim.model.network.AdviceNetwork`).
+        advice_ties: Number of advice ties of each position's occupant
+            (:attr:`sim.model.network.AdviceNetwork.n`).
 
     Returns:
         One value per metric; see docs/model.md (Observation) for definitions. Ratios
@@ -194,7 +194,7 @@ def measure(
     rec["advice_hours"] = t.advice_hours
     rec["manager_feedback_week"] = t.feedback_conversations_week
     rec["advice_ties_per_employee"] = (
-        float((advice_ties >= 0).sum() / headcount) if advice_ties is not None else 0.0
+        float(advice_ties.sum() / headcount) if advice_ties is not None else 0.0
     )
     rec["skill_gained_informal"] = t.skill_gained_informal
     rec["skill_gained_programmes"] = t.skill_gained_programmes

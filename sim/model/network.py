@@ -90,12 +90,19 @@ class AdviceNetwork:
         vacated[dst] = False
         self.clear(src[vacated[src]])
 
-    def edges(self, slot_of_id: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The current ties as an edge list of positions: (seeker, adviser, strength).
+    def ties(self, slot_of_id: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every current tie as (seeker position, tie index in its row, adviser position).
 
-        Ties that name someone who has left (not yet maintained away) are left out.
+        Ties that name someone who has left (not yet maintained away) are left out; the
+        order is row by row. ``strength[seeker, tie]`` and ``programme[seeker, tie]`` are
+        the ties' strengths and flags.
         """
-        seeker, k = np.nonzero(self.to >= 0)
-        adviser = slot_of_id[self.to[seeker, k]]
+        seeker, tie = np.nonzero(self.to >= 0)
+        adviser = slot_of_id[self.to[seeker, tie]]
         keep = adviser >= 0
-        return seeker[keep], adviser[keep], self.strength[seeker[keep], k[keep]]
+        return seeker[keep], tie[keep], adviser[keep]
+
+    def edges(self, slot_of_id: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The current ties as an edge list of positions: (seeker, adviser, strength)."""
+        seeker, tie, adviser = self.ties(slot_of_id)
+        return seeker, adviser, self.strength[seeker, tie]

@@ -519,7 +519,7 @@ class WorkplaceModel(mesa.Model):
             readiness_weights=self.readiness_weights,
             programme_hours={p.name: p.hours_spent for p in self.programmes},
             relationships=[(p.relationships.a, p.relationships.b) for p in self.programmes],
-            advice_ties=self.network.to,
+            advice_ties=self.network.n,
         )
 
     def survival_table(self) -> pd.DataFrame:
