@@ -96,7 +96,8 @@ def seek_one(u_domain: float, u_tie: float, params: Informal = PARAMS, safety: f
     u[:, advice.SEEK] = 1.0  # only employee 0 may ask
     u[0, advice.SEEK] = 0.0
     u[0, advice.DOMAIN], u[0, advice.TIE] = u_domain, u_tie
-    return advice.seek(net, skill, ids, ids, level, np.zeros(3, dtype=np.int64), usage, u, params)
+    team = np.zeros(3, dtype=np.int64)
+    return advice.seek(net, skill, ids, ids, level, team, usage, u, np.ones(3), params)
 
 
 def test_the_domain_is_drawn_by_usage_times_the_gap_to_mastery() -> None:
@@ -152,15 +153,34 @@ def test_programme_sessions_make_ties_that_learn_what_the_partner_knows_once() -
 
 
 def test_managers_feedback_follows_their_inclination_and_saturates() -> None:
+    """Feedback lands per domain: weighted by the report's usage and the manager's skill,
+    times the report's proactivity and the manager's teaching skill."""
     net = network(n_slots=3)
     net.coaching[:] = [0.0, 4.0, 1.0]  # position 0 never coaches; position 1 always
     manager = np.array([-1, 0, 1])
-    feedback = np.array([0.0, 0.0, 0.5])
+    feedback = np.array([[0.0, 0.0], [0.0, 0.0], [0.5, 0.5]])
+    skill = np.array([[0.5, 0.5], [0.8, 0.4], [0.3, 0.3]])
+    usage = np.array([[1.0, 0.5]])
+    proactivity = np.array([1.0, 1.0, 2.0])
+    teaching = np.array([1.0, 1.5, 1.0])
     u = np.full((3, advice.N_DRAWS), 0.5)
-    n = advice.manager_feedback(net, feedback, np.arange(3), manager, u, PARAMS)
-    assert n == 1
-    amount = PARAMS.feedback_per_conversation
-    np.testing.assert_allclose(feedback, [0.0, 0.0, 0.5 + amount * 0.5])
+    n = advice.manager_feedback(
+        net,
+        feedback=feedback,
+        employee_id=np.arange(3),
+        manager=manager,
+        level=np.zeros(3, dtype=np.int64),
+        skill=skill,
+        proactivity=proactivity,
+        teaching=teaching,
+        usage_by_level=usage,
+        u=u,
+        params=PARAMS,
+    )
+    assert n == 1  # only position 2's manager (position 1) coaches
+    a = PARAMS.feedback_per_conversation * 2.0 * 1.5 * usage[0] * skill[1]
+    np.testing.assert_allclose(feedback[2], 0.5 + np.minimum(a, 1.0) * 0.5)
+    np.testing.assert_array_equal(feedback[:2], 0.0)
 
 
 # --- in the model ---------------------------------------------------------------------------

@@ -46,13 +46,14 @@ def test_practise_applies_practice_and_forgetting_then_clips(seed):
     usage_by_level = rng.random((4, skill.shape[1]))
     usage_by_level[0, 0] = 0.0
     usage_by_level[1, 1] = 1.0
-    feedback = rng.random(len(skill))
-    expected = np.clip(
-        skill + practice.practice_and_forgetting(skill, usage_by_level[level], feedback, p),
-        0.0,
-        1.0,
+    feedback = rng.random(skill.shape)
+    ability = rng.lognormal(0.0, 0.3, len(skill))
+    offset = rng.normal(0.0, 0.2, len(skill))  # some plateaus above 1: capped at 1
+    change = practice.practice_and_forgetting(
+        skill, usage_by_level[level], feedback, p, ability, offset
     )
-    practice.practise(skill, usage_by_level, level, feedback, p)
+    expected = np.clip(skill + change, 0.0, 1.0)
+    practice.practise(skill, usage_by_level, level, feedback, ability, offset, p)
     np.testing.assert_allclose(skill, expected, rtol=0, atol=1e-15)
 
 

@@ -117,9 +117,10 @@ def test_top_share_is_the_share_of_the_largest_values() -> None:
 
 def test_mentoring_ties_keep_people_learning_after_the_programme_ends() -> None:
     """Criterion: with programme ties off, skill learned from advice in the half year
-    after a six-month mentoring programme ends is lower (paired over 8 replicates, 95% CI
-    < 0). (Peer coaching's ties do the opposite: they lead people to ask peers who know
-    about as much as they do; docs/model.md section 7.13.)"""
+    after a six-month mentoring programme ends is lower (paired over 24 replicates, 95%
+    CI < 0; people's lasting differences make the paired differences noisier than 8
+    replicates resolve). (Peer coaching's ties do the opposite: they lead people to ask
+    peers who know about as much as they do; docs/model.md section 7.13.)"""
     base = [
         "organisation.n_employees=300",
         "horizon_weeks=52",
@@ -127,7 +128,7 @@ def test_mentoring_ties_keep_people_learning_after_the_programme_ends() -> None:
         "programmes.mentorship.p_enrol=0.6",
     ]
     diffs = []
-    for r in range(8):
+    for r in range(24):
         after = []
         for ties in ("true", "false"):
             sc = load_scenario(FLAGSHIP, [*base, f"informal.programme_ties={ties}"])

@@ -119,14 +119,16 @@ def test_mentorship_mentees_gain_leadership_and_promotions():
 # --- peer coaching ----------------------------------------------------------------------
 
 
-def test_peer_coaching_reaches_more_people_per_hour_and_gains_faster_than_mentorship():
-    """Criterion: per replicate, peer coaching reaches more employees per session hour and
-    raises mean skill more in the first 13 weeks than mentorship (paired, 95% CI > 0)."""
+def test_peer_coaching_reaches_more_people_per_session_hour_than_mentorship():
+    """Criterion: per replicate, peer coaching reaches more employees per session hour
+    than mentorship in the first 13 weeks (paired, 95% CI > 0): a reciprocal session
+    teaches both partners. Which design raises skill more is not fixed by a per-design
+    constant any more (feedback follows one rule for every design, docs/model.md 7.4)."""
     sc = scenario(
         {"m": {"kind": "mentorship"}, "pc": {"kind": "peer_coaching"}},
         arms={"mentorship": {"programmes": ["m"]}, "peer": {"programmes": ["pc"]}},
     )
-    reach, early = [], []
+    reach = []
     for r in range(REPLICATES):
         ment, peer = runs(sc, r, arms=("mentorship", "peer"), weeks=13)
         per_hour = [
@@ -134,9 +136,7 @@ def test_peer_coaching_reaches_more_people_per_hour_and_gains_faster_than_mentor
             for m in (ment, peer)
         ]
         reach.append(per_hour[1] - per_hour[0])
-        early.append(peer.records[-1]["mean_skill"] - ment.records[-1]["mean_skill"])
     assert ci95(reach)[0] > 0
-    assert ci95(early)[0] > 0
 
 
 def test_peer_coaching_attendance_fades_without_structure():

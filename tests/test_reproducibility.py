@@ -347,7 +347,7 @@ def scenarios(draw):
             "cadence_weeks": draw(st.integers(1, 6)),
             "dur_relationship_weeks": draw(st.integers(1, 30)),
             "power_distance": draw(unit),
-            "feedback_per_hour": draw(unit),
+            "mode": draw(st.sampled_from(["dialogue", "observation"])),
         }
     raw = {
         "name": "prop",
@@ -359,6 +359,11 @@ def scenarios(draw):
             "gap_absorption": draw(st.floats(0.01, 1.0)),
             "dur_skill_half_life_weeks": draw(st.floats(1.0, 500.0)),
             "hours_learning_max_per_week": draw(st.floats(0.5, 20.0)),
+            "feedback_per_hour": draw(unit),
+        },
+        "people": {
+            "sd_log_learning_ability": draw(st.floats(0.0, 1.0)),
+            "sd_skill_plateau": draw(st.floats(0.0, 0.3)),
         },
         "engagement": {
             "rate_drift_per_week": draw(unit),

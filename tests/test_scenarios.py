@@ -46,6 +46,7 @@ def test_every_parameter_has_unit_source_and_description():
         "kind",
         "organisation",
         "learning",
+        "people",
         "informal",
         "departures",
         "engagement",

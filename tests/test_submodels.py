@@ -54,7 +54,7 @@ def test_practice_approaches_plateau_and_feedback_raises_it():
     p = Learning()
     usage = np.ones((2, 1))
     skill = np.full((2, 1), 0.3)
-    feedback = np.array([0.0, 1.0])
+    feedback = np.array([[0.0], [1.0]])
     for _ in range(500):
         skill = skill + practice.practice_and_forgetting(skill, usage, feedback, p)
     assert skill[0, 0] == pytest.approx(p.skill_plateau, abs=1e-6)
@@ -66,7 +66,7 @@ def test_equilibrium_skill_is_a_fixed_point_of_practice_and_forgetting():
     p = Learning()
     usage = np.array([[0.1, 0.5, 0.9]])
     eq = practice.equilibrium_skill(usage, p)
-    change = practice.practice_and_forgetting(eq, usage, np.zeros(1), p)
+    change = practice.practice_and_forgetting(eq, usage, np.zeros_like(usage), p)
     np.testing.assert_allclose(change, 0.0, atol=1e-12)
     assert np.all(np.diff(eq) > 0)  # more use, more skill
 

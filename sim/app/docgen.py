@@ -25,6 +25,7 @@ from sim.scenario.schema import Departure, Programme, Scenario
 SECTIONS = (
     "organisation",
     "learning",
+    "people",
     "informal",
     "engagement",
     "turnover",

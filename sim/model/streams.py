@@ -21,6 +21,8 @@ _INIT, _TURNOVER, _HIRING, _MESA = 0, 1, 2, 3
 # Informal learning: the weekly draws (a fixed number per position, aligned across arms),
 # the draws for hires (as many as there are hires) and the initial network.
 _INFORMAL, _INFORMAL_HIRES, _INFORMAL_INIT = 4, 5, 6
+# Lasting traits (docs/model.md section 7.15): of the starting workforce, and of hires.
+_TRAITS, _TRAITS_HIRES = 8, 9
 _PROGRAMME_BASE = 100
 
 
@@ -41,6 +43,8 @@ class Streams:
         self.informal = self._make(_INFORMAL)
         self.informal_hires = self._make(_INFORMAL_HIRES)
         self.informal_init = self._make(_INFORMAL_INIT)
+        self.traits = self._make(_TRAITS)
+        self.traits_hires = self._make(_TRAITS_HIRES)
 
     def _make(self, key: int) -> np.random.Generator:
         return np.random.default_rng(

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim.model.submodels.hiring import Hires, draw_baseline, starting_skill
+from sim.model.submodels.practice import usage_matrix
+from sim.model.submodels.traits import Traits, draw_traits, equilibrium_shift
 from sim.scenario.schema import Scenario
 
 # Arrays that belong to the person, not the position: they move with a promotion.
@@ -31,6 +33,10 @@ PERSON_FIELDS = (
     "values",
     "n_promotions",
     "reached_proficiency",
+    "ability",
+    "plateau_offset",
+    "proactivity",
+    "teaching",
 )
 
 
@@ -46,7 +52,8 @@ class Workforce:
         skill: Skill per slot and domain, in [0, 1].
         engagement: Engagement in [0, 1].
         baseline: Personal engagement baseline in [0, 1].
-        feedback: Feedback stock in [0, 1] (raises practice transfer).
+        feedback: Feedback stock per slot and domain in [0, 1] (raises practice
+            transfer and the plateau in that domain).
         visibility: Visibility for promotion in [0, 1] (from sponsorship).
         tenure_weeks: Weeks since hire.
         weeks_in_level: Weeks since the last promotion or hire.
@@ -56,6 +63,10 @@ class Workforce:
             values drives relationship quality.
         n_promotions: Promotions since hire.
         reached_proficiency: Whether the occupant has been proficient since hire.
+        ability: Learning ability (multiplier, mean 1; :mod:`.traits`).
+        plateau_offset: The occupant's skill plateau minus ``learning.skill_plateau``.
+        proactivity: Feedback and advice seeking (multiplier, mean 1).
+        teaching: Teaching skill (multiplier, mean 1).
         slot_of_id: Slot of each employee id ever hired, -1 once they left.
     """
 
@@ -75,6 +86,10 @@ class Workforce:
     values: np.ndarray
     n_promotions: np.ndarray
     reached_proficiency: np.ndarray
+    ability: np.ndarray
+    plateau_offset: np.ndarray
+    proactivity: np.ndarray
+    teaching: np.ndarray
     slot_of_id: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     n_ids: int = 0
 
@@ -230,12 +245,16 @@ def ancestors(manager: np.ndarray, depth: int) -> np.ndarray:
     return out
 
 
-def initial_workforce(scenario: Scenario, rng: np.random.Generator) -> Workforce:
+def initial_workforce(
+    scenario: Scenario, rng: np.random.Generator, traits_rng: np.random.Generator | None = None
+) -> Workforce:
     """Create the organisation with every position filled by an incumbent.
 
     Args:
         scenario: The scenario.
         rng: The generator for initial conditions.
+        traits_rng: The generator for the incumbents' traits (default: ``rng``, after
+            every other draw).
 
     Returns:
         A fully staffed workforce.
@@ -255,6 +274,9 @@ def initial_workforce(scenario: Scenario, rng: np.random.Generator) -> Workforce
     weeks_in_level = rng.random(n)
     propensity = rng.random((n, 2))
     values = rng.random((n, 2))
+    traits = draw_traits(n, scenario.people, rng if traits_rng is None else traits_rng)
+    usage = usage_matrix(scenario)[level]
+    skill = np.clip(skill + equilibrium_shift(traits, usage, scenario.learning), 0.0, 1.0)
     if roster is not None:
         # What the data give replaces the draws; what they leave out is drawn as usual.
         tenure = roster.tenure_weeks.copy()
@@ -270,7 +292,7 @@ def initial_workforce(scenario: Scenario, rng: np.random.Generator) -> Workforce
         skill=skill,
         engagement=baseline.copy(),
         baseline=baseline,
-        feedback=np.zeros(n),
+        feedback=np.zeros((n, scenario.n_domains)),
         visibility=np.zeros(n),
         tenure_weeks=tenure,
         weeks_in_level=tenure * weeks_in_level,
@@ -279,12 +301,16 @@ def initial_workforce(scenario: Scenario, rng: np.random.Generator) -> Workforce
         values=values,
         n_promotions=np.zeros(n, dtype=np.int64),
         reached_proficiency=np.ones(n, dtype=bool),
+        ability=traits.ability,
+        plateau_offset=traits.plateau_offset,
+        proactivity=traits.proactivity,
+        teaching=traits.teaching,
     )
     wf.fill(np.arange(n))
     return wf
 
 
-def hire(wf: Workforce, slots: np.ndarray, week: int, hires: Hires) -> np.ndarray:
+def hire(wf: Workforce, slots: np.ndarray, week: int, hires: Hires, traits: Traits) -> np.ndarray:
     """Fill vacant slots with new hires (drawn by :func:`sim.model.submodels.hiring.draw_hires`).
 
     Args:
@@ -292,6 +318,8 @@ def hire(wf: Workforce, slots: np.ndarray, week: int, hires: Hires) -> np.ndarra
         slots: Vacant slots to fill.
         week: Current week (recorded as the hire week).
         hires: The hires' starting state, one row per slot.
+        traits: The hires' traits (:func:`sim.model.submodels.traits.draw_traits`); their
+            starting skill already includes the traits' shift.
 
     Returns:
         The new employees' ids.
@@ -309,4 +337,8 @@ def hire(wf: Workforce, slots: np.ndarray, week: int, hires: Hires) -> np.ndarra
     wf.values[slots] = hires.values
     wf.n_promotions[slots] = 0
     wf.reached_proficiency[slots] = False
+    wf.ability[slots] = traits.ability
+    wf.plateau_offset[slots] = traits.plateau_offset
+    wf.proactivity[slots] = traits.proactivity
+    wf.teaching[slots] = traits.teaching
     return ids

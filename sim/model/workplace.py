@@ -15,12 +15,14 @@ from sim.model.streams import Streams
 from sim.model.submodels import (
     advice,
     ageing,
+    feedback,
     hiring,
     hours_cap,
     learning,
     practice,
     promotion,
     stocks,
+    traits,
     turnover,
 )
 from sim.model.submodels import engagement as engagement_rules
@@ -80,7 +82,7 @@ class WorkplaceModel(mesa.Model):
         self.readiness_weights = promotion.readiness_weights(self.usage_by_level)
         used = self.usage_by_level >= 0.5
         self._proficiency_weights = used / np.maximum(used.sum(axis=1, keepdims=True), 1)
-        self.workforce = initial_workforce(sc, self.streams.init)
+        self.workforce = initial_workforce(sc, self.streams.init, self.streams.traits)
         self._level_slots = promotion.slots_by_level(self.workforce.level, sc.n_levels)
         costs = sc.costs  # positions never change level: their hourly wage is fixed
         wage = np.asarray(costs.salary_per_year_by_level) / costs.hours_per_year
@@ -208,12 +210,15 @@ class WorkplaceModel(mesa.Model):
         wf, params = self.workforce, self.params.learning
         gains = np.zeros_like(wf.skill)
         for b in batches:
+            quality = self._effective_quality(
+                b.quality, b.learner, b.partner, teaching=not b.observation
+            )
             learning.session_gains(
                 wf.skill,
                 b.learner,
                 b.partner,
                 b.hours,
-                b.quality,
+                quality,
                 b.focus,
                 params,
                 out=gains,
@@ -229,16 +234,31 @@ class WorkplaceModel(mesa.Model):
                     b.guide_practice,
                 )
         for b in batches:
-            per_session = b.quality * b.share
-            if b.feedback_per_session:
-                stocks.add_saturating(wf.feedback, b.learner, b.feedback_per_session * per_session)
+            if b.feedback_hours and params.feedback_per_hour:
+                amount = feedback.session_amounts(
+                    params.feedback_per_hour,
+                    b.feedback_hours,
+                    b.quality,
+                    b.share,
+                    wf.proactivity[b.learner],
+                    wf.teaching[b.partner],
+                )
+                feedback.add_feedback(
+                    wf.feedback, b.learner, b.partner, amount, b.focus, self.usage_by_level,
+                    wf.level, wf.skill,
+                )  # fmt: skip
             if b.sponsorship_per_session:
                 stocks.add_saturating(
-                    wf.visibility, b.learner, b.sponsorship_per_session * per_session
+                    wf.visibility, b.learner, b.sponsorship_per_session * b.quality * b.share
                 )
-            if b.guide_visibility_per_session:
+            if b.guide_visibility_per_session and not b.mirrored and len(b.learner):
+                # A guide is seen by the people above them whom they guide: one-way
+                # sessions, learner above the guide, per level between them.
+                above = np.maximum(wf.level[b.learner] - wf.level[b.partner], 0)
                 stocks.add_saturating(
-                    wf.visibility, b.guide, b.guide_visibility_per_session * b.guide_quality
+                    wf.visibility,
+                    b.partner,
+                    b.guide_visibility_per_session * above * b.quality * b.share,
                 )
         informal = self._learn_informally(batches)
         n_domains = wf.skill.shape[1]
@@ -251,6 +271,20 @@ class WorkplaceModel(mesa.Model):
         )
         gains += informal
         learning.apply_gains(wf.skill, gains)
+
+    def _effective_quality(
+        self, quality: np.ndarray, learner: np.ndarray, partner: np.ndarray, teaching: bool
+    ) -> np.ndarray:
+        """Quality of learning from a partner, scaled by the people's traits.
+
+        The learner's ability multiplies it and, in a dialogue, so does the partner's
+        teaching skill (:mod:`.traits`).
+        """
+        wf = self.workforce
+        out = quality * wf.ability[learner]
+        if teaching:
+            out *= wf.teaching[partner]
+        return out
 
     def _learn_informally(self, batches: list[Sessions]) -> np.ndarray:
         """Advice, managers' feedback and programme ties (:mod:`.advice`); return the gains.
@@ -272,6 +306,7 @@ class WorkplaceModel(mesa.Model):
             wf.team,
             self.usage_by_level,
             u,
+            wf.proactivity,
             params,
         )
         if len(episodes.seeker):
@@ -282,7 +317,9 @@ class WorkplaceModel(mesa.Model):
                 episodes.seeker,
                 episodes.adviser,
                 np.full(len(episodes.seeker), params.hours_per_advice),
-                episodes.quality,
+                self._effective_quality(
+                    episodes.quality, episodes.seeker, episodes.adviser, teaching=True
+                ),
                 focus,
                 self.params.learning,
                 out=gains,
@@ -301,7 +338,17 @@ class WorkplaceModel(mesa.Model):
                     params,
                 )
         self._conversations = advice.manager_feedback(
-            net, wf.feedback, wf.employee_id, wf.manager, u, params
+            net,
+            feedback=wf.feedback,
+            employee_id=wf.employee_id,
+            manager=wf.manager,
+            level=wf.level,
+            skill=wf.skill,
+            proactivity=wf.proactivity,
+            teaching=wf.teaching,
+            usage_by_level=self.usage_by_level,
+            u=u,
+            params=params,
         )
         return gains
 
@@ -365,7 +412,10 @@ class WorkplaceModel(mesa.Model):
 
     def _practise(self) -> None:
         wf, params = self.workforce, self.params.learning
-        practice.practise(wf.skill, self.usage_by_level, wf.level, wf.feedback, params)
+        practice.practise(
+            wf.skill, self.usage_by_level, wf.level, wf.feedback, wf.ability, wf.plateau_offset,
+            params,
+        )  # fmt: skip
         stocks.decay_stock(wf.feedback, params.dur_feedback_half_life_weeks)
         stocks.decay_stock(wf.visibility, self.params.promotion.dur_visibility_half_life_weeks)
 
@@ -375,9 +425,7 @@ class WorkplaceModel(mesa.Model):
         support = np.zeros(n)
         hours = np.zeros(n)
         for b in batches:
-            arrays.scatter_add(
-                support, b.learner, params.support_per_session * b.rel_support * b.quality * b.share
-            )
+            arrays.scatter_add(support, b.learner, params.support_per_session * b.quality * b.share)
             arrays.scatter_add(support, b.guide, params.support_guide_per_session * b.guide_quality)
             arrays.scatter_add(hours, b.attendee, b.attendee_hours)
         # Advice takes the time of both sides: overload counts it, the session cost not.
@@ -456,10 +504,15 @@ class WorkplaceModel(mesa.Model):
         wf = self.workforce
         vacancies = np.flatnonzero(wf.employee_id < 0)
         if len(vacancies):
-            hires = hiring.draw_hires(
-                wf.level[vacancies], self.params, self.streams.hiring, self._hire_skill
+            sc = self.params
+            level = wf.level[vacancies]
+            hires = hiring.draw_hires(level, sc, self.streams.hiring, self._hire_skill)
+            people = traits.draw_traits(len(vacancies), sc.people, self.streams.traits_hires)
+            shift = traits.equilibrium_shift(
+                people, self.usage_by_level[level], sc.learning, sc.learning.rel_hire_skill
             )
-            ids = hire(wf, vacancies, week + 1, hires)
+            np.clip(hires.skill + shift, 0.0, 1.0, out=hires.skill)
+            ids = hire(wf, vacancies, week + 1, hires, people)
             self._add_agents(ids)
             self._network_for_hires(vacancies)
 

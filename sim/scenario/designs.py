@@ -45,13 +45,12 @@ DESIGNS: dict[str, Design] = {
             hours_per_session=1.0,
             structure=0.8,
             focus_domains=("leadership", "domain"),
-            feedback_per_hour=0.05,
             sponsorship_per_session=0.05,
         ),
     ),
     "peer_coaching": Design(
         "Reciprocal peer coaching: same-level pairs coach each other weekly, partners "
-        "rotate each quarter; feedback raises practice.",
+        "rotate each quarter; feedback on each other's practice.",
         dict(
             learner_levels=(0, 1, 2),
             direction="both",
@@ -64,7 +63,6 @@ DESIGNS: dict[str, Design] = {
             structure=0.4,
             dur_accountability_half_life_weeks=26.0,
             focus_domains=(),
-            feedback_per_hour=0.25,
             sponsorship_per_session=0.0,
         ),
     ),
@@ -83,10 +81,7 @@ DESIGNS: dict[str, Design] = {
             hours_per_session=1.0,
             structure=0.7,
             focus_domains=("digital",),
-            feedback_per_hour=0.05,
             sponsorship_per_session=0.0,
-            guide_visibility_per_session=0.03,
-            rate_guide_practice_per_hour=0.02,
         ),
     ),
     "group_circles": Design(
@@ -104,7 +99,6 @@ DESIGNS: dict[str, Design] = {
             hours_per_session=1.5,
             structure=0.8,
             focus_domains=(),
-            feedback_per_hour=0.15,
         ),
     ),
     "micro_mentoring": Design(
@@ -123,7 +117,6 @@ DESIGNS: dict[str, Design] = {
             cadence_weeks=1,
             hours_per_session=0.5,
             structure=0.6,
-            feedback_per_hour=0.05,
         ),
     ),
     "flash_mentorship": Design(
@@ -142,7 +135,6 @@ DESIGNS: dict[str, Design] = {
             cadence_weeks=1,
             hours_per_session=1.0,
             structure=0.9,
-            feedback_per_hour=0.0,
         ),
     ),
     "situational_coaching": Design(
@@ -161,7 +153,6 @@ DESIGNS: dict[str, Design] = {
             cadence_weeks=1,
             hours_per_session=1.0,
             structure=1.0,
-            feedback_per_hour=0.1,
         ),
     ),
     "skill_pods": Design(
@@ -180,12 +171,11 @@ DESIGNS: dict[str, Design] = {
             hours_per_session=1.0,
             structure=0.6,
             focus_domains=(),
-            feedback_per_hour=0.1,
         ),
     ),
     "accountability_clusters": Design(
         "Peer accountability clusters: small groups that commit to practise and follow "
-        "through; strong feedback and support, little direct transfer.",
+        "through; frequent short meetings, little direct transfer.",
         dict(
             learner_levels=(0, 1, 2),
             topology="group",
@@ -198,9 +188,7 @@ DESIGNS: dict[str, Design] = {
             hours_per_session=0.5,
             structure=0.9,
             rel_learning=0.2,
-            rel_support=1.5,
             focus_domains=(),
-            feedback_per_hour=0.35,
         ),
     ),
     "near_peer": Design(
@@ -217,7 +205,6 @@ DESIGNS: dict[str, Design] = {
             hours_per_session=1.0,
             structure=0.6,
             focus_domains=(),
-            feedback_per_hour=0.1,
             sponsorship_per_session=0.02,
         ),
     ),
@@ -236,7 +223,6 @@ DESIGNS: dict[str, Design] = {
             hours_per_session=1.0,
             structure=0.6,
             focus_domains=(),
-            feedback_per_hour=0.1,
         ),
     ),
     "mentor_shadowing": Design(
@@ -254,7 +240,6 @@ DESIGNS: dict[str, Design] = {
             cadence_weeks=4,
             hours_per_session=3.0,
             structure=0.8,
-            feedback_per_hour=0.0,
         ),
     ),
 }

@@ -477,12 +477,100 @@ class Learning(Section):
             "sessions beyond it are skipped, earlier programmes in the arm first served."
         ),
     )
+    feedback_per_hour: Unit = param(
+        0.1,
+        sa=(0.02, 0.3),
+        unit="feedback (0-1) per session hour",
+        source="assumption (direction: Joyce & Showers 2002, coaching raises transfer)",
+        description=(
+            "Feedback stock one hour of a follow-up session gives a fully proactive learner "
+            "from a partner of full skill, teaching skill and relationship quality, in a "
+            "domain the session covers and the learner's job fully uses (the same for "
+            "every design)."
+        ),
+    )
+    rate_guide_practice_per_hour: Unit = param(
+        0.02,
+        sa=(0.0, 0.05),
+        unit="share of the distance to mastery per hour",
+        source="assumption (teaching as leadership practice: Murphy 2012)",
+        description=(
+            "Practice of a programme's guide_practice_domains that an hour of guiding gives "
+            "a one-way guide, in every design."
+        ),
+    )
     rel_hire_skill: Unit = param(
         0.5,
         sa=(0.3, 0.7),
         unit="1",
         source="calibrated to Rollag, Parise & Cross 2005 (time to full productivity)",
         description="Starting skill of hires above the floor, as a share of an incumbent's.",
+    )
+
+
+class People(Section):
+    """Lasting differences between people, drawn once per person (docs/model.md section 7.15).
+
+    Each trait is a multiplier with mean 1: ``exp(sd * z - sd**2 / 2)`` with ``z`` a
+    standard normal draw per person. Setting every spread to 0 makes everyone alike.
+    """
+
+    sd_log_learning_ability: float = param(
+        0.3,
+        sa=(0.0, 0.5),
+        ge=0.0,
+        le=1.5,
+        unit="sd of log multiplier",
+        source=(
+            "assumption (people differ lastingly in how fast they learn a job; the size "
+            "of the spread is not taken from a study)"
+        ),
+        description=(
+            "Spread of learning ability, which multiplies the rate of learning from "
+            "sessions, advice and practice."
+        ),
+    )
+    sd_skill_plateau: float = param(
+        0.06,
+        sa=(0.02, 0.12),
+        ge=0.0,
+        le=0.3,
+        unit="skill (0-1)",
+        source=(
+            "assumption (the lasting part of organisation.sd_skill_initial: people of one "
+            "level keep differing in skill; the transient part fades with practice)"
+        ),
+        description=(
+            "Spread of the personal skill plateau: a person's plateau is skill_plateau + "
+            "sd_skill_plateau * z, with the same z as their learning ability."
+        ),
+    )
+    sd_log_proactivity: float = param(
+        0.3,
+        sa=(0.0, 0.6),
+        ge=0.0,
+        le=1.5,
+        unit="sd of log multiplier",
+        source=(
+            "assumption (feedback seeking is an individual difference: Ashford 1986; the "
+            "size of the spread is assumed)"
+        ),
+        description=(
+            "Spread of proactivity, which multiplies the feedback a person takes from "
+            "sessions and managers and their chance of asking colleagues for advice."
+        ),
+    )
+    sd_log_teaching_skill: float = param(
+        0.3,
+        sa=(0.0, 0.6),
+        ge=0.0,
+        le=1.5,
+        unit="sd of log multiplier",
+        source="assumption (guides differ in how well they teach and give feedback)",
+        description=(
+            "Spread of teaching skill, which multiplies what others learn and the feedback "
+            "they get from this person in sessions and advice."
+        ),
     )
 
 
@@ -1138,23 +1226,6 @@ class Programme(Section):
         source="assumption",
         description="Multiplier on learning from partners in this programme.",
     )
-    rel_support: float = param(
-        1.0,
-        ge=0.0,
-        le=10.0,
-        unit="1",
-        source="assumption",
-        description="Multiplier on the engagement support learners get from sessions.",
-    )
-    feedback_per_hour: Unit = param(
-        0.1,
-        unit="feedback (0-1) per session hour",
-        source="assumption (direction: Joyce & Showers 2002, coaching raises transfer)",
-        description=(
-            "Feedback stock a learner gains per hour of session (raises practice transfer "
-            "and the plateau); longer sessions give more."
-        ),
-    )
     new_partner_each_time: bool = param(
         False,
         unit="flag",
@@ -1168,16 +1239,15 @@ class Programme(Section):
         description="Visibility for promotion a learner gains from a session (the guide sponsors).",
     )
     guide_visibility_per_session: Unit = param(
-        0.0,
-        unit="visibility (0-1) per session",
-        source="assumption",
-        description="Visibility a guide gains from a session (exposure to senior learners).",
-    )
-    rate_guide_practice_per_hour: Unit = param(
-        0.0,
-        unit="share of the distance to mastery per hour",
-        source="assumption (teaching as leadership practice: Murphy 2012)",
-        description="Practice of guide_practice_domains that guiding gives the guide.",
+        0.01,
+        sa=(0.0, 0.03),
+        unit="visibility (0-1) per session and level the learner is above the guide",
+        source="assumption (exposure to senior people: Murphy 2012)",
+        description=(
+            "Visibility a guide gains from a session with a learner above them, per level "
+            "between them (a junior who guides a senior is seen by senior people); zero "
+            "when the learner is not above the guide."
+        ),
     )
     guide_practice_domains: tuple[str, ...] = param(
         ("leadership",),
@@ -1505,6 +1575,7 @@ class Scenario(Section):
     )
     organisation: Organisation = Organisation()
     learning: Learning = Learning()
+    people: People = People()
     engagement: Engagement = Engagement()
     turnover: Turnover = Turnover()
     promotion: Promotion = Promotion()

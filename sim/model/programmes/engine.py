@@ -123,19 +123,33 @@ class ProgrammeRule:
             capacity=int(params.n_learners_per_guide_max),
         )
         group = params.topology == "group"
-        learn_hours = params.hours_per_session * params.rel_learning
+        observation = params.mode == "observation"
+        # Shadowing is spread over the weeks it occupies: the learner watches the guide's
+        # work for hours_per_session / cadence_weeks every week (quality grows per week as
+        # it would per session), rather than in one long session every cadence_weeks.
+        spread = params.cadence_weeks if observation else 1
+        hours = params.hours_per_session / spread
+        rate_quality = 1.0 - (1.0 - params.rate_quality_per_session) ** (1.0 / spread)
+        learn_hours = hours * params.rel_learning
         if group:  # a group session's learning is shared among the other members
             learn_hours = learn_hours / (params.n_group_size - 1)
+        # Feedback on practice needs someone who has seen the learner before: only the
+        # sessions that follow up an earlier one in the same relationship give it, a
+        # share 1 - cadence / length of the relationship's sessions (none in one-off
+        # relationships, none in observation, where nobody watches the learner's work).
+        follow_up = max(0.0, 1.0 - params.cadence_weeks / params.dur_relationship_weeks)
+        self.feedback_hours = 0.0 if observation else params.hours_per_session * follow_up
+        self.rate_guide_practice_per_hour = sc.learning.rate_guide_practice_per_hour
         self.meetings = kernels.Meetings(
-            cadence=int(params.cadence_weeks),
+            cadence=int(params.cadence_weeks // spread),
             structure=float(params.structure),
-            rate_quality=float(params.rate_quality_per_session),
+            rate_quality=float(rate_quality),
             pair=not group,
             reciprocal=self.reciprocal,
-            hours=float(params.hours_per_session),
+            hours=float(hours),
             learn_hours=float(learn_hours),
             share=1.0 / (params.n_group_size - 1) if group else 1.0,
-            guide_hours=float(params.hours_per_session * params.rel_guide_time),
+            guide_hours=float(hours * params.rel_guide_time),
         )
         self.located_week = -1  # week in which the relationships' positions were looked up
         self.u = np.empty(0)  # this week's attendance draws
@@ -593,12 +607,12 @@ class ProgrammeRule:
         return Sessions(
             arrays,
             focus,
-            feedback_per_session=p.feedback_per_hour * p.hours_per_session,
+            feedback_hours=self.feedback_hours,
             sponsorship_per_session=p.sponsorship_per_session,
             guide_visibility_per_session=p.guide_visibility_per_session,
-            rate_guide_practice_per_hour=p.rate_guide_practice_per_hour,
+            rate_guide_practice_per_hour=self.rate_guide_practice_per_hour,
             guide_practice=self.guide_practice,
-            rel_support=p.rel_support,
+            observation=p.mode == "observation",
             mirrored=self.reciprocal,
         )
 

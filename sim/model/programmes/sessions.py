@@ -87,12 +87,16 @@ class Sessions:
     Attributes:
         arrays: The entries.
         focus: Learning weight per directed session and domain (sessions, domains).
-        feedback_per_session: Feedback stock a learner gains per session.
+        feedback_hours: Hours of each session spent on feedback on the learner's
+            practice: the session's length times the share of the relationship's sessions
+            that follow up an earlier one (0 in observation, where nobody watches the
+            learner's work).
         sponsorship_per_session: Visibility a learner gains per session.
         guide_visibility_per_session: Visibility a guide gains per session.
         rate_guide_practice_per_hour: Practice a guide gets per hour of guiding.
         guide_practice: Mask of the domains guiding exercises (domains,).
-        rel_support: Multiplier on learners' engagement support.
+        observation: Whether the learner watches the guide's work (shadowing) instead of
+            a dialogue; the guide's teaching skill then plays no part.
         mirrored: Whether the second half of the directed sessions mirrors the first
             (learner and partner swapped; the same hours, quality, focus and share), as in
             reciprocal sessions. Restricting a batch keeps it mirrored, since a directed
@@ -101,12 +105,12 @@ class Sessions:
 
     arrays: SessionArrays
     focus: np.ndarray
-    feedback_per_session: float = 0.0
+    feedback_hours: float = 0.0
     sponsorship_per_session: float = 0.0
     guide_visibility_per_session: float = 0.0
     rate_guide_practice_per_hour: float = 0.0
     guide_practice: np.ndarray = field(default_factory=lambda: _EMPTY_FLOAT)
-    rel_support: float = 1.0
+    observation: bool = False
     mirrored: bool = False
     # The entries' columns, set from ``arrays`` in __post_init__ (not arguments).
     learner: np.ndarray = field(init=False, repr=False, compare=False)

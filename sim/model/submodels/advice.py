@@ -351,11 +351,13 @@ def seek(
     team: np.ndarray,
     usage_by_level: np.ndarray,
     u: np.ndarray,
+    proactivity: np.ndarray,
     params: Informal,
 ) -> Advice:
     """Who asks whom this week, about what.
 
-    An employee asks with chance ``p_seek_per_week`` times their team's safety; the
+    An employee asks with chance ``p_seek_per_week`` times their team's safety times
+    their proactivity (:mod:`.traits`); the
     domain is drawn in proportion to usage by their job times their gap to mastery; the
     tie in proportion to strength times belief in that domain times
     ``(1 - power_distance) ** levels above``.
@@ -378,6 +380,7 @@ def seek(
         team,
         usage_by_level,
         u,
+        proactivity,
         params.p_seek_per_week,
         deference,
     )
@@ -386,7 +389,7 @@ def seek(
 
 @kernel
 def _seek(n_ties, to, strength, belief, team_safety, skill, employee_id, slot_of_id, level, team,
-          usage, u, p_seek, deference):  # fmt: skip
+          usage, u, proactivity, p_seek, deference):  # fmt: skip
     n, n_domains = skill.shape
     seeker = np.empty(n, dtype=np.int64)
     adviser = np.empty(n, dtype=np.int64)
@@ -396,7 +399,7 @@ def _seek(n_ties, to, strength, belief, team_safety, skill, employee_id, slot_of
     score = np.empty(to.shape[1])
     m = 0
     for i in range(n):
-        if employee_id[i] < 0 or u[i, 4] >= p_seek * team_safety[team[i]]:
+        if employee_id[i] < 0 or u[i, 4] >= p_seek * team_safety[team[i]] * proactivity[i]:
             continue
         total = 0.0
         for d in range(n_domains):
@@ -540,23 +543,36 @@ def _programme_contacts(n, to, strength, belief, programme, learner, partner, sk
 
 def manager_feedback(
     net: AdviceNetwork,
+    *,
     feedback: np.ndarray,
     employee_id: np.ndarray,
     manager: np.ndarray,
+    level: np.ndarray,
+    skill: np.ndarray,
+    proactivity: np.ndarray,
+    teaching: np.ndarray,
+    usage_by_level: np.ndarray,
     u: np.ndarray,
     params: Informal,
 ) -> int:
     """Managers give reports routine feedback; return the number of conversations.
 
     A report gets a conversation with chance ``p_manager_feedback_per_week`` times the
-    manager's inclination to coach (capped at 1); it adds to the report's feedback stock
-    as programme feedback does (saturating).
+    manager's inclination to coach (capped at 1). A conversation adds
+    ``feedback_per_conversation`` to the report's feedback stock by the rule of
+    :mod:`.feedback`: weighted per domain by the report's proactivity, the manager's
+    teaching skill, the report's job usage and the manager's skill.
     """
     return _manager_feedback(
         feedback,
         net.coaching,
         employee_id,
         manager,
+        level,
+        skill,
+        proactivity,
+        teaching,
+        usage_by_level,
         u,
         params.p_manager_feedback_per_week,
         params.feedback_per_conversation,
@@ -564,13 +580,18 @@ def manager_feedback(
 
 
 @kernel
-def _manager_feedback(feedback, coaching, employee_id, manager, u, p, amount):
+def _manager_feedback(feedback, coaching, employee_id, manager, level, skill, proactivity,
+                      teaching, usage, u, p, amount):  # fmt: skip
     n = 0
     for i in range(len(employee_id)):
         m = manager[i]
         if employee_id[i] < 0 or m < 0 or employee_id[m] < 0:
             continue
         if u[i, 7] < min(p * coaching[m], 1.0):
-            feedback[i] += amount * (1.0 - feedback[i])
+            a = amount * proactivity[i] * teaching[m]
+            lv = level[i]
+            for d in range(feedback.shape[1]):
+                total = min(a * usage[lv, d] * skill[m, d], 1.0)
+                feedback[i, d] += total * (1.0 - feedback[i, d])
             n += 1
     return n

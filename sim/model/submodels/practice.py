@@ -1,9 +1,9 @@
 """Practice and forgetting (docs/model.md section 7.5, phase 4).
 
-Used skills grow toward a plateau on the job, unused skill decays toward a floor;
-feedback raises both transfer and the plateau. :func:`practice_and_forgetting` keeps
-the formula in array form, and a test checks that the kernel :func:`practise` applies
-exactly it.
+Used skills grow toward each person's plateau on the job, unused skill decays toward a
+floor; feedback in a domain raises both transfer and the plateau there.
+:func:`practice_and_forgetting` keeps the formula in array form, and a test checks that
+the kernel :func:`practise` applies exactly it.
 """
 
 from __future__ import annotations
@@ -20,29 +20,41 @@ def decay_per_week(half_life_weeks: float) -> float:
 
 
 def practice_and_forgetting(
-    skill: np.ndarray, usage: np.ndarray, feedback: np.ndarray, params: Learning
+    skill: np.ndarray,
+    usage: np.ndarray,
+    feedback: np.ndarray,
+    params: Learning,
+    ability: np.ndarray | None = None,
+    plateau_offset: np.ndarray | None = None,
 ) -> np.ndarray:
     """Weekly change of skill from on-the-job practice and forgetting.
 
-    Practice moves skill toward a plateau at a rate scaled by how much the job uses the
-    domain and by transfer (the share of practice that turns into skill). Feedback
-    raises both transfer and the plateau, so coached peers of equal skill still gain.
-    The unused share of the week lets skill above the floor decay with the half-life of
-    ``dur_skill_half_life_weeks`` (Tatel & Ackerman 2025).
+    Practice moves skill toward the person's plateau at a rate scaled by their learning
+    ability, by how much the job uses the domain and by transfer (the share of practice
+    that turns into skill). Feedback in a domain raises both transfer and the plateau
+    there, so coached peers of equal skill still gain. The unused share of the week lets
+    skill above the floor decay with the half-life of ``dur_skill_half_life_weeks``
+    (Tatel & Ackerman 2025).
 
     Args:
         skill: Skill array (slots, domains).
         usage: Job usage of each domain for each employee's level (slots, domains).
-        feedback: Feedback stock per employee in [0, 1] (slots,).
+        feedback: Feedback stock per employee and domain in [0, 1] (slots, domains).
         params: Learning parameters.
+        ability: Learning ability per employee (default 1).
+        plateau_offset: Each employee's plateau minus ``skill_plateau`` (default 0).
 
     Returns:
         The change in skill (slots, domains); applying it keeps skill within [0, 1].
     """
-    fb = feedback[:, None]
-    transfer = params.transfer_base + (1.0 - params.transfer_base) * fb
-    plateau = params.skill_plateau + (1.0 - params.skill_plateau) * params.rel_feedback_plateau * fb
-    practice = params.rate_practice_per_week * usage * transfer * np.maximum(plateau - skill, 0.0)
+    n = len(skill)
+    ability = np.ones(n) if ability is None else ability
+    offset = np.zeros(n) if plateau_offset is None else plateau_offset
+    transfer = params.transfer_base + (1.0 - params.transfer_base) * feedback
+    own = np.minimum(params.skill_plateau + offset, 1.0)[:, None]
+    plateau = own + (1.0 - own) * params.rel_feedback_plateau * feedback
+    rate = params.rate_practice_per_week * ability[:, None]
+    practice = rate * usage * transfer * np.maximum(plateau - skill, 0.0)
     lam = decay_per_week(params.dur_skill_half_life_weeks)
     forgetting = (1.0 - usage) * lam * np.maximum(skill - params.skill_floor, 0.0)
     return practice - forgetting
@@ -53,6 +65,8 @@ def practise(
     usage_by_level: np.ndarray,
     level: np.ndarray,
     feedback: np.ndarray,
+    ability: np.ndarray,
+    plateau_offset: np.ndarray,
     params: Learning,
 ) -> None:
     """Apply one week of :func:`practice_and_forgetting` to ``skill`` in place, clipped.
@@ -61,7 +75,9 @@ def practise(
         skill: Skill array (slots, domains), changed in place.
         usage_by_level: Job usage of each domain at each level (levels, domains).
         level: Level of each slot.
-        feedback: Feedback stock per slot in [0, 1].
+        feedback: Feedback stock per slot and domain in [0, 1].
+        ability: Learning ability per slot.
+        plateau_offset: Each slot's plateau minus ``skill_plateau``.
         params: Learning parameters.
     """
     _practise(
@@ -69,6 +85,8 @@ def practise(
         usage_by_level,
         level,
         feedback,
+        ability,
+        plateau_offset,
         params.rate_practice_per_week,
         params.transfer_base,
         params.skill_plateau,
@@ -80,17 +98,30 @@ def practise(
 
 @kernel
 def _practise(
-    skill, usage_by_level, level, feedback, rate, transfer_base, plateau, rel_fb, lam, floor
+    skill,
+    usage_by_level,
+    level,
+    feedback,
+    ability,
+    plateau_offset,
+    rate,
+    transfer_base,
+    plateau,
+    rel_fb,
+    lam,
+    floor,
 ):
     for i in range(skill.shape[0]):
-        fb = feedback[i]
-        transfer = transfer_base + (1.0 - transfer_base) * fb
-        top = plateau + (1.0 - plateau) * rel_fb * fb
+        own = min(plateau + plateau_offset[i], 1.0)
+        rate_i = rate * ability[i]
         lv = level[i]
         for d in range(skill.shape[1]):
+            fb = feedback[i, d]
+            transfer = transfer_base + (1.0 - transfer_base) * fb
+            top = own + (1.0 - own) * rel_fb * fb
             usage = usage_by_level[lv, d]
             s = skill[i, d]
-            change = rate * usage * transfer * max(top - s, 0.0)
+            change = rate_i * usage * transfer * max(top - s, 0.0)
             change -= (1.0 - usage) * lam * max(s - floor, 0.0)
             skill[i, d] = min(max(s + change, 0.0), 1.0)
 

@@ -1,0 +1,92 @@
+"""People who differ, lastingly (docs/model.md section 7.15).
+
+Each person gets, once at hire (or at the start), a learning ability, a proactivity in
+seeking feedback and advice, and a teaching skill. Each is a multiplier with mean 1,
+``exp(sd * z - sd**2 / 2)`` for a standard normal ``z``. The same ``z`` as the learning
+ability sets the person's own skill plateau, ``skill_plateau + sd_skill_plateau * z``,
+so that people of one level keep differing in skill instead of converging on one
+plateau. Starting skill is shifted to the person's own practice equilibrium, so the
+starting organisation is consistent with its people's traits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.model.submodels.practice import decay_per_week
+from sim.scenario.schema import Learning, People
+
+
+@dataclass(frozen=True)
+class Traits:
+    """The lasting traits of a group of people, one entry per person.
+
+    Attributes:
+        ability: Learning ability (multiplier, mean 1).
+        plateau_offset: The person's skill plateau minus ``learning.skill_plateau``.
+        proactivity: Feedback and advice seeking (multiplier, mean 1).
+        teaching: Teaching skill (multiplier, mean 1).
+    """
+
+    ability: np.ndarray
+    plateau_offset: np.ndarray
+    proactivity: np.ndarray
+    teaching: np.ndarray
+
+
+def multiplier(sd: float, z: np.ndarray) -> np.ndarray:
+    """A log-normal multiplier with mean 1: ``exp(sd * z - sd**2 / 2)``; ones when sd is 0."""
+    if sd == 0.0:
+        return np.ones(len(z))
+    return np.exp(sd * z - 0.5 * sd * sd)
+
+
+def draw_traits(n: int, params: People, rng: np.random.Generator) -> Traits:
+    """Draw the traits of ``n`` people: three standard normals each, always drawn.
+
+    Args:
+        n: Number of people.
+        params: The spreads.
+        rng: The traits generator (its draws do not depend on the spreads).
+
+    Returns:
+        The traits.
+    """
+    z = rng.standard_normal((n, 3))
+    return Traits(
+        ability=multiplier(params.sd_log_learning_ability, z[:, 0]),
+        plateau_offset=params.sd_skill_plateau * z[:, 0],
+        proactivity=multiplier(params.sd_log_proactivity, z[:, 1]),
+        teaching=multiplier(params.sd_log_teaching_skill, z[:, 2]),
+    )
+
+
+def equilibrium_shift(
+    traits: Traits, usage: np.ndarray, params: Learning, rel: float = 1.0
+) -> np.ndarray:
+    """How far each person's practice equilibrium lies from that of an average person.
+
+    Practice (at rate ``rate * ability * usage * transfer_base`` toward the person's
+    plateau) balances forgetting (toward the floor) at
+    ``(a * plateau + b * floor) / (a + b)``; the shift is that minus the same for
+    ability 1 and offset 0, scaled by ``rel`` as hires' starting skill is.
+
+    Args:
+        traits: The people's traits.
+        usage: Job usage of each person's level (people, domains).
+        params: Learning parameters.
+        rel: 1 for incumbents, ``learning.rel_hire_skill`` for hires.
+
+    Returns:
+        The shift (people, domains); zero when the traits do not differ.
+    """
+    base = params.rate_practice_per_week * usage * params.transfer_base
+    b = (1.0 - usage) * decay_per_week(params.dur_skill_half_life_weeks)
+    a = base * traits.ability[:, None]
+    top = params.skill_plateau + traits.plateau_offset[:, None]
+    floor = params.skill_floor
+    own = (a * top + b * floor) / np.maximum(a + b, 1e-12)
+    mean = (base * params.skill_plateau + b * floor) / np.maximum(base + b, 1e-12)
+    return rel * (own - mean)
