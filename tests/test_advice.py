@@ -89,15 +89,23 @@ def seek_setup():
     return net, skill, ids, level, usage
 
 
-def seek_one(u_domain: float, u_tie: float, params: Informal = PARAMS, safety: float = 1.0):
+def seek_one(
+    u_domain: float,
+    u_tie: float,
+    params: Informal = PARAMS,
+    safety: float = 1.0,
+    u_seek: float = 0.0,
+    proactivity: float = 1.0,
+):
     net, skill, ids, level, usage = seek_setup()
     net.team_safety[:] = safety
     u = np.zeros((3, advice.N_DRAWS))
     u[:, advice.SEEK] = 1.0  # only employee 0 may ask
-    u[0, advice.SEEK] = 0.0
+    u[0, advice.SEEK] = u_seek
     u[0, advice.DOMAIN], u[0, advice.TIE] = u_domain, u_tie
     team = np.zeros(3, dtype=np.int64)
-    return advice.seek(net, skill, ids, ids, level, team, usage, u, np.ones(3), params)
+    pro = np.array([proactivity, 1.0, 1.0])
+    return advice.seek(net, skill, ids, ids, level, team, usage, u, pro, params)
 
 
 def test_the_domain_is_drawn_by_usage_times_the_gap_to_mastery() -> None:
@@ -119,6 +127,14 @@ def test_the_adviser_is_drawn_by_strength_belief_and_deference() -> None:
 def test_nobody_asks_in_a_team_without_safety() -> None:
     assert len(seek_one(0.5, 0.5, safety=0.0).seeker) == 0
     assert len(seek_one(0.5, 0.5, safety=1.0).seeker) == 1
+
+
+def test_proactive_people_ask_more() -> None:
+    """The chance of asking is p_seek_per_week times safety times proactivity."""
+    u = 0.75 * PARAMS.p_seek_per_week
+    assert len(seek_one(0.5, 0.5, u_seek=u, proactivity=1.0).seeker) == 1
+    assert len(seek_one(0.5, 0.5, u_seek=u, proactivity=0.5).seeker) == 0
+    assert len(seek_one(0.5, 0.5, u_seek=1.2 * PARAMS.p_seek_per_week, proactivity=1.5).seeker)
 
 
 def test_an_episode_teaches_who_knows_what_and_strengthens_both_ties() -> None:
