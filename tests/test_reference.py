@@ -96,6 +96,9 @@ RUNS = {
         ],
     ),
 }
+#: Mechanisms the reference model does not have, switched off in every run: rater error
+#: and sponsors' nominations in promotion (docs/model.md section 7.8).
+MECHANISMS_OFF = ["promotion.sd_rater_error=0.0", "promotion.nomination=false"]
 EFFECTS = {"effect_both": "both", "effect_sessions": "sessions"}
 METRICS = (
     "mean_skill",
@@ -137,6 +140,7 @@ def finals() -> dict[str, dict[str, np.ndarray]]:
             [
                 f"organisation.n_employees={N_EMPLOYEES}",
                 f"horizon_weeks={WEEKS}",
+                *MECHANISMS_OFF,
                 *overrides,
             ],
         )

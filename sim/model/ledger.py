@@ -50,6 +50,23 @@ class Exit:
     week: int
 
 
+@dataclass(frozen=True)
+class Careers:
+    """Initial employees whose promotions are compared, fixed in one week.
+
+    Attributes:
+        learner: On the learning side of a programme relationship that week.
+        other: Employed that week and in no relationship, in any role.
+        level: Their level that week (-1 if not employed).
+        promotions_before: Each initial employee's promotions up to that week, not counted.
+    """
+
+    learner: np.ndarray
+    other: np.ndarray
+    level: np.ndarray
+    promotions_before: np.ndarray
+
+
 @dataclass
 class Ledger:
     """Running totals and records of one model run, from week 0.
@@ -63,6 +80,9 @@ class Ledger:
             late); None until then.
         initial_present: Initial employees still employed in that week.
         exits: Leavers, week by week, for survival curves.
+        initial_promotions: Promotions of each initial employee since week 0.
+        careers: The cohorts whose promotions are compared (see :class:`Careers`); None
+            until the first week in which the arm's programmes have relationships.
     """
 
     n_initial: int
@@ -71,6 +91,12 @@ class Ledger:
     initial_participant: np.ndarray | None = None
     initial_present: np.ndarray | None = None
     exits: list[Exit] = field(default_factory=list)
+    initial_promotions: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    careers: Careers | None = None
+
+    def __post_init__(self) -> None:
+        if len(self.initial_promotions) != self.n_initial:
+            self.initial_promotions = np.zeros(self.n_initial, dtype=np.int64)
 
     def learned(self, employee_ids: np.ndarray) -> None:
         """Record that these employees learned in a session this week."""
@@ -97,9 +123,37 @@ class Ledger:
         t.replacement_cost += replacement_cost
         self.exits.append(Exit(wf.hired_week[leaving].copy(), wf.employee_id[leaving].copy(), week))
 
-    def promoted(self, n: int) -> None:
-        """Record ``n`` promotions."""
-        self.totals.promotions += n
+    def promoted(self, employee_ids: np.ndarray) -> None:
+        """Record the promotions of these employees (one entry per promotion)."""
+        self.totals.promotions += len(employee_ids)
+        initial = employee_ids[employee_ids < self.n_initial]
+        np.add.at(self.initial_promotions, initial, 1)
+
+    def learner_cohort(
+        self, wf: Workforce, learners: Sequence[np.ndarray], members: Sequence[np.ndarray]
+    ) -> None:
+        """Fix the cohorts whose promotions are compared, the first week there are any.
+
+        Args:
+            wf: The workforce.
+            learners: Employee ids on the learning side of each programme's relationships
+                (learners of one-way designs; both members of reciprocal and group ones).
+            members: Employee ids of every relationship member, any role.
+        """
+        if self.careers is not None or not any(len(m) for m in members):
+            return
+        slot = wf.slot_of_id[: self.n_initial]
+        present = slot >= 0
+        learner = np.zeros(self.n_initial, dtype=bool)
+        member = np.zeros(self.n_initial, dtype=bool)
+        for ids, flags in [(ids, learner) for ids in learners] + [(i, member) for i in members]:
+            flags[ids[ids < self.n_initial]] = True
+        self.careers = Careers(
+            learner=learner & present,
+            other=present & ~member & ~learner,
+            level=np.where(present, wf.level[np.maximum(slot, 0)], -1),
+            promotions_before=self.initial_promotions.copy(),
+        )
 
     def hours(self, session_hours: float, guide_hours: float, session_cost: float) -> None:
         """Record this week's person-hours in sessions, guides' hours and their cost."""

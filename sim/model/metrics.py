@@ -97,6 +97,40 @@ def _share(numerator: float, denominator: float) -> float:
     return numerator / denominator if denominator else float("nan")
 
 
+def promotions_per_person(ledger: Ledger, n_levels: int) -> tuple[float, float]:
+    """Promotions per learner and per level-matched non-participant since the cohort week.
+
+    Learners and non-participants are the initial employees of :class:`Careers`. The
+    non-participants' rate is taken level by level (their level in the cohort week) and
+    weighted by the learners' numbers at each level, so a difference between the two is
+    not one of levels; levels without non-participants are left out of both.
+
+    Args:
+        ledger: The ledger.
+        n_levels: Number of levels.
+
+    Returns:
+        ``(per_learner, per_nonlearner)``; NaN before the cohort is fixed or if either
+        group is empty at every level.
+    """
+    careers = ledger.careers
+    if careers is None:
+        return np.nan, np.nan
+    gained = ledger.initial_promotions - careers.promotions_before
+    rates = []
+    for group in (careers.learner, careers.other):
+        level = careers.level[group]
+        n = np.bincount(level, minlength=n_levels)
+        promoted = np.bincount(level, weights=gained[group], minlength=n_levels)
+        rates.append((n, promoted / np.maximum(n, 1)))
+    (n_learners, learner_rate), (n_others, other_rate) = rates
+    weight = np.where(n_others > 0, n_learners, 0)
+    if weight.sum() == 0:
+        return np.nan, np.nan
+    weight = weight / weight.sum()
+    return float(weight @ learner_rate), float(weight @ other_rate)
+
+
 def measure(
     wf: Workforce,
     ledger: Ledger,
@@ -177,6 +211,9 @@ def measure(
     rec["knowledge_lost"] = t.knowledge_lost
     rec["promotions"] = t.promotions
     rec["n_ready_for_promotion"] = n_ready
+    per_learner, per_other = promotions_per_person(ledger, sc.n_levels)
+    rec["promotions_per_learner"] = per_learner
+    rec["promotions_per_nonparticipant"] = per_other
     rec["session_hours_week"] = t.session_hours_week
     rec["session_hours"] = t.session_hours
     rec["mentor_hours"] = t.guide_hours

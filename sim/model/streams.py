@@ -6,9 +6,10 @@ draws from its own grandchild. Every arm of a comparison uses the same replicate
 (common random numbers), and because decisions have separate streams, adding a programme
 does not reshuffle the draws of unrelated decisions. Streams that draw a fixed amount
 each week stay aligned draw for draw across arms: the initial organisation, turnover
-(one uniform per position per week), informal learning (eight per position per week) and
-attendance (one per position per programme per week). Hiring and matching draw as many
-numbers as there are hires or people to match, so once arms differ in state those
+(one uniform per position per week), informal learning (eight per position per week),
+attendance (one per position per programme per week) and promotion's rater impressions
+(one normal per position per week while rater error is on). Hiring and matching draw as
+many numbers as there are hires or people to match, so once arms differ in state those
 streams diverge. Measurement draws nothing.
 """
 
@@ -21,6 +22,8 @@ _INIT, _TURNOVER, _HIRING, _MESA = 0, 1, 2, 3
 # Informal learning: the weekly draws (a fixed number per position, aligned across arms),
 # the draws for hires (as many as there are hires) and the initial network.
 _INFORMAL, _INFORMAL_HIRES, _INFORMAL_INIT = 4, 5, 6
+# Promotion: the rater impressions' weekly renewal (one normal per position per week).
+_PROMOTION = 7
 # Lasting traits (docs/model.md section 7.15): of the starting workforce, and of hires.
 _TRAITS, _TRAITS_HIRES = 8, 9
 _PROGRAMME_BASE = 100
@@ -43,6 +46,7 @@ class Streams:
         self.informal = self._make(_INFORMAL)
         self.informal_hires = self._make(_INFORMAL_HIRES)
         self.informal_init = self._make(_INFORMAL_INIT)
+        self.promotion = self._make(_PROMOTION)
         self.traits = self._make(_TRAITS)
         self.traits_hires = self._make(_TRAITS_HIRES)
 

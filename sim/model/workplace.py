@@ -84,6 +84,7 @@ class WorkplaceModel(mesa.Model):
         self._proficiency_weights = used / np.maximum(used.sum(axis=1, keepdims=True), 1)
         self.workforce = initial_workforce(sc, self.streams.init, self.streams.traits)
         self._level_slots = promotion.slots_by_level(self.workforce.level, sc.n_levels)
+        self._impressions = promotion.Impressions.empty(self.workforce.n_slots)
         costs = sc.costs  # positions never change level: their hourly wage is fixed
         wage = np.asarray(costs.salary_per_year_by_level) / costs.hours_per_year
         self._wage_of_slot = wage[self.workforce.level]
@@ -484,7 +485,28 @@ class WorkplaceModel(mesa.Model):
         return np.concatenate(out)
 
     def _promote(self) -> None:
+        """Fill vacancies by assessed readiness; sponsoring guides nominate (section 7.8)."""
         wf, sc = self.workforce, self.params
+        rels = [
+            (p.relationships, p.reciprocal, p.params.sponsorship_per_session)
+            for p in self.programmes
+        ]
+        self.ledger.learner_cohort(
+            wf,
+            [ids for r, both, _ in rels for ids in ((r.b, r.a) if both else (r.b,))],
+            [ids for r, _, _ in rels for ids in (r.a, r.b)],
+        )
+        error = promotion.rater_error(
+            self._impressions, wf.employee_id, self.streams.promotion, sc.promotion
+        )
+        nominated = None
+        if sc.promotion.nomination and any(sponsors for _, _, sponsors in rels):
+            nominated = promotion.nominees(
+                wf.n_slots,
+                wf.level,
+                wf.slot_of_id,
+                [(r.a, r.b, both) for r, both, sponsors in rels if sponsors],
+            )
         src, dst = promotion.promotions(
             self._level_slots,
             wf.employee_id,
@@ -493,12 +515,15 @@ class WorkplaceModel(mesa.Model):
             wf.visibility,
             self.readiness_weights,
             sc.promotion,
+            error,
+            nominated,
         )
         if len(src):
+            self.ledger.promoted(wf.employee_id[src])
             wf.move(src, dst)
+            self._impressions.move(src, dst)
             self.network.move(src, dst)
             wf.engagement[dst] = np.minimum(wf.engagement[dst] + sc.engagement.promotion_boost, 1.0)
-            self.ledger.promoted(len(src))
 
     def _hire(self, week: int) -> None:
         wf = self.workforce

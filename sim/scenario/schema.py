@@ -901,13 +901,16 @@ class Turnover(Section):
 
 
 class Promotion(Section):
-    """Promotion into vacancies by readiness."""
+    """Promotion into vacancies by assessed readiness: rater error, visibility, nomination."""
 
     readiness_threshold: Unit = param(
         0.6,
         unit="readiness (0-1)",
         source="assumption",
-        description="Readiness needed to be promoted (skill for the next level plus visibility).",
+        description=(
+            "Assessed readiness needed to be promoted (skill for the next level plus "
+            "visibility plus rater error)."
+        ),
     )
     weight_visibility: float = param(
         0.15,
@@ -915,7 +918,10 @@ class Promotion(Section):
         le=1.0,
         unit="readiness per unit of visibility",
         source="assumption (career sponsorship: Allen et al. 2004)",
-        description="Weight of visibility (sponsorship) in readiness.",
+        description=(
+            "Weight of visibility (sponsorship) in the assessment: people who are seen are "
+            "assessed higher."
+        ),
     )
     dur_visibility_half_life_weeks: float = param(
         26.0,
@@ -929,7 +935,48 @@ class Promotion(Section):
         ge=0.0,
         unit="weeks",
         source="assumption",
-        description="Time in a level before promotion is possible.",
+        description="Time in a level before promotion is possible (nominees excepted).",
+    )
+    sd_rater_error: float = param(
+        0.04,
+        sa=(0.02, 0.08),
+        ge=0.0,
+        le=1.0,
+        unit="readiness (0-1)",
+        source=(
+            "assumption, sized by Viswesvaran, Ones & Schmidt 1996 (interrater reliability "
+            "of supervisory ratings of overall job performance .52, i.e. error variance "
+            "about equal to true variance) and the initial within-level sd of readiness "
+            "(about 0.04)"
+        ),
+        description=(
+            "Standard deviation of the rater error in an employee's assessed readiness; "
+            "0 ranks by true readiness."
+        ),
+    )
+    dur_rater_impression_half_life_weeks: float = param(
+        52.0,
+        sa=(13.0, 156.0),
+        gt=0.0,
+        unit="weeks",
+        source="assumption (an impression formed at hire, renewed over about a yearly cycle)",
+        description=(
+            "Half-life of the correlation of an employee's rater error with itself: the "
+            "error persists as an impression and is partly renewed each week."
+        ),
+    )
+    nomination: bool = param(
+        True,
+        unit="flag",
+        source=(
+            "assumption (Kram 1985 names sponsorship, nominating the protege for "
+            "promotion, among mentoring's career functions)"
+        ),
+        description=(
+            "Guides of programmes with sponsorship_per_session > 0 nominate their current "
+            "learners below the guide's level: nominees are considered for the level "
+            "above before dur_min_in_level_weeks."
+        ),
     )
 
 
@@ -1236,7 +1283,10 @@ class Programme(Section):
         0.0,
         unit="visibility (0-1) per session",
         source="assumption (career sponsorship: Allen et al. 2004)",
-        description="Visibility for promotion a learner gains from a session (the guide sponsors).",
+        description=(
+            "Visibility for promotion a learner gains from a session (the guide sponsors); "
+            "above 0, a guide senior to the learner also nominates them (promotion.nomination)."
+        ),
     )
     guide_visibility_per_session: Unit = param(
         0.01,

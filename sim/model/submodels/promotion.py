@@ -1,6 +1,18 @@
-"""Promotion submodel: readiness, and filling vacancies from the level below."""
+"""Promotion submodel (docs/model.md section 7.8): assessed readiness and the cascade.
+
+The organisation does not see an employee's true readiness (skill weighted by the next
+level's job usage): it sees an assessment, true readiness plus visibility plus a rater
+error. The error is a persistent impression per person (:class:`Impressions`), drawn
+when someone first appears in a position and partly renewed every week. Guides who
+sponsor nominate their learners (:func:`nominees`), who are then considered for the
+level above before the usual time in level. Vacancies are filled top down from the level
+below by the highest assessments (:func:`promotions`).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -71,6 +83,113 @@ def choose_promotions(
     return best, vacancies[:k]
 
 
+def persistence(params: Promotion) -> float:
+    """Weekly autocorrelation of a rater impression: ``2 ** (-1 / half-life)``."""
+    return float(2.0 ** (-1.0 / params.dur_rater_impression_half_life_weeks))
+
+
+@dataclass
+class Impressions:
+    """Each position's rater impression (standard normal) and whose impression it is.
+
+    The impression belongs to a person: it moves with them on promotion (:meth:`move`) and
+    a new occupant of a position (a hire, or anyone after the ids are renumbered) gets a
+    fresh one. Kept per position, not per id, so that renumbering ids cannot mix people up.
+
+    Attributes:
+        value: Impression of each position's occupant, in rater-error sds.
+        owner: Employee id the impression belongs to (-1: none yet).
+    """
+
+    value: np.ndarray
+    owner: np.ndarray = field(repr=False)
+
+    @classmethod
+    def empty(cls, n_slots: int) -> Impressions:
+        """No impressions yet, for ``n_slots`` positions."""
+        return cls(np.zeros(n_slots), np.full(n_slots, -1, dtype=np.int64))
+
+    def renew(self, employee_id: np.ndarray, z: np.ndarray, rho: float) -> None:
+        """One week of renewal: ``x ← rho·x + sqrt(1 - rho²)·z``; new occupants get ``z``.
+
+        Args:
+            employee_id: Occupant of each position (-1 if vacant).
+            z: One standard normal per position, drawn whether or not it is occupied
+                (so that draws stay aligned across arms).
+            rho: Weekly autocorrelation, see :func:`persistence`.
+        """
+        known = (employee_id >= 0) & (self.owner == employee_id)
+        renewed = rho * self.value + np.sqrt(1.0 - rho * rho) * z
+        self.value = np.where(known, renewed, z)
+        self.owner = employee_id.copy()
+
+    def move(self, src: np.ndarray, dst: np.ndarray) -> None:
+        """Promoted employees take their impressions from ``src`` to ``dst``."""
+        self.value[dst] = self.value[src]  # the right side is read before anything is written
+        self.owner[dst] = self.owner[src]
+
+
+def rater_error(
+    impressions: Impressions,
+    employee_id: np.ndarray,
+    rng: np.random.Generator,
+    params: Promotion,
+) -> np.ndarray | None:
+    """Renew the impressions by one week and return each position's rater error.
+
+    Draws one standard normal per position (occupied or not) from ``rng``, so position
+    ``x`` gets the same draw in week ``t`` in every arm. With ``sd_rater_error`` 0 nothing
+    is drawn and there is no error.
+
+    Args:
+        impressions: The impressions, renewed in place.
+        employee_id: Occupant of each position (-1 if vacant).
+        rng: The promotion stream.
+        params: Promotion parameters.
+
+    Returns:
+        ``sd_rater_error`` times each position's impression (readiness units), or None.
+    """
+    if params.sd_rater_error == 0.0:
+        return None
+    impressions.renew(employee_id, rng.standard_normal(len(employee_id)), persistence(params))
+    return params.sd_rater_error * impressions.value
+
+
+def nominees(
+    n_slots: int,
+    level: np.ndarray,
+    slot_of_id: np.ndarray,
+    relationships: Sequence[tuple[np.ndarray, np.ndarray, bool]],
+) -> np.ndarray:
+    """Positions whose occupant a guide nominates for promotion this week.
+
+    In each current relationship of a sponsoring programme whose members are both
+    employed, the guide ``a`` nominates the learner ``b`` if the guide's level is above
+    the learner's (a sponsor speaks for someone below them). In reciprocal designs either
+    member may be the one below.
+
+    Args:
+        n_slots: Number of positions.
+        level: Level of each position.
+        slot_of_id: Position of each employee id (-1 if gone).
+        relationships: ``(a, b, reciprocal)`` per sponsoring programme: ids of the
+            guide (or first peer) and learner (or second peer) sides.
+
+    Returns:
+        Boolean per position: nominated.
+    """
+    nominated = np.zeros(n_slots, dtype=np.bool_)
+    for a, b, reciprocal in relationships:
+        x, y = slot_of_id[a], slot_of_id[b]
+        ok = (x >= 0) & (y >= 0)
+        x, y = x[ok], y[ok]
+        nominated[y[level[x] > level[y]]] = True
+        if reciprocal:
+            nominated[x[level[y] > level[x]]] = True
+    return nominated
+
+
 def slots_by_level(level: np.ndarray, n_levels: int) -> tuple[np.ndarray, np.ndarray]:
     """The slots of each level in increasing order: ``slots[start[lv]:start[lv + 1]]``."""
     order = np.argsort(level, kind="stable").astype(np.int64)
@@ -87,14 +206,18 @@ def promotions(
     visibility: np.ndarray,
     weights: np.ndarray,
     params: Promotion,
+    error: np.ndarray | None = None,
+    nominated: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """This week's promotions: each level's vacancies filled from the level below, top down.
 
-    The compiled equivalent of :func:`readiness` and :func:`choose_promotions` applied
-    level by level from the top: at each level the vacancies (in slot order, including
-    those left by promotions into the level above) go to the most ready employees of the
-    level below with at least ``dur_min_in_level_weeks`` in their level and readiness at
-    or above the threshold; ties go to the lower slot.
+    The compiled equivalent of :func:`readiness` (plus ``error``) and
+    :func:`choose_promotions` applied level by level from the top: at each level the
+    vacancies (in slot order, including those left by promotions into the level above)
+    go to the employees of the level below with the highest assessed readiness
+    (readiness plus rater error) among those with at least ``dur_min_in_level_weeks`` in
+    their level, or nominated, and assessed readiness at or above the threshold; ties go
+    to the lower slot.
 
     Args:
         level_slots: The slots of each level, from :func:`slots_by_level`.
@@ -104,12 +227,15 @@ def promotions(
         visibility: Visibility per slot.
         weights: Readiness weights (levels, domains), see :func:`readiness_weights`.
         params: Promotion parameters.
+        error: Rater error per slot, in readiness units (default: none).
+        nominated: Whether each slot's occupant is nominated (default: nobody).
 
     Returns:
         ``(src, dst)``: the promoted employees' slots and the vacancies they fill, top
         level first; apply them with :meth:`sim.model.workforce.Workforce.move`.
     """
     slots, start = level_slots
+    n = len(employee_id)
     return _promotions(
         slots,
         start,
@@ -118,6 +244,8 @@ def promotions(
         skill,
         visibility,
         weights,
+        np.zeros(n) if error is None else error,
+        np.zeros(n, dtype=np.bool_) if nominated is None else nominated,
         float(params.dur_min_in_level_weeks),
         params.weight_visibility,
         params.readiness_threshold,
@@ -133,6 +261,8 @@ def _promotions(
     skill,
     visibility,
     weights,
+    error,
+    nominated,
     min_weeks,
     weight_visibility,
     threshold,
@@ -162,9 +292,10 @@ def _promotions(
         best_score = np.empty(nv)
         nb = 0
         for i in slots[start[lv - 1] : start[lv]]:
-            if vacant[i] or weeks_in_level[i] < min_weeks:
+            if vacant[i] or (weeks_in_level[i] < min_weeks and not nominated[i]):
                 continue
-            s = readiness_of(skill, visibility, i, weights[lv], weight_visibility)
+            # Adding an error of 0.0 leaves the readiness bit for bit unchanged.
+            s = readiness_of(skill, visibility, i, weights[lv], weight_visibility) + error[i]
             if s < threshold or (nb == nv and s <= best_score[nb - 1]):
                 continue
             pos = nb if nb < nv else nv - 1
