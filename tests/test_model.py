@@ -63,6 +63,7 @@ def test_invariants_hold_every_week(small, arm):
         "retention_participants",
         "retention_nonparticipants",
         "informal_share_of_learning",  # nothing learned from others yet at week 0
+        "share_relationships_ended_early",  # no relationship formed yet (or no programme)
     ]
     assert not frame.drop(columns=skip).isna().any().any()
     assert (frame["cumulative_quits"].diff().dropna() >= 0).all()

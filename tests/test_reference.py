@@ -96,6 +96,12 @@ RUNS = {
         ],
     ),
 }
+#: Mechanisms the reference does not have, switched off in every run: relationships that
+#: can fail (docs/model.md section 7.2.5).
+NOT_IN_REFERENCE = (
+    "programmes.mentorship.relationship_failure=false",
+    "programmes.peer_coaching.relationship_failure=false",
+)
 EFFECTS = {"effect_both": "both", "effect_sessions": "sessions"}
 METRICS = (
     "mean_skill",
@@ -137,6 +143,7 @@ def finals() -> dict[str, dict[str, np.ndarray]]:
             [
                 f"organisation.n_employees={N_EMPLOYEES}",
                 f"horizon_weeks={WEEKS}",
+                *NOT_IN_REFERENCE,
                 *overrides,
             ],
         )
