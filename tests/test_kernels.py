@@ -428,7 +428,8 @@ def test_relationship_columns_round_trip_through_the_kernels():
     slot_of_id = np.arange(10)
     slot_of_id[5] = -1  # the learner of the second relationship left
     free_from = np.zeros(10, dtype=np.int64)
-    kept = kernels.end_relationships(rel.columns(), slot_of_id, 6, free_from, 9, True)
+    none = np.empty(0, dtype=np.uint8)  # no early endings
+    kept = kernels.end_relationships(rel.columns(), slot_of_id, 6, free_from, 9, True, none)
     rel.truncate(kept)
     np.testing.assert_array_equal(rel.a, [0, 2, 3])  # the last one's term is over
     np.testing.assert_array_equal(rel.quality, [0.1, 0.3, 0.4])

@@ -434,8 +434,9 @@ def test_mentor_shadowing_gives_job_skills_at_low_mentor_cost():
 
 def test_hybrid_beats_each_part_and_shares_limited_hours():
     """Criterion: mentorship plus peer coaching raises mean skill more than either alone
-    (paired, 95% CI > 0); with a one-hour weekly cap, the hybrid spends fewer hours than
-    its parts spend alone (the cap binds)."""
+    (paired, 95% CI > 0, over twice the usual replicates: with relationships that can fail,
+    mentorship adds little to peer coaching within a year); with a one-hour weekly cap,
+    the hybrid spends fewer hours than its parts spend alone (the cap binds)."""
     progs = {"m": {"kind": "mentorship"}, "pc": {"kind": "peer_coaching"}}
     arms = {
         "mentorship": {"programmes": ["m"]},
@@ -445,11 +446,13 @@ def test_hybrid_beats_each_part_and_shares_limited_hours():
     sc = scenario(progs, arms=arms)
     capped = scenario(progs, arms=arms, learning={"hours_learning_max_per_week": 1.0})
     over_m, over_p, squeezed = [], [], []
-    for r in range(REPLICATES):
+    for r in range(2 * REPLICATES):
         ment, peer, hybrid = runs(sc, r, arms=("mentorship", "peer", "hybrid"))
         h = hybrid.records[-1]["mean_skill"]
         over_m.append(h - ment.records[-1]["mean_skill"])
         over_p.append(h - peer.records[-1]["mean_skill"])
+        if r >= REPLICATES:
+            continue
         cm, cp, ch = runs(capped, r, arms=("mentorship", "peer", "hybrid"))
         parts = cm.records[-1]["session_hours"] + cp.records[-1]["session_hours"]
         squeezed.append(parts - ch.records[-1]["session_hours"])

@@ -97,8 +97,14 @@ RUNS = {
     ),
 }
 #: Mechanisms the reference model does not have, switched off in every run: rater error
-#: and sponsors' nominations in promotion (docs/model.md section 7.8).
-MECHANISMS_OFF = ["promotion.sd_rater_error=0.0", "promotion.nomination=false"]
+#: and sponsors' nominations in promotion (docs/model.md section 7.8), and relationships
+#: that can fail (section 7.2.5).
+MECHANISMS_OFF = [
+    "promotion.sd_rater_error=0.0",
+    "promotion.nomination=false",
+    "programmes.mentorship.relationship_failure=false",
+    "programmes.peer_coaching.relationship_failure=false",
+]
 EFFECTS = {"effect_both": "both", "effect_sessions": "sessions"}
 METRICS = (
     "mean_skill",

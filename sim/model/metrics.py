@@ -46,6 +46,8 @@ LOWER_IS_BETTER = frozenset(
         "cumulative_quits",
         "time_to_proficiency_weeks",
         "knowledge_lost",
+        "relationships_ended_early",
+        "share_relationships_ended_early",
     }
 )
 
@@ -142,6 +144,7 @@ def measure(
     programme_hours: Mapping[str, float],
     relationships: Sequence[tuple[np.ndarray, np.ndarray]],
     advice_ties: np.ndarray | None = None,
+    endings: tuple[int, int] = (0, 0),
 ) -> dict[str, float]:
     """Measure the state at the end of a week; reads, never changes or draws.
 
@@ -156,6 +159,9 @@ def measure(
         relationships: Employee ids of the two sides of each programme's relationships.
         advice_ties: Number of advice ties of each position's occupant
             (:attr:`sim.model.network.AdviceNetwork.n`).
+        endings: Since week 0, over the arm's programmes: relationships that ended early
+            (pairs, and members who left a group early) and relationships formed (pairs,
+            and members of the groups formed).
 
     Returns:
         One value per metric; see docs/model.md (Observation) for definitions. Ratios
@@ -227,6 +233,9 @@ def measure(
     for name, hours in programme_hours.items():
         rec[f"session_hours_{slug(name)}"] = hours
     rec["n_relationships"] = sum(int(_n_current(wf.slot_of_id, a, b)) for a, b in relationships)
+    ended_early, formed = endings
+    rec["relationships_ended_early"] = ended_early
+    rec["share_relationships_ended_early"] = _share(ended_early, formed)
     rec["advice_episodes_week"] = t.advice_week
     rec["advice_hours"] = t.advice_hours
     rec["manager_feedback_week"] = t.feedback_conversations_week

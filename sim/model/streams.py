@@ -7,9 +7,10 @@ draws from its own grandchild. Every arm of a comparison uses the same replicate
 does not reshuffle the draws of unrelated decisions. Streams that draw a fixed amount
 each week stay aligned draw for draw across arms: the initial organisation, turnover
 (one uniform per position per week), informal learning (eight per position per week),
-attendance (one per position per programme per week) and promotion's rater impressions
-(one normal per position per week while rater error is on). Hiring and matching draw as
-many numbers as there are hires or people to match, so once arms differ in state those
+attendance and early endings of relationships (one each per position per programme per
+week) and promotion's rater impressions (one normal per position per week while rater
+error is on). Hiring and matching draw as many numbers as there are hires or people to
+match, so once arms differ in state those
 streams diverge. Measurement draws nothing.
 """
 
@@ -66,7 +67,9 @@ class Streams:
             index: Position of the programme in the scenario's table.
             purpose: 0 for the draws made every week for every position (attendance,
                 challenges), which stay aligned across arms; 1 for matching and starting
-                quality, whose number of draws depends on who is waiting.
+                quality, whose number of draws depends on who is waiting; 2 for early
+                endings of relationships (one per position per week, aligned across
+                arms).
         """
         key = (self.replicate, _PROGRAMME_BASE + index, purpose)
         return np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=key))

@@ -436,8 +436,19 @@ class WorkplaceModel(mesa.Model):
         arrays.scatter_add(
             strain, self._advice.adviser, np.full(len(self._advice.adviser), episode)
         )
+        # Guides carrying more learners than they tolerate burn out (docs/model.md 7.2.5).
+        burnout = np.zeros(n)
+        for prog in self.programmes:
+            prog.add_burnout(self.org, burnout)
         engagement_rules.engage(
-            wf.engagement, wf.baseline, support, progress, strain, wf.weeks_in_level, params
+            wf.engagement,
+            wf.baseline,
+            support,
+            progress,
+            strain,
+            wf.weeks_in_level,
+            params,
+            burnout=burnout if burnout.any() else None,
         )
         return hours
 
@@ -598,6 +609,10 @@ class WorkplaceModel(mesa.Model):
             programme_hours={p.name: p.hours_spent for p in self.programmes},
             relationships=[(p.relationships.a, p.relationships.b) for p in self.programmes],
             advice_ties=self.network.n,
+            endings=(
+                sum(p.n_ended_early for p in self.programmes),
+                sum(p.n_formed for p in self.programmes),
+            ),
         )
 
     def survival_table(self) -> pd.DataFrame:

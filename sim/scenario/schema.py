@@ -1346,6 +1346,119 @@ class Programme(Section):
         description="Growth of relationship quality with each shared session.",
     )
 
+    # How relationships fail (docs/model.md section 7.2.5).
+    relationship_failure: bool = param(
+        True,
+        unit="flag",
+        source="assumption",
+        description=(
+            "Whether relationships can fail: quality moves toward a target set by goal "
+            "alignment, power distance and engagement, missed sessions erode it, low "
+            "quality and disengagement end relationships early, overloaded guides burn out. "
+            "False: quality only grows and relationships end only at their term or when "
+            "someone leaves."
+        ),
+    )
+    rel_quality_goal_mismatch: float = param(
+        0.5,
+        sa=(0.0, 1.0),
+        ge=0.0,
+        le=2.0,
+        unit="quality per unit of goal mismatch",
+        source="assumption (direction: similarity and relationship quality, Eby et al. 2013)",
+        description=(
+            "How far the partners' goal mismatch (1 - similarity of their values) lowers the "
+            "quality their relationship tends toward."
+        ),
+    )
+    rel_quality_power_distance: float = param(
+        0.5,
+        sa=(0.0, 1.0),
+        ge=0.0,
+        le=2.0,
+        unit="quality per unit of psychological safety lost",
+        source="assumption (psychological safety falls with hierarchy)",
+        description=(
+            "How far the loss of psychological safety across the partners' levels "
+            "(1 - (1 - power_distance) ** level distance) lowers the quality they tend toward."
+        ),
+    )
+    rel_quality_disengagement: float = param(
+        0.5,
+        sa=(0.0, 1.0),
+        ge=0.0,
+        le=2.0,
+        unit="quality per unit of engagement below the mean baseline",
+        source="assumption",
+        description=(
+            "How far the less engaged member's engagement below the mean baseline lowers "
+            "the quality the relationship tends toward (a burnt-out guide drags it down)."
+        ),
+    )
+    rate_quality_loss_per_missed_session: Unit = param(
+        0.05,
+        sa=(0.0, 0.1),
+        unit="share of quality lost per missed session",
+        source="assumption (as much as a held session builds at rate_quality_per_session)",
+        description=(
+            "Share of its quality a relationship loses when a scheduled session does not "
+            "take place because a member does not attend (fading accountability erodes it)."
+        ),
+    )
+    p_end_early_per_week: Probability = param(
+        0.1,
+        sa=(0.02, 0.2),
+        unit="probability per week",
+        source="assumption",
+        description=(
+            "Weekly probability that a relationship ends early at zero quality (and, added, "
+            "that a learner drops out at zero engagement); it falls linearly to 0 at the "
+            "thresholds. 0: no early endings."
+        ),
+    )
+    quality_end_threshold: float = param(
+        0.3,
+        sa=(0.2, 0.4),
+        gt=0.0,
+        le=1.0,
+        unit="quality (0-1)",
+        source="assumption",
+        description="Relationship quality below which a relationship may end early.",
+    )
+    engagement_end_threshold: float = param(
+        0.3,
+        sa=(0.2, 0.4),
+        gt=0.0,
+        le=1.0,
+        unit="engagement (0-1)",
+        source="assumption",
+        description="Learner engagement below which the learner may drop out.",
+    )
+    n_learners_tolerated_per_guide: int = param(
+        2,
+        sa=(1, 4),
+        ge=0,
+        le=1000,
+        unit="learners per guide",
+        source="assumption",
+        description=(
+            "Learners a guide carries at once without strain (one-way pairs); above it the "
+            "guide burns out."
+        ),
+    )
+    burnout_per_extra_learner: float = param(
+        0.01,
+        sa=(0.0, 0.02),
+        ge=0.0,
+        le=1.0,
+        unit="engagement per week per learner above the tolerance",
+        source="assumption (as overload_per_hour)",
+        description=(
+            "Engagement a guide loses each week for each learner carried above "
+            "n_learners_tolerated_per_guide."
+        ),
+    )
+
     @model_validator(mode="before")
     @classmethod
     def _apply_design(cls, data: Any) -> Any:

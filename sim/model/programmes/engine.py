@@ -40,6 +40,7 @@ ASSIGNMENT_LIMIT = 250_000
 _NEVER = np.iinfo(np.int64).max
 _EMPTY_INT = np.empty(0, dtype=np.int64)
 _EMPTY_FLOAT = np.empty(0, dtype=np.float64)
+_EMPTY_U8 = np.empty(0, dtype=np.uint8)
 
 
 def need_domain(skill: np.ndarray, usage: np.ndarray, threshold: float) -> np.ndarray:
@@ -93,6 +94,9 @@ class ProgrammeRule:
         # separate streams, so the former stay aligned across arms whatever matching does.
         self.rng_weekly = streams.programme(index, 0)
         self.rng = streams.programme(index, 1)
+        # Early endings draw one number per position per week from a third stream, so
+        # they neither shift the other two nor drift out of line across arms.
+        self.rng_endings = streams.programme(index, 2)
         self.relationships = Relationships()
         sc = org.params
         domains = sc.organisation.domains
@@ -151,6 +155,27 @@ class ProgrammeRule:
             share=1.0 / (params.n_group_size - 1) if group else 1.0,
             guide_hours=float(hours * params.rel_guide_time),
         )
+        fails = params.relationship_failure
+        self.drift = kernels.Drift(
+            rel_goal_mismatch=float(params.rel_quality_goal_mismatch) if fails else 0.0,
+            rel_power_distance=float(params.rel_quality_power_distance) if fails else 0.0,
+            rel_disengagement=float(params.rel_quality_disengagement) if fails else 0.0,
+            engagement_reference=float(sc.engagement.mean_baseline),
+            miss=float(params.rate_quality_loss_per_missed_session) if fails else 0.0,
+        )
+        self.endings = kernels.Endings(
+            groups=group,
+            reciprocal=self.reciprocal,
+            p_end=float(params.p_end_early_per_week) if fails else 0.0,
+            quality_threshold=float(params.quality_end_threshold),
+            engagement_threshold=float(params.engagement_end_threshold),
+        )
+        # Burnout: guides of one-way pairs carrying more learners than they tolerate.
+        guides_burn = fails and not group and not self.reciprocal
+        self.burnout_per_learner = float(params.burnout_per_extra_learner) if guides_burn else 0.0
+        self.v = np.empty(0)  # this week's early-ending draws
+        self.n_ended_early = 0  # pairs ended early and group members who left early
+        self.n_formed = 0  # pairs formed and members of groups formed
         self.located_week = -1  # week in which the relationships' positions were looked up
         self.u = np.empty(0)  # this week's attendance draws
         self._fixed_rows = np.broadcast_to(self.focus_fixed, (0, len(self.focus_fixed)))
@@ -174,7 +199,7 @@ class ProgrammeRule:
         """
         none = _EMPTY_INT
         self._grow_id_arrays(org.workforce.n_ids)
-        self._end_relationships(org, week=0)
+        self._end_relationships(org, week=0, draw=False)
         self._waiting_learners(org, -1, None, with_guides=True)  # nobody is free before 0
         self._random_guides(org, none, none)
         self._level_ok(org, none, none)  # the score-based matching's rules
@@ -234,18 +259,48 @@ class ProgrammeRule:
             self.was_guide = _grow(self.was_guide, n_ids, False)
             self.last_guide = _grow(self.last_guide, n_ids, -1)
 
-    def _end_relationships(self, org: Organisation, week: int) -> None:
-        """End relationships whose term is over or whose member left; look up positions.
+    def _end_relationships(self, org: Organisation, week: int, draw: bool = True) -> None:
+        """End relationships whose term is over, that fail or whose member left; look up positions.
 
-        Learners of ended relationships (both members, when reciprocal) may be matched
-        again after the wait.
+        When relationships can end early (``p_end_early_per_week`` above 0), one uniform
+        per position is drawn every week from the endings stream (whether or not the
+        programme runs) and :func:`kernels.early_endings` decides which end. Learners of
+        ended relationships, early or at their term (both members, when reciprocal), may
+        be matched again after the wait. Without ``draw`` nothing is drawn (for
+        :meth:`_load_kernels`).
         """
         wf, rel = org.workforce, self.relationships
         free_again = week + self.params.dur_between_weeks
+        early = _EMPTY_U8
+        if self.endings.p_end > 0.0:
+            if len(self.v) != wf.n_slots:
+                self.v = np.zeros(wf.n_slots)
+            if draw:
+                self.rng_endings.random(out=self.v)  # the same draws as random(n_slots)
+            if len(rel) or not draw:
+                early, n_early = kernels.early_endings(
+                    rel.columns(), wf.slot_of_id, self.v, wf.engagement, week, *self.endings
+                )
+                self.n_ended_early += n_early
         kept = kernels.end_relationships(
-            rel.columns(), wf.slot_of_id, week, self.free_from, free_again, self.reciprocal
+            rel.columns(), wf.slot_of_id, week, self.free_from, free_again, self.reciprocal, early
         )
         rel.truncate(kept)
+
+    def add_burnout(self, org: Organisation, out: np.ndarray) -> None:
+        """Add this week's burnout of overloaded guides to ``out`` (engagement per position).
+
+        A guide of a one-way pair programme who carries more learners than
+        ``n_learners_tolerated_per_guide`` loses ``burnout_per_extra_learner`` of
+        engagement a week for each learner above it (section 7.2.5 of docs/model.md).
+        """
+        rel = self.relationships
+        if not self.burnout_per_learner or not len(rel):
+            return
+        # Positions were looked up in this week's matching (phase 1); nobody has moved.
+        load = np.bincount(rel.pos_a, minlength=len(out))
+        extra = np.maximum(load - self.params.n_learners_tolerated_per_guide, 0)
+        out += self.burnout_per_learner * extra
 
     def _challenges(self, org: Organisation) -> np.ndarray:
         """This week's work challenges that bite: the domain per position, or -1."""
@@ -555,16 +610,20 @@ class ProgrammeRule:
         """Record new relationships between positions ``a`` (guide) and ``b`` (learner)."""
         p = self.params
         noise = self.rng.normal(0.0, p.quality_initial_sd, len(a))
-        ida, idb, quality = self._new_relationships(org, a, b, noise)
+        ida, idb, quality, alignment = self._new_relationships(org, a, b, noise)
         need = np.full(len(a), -1, dtype=np.int64) if need is None else need.astype(np.int64)
         end = week + p.dur_relationship_weeks
-        self.relationships.add(ida, idb, quality, week, end, group, need, pos_a=a, pos_b=b)
+        self.relationships.add(
+            ida, idb, quality, week, end, group, need, pos_a=a, pos_b=b, alignment=alignment
+        )
+        # Pairs count one each; a group counts its members, who leave it one by one.
+        self.n_formed += len(a) if group is None else len(np.unique(group)) * p.n_group_size
         self.formed.append((week, ida, idb, need))
 
     def _new_relationships(
         self, org: Organisation, a: np.ndarray, b: np.ndarray, noise: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Ids and starting quality of new relationships; records the members' roles."""
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Ids, starting quality and goal alignment of new relationships; records roles."""
         wf, p = org.workforce, self.params
         return kernels.new_relationships(
             a,
@@ -631,6 +690,7 @@ class ProgrammeRule:
             week,
             self._fade(week),
             self.safety,
+            self.drift,
             *self.meetings,
         )
 

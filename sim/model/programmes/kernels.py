@@ -21,13 +21,19 @@ from sim.jit import kernel
 from sim.model.programmes.relationships import RelationshipColumns
 from sim.model.programmes.rules import (
     BOTH,
+    QUALITY_MIN,
     UP,
+    end_hazard,
     in_level_window,
     psychological_safety,
+    quality_target,
     similarity,
     starting_quality,
 )
 from sim.model.programmes.sessions import SessionArrays
+
+#: Codes of :func:`_attendance`: a relationship's session took place, or was due and missed.
+MET, MISSED = 1, 2
 
 # A programme's settings are named tuples made once, by name, when it is set up. The
 # kernels that read them take their fields as their last parameters, in the same order
@@ -91,6 +97,130 @@ class Meetings(NamedTuple):
     guide_hours: float
 
 
+class Drift(NamedTuple):
+    """How a programme's relationship quality moves and erodes: its settings, made once.
+
+    :func:`meet` takes it whole. All zero: quality only grows toward 1 (no failure).
+
+    Attributes:
+        rel_goal_mismatch: Quality lost from the target per unit of goal mismatch.
+        rel_power_distance: Quality lost from the target per unit of psychological
+            safety lost across the partners' levels.
+        rel_disengagement: Quality lost from the target per unit of engagement of the
+            less engaged member below ``engagement_reference``.
+        engagement_reference: Engagement below which disengagement lowers the target.
+        miss: Share of quality lost when a scheduled session does not take place.
+    """
+
+    rel_goal_mismatch: float
+    rel_power_distance: float
+    rel_disengagement: float
+    engagement_reference: float
+    miss: float
+
+
+class Endings(NamedTuple):
+    """When a programme's relationships end early: its settings, made once.
+
+    The last parameters of :func:`early_endings`.
+
+    Attributes:
+        groups: Whether the relationships are groups (a member leaves on their own).
+        reciprocal: Whether both members learn (either may drop out).
+        p_end: Weekly hazard at zero quality (and again at zero engagement).
+        quality_threshold: Quality below which a relationship may end early.
+        engagement_threshold: Engagement below which a learner may drop out.
+    """
+
+    groups: bool
+    reciprocal: bool
+    p_end: float
+    quality_threshold: float
+    engagement_threshold: float
+
+
+@kernel
+def early_endings(
+    rel: RelationshipColumns,
+    slot_of_id: np.ndarray,
+    v: np.ndarray,
+    engagement: np.ndarray,
+    week: int,
+    groups: bool,
+    reciprocal: bool,
+    p_end: float,
+    quality_threshold: float,
+    engagement_threshold: float,
+) -> tuple[np.ndarray, int]:
+    """Which relationships end early this week, before their term (section 7.2.5).
+
+    Only relationships whose term runs and whose members are both employed can end
+    early. A pair ends when ``v`` at its learner's position (``b``) falls below
+    :func:`rules.end_hazard` of its quality and the learner's engagement (the lower of
+    the two members' when ``reciprocal``). In groups each member decides alone: a member
+    at position ``s`` leaves when ``v[s]`` falls below the hazard of the mean quality of
+    their relationships in the group and their own engagement, which ends every
+    relationship of theirs; the rest of the group goes on.
+
+    Args:
+        rel: The relationships.
+        slot_of_id: Position of each employee id (-1 for leavers).
+        v: This week's uniform draw per position.
+        engagement: Engagement per position.
+        week: This week.
+        groups: Whether the relationships are groups (this and the rest: the
+            programme's :class:`Endings`).
+        reciprocal: Whether both members learn.
+        p_end: Weekly hazard at zero quality.
+        quality_threshold: Quality below which a relationship may end early.
+        engagement_threshold: Engagement below which a learner may drop out.
+
+    Returns:
+        1 for each relationship that ends early (else 0), and how many pairs ended
+        early or, in groups, how many members left.
+    """
+    n = len(rel.a)
+    early = np.zeros(n, dtype=np.uint8)
+    n_ended = 0
+    if groups:
+        total = np.zeros(len(v))
+        count = np.zeros(len(v), dtype=np.int64)
+        for i in range(n):
+            x, y = slot_of_id[rel.a[i]], slot_of_id[rel.b[i]]
+            if x >= 0 and y >= 0 and rel.end[i] > week:
+                total[x] += rel.quality[i]
+                total[y] += rel.quality[i]
+                count[x] += 1
+                count[y] += 1
+        leaves = np.zeros(len(v), dtype=np.uint8)
+        for s in range(len(v)):
+            if count[s] > 0:
+                h = end_hazard(
+                    total[s] / count[s],
+                    engagement[s],
+                    p_end,
+                    quality_threshold,
+                    engagement_threshold,
+                )
+                if v[s] < h:
+                    leaves[s] = 1
+                    n_ended += 1
+        for i in range(n):
+            x, y = slot_of_id[rel.a[i]], slot_of_id[rel.b[i]]
+            if x >= 0 and y >= 0 and rel.end[i] > week and (leaves[x] or leaves[y]):
+                early[i] = 1
+        return early, n_ended
+    for i in range(n):
+        x, y = slot_of_id[rel.a[i]], slot_of_id[rel.b[i]]
+        if x >= 0 and y >= 0 and rel.end[i] > week:
+            e = min(engagement[x], engagement[y]) if reciprocal else engagement[y]
+            h = end_hazard(rel.quality[i], e, p_end, quality_threshold, engagement_threshold)
+            if v[y] < h:
+                early[i] = 1
+                n_ended += 1
+    return early, n_ended
+
+
 @kernel
 def end_relationships(
     rel: RelationshipColumns,
@@ -99,14 +229,17 @@ def end_relationships(
     free_from: np.ndarray,
     free_again: int,
     reciprocal: bool,
+    early: np.ndarray,
 ) -> int:
     """Release the members of ended relationships; drop ended and broken ones in place.
 
-    The learner (``b``) of a relationship whose term is over (and its ``a`` too when
-    ``reciprocal``) may be matched again from week ``free_again``; pass an empty
-    ``free_from`` to release nobody. A relationship is kept while its term runs and both
-    members are employed; the kept rows move to the front of the columns of ``rel`` in
-    their order, with the members' positions in ``pos_a`` and ``pos_b``.
+    The learner (``b``) of a relationship whose term is over or that ends early
+    (``early[i]`` is 1; :func:`early_endings`) (and its ``a`` too when ``reciprocal``)
+    may be matched again from week ``free_again``; pass an empty ``free_from`` to
+    release nobody, an empty ``early`` to end none early. A relationship is kept while
+    its term runs, it does not end early and both members are employed; the kept rows
+    move to the front of the columns of ``rel`` in their order, with the members'
+    positions in ``pos_a`` and ``pos_b``.
 
     Returns:
         The number of relationships kept.
@@ -114,17 +247,20 @@ def end_relationships(
     a, b, end = rel.a, rel.b, rel.end
     kept = 0
     release = len(free_from) > 0
+    any_early = len(early) > 0
     for i in range(len(a)):
-        if release and end[i] <= week:
+        over = end[i] <= week or (any_early and early[i] == 1)
+        if release and over:
             free_from[b[i]] = free_again
             if reciprocal:
                 free_from[a[i]] = free_again
         x, y = slot_of_id[a[i]], slot_of_id[b[i]]
-        if x >= 0 and y >= 0 and end[i] > week:
+        if x >= 0 and y >= 0 and not over:
             if kept != i:
                 a[kept] = a[i]
                 b[kept] = b[i]
                 rel.quality[kept] = rel.quality[i]
+                rel.alignment[kept] = rel.alignment[i]
                 rel.start[kept] = rel.start[i]
                 end[kept] = end[i]
                 rel.group[kept] = rel.group[i]
@@ -519,6 +655,7 @@ def meet(
     week: int,
     fade: np.ndarray,
     safety: np.ndarray,
+    drift: Drift,
     cadence: int,
     structure: float,
     rate_quality: float,
@@ -533,10 +670,13 @@ def meet(
 
     A relationship of age ``week - start`` meets when the age is a multiple of
     ``cadence`` and both members attend: a member at position ``s`` attends when
-    ``u[s] < structure + (1 - structure) * engagement[s] * fade[age]``. A meeting raises
-    the relationship's quality by ``rate_quality`` of its distance to 1 (in place); the
-    session's quality is that times the psychological safety of the members' level
-    distance.
+    ``u[s] < structure + (1 - structure) * engagement[s] * fade[age]``. A meeting moves
+    the relationship's quality by ``rate_quality`` of its distance to the target
+    (:func:`rules.quality_target` of its goal alignment, the psychological safety of the
+    members' level distance and the lower of their engagements; 1 when ``drift`` is all
+    zero), in place; a scheduled session that does not take place takes the share
+    ``drift.miss`` of its quality (not below ``QUALITY_MIN``). The session's quality is
+    the new quality times the psychological safety of the members' level distance.
 
     Each meeting is a directed session in which ``b`` learns from ``a`` and, when
     ``reciprocal``, one in which ``a`` learns from ``b`` (listed after all the first
@@ -554,6 +694,7 @@ def meet(
         week: This week.
         fade: Fade of accountability per week of age (covering every age).
         safety: Psychological safety per level of distance (:func:`rules.safety_table`).
+        drift: How quality moves and erodes (:class:`Drift`).
         cadence: Weeks between sessions (this and the rest: the programme's
             :class:`Meetings`).
         structure: Attendance regardless of engagement.
@@ -572,7 +713,8 @@ def meet(
     met = _attendance(pos_a, pos_b, rel.start, u, engagement, week, cadence, structure, fade)
     m = 0
     for i in range(len(met)):
-        m += met[i]
+        m += met[i] == MET
+    erode = drift.miss > 0.0
     n_edges = 2 * m if reciprocal else m
     learner = np.empty(n_edges, dtype=np.int64)
     partner = np.empty(n_edges, dtype=np.int64)
@@ -580,12 +722,24 @@ def meet(
     need_met = np.empty(m, dtype=np.int64)
     k = 0
     for i in range(len(met)):
-        if met[i]:
+        if erode and met[i] == MISSED:
+            quality[i] = max(quality[i] * (1.0 - drift.miss), QUALITY_MIN)
+        if met[i] == MET:
             x, y = pos_a[i], pos_b[i]
+            psafe = psychological_safety(np.int64(level[x]), np.int64(level[y]), safety)
+            target = quality_target(
+                rel.alignment[i],
+                psafe,
+                min(engagement[x], engagement[y]),
+                drift.rel_goal_mismatch,
+                drift.rel_power_distance,
+                drift.rel_disengagement,
+                drift.engagement_reference,
+            )
             old = quality[i]
-            new = old + rate_quality * (1.0 - old)
+            new = old + rate_quality * (target - old)
             quality[i] = new
-            q = new * psychological_safety(np.int64(level[x]), np.int64(level[y]), safety)
+            q = new * psafe
             learner[k] = y
             partner[k] = x
             edge_quality[k] = q
@@ -648,7 +802,11 @@ def _attendance(
     structure: float,
     fade: np.ndarray,
 ) -> np.ndarray:
-    """Whether each relationship of :func:`meet` meets this week (1 or 0)."""
+    """Whether each relationship of :func:`meet` meets this week.
+
+    ``MET`` (1) when its session is due and both members attend, ``MISSED`` (2) when it
+    is due and one of them does not, 0 when no session is due.
+    """
     met = np.zeros(len(pos_a), dtype=np.uint8)
     keep = 1.0 - structure
     last_start = -1
@@ -665,9 +823,10 @@ def _attendance(
             f = fade[age]
         if due:
             x, y = pos_a[i], pos_b[i]
-            met[i] = np.uint8(u[x] < structure + keep * engagement[x] * f) & np.uint8(
+            both = np.uint8(u[x] < structure + keep * engagement[x] * f) & np.uint8(
                 u[y] < structure + keep * engagement[y] * f
             )
+            met[i] = MISSED - both  # 1 (MET) if both attend, else 2 (MISSED)
     return met
 
 
@@ -696,21 +855,21 @@ def new_relationships(
     was_guide: np.ndarray,
     last_guide: np.ndarray,
     reciprocal: bool,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Ids and starting quality of new relationships between positions ``a`` and ``b``.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Ids, starting quality and goal alignment of new relationships between ``a`` and ``b``.
 
     Quality is :func:`rules.starting_quality` of the members' :func:`rules.similarity`
-    plus ``noise``. The members' roles are recorded: ``b`` (and ``a`` when
-    ``reciprocal``) was a learner, otherwise ``a`` was a guide, and ``a`` is ``b``'s last
-    guide.
+    plus ``noise``; the similarity of their values is also their goal alignment. The
+    members' roles are recorded: ``b`` (and ``a`` when ``reciprocal``) was a learner,
+    otherwise ``a`` was a guide, and ``a`` is ``b``'s last guide.
 
     Returns:
-        The ids of ``a`` and ``b`` and the quality of each relationship.
+        The ids of ``a`` and ``b``, and the quality and goal alignment (the similarity)
+        of each relationship.
     """
     k = len(a)
-    quality = starting_quality(
-        similarity(values, a, b), noise, quality_mean, rel_similarity, mean_similarity
-    )
+    alignment = similarity(values, a, b)
+    quality = starting_quality(alignment, noise, quality_mean, rel_similarity, mean_similarity)
     ida = np.empty(k, dtype=np.int64)
     idb = np.empty(k, dtype=np.int64)
     for i in range(k):
@@ -723,4 +882,4 @@ def new_relationships(
             was_guide[ida[i]] = True
         was_learner[idb[i]] = True
         last_guide[idb[i]] = ida[i]
-    return ida, idb, quality
+    return ida, idb, quality, alignment

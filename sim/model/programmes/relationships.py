@@ -10,6 +10,7 @@ import numpy as np
 from sim.jit import kernel
 
 _EMPTY_INT = np.empty(0, dtype=np.int64)
+_EMPTY_FLOAT = np.empty(0, dtype=np.float64)
 
 
 class RelationshipColumns(NamedTuple):
@@ -19,6 +20,8 @@ class RelationshipColumns(NamedTuple):
         a: Id of the guide (or the first peer).
         b: Id of the learner (or the second peer).
         quality: Relationship quality in [0.05, 1].
+        alignment: Goal alignment of the members in [0, 1] (1 = the same goals), set
+            when the relationship forms.
         start: Week the relationship started.
         end: Week it ends.
         group: Group number shared by the relationships of one group (-1 in pairs).
@@ -30,12 +33,17 @@ class RelationshipColumns(NamedTuple):
     a: np.ndarray
     b: np.ndarray
     quality: np.ndarray
+    alignment: np.ndarray
     start: np.ndarray
     end: np.ndarray
     group: np.ndarray
     need: np.ndarray
     pos_a: np.ndarray
     pos_b: np.ndarray
+
+
+#: Columns of floating-point numbers; the others hold integers.
+_FLOAT_COLUMNS = ("quality", "alignment")
 
 
 class Relationships:
@@ -60,6 +68,7 @@ class Relationships:
         a: np.ndarray
         b: np.ndarray
         quality: np.ndarray
+        alignment: np.ndarray
         start: np.ndarray
         end: np.ndarray
         group: np.ndarray
@@ -70,7 +79,7 @@ class Relationships:
     def __init__(self) -> None:
         self._n = 0
         self._store = RelationshipColumns._make(
-            np.empty(0, dtype=np.float64 if name == "quality" else np.int64)
+            np.empty(0, dtype=np.float64 if name in _FLOAT_COLUMNS else np.int64)
             for name in RelationshipColumns._fields
         )
         self._expose()
@@ -103,8 +112,12 @@ class Relationships:
         need: np.ndarray | None = None,
         pos_a: np.ndarray | None = None,
         pos_b: np.ndarray | None = None,
+        alignment: np.ndarray | None = None,
     ) -> None:
-        """Append relationships between ids ``a`` and ``b`` (at ``pos_a`` and ``pos_b``)."""
+        """Append relationships between ids ``a`` and ``b`` (at ``pos_a`` and ``pos_b``).
+
+        Without ``alignment``, the members' goals count as aligned (1).
+        """
         k = len(a)
         n = self._n
         if n + k > len(self._store.a):
@@ -123,6 +136,7 @@ class Relationships:
                 a=a,
                 b=b,
                 quality=quality,
+                alignment=_EMPTY_FLOAT if alignment is None else alignment,
                 start=_EMPTY_INT,  # one start and end for all: the arguments below
                 end=_EMPTY_INT,
                 group=unset if group is None else group,
@@ -157,13 +171,14 @@ def append_rows(
 
     Every new relationship starts at ``start`` and ends at ``end`` (``new.start`` and
     ``new.end`` are not read); an empty ``new.group``, ``new.need``, ``new.pos_a`` or
-    ``new.pos_b`` stands for -1 throughout.
+    ``new.pos_b`` stands for -1 throughout, an empty ``new.alignment`` for 1.
     """
     for i in range(len(new.a)):
         r = n + i
         store.a[r] = new.a[i]
         store.b[r] = new.b[i]
         store.quality[r] = new.quality[i]
+        store.alignment[r] = new.alignment[i] if len(new.alignment) else 1.0
         store.start[r] = start
         store.end[r] = end
         store.group[r] = new.group[i] if len(new.group) else -1

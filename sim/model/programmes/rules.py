@@ -135,3 +135,73 @@ def psychological_safety(level_a, level_b, table: np.ndarray):
     scalars or arrays, like :func:`in_level_window`.
     """
     return table[np.abs(level_a - level_b)]
+
+
+@kernel
+def quality_target(
+    alignment,
+    safety,
+    engagement_low,
+    rel_goal_mismatch: float,
+    rel_power_distance: float,
+    rel_disengagement: float,
+    engagement_reference: float,
+):
+    """The quality a relationship tends toward (section 7.2.5 of docs/model.md).
+
+    ``1 - rel_goal_mismatch * (1 - alignment) - rel_power_distance * (1 - safety)
+    - rel_disengagement * max(engagement_reference - engagement_low, 0)``, within
+    [``QUALITY_MIN``, 1]. With the three weights 0 the target is 1: quality only grows.
+    Takes scalars or arrays of the same shape.
+
+    Args:
+        alignment: Goal alignment of the partners in [0, 1] (1 = the same goals).
+        safety: Psychological safety across their level distance
+            (:func:`psychological_safety`).
+        engagement_low: Engagement of the less engaged member.
+        rel_goal_mismatch: Quality lost per unit of goal mismatch (1 - alignment).
+        rel_power_distance: Quality lost per unit of psychological safety lost.
+        rel_disengagement: Quality lost per unit of engagement below the reference.
+        engagement_reference: Engagement below which disengagement lowers the target.
+
+    Returns:
+        The target quality.
+    """
+    target = (
+        1.0
+        - rel_goal_mismatch * (1.0 - alignment)
+        - rel_power_distance * (1.0 - safety)
+        - rel_disengagement * np.maximum(engagement_reference - engagement_low, 0.0)
+    )
+    return np.minimum(np.maximum(target, QUALITY_MIN), 1.0)
+
+
+@kernel
+def end_hazard(
+    quality,
+    engagement,
+    p_end_early_per_week: float,
+    quality_end_threshold: float,
+    engagement_end_threshold: float,
+):
+    """Weekly probability that a relationship ends early (a learner drops out).
+
+    ``p_end_early_per_week * (max(1 - quality / quality_end_threshold, 0)
+    + max(1 - engagement / engagement_end_threshold, 0))``, at most 1: zero while both
+    are above their thresholds, rising linearly as either falls toward 0. Takes scalars
+    or arrays of the same shape.
+
+    Args:
+        quality: Relationship quality (for a group member, the mean over their partners).
+        engagement: Engagement of the learner (of the less engaged peer in a reciprocal
+            pair).
+        p_end_early_per_week: Hazard at zero quality (and, again, at zero engagement).
+        quality_end_threshold: Quality below which the relationship may end (> 0).
+        engagement_end_threshold: Engagement below which the learner may drop out (> 0).
+
+    Returns:
+        The weekly hazard.
+    """
+    low_quality = np.maximum(1.0 - quality / quality_end_threshold, 0.0)
+    low_engagement = np.maximum(1.0 - engagement / engagement_end_threshold, 0.0)
+    return np.minimum(p_end_early_per_week * (low_quality + low_engagement), 1.0)

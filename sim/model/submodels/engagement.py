@@ -12,6 +12,8 @@ import numpy as np
 from sim.jit import kernel
 from sim.scenario.schema import Engagement
 
+_NONE = np.empty(0)
+
 
 def engagement_change(
     engagement: np.ndarray,
@@ -21,12 +23,14 @@ def engagement_change(
     hours: np.ndarray,
     weeks_in_level: np.ndarray,
     params: Engagement,
+    burnout: np.ndarray | None = None,
 ) -> np.ndarray:
     """Weekly change of engagement.
 
     change = drift * (baseline - e) + support + progress_per_skill * max(progress, 0)
              - overload_per_hour * max(hours - tolerated, 0)
              - stagnation_per_week * [weeks_in_level > dur_stagnation_weeks]
+             - burnout
 
     Args:
         engagement: Current engagement in [0, 1].
@@ -36,6 +40,9 @@ def engagement_change(
         hours: Programme hours spent this week.
         weeks_in_level: Weeks since the last promotion or hire.
         params: Engagement parameters.
+        burnout: Engagement guides lose this week to carrying more learners than they
+            tolerate (:meth:`ProgrammeRule.add_burnout
+            <sim.model.programmes.engine.ProgrammeRule.add_burnout>`); None for none.
 
     Returns:
         The change; the caller clips the result to [0, 1].
@@ -44,6 +51,8 @@ def engagement_change(
     change += support + params.progress_per_skill * np.maximum(progress, 0.0)
     change -= params.overload_per_hour * np.maximum(hours - params.hours_tolerated_per_week, 0.0)
     change -= params.stagnation_per_week * (weeks_in_level > params.dur_stagnation_weeks)
+    if burnout is not None:
+        change -= burnout
     return change
 
 
@@ -55,6 +64,7 @@ def engage(
     hours: np.ndarray,
     weeks_in_level: np.ndarray,
     params: Engagement,
+    burnout: np.ndarray | None = None,
 ) -> None:
     """Apply one week of :func:`engagement_change` to ``engagement`` in place, clipped to [0, 1].
 
@@ -66,6 +76,8 @@ def engage(
         hours: Programme hours spent this week.
         weeks_in_level: Weeks since the last promotion or hire.
         params: Engagement parameters.
+        burnout: Engagement guides lose this week to overload (see
+            :func:`engagement_change`); None for none.
     """
     _engage(
         engagement,
@@ -80,6 +92,7 @@ def engage(
         params.hours_tolerated_per_week,
         params.stagnation_per_week,
         float(params.dur_stagnation_weeks),
+        _NONE if burnout is None else burnout,
     )
 
 
@@ -97,11 +110,15 @@ def _engage(
     tolerated,
     stagnation,
     dur_stagnation,
+    burnout,
 ):
+    burnt = len(burnout) > 0  # an empty array: no burnout
     for i in range(len(e)):
         change = drift * (baseline[i] - e[i])
         change += support[i] + per_skill * max(progress[i], 0.0)
         change -= per_hour * max(hours[i] - tolerated, 0.0)
         if weeks_in_level[i] > dur_stagnation:
             change -= stagnation
+        if burnt:
+            change -= burnout[i]
         e[i] = min(max(e[i] + change, 0.0), 1.0)
