@@ -97,6 +97,9 @@ RUNS = {
     ),
 }
 EFFECTS = {"effect_both": "both", "effect_sessions": "sessions"}
+#: Mechanisms the reference does not have, switched off in every run (their off value
+#: gives the results wlsim gave before them, bit for bit).
+REFERENCE_OFF = ("learning.rate_skill_obsolescence_per_year=0",)
 METRICS = (
     "mean_skill",
     "mean_skill_leadership",
@@ -137,6 +140,7 @@ def finals() -> dict[str, dict[str, np.ndarray]]:
             [
                 f"organisation.n_employees={N_EMPLOYEES}",
                 f"horizon_weeks={WEEKS}",
+                *REFERENCE_OFF,
                 *overrides,
             ],
         )
