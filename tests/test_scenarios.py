@@ -48,6 +48,7 @@ def test_every_parameter_has_unit_source_and_description():
         "learning",
         "informal",
         "departures",
+        "skill_demand",
         "engagement",
         "turnover",
         "promotion",

@@ -1575,6 +1575,15 @@ class SkillDemand(Section):
         description="Change in usage reached at to_week (give this or usage).",
     )
 
+    @model_serializer(mode="wrap")
+    def _leave_out_the_other_target(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # TOML has no null: a ramp is written with the one of usage and change it has.
+        data: dict[str, Any] = handler(self)
+        for key in ("usage", "change"):
+            if data.get(key) is None:
+                data.pop(key, None)
+        return data
+
     @model_validator(mode="after")
     def _check_ramp(self) -> SkillDemand:
         if (self.usage is None) == (self.change is None):
