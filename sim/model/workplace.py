@@ -393,8 +393,8 @@ class WorkplaceModel(mesa.Model):
         """Set this week's job usage from the skill-demand ramps (:mod:`.demand`).
 
         Only in weeks where a ramp moves usage: the usage matrix (which the programmes
-        and the advice rule read), promotion readiness and proficiency weights, and hires'
-        mean starting skill, all in place.
+        and the advice rule read) and the promotion-readiness and proficiency weights
+        change in place; hires' mean starting skill is recomputed.
         """
         if not (self._demand_started and self._demand.moves_in(self.week)):
             return
