@@ -98,12 +98,13 @@ RUNS = {
 }
 #: Mechanisms the reference model does not have, switched off in every run: rater error
 #: and sponsors' nominations in promotion (docs/model.md section 7.8), and relationships
-#: that can fail (section 7.2.5).
+#: that can fail (section 7.2.5), and knowledge going stale (section 7.14).
 MECHANISMS_OFF = [
     "promotion.sd_rater_error=0.0",
     "promotion.nomination=false",
     "programmes.mentorship.relationship_failure=false",
     "programmes.peer_coaching.relationship_failure=false",
+    "learning.rate_skill_obsolescence_per_year=0",
 ]
 EFFECTS = {"effect_both": "both", "effect_sessions": "sessions"}
 METRICS = (

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.model.submodels import feedback, practice, traits
+from sim.model.submodels import demand, feedback, practice, traits
 from sim.model.workplace import WorkplaceModel
 from sim.scenario.loading import validate_scenario
 from sim.scenario.schema import Learning, People
@@ -51,6 +51,15 @@ def test_each_person_starts_at_their_own_practice_equilibrium() -> None:
     np.testing.assert_allclose(change, 0.0, atol=1e-12)
     alike = traits.Traits(np.ones(4), np.zeros(4), np.ones(4), np.ones(4))
     np.testing.assert_array_equal(traits.equilibrium_shift(alike, usage, p), 0.0)
+    # With knowledge going stale (section 7.14) the person's equilibrium includes it.
+    share = np.array([0.002, 0.004, 0.0, 0.01])
+    skill = demand.equilibrium_with_staleness(usage, p, share) + traits.equilibrium_shift(
+        people, usage, p, stale_per_week=share
+    )
+    change = practice.practice_and_forgetting(
+        skill, usage, np.zeros_like(skill), p, people.ability, people.plateau_offset
+    ) + demand.staleness(skill, share, p.skill_floor)
+    np.testing.assert_allclose(change, 0.0, atol=1e-12)
 
 
 def _within_level_spread(model: WorkplaceModel) -> float:

@@ -20,7 +20,7 @@ from pydantic.fields import FieldInfo
 
 from sim.files import atomic_write
 from sim.scenario.designs import DESIGNS
-from sim.scenario.schema import Departure, Programme, Scenario
+from sim.scenario.schema import Departure, Programme, Scenario, SkillDemand
 
 SECTIONS = (
     "organisation",
@@ -41,9 +41,11 @@ def _rows(model: type[BaseModel], prefix: str) -> list[str]:
         extra = field.json_schema_extra
         if not isinstance(extra, dict) or "unit" not in extra:
             continue
-        default = field.get_default(call_default_factory=True)
+        default = (
+            "required" if field.is_required() else field.get_default(call_default_factory=True)
+        )
         if isinstance(default, dict):
-            default = "; ".join(f"{k}: {list(v)}" for k, v in default.items())
+            default = "; ".join(f"{k}: {list(v)}" for k, v in default.items()) or "{}"
         elif isinstance(default, tuple):
             default = list(default)
         rows.append(
@@ -103,7 +105,7 @@ def render_calibration_table() -> str:
                 continue  # run settings, not model parameters
             default = field.get_default(call_default_factory=True)
             if isinstance(default, dict):
-                default = "per domain and level"
+                default = "per domain and level" if default else "{}"
             elif isinstance(default, tuple):
                 default = list(default)
             lines.append(
@@ -153,6 +155,14 @@ def render() -> str:
         "",
         head,
         *_rows(Departure, "departures[]."),
+        "",
+        "## skill_demand",
+        "",
+        inspect.cleandoc(SkillDemand.__doc__ or ""),
+        "Set as `[[skill_demand]]` tables (or in an arm's overrides); docs/model.md 7.14.",
+        "",
+        head,
+        *_rows(SkillDemand, "skill_demand[]."),
     ]
     parts += [
         "",

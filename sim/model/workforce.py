@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim.model.submodels.demand import obsolescence_per_week
 from sim.model.submodels.hiring import Hires, draw_baseline, starting_skill
 from sim.model.submodels.practice import usage_matrix
 from sim.model.submodels.traits import Traits, draw_traits, equilibrium_shift
@@ -276,7 +277,9 @@ def initial_workforce(
     values = rng.random((n, 2))
     traits = draw_traits(n, scenario.people, rng if traits_rng is None else traits_rng)
     usage = usage_matrix(scenario)[level]
-    skill = np.clip(skill + equilibrium_shift(traits, usage, scenario.learning), 0.0, 1.0)
+    stale = obsolescence_per_week(scenario)
+    shift = equilibrium_shift(traits, usage, scenario.learning, stale_per_week=stale)
+    skill = np.clip(skill + shift, 0.0, 1.0)
     if roster is not None:
         # What the data give replaces the draws; what they leave out is drawn as usual.
         tenure = roster.tenure_weeks.copy()

@@ -15,6 +15,7 @@ from sim.model.streams import Streams
 from sim.model.submodels import (
     advice,
     ageing,
+    demand,
     feedback,
     hiring,
     hours_cap,
@@ -38,6 +39,12 @@ from sim.scenario.schema import Scenario
 #: No advice this week (informal learning off, or before the first week).
 _NONE = np.zeros(0, dtype=np.int64)
 _NO_ADVICE = advice.Advice(_NONE, _NONE, _NONE, _NONE, np.zeros(0))
+
+
+def _proficiency_weights(usage: np.ndarray) -> np.ndarray:
+    """Weights of the proficiency score: the domains each level uses at least half of the time."""
+    used = usage >= 0.5
+    return used / np.maximum(used.sum(axis=1, keepdims=True), 1)
 
 
 class WorkplaceModel(mesa.Model):
@@ -78,17 +85,21 @@ class WorkplaceModel(mesa.Model):
 
         sc = self.params
         self.week = 0
+        # Job usage and what derives from it; [[skill_demand]] ramps change them in place
+        # (the Organisation and the programmes hold the same arrays).
         self.usage_by_level = practice.usage_matrix(sc)
         self.readiness_weights = promotion.readiness_weights(self.usage_by_level)
-        used = self.usage_by_level >= 0.5
-        self._proficiency_weights = used / np.maximum(used.sum(axis=1, keepdims=True), 1)
+        self._proficiency_weights = _proficiency_weights(self.usage_by_level)
+        self._demand = demand.demand_schedule(sc)
+        self._demand_started = False  # usage holds still during the burn-in
+        self._stale_per_week = demand.obsolescence_per_week(sc)
         self.workforce = initial_workforce(sc, self.streams.init, self.streams.traits)
         self._level_slots = promotion.slots_by_level(self.workforce.level, sc.n_levels)
         self._impressions = promotion.Impressions.empty(self.workforce.n_slots)
         costs = sc.costs  # positions never change level: their hourly wage is fixed
         wage = np.asarray(costs.salary_per_year_by_level) / costs.hours_per_year
         self._wage_of_slot = wage[self.workforce.level]
-        self._hire_skill = hiring.mean_starting_skill(sc, sc.learning.rel_hire_skill)
+        self._hire_skill = hiring.mean_starting_skill(sc, sc.learning.rel_hire_skill, current=True)
         self.ancestors = ancestors(self.workforce.manager, sc.n_levels)
         self.org = Organisation(self.workforce, sc, self.usage_by_level, self.ancestors)
         self.network = self._initial_network()
@@ -109,6 +120,8 @@ class WorkplaceModel(mesa.Model):
             # streams are used in every arm, so every arm starts from the same state.
             self.run(burn_in)
             self._restart_after_burn_in(burn_in)
+        self._demand_started = True
+        self._follow_demand()  # a step at week 0 shows in the week-0 measurement
         # Programmes keep their index in the scenario's table, which names their stream,
         # so a programme draws the same numbers in every arm that runs it.
         order = list(scenario.programmes)
@@ -155,13 +168,16 @@ class WorkplaceModel(mesa.Model):
     def step(self) -> None:
         """Advance one week, in the order documented in docs/model.md.
 
+        First, where a ``[[skill_demand]]`` ramp moves, this week's job usage is set.
+
         1. Matching: each programme forms and dissolves relationships; advice ties decay,
            ties to leavers are dropped, new ties form.
         2. Sessions: scheduled sessions take place, more often when engagement is high.
         3. Learning from others: learners move toward partners in sessions and toward
            advisers they ask; feedback (programmes and managers), sponsorship; sessions
            make advice ties.
-        4. Practice and forgetting: used skills grow toward the plateau, unused decay.
+        4. Practice and forgetting: used skills grow toward the plateau, unused decay;
+           then what people know goes stale as current practice moves on.
         5. Engagement: drift, support, progress, overload, stagnation.
         6. Turnover: employees quit with a hazard that rises as engagement falls.
         7. Promotion: vacancies are filled from the level below by readiness.
@@ -169,6 +185,7 @@ class WorkplaceModel(mesa.Model):
         9. Accounting: hours, costs, ageing, time to proficiency; then measurement.
         """
         week = self.week
+        self._follow_demand()  # job usage of this week (section 7.14)
         for prog in self.programmes:  # 1
             prog.match(self.org, week)
         self._update_ties()
@@ -417,8 +434,29 @@ class WorkplaceModel(mesa.Model):
             wf.skill, self.usage_by_level, wf.level, wf.feedback, wf.ability, wf.plateau_offset,
             params,
         )  # fmt: skip
+        if self._stale_per_week.any():
+            # Then what people know ages as current practice moves on (section 7.14).
+            demand.go_stale(wf.skill, self._stale_per_week, params.skill_floor)
         stocks.decay_stock(wf.feedback, params.dur_feedback_half_life_weeks)
         stocks.decay_stock(wf.visibility, self.params.promotion.dur_visibility_half_life_weeks)
+
+    def _follow_demand(self) -> None:
+        """Set this week's job usage from the skill-demand ramps (:mod:`.demand`).
+
+        Only in weeks where a ramp moves usage: the usage matrix (which the programmes
+        and the advice rule read) and the promotion-readiness and proficiency weights
+        change in place; hires' mean starting skill is recomputed.
+        """
+        if not (self._demand_started and self._demand.moves_in(self.week)):
+            return
+        sc = self.params
+        usage = self._demand.usage_at(self.week)
+        self.usage_by_level[:] = usage
+        self.readiness_weights[:] = promotion.readiness_weights(usage)
+        self._proficiency_weights[:] = _proficiency_weights(usage)
+        self._hire_skill = hiring.mean_starting_skill(
+            sc, sc.learning.rel_hire_skill, usage, current=True
+        )
 
     def _engage(self, batches: list[Sessions], progress: np.ndarray) -> np.ndarray:
         wf, params = self.workforce, self.params.engagement

@@ -27,6 +27,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from sim.errors import did_you_mean
+
 DEFAULT_DOMAINS = ("technical", "domain", "leadership", "digital", "collaboration")
 DEFAULT_LEVELS = (
     "individual contributor",
@@ -506,6 +508,43 @@ class Learning(Section):
         source="calibrated to Rollag, Parise & Cross 2005 (time to full productivity)",
         description="Starting skill of hires above the floor, as a share of an incumbent's.",
     )
+    rate_skill_obsolescence_per_year: float = param(
+        0.1,
+        sa=(0.05, 0.15),
+        ge=0.0,
+        lt=1.0,
+        unit="share of skill above the floor per year",
+        source=(
+            "BCG/Burning Glass 2022 and Lightcast 2025 (32-37% of a job's skills change in "
+            "3-5 years, about 7-12% a year); Deming & Noray 2020 (applied-STEM premium "
+            "halves in about 10 years, about 7% a year)"
+        ),
+        description=(
+            "Share of what an employee knows in a domain that current practice leaves "
+            "behind each year (staleness), beyond forgetting; practice on the job "
+            "refreshes it, hires bring current knowledge. 0 switches staleness off."
+        ),
+    )
+    rate_skill_obsolescence_per_year_by_domain: dict[str, float] = param(
+        {},
+        unit="share of skill above the floor per year, per domain",
+        source="assumption (job-posting studies give rates by occupation, not by domain)",
+        description=(
+            "Obsolescence rates of named domains, replacing rate_skill_obsolescence_per_year "
+            "for them (e.g. {digital = 0.3} for a fast-changing domain)."
+        ),
+    )
+
+    @field_validator("rate_skill_obsolescence_per_year_by_domain")
+    @classmethod
+    def _rates_are_shares(cls, value: dict[str, float]) -> dict[str, float]:
+        for name, rate in value.items():
+            if not 0.0 <= rate < 1.0:
+                raise ValueError(
+                    f"{name} = {rate!r}: an obsolescence rate is the share of skill lost per "
+                    "year, at least 0 and below 1"
+                )
+        return value
 
 
 class People(Section):
@@ -1717,6 +1756,84 @@ class Departure(Section):
         return self
 
 
+class SkillDemand(Section):
+    """A change in how much jobs use a skill domain: a linear ramp between two weeks.
+
+    From ``from_week`` to ``to_week`` the job usage of ``domain`` at ``levels`` moves in
+    equal weekly steps from its value at ``from_week`` to ``usage`` (or by ``change``),
+    and stays there. Ramps of one domain and level follow each other in time; they may
+    run past the horizon (the run then sees part of the ramp).
+    """
+
+    domain: str = param(
+        ...,
+        unit="name",
+        source="scenario event",
+        description="Domain whose use by the job changes.",
+    )
+    levels: tuple[int, ...] = param(
+        (),
+        unit="level indices",
+        source="scenario event",
+        description="Levels whose jobs change (leave out for every level).",
+    )
+    from_week: int = param(
+        0,
+        ge=0,
+        le=5200,
+        unit="week",
+        source="scenario event",
+        description="Week the change starts (usage is still the old value in this week).",
+    )
+    to_week: int = param(
+        ...,
+        ge=0,
+        le=5200,
+        unit="week",
+        source="scenario event",
+        description="Week from which the new usage holds (equal to from_week: a step).",
+    )
+    usage: Unit | None = param(
+        None,
+        unit="share of working time",
+        source="scenario event",
+        description="Usage reached at to_week (give this or change).",
+    )
+    change: float | None = param(
+        None,
+        ge=-1.0,
+        le=1.0,
+        unit="share of working time",
+        source="scenario event",
+        description="Change in usage reached at to_week (give this or usage).",
+    )
+
+    @model_serializer(mode="wrap")
+    def _leave_out_the_other_target(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # TOML has no null: a ramp is written with the one of usage and change it has.
+        data: dict[str, Any] = handler(self)
+        for key in ("usage", "change"):
+            if data.get(key) is None:
+                data.pop(key, None)
+        return data
+
+    @model_validator(mode="after")
+    def _check_ramp(self) -> SkillDemand:
+        if (self.usage is None) == (self.change is None):
+            raise ValueError(
+                "give either usage (the usage reached at to_week) or change (the change in "
+                "usage by to_week), not both or neither"
+            )
+        if self.to_week < self.from_week:
+            raise ValueError(
+                f"to_week = {self.to_week} is before from_week = {self.from_week}; the ramp "
+                "runs from from_week to to_week (equal weeks make a step)"
+            )
+        if len(set(self.levels)) != len(self.levels):
+            raise ValueError(f"levels = {list(self.levels)} names a level twice")
+        return self
+
+
 class Scenario(Section):
     """A complete, validated scenario: organisation, dynamics, programmes and arms."""
 
@@ -1747,6 +1864,10 @@ class Scenario(Section):
     departures: tuple[Departure, ...] = Field(
         default=(),
         description="Scenario events: people who leave at a given week ([[departures]]).",
+    )
+    skill_demand: tuple[SkillDemand, ...] = Field(
+        default=(),
+        description="Changes in how much jobs use each domain over time ([[skill_demand]]).",
     )
     programmes: dict[Name, Programme] = Field(default_factory=dict)
     arms: dict[Name, Arm] = Field(default_factory=lambda: {"baseline": Arm()})
@@ -1819,6 +1940,60 @@ class Scenario(Section):
                     f"arms.{aname}.overrides may not change a programme's kind ({changed}); "
                     "define another programme with that kind and list it in the arm"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _check_skill_change(self) -> Scenario:
+        domains = self.organisation.domains
+        for name in self.learning.rate_skill_obsolescence_per_year_by_domain:
+            if name not in domains:
+                raise ValueError(
+                    f"learning.rate_skill_obsolescence_per_year_by_domain: {name!r} is not a "
+                    f"domain{did_you_mean(name, domains)}; domains: {', '.join(domains)}"
+                )
+        n_levels = len(self.organisation.levels)
+        # Each (domain, level): the ramps in order of start, with the usage they start from.
+        usage = {d: list(u) for d, u in self.organisation.job_usage.items()}
+        busy: dict[tuple[str, int], tuple[int, int, int]] = {}
+        order = sorted(range(len(self.skill_demand)), key=lambda i: self.skill_demand[i].from_week)
+        for i in order:
+            ramp = self.skill_demand[i]
+            where = f"skill_demand[{i}]"
+            if ramp.domain not in domains:
+                raise ValueError(
+                    f"{where}.domain = {ramp.domain!r}: not a domain"
+                    f"{did_you_mean(ramp.domain, domains)}; domains: {', '.join(domains)}"
+                )
+            bad = [lv for lv in ramp.levels if not 0 <= lv < n_levels]
+            if bad:
+                raise ValueError(
+                    f"{where}.levels: level indices {bad} out of range 0..{n_levels - 1} "
+                    f"({', '.join(self.organisation.levels)})"
+                )
+            for lv in ramp.levels or range(n_levels):
+                other = busy.get((ramp.domain, lv))
+                # Two ramps of a cell may meet at a week, unless the second is a step there.
+                if other is not None and (
+                    other[2] > ramp.from_week or other[2] == ramp.from_week == ramp.to_week
+                ):
+                    j, start, end = other
+                    raise ValueError(
+                        f"{where} and skill_demand[{j}] both change {ramp.domain} at level {lv} "
+                        f"({self.organisation.levels[lv]}), in weeks {start}-{end} and "
+                        f"{ramp.from_week}-{ramp.to_week}; ramps of one domain and level may "
+                        "not overlap: start one at or after the other's to_week (a step, "
+                        "from_week = to_week, after it)"
+                    )
+                busy[(ramp.domain, lv)] = (i, ramp.from_week, ramp.to_week)
+                start_usage = usage[ramp.domain][lv]
+                target = ramp.usage if ramp.usage is not None else start_usage + (ramp.change or 0)
+                if not -1e-12 <= target <= 1.0 + 1e-12:
+                    raise ValueError(
+                        f"{where}.change = {ramp.change!r} takes the usage of {ramp.domain} at "
+                        f"level {lv} ({self.organisation.levels[lv]}) from {start_usage:g} to "
+                        f"{target:g}; usage is a share of working time, within [0, 1]"
+                    )
+                usage[ramp.domain][lv] = min(max(target, 0.0), 1.0)
         return self
 
     @property

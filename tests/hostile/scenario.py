@@ -163,6 +163,56 @@ _FILE_CASES = [
     ),
     _file_case(_folder, ["folder.toml", "is a folder"], id="folder-not-file"),
     _file_case(_not_utf8, ["latin1.toml", "not UTF-8"], id="not-utf8"),
+    # Skills that change (docs/model.md 7.14): [[skill_demand]] ramps and obsolescence.
+    _file_case(
+        _file('[[skill_demand]]\ndomain = "digtal"\nto_week = 10\nusage = 0.5\n'),
+        ["skill_demand[0].domain = 'digtal'", "not a domain", "did you mean 'digital'"],
+        id="skill-demand-unknown-domain",
+    ),
+    _file_case(
+        _file('[[skill_demand]]\ndomain = "digital"\nlevels = [2, 7]\nto_week = 10\nusage = 0.5\n'),
+        ["skill_demand[0].levels", "[7] out of range 0..4", "executive"],
+        id="skill-demand-level-out-of-range",
+    ),
+    _file_case(
+        _file('[[skill_demand]]\ndomain = "digital"\nfrom_week = 20\nto_week = 10\nusage = 0.5\n'),
+        ["skill_demand.0", "to_week = 10 is before from_week = 20"],
+        id="skill-demand-weeks-reversed",
+    ),
+    _file_case(
+        _file('[[skill_demand]]\ndomain = "digital"\nto_week = 10\nusage = 1.5\n'),
+        ["skill_demand.0.usage = 1.5", "less than or equal to 1"],
+        id="skill-demand-usage-above-1",
+    ),
+    _file_case(
+        _file('[[skill_demand]]\ndomain = "digital"\nto_week = 10\nchange = 0.6\n'),
+        ["skill_demand[0].change = 0.6", "from 0.6 to 1.2", "within [0, 1]"],
+        id="skill-demand-change-beyond-1",
+    ),
+    _file_case(
+        _file('[[skill_demand]]\ndomain = "digital"\nto_week = 10\n'),
+        ["skill_demand.0", "give either usage", "or change"],
+        id="skill-demand-without-target",
+    ),
+    _file_case(
+        _file(
+            '[[skill_demand]]\ndomain = "digital"\nto_week = 50\nusage = 0.9\n'
+            '[[skill_demand]]\ndomain = "digital"\nlevels = [3]\nfrom_week = 40\n'
+            "to_week = 60\nusage = 0.2\n"
+        ),
+        ["skill_demand[1] and skill_demand[0]", "level 3", "weeks 0-50 and 40-60", "overlap"],
+        id="skill-demand-ramps-overlap",
+    ),
+    _file_case(
+        _file("[learning]\nrate_skill_obsolescence_per_year_by_domain = { digitl = 0.3 }\n"),
+        ["rate_skill_obsolescence_per_year_by_domain", "'digitl'", "did you mean 'digital'"],
+        id="obsolescence-unknown-domain",
+    ),
+    _file_case(
+        _file("[learning]\nrate_skill_obsolescence_per_year_by_domain = { digital = 1.3 }\n"),
+        ["rate_skill_obsolescence_per_year_by_domain", "digital = 1.3", "below 1"],
+        id="obsolescence-rate-above-1",
+    ),
 ]
 
 

@@ -64,26 +64,35 @@ def draw_traits(n: int, params: People, rng: np.random.Generator) -> Traits:
 
 
 def equilibrium_shift(
-    traits: Traits, usage: np.ndarray, params: Learning, rel: float = 1.0
+    traits: Traits,
+    usage: np.ndarray,
+    params: Learning,
+    rel: float = 1.0,
+    stale_per_week: np.ndarray | None = None,
 ) -> np.ndarray:
     """How far each person's practice equilibrium lies from that of an average person.
 
-    Practice (at rate ``rate * ability * usage * transfer_base`` toward the person's
-    plateau) balances forgetting (toward the floor) at
-    ``(a * plateau + b * floor) / (a + b)``; the shift is that minus the same for
-    ability 1 and offset 0, scaled by ``rel`` as hires' starting skill is.
+    Practice (at rate ``A = rate * ability * usage * transfer_base`` toward the person's
+    plateau) balances forgetting and staleness (at rate ``B = (1 - usage) * decay +
+    stale``, toward the floor) at ``(A * plateau + B * floor) / (A + B)``; the shift is
+    that minus the same for ability 1 and offset 0, scaled by ``rel`` as hires' starting
+    skill is.
 
     Args:
         traits: The people's traits.
         usage: Job usage of each person's level (people, domains).
         params: Learning parameters.
         rel: 1 for incumbents, ``learning.rel_hire_skill`` for hires.
+        stale_per_week: Weekly staleness share per domain (section 7.14); none if omitted
+            (hires, whose knowledge is current).
 
     Returns:
         The shift (people, domains); zero when the traits do not differ.
     """
     base = params.rate_practice_per_week * usage * params.transfer_base
     b = (1.0 - usage) * decay_per_week(params.dur_skill_half_life_weeks)
+    if stale_per_week is not None:
+        b = b + stale_per_week
     a = base * traits.ability[:, None]
     top = params.skill_plateau + traits.plateau_offset[:, None]
     floor = params.skill_floor
