@@ -207,7 +207,8 @@ def test_state_stats_equal_direct_numpy(seed):
         skill, level, employee_id, engagement_, prof, weeks, visibility, weights,
         0.5, 26.0, 0.2, 0.6,
     )  # fmt: skip
-    per_person, domain_sum, level_sum, level_count, n_prof, eng_sum, n_ready = got
+    per_person, domain_sum, level_sum, level_count, n_prof, eng_sum, n_ready, by_domain = got
+    np.testing.assert_array_equal(by_domain, (skill[occ] >= 0.5).sum(axis=0))
     np.testing.assert_allclose(per_person, skill[occ].mean(axis=1), rtol=1e-14)
     np.testing.assert_allclose(domain_sum, skill[occ].sum(axis=0), rtol=1e-12)
     np.testing.assert_allclose(

@@ -49,6 +49,7 @@ def test_every_parameter_has_unit_source_and_description():
         "people",
         "informal",
         "departures",
+        "skill_seeds",
         "skill_demand",
         "engagement",
         "turnover",

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from sim.model.metrics import slug
+
 if TYPE_CHECKING:
     import networkx as nx
 
@@ -196,3 +198,37 @@ def recovery(
         "weeks_to_recover": float(back.index[0] - week) if len(back) else float("nan"),
         "final_gap": float(gap.iloc[-1]),
     }
+
+
+def spread(
+    timeseries: pd.DataFrame, domain: str, week: int = 0, share: float = 0.5
+) -> pd.DataFrame:
+    """How fast a skill spread: weeks until a share of the organisation was proficient in it.
+
+    Reads ``share_proficient_<domain>`` (the share of employees at or above the
+    proficiency threshold in the domain), for example after a ``[[skill_seeds]]`` event.
+
+    Args:
+        timeseries: A run's tidy time series (``Results.timeseries``).
+        domain: The domain, as named in the scenario.
+        week: Week from which to count (the seeding week).
+        share: The share of the organisation to reach.
+
+    Returns:
+        One row per arm and replicate: ``weeks_to_share`` (NaN if the share is not
+        reached within the run) and ``final_share``.
+    """
+    column = f"share_proficient_{slug(domain)}"
+    ts = timeseries[timeseries["week"] >= week]
+    rows = []
+    for (arm, replicate), run in ts.groupby(["arm", "replicate"], sort=False):
+        reached = run.loc[run[column] >= share, "week"]
+        rows.append(
+            {
+                "arm": arm,
+                "replicate": replicate,
+                "weeks_to_share": float(reached.iloc[0] - week) if len(reached) else np.nan,
+                "final_share": float(run[column].iloc[-1]),
+            }
+        )
+    return pd.DataFrame(rows)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim.analysis import plots
+from sim.analysis import network, plots
 from sim.analysis.compare import end_of_horizon, paired_differences
 from sim.analysis.summary import format_table
 from sim.errors import ScenarioError
@@ -42,6 +42,33 @@ def _png(fig: Figure) -> str:
     fig.savefig(buf, format="png", dpi=100, metadata={"Software": None})
     data = base64.b64encode(buf.getvalue()).decode()
     return f'<img alt="figure" src="data:image/png;base64,{data}">'
+
+
+def _spread_section(ts: pd.DataFrame, domain: str, week: int, k: int) -> list[str]:
+    """How fast a seeded skill spread, per arm: weeks until half and a quarter were proficient."""
+    rows = []
+    for share in (0.25, 0.5):
+        per_run = network.spread(ts, domain, week, share)
+        for arm, runs in per_run.groupby("arm", sort=False):
+            weeks = runs["weeks_to_share"]
+            rows.append(
+                {
+                    "arm": arm,
+                    "share of employees": f"{share:.0%}",
+                    "weeks (mean over replicates that reached it)": weeks.mean(),
+                    "replicates that reached it": f"{weeks.notna().sum()} of {len(weeks)}",
+                    "share proficient at the end": runs["final_share"].mean(),
+                }
+            )
+    table = pd.DataFrame(rows)
+    return [
+        f"<h2>Spread of the new skill: {html.escape(domain)}</h2>",
+        f"<p class='note'>{k} employees were seeded at week {week}; weeks from then until "
+        "the share of employees at or above the proficiency threshold in the domain "
+        f"reached each level (column share_proficient_{network.slug(domain)} of the time "
+        "series).</p>",
+        table.to_html(index=False, float_format=lambda x: f"{x:.3g}"),
+    ]
 
 
 def build(folder: str | Path, network_weeks: bool = True) -> str:
@@ -105,6 +132,8 @@ def build(folder: str | Path, network_weeks: bool = True) -> str:
         _png(plots.skill_by_domain(ts, list(org.domains))),
         _png(plots.skill_by_level(ts, list(org.levels))),
     ]
+    for seed in scenario.skill_seeds:
+        parts += _spread_section(ts, seed.domain, seed.week, seed.k)
     if all(c in ts.columns for c in plots.LEARNING_COLUMNS):
         parts += [
             "<h2>Learning from others: informal versus programmes</h2>",

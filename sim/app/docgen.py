@@ -20,7 +20,7 @@ from pydantic.fields import FieldInfo
 
 from sim.files import atomic_write
 from sim.scenario.designs import DESIGNS
-from sim.scenario.schema import Departure, Programme, Scenario, SkillDemand
+from sim.scenario.schema import Departure, Programme, Scenario, SkillDemand, SkillSeed
 
 SECTIONS = (
     "organisation",
@@ -163,6 +163,14 @@ def render() -> str:
         "",
         head,
         *_rows(SkillDemand, "skill_demand[]."),
+        "",
+        "## skill_seeds",
+        "",
+        inspect.cleandoc(SkillSeed.__doc__ or ""),
+        "Set as `[[skill_seeds]]` tables (or in an arm's overrides); docs/model.md 7.14.",
+        "",
+        head,
+        *_rows(SkillSeed, "skill_seeds[]."),
     ]
     parts += [
         "",

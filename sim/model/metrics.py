@@ -184,7 +184,10 @@ def measure(
         sc.promotion.weight_visibility,
         sc.promotion.readiness_threshold,
     )
-    per_person, domain_sum, level_sum, level_count, n_proficient, engagement_sum, n_ready = stats
+    per_person, domain_sum, level_sum, level_count, n_proficient, engagement_sum, n_ready = stats[
+        :7
+    ]
+    domain_proficient = stats[7]
     headcount = len(per_person)
     rec: dict[str, float] = {
         "week": week,
@@ -202,6 +205,9 @@ def measure(
     for q in (10, 50, 90):
         rec[f"skill_p{q}"] = float(ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))])
     rec["share_proficient"] = n_proficient / headcount
+    # How far a skill has spread: the share at or above the threshold in each domain.
+    for j, d in enumerate(org.domains):
+        rec[f"share_proficient_{slug(d)}"] = float(domain_proficient[j] / headcount)
     rec["mean_engagement"] = engagement_sum / headcount
     rec["quits"] = t.quits_week
     rec["cumulative_quits"] = t.quits
@@ -269,12 +275,14 @@ def _state_stats(
 
     Returns the mean skill of each occupant (in slot order), skill summed per domain and
     (personal means) per level, the headcount per level, the number proficient, summed
-    engagement, and the number ready for promotion to the next level.
+    engagement, the number ready for promotion to the next level, and the number at or
+    above the proficiency threshold in each domain.
     """
     n, n_domains = skill.shape
     n_levels = readiness_weights.shape[0]
     per_person = np.empty(n)
     domain_sum = np.zeros(n_domains)
+    domain_proficient = np.zeros(n_domains, dtype=np.int64)
     level_sum = np.zeros(n_levels)
     level_count = np.zeros(n_levels, dtype=np.int64)
     n_proficient = 0
@@ -288,6 +296,8 @@ def _state_stats(
         for d in range(n_domains):
             total += skill[i, d]
             domain_sum[d] += skill[i, d]
+            if skill[i, d] >= proficiency_threshold:
+                domain_proficient[d] += 1
         mean = total / n_domains
         per_person[m] = mean
         m += 1
@@ -301,4 +311,13 @@ def _state_stats(
             score = readiness_of(skill, visibility, i, readiness_weights[lv + 1], weight_visibility)
             if score >= readiness_threshold:
                 n_ready += 1
-    return per_person[:m], domain_sum, level_sum, level_count, n_proficient, engagement_sum, n_ready
+    return (
+        per_person[:m],
+        domain_sum,
+        level_sum,
+        level_count,
+        n_proficient,
+        engagement_sum,
+        n_ready,
+        domain_proficient,
+    )

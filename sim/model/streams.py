@@ -27,6 +27,8 @@ _INFORMAL, _INFORMAL_HIRES, _INFORMAL_INIT = 4, 5, 6
 _PROMOTION = 7
 # Lasting traits (docs/model.md section 7.15): of the starting workforce, and of hires.
 _TRAITS, _TRAITS_HIRES = 8, 9
+# Scenario events: who is seeded with a new skill ([[skill_seeds]]; drawn at the start).
+_SEEDS = 10
 _PROGRAMME_BASE = 100
 
 
@@ -50,6 +52,7 @@ class Streams:
         self.promotion = self._make(_PROMOTION)
         self.traits = self._make(_TRAITS)
         self.traits_hires = self._make(_TRAITS_HIRES)
+        self.seeds = self._make(_SEEDS)
 
     def _make(self, key: int) -> np.random.Generator:
         return np.random.default_rng(

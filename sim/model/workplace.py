@@ -91,7 +91,9 @@ class WorkplaceModel(mesa.Model):
         self.readiness_weights = promotion.readiness_weights(self.usage_by_level)
         self._proficiency_weights = _proficiency_weights(self.usage_by_level)
         self._demand = demand.demand_schedule(sc)
-        self._demand_started = False  # usage holds still during the burn-in
+        # Scenario events (demand ramps, seeded skills, departures) wait for the clock to
+        # start at week 0, after any burn-in.
+        self._events_on = False
         self._stale_per_week = demand.obsolescence_per_week(sc)
         self.workforce = initial_workforce(sc, self.streams.init, self.streams.traits)
         self._level_slots = promotion.slots_by_level(self.workforce.level, sc.n_levels)
@@ -104,6 +106,11 @@ class WorkplaceModel(mesa.Model):
         self.org = Organisation(self.workforce, sc, self.usage_by_level, self.ancestors)
         self.network = self._initial_network()
         self._departure_ids = self._named_departures()
+        # The positions a seeded skill goes to, in order of preference (the same in every
+        # arm): the first k occupied ones at the event's week.
+        self._seed_order = [
+            self.streams.seeds.permutation(self.workforce.n_slots) for _ in sc.skill_seeds
+        ]
         self._advice = _NO_ADVICE
         self.programmes: list[ProgrammeRule] = []
         # Mesa agents are created when someone looks at them (``agents``, ``employee``):
@@ -120,8 +127,9 @@ class WorkplaceModel(mesa.Model):
             # streams are used in every arm, so every arm starts from the same state.
             self.run(burn_in)
             self._restart_after_burn_in(burn_in)
-        self._demand_started = True
+        self._events_on = True
         self._follow_demand()  # a step at week 0 shows in the week-0 measurement
+        self._seed_skills()
         # Programmes keep their index in the scenario's table, which names their stream,
         # so a programme draws the same numbers in every arm that runs it.
         order = list(scenario.programmes)
@@ -186,6 +194,7 @@ class WorkplaceModel(mesa.Model):
         """
         week = self.week
         self._follow_demand()  # job usage of this week (section 7.14)
+        self._seed_skills()
         for prog in self.programmes:  # 1
             prog.match(self.org, week)
         self._update_ties()
@@ -447,7 +456,7 @@ class WorkplaceModel(mesa.Model):
         and the advice rule read) and the promotion-readiness and proficiency weights
         change in place; hires' mean starting skill is recomputed.
         """
-        if not (self._demand_started and self._demand.moves_in(self.week)):
+        if not (self._events_on and self._demand.moves_in(self.week)):
             return
         sc = self.params
         usage = self._demand.usage_at(self.week)
@@ -503,6 +512,28 @@ class WorkplaceModel(mesa.Model):
         self._left.append(wf.vacate(leaving))
         self.network.clear(leaving)
 
+    def _seed_skills(self) -> None:
+        """Seed this week's new skills (``[[skill_seeds]]``, section 7.14), at the week's start.
+
+        The seeded employees are the first ``k`` occupied positions of a random order
+        drawn once per event, so every arm seeds the same positions; the rest of the
+        organisation drops to the floor in the domain (``others = "floor"``) or keeps
+        what it knows.
+        """
+        if not self._events_on:
+            return
+        wf, sc = self.workforce, self.params
+        if self.week == 0 and self.records:
+            return  # week 0's events ran when the clock started
+        for event, order in zip(sc.skill_seeds, self._seed_order, strict=True):
+            if event.week != self.week:
+                continue
+            d = sc.organisation.domains.index(event.domain)
+            if event.others == "floor":
+                wf.skill[wf.occupied, d] = sc.learning.skill_floor
+            seeded = order[wf.occupied[order]][: event.k]
+            wf.skill[seeded, d] = event.skill
+
     def _named_departures(self) -> list[np.ndarray]:
         """Employee ids of the initial workforce that ``who = "ids"`` departures name."""
         from sim.scenario.loading import departure_rows
@@ -521,7 +552,7 @@ class WorkplaceModel(mesa.Model):
         wf = self.workforce
         out = [np.zeros(0, dtype=np.int64)]
         for event, ids in zip(self.params.departures, self._departure_ids, strict=True):
-            if event.week != self.week:
+            if event.week != self.week or not self._events_on:
                 continue
             if event.who == "ids":
                 slots = wf.slot_of_id[ids]

@@ -1756,6 +1756,53 @@ class Departure(Section):
         return self
 
 
+class SkillSeed(Section):
+    """A new skill seeded in a few people: a scenario event ("how fast does it spread?").
+
+    At the start of ``week``, ``k`` employees drawn at random (the same positions in
+    every arm) get skill ``skill`` in ``domain``; everyone else's skill in the domain is
+    set to the floor when ``others = "floor"`` (a skill nobody else has yet), or kept.
+    Pair it with a ``[[skill_demand]]`` ramp of the domain to say how much jobs come to
+    use it, and read the spread in ``share_proficient_<domain>``.
+    """
+
+    week: int = param(
+        ...,
+        ge=0,
+        unit="week",
+        source="scenario event",
+        description="Week at whose start the skill is seeded.",
+    )
+    domain: str = param(
+        ...,
+        unit="name",
+        source="scenario event",
+        description="Domain of the new skill.",
+    )
+    k: int = param(
+        1,
+        ge=1,
+        unit="employees",
+        source="scenario event",
+        description="How many employees, drawn at random, are seeded.",
+    )
+    skill: Unit = param(
+        0.9,
+        unit="skill (0-1)",
+        source="scenario event",
+        description="Skill the seeded employees get in the domain.",
+    )
+    others: Literal["floor", "keep"] = param(
+        "floor",
+        unit="choice",
+        source="scenario event",
+        description=(
+            "floor: everyone else's skill in the domain drops to learning.skill_floor (a "
+            "new skill); keep: it stays as it is."
+        ),
+    )
+
+
 class SkillDemand(Section):
     """A change in how much jobs use a skill domain: a linear ramp between two weeks.
 
@@ -1865,6 +1912,10 @@ class Scenario(Section):
         default=(),
         description="Scenario events: people who leave at a given week ([[departures]]).",
     )
+    skill_seeds: tuple[SkillSeed, ...] = Field(
+        default=(),
+        description="Scenario events: a new skill seeded in a few people ([[skill_seeds]]).",
+    )
     skill_demand: tuple[SkillDemand, ...] = Field(
         default=(),
         description="Changes in how much jobs use each domain over time ([[skill_demand]]).",
@@ -1945,6 +1996,17 @@ class Scenario(Section):
     @model_validator(mode="after")
     def _check_skill_change(self) -> Scenario:
         domains = self.organisation.domains
+        for i, seed in enumerate(self.skill_seeds):
+            if seed.domain not in domains:
+                raise ValueError(
+                    f"skill_seeds[{i}].domain = {seed.domain!r}: not a domain"
+                    f"{did_you_mean(seed.domain, domains)}; domains: {', '.join(domains)}"
+                )
+            if seed.week >= self.horizon_weeks:
+                raise ValueError(
+                    f"skill_seeds[{i}].week = {seed.week}: the run ends at week "
+                    f"{self.horizon_weeks}; choose a week before it"
+                )
         for name in self.learning.rate_skill_obsolescence_per_year_by_domain:
             if name not in domains:
                 raise ValueError(

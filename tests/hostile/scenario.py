@@ -213,6 +213,27 @@ _FILE_CASES = [
         ["rate_skill_obsolescence_per_year_by_domain", "digital = 1.3", "below 1"],
         id="obsolescence-rate-above-1",
     ),
+    # A new skill seeded in a few people (docs/model.md 7.13): [[skill_seeds]].
+    _file_case(
+        _file('[[skill_seeds]]\nweek = 0\ndomain = "digtal"\n'),
+        ["skill_seeds[0].domain = 'digtal'", "not a domain", "did you mean 'digital'"],
+        id="skill-seed-unknown-domain",
+    ),
+    _file_case(
+        _file('[[skill_seeds]]\nweek = 900\ndomain = "digital"\n'),
+        ["skill_seeds[0].week = 900", "the run ends at week 156"],
+        id="skill-seed-after-the-run",
+    ),
+    _file_case(
+        _file('[[skill_seeds]]\nweek = 0\ndomain = "digital"\nk = 0\n'),
+        ["skill_seeds.0.k = 0", "greater than or equal to 1"],
+        id="skill-seed-nobody",
+    ),
+    _file_case(
+        _file('[[skill_seeds]]\nweek = 0\ndomain = "digital"\nskill = 1.4\n'),
+        ["skill_seeds.0.skill = 1.4", "less than or equal to 1"],
+        id="skill-seed-skill-above-1",
+    ),
 ]
 
 
