@@ -24,14 +24,24 @@ Covered (the core rules):
 * the organisation: level counts by largest remainder; incumbents' skill at the
   practice-forgetting equilibrium plus expertise; tenure, time in level, baselines,
   propensities and values (ODD section 5);
+* people who differ (7.15): each employee and each hire draws a learning ability (which
+  also sets their own skill plateau), a proactivity and a teaching skill, and starts at
+  skill moved to their own practice equilibrium (a hire by ``rel_hire_skill`` of the
+  move); ability scales practice and what sessions and advice teach, the partner's
+  teaching skill what a dialogue or advice teaches, proactivity the feedback taken and
+  the chance of asking for advice;
 * programmes with ``matching = "random"`` and a fixed focus, in the three topologies of
   the hybrid: one-way pairs with a guide (``mentorship``: ``direction = "down"`` or
   ``"up"``), reciprocal peer pairs (``peer_coaching``) and groups of peers
   (``group_circles``), with enrolment, capacity, the level window, relationship terms,
   the running window and budget, attendance with structure and fading accountability,
   quality growth, power distance, and the weekly learning-hours cap (7.1-7.2);
-* learning in sessions, guide practice, feedback, sponsorship and visibility (7.3-7.4);
-* practice and forgetting (7.5); engagement (7.6); turnover (7.7);
+  dialogue sessions, and shadowing (``mode = "observation"``) in one-way pairs, spread
+  over the weeks it occupies, the learner learning what the guide's job uses;
+* learning in sessions, guide practice, feedback per domain (from follow-up sessions and
+  managers' conversations), sponsorship and guides' visibility (7.3-7.4);
+* practice and forgetting, at each person's rate toward their own plateau, with the
+  feedback in each domain (7.5); engagement (7.6); turnover (7.7);
 * promotion (readiness, the top-down cascade; 7.8) and hiring (7.9);
 * ageing and proficiency (7.11);
 * informal learning (7.13): each employee's advice ties (``Employee.ties``: adviser ->
@@ -47,9 +57,9 @@ Covered (the core rules):
   toward overload. Positions, their managers and teams are built as in section 5.
 
 Not covered (the constructor raises ``NotImplementedError``): other matching policies,
-need focus, the challenge trigger, observation mode, ``new_partner_each_time``,
-reciprocal pairs with ``guide_levels``, groups spanning several levels and an
-organisation's own advice network (``organisation.network``). Costs and the
+need focus, the challenge trigger, observation outside one-way pairs,
+``new_partner_each_time``, reciprocal pairs with ``guide_levels``, groups spanning
+several levels and an organisation's own advice network (``organisation.network``). Costs and the
 analysis-only records are left out; they do not feed back into the dynamics.
 
 Where section 7.13 leaves a detail open, the reference reads it as follows: a programme
@@ -178,10 +188,11 @@ class Employee(mesa.Agent):
             rnd.gauss(sc.engagement.mean_baseline, sc.engagement.sd_baseline), 0.05, 0.95
         )
         self.engagement = self.baseline
-        self.feedback = 0.0
+        self.feedback = [0.0] * len(self.skill)  # a stock per domain (7.4)
         self.visibility = 0.0
         self.p_learn, self.p_guide = rnd.random(), rnd.random()  # enrolment propensities
         self.values = (rnd.random(), rnd.random())
+        self.draw_traits(rel_skill)
         self.initial = hire_week is None
         self.reached_proficiency = hire_week is None
         # Informal learning (7.13): whom they would ask, and how readily they coach.
@@ -193,15 +204,51 @@ class Employee(mesa.Agent):
         self.proficiency = self.proficiency_score()
         self.clear_week()
 
+    def draw_traits(self, rel_skill: float) -> None:
+        """Lasting traits (7.15), and starting skill moved to the person's own equilibrium.
+
+        Three standard normal draws: the first sets learning ability and the personal
+        plateau, the second proactivity, the third teaching skill; each multiplier is
+        ``exp(sd * z - sd**2 / 2)``. Practice at the person's rate toward their plateau
+        balances forgetting at another skill than an average person's; starting skill
+        moves by the difference (times ``rel_hire_skill`` for a hire).
+        """
+        people, lp, rnd = self.model.sc.people, self.model.sc.learning, self.random
+        z_ability, z_proactivity, z_teaching = (rnd.gauss(0.0, 1.0) for _ in range(3))
+
+        def multiplier(sd: float, z: float) -> float:
+            return math.exp(sd * z - sd * sd / 2.0)
+
+        self.ability = multiplier(people.sd_log_learning_ability, z_ability)
+        self.plateau = min(lp.skill_plateau + people.sd_skill_plateau * z_ability, 1.0)
+        self.proactivity = multiplier(people.sd_log_proactivity, z_proactivity)
+        self.teaching = multiplier(people.sd_log_teaching_skill, z_teaching)
+        decay = self.model.skill_decay
+
+        def equilibrium(rate: float, plateau: float, forget: float) -> float:
+            return (rate * plateau + forget * lp.skill_floor) / max(rate + forget, 1e-12)
+
+        for d, u in enumerate(self.model.usage[self.level]):
+            rate = lp.rate_practice_per_week * u * lp.transfer_base
+            forget = (1.0 - u) * decay
+            mine = equilibrium(rate * self.ability, self.plateau, forget)
+            average = equilibrium(rate, lp.skill_plateau, forget)
+            self.skill[d] = clip(self.skill[d] + rel_skill * (mine - average))
+
     # --- the week ---------------------------------------------------------------------------
 
     def clear_week(self) -> None:
         """Forget last week's sessions."""
         self.attend_draw: dict[str, float] = {}  # one uniform per programme per week
         self.learns_from: list[tuple[Employee, float, float, list[float], float, str]] = []
-        self.guides: list[tuple[float, float, str]] = []  # (quality, hours, programme)
+        # (quality, hours, programme, levels the learner is above the guide)
+        self.guides: list[tuple[float, float, str, int]] = []
         self.hours = 0.0
         self.gains = [0.0] * len(self.skill)
+        # Feedback from this week's sessions, per programme and domain, before saturating;
+        # and from the manager's conversation, per domain (7.4, 7.13).
+        self.session_feedback: dict[str, list[float]] = {}
+        self.manager_feedback: list[float] | None = None
         # This week's advice: (adviser, domain, the adviser's skill at the phase start).
         self.advice: tuple[Employee, int, list[float]] | None = None
         self.advice_hours = 0.0  # as seeker and as adviser
@@ -222,17 +269,31 @@ class Employee(mesa.Agent):
         Reads start-of-phase skills and ties and writes only this week's gains, the
         manager's conversation and the advice hours (of both sides), which ``advance`` reads.
         """
-        lp = self.model.sc.learning
-        for partner, hours, quality, focus, _, _ in self.learns_from:
+        model, lp = self.model, self.model.sc.learning
+        usage = model.usage[self.level]
+        for partner, hours, quality, focus, share, name in self.learns_from:
+            prog = model.programme[name]
+            # Able learners take more from a session; in a dialogue, so do the learners
+            # of a good teacher (watching someone's work owes nothing to their teaching).
+            q = quality * self.ability * (1.0 if prog.observation else partner.teaching)
             for d, (mine, theirs) in enumerate(zip(self.skill, partner.skill, strict=True)):
                 gap = theirs - mine
                 if gap > 0.0:
                     absorb = math.exp(-gap / lp.gap_absorption)
-                    share = min(1.0, lp.rate_session_per_hour * hours * quality * focus[d] * absorb)
-                    self.gains[d] += share * gap
-        for _, hours, name in self.guides:  # guiding exercises the guide's own skills
-            prog = self.model.programme[name]
-            rate = min(prog.params.rate_guide_practice_per_hour * hours, 1.0)
+                    taken = min(1.0, lp.rate_session_per_hour * hours * q * focus[d] * absorb)
+                    self.gains[d] += taken * gap
+            # Feedback on the learner's practice: only in follow-up sessions, on the
+            # domains the session covers and the learner's job uses, worth more from a
+            # partner skilled in them.
+            amount = lp.feedback_per_hour * prog.feedback_hours * quality * share
+            if amount > 0.0:
+                amount *= self.proactivity * partner.teaching
+                total = self.session_feedback.setdefault(name, [0.0] * len(self.skill))
+                for d, theirs in enumerate(partner.skill):
+                    total[d] += amount * focus[d] * usage[d] * theirs
+        for _, hours, name, _ in self.guides:  # guiding exercises the guide's own skills
+            prog = model.programme[name]
+            rate = min(lp.rate_guide_practice_per_hour * hours, 1.0)
             if rate > 0.0:
                 for d in prog.guide_practice_domains:
                     self.gains[d] += rate * max(1.0 - self.skill[d], 0.0)
@@ -247,28 +308,29 @@ class Employee(mesa.Agent):
         before = sum(self.skill) / len(self.skill)
         self.skill = [clip(s + g) for s, g in zip(self.skill, self.gains, strict=True)]
         self.add_stocks()
-        if self.conversation:  # the manager's routine feedback (7.13)
-            self.feedback += sc.informal.feedback_per_conversation * (1.0 - self.feedback)
-        # Practice and forgetting (7.5), with this week's feedback.
-        transfer = lp.transfer_base + (1.0 - lp.transfer_base) * self.feedback
-        plateau = (
-            lp.skill_plateau + (1.0 - lp.skill_plateau) * lp.rel_feedback_plateau * self.feedback
-        )
+        if self.manager_feedback is not None:  # the manager's routine feedback (7.13)
+            for d, x in enumerate(self.manager_feedback):
+                self.feedback[d] += x * (1.0 - self.feedback[d])
+        # Practice and forgetting (7.5), with this week's feedback in each domain, at the
+        # person's own rate toward their own plateau.
         usage = model.usage[self.level]
+        rate = lp.rate_practice_per_week * self.ability
         for d, s in enumerate(self.skill):
-            u = usage[d]
-            practice = lp.rate_practice_per_week * u * transfer * max(plateau - s, 0.0)
+            u, f = usage[d], self.feedback[d]
+            transfer = lp.transfer_base + (1.0 - lp.transfer_base) * f
+            plateau = self.plateau + (1.0 - self.plateau) * lp.rel_feedback_plateau * f
+            practice = rate * u * transfer * max(plateau - s, 0.0)
             forgetting = (1.0 - u) * model.skill_decay * max(s - lp.skill_floor, 0.0)
             self.skill[d] = clip(s + practice - forgetting)
-        self.feedback *= model.feedback_decay
+        self.feedback = [f * model.feedback_decay for f in self.feedback]
         self.visibility *= model.visibility_decay
         # Engagement (7.6).
         progress = sum(self.skill) / len(self.skill) - before
         support = sum(
-            ep.support_per_session * model.programme[name].params.rel_support * quality * share
-            for _, _, quality, _, share, name in self.learns_from
+            ep.support_per_session * quality * share
+            for _, _, quality, _, share, _ in self.learns_from
         )
-        support += sum(ep.support_guide_per_session * quality for quality, _, _ in self.guides)
+        support += sum(ep.support_guide_per_session * quality for quality, *_ in self.guides)
         change = ep.rate_drift_per_week * (self.baseline - self.engagement)
         change += support + ep.progress_per_skill * max(progress, 0.0)
         hours = self.hours + self.advice_hours  # helping takes time too (7.13)
@@ -284,20 +346,26 @@ class Employee(mesa.Agent):
             self.quit()
 
     def add_stocks(self) -> None:
-        """Feedback and visibility from this week's sessions, programme by programme (7.4)."""
+        """Feedback and visibility from this week's sessions, programme by programme (7.4).
+
+        A guide is seen by the people above them whom they guide: visibility per level
+        the learner is above the guide.
+        """
         for name, prog in self.model.programme.items():
             p = prog.params
-            feedback = sponsorship = 0.0
+            sponsorship = 0.0
             for _, _, quality, _, share, pname in self.learns_from:
                 if pname == name:
-                    feedback += p.feedback_per_hour * p.hours_per_session * quality * share
                     sponsorship += p.sponsorship_per_session * quality * share
             exposure = sum(
-                p.guide_visibility_per_session * quality
-                for quality, _, pname in self.guides
+                p.guide_visibility_per_session * above * quality
+                for quality, _, pname, above in self.guides
                 if pname == name
             )
-            self.feedback += min(feedback, 1.0) * (1.0 - self.feedback)
+            feedback = self.session_feedback.get(name)
+            if feedback is not None:
+                for d, x in enumerate(feedback):
+                    self.feedback[d] += min(x, 1.0) * (1.0 - self.feedback[d])
             self.visibility += min(sponsorship, 1.0) * (1.0 - self.visibility)
             self.visibility += min(exposure, 1.0) * (1.0 - self.visibility)
 
@@ -375,7 +443,8 @@ class Employee(mesa.Agent):
     def seek_advice(self) -> None:
         """Phase 3 (read-only): perhaps ask one tie about one domain; gain by the session rule."""
         model, ip, lp, rnd = self.model, self.model.sc.informal, self.model.sc.learning, self.random
-        if not self.ties or rnd.random() >= ip.p_seek_per_week * self.position.team.safety:
+        p_seek = ip.p_seek_per_week * self.position.team.safety * self.proactivity
+        if not self.ties or rnd.random() >= p_seek:
             return
         # The domain: what the job uses, where the gap to mastery is large.
         usage = model.usage[self.level]
@@ -396,7 +465,8 @@ class Employee(mesa.Agent):
         adviser = rnd.choices(advisers, weights)[0]
         gap = adviser.skill[d] - self.skill[d]
         if gap > 0.0:
-            quality = self.ties[adviser].strength
+            # The tie's strength, times the seeker's ability and the adviser's teaching.
+            quality = self.ties[adviser].strength * self.ability * adviser.teaching
             absorb = math.exp(-gap / lp.gap_absorption)
             share = min(1.0, lp.rate_session_per_hour * ip.hours_per_advice * quality * absorb)
             self.gains[d] += share * gap
@@ -405,11 +475,24 @@ class Employee(mesa.Agent):
         adviser.advice_hours += ip.hours_per_advice
 
     def draw_conversation(self) -> None:
-        """Phase 3: whether the manager (if in post) gives feedback this week."""
+        """Phase 3: whether the manager (if in post) gives feedback this week, and how much.
+
+        The feedback lands on the domains the report's job uses, weighted by the manager's
+        skill at the start of the phase, the report's proactivity and the manager's
+        teaching skill; each domain's amount is at most 1.
+        """
         boss = self.position.manager
-        if boss is not None and boss.holder is not None:
-            p = self.model.sc.informal.p_manager_feedback_per_week * boss.holder.coaching
-            self.conversation = self.random.random() < min(1.0, p)
+        if boss is None or boss.holder is None:
+            return
+        manager, ip = boss.holder, self.model.sc.informal
+        p = ip.p_manager_feedback_per_week * manager.coaching
+        self.conversation = self.random.random() < min(1.0, p)
+        if self.conversation:
+            a = ip.feedback_per_conversation * self.proactivity * manager.teaching
+            self.manager_feedback = [
+                min(a * u * s, 1.0)
+                for u, s in zip(self.model.usage[self.level], manager.skill, strict=True)
+            ]
 
     def learn_from_advice(self) -> None:
         """Phase 3, after every ``step``: what the advice taught about who knows what.
@@ -479,7 +562,8 @@ class ProgrammeRunner:
             "matching": params.matching != "random",
             "focus": params.focus != "fixed",
             "trigger": params.trigger != "scheduled",
-            "mode": params.mode != "dialogue",
+            "observation outside one-way pairs": params.mode == "observation"
+            and (params.topology == "group" or params.direction == "both"),
             "new_partner_each_time": params.new_partner_each_time,
             "guide_levels with direction both": params.direction == "both"
             and bool(params.guide_levels),
@@ -499,6 +583,18 @@ class ProgrammeRunner:
         self.guide_practice_domains = [
             i for i, d in enumerate(domains) if d in params.guide_practice_domains
         ]
+        # Shadowing (observation) is spread over the weeks it occupies: every week the
+        # learner watches hours_per_session / cadence_weeks of the guide's work, and the
+        # relationship's quality grows per week as it would per session.
+        self.observation = params.mode == "observation"
+        spread = params.cadence_weeks if self.observation else 1
+        self.cadence = params.cadence_weeks // spread
+        self.hours = params.hours_per_session / spread
+        self.rate_quality = 1.0 - (1.0 - params.rate_quality_per_session) ** (1.0 / spread)
+        # Feedback on the learner's practice needs someone who saw it before: the share
+        # of sessions that follow up an earlier one; none in observation (7.4).
+        follow_up = max(0.0, 1.0 - params.cadence_weeks / params.dur_relationship_weeks)
+        self.feedback_hours = 0.0 if self.observation else params.hours_per_session * follow_up
         self.relationships: list[Relationship] = []
         self.free_from: dict[Employee, int] = {}
         self.hours_spent = 0.0
@@ -631,12 +727,12 @@ class ProgrammeRunner:
             return []
         met = []
         for rel in self.relationships:
-            if (week - rel.start) % p.cadence_weeks:
+            if (week - rel.start) % self.cadence:
                 continue
             # Both members draw (or reuse) their weekly uniform before deciding.
             a_comes, b_comes = rel.a.attends(self, rel, week), rel.b.attends(self, rel, week)
             if a_comes and b_comes:
-                rel.quality += p.rate_quality_per_session * (1.0 - rel.quality)
+                rel.quality += self.rate_quality * (1.0 - rel.quality)
                 distance = abs(rel.a.level - rel.b.level)
                 met.append((rel, rel.quality * (1.0 - p.power_distance) ** distance))
         return met
@@ -647,13 +743,11 @@ class ProgrammeRunner:
         hours: dict[Employee, float] = {}
         if p.topology == "group":
             for rel, _ in met:  # each member of a pair that met, once
-                hours[rel.a] = hours[rel.b] = p.hours_per_session
+                hours[rel.a] = hours[rel.b] = self.hours
             return hours
-        guide_side = (
-            p.hours_per_session if p.direction == "both" else p.hours_per_session * p.rel_guide_time
-        )
+        guide_side = self.hours if p.direction == "both" else self.hours * p.rel_guide_time
         for rel, _ in met:
-            hours[rel.b] = hours.get(rel.b, 0.0) + p.hours_per_session
+            hours[rel.b] = hours.get(rel.b, 0.0) + self.hours
             hours[rel.a] = hours.get(rel.a, 0.0) + guide_side
         return hours
 
@@ -671,17 +765,20 @@ class ProgrammeRunner:
         else:
             hours = self.attendee_hours(kept)
         k = p.n_group_size
-        learn_hours = p.hours_per_session * p.rel_learning
+        learn_hours = self.hours * p.rel_learning
         if p.topology == "group":
             learn_hours, share = learn_hours / (k - 1), 1.0 / (k - 1)
         else:
             share = 1.0
         for rel, q in kept:
-            rel.b.learns_from.append((rel.a, learn_hours, q, self.focus, share, self.name))
+            # An observer learns what the guide's job uses; a dialogue covers the focus.
+            focus = self.model.usage[rel.a.level] if self.observation else self.focus
+            rel.b.learns_from.append((rel.a, learn_hours, q, focus, share, self.name))
             if p.direction == "both":
-                rel.a.learns_from.append((rel.b, learn_hours, q, self.focus, share, self.name))
+                rel.a.learns_from.append((rel.b, learn_hours, q, focus, share, self.name))
             else:
-                rel.a.guides.append((q, p.hours_per_session * p.rel_guide_time, self.name))
+                above = max(rel.b.level - rel.a.level, 0)
+                rel.a.guides.append((q, self.hours * p.rel_guide_time, self.name, above))
         for e, h in hours.items():
             e.hours += h
         self.hours_spent += sum(hours.values())
