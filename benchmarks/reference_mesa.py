@@ -293,7 +293,7 @@ class Employee(mesa.Agent):
                     total[d] += amount * focus[d] * usage[d] * theirs
         for _, hours, name, _ in self.guides:  # guiding exercises the guide's own skills
             prog = model.programme[name]
-            rate = min(lp.rate_guide_practice_per_hour * hours, 1.0)
+            rate = min(lp.rate_guide_practice_per_hour * hours * self.ability, 1.0)
             if rate > 0.0:
                 for d in prog.guide_practice_domains:
                     self.gains[d] += rate * max(1.0 - self.skill[d], 0.0)

@@ -257,7 +257,7 @@ class WorkplaceModel(mesa.Model):
                     gains,
                     wf.skill,
                     b.guide,
-                    b.rate_guide_practice_per_hour * b.guide_hours,
+                    b.rate_guide_practice_per_hour * b.guide_hours * wf.ability[b.guide],
                     b.guide_practice,
                 )
         for b in batches:

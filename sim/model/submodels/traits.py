@@ -94,7 +94,7 @@ def equilibrium_shift(
     if stale_per_week is not None:
         b = b + stale_per_week
     a = base * traits.ability[:, None]
-    top = params.skill_plateau + traits.plateau_offset[:, None]
+    top = np.minimum(params.skill_plateau + traits.plateau_offset[:, None], 1.0)
     floor = params.skill_floor
     own = (a * top + b * floor) / np.maximum(a + b, 1e-12)
     mean = (base * params.skill_plateau + b * floor) / np.maximum(base + b, 1e-12)
