@@ -315,14 +315,26 @@ def carley(replicates: int = REPLICATES, weeks: int = 78) -> Finding:
         passed=bool(faster and holds_ci),
         values={"faster": faster, "holds": holds, "holds_ci": holds_ci, **results},
         figure=fig,
-        note=""
-        if holds_ci
-        else (
-            "Part (b) is not reproduced with separated intervals. In wlsim, hierarchy enters "
-            "only through mentors' expertise and sponsorship; Carley's hierarchies also route "
-            "information through managers, which wlsim does not model (the reporting tree "
-            "enters only manager matching). Reproducing (b) would need knowledge that is "
-            "held in the structure (e.g. managers passing on what leavers knew)."
+        note=" ".join(
+            part
+            for part in (
+                ""
+                if faster
+                else "Part (a) is not reproduced: feedback follows one rule in every design "
+                "(docs/model.md 7.4), and weekly peer pairs get no more of it in their first "
+                "quarter than fortnightly mentees get from skilled mentors; before that rule, "
+                "(a) held only because peer coaching's feedback rate per hour was set five "
+                "times mentorship's.",
+                ""
+                if holds_ci
+                else "Part (b) is not reproduced with separated intervals. In these arms "
+                "hierarchy enters only through mentors' expertise and sponsorship; Carley's "
+                "hierarchies route information through managers (the carley_structure "
+                "pattern tries that with the advice network). Reproducing (b) would need "
+                "knowledge that is held in the structure (e.g. managers passing on what "
+                "leavers knew).",
+            )
+            if part
         ),
     )
 
