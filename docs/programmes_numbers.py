@@ -254,42 +254,70 @@ def design_runs(kind: str, settings: dict | None = None) -> list[Pair]:
 
 
 def section_table() -> None:
-    print(f"## Section 1.5: the designs side by side ({N} employees, {WEEKS} weeks, "
-          f"{REPLICATES} replicates, commit {commit()})\n")
+    print(
+        f"## Section 1.5: the designs side by side ({N} employees, {WEEKS} weeks, "
+        f"{REPLICATES} replicates, commit {commit()})\n"
+    )
     rows, new = [], []
     for kind in DESIGNS:
         ps = design_runs(kind)
-        rows.append([
-            f"`{kind}`",
-            f"{np.mean([p.last('n_learners_reached') for p in ps]):.0f}",
-            f"{np.mean([p.last('session_hours') for p in ps]):,.0f}",
-            f"{np.mean([p.last('mentor_hours') for p in ps]):,.0f}",
-            sig([p.diff("mean_skill") for p in ps]),
-            sig([per_1000h(p) for p in ps], 2),
-            sig([p.skill(p.learners) for p in ps], 4),
-            sig([p.engagement(p.learners) for p in ps], 3),
-            sig([p.diff("cumulative_quits") for p in ps], 1),
-        ])
-        new.append([
-            f"`{kind}`",
-            show([p.last("share_relationships_ended_early") for p in ps], 3, sign=False),
-            f"{np.mean([p.last('relationships_ended_early') for p in ps]):.1f}",
-            show([p.last("promotions_per_learner") for p in ps], 3, sign=False),
-            show([p.last("promotions_per_nonparticipant") for p in ps], 3, sign=False),
-            sig([p.promotions(p.learners) for p in ps], 3),
-            sig([p.diff("promotions") for p in ps], 1),
-        ])
-    table(rows, ["design", "learners reached", "person-hours", "of which guides",
-                 "organisation mean skill", "per 1,000 h", "learners' mean skill",
-                 "learners' engagement", "quits (per 400 a year)"])
+        rows.append(
+            [
+                f"`{kind}`",
+                f"{np.mean([p.last('n_learners_reached') for p in ps]):.0f}",
+                f"{np.mean([p.last('session_hours') for p in ps]):,.0f}",
+                f"{np.mean([p.last('mentor_hours') for p in ps]):,.0f}",
+                sig([p.diff("mean_skill") for p in ps]),
+                sig([per_1000h(p) for p in ps], 2),
+                sig([p.skill(p.learners) for p in ps], 4),
+                sig([p.engagement(p.learners) for p in ps], 3),
+                sig([p.diff("cumulative_quits") for p in ps], 1),
+            ]
+        )
+        new.append(
+            [
+                f"`{kind}`",
+                show([p.last("share_relationships_ended_early") for p in ps], 3, sign=False),
+                f"{np.mean([p.last('relationships_ended_early') for p in ps]):.1f}",
+                show([p.last("promotions_per_learner") for p in ps], 3, sign=False),
+                show([p.last("promotions_per_nonparticipant") for p in ps], 3, sign=False),
+                sig([p.promotions(p.learners) for p in ps], 3),
+                sig([p.diff("promotions") for p in ps], 1),
+            ]
+        )
+    table(
+        rows,
+        [
+            "design",
+            "learners reached",
+            "person-hours",
+            "of which guides",
+            "organisation mean skill",
+            "per 1,000 h",
+            "learners' mean skill",
+            "learners' engagement",
+            "quits (per 400 a year)",
+        ],
+    )
     ps = design_runs(DESIGNS[0])
-    print("Control arm at week 52: mean skill "
-          f"{np.mean([p.last('mean_skill', 'control') for p in ps]):.3f}, quits "
-          f"{np.mean([p.last('cumulative_quits', 'control') for p in ps]):.1f}, promotions "
-          f"{np.mean([p.last('promotions', 'control') for p in ps]):.1f}\n")
-    table(new, ["design", "share of relationships ended early", "ended early (count)",
-                "promotions per learner", "promotions per non-participant",
-                "learners' promotions vs control", "organisation's promotions vs control"])
+    print(
+        "Control arm at week 52: mean skill "
+        f"{np.mean([p.last('mean_skill', 'control') for p in ps]):.3f}, quits "
+        f"{np.mean([p.last('cumulative_quits', 'control') for p in ps]):.1f}, promotions "
+        f"{np.mean([p.last('promotions', 'control') for p in ps]):.1f}\n"
+    )
+    table(
+        new,
+        [
+            "design",
+            "share of relationships ended early",
+            "ended early (count)",
+            "promotions per learner",
+            "promotions per non-participant",
+            "learners' promotions vs control",
+            "organisation's promotions vs control",
+        ],
+    )
 
 
 def section_channels() -> None:
@@ -306,41 +334,72 @@ def section_channels() -> None:
         gg = [p.diff("mean_skill") for p in no_gp]
 
         def share(without: list[float]) -> list[float]:
-            return [(a - b) / a if abs(a) > 1e-12 else np.nan
-                    for a, b in zip(g, without, strict=True)]
+            return [
+                (a - b) / a if abs(a) > 1e-12 else np.nan for a, b in zip(g, without, strict=True)
+            ]
 
-        rows.append([
-            f"`{kind}`", sig(g), sig(gl), sig(gf), sig(gg),
-            show(share(gl), 2, sign=False), show(share(gf), 2, sign=False),
-            show(share(gg), 2, sign=False),
-        ])
-    table(rows, ["design", "organisation gain", "without learning from partners",
-                 "without feedback", "without guides' practice",
-                 "share due to learning from partners", "share due to feedback",
-                 "share due to guides' practice"])
+        rows.append(
+            [
+                f"`{kind}`",
+                sig(g),
+                sig(gl),
+                sig(gf),
+                sig(gg),
+                show(share(gl), 2, sign=False),
+                show(share(gf), 2, sign=False),
+                show(share(gg), 2, sign=False),
+            ]
+        )
+    table(
+        rows,
+        [
+            "design",
+            "organisation gain",
+            "without learning from partners",
+            "without feedback",
+            "without guides' practice",
+            "share due to learning from partners",
+            "share due to feedback",
+            "share due to guides' practice",
+        ],
+    )
 
 
 # --- variants: one component changed ------------------------------------------------------
 
 
-def variant_rows(kind: str, variants: dict[str, dict], settings: dict | None = None,
-                 weeks: int = WEEKS, domain: str | None = None) -> None:
+def variant_rows(
+    kind: str,
+    variants: dict[str, dict],
+    settings: dict | None = None,
+    weeks: int = WEEKS,
+    domain: str | None = None,
+) -> None:
     print(f"### `{kind}`: component changes ({weeks} weeks)\n")
     rows = []
     for label, params in variants.items():
         ps = pairs(design(kind, **params), weeks=weeks, settings=settings)
-        row = [label,
-               f"{np.mean([p.last('session_hours') for p in ps]):,.0f}",
-               sig([p.diff("mean_skill") for p in ps]),
-               sig([per_1000h(p) for p in ps], 2),
-               show([p.skill(p.learners) for p in ps], 4),
-               sig([p.engagement(p.learners) for p in ps], 3),
-               show([p.last("share_relationships_ended_early") for p in ps], 3, sign=False)]
+        row = [
+            label,
+            f"{np.mean([p.last('session_hours') for p in ps]):,.0f}",
+            sig([p.diff("mean_skill") for p in ps]),
+            sig([per_1000h(p) for p in ps], 2),
+            show([p.skill(p.learners) for p in ps], 4),
+            sig([p.engagement(p.learners) for p in ps], 3),
+            show([p.last("share_relationships_ended_early") for p in ps], 3, sign=False),
+        ]
         if domain:
             row.append(show([p.skill(p.learners, domain) for p in ps], 4))
         rows.append(row)
-    header = ["variant", "person-hours", "organisation mean skill", "per 1,000 h",
-              "learners' mean skill", "learners' engagement", "ended early"]
+    header = [
+        "variant",
+        "person-hours",
+        "organisation mean skill",
+        "per 1,000 h",
+        "learners' mean skill",
+        "learners' engagement",
+        "ended early",
+    ]
     if domain:
         header.append(f"learners' {domain}")
     table(rows, header)
@@ -348,81 +407,135 @@ def variant_rows(kind: str, variants: dict[str, dict], settings: dict | None = N
 
 def section_variants() -> None:
     print("## Component changes quoted in the design sections and section 16\n")
-    variant_rows("mentorship", {
-        "preset": {},
-        "power_distance 0": {"power_distance": 0.0},
-        "power_distance 0.3": {"power_distance": 0.3},
-        "power_distance 0.5": {"power_distance": 0.5},
-        "cadence_weeks 1": {"cadence_weeks": 1},
-        "hours_per_session 2": {"hours_per_session": 2.0},
-        "matching algorithmic": {"matching": "algorithmic"},
-        "focus_domains all": {"focus_domains": []},
-        "dur_relationship_weeks 13": {"dur_relationship_weeks": 13},
-    }, domain="leadership")
-    variant_rows("peer_coaching", {
-        "preset": {},
-        "structure 0.9": {"structure": 0.9},
-        "half-life 4 weeks": {"dur_accountability_half_life_weeks": 4.0},
-        "52-week pairs, half-life 4": {"dur_relationship_weeks": 52,
-                                       "dur_accountability_half_life_weeks": 4.0},
-        "52-week pairs, half-life 4, structure 0.9": {
-            "dur_relationship_weeks": 52, "dur_accountability_half_life_weeks": 4.0,
-            "structure": 0.9},
-        "1-week pairs": {"dur_relationship_weeks": 1},
-        "matching similarity": {"matching": "similarity"},
-    })
-    variant_rows("group_circles", {
-        "preset": {},
-        "cadence_weeks 1": {"cadence_weeks": 1},
-        "n_group_size 4": {"n_group_size": 4},
-        "n_group_size 8": {"n_group_size": 8},
-        "level_gap_max 2": {"level_gap_max": 2},
-    })
-    variant_rows("micro_mentoring", {
-        "preset": {},
-        "hours_per_session 1": {"hours_per_session": 1.0},
-        "matching random": {"matching": "random"},
-        "matching random, focus fixed (all)": {"matching": "random", "focus": "fixed"},
-        "new_partner_each_time false, 4-week relationships": {
-            "new_partner_each_time": False, "dur_relationship_weeks": 4},
-    })
-    variant_rows("flash_mentorship", {
-        "preset": {}, "dur_between_weeks 4": {"dur_between_weeks": 4},
-        "matching random": {"matching": "random"},
-    })
-    variant_rows("situational_coaching", {
-        "preset": {}, "p_challenge_per_week 0.3": {"p_challenge_per_week": 0.3},
-        "dur_relationship_weeks 4": {"dur_relationship_weeks": 4},
-    })
-    variant_rows("skill_pods", {
-        "preset": {}, "matching random": {"matching": "random"},
-        "cadence_weeks 1": {"cadence_weeks": 1},
-    })
-    variant_rows("accountability_clusters", {
-        "preset": {}, "rel_learning 1": {"rel_learning": 1.0},
-        "structure 0.4": {"structure": 0.4},
-        "structure 0.4, half-life 13": {"structure": 0.4,
-                                       "dur_accountability_half_life_weeks": 13.0},
-        "hours_per_session 1": {"hours_per_session": 1.0},
-    })
-    variant_rows("near_peer", {
-        "preset": {}, "level_gap_max 4": {"level_gap_max": 4},
-        "power_distance 0": {"power_distance": 0.0},
-        "sponsorship 0": {"sponsorship_per_session": 0.0},
-    })
-    variant_rows("reciprocal_coaching", {
-        "preset": {}, "level_gap_max 1": {"level_gap_max": 1},
-        "cadence_weeks 1": {"cadence_weeks": 1},
-    })
-    variant_rows("mentor_shadowing", {
-        "preset": {}, "mode dialogue": {"mode": "dialogue", "rel_guide_time": 1.0},
-        "dur_relationship_weeks 52": {"dur_relationship_weeks": 52},
-        "cadence 1, 1 h": {"cadence_weeks": 1, "hours_per_session": 1.0},
-    })
-    variant_rows("reverse_mentoring", {
-        "preset": {}, "p_enrol 0.6": {"p_enrol": 0.6},
-        "focus digital+technical": {"focus_domains": ["digital", "technical"]},
-    }, domain="digital")
+    variant_rows(
+        "mentorship",
+        {
+            "preset": {},
+            "power_distance 0": {"power_distance": 0.0},
+            "power_distance 0.3": {"power_distance": 0.3},
+            "power_distance 0.5": {"power_distance": 0.5},
+            "cadence_weeks 1": {"cadence_weeks": 1},
+            "hours_per_session 2": {"hours_per_session": 2.0},
+            "matching algorithmic": {"matching": "algorithmic"},
+            "focus_domains all": {"focus_domains": []},
+            "dur_relationship_weeks 13": {"dur_relationship_weeks": 13},
+        },
+        domain="leadership",
+    )
+    variant_rows(
+        "peer_coaching",
+        {
+            "preset": {},
+            "structure 0.9": {"structure": 0.9},
+            "half-life 4 weeks": {"dur_accountability_half_life_weeks": 4.0},
+            "52-week pairs, half-life 4": {
+                "dur_relationship_weeks": 52,
+                "dur_accountability_half_life_weeks": 4.0,
+            },
+            "52-week pairs, half-life 4, structure 0.9": {
+                "dur_relationship_weeks": 52,
+                "dur_accountability_half_life_weeks": 4.0,
+                "structure": 0.9,
+            },
+            "1-week pairs": {"dur_relationship_weeks": 1},
+            "matching similarity": {"matching": "similarity"},
+        },
+    )
+    variant_rows(
+        "group_circles",
+        {
+            "preset": {},
+            "cadence_weeks 1": {"cadence_weeks": 1},
+            "n_group_size 4": {"n_group_size": 4},
+            "n_group_size 8": {"n_group_size": 8},
+            "level_gap_max 2": {"level_gap_max": 2},
+        },
+    )
+    variant_rows(
+        "micro_mentoring",
+        {
+            "preset": {},
+            "hours_per_session 1": {"hours_per_session": 1.0},
+            "matching random": {"matching": "random"},
+            "matching random, focus fixed (all)": {"matching": "random", "focus": "fixed"},
+            "new_partner_each_time false, 4-week relationships": {
+                "new_partner_each_time": False,
+                "dur_relationship_weeks": 4,
+            },
+        },
+    )
+    variant_rows(
+        "flash_mentorship",
+        {
+            "preset": {},
+            "dur_between_weeks 4": {"dur_between_weeks": 4},
+            "matching random": {"matching": "random"},
+        },
+    )
+    variant_rows(
+        "situational_coaching",
+        {
+            "preset": {},
+            "p_challenge_per_week 0.3": {"p_challenge_per_week": 0.3},
+            "dur_relationship_weeks 4": {"dur_relationship_weeks": 4},
+        },
+    )
+    variant_rows(
+        "skill_pods",
+        {
+            "preset": {},
+            "matching random": {"matching": "random"},
+            "cadence_weeks 1": {"cadence_weeks": 1},
+        },
+    )
+    variant_rows(
+        "accountability_clusters",
+        {
+            "preset": {},
+            "rel_learning 1": {"rel_learning": 1.0},
+            "structure 0.4": {"structure": 0.4},
+            "structure 0.4, half-life 13": {
+                "structure": 0.4,
+                "dur_accountability_half_life_weeks": 13.0,
+            },
+            "hours_per_session 1": {"hours_per_session": 1.0},
+        },
+    )
+    variant_rows(
+        "near_peer",
+        {
+            "preset": {},
+            "level_gap_max 4": {"level_gap_max": 4},
+            "power_distance 0": {"power_distance": 0.0},
+            "sponsorship 0": {"sponsorship_per_session": 0.0},
+        },
+    )
+    variant_rows(
+        "reciprocal_coaching",
+        {
+            "preset": {},
+            "level_gap_max 1": {"level_gap_max": 1},
+            "cadence_weeks 1": {"cadence_weeks": 1},
+        },
+    )
+    variant_rows(
+        "mentor_shadowing",
+        {
+            "preset": {},
+            "mode dialogue": {"mode": "dialogue", "rel_guide_time": 1.0},
+            "dur_relationship_weeks 52": {"dur_relationship_weeks": 52},
+            "cadence 1, 1 h": {"cadence_weeks": 1, "hours_per_session": 1.0},
+        },
+    )
+    variant_rows(
+        "reverse_mentoring",
+        {
+            "preset": {},
+            "p_enrol 0.6": {"p_enrol": 0.6},
+            "focus digital+technical": {"focus_domains": ["digital", "technical"]},
+        },
+        domain="digital",
+    )
 
 
 # --- relationship failure -----------------------------------------------------------------
@@ -440,58 +553,102 @@ def section_failure() -> None:
         "power_distance 0.3": {"power_distance": 0.3},
         "matching similarity": {"matching": "similarity"},
     }
-    for kind in ("mentorship", "peer_coaching", "near_peer", "reverse_mentoring",
-                 "reciprocal_coaching", "group_circles", "accountability_clusters"):
+    for kind in (
+        "mentorship",
+        "peer_coaching",
+        "near_peer",
+        "reverse_mentoring",
+        "reciprocal_coaching",
+        "group_circles",
+        "accountability_clusters",
+    ):
         rows = []
         for label, params in cases.items():
-            if kind in ("group_circles", "accountability_clusters") and label == "matching similarity":
+            if (
+                kind in ("group_circles", "accountability_clusters")
+                and label == "matching similarity"
+            ):
                 continue
             ps = pairs(design(kind, **params), weeks=104)
-            rows.append([
-                label,
-                f"{np.mean([p.last('relationships_ended_early') for p in ps]):.1f}",
-                show([p.last("share_relationships_ended_early") for p in ps], 3, sign=False),
-                f"{np.mean([p.last('session_hours') for p in ps]):,.0f}",
-                show([p.skill(p.learners) for p in ps], 4),
-                show([p.engagement(p.learners) for p in ps], 3),
-            ])
+            rows.append(
+                [
+                    label,
+                    f"{np.mean([p.last('relationships_ended_early') for p in ps]):.1f}",
+                    show([p.last("share_relationships_ended_early") for p in ps], 3, sign=False),
+                    f"{np.mean([p.last('session_hours') for p in ps]):,.0f}",
+                    show([p.skill(p.learners) for p in ps], 4),
+                    show([p.engagement(p.learners) for p in ps], 3),
+                ]
+            )
         print(f"### `{kind}` ({N} employees, 104 weeks, {REPLICATES} replicates)\n")
-        table(rows, ["case", "ended early", "share ended early", "person-hours",
-                     "learners' mean skill", "learners' engagement"])
-    print("### Accountability: peer coaching's weekly person-hours by quarter of a 52-week "
-          "pair\n")
+        table(
+            rows,
+            [
+                "case",
+                "ended early",
+                "share ended early",
+                "person-hours",
+                "learners' mean skill",
+                "learners' engagement",
+            ],
+        )
+    print("### Accountability: peer coaching's weekly person-hours by quarter of a 52-week pair\n")
     rows = []
     for label, params in {
         "preset structure 0.4, half-life 26": {"dur_relationship_weeks": 52},
-        "structure 0.4, no fading": {"dur_relationship_weeks": 52,
-                                      "dur_accountability_half_life_weeks": 1e6},
+        "structure 0.4, no fading": {
+            "dur_relationship_weeks": 52,
+            "dur_accountability_half_life_weeks": 1e6,
+        },
         "structure 0.9": {"dur_relationship_weeks": 52, "structure": 0.9},
     }.items():
         ps = pairs(design("peer_coaching", **params))
         h = np.array([[r["session_hours_week"] for r in p.treated.records[1:]] for p in ps])
-        q = [h[:, i * 13:(i + 1) * 13].mean() for i in range(4)]
-        rows.append([label] + [f"{x:.1f}" for x in q]
-                    + [show([p.last("share_relationships_ended_early") for p in ps], 3,
-                            sign=False),
-                       show([p.skill(p.learners) for p in ps], 4)])
-    table(rows, ["case", "weeks 1–13", "14–26", "27–39", "40–52", "share ended early",
-                 "learners' mean skill"])
+        q = [h[:, i * 13 : (i + 1) * 13].mean() for i in range(4)]
+        rows.append(
+            [label]
+            + [f"{x:.1f}" for x in q]
+            + [
+                show([p.last("share_relationships_ended_early") for p in ps], 3, sign=False),
+                show([p.skill(p.learners) for p in ps], 4),
+            ]
+        )
+    table(
+        rows,
+        [
+            "case",
+            "weeks 1–13",
+            "14–26",
+            "27–39",
+            "40–52",
+            "share ended early",
+            "learners' mean skill",
+        ],
+    )
     print("### Guide burnout: mentorship with 4 mentees per mentor (52 weeks)\n")
     rows = []
     for label, params in {
         "capacity 2 (preset)": {},
         "capacity 4": {"n_learners_per_guide_max": 4, "p_volunteer": 0.2},
-        "capacity 4, no burnout": {"n_learners_per_guide_max": 4, "p_volunteer": 0.2,
-                                   "burnout_per_extra_learner": 0.0},
+        "capacity 4, no burnout": {
+            "n_learners_per_guide_max": 4,
+            "p_volunteer": 0.2,
+            "burnout_per_extra_learner": 0.0,
+        },
     }.items():
         ps = pairs(design("mentorship", **params))
-        rows.append([label, sig([p.engagement(p.guides) for p in ps], 3),
-                     sig([p.skill(p.learners) for p in ps], 4),
-                     show([p.last("share_relationships_ended_early") for p in ps], 3,
-                          sign=False),
-                     sig([p.diff("cumulative_quits") for p in ps], 1)])
-    table(rows, ["case", "guides' engagement", "learners' mean skill", "share ended early",
-                 "quits"])
+        rows.append(
+            [
+                label,
+                sig([p.engagement(p.guides) for p in ps], 3),
+                sig([p.skill(p.learners) for p in ps], 4),
+                show([p.last("share_relationships_ended_early") for p in ps], 3, sign=False),
+                sig([p.diff("cumulative_quits") for p in ps], 1),
+            ]
+        )
+    table(
+        rows, ["case", "guides' engagement", "learners' mean skill", "share ended early", "quits"]
+    )
 
 
 # --- careers ------------------------------------------------------------------------------
@@ -513,17 +670,27 @@ def section_careers() -> None:
     ):
         ps = pairs(design(kind, **params), weeks=104, settings=settings)
         who = (lambda p: p.guides) if "guides" in label else (lambda p: p.learners)
-        rows.append([
-            label,
-            show([p.last("promotions_per_learner") for p in ps], 3, sign=False),
-            show([p.last("promotions_per_nonparticipant") for p in ps], 3, sign=False),
-            show([p.promotions(who(p)) for p in ps], 3),
-            show([p.skill(who(p), "leadership") for p in ps], 4),
-            sig([p.diff("promotions") for p in ps], 1),
-        ])
-    table(rows, ["case", "promotions per learner", "per non-participant",
-                 "learners' promotions vs control (same people)",
-                 "learners' leadership vs control", "organisation's promotions vs control"])
+        rows.append(
+            [
+                label,
+                show([p.last("promotions_per_learner") for p in ps], 3, sign=False),
+                show([p.last("promotions_per_nonparticipant") for p in ps], 3, sign=False),
+                show([p.promotions(who(p)) for p in ps], 3),
+                show([p.skill(who(p), "leadership") for p in ps], 4),
+                sig([p.diff("promotions") for p in ps], 1),
+            ]
+        )
+    table(
+        rows,
+        [
+            "case",
+            "promotions per learner",
+            "per non-participant",
+            "learners' promotions vs control (same people)",
+            "learners' leadership vs control",
+            "organisation's promotions vs control",
+        ],
+    )
 
 
 # --- three years --------------------------------------------------------------------------
@@ -536,21 +703,36 @@ def section_long() -> None:
         ("mentorship", design("mentorship"), None),
         ("peer_coaching", design("peer_coaching"), None),
         ("peer_coaching levels 0–1", design("peer_coaching", learner_levels=[0, 1]), None),
-        ("hybrid: mentorship + peer coaching",
-         {"m": {"kind": "mentorship"}, "c": {"kind": "peer_coaching"}}, None),
+        (
+            "hybrid: mentorship + peer coaching",
+            {"m": {"kind": "mentorship"}, "c": {"kind": "peer_coaching"}},
+            None,
+        ),
     ):
         ps = pairs(progs, weeks=156, arm_programmes=arm)
-        rows.append([
-            label, f"{np.mean([p.last('session_hours') for p in ps]):,.0f}",
-            show([p.diff("mean_skill") for p in ps]),
-            show([p.skill(p.learners) for p in ps], 4),
-            show([p.skill(p.learners, "leadership") for p in ps], 4),
-            show([p.promotions(p.learners) for p in ps], 3),
-            show([p.diff("retention_initial") for p in ps], 3),
-        ])
-    table(rows, ["arm", "person-hours", "organisation mean skill", "learners' mean skill",
-                 "learners' leadership", "learners' promotions vs control",
-                 "retention of initial employees"])
+        rows.append(
+            [
+                label,
+                f"{np.mean([p.last('session_hours') for p in ps]):,.0f}",
+                show([p.diff("mean_skill") for p in ps]),
+                show([p.skill(p.learners) for p in ps], 4),
+                show([p.skill(p.learners, "leadership") for p in ps], 4),
+                show([p.promotions(p.learners) for p in ps], 3),
+                show([p.diff("retention_initial") for p in ps], 3),
+            ]
+        )
+    table(
+        rows,
+        [
+            "arm",
+            "person-hours",
+            "organisation mean skill",
+            "learners' mean skill",
+            "learners' leadership",
+            "learners' promotions vs control",
+            "retention of initial employees",
+        ],
+    )
 
 
 # --- the scenario files ------------------------------------------------------------------
@@ -591,11 +773,16 @@ def section_scenarios(files: Iterable[str] = SCENARIO_FILES) -> None:
         sc = sim.load_scenario(path)
         res = sim.run_scenario(sc, replicates=SCENARIO_REPLICATES, progress=False)
         last = end_of_horizon(res.timeseries)
-        metrics = [c for c in last.columns if c not in ("arm", "replicate", "seed", "week")
-                   and last[c].dtype.kind in "fi"]
+        metrics = [
+            c
+            for c in last.columns
+            if c not in ("arm", "replicate", "seed", "week") and last[c].dtype.kind in "fi"
+        ]
         diffs = paired_differences(last, metrics=metrics)
-        print(f"### `{path}` ({sc.organisation.n_employees} employees, {sc.horizon_weeks} "
-              f"weeks, {SCENARIO_REPLICATES} replicates)\n")
+        print(
+            f"### `{path}` ({sc.organisation.n_employees} employees, {sc.horizon_weeks} "
+            f"weeks, {SCENARIO_REPLICATES} replicates)\n"
+        )
         arms = list(dict.fromkeys(last["arm"]))
         means = last.groupby("arm", sort=False)[metrics].mean()
         rows = []
