@@ -1,3 +1,4 @@
+# ruff: noqa: D102, D103, RUF001, B023
 """Regenerate the measured numbers of docs/programmes.md.
 
 Every number in the guide that is not quoted from a test comes from this script. It
