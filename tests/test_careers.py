@@ -204,7 +204,7 @@ def test_promotions_per_learner_match_non_participants_by_level():
     sc = _flagship()
     wf = initial_workforce(sc, np.random.default_rng(0))
     ledger = Ledger(n_initial=wf.n_slots)
-    assert np.isnan(promotions_per_person(ledger, sc.n_levels)).all()
+    assert np.isnan(promotions_per_person(ledger)).all()
     ids = wf.employee_id
     level0 = ids[wf.level == 0]
     level1 = ids[wf.level == 1]
@@ -212,7 +212,7 @@ def test_promotions_per_learner_match_non_participants_by_level():
     learners = np.concatenate([level0[:2], level1[:2]])
     ledger.learner_cohort(wf, [learners], [learners, ids[wf.level == 4][:1]])
     ledger.promoted(np.concatenate([level0[:2], level0[5:7], level1[3:4]]))
-    per_learner, per_other = promotions_per_person(ledger, sc.n_levels)
+    per_learner, per_other = promotions_per_person(ledger)
     # Learners: half at level 0 (both promoted), half at level 1 (none).
     assert per_learner == pytest.approx(0.5 * 1.0 + 0.5 * 0.0)
     n0, n1 = len(level0) - 2, len(level1) - 2  # the others at each level

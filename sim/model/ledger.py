@@ -59,12 +59,21 @@ class Careers:
         other: Employed that week and in no relationship, in any role.
         level: Their level that week (-1 if not employed).
         promotions_before: Each initial employee's promotions up to that week, not counted.
+        promoted_learners: Promotions of the learners since that week, by their level
+            that week (counted as they happen, so measuring reads only these totals).
+        promoted_others: The same for the others.
+        n_learners: Number of learners at each level that week.
+        n_others: Number of others at each level that week.
     """
 
     learner: np.ndarray
     other: np.ndarray
     level: np.ndarray
     promotions_before: np.ndarray
+    promoted_learners: np.ndarray
+    promoted_others: np.ndarray
+    n_learners: np.ndarray
+    n_others: np.ndarray
 
 
 @dataclass
@@ -128,6 +137,11 @@ class Ledger:
         self.totals.promotions += len(employee_ids)
         initial = employee_ids[employee_ids < self.n_initial]
         np.add.at(self.initial_promotions, initial, 1)
+        c = self.careers
+        if c is not None and len(initial):
+            for group, counts in ((c.learner, c.promoted_learners), (c.other, c.promoted_others)):
+                ids = initial[group[initial]]
+                np.add.at(counts, c.level[ids], 1)
 
     def learner_cohort(
         self, wf: Workforce, learners: Sequence[np.ndarray], members: Sequence[np.ndarray]
@@ -148,11 +162,19 @@ class Ledger:
         member = np.zeros(self.n_initial, dtype=bool)
         for ids, flags in [(ids, learner) for ids in learners] + [(i, member) for i in members]:
             flags[ids[ids < self.n_initial]] = True
+        n_levels = int(wf.level.max()) + 1
+        level = np.where(present, wf.level[np.maximum(slot, 0)], -1)
+        learner &= present
+        other = present & ~member & ~learner
         self.careers = Careers(
-            learner=learner & present,
-            other=present & ~member & ~learner,
-            level=np.where(present, wf.level[np.maximum(slot, 0)], -1),
+            learner=learner,
+            other=other,
+            level=level,
             promotions_before=self.initial_promotions.copy(),
+            promoted_learners=np.zeros(n_levels),
+            promoted_others=np.zeros(n_levels),
+            n_learners=np.bincount(level[learner], minlength=n_levels),
+            n_others=np.bincount(level[other], minlength=n_levels),
         )
 
     def hours(self, session_hours: float, guide_hours: float, session_cost: float) -> None:

@@ -99,7 +99,7 @@ def _share(numerator: float, denominator: float) -> float:
     return numerator / denominator if denominator else float("nan")
 
 
-def promotions_per_person(ledger: Ledger, n_levels: int) -> tuple[float, float]:
+def promotions_per_person(ledger: Ledger) -> tuple[float, float]:
     """Promotions per learner and per level-matched non-participant since the cohort week.
 
     Learners and non-participants are the initial employees of :class:`Careers`. The
@@ -108,8 +108,7 @@ def promotions_per_person(ledger: Ledger, n_levels: int) -> tuple[float, float]:
     not one of levels; levels without non-participants are left out of both.
 
     Args:
-        ledger: The ledger.
-        n_levels: Number of levels.
+        ledger: The ledger (its :class:`Careers` counts promotions as they happen).
 
     Returns:
         ``(per_learner, per_nonlearner)``; NaN before the cohort is fixed or if either
@@ -118,14 +117,9 @@ def promotions_per_person(ledger: Ledger, n_levels: int) -> tuple[float, float]:
     careers = ledger.careers
     if careers is None:
         return np.nan, np.nan
-    gained = ledger.initial_promotions - careers.promotions_before
-    rates = []
-    for group in (careers.learner, careers.other):
-        level = careers.level[group]
-        n = np.bincount(level, minlength=n_levels)
-        promoted = np.bincount(level, weights=gained[group], minlength=n_levels)
-        rates.append((n, promoted / np.maximum(n, 1)))
-    (n_learners, learner_rate), (n_others, other_rate) = rates
+    n_learners, n_others = careers.n_learners, careers.n_others
+    learner_rate = careers.promoted_learners / np.maximum(n_learners, 1)
+    other_rate = careers.promoted_others / np.maximum(n_others, 1)
     weight = np.where(n_others > 0, n_learners, 0)
     if weight.sum() == 0:
         return np.nan, np.nan
@@ -223,7 +217,7 @@ def measure(
     rec["knowledge_lost"] = t.knowledge_lost
     rec["promotions"] = t.promotions
     rec["n_ready_for_promotion"] = n_ready
-    per_learner, per_other = promotions_per_person(ledger, sc.n_levels)
+    per_learner, per_other = promotions_per_person(ledger)
     rec["promotions_per_learner"] = per_learner
     rec["promotions_per_nonparticipant"] = per_other
     rec["session_hours_week"] = t.session_hours_week
