@@ -172,6 +172,8 @@ def test_run_writes_every_result_file(flagship_run: SimpleNamespace) -> None:
         "timeseries.parquet",
         "summary.csv",
         "survival.parquet",
+        "effects.csv",  # effect sizes against the no_programme arm
+        "cohort.parquet",  # the initial cohort at the snapshot weeks
         "figures",
         "report.html",
         "scenario.resolved.toml",
@@ -203,6 +205,10 @@ def test_summary_has_mean_sd_n_and_ci_per_arm_and_metric(flagship_run: SimpleNam
     ts = pd.read_parquet(flagship_run.folder / "timeseries.parquet")
     assert list(summary.columns) == ["arm", "metric", "mean", "sd", "n", "ci_low", "ci_high"]
     assert not summary.duplicated(["arm", "metric"]).any()
+    # Effect sizes (effects.csv) are summarised too, as metrics of their own.
+    effect = summary["metric"].str.match(r"(d|risk_ratio)_")
+    assert effect.any()
+    summary = summary[~effect]
     assert set(summary["arm"]) == set(FLAGSHIP_ARMS)
     assert set(summary["metric"]) == set(ts.columns[4:])
     # n counts the replicates where the metric is defined (e.g. no participants: NaN).

@@ -55,6 +55,7 @@ def test_every_parameter_has_unit_source_and_description():
         "turnover",
         "promotion",
         "costs",
+        "observation",
         "sweep",
     }
     for model in models:

@@ -17,9 +17,10 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim.analysis import network, plots
+from sim.analysis import network, plots, ranking
 from sim.analysis.compare import end_of_horizon, paired_differences
 from sim.analysis.summary import format_table
+from sim.analysis.targets import targets_table
 from sim.errors import ScenarioError
 from sim.files import atomic_write
 from sim.model.metrics import HEADLINE
@@ -71,13 +72,95 @@ def _spread_section(ts: pd.DataFrame, domain: str, week: int, k: int) -> list[st
     ]
 
 
+def _effects_section(effects: pd.DataFrame) -> list[str]:
+    """Effect sizes on the learners against the published evidence (effects.csv)."""
+    if effects.empty:
+        return [
+            "<h2>Effect sizes</h2><p class='note'>No effect sizes: the run has no arm "
+            "without programmes to serve as control, or no programme.</p>"
+        ]
+
+    def cell(est: float, low: float, high: float) -> str:
+        return "n/a" if pd.isna(est) else f"{est:.2f} [{low:.2f}, {high:.2f}]"
+
+    def target(row: pd.Series) -> str:
+        if not row["target_role"] or pd.isna(row["target_role"]):
+            return "none (no evidence)"
+        if pd.isna(row["target_low"]):
+            return f"{row['target_role']}: small (qualitative)"
+        lo, hi = row["target_low"], row["target_high"]
+        value = f"{lo:.2f}" if lo == hi else f"{lo:.2f} to {hi:.2f}"
+        return f"{row['target_role']}: {value}"
+
+    shown = effects.assign(
+        effect=[cell(*v) for v in effects[["estimate", "ci_low", "ci_high"]].to_numpy()],
+        evidence=effects.apply(target, axis=1),
+    )
+    cols = ["arm", "programme", "timepoint", "week", "outcome", "measure", "statistic",
+            "effect", "evidence", "n_analysed", "attrition_arm", "attrition_control",
+            "reliability"]  # fmt: skip
+    return [
+        "<h2>Effect sizes on the learners, against the evidence</h2>",
+        "<p class='note'>For each programme, its learners (initial employees assigned to "
+        "its learning side by the programme's end) against the same people in the "
+        "control arm, same seeds: d = difference of means over those still employed in "
+        "both arms, divided by the control arm's sd of the same people, at the "
+        "programme's end (or one year after its start) and at the horizon; risk ratios "
+        "over all learners. Latent: true states; observed: what HR would measure (ratings "
+        "with rater error and leniency, surveys with non-response and noise; docs/model.md "
+        "7.16), compared with the published delta times sqrt(reliability). Mean [95% CI] "
+        "over replicates. A <em>reference</em> comes from a different intervention "
+        "(professional coaching), not from evidence on the design. The file effects.csv "
+        "holds every column.</p>",
+        shown[cols].to_html(index=False, float_format=lambda x: f"{x:.3g}"),
+        "<h3>Published values</h3>",
+        targets_table().to_html(index=False),
+    ]
+
+
+def _assumptions_section(scenario, arms: list[str], rerank: bool) -> list[str]:
+    """Which assumed parameters the ranking of the arms rests on, and how much."""
+    assumed = ranking.assumed_parameters(scenario, arms)
+    parts = [
+        "<h2>What the ranking of arms rests on</h2>",
+        f"<p>The arms' programmes exercise {len(assumed)} parameters whose value is an "
+        "assumption, not a measurement (listed below with their sensitivity ranges). "
+        "Any ranking of the arms holds only as far as these assumptions hold.</p>",
+    ]
+    if rerank:
+        table = ranking.ranking_sensitivity(scenario, arms)
+        changed = int((~table["same_as_default"]).sum())
+        parts += [
+            f"<p>Re-ranked on mean_skill with each of {len(ranking.INFLUENTIAL)} "
+            "assumptions that docs/calibration.md names as deciding how designs rank set "
+            "to each end of its sensitivity range, one at a time, on a reduced run (at "
+            "most 200 employees, 52 weeks, 2 replicates, the same seeds in every arm; "
+            f"not the run above): the ranking changes in {changed} of {len(table) - 1} "
+            "settings. A full sensitivity analysis: scenarios/sweeps/sensitivity_morris.toml."
+            "</p>",
+            table.to_html(index=False, float_format=lambda x: f"{x:.4g}"),
+        ]
+    else:
+        parts.append(
+            "<p class='note'>The re-ranking under these assumptions' ranges was skipped "
+            "(report written without re-runs).</p>"
+        )
+    parts += [
+        "<details><summary>Assumed parameters the programmes exercise</summary>",
+        assumed.to_html(index=False),
+        "</details>",
+    ]
+    return parts
+
+
 def build(folder: str | Path, network_weeks: bool = True) -> str:
     """The HTML text of the report of a results folder.
 
     Args:
         folder: A folder written by ``wlsim run``.
         network_weeks: Draw the organisation network at the start and the end (re-runs
-            replicate 0 of each arm).
+            replicate 0 of each arm), and re-rank the arms under the ends of the most
+            influential assumptions' ranges (small re-runs; see :mod:`.ranking`).
 
     Raises:
         ScenarioError: If the folder is not a complete results folder.
@@ -126,6 +209,10 @@ def build(folder: str | Path, network_weeks: bool = True) -> str:
             "<h2>Is it worth it?</h2>",
             _png(plots.cost_benefit(diffs)),
         ]
+    if (folder / "effects.csv").is_file():
+        parts += _effects_section(pd.read_csv(folder / "effects.csv"))
+    if len(arms) > 1:
+        parts += _assumptions_section(scenario, arms, rerank=network_weeks)
     parts += [
         "<h2>Skill diffusion</h2>",
         _png(plots.skill_diffusion(ts)),

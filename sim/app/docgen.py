@@ -20,7 +20,14 @@ from pydantic.fields import FieldInfo
 
 from sim.files import atomic_write
 from sim.scenario.designs import DESIGNS
-from sim.scenario.schema import Departure, Programme, Scenario, SkillDemand, SkillSeed
+from sim.scenario.schema import (
+    Departure,
+    Programme,
+    Scenario,
+    SkillDemand,
+    SkillSeed,
+    sa_bounds,
+)
 
 SECTIONS = (
     "organisation",
@@ -31,6 +38,7 @@ SECTIONS = (
     "turnover",
     "promotion",
     "costs",
+    "observation",
     "sweep",
 )
 
@@ -61,23 +69,14 @@ CALIBRATION_END = "<!-- calibration-table:end -->"
 
 def sa_range(field: FieldInfo) -> str:
     """The sensitivity range of a parameter: its source's, or the stated rule's."""
-    extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
-    if "sa" in extra:
-        low, high = typing.cast("tuple[float, float]", extra["sa"])
-        return f"{_num(low)} - {_num(high)} (chosen)"
-    default = field.get_default(call_default_factory=True)
-    if isinstance(default, bool) or not isinstance(default, int | float):
-        return "scenario choice"
-    if default == 0:
+    bounds = sa_bounds(field)
+    if bounds is None:
+        default = field.get_default(call_default_factory=True)
+        if isinstance(default, bool) or not isinstance(default, int | float):
+            return "scenario choice"
         return "0 - as the design needs"
-    lo, hi = default / 2, default * 2
-    for meta in field.metadata:
-        bound = getattr(meta, "le", None) or getattr(meta, "lt", None)
-        if bound is not None:
-            hi = min(hi, bound)
-    if isinstance(default, int):
-        lo, hi = max(1, round(lo)), round(hi)
-    return f"{_num(lo)} - {_num(hi)} (rule)"
+    lo, hi, how = bounds
+    return f"{_num(lo)} - {_num(hi)} ({how})"
 
 
 def _num(x: float) -> str:

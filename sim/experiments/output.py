@@ -21,7 +21,7 @@ def write_results(
     figures: bool = True,
     report: bool = False,
 ) -> Path:
-    """Write a results folder: time series, summary, figures, resolved scenario, metadata.
+    """Write a results folder: time series, summary, effects, figures, scenario, metadata.
 
     Files are written into a hidden sibling folder that is renamed into place at the end,
     so an interrupted write never leaves a half-written results folder; the target is
@@ -60,6 +60,11 @@ def _write_files(results: Results, tmp: Path, figures: bool, report: bool) -> No
     results.summary.to_csv(tmp / "summary.csv", index=False)
     if results.survival is not None:
         results.survival.to_parquet(tmp / "survival.parquet", index=False)
+    if results.effects is not None:
+        # Written even when empty (no control arm), so its columns are always documented.
+        results.effects.to_csv(tmp / "effects.csv", index=False)
+    if results.cohort is not None and not results.cohort.empty:
+        results.cohort.to_parquet(tmp / "cohort.parquet", index=False)
     (tmp / "scenario.resolved.toml").write_text(dump_scenario(results.scenario))
     (tmp / "metadata.json").write_text(json.dumps(results.metadata, indent=2) + "\n")
     if figures:

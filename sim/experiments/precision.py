@@ -55,12 +55,14 @@ def run_until_precise(
     t0 = time.perf_counter()
     frames: list[pd.DataFrame] = []
     survivals: list[pd.DataFrame] = []
+    cohorts: list[pd.DataFrame] = []
     n = 0
     while True:
         upto = min(n + batch, max_replicates)
-        frame, survival = collect(scenario, arms, range(n, upto), progress)
+        frame, survival, cohort = collect(scenario, arms, range(n, upto), progress)
         frames.append(frame)
         survivals.append(survival)
+        cohorts.append(cohort)
         n = upto
         timeseries = pd.concat(frames, ignore_index=True)
         comparison = paired_differences(end_of_horizon(timeseries), baseline, list(targets))
@@ -68,5 +70,6 @@ def run_until_precise(
         if n >= max_replicates or all(worst.get(m, np.inf) <= t for m, t in targets.items()):
             survival = pd.concat(survivals, ignore_index=True)
             seconds = time.perf_counter() - t0
-            results = package(scenario, arms, timeseries, started, seconds, survival)
+            cohort = pd.concat(cohorts, ignore_index=True)
+            results = package(scenario, arms, timeseries, started, seconds, survival, cohort)
             return results, comparison

@@ -10,8 +10,10 @@ from typing import Any
 
 import pandas as pd
 
+from sim.analysis.effects import effect_sizes, snapshot_weeks, summary_rows
 from sim.analysis.summary import format_table, summarise
 from sim.errors import ScenarioError, did_you_mean
+from sim.model.cohort import CohortRecorder
 from sim.model.metrics import HEADLINE
 from sim.model.workplace import WorkplaceModel
 from sim.provenance import provenance
@@ -32,6 +34,11 @@ class Results:
         metadata: Provenance: versions, git commit, seeds, start and wall time.
         survival: Time to leaving per employee, arm and replicate (see
             :meth:`sim.model.workplace.WorkplaceModel.survival_table`).
+        cohort: Person-level snapshots of the initial cohort at every programme's end
+            and the horizon, per arm and replicate (:mod:`sim.model.cohort`); None or
+            empty without a control arm and a programme.
+        effects: Effect sizes of every programme on its learners against the control
+            arm, latent and observed, with CIs (:func:`sim.analysis.effects.effect_sizes`).
     """
 
     scenario: Scenario
@@ -39,6 +46,8 @@ class Results:
     summary: pd.DataFrame
     metadata: dict[str, Any] = field(default_factory=dict)
     survival: pd.DataFrame | None = None
+    cohort: pd.DataFrame | None = None
+    effects: pd.DataFrame | None = None
 
     def table(self, metrics: Sequence[str] = HEADLINE) -> pd.DataFrame:
         """End-of-horizon means with 95% CIs as a wide table (arms x metrics) of strings."""
@@ -61,16 +70,40 @@ def run_arm(scenario: Scenario, arm: str, replicate: int, seed: int | None = Non
 
 
 def run_arm_tables(
-    scenario: Scenario, arm: str, replicate: int, seed: int | None = None
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Run one replicate of one arm; return its weekly metrics and its survival table.
+    scenario: Scenario,
+    arm: str,
+    replicate: int,
+    seed: int | None = None,
+    weeks: Sequence[int] = (),
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Run one replicate of one arm; return its weekly metrics, survival and cohort tables.
+
+    Args:
+        scenario: The validated scenario.
+        arm: Name of the arm.
+        replicate: Replicate number.
+        seed: Overrides the scenario's root seed.
+        weeks: Weeks after which to snapshot the initial cohort (none: no snapshots,
+            and the run is exactly :meth:`WorkplaceModel.run`).
 
     Returns:
-        The time series (as :func:`run_arm`) and the survival table
-        (:meth:`WorkplaceModel.survival_table` with ``arm`` and ``replicate`` columns).
+        The time series (as :func:`run_arm`), the survival table
+        (:meth:`WorkplaceModel.survival_table` with ``arm`` and ``replicate`` columns)
+        and the cohort's snapshots (:class:`CohortRecorder`, with the same columns;
+        empty without ``weeks``).
     """
     model = WorkplaceModel(scenario, arm=arm, replicate=replicate, seed=seed)
-    model.run()
+    cohort = pd.DataFrame()
+    if weeks:
+        recorder = CohortRecorder(model, weeks)
+        for _ in range(model.params.horizon_weeks):
+            model.step()
+            recorder.after_week(model)
+        cohort = recorder.table()
+        cohort.insert(0, "arm", arm)
+        cohort.insert(1, "replicate", replicate)
+    else:
+        model.run()
     frame = pd.DataFrame.from_records(model.records)
     frame.insert(0, "arm", arm)
     frame.insert(1, "replicate", replicate)
@@ -78,7 +111,7 @@ def run_arm_tables(
     survival = model.survival_table()
     survival.insert(0, "arm", arm)
     survival.insert(1, "replicate", replicate)
-    return frame, survival
+    return frame, survival, cohort
 
 
 def resolve_run(
@@ -149,23 +182,35 @@ def run_scenario(
     scenario, arms = resolve_run(scenario, arms, replicates, seed)
     started = datetime.now(UTC)
     t0 = time.perf_counter()
-    timeseries, survival = collect(scenario, arms, range(scenario.replicates), progress)
-    return package(scenario, arms, timeseries, started, time.perf_counter() - t0, survival)
+    timeseries, survival, cohort = collect(scenario, arms, range(scenario.replicates), progress)
+    seconds = time.perf_counter() - t0
+    return package(scenario, arms, timeseries, started, seconds, survival, cohort)
 
 
 def collect(
     scenario: Scenario, arms: Sequence[str], replicates: range, progress: bool | None = None
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Run the given replicates of the given arms; return time series and survival tables."""
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Run the given replicates of the given arms; return time series, survival and cohort.
+
+    The initial cohort is measured at every programme's end and the horizon
+    (:func:`sim.analysis.effects.snapshot_weeks`) when the arms include a control arm
+    and a programme.
+    """
+    weeks = snapshot_weeks(scenario, arms)
     jobs = [(arm, r) for r in replicates for arm in arms]
-    frames, survivals = [], []
+    frames, survivals, cohorts = [], [], []
     with _progress(len(jobs), progress, scenario.name) as bar:
         for arm, r in jobs:
-            frame, survival = run_arm_tables(scenario, arm, r)
+            frame, survival, cohort = run_arm_tables(scenario, arm, r, weeks=weeks)
             frames.append(frame)
             survivals.append(survival)
+            cohorts.append(cohort)
             bar.update(1)
-    return pd.concat(frames, ignore_index=True), pd.concat(survivals, ignore_index=True)
+    return (
+        pd.concat(frames, ignore_index=True),
+        pd.concat(survivals, ignore_index=True),
+        pd.concat(cohorts, ignore_index=True),
+    )
 
 
 def package(
@@ -175,8 +220,9 @@ def package(
     started: datetime,
     seconds: float,
     survival: pd.DataFrame | None = None,
+    cohort: pd.DataFrame | None = None,
 ) -> Results:
-    """Sort a time series into the canonical order and attach summary and provenance."""
+    """Sort a time series into the canonical order; attach summary, effects and provenance."""
     arms = list(arms)
     timeseries = timeseries.sort_values(["arm", "replicate", "week"], key=_arm_order(arms))
     timeseries = timeseries.reset_index(drop=True)
@@ -202,7 +248,19 @@ def package(
             key=_arm_order(arms),
             kind="stable",
         ).reset_index(drop=True)
-    return Results(scenario, timeseries, summarise(timeseries), meta, survival)
+    effects = None
+    if cohort is not None and not cohort.empty:
+        cohort = cohort.sort_values(
+            ["arm", "replicate", "week", "employee_id"], key=_arm_order(arms)
+        ).reset_index(drop=True)
+        # Arms without a programme have no flag for it: they assigned nobody to it.
+        flags = [c for c in cohort.columns if c.startswith("learner:")]
+        cohort[flags] = cohort[flags].fillna(False).astype(bool)
+        effects = effect_sizes(cohort, scenario)
+    summary = summarise(timeseries)
+    if effects is not None and not effects.empty:
+        summary = pd.concat([summary, summary_rows(effects)], ignore_index=True)
+    return Results(scenario, timeseries, summary, meta, survival, cohort, effects)
 
 
 def _arm_order(arms: list[str]):

@@ -11,7 +11,9 @@ attendance and early endings of relationships (one each per position per program
 week) and promotion's rater impressions (one normal per position per week while rater
 error is on). Hiring and matching draw as many numbers as there are hires or people to
 match, so once arms differ in state those
-streams diverge. Measurement draws nothing.
+streams diverge. Measurement draws nothing; the observation model (ratings and surveys of
+the initial cohort, at the few weeks it is measured) draws from its own stream a fixed
+number of values per measured week, the same in every arm.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ _PROMOTION = 7
 _TRAITS, _TRAITS_HIRES = 8, 9
 # Scenario events: who is seeded with a new skill ([[skill_seeds]]; drawn at the start).
 _SEEDS = 10
+# The observation model (docs/model.md section 7.16): what HR would measure, drawn only at
+# the weeks the initial cohort is measured, never read by the dynamics.
+_OBSERVATION = 11
 _PROGRAMME_BASE = 100
 
 
@@ -53,6 +58,7 @@ class Streams:
         self.traits = self._make(_TRAITS)
         self.traits_hires = self._make(_TRAITS_HIRES)
         self.seeds = self._make(_SEEDS)
+        self.observation = self._make(_OBSERVATION)
 
     def _make(self, key: int) -> np.random.Generator:
         return np.random.default_rng(

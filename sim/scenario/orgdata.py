@@ -355,7 +355,25 @@ def _scaled(
         text,
         "set the scale in the scenario (skill_scale, engagement_scale)",
     )
-    return ((value - low) / (high - low)).to_numpy(dtype=float), problems
+    return scale_to_unit(value.to_numpy(dtype=float), scale), problems
+
+
+def scale_to_unit(value: np.ndarray, scale: tuple[float, float]) -> np.ndarray:
+    """Ratings on ``scale`` as wlsim's 0-1 skill or engagement: the one mapping of HR data.
+
+    Args:
+        value: Ratings on the scale.
+        scale: The scale's lowest and highest rating (``organisation.skill_scale`` or
+            ``engagement_scale``).
+    """
+    low, high = scale
+    return (value - low) / (high - low)
+
+
+def unit_to_scale(value: np.ndarray, scale: tuple[float, float]) -> np.ndarray:
+    """The inverse of :func:`scale_to_unit`: 0-1 values as ratings on ``scale``."""
+    low, high = scale
+    return low + value * (high - low)
 
 
 def _flags(text: pd.Series, rows: np.ndarray) -> tuple[np.ndarray, list[str]]:

@@ -68,6 +68,36 @@ def param(
     return Field(default, description=description, json_schema_extra=extra, **constraints)
 
 
+def sa_bounds(field: Any) -> tuple[float, float, str] | None:
+    """The sensitivity range of a numeric parameter, from its source or the stated rule.
+
+    The rule (docs/calibration.md): from half to twice the default, within the
+    parameter's allowed range, integers rounded.
+
+    Args:
+        field: The parameter's pydantic ``FieldInfo``.
+
+    Returns:
+        ``(low, high, "chosen")`` where the declaration gives ``sa``, ``(low, high,
+        "rule")`` otherwise; None for choices (flags, names, lists) and zero defaults.
+    """
+    extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+    if "sa" in extra:
+        low, high = extra["sa"]
+        return float(low), float(high), "chosen"
+    default = field.get_default(call_default_factory=True)
+    if isinstance(default, bool) or not isinstance(default, int | float) or default == 0:
+        return None
+    lo, hi = default / 2, default * 2
+    for meta in field.metadata:
+        bound = getattr(meta, "le", None) or getattr(meta, "lt", None)
+        if bound is not None:
+            hi = min(hi, bound)
+    if isinstance(default, int):
+        lo, hi = max(1, round(lo)), round(hi)
+    return lo, hi, "rule"
+
+
 #: The one rule for the names that become file and folder names: the scenario's name
 #: (its results folder) and the names of its arms and programmes (run ids such as
 #: ``p00000-r0000-<arm>``, and the files named after them).
@@ -1019,6 +1049,91 @@ class Promotion(Section):
     )
 
 
+class Observation(Section):
+    """What HR would measure: skill ratings and engagement surveys (docs/model.md 7.16).
+
+    The observation model sits beside the true states: it reads skill and engagement at
+    the weeks the initial cohort is measured and never feeds back into the dynamics. Its
+    parameters are fixed from the sources and assumptions below, never tuned to move
+    effect sizes (docs/calibration.md).
+    """
+
+    enabled: bool = param(
+        True,
+        unit="switch",
+        source="assumption",
+        description=(
+            "Measure the initial cohort as HR would (ratings, surveys) beside the true "
+            "states; off: only latent effect sizes are reported."
+        ),
+    )
+    sd_rater_leniency: float = param(
+        0.04,
+        sa=(0.0, 0.08),
+        ge=0.0,
+        le=1.0,
+        unit="skill (0-1)",
+        source=(
+            "assumption, sized with sd_rating_error and rating_step so that one rating's "
+            "reliability is about .52, the interrater reliability of supervisory ratings "
+            "(Viswesvaran, Ones & Schmidt 1996), given the between-person sd of skill in a "
+            "domain (about 0.095); the split between leniency and error is assumed"
+        ),
+        description=(
+            "Standard deviation of a rater's leniency: a shift the manager adds to every "
+            "rating of their reports, the same for every domain and week."
+        ),
+    )
+    sd_rating_error: float = param(
+        0.04,
+        sa=(0.02, 0.08),
+        ge=0.0,
+        le=1.0,
+        unit="skill (0-1)",
+        source=(
+            "assumption, sized with sd_rater_leniency (Viswesvaran, Ones & Schmidt 1996: "
+            "interrater reliability .52)"
+        ),
+        description=(
+            "Standard deviation of a rater's error in one rating (one employee, domain "
+            "and measured week), independent across domains (no halo)."
+        ),
+    )
+    rating_step: float = param(
+        1.0,
+        ge=0.0,
+        unit="points of organisation.skill_scale",
+        source="assumption (ratings given in whole points)",
+        description="Resolution of a rating on the scale (0: continuous ratings).",
+    )
+    p_survey_response: Probability = param(
+        0.7,
+        sa=(0.4, 0.9),
+        unit="probability",
+        source="assumption",
+        description=(
+            "Chance that an employee answers the engagement survey in a measured week, "
+            "independent of engagement (no response bias)."
+        ),
+    )
+    sd_survey_error: float = param(
+        0.05,
+        sa=(0.025, 0.1),
+        ge=0.0,
+        le=1.0,
+        unit="engagement (0-1)",
+        source="assumption",
+        description="Standard deviation of the error in one survey answer (Likert noise).",
+    )
+    survey_step: float = param(
+        0.25,
+        ge=0.0,
+        unit="points of organisation.engagement_scale",
+        source="assumption (a score averaged over about four items)",
+        description="Resolution of a survey score on the scale (0: continuous scores).",
+    )
+
+
 class Costs(Section):
     """Costs of programme time and of replacing leavers."""
 
@@ -1908,6 +2023,7 @@ class Scenario(Section):
     promotion: Promotion = Promotion()
     costs: Costs = Costs()
     informal: Informal = Informal()
+    observation: Observation = Observation()
     departures: tuple[Departure, ...] = Field(
         default=(),
         description="Scenario events: people who leave at a given week ([[departures]]).",

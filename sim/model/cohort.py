@@ -1,0 +1,120 @@
+"""Person-level snapshots of the initial cohort, for effect sizes (docs/model.md 7.12).
+
+Effect sizes compare the same people across arms, so they need person-level data: for
+every employee of the initial cohort (ids ``0 .. n_initial - 1``, the same people in
+every arm) at a few chosen weeks, whether they are still employed, their skills,
+engagement, level and promotions, which programmes they were assigned to as learners,
+and what HR would measure of them (:mod:`sim.model.observation`). A
+:class:`CohortRecorder` is told after every week which learners each programme has, a
+handful of array operations, and takes snapshots only at the chosen weeks, so the
+weekly loop is not slowed. Like measurement, it never changes the model's state; only
+the observation model draws, from its own stream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from sim.model.observation import Observer
+from sim.model.workplace import WorkplaceModel
+
+
+class CohortRecorder:
+    """Snapshots of one run's initial cohort at chosen weeks.
+
+    Args:
+        model: The run, just built (at week 0).
+        weeks: Weeks after which to take a snapshot (1..horizon).
+    """
+
+    def __init__(self, model: WorkplaceModel, weeks: Iterable[int]) -> None:
+        self.weeks = sorted(set(int(w) for w in weeks))
+        n = model.n_initial
+        wf = model.workforce
+        self.n = n
+        self.level_start = wf.level[wf.slot_of_id[:n]].copy()
+        # Learners: the learning side of each programme's relationships (learners of
+        # one-way designs; both members of reciprocal and group ones), ever, by id.
+        self.learner = {p.name: np.zeros(n, dtype=bool) for p in model.programmes}
+        sc = model.params
+        self.observer = (
+            Observer(
+                model.streams.observation,
+                n_people=n,
+                n_raters=wf.n_slots + 1,
+                n_domains=sc.n_domains,
+                params=sc.observation,
+            )
+            if sc.observation.enabled
+            else None
+        )
+        self.frames: list[pd.DataFrame] = []
+        self.mark(model)
+
+    def mark(self, model: WorkplaceModel) -> None:
+        """Record who is on the learning side of each programme's relationships now."""
+        for prog in model.programmes:
+            r = prog.relationships
+            flags = self.learner[prog.name]
+            for ids in (r.b, r.a) if prog.reciprocal else (r.b,):
+                flags[ids[ids < self.n]] = True
+
+    def after_week(self, model: WorkplaceModel) -> None:
+        """Call after every step: marks learners; snapshots if this is a chosen week."""
+        self.mark(model)
+        if model.week in self.weeks:
+            self.frames.append(self.snapshot(model))
+
+    def snapshot(self, model: WorkplaceModel) -> pd.DataFrame:
+        """The cohort now: one row per initial employee (leavers with ``employed`` false).
+
+        Columns: ``week``, ``employee_id``, ``employed``, ``level_start``, ``level``
+        (-1 once left), ``promotions`` (since week 0, leavers keep theirs),
+        ``engagement``, ``skill_<domain>``, one ``learner:<programme>`` flag per
+        programme of the arm (ever on its learning side up to this week) and, with the
+        observation model on, ``survey`` (engagement score on the engagement scale, NaN
+        for non-respondents and leavers) and ``rating_<domain>`` (on the skill scale).
+        True values of leavers are NaN.
+        """
+        wf, sc = model.workforce, model.params
+        n = self.n
+        slot = wf.slot_of_id[:n]
+        employed = slot >= 0
+        at = np.maximum(slot, 0)
+        skill = np.where(employed[:, None], wf.skill[at], np.nan)
+        engagement = np.where(employed, wf.engagement[at], np.nan)
+        columns: dict[str, np.ndarray] = {
+            "week": np.full(n, model.week, dtype=np.int64),
+            "employee_id": np.arange(n, dtype=np.int64),
+            "employed": employed,
+            "level_start": self.level_start,
+            "level": np.where(employed, wf.level[at], -1),
+            "promotions": model.ledger.initial_promotions.copy(),
+            "engagement": engagement,
+        }
+        domains = sc.organisation.domains
+        for j, d in enumerate(domains):
+            columns[f"skill_{d}"] = skill[:, j]
+        for name, flags in self.learner.items():
+            columns[f"learner:{name}"] = flags.copy()
+        if self.observer is not None:
+            boss = wf.manager[at]
+            rater = np.where(boss >= 0, boss, wf.n_slots)
+            org = sc.organisation
+            ratings, scores = self.observer.measure(
+                np.nan_to_num(skill), np.nan_to_num(engagement), rater, org.skill_scale,
+                org.engagement_scale,
+            )  # fmt: skip
+            columns["survey"] = np.where(employed, scores, np.nan)
+            for j, d in enumerate(domains):
+                columns[f"rating_{d}"] = np.where(employed, ratings[:, j], np.nan)
+        return pd.DataFrame(columns)
+
+    def table(self) -> pd.DataFrame:
+        """Every snapshot taken, one row per (week, employee)."""
+        if not self.frames:
+            return pd.DataFrame()
+        return pd.concat(self.frames, ignore_index=True)
