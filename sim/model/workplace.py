@@ -112,6 +112,8 @@ class WorkplaceModel(mesa.Model):
             self.streams.seeds.permutation(self.workforce.n_slots) for _ in sc.skill_seeds
         ]
         self._advice = _NO_ADVICE
+        # This week's informal draws: one array, drawn into again each week.
+        self._draws = np.empty((0, advice.N_DRAWS))
         self.programmes: list[ProgrammeRule] = []
         # Mesa agents are created when someone looks at them (``agents``, ``employee``):
         # the weekly rules never need them, and hiring and quitting stay array operations.
@@ -384,7 +386,7 @@ class WorkplaceModel(mesa.Model):
         wf, params = self.workforce, self.params.informal
         # Drawn even when informal learning is off, so that switching it does not change
         # how many numbers its stream gives (it changes nothing else).
-        self._draws = advice.draw_week(self.streams.informal, wf.n_slots)
+        self._draws = advice.draw_week(self.streams.informal, wf.n_slots, self._draws)
         if not params.enabled:
             return
         advice.maintain(self.network, wf.slot_of_id, wf.team, params)

@@ -49,9 +49,17 @@ class Advice(NamedTuple):
     quality: np.ndarray
 
 
-def draw_week(rng: np.random.Generator, n_slots: int) -> np.ndarray:
-    """This week's uniforms for every position (positions, :data:`N_DRAWS`)."""
-    return rng.random((n_slots, N_DRAWS))
+def draw_week(
+    rng: np.random.Generator, n_slots: int, out: np.ndarray | None = None
+) -> np.ndarray:
+    """This week's uniforms for every position (positions, :data:`N_DRAWS`).
+
+    Pass last week's array as ``out`` to draw into it (the same numbers as a new array,
+    without allocating one every week).
+    """
+    if out is None or out.shape != (n_slots, N_DRAWS):  # the first week (or none)
+        return rng.random((n_slots, N_DRAWS))
+    return rng.random(out=out)
 
 
 def draw_coaching(rng: np.random.Generator, n: int, params: Informal) -> np.ndarray:
