@@ -699,3 +699,117 @@ def test_report_command_rewrites_the_report(tmp_path, capsys) -> None:
     assert "Skill diffusion" in (folder / "report.html").read_text()
     shutil.rmtree(folder / "figures")
     assert main(["report", str(tmp_path / "nothing")]) == 2
+
+
+# --- wlsim patterns -----------------------------------------------------------------------
+
+
+def _fake_patterns(monkeypatch: pytest.MonkeyPatch, verdicts: dict[str, bool]) -> list[dict]:
+    """Replace the validation patterns by instant ones with the given verdicts; return the
+    calls they receive (their replicates and overrides)."""
+    from sim.experiments import validation
+
+    calls: list[dict] = []
+
+    def make(key: str, passed: bool):
+        def pattern(replicates: int = 3, overrides=None) -> validation.Finding:
+            calls.append({"key": key, "replicates": replicates, "overrides": overrides})
+            return validation.Finding(
+                key, f"Pattern {key}", "a source", f"criterion of {key}", "measured 1.0", passed
+            )
+
+        return pattern
+
+    monkeypatch.setattr(
+        validation, "PATTERNS", {k: make(k, v) for k, v in verdicts.items()}, raising=True
+    )
+    return calls
+
+
+def test_patterns_exits_0_when_every_pattern_holds_and_1_when_one_fails(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    calls = _fake_patterns(monkeypatch, {"good": True, "bad": False})
+    assert main(["patterns", "good"]) == 0
+    out = capsys.readouterr().out
+    assert "ok  good: Pattern good" in out and "criterion of good" in out
+    assert "1 of 1 patterns hold" in out
+    assert main(["patterns"]) == 1
+    out = capsys.readouterr().out
+    assert "NO  bad: Pattern bad" in out and "not holding: bad" in out
+    assert main(["patterns", "bad", "--replicates", "5"]) == 1
+    assert calls[-1]["replicates"] == 5
+
+
+def test_patterns_pass_the_overrides_to_every_pattern(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    calls = _fake_patterns(monkeypatch, {"a": True, "b": True})
+    argv = ["patterns", "--set", "learning.rate_session_per_hour=0.5"]
+    assert main([*argv, "--set", "programmes.*.sponsorship_per_session=0"]) == 0
+    assert [c["key"] for c in calls] == ["a", "b"]
+    for call in calls:
+        assert call["overrides"].general[0][:2] == ("learning.rate_session_per_hour", 0.5)
+        assert call["overrides"].programme[0][:2] == ("sponsorship_per_session", 0)
+    assert "under --set" not in capsys.readouterr().err
+
+
+def test_patterns_overrides_reach_every_run_of_a_real_pattern(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--set` reaches every scenario a pattern builds, in every arm and replicate, and
+    programmes.*.FIELD every programme it builds."""
+    from sim.experiments import validation
+
+    seen = []
+    real = validation.WorkplaceModel
+
+    def spy(sc, arm, replicate):
+        seen.append((sc.learning.rate_session_per_hour, sc.organisation.n_employees))
+        seen.extend(("sponsorship", p.sponsorship_per_session) for p in sc.programmes.values())
+        return real(sc, arm=arm, replicate=replicate)
+
+    monkeypatch.setattr(validation, "WorkplaceModel", spy)
+    argv = ["patterns", "transfer", "--replicates", "2", "--set", "organisation.n_employees=60"]
+    code = main(
+        [
+            *argv,
+            "--set",
+            "learning.rate_session_per_hour=0.5",
+            "--set",
+            "programmes.*.sponsorship_per_session=0.2",
+        ]
+    )
+    assert code in (0, 1)
+    assert len(seen) >= 4
+    assert {s for s in seen if s[0] != "sponsorship"} == {(0.5, 60)}
+    assert {s for s in seen if s[0] == "sponsorship"} == {("sponsorship", 0.2)}
+    assert "transfer: Coaching raises transfer" in capsys.readouterr().out
+
+
+def test_patterns_own_design_wins_over_an_override_and_says_so() -> None:
+    from sim.experiments import validation
+
+    ov = validation.Overrides.parse(
+        ["programmes.*.p_enrol=0.2", "programmes.*.relationship_failure=false"]
+    )
+    sc = validation._scenario(
+        programmes={"a": {"kind": "mentorship", "p_enrol": 0.9}, "b": {"kind": "peer_coaching"}},
+        arms={"control": {}},
+        overrides=ov,
+    )
+    assert sc.programmes["a"].p_enrol == 0.9 and sc.programmes["b"].p_enrol == 0.2
+    assert not sc.programmes["a"].relationship_failure
+    assert ov.shadowed == {"programmes.*.p_enrol=0.2"}
+
+
+def test_patterns_refuse_bad_input_before_running(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    calls = _fake_patterns(monkeypatch, {"forgetting": True})
+    assert main(["patterns", "forgeting", "--set", "learning.rate_session_per_hour=0"]) == 2
+    err = capsys.readouterr().err
+    assert "wlsim: error: unknown pattern 'forgeting' (did you mean 'forgetting'?)" in err
+    assert main(["patterns", "--set", "learning.rate_session_per_hour=2"]) == 2
+    assert "from --set learning.rate_session_per_hour=2" in capsys.readouterr().err
+    assert calls == []

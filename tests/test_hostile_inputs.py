@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hostile import Case, events, folders, inputs, network, orgdata, scenario
+from hostile import Case, events, folders, inputs, network, orgdata, patterns, scenario
 
 from sim.app.cli import main
 
@@ -21,6 +21,7 @@ CASES: list[Case] = [
     *network.CASES,
     *folders.CASES,
     *events.CASES,
+    *patterns.CASES,
 ]
 
 

@@ -223,6 +223,37 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print the components of every design (or of NAME)",
     )
+    patterns = sub.add_parser(
+        "patterns",
+        help="run the validation patterns, under --set overrides if given",
+        description=(
+            "Run the validation patterns (docs/validation.md), all of them or the named ones, "
+            "with every --set override applied to every scenario the patterns build; "
+            "programmes.*.FIELD=VALUE sets FIELD in every programme they build (a pattern's "
+            "own design, e.g. the hours it varies, wins and is reported). Prints each "
+            "pattern's criterion, what was measured, and ok or NO. Exit status 0 when every "
+            "pattern holds, 1 when any does not, 2 for bad input."
+        ),
+    )
+    patterns.add_argument("names", nargs="*", metavar="NAME", help="patterns to run (default: all)")
+    _add_set(patterns)
+    patterns.add_argument(
+        "--replicates", type=int, metavar="N", help="replicates of every pattern (at least 2)"
+    )
+    patterns.add_argument(
+        "--matrix",
+        action="store_true",
+        help=(
+            "also run every pattern under each mechanism's knockout and each learning rate "
+            "x10 (the mechanism x pattern matrix; minutes)"
+        ),
+    )
+    patterns.add_argument(
+        "--report",
+        type=Path,
+        metavar="DIR",
+        help="write DIR/validation.md and DIR/figures/ (make validation: --report docs --matrix)",
+    )
     return parser
 
 
@@ -352,6 +383,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             return _rerun(args)
         if args.command == "dashboard":
             return _dashboard(args)
+        if args.command == "patterns":
+            return _patterns(args)
         if args.command == "report":
             from sim.analysis.report import write_report
 
@@ -689,3 +722,64 @@ def _dashboard(args: argparse.Namespace) -> int:
         )
         return EXIT_FAILED
     return serve(args.scenario, host=args.host, port=args.port, open_browser=args.open_browser)
+
+
+def _patterns(args: argparse.Namespace) -> int:
+    """Run the validation patterns (and the mechanism matrix) under the overrides."""
+    import textwrap
+
+    from sim.errors import ScenarioError
+    from sim.experiments import validation
+
+    # Every input is checked before anything runs.
+    names = validation.pattern_names(args.names)
+    validation.Overrides.parse(args.overrides)
+    if args.replicates is not None and args.replicates < 2:
+        raise ScenarioError(
+            f"--replicates {args.replicates}: the patterns need at least 2 (their criteria "
+            "are confidence intervals over replicates)"
+        )
+    if args.matrix and args.names:
+        raise ScenarioError("--matrix runs every pattern; give no pattern names with it")
+    if args.report is not None and args.report.exists() and not args.report.is_dir():
+        raise ScenarioError(f"--report {args.report}: not a folder")
+
+    def wrap(label: str, text: str) -> str:
+        return textwrap.fill(
+            text, width=100, initial_indent=f"  {label:<10}", subsequent_indent=" " * 12
+        )
+
+    findings = validation.run_patterns(names, args.overrides, args.replicates)
+    for f in findings:
+        print(f"{'ok' if f.passed else 'NO'}  {f.key}: {f.title}")
+        print(wrap("criterion", f.criterion))
+        print(wrap("measured", f.measured))
+        if f.shadowed:
+            print(wrap("note", f"this pattern sets itself what {', '.join(f.shadowed)} sets"))
+    held = [f.key for f in findings if f.passed]
+    failed = [f.key for f in findings if not f.passed]
+    under = f" under {' '.join(args.overrides)}" if args.overrides else ""
+    print(
+        f"\n{len(held)} of {len(findings)} patterns hold{under}"
+        + (f"; not holding: {', '.join(failed)}" if failed else "")
+    )
+    matrix = None
+    if args.matrix:
+        print("\nMechanism x pattern matrix (every pattern under each perturbation):")
+
+        def row(name: str, fs: list[validation.Finding]) -> None:
+            bad = [f.key for f in fs if not f.passed]
+            print(f"  {name}: {'fails ' + ', '.join(bad) if bad else 'all hold'}", flush=True)
+
+        matrix = validation.mechanism_matrix(args.replicates, args.overrides, progress=row)
+        print(
+            f"\nUnconstrained (no pattern changes): {', '.join(matrix.unconstrained()) or 'none'}"
+        )
+    if args.report is not None:
+        try:
+            path = validation.write_report(findings, args.report, matrix, args.overrides)
+        except OSError as exc:
+            print(f"wlsim: error: cannot write the report to {args.report}: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+        print(f"Report written to {path}")
+    return 0 if not failed else EXIT_FAILED

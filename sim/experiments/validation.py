@@ -13,7 +13,9 @@ random numbers, so the same people can be compared across arms.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+import copy
+import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,9 +25,10 @@ from matplotlib.figure import Figure
 from scipy import stats
 
 from sim.analysis.plots import PALETTE
+from sim.errors import ScenarioError, did_you_mean
 from sim.model.workplace import WorkplaceModel
-from sim.scenario.loading import validate_scenario
-from sim.scenario.schema import Scenario
+from sim.scenario.loading import parse_assignment, validate_scenario
+from sim.scenario.schema import Programme, Scenario
 
 N_EMPLOYEES = 500
 REPLICATES = 8
@@ -45,6 +48,9 @@ class Finding:
         values: Numbers for the report and the tests.
         figure: A figure of the experiment.
         note: What it would take, where the pattern is not reproduced.
+        by_construction: Why the criterion holds in any model of this kind, where it does
+            (then it checks bookkeeping, not the model's learning).
+        shadowed: ``--set`` overrides that this pattern's own design replaced.
     """
 
     key: str
@@ -56,6 +62,8 @@ class Finding:
     values: dict[str, Any] = field(default_factory=dict)
     figure: Figure | None = None
     note: str = ""
+    by_construction: str = ""
+    shadowed: list[str] = field(default_factory=list)
 
 
 def ci95(values: Any) -> tuple[float, float, float]:
@@ -63,23 +71,175 @@ def ci95(values: Any) -> tuple[float, float, float]:
     v = np.asarray(values, dtype=float)
     if len(v) < 2:
         return float(v.mean()), np.nan, np.nan
+    if not np.isfinite(v).all():  # e.g. a half-life never reached: no interval
+        return float(v.mean()), np.nan, np.nan
     half = stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v))
     return float(v.mean()), float(v.mean() - half), float(v.mean() + half)
 
 
-def _scenario(programmes: dict | None = None, arms: dict | None = None, **extra: Any) -> Scenario:
-    raw: dict[str, Any] = {
+#: Top-level paths a ``--set`` for the patterns may not touch: each pattern builds its own
+#: programmes and arms (``programmes.*.FIELD`` reaches every programme instead).
+_PATTERN_OWNED = (
+    "name",
+    "programmes",
+    "arms",
+    "sweep",
+    "departures",
+    "skill_seeds",
+    "skill_demand",
+)
+
+
+@dataclass
+class Overrides:
+    """``--set PATH=VALUE`` overrides applied to every scenario a pattern builds.
+
+    Build it with :meth:`parse`, which checks every override before anything runs.
+    ``programmes.*.FIELD=VALUE`` (accepted here only, not by ``wlsim run``) sets FIELD in
+    every programme a pattern builds. A pattern's own design wins: where it sets a value
+    itself (the hours it varies, its enrolment, its job usage), the override does not
+    apply there and its text is added to :attr:`shadowed`.
+
+    Attributes:
+        general: ``(path, value, text)`` of each override of a scenario value.
+        programme: ``(field, value, text)`` of each ``programmes.*.FIELD`` override.
+        shadowed: Texts of the overrides a pattern's own settings replaced.
+    """
+
+    general: tuple[tuple[str, Any, str], ...] = ()
+    programme: tuple[tuple[str, Any, str], ...] = ()
+    shadowed: set[str] = field(default_factory=set)
+
+    @classmethod
+    def parse(cls, exprs: Sequence[str]) -> Overrides:
+        """Read and check ``PATH=VALUE`` overrides for the patterns.
+
+        Args:
+            exprs: The overrides as typed, e.g. ``"learning.rate_session_per_hour=0"`` or
+                ``"programmes.*.sponsorship_per_session=0"``.
+
+        Returns:
+            The overrides, each validated against the scenario schema.
+
+        Raises:
+            ScenarioError: If an override is malformed, names an unknown field, has an
+                invalid value, or sets what the patterns build themselves.
+        """
+        general, programme = [], []
+        for expr in exprs:
+            path, value = parse_assignment(expr)
+            parts = path.split(".")
+            if parts[0] == "programmes":
+                if len(parts) != 3 or parts[1] != "*":
+                    raise ScenarioError(
+                        f"--set {expr!r}: the patterns build their own programmes; use "
+                        "programmes.*.FIELD=VALUE to set FIELD in every one of them, e.g. "
+                        "programmes.*.sponsorship_per_session=0"
+                    )
+                name = parts[2]
+                if name not in Programme.model_fields or name == "kind":
+                    fields = [f for f in Programme.model_fields if f != "kind"]
+                    raise ScenarioError(
+                        f"--set {expr!r}: {name!r} is not a programme field the patterns "
+                        f"let you set{did_you_mean(name, fields)}; see 'wlsim programmes "
+                        "--parameters'"
+                    )
+                raw = _base_raw()
+                raw["programmes"] = {"every": {"kind": "mentorship", name: value}}
+                validate_scenario(raw, "wlsim patterns", {f"programmes.every.{name}": expr})
+                programme.append((name, value, expr))
+                continue
+            if parts[0] in _PATTERN_OWNED:
+                raise ScenarioError(
+                    f"--set {expr!r}: each pattern sets {parts[0]} itself; set model "
+                    "parameters (organisation, learning, people, engagement, turnover, "
+                    "promotion, costs, informal) or programmes.*.FIELD"
+                )
+            raw = _base_raw()
+            _set_path(raw, path, value)
+            validate_scenario(raw, "wlsim patterns", {path: expr})
+            general.append((path, value, expr))
+        return cls(tuple(general), tuple(programme))
+
+    @property
+    def texts(self) -> list[str]:
+        """Every override as typed."""
+        return [t for *_, t in self.general] + [t for *_, t in self.programme]
+
+
+def _base_raw() -> dict[str, Any]:
+    """The scenario every pattern starts from, before overrides and its own design."""
+    return {
         "name": "validation",
         "organisation": {"n_employees": N_EMPLOYEES},
-        "programmes": programmes or {},
-        "arms": arms or {"control": {}},
+        "programmes": {},
+        "arms": {"control": {}},
     }
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(raw.get(key), dict):
-            raw[key] = {**raw[key], **value}
+
+
+def _set_path(raw: dict[str, Any], path: str, value: Any) -> None:
+    """Set the dotted ``path`` in nested dictionaries, creating tables on the way."""
+    node = raw
+    *head, last = path.split(".")
+    for part in head:
+        if not isinstance(node.get(part), dict):
+            node[part] = {}
+        node = node[part]
+    node[last] = value
+
+
+def _leaves(table: dict[str, Any], prefix: str = "") -> list[str]:
+    """Dotted paths of the values in nested dictionaries."""
+    out = []
+    for key, value in table.items():
+        if isinstance(value, dict) and value:
+            out += _leaves(value, f"{prefix}{key}.")
         else:
-            raw[key] = value
-    return validate_scenario(raw)
+            out.append(f"{prefix}{key}")
+    return out
+
+
+def _scenario(
+    programmes: dict | None = None,
+    arms: dict | None = None,
+    overrides: Overrides | None = None,
+    **extra: Any,
+) -> Scenario:
+    """A pattern's scenario: the defaults, then the overrides, then the pattern's own design."""
+    raw = _base_raw()
+    ov = overrides or Overrides()
+    for path, value, _ in ov.general:
+        _set_path(raw, path, copy.deepcopy(value))
+    for path in _leaves(extra):
+        _set_path(raw, path, copy.deepcopy(_get_path(extra, path)))
+    for path, value, text in ov.general:
+        if _get_path(raw, path) != value:  # the pattern set it otherwise
+            ov.shadowed.add(text)
+    progs = copy.deepcopy(programmes or {})
+    for spec in progs.values():
+        for name, value, text in ov.programme:
+            if name not in spec:
+                spec[name] = copy.deepcopy(value)
+            elif spec[name] != value:
+                ov.shadowed.add(text)
+    raw["programmes"] = progs
+    raw["arms"] = arms or {"control": {}}
+    return validate_scenario(raw, "wlsim patterns", {p: t for p, _, t in ov.general})
+
+
+def _get_path(table: dict[str, Any], path: str) -> Any:
+    """The value at the dotted ``path`` in nested dictionaries (None if absent)."""
+    node: Any = table
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _quit_rate(overrides: Overrides | None) -> float:
+    """The weekly quit probability the patterns start from (the default, or as overridden)."""
+    return _scenario(overrides=overrides).turnover.p_quit_per_week
 
 
 def _fmt(m: float, lo: float, hi: float, digits: int = 3) -> str:
@@ -89,9 +249,11 @@ def _fmt(m: float, lo: float, hi: float, digits: int = 3) -> str:
 # --- 1. baseline turnover ------------------------------------------------------------------
 
 
-def baseline_turnover(replicates: int = REPLICATES, weeks: int = 104) -> Finding:
+def baseline_turnover(
+    replicates: int = REPLICATES, weeks: int = 104, overrides: Overrides | None = None
+) -> Finding:
     """Monthly quit rate in the JOLTS range; new hires leave more often than tenured staff."""
-    sc = _scenario()
+    sc = _scenario(overrides=overrides)
     monthly, ratio = [], []
     curves = []
     for r in range(replicates):
@@ -114,7 +276,7 @@ def baseline_turnover(replicates: int = REPLICATES, weeks: int = 104) -> Finding
         curves.append([rec["retention_initial"] for rec in model.records])
     m, lo, hi = ci95(monthly)
     rm, rlo, rhi = ci95(ratio)
-    passed = lo >= 0.015 and hi <= 0.025 and rlo > 1.0
+    passed = lo >= 0.015 and hi <= 0.025
     fig = Figure(figsize=(6, 3.5), layout="constrained")
     ax = fig.subplots()
     arr = np.array(curves)
@@ -134,8 +296,10 @@ def baseline_turnover(replicates: int = REPLICATES, weeks: int = 104) -> Finding
         title="Baseline turnover",
         source="BLS JOLTS: quits about 2% of employment a month (2.2-2.3% in 2023-24); "
         "practitioner surveys: new hires leave more often",
-        criterion="95% CI of the monthly quit rate within 1.5-2.5%, and the quit hazard of "
-        "employees in their first year above that of tenured staff (CI of the ratio > 1)",
+        criterion="95% CI of the monthly quit rate within 1.5-2.5% (the base hazard is an "
+        "input; the rate emerges from it and from engagement, which every mechanism moves). "
+        "The new-hire to tenured hazard ratio is reported, not judged: "
+        "turnover.rel_hazard_new_hire sets it",
         measured=f"monthly quit rate {_fmt(m * 100, lo * 100, hi * 100, 2)}%; new-hire to "
         f"tenured hazard ratio {_fmt(rm, rlo, rhi, 2)}",
         passed=passed,
@@ -147,68 +311,126 @@ def baseline_turnover(replicates: int = REPLICATES, weeks: int = 104) -> Finding
 # --- 2. forgetting -------------------------------------------------------------------------
 
 
-def forgetting(replicates: int = 4, weeks: int = 104) -> Finding:
-    """An unused skill loses half of a gain within 6.5-13 months (28-56 weeks)."""
-    usage = {
-        "technical": [0.9, 0.9, 0.5, 0.3, 0.2],
-        "domain": [0.6, 0.8, 0.8, 0.8, 0.7],
-        "leadership": [0.1, 0.3, 0.9, 0.9, 1.0],
-        "digital": [0.0, 0.0, 0.0, 0.0, 0.0],
-        "collaboration": [0.6, 0.7, 0.8, 0.8, 0.8],
-    }
-    sc = _scenario(organisation={"n_employees": N_EMPLOYEES, "job_usage": usage})
-    gain = 0.2
-    half_lives, curves = [], []
+def _gain_unused(c: WorkplaceModel, t: WorkplaceModel, ids: np.ndarray, d: int) -> float:
+    """Mean skill of ``ids`` in domain ``d`` in ``t`` minus the same people's in ``c``.
+
+    Only people employed in both runs and at a level whose job does not use ``d`` in
+    either count (NaN when there are none).
+    """
+    sc_, st = c.workforce.slot_of_id[ids], t.workforce.slot_of_id[ids]
+    keep = (sc_ >= 0) & (st >= 0)
+    sc_, st = sc_[keep], st[keep]
+    unused = (c.usage_by_level[c.workforce.level[sc_], d] == 0) & (
+        t.usage_by_level[t.workforce.level[st], d] == 0
+    )
+    diff = t.workforce.skill[st[unused], d] - c.workforce.skill[sc_[unused], d]
+    return float(diff.mean()) if diff.size else np.nan
+
+
+def forgetting(
+    replicates: int = REPLICATES, weeks: int = 78, overrides: Overrides | None = None
+) -> Finding:
+    """What a programme taught in a domain the learners' jobs do not use fades in 6.5-13 months."""
+    # Only seniors use "digital": juniors learn it from mentors and then do not use it.
+    usage = {k: list(v) for k, v in _scenario(overrides=overrides).organisation.job_usage.items()}
+    usage["digital"] = [0.0, 0.0, 0.9, 0.9, 0.9]
+    end = 26
+    sc = _scenario(
+        overrides=overrides,
+        organisation={"job_usage": usage},
+        programmes={
+            "m": {
+                "kind": "mentorship",
+                "focus_domains": ["digital"],
+                "p_enrol": 0.5,
+                "dur_programme_weeks": end,
+                "dur_relationship_weeks": end,
+            }
+        },
+        arms={"control": {}, "trained": {"programmes": ["m"]}},
+    )
+    d = sc.organisation.domains.index("digital")
+    half_lives, curves, gains, below_floor = [], [], [], []
     for r in range(replicates):
-        plain = WorkplaceModel(sc, arm="control", replicate=r)
-        trained = WorkplaceModel(sc, arm="control", replicate=r)
-        # Everyone starts at the floor of the unused domain; the trained twin a gain above.
-        floor = sc.learning.skill_floor
-        plain.workforce.skill[:, 3] = floor
-        trained.workforce.skill[:, 3] = floor + gain
-        ids = plain.workforce.employee_id.copy()
-        boost = trained.workforce.skill[:, 3] - plain.workforce.skill[:, 3]
+        c = WorkplaceModel(sc, arm="control", replicate=r)
+        t = WorkplaceModel(sc, arm="trained", replicate=r)
+        c.run(end)
+        t.run(end)
+        learners = np.flatnonzero(t.programmes[0].was_learner[: t.n_initial])
+        st = t.workforce.slot_of_id[learners]
+        below_floor.append(
+            float((t.workforce.skill[st[st >= 0], d] < sc.learning.skill_floor).mean())
+        )
+
+        gain = _gain_unused(c, t, learners, d)
         curve = []
         for _ in range(weeks):
-            plain.step()
-            trained.step()
-            sp, st = plain.workforce.slot_of_id[ids], trained.workforce.slot_of_id[ids]
-            keep = (sp >= 0) & (st >= 0)
-            left = trained.workforce.skill[st[keep], 3] - plain.workforce.skill[sp[keep], 3]
-            curve.append(float(left.mean() / boost[keep].mean()))
+            c.step()
+            t.step()
+            # No gain to halve (a knockout can leave none): the pattern fails on it.
+            curve.append(_gain_unused(c, t, learners, d) / gain if gain > 0 else np.nan)
+        gains.append(gain)
         curves.append(curve)
         below = np.flatnonzero(np.array(curve) <= 0.5)
         half_lives.append(float(below[0] + 1) if len(below) else np.inf)
     m, lo, hi = ci95(half_lives)
-    passed = lo >= 28 and hi <= 56
+    g = ci95(gains)
+    passed = bool(g[1] > 0 and 28 <= m <= 56)
+    with warnings.catch_warnings():  # weeks where no replicate has a gain to compare
+        warnings.simplefilter("ignore", RuntimeWarning)
+        left = np.nanmean(np.array(curves, dtype=float), axis=0)
     fig = Figure(figsize=(6, 3.5), layout="constrained")
     ax = fig.subplots()
-    ax.plot(np.arange(1, weeks + 1), np.mean(curves, axis=0), color=PALETTE[0], label="model")
+    ax.plot(np.arange(1, weeks + 1), left, color=PALETTE[0], label="model")
     ax.axhline(0.5, color="grey", lw=0.8)
     ax.axvspan(28, 56, color=PALETTE[1], alpha=0.2, label="6.5-13 months (Tatel & Ackerman 2025)")
-    ax.set_xlabel("weeks without use")
-    ax.set_ylabel("share of the gain left")
+    ax.set_xlabel("weeks after the programme ended")
+    ax.set_ylabel("share of the programme's gain left")
     ax.legend(frameon=False)
+    half = "never within " + str(weeks) if not np.isfinite(m) else _fmt(m, lo, hi, 1)
     return Finding(
         key="forgetting",
-        title="Forgetting of an unused skill",
-        source="Tatel & Ackerman 2025: half of the gain lost after about 6.5 (accuracy) to 13 "
-        "(speed) months of non-use; Arthur et al. 1998: large decay after a year of non-use",
-        criterion="a 0.2 gain in a domain no job uses falls to half (against the same people "
-        "without the gain) within 28-56 weeks (95% CI inside)",
-        measured=f"half of the gain lost after {_fmt(m, lo, hi, 1)} weeks",
+        title="Forgetting of what a programme taught",
+        source="Tatel & Ackerman 2025 (meta-analysis, 457 reports): half of the gain from "
+        "training lost after about 6.5 (accuracy) to 13 (speed) months of non-use; Arthur et "
+        "al. 1998: large decay after a year of non-use",
+        criterion="a 26-week mentorship teaching a domain that only seniors use "
+        "(juniors' jobs do not use it) gives its learners a gain over the same people "
+        "without it (paired CI > 0); after the programme ends, the mean over replicates of "
+        "the weeks until that gain has halved (learners still employed, at a level that "
+        "does not use the domain) lies within 28-56 weeks. Measured through the whole "
+        "model: forgetting, staleness, advice from the programme's ties and promotions "
+        "all act on it",
+        measured=f"gain at the programme's end {_fmt(*g, 4)}; half of it lost after {half} weeks",
         passed=passed,
-        values={"half_life": (m, lo, hi)},
+        values={"half_life": (m, lo, hi), "gain": g, "below_floor": float(np.mean(below_floor))},
         figure=fig,
+        note=""
+        if passed
+        else "Not reproduced: the programme gave no gain to lose."
+        if not g[0] > 0
+        else f"Not reproduced: the share of the gain left is "
+        f"{left[min(51, weeks - 1)]:.2f} a year after the programme and "
+        f"{left[-1]:.2f} after {weeks} weeks, while forgetting alone "
+        f"(learning.dur_skill_half_life_weeks = {sc.learning.dur_skill_half_life_weeks:g}) "
+        f"would halve it in {sc.learning.dur_skill_half_life_weeks:g} weeks. Forgetting acts "
+        f"only on skill above learning.skill_floor, and {np.mean(below_floor):.0%} of the "
+        "learners end the programme below the floor in this domain (starting skills spread "
+        "with sd organisation.sd_skill_initial around a level's mean, which in a domain the "
+        "job does not use lies near the floor): what they gain below the floor is never "
+        "forgotten.",
     )
 
 
 # --- 3. time to proficiency ------------------------------------------------------------------
 
 
-def time_to_proficiency(replicates: int = REPLICATES, weeks: int = 104) -> Finding:
+def time_to_proficiency(
+    replicates: int = REPLICATES, weeks: int = 104, overrides: Overrides | None = None
+) -> Finding:
     """New hires take about 8-26 weeks to proficiency, less with onboarding peer coaching."""
     sc = _scenario(
+        overrides=overrides,
         programmes={
             "onboarding": {
                 "kind": "peer_coaching",
@@ -259,7 +481,9 @@ def time_to_proficiency(replicates: int = REPLICATES, weeks: int = 104) -> Findi
 # --- 4. Carley 1992 -------------------------------------------------------------------------
 
 
-def carley(replicates: int = REPLICATES, weeks: int = 78) -> Finding:
+def carley(
+    replicates: int = REPLICATES, weeks: int = 78, overrides: Overrides | None = None
+) -> Finding:
     """Flat peer structures learn faster; hierarchies hold knowledge better under turnover."""
     progs = {
         "m": {"kind": "mentorship", "p_enrol": 0.5},
@@ -267,8 +491,11 @@ def carley(replicates: int = REPLICATES, weeks: int = 78) -> Finding:
     }
     arms = {"control": {}, "mentorship": {"programmes": ["m"]}, "peer": {"programmes": ["p"]}}
     results = {}
-    for label, quit_ in (("normal", 0.0034), ("high", 0.0034 * 3)):
-        sc = _scenario(programmes=progs, arms=arms, turnover={"p_quit_per_week": quit_})
+    q = _quit_rate(overrides)
+    for label, quit_ in (("normal", q), ("high", q * 3)):
+        sc = _scenario(
+            programmes=progs, arms=arms, overrides=overrides, turnover={"p_quit_per_week": quit_}
+        )
         early, late_m, late_p = [], [], []
         for r in range(replicates):
             ms = {a: WorkplaceModel(sc, arm=a, replicate=r) for a in arms}
@@ -342,13 +569,18 @@ def carley(replicates: int = REPLICATES, weeks: int = 78) -> Finding:
 # --- 5. mentoring effects ---------------------------------------------------------------------
 
 
-def mentoring_effects(replicates: int = 2 * REPLICATES, weeks: int = 156) -> Finding:
+def mentoring_effects(
+    replicates: int = 2 * REPLICATES, weeks: int = 156, overrides: Overrides | None = None
+) -> Finding:
     """Mentees' retention and promotion gains are positive, small, and below the Sun figures."""
     sc = _scenario(
+        overrides=overrides,
         programmes={"m": {"kind": "mentorship"}},
         arms={"control": {}, "mentorship": {"programmes": ["m"]}},
-        organisation={"n_employees": 1000},
     )
+    # Twice the organisation of the other patterns (1,000 by default): the effects are small.
+    org = sc.organisation.model_copy(update={"n_employees": 2 * sc.organisation.n_employees})
+    sc = sc.model_copy(update={"organisation": org})
     ret_gap, promo, phi = [], [], []
     for r in range(replicates):
         c = WorkplaceModel(sc, arm="control", replicate=r)
@@ -388,8 +620,8 @@ def mentoring_effects(replicates: int = 2 * REPLICATES, weeks: int = 156) -> Fin
         source="Eby et al. 2008 and Allen et al. 2004 (meta-analyses: positive but small "
         "effects); Sun Microsystems: 72% of mentees vs 49% of non-participants retained "
         "(self-selected, an upper bound)",
-        criterion="with 1,000 employees and 16 replicates: retention gap of participants over "
-        "non-participants > 0 and below the Sun "
+        criterion="with twice the organisation (1,000 employees) and 16 replicates: "
+        "retention gap of participants over non-participants > 0 and below the Sun "
         "gap of 23 points; correlation of mentee status with staying between 0 and 0.3 "
         "(small); mentees' promotions against the same people without the programme more "
         "than 1 and less than 5 times (all by 95% CI)",
@@ -411,14 +643,17 @@ def _used_feedback(model: WorkplaceModel, slots: np.ndarray) -> np.ndarray:
     return (fb * usage).sum(axis=1) / np.maximum(usage.sum(axis=1), 1e-12)
 
 
-def coaching_transfer(replicates: int = REPLICATES, weeks: int = 26) -> Finding:
+def coaching_transfer(
+    replicates: int = REPLICATES, weeks: int = 26, overrides: Overrides | None = None
+) -> Finding:
     """Peer coaching raises how much of practice transfers into skill on the job."""
     sc = _scenario(
+        overrides=overrides,
         programmes={"p": {"kind": "peer_coaching"}},
         arms={"control": {}, "coached": {"programmes": ["p"]}},
     )
     tb = sc.learning.transfer_base
-    diffs, levels = [], []
+    diffs, levels, closed = [], [], []
     for r in range(replicates):
         c = WorkplaceModel(sc, arm="control", replicate=r)
         t = WorkplaceModel(sc, arm="coached", replicate=r)
@@ -431,7 +666,10 @@ def coaching_transfer(replicates: int = REPLICATES, weeks: int = 26) -> Finding:
         tt = tb + (1 - tb) * _used_feedback(t, st[keep])
         diffs.append(float((tt - tc).mean()))
         levels.append((float(tc.mean()), float(tt.mean())))
+        # The share of the way from uncoached transfer to full transfer that coaching closes.
+        closed.append(float((tt.mean() - tc.mean()) / (1 - tc.mean())))
     m, lo, hi = ci95(diffs)
+    share = ci95(closed)
     lv = np.mean(levels, axis=0)
     fig = Figure(figsize=(5, 3.5), layout="constrained")
     ax = fig.subplots()
@@ -440,25 +678,32 @@ def coaching_transfer(replicates: int = REPLICATES, weeks: int = 26) -> Finding:
     return Finding(
         key="transfer",
         title="Coaching raises transfer to the job",
-        source="Joyce & Showers 2002 (via secondary sources): use of trained skills on the job "
-        "rises sharply when peer coaching is added; the direction, not the percentages",
-        criterion="coached employees' practice transfer exceeds the same people's without "
-        "coaching (paired 95% CI > 0)",
-        measured=f"transfer {lv[0]:.2f} without, {lv[1]:.2f} with coaching "
-        f"(difference {_fmt(m, lo, hi)})",
-        passed=lo > 0,
-        values={"diff": (m, lo, hi), "levels": tuple(lv)},
+        source="Joyce & Showers 1982, 2002 (via secondary sources; teacher development, not "
+        "an RCT): use of trained skills on the job rises from about 5% to 75-95% when "
+        "coaching on the job is added, i.e. coaching closes 74-95% of the distance to full "
+        "transfer",
+        criterion="after 26 weeks of peer coaching, coached employees' transfer (the share of "
+        "practice that turns into skill, over the domains their job uses) closes at least "
+        "half of the distance from the same people's transfer without coaching to full "
+        "transfer (mean over replicates >= 0.5; a lenient bound on the source's 0.74-0.95)",
+        measured=f"transfer {lv[0]:.2f} without, {lv[1]:.2f} with coaching (difference "
+        f"{_fmt(m, lo, hi)}); share of the distance to full transfer closed {_fmt(*share)}",
+        passed=share[0] >= 0.5,
+        values={"diff": (m, lo, hi), "levels": tuple(lv), "closed": share},
         figure=fig,
-        note="The model does not reproduce Joyce & Showers' percentages (about 5% to 95%): "
-        "its transfer rises from 0.4 toward 1 with the feedback stock (averaged here over "
-        "the domains each job uses), an assumption.",
+        note="The direction alone (coaching raises transfer) held for any positive feedback "
+        "rate, so the criterion is the source's magnitude. wlsim's transfer rises from "
+        "learning.transfer_base toward 1 with the feedback stock (averaged here over the "
+        "domains each job uses), an assumption.",
     )
 
 
 # --- 7. diminishing returns -------------------------------------------------------------------
 
 
-def diminishing_returns(replicates: int = REPLICATES, weeks: int = 52) -> Finding:
+def diminishing_returns(
+    replicates: int = REPLICATES, weeks: int = 52, overrides: Overrides | None = None
+) -> Finding:
     """More mentoring hours help less and less; mentors past capacity lose engagement."""
     hours = [0.5, 1.0, 2.0, 4.0]
     progs = {f"h{h}": {"kind": "mentorship", "hours_per_session": h} for h in hours}
@@ -469,7 +714,7 @@ def diminishing_returns(replicates: int = REPLICATES, weeks: int = 52) -> Findin
     arms: dict[str, dict[str, list[str]]] = {"control": {}} | {
         k: {"programmes": [k]} for k in progs
     }
-    sc = _scenario(programmes=progs, arms=arms)
+    sc = _scenario(programmes=progs, arms=arms, overrides=overrides)
     gains: dict[float, list[float]] = {h: [] for h in hours}
     mentor_eng: dict[int, list[float]] = {c: [] for c in caps}
     for r in range(replicates):
@@ -534,10 +779,12 @@ def diminishing_returns(replicates: int = REPLICATES, weeks: int = 52) -> Findin
 # --- 8. knowledge loss -----------------------------------------------------------------------
 
 
-def knowledge_loss(replicates: int = REPLICATES, weeks: int = 52) -> Finding:
+def knowledge_loss(
+    replicates: int = REPLICATES, weeks: int = 52, overrides: Overrides | None = None
+) -> Finding:
     """Turnover takes knowledge away, more so when knowledge sits in few people."""
-    sc = _scenario()
-    high = _scenario(turnover={"p_quit_per_week": 0.0034 * 2})
+    sc = _scenario(overrides=overrides)
+    high = _scenario(overrides=overrides, turnover={"p_quit_per_week": 2 * _quit_rate(overrides)})
     lost: dict[str, list[float]] = {"normal": [], "high": []}
     spread_loss: list[float] = []
     conc_loss: list[float] = []
@@ -587,17 +834,24 @@ def knowledge_loss(replicates: int = REPLICATES, weeks: int = 52) -> Finding:
         note="The expected share lost is the same whether knowledge is spread or concentrated, "
         "since quitting in wlsim does not depend on skill; concentration raises the risk (the "
         "spread of outcomes), not the mean.",
+        by_construction="Both parts hold in any model in which leavers take their skill "
+        "with them: knowledge lost grows with the number of leavers (bookkeeping), and a sum "
+        "over fewer holders varies more (sampling). No source gives a magnitude to replace "
+        "them with, so the pattern is kept as a check of the bookkeeping; it cannot tell a "
+        "broken learning model from a working one.",
     )
 
 
 # --- 9. the advice network -------------------------------------------------------------------
 
 
-def advice_network(replicates: int = REPLICATES, weeks: int = 104) -> Finding:
+def advice_network(
+    replicates: int = REPLICATES, weeks: int = 104, overrides: Overrides | None = None
+) -> Finding:
     """The advice network's shape: degree, reciprocity, concentration of help, bridge decay."""
     from sim.analysis.network import summary
 
-    sc = _scenario()
+    sc = _scenario(overrides=overrides)
     degree, reciprocity, help_top, bridges_gone = [], [], [], []
     for r in range(replicates):
         m = WorkplaceModel(sc, arm="control", replicate=r)
@@ -684,7 +938,9 @@ def _bridges(model: WorkplaceModel) -> list[tuple[int, int]]:
 # --- 10. Carley (1992) with structure as the cause ---------------------------------------------
 
 
-def carley_structure(replicates: int = REPLICATES, weeks: int = 78) -> Finding:
+def carley_structure(
+    replicates: int = REPLICATES, weeks: int = 78, overrides: Overrides | None = None
+) -> Finding:
     """Team-based advice learns faster; hierarchical advice loses less to turnover."""
     structures = {
         # Advice only up the reporting line: each employee's one tie is their manager.
@@ -694,15 +950,18 @@ def carley_structure(replicates: int = REPLICATES, weeks: int = 78) -> Finding:
     }
     early: dict[str, list[float]] = {k: [] for k in structures}
     drop: dict[str, list[float]] = {k: [] for k in structures}
+    q = _quit_rate(overrides)
     for name, informal in structures.items():
         for r in range(replicates):
             finals = {}
-            for label, quit_ in (("normal", 0.0034), ("high", 0.0034 * 3)):
-                sc = _scenario(informal=informal, turnover={"p_quit_per_week": quit_})
+            for label, quit_ in (("normal", q), ("high", q * 3)):
+                sc = _scenario(
+                    overrides=overrides, informal=informal, turnover={"p_quit_per_week": quit_}
+                )
                 m = WorkplaceModel(sc, arm="control", replicate=r)
                 m.run(weeks)
                 if label == "normal":
-                    early[name].append(m.records[13]["skill_gained_informal"] / N_EMPLOYEES)
+                    early[name].append(m.records[13]["skill_gained_informal"] / m.n_initial)
                 finals[label] = m.records[-1]["mean_skill"]
             drop[name].append(finals["normal"] - finals["high"])
     faster = ci95(np.array(early["teams"]) - np.array(early["hierarchy"]))
@@ -761,30 +1020,227 @@ PATTERNS: dict[str, Callable[..., Finding]] = {
 }
 
 
-def run_all(replicates: int | None = None) -> list[Finding]:
-    """Run every validation experiment."""
+def pattern_names(names: Sequence[str]) -> list[str]:
+    """Check pattern names; all of them when none are given.
+
+    Raises:
+        ScenarioError: If a name is not a pattern, with the closest one and the list.
+    """
+    for name in names:
+        if name not in PATTERNS:
+            raise ScenarioError(
+                f"unknown pattern {name!r}{did_you_mean(name, PATTERNS)}; patterns: "
+                f"{', '.join(PATTERNS)}"
+            )
+    return list(dict.fromkeys(names)) or list(PATTERNS)
+
+
+def run_patterns(
+    names: Sequence[str] = (), overrides: Sequence[str] = (), replicates: int | None = None
+) -> list[Finding]:
+    """Run validation patterns under ``--set`` overrides.
+
+    Args:
+        names: Patterns to run (keys of :data:`PATTERNS`); all when empty.
+        overrides: ``PATH=VALUE`` strings applied to every scenario the patterns build
+            (``programmes.*.FIELD=VALUE`` sets FIELD in every programme they build).
+        replicates: Replicates of every pattern (at least 2); each pattern's own default
+            when None.
+
+    Returns:
+        The findings, in the order of :data:`PATTERNS`' keys as given.
+
+    Raises:
+        ScenarioError: If a name, an override or the replicates are invalid (checked
+            before anything runs).
+    """
+    keys = pattern_names(names)
+    Overrides.parse(overrides)
+    if replicates is not None and replicates < 2:
+        raise ScenarioError(
+            f"--replicates {replicates}: the patterns need at least 2 (their criteria are "
+            "confidence intervals over replicates)"
+        )
     kwargs = {} if replicates is None else {"replicates": replicates}
-    return [fn(**kwargs) for fn in PATTERNS.values()]
+    findings = []
+    for key in keys:
+        ov = Overrides.parse(overrides)  # a fresh record of what this pattern shadows
+        finding = PATTERNS[key](overrides=ov, **kwargs)
+        finding.shadowed = sorted(ov.shadowed)
+        findings.append(finding)
+    return findings
 
 
-def write_report(findings: list[Finding], folder: Path) -> Path:
-    """Write docs/validation.md and its figures."""
+#: The mechanism x pattern matrix: each mechanism switched off, and each learning rate
+#: scaled by 10 (or raised to its upper bound where 10 times is out of range), as
+#: ``--set`` overrides applied to every scenario every pattern builds.
+PERTURBATIONS: dict[str, tuple[str, ...]] = {
+    "learning from partners off": ("learning.rate_session_per_hour=0",),
+    "feedback off": ("learning.feedback_per_hour=0", "informal.feedback_per_conversation=0"),
+    "sponsorship off": ("programmes.*.sponsorship_per_session=0", "promotion.nomination=false"),
+    "overload off": ("engagement.overload_per_hour=0",),
+    "forgetting off": ("learning.dur_skill_half_life_weeks=1e9",),
+    "informal learning off": ("informal.enabled=false",),
+    "relationship breakdown off": ("programmes.*.relationship_failure=false",),
+    "people alike": (
+        "people.sd_log_learning_ability=0",
+        "people.sd_skill_plateau=0",
+        "people.sd_log_proactivity=0",
+        "people.sd_log_teaching_skill=0",
+    ),
+    "staleness off": ("learning.rate_skill_obsolescence_per_year=0",),
+    "rater error off": ("promotion.sd_rater_error=0",),
+    "guides' practice off": ("learning.rate_guide_practice_per_hour=0",),
+    "session support off": (
+        "engagement.support_per_session=0",
+        "engagement.support_guide_per_session=0",
+    ),
+    "stagnation off": ("engagement.stagnation_per_week=0",),
+    "programme ties off": ("informal.programme_ties=false",),
+    "session learning x10 (partners and advice)": ("learning.rate_session_per_hour=0.5",),
+    "practice x4 (its upper bound, 1)": ("learning.rate_practice_per_week=1",),
+    "session feedback x10": ("learning.feedback_per_hour=1",),
+    "managers' feedback x10": ("informal.feedback_per_conversation=1",),
+    "guides' practice x10": ("learning.rate_guide_practice_per_hour=0.2",),
+    "advice hours x10": ("informal.hours_per_advice=5",),
+}
+
+
+@dataclass
+class Matrix:
+    """Which patterns hold under each perturbation.
+
+    Attributes:
+        patterns: Pattern keys (columns).
+        rows: Perturbation name (``"defaults"`` first) -> pattern key -> holds.
+        overrides: Perturbation name -> its ``--set`` overrides.
+        replicates: Replicates per pattern (None: each pattern's default).
+        seconds: Wall time of the whole matrix.
+        measured: Perturbation name -> pattern key -> what was measured.
+    """
+
+    patterns: list[str]
+    rows: dict[str, dict[str, bool]]
+    overrides: dict[str, tuple[str, ...]]
+    replicates: int | None
+    seconds: float
+    measured: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def changed(self) -> list[tuple[str, str]]:
+        """The (perturbation, pattern) cells whose verdict differs from the defaults'."""
+        base = self.rows["defaults"]
+        return [(n, k) for n, row in self.rows.items() for k in self.patterns if row[k] != base[k]]
+
+    def insensitive(self) -> list[str]:
+        """Patterns whose verdict no perturbation changes."""
+        moved = {k for _, k in self.changed()}
+        return [k for k in self.patterns if k not in moved]
+
+    def unconstrained(self) -> list[str]:
+        """Perturbations under which every pattern does what it does under the defaults."""
+        base = self.rows["defaults"]
+        return [name for name, row in self.rows.items() if name != "defaults" and row == base]
+
+    def table(self) -> str:
+        """The matrix as a Markdown table: "holds" or "fails" per cell.
+
+        A cell whose verdict differs from the defaults' row is in bold, with a dagger.
+        """
+        head = "| perturbation (`--set`) | " + " | ".join(self.patterns) + " |"
+        lines = [head, "|---" * (len(self.patterns) + 1) + "|"]
+        base = self.rows["defaults"]
+        for name, row in self.rows.items():
+            sets = "; ".join(f"`{o}`" for o in self.overrides.get(name, ())) or "none"
+            cells = [
+                ("holds" if row[k] else "fails")
+                if row[k] == base[k]
+                else ("**holds** †" if row[k] else "**fails** †")
+                for k in self.patterns
+            ]
+            lines.append(f"| {name} ({sets}) | " + " | ".join(cells) + " |")
+        return "\n".join(lines)
+
+
+def mechanism_matrix(
+    replicates: int | None = None,
+    base: Sequence[str] = (),
+    perturbations: dict[str, tuple[str, ...]] | None = None,
+    progress: Callable[[str, list[Finding]], None] | None = None,
+) -> Matrix:
+    """Run every pattern under the defaults and under every perturbation.
+
+    Args:
+        replicates: Replicates per pattern (None: each pattern's default).
+        base: ``--set`` overrides under every row, the defaults' row included.
+        perturbations: Name -> overrides (default :data:`PERTURBATIONS`).
+        progress: Called with each row's name and findings as it finishes.
+
+    Returns:
+        The matrix.
+    """
+    import time
+
+    start = time.perf_counter()
+    perturbations = PERTURBATIONS if perturbations is None else perturbations
+    rows: dict[str, dict[str, bool]] = {}
+    measured: dict[str, dict[str, str]] = {}
+    for name, sets in {"defaults": (), **perturbations}.items():
+        findings = run_patterns(overrides=[*base, *sets], replicates=replicates)
+        rows[name] = {f.key: f.passed for f in findings}
+        measured[name] = {f.key: f.measured for f in findings}
+        if progress is not None:
+            progress(name, findings)
+    seconds = time.perf_counter() - start
+    return Matrix(list(PATTERNS), rows, dict(perturbations), replicates, seconds, measured)
+
+
+def run_all(replicates: int | None = None) -> list[Finding]:
+    """Run every validation experiment under the default calibration."""
+    return run_patterns(replicates=replicates)
+
+
+def write_report(
+    findings: list[Finding],
+    folder: Path,
+    matrix: Matrix | None = None,
+    overrides: Sequence[str] = (),
+) -> Path:
+    """Write validation.md and its figures into ``folder``.
+
+    Args:
+        findings: The patterns' findings.
+        folder: Where to write (``docs`` for the project's report).
+        matrix: The mechanism x pattern matrix, if it was run.
+        overrides: The ``--set`` overrides the findings ran under.
+
+    Returns:
+        The path of validation.md.
+    """
     figures = folder / "figures"
     figures.mkdir(parents=True, exist_ok=True)
+    under = (
+        "under the default calibration"
+        if not overrides
+        else "under the overrides " + ", ".join(f"`{o}`" for o in overrides)
+    )
     lines = [
         "# Validation against published patterns",
         "",
-        "Generated by `make validation` (`python -m sim.experiments.validation`) under the default "
-        f"calibration: {N_EMPLOYEES} employees unless stated, replicates as stated, common "
-        "random numbers between arms. Each pattern states its criterion before the result. "
-        "The tests in `tests/validation/` check the criteria of the patterns reported as "
-        "reproduced.",
+        "Generated by `make validation` (`wlsim patterns --report docs --matrix`) "
+        f"{under}: {N_EMPLOYEES} employees unless stated, replicates as stated, common "
+        "random numbers between arms. Each pattern states its criterion before the result; "
+        "the criteria were fixed (commit e653eb7) before any knockout of the matrix below "
+        "was run. The tests in `tests/validation/` check the criteria of the patterns "
+        "reported as reproduced, and a few cells of the matrix. `wlsim patterns [NAME ...] "
+        "[--set PATH=VALUE ...]` runs them under other parameters.",
         "",
         "| # | pattern | reproduced |",
         "|---|---|---|",
     ]
     for i, f in enumerate(findings, 1):
         lines.append(f"| {i} | [{f.title}](#{i}-{f.key}) | {'yes' if f.passed else '**no**'} |")
+    if matrix is not None:
+        lines += ["", *_matrix_section(matrix)]
     for i, f in enumerate(findings, 1):
         lines += [
             "",
@@ -802,23 +1258,76 @@ def write_report(findings: list[Finding], folder: Path) -> Path:
         ]
         if f.note:
             lines += [f"**Note.** {f.note}", ""]
+        if f.by_construction:
+            lines += [f"**Holds by construction.** {f.by_construction}", ""]
         if f.figure is not None:
             path = figures / f"validation_{f.key}.png"
             f.figure.savefig(path, dpi=110, metadata={"Software": None})
             lines += [f"![{f.title}](figures/{path.name})", ""]
     out = folder / "validation.md"
-    out.write_text("\n".join(lines))
+    out.write_text("\n".join(lines) + "\n")
     return out
 
 
+def _matrix_section(matrix: Matrix) -> list[str]:
+    """The report's section on the mechanism x pattern matrix."""
+    free = matrix.unconstrained()
+    reps = (
+        "each pattern's own replicates"
+        if matrix.replicates is None
+        else (f"{matrix.replicates} replicates per pattern")
+    )
+    return [
+        '<a id="matrix"></a>',
+        "## Mechanism x pattern matrix",
+        "",
+        "Every pattern run again with one mechanism switched off, or one learning rate "
+        "scaled by 10 (practice raised to its upper bound, 1, four times the default), "
+        "as `--set` overrides applied to every scenario the pattern builds "
+        "(`programmes.*.FIELD` reaches every programme it builds; `wlsim patterns` accepts "
+        "that form only). A cell says whether the pattern's criterion holds; **bold** with "
+        "a dagger where the verdict differs from the defaults' row. A pattern that fails "
+        "under the defaults cannot catch a knockout; a perturbation that changes no "
+        f"verdict is **unconstrained** by this validation. Run with {reps}, "
+        f"{N_EMPLOYEES} employees as in the patterns; {len(matrix.rows)} rows took "
+        f"{matrix.seconds / 60:.1f} minutes.",
+        "",
+        matrix.table(),
+        "",
+        "**Unconstrained** (no pattern changes its verdict): "
+        + (", ".join(free) if free else "none")
+        + ". These mechanisms and rates could be removed, or scaled tenfold, without any "
+        "pattern here noticing; what they do in wlsim rests on their stated sources and "
+        "assumptions alone (docs/model.md, known limitations). No pattern was added to "
+        "catch them.",
+        "",
+        "**Patterns no perturbation moves:** "
+        + (", ".join(matrix.insensitive()) or "none")
+        + " (those that fail under the defaults cannot catch a knockout).",
+        "",
+        "**The changed verdicts, with what was measured** (a verdict can change because "
+        "an interval's bound crossed the criterion while the estimate barely moved: "
+        "compare the estimates, not only the verdicts):",
+        "",
+        *[
+            f"- *{name}*, {key}: {matrix.measured[name][key]} (defaults: "
+            f"{matrix.measured['defaults'][key]})"
+            for name, key in matrix.changed()
+            if matrix.measured
+        ],
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Regenerate the validation report."""
+    """Regenerate the validation report (``wlsim patterns --report`` does the same)."""
     parser = argparse.ArgumentParser(description="Regenerate docs/validation.md")
     parser.add_argument("--out", type=Path, default=Path("docs"))
     parser.add_argument("--replicates", type=int, default=None)
+    parser.add_argument("--matrix", action="store_true", help="also run the mechanism matrix")
     args = parser.parse_args(argv)
     findings = run_all(args.replicates)
-    path = write_report(findings, args.out)
+    matrix = mechanism_matrix(args.replicates) if args.matrix else None
+    path = write_report(findings, args.out, matrix)
     for f in findings:
         print(f"{'ok ' if f.passed else 'NO '} {f.title}: {f.measured}")
     print(f"Report: {path}")
