@@ -279,7 +279,7 @@ def initial_workforce(
     usage = usage_matrix(scenario)[level]
     stale = obsolescence_per_week(scenario)
     shift = equilibrium_shift(traits, usage, scenario.learning, stale_per_week=stale)
-    skill = np.clip(skill + shift, 0.0, 1.0)
+    skill = np.clip(skill + shift, scenario.learning.skill_floor, 1.0)
     if roster is not None:
         # What the data give replaces the draws; what they leave out is drawn as usual.
         tenure = roster.tenure_weeks.copy()

@@ -618,7 +618,7 @@ class WorkplaceModel(mesa.Model):
             shift = traits.equilibrium_shift(
                 people, self.usage_by_level[level], sc.learning, sc.learning.rel_hire_skill
             )
-            np.clip(hires.skill + shift, 0.0, 1.0, out=hires.skill)
+            np.clip(hires.skill + shift, sc.learning.skill_floor, 1.0, out=hires.skill)
             ids = hire(wf, vacancies, week + 1, hires, people)
             self._add_agents(ids)
             self._network_for_hires(vacancies)

@@ -49,9 +49,7 @@ class Advice(NamedTuple):
     quality: np.ndarray
 
 
-def draw_week(
-    rng: np.random.Generator, n_slots: int, out: np.ndarray | None = None
-) -> np.ndarray:
+def draw_week(rng: np.random.Generator, n_slots: int, out: np.ndarray | None = None) -> np.ndarray:
     """This week's uniforms for every position (positions, :data:`N_DRAWS`).
 
     Pass last week's array as ``out`` to draw into it (the same numbers as a new array,

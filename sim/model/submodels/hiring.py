@@ -86,13 +86,15 @@ def starting_skill(
             (otherwise the incumbents' mean for ``organisation.job_usage``).
 
     Returns:
-        Skill array of shape (len(level), domains), clipped to [0, 1].
+        Skill array of shape (len(level), domains), clipped to [floor, 1]: nobody starts
+        below the floor that forgetting decays toward, which no rule would move them up
+        to (skill below the floor is never forgotten).
     """
     if mean_by_level is None:
         mean_by_level = mean_starting_skill(scenario, rel)
     mean = mean_by_level[level]
     noise = rng.normal(0.0, scenario.organisation.sd_skill_initial, size=mean.shape)
-    return np.clip(mean + noise, 0.0, 1.0)
+    return np.clip(mean + noise, scenario.learning.skill_floor, 1.0)
 
 
 def mean_starting_skill(
