@@ -630,6 +630,28 @@ def mentoring_effects(
         passed=passed,
         values={"gap": (g, glo, ghi), "phi": (p, plo, phi_), "promotion_ratio": (pr, prlo, prhi)},
         figure=fig,
+        note=""
+        if passed
+        else "Not reproduced: "
+        + "; ".join(
+            why
+            for why, failed in (
+                (
+                    "the participants' retention gap is positive but its interval reaches "
+                    "zero: mentoring's effect on staying is smaller than these runs "
+                    "resolve",
+                    not glo > 0 and g > 0,
+                ),
+                ("the participants' retention gap is not positive", not g > 0),
+                ("the retention gap reaches the Sun figure", not ghi < sun_gap),
+                ("the correlation of mentee status with staying reaches zero", not plo > 0),
+                ("the correlation of mentee status with staying is not small", not phi_ < 0.3),
+                ("the promotion ratio is not clearly above 1", not prlo > 1),
+                ("the promotion ratio reaches 5", not prhi < 5),
+            )
+            if failed
+        )
+        + ".",
     )
 
 
