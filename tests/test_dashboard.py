@@ -552,3 +552,57 @@ def test_the_matching_menu_offers_only_policies_the_arm_can_run(
     for policy in values:  # every choice applies without an error
         model = DashboardModel(scenario_file=str(path), arm=arm, n_employees=50, matching=policy)
         assert not model.notice, model.notice
+
+
+def test_serve_refuses_an_unknown_arm_or_story_before_starting(capsys):
+    with pytest.raises(ScenarioError, match="choose one of: mentorship, peer_coaching, both"):
+        dashboard.serve(FLAGSHIP, arm="no_programme", open_browser=False)
+    with pytest.raises(ScenarioError, match="choose one of: The mentor bottleneck"):
+        dashboard.serve(story_name="experts", open_browser=False)
+    with pytest.raises(ScenarioError, match="not both"):
+        dashboard.serve(arm="both", story_name="when experts leave", open_browser=False)
+
+
+def test_the_server_gets_arm_story_and_no_banner_or_cookie_warning():
+    env = dashboard.server_env(FLAGSHIP, "both", None)
+    assert env[dashboard.ENV_ARM] == "both" and dashboard.ENV_STORY not in env
+    assert env["SOLARA_THEME_SHOW_BANNER"] == "False"
+    assert "ignore:Cookies with samesite=none" in env["PYTHONWARNINGS"]
+    assert env["SOLARA_KERNEL_CULL_TIMEOUT"]  # closed pages are freed, not kept 24 hours
+
+
+def test_axes_show_at_least_a_tenth_of_the_scale():
+    low, high = dashboard.honest_limits(np.array([0.600, 0.605]))
+    assert high - low == pytest.approx(0.1) and low < 0.6 and high > 0.605
+    assert dashboard.honest_limits(np.array([0.99, 1.0])) == (pytest.approx(0.9), 1.0)
+    assert dashboard.honest_limits(np.array([0.0, 0.01])) == (0.0, pytest.approx(0.1))
+    low, high = dashboard.honest_limits(np.array([0.2, 0.8]))
+    assert low < 0.2 and high > 0.8
+
+
+def test_all_arms_run_with_the_same_seed_and_the_chosen_arm_with_its_levers():
+    m = DashboardModel(scenario_file=str(FLAGSHIP), arm="mentorship", n_employees=50, p_enrol=0.6)
+    assert list(m.others) == ["peer_coaching", "both"]
+    for _ in range(3):
+        m.step()
+    ref = WorkplaceModel(
+        load_scenario(FLAGSHIP, ["organisation.n_employees=50"]), "peer_coaching", seed=m.seed_value
+    )
+    for _ in range(3):
+        ref.step()
+    assert m.others["peer_coaching"].records[-1]["mean_skill"] == ref.records[-1]["mean_skill"]
+    assert m.others["both"].programmes[0].params.p_enrol == 0.3  # as designed
+    ax = dashboard.all_arms_figure(m).axes[0]
+    labels = [line.get_label() for line in ax.lines]
+    assert labels == ["mentorship (levers)", "peer_coaching", "both", "no programme"]
+
+
+def test_a_story_sets_scenario_arm_levers_and_departures():
+    setup = dashboard.story_setup(ROOT / "scenarios", dashboard.story("when experts leave"))
+    m = setup.model(ROOT / "scenarios")
+    (event,) = m.params.departures
+    assert (event.week, event.domain, event.k) == (26, "domain", 10)
+    assert m.control.params.departures == m.params.departures  # the baseline loses them too
+    bottleneck = dashboard.story_setup(ROOT / "scenarios", dashboard.story("The mentor bottleneck"))
+    assert dict(bottleneck.levers)["n_learners_per_guide_max"] == 1
+    assert bottleneck.arm == "mentorship"
