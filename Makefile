@@ -10,7 +10,7 @@ PYTHON ?= $(shell for p in "$$(pyenv which python 2>/dev/null)" python3.13 pytho
 # Test workers for make test: "auto" is one per core; PYTEST_WORKERS=0 runs the suite serially.
 PYTEST_WORKERS ?= auto
 
-.PHONY: demo check test lint format bench docs validation golden clean help
+.PHONY: demo check test lint format bench bench-dashboard docs validation golden clean help
 
 help:
 	@echo "make demo       - install wlsim in .venv and run the flagship comparison"
@@ -20,6 +20,7 @@ help:
 	@echo "make lint       - ruff check and format check, mypy on sim/, the import layers"
 	@echo "make format     - format the code and apply ruff's safe fixes"
 	@echo "make bench      - speed benchmarks (see docs/performance.md)"
+	@echo "make bench-dashboard - the dashboard's cold start, step + redraw, server memory"
 	@echo "make docs       - regenerate docs/parameters.md and docs/calibration.md from the code"
 	@echo "make validation - rerun the validation patterns and the mechanism matrix, regenerate docs/validation.md"
 	@echo "make golden     - regenerate the golden baseline (tests/golden/) and print what changed"
@@ -66,6 +67,10 @@ format: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_step.py
+
+# Needs the viz extra, and /usr/bin/chromium with Playwright for cold start and memory.
+bench-dashboard: $(VENV)/.installed-dev
+	$(BIN)/python benchmarks/bench_dashboard.py
 
 docs: $(VENV)/.installed
 	$(BIN)/python -m sim.app.docgen docs/parameters.md

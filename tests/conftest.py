@@ -34,6 +34,7 @@ SLOW = frozenset(
         "test_cli.py::test_report_command_rewrites_the_report",
         "test_dashboard.py::test_page_renders_and_steps_without_a_browser",
         "test_dashboard.py::test_dashboard_in_headless_chromium",
+        "test_dashboard.py::test_play_stops_at_the_horizon_and_another_arm_plays_again",
         "test_golden.py::test_kernels_without_compilation_give_identical_results",
         # Real worker pools started, killed and replaced.
         "test_faults.py::test_a_killed_worker_is_replaced_and_its_runs_retried",

@@ -276,35 +276,82 @@ def _markdown(rc) -> str:
     return "\n".join(w.unsafe_innerHTML or "" for w in rc.find(solara.widgets.HTML).widgets)
 
 
+def _status(rc) -> str:
+    (text,) = [w.children[0] for w in rc.find(v.Html, class_="wlsim-status").widgets]
+    return text
+
+
 def test_page_renders_and_steps_without_a_browser():
     assert isinstance(dashboard.page, reacton.core.Element)  # `page` shows in a notebook
     _box, rc = solara.render(solara.AppLayout(children=[dashboard.page]), handle_error=False)
     try:
-        rc.find(v.Html, children=["Time: 0.0"]).assert_single()
+        assert _status(rc) == "Week 0 of 156"
         before = _images(rc)
-        assert len(before) == 6  # network, four curves and the learning curve
+        assert len(before) == 7  # all arms, network, four curves and the learning curve
         step = rc.find(v.Btn, children=["Step"])
         step.assert_single()
-        for _ in range(3):
+        for _ in range(2):
             step.widget.click()
-        rc.find(v.Html, children=["Time: 3.0"]).assert_single()
+        assert _status(rc) == "Week 2 of 156"
         after = _images(rc)
         assert all(a != b for a, b in zip(before, after, strict=True))
 
-        # A lever moved, then Reset: the new model runs with it (Mesa's idiom).
-        slider = rc.find(v.Slider, label="Weeks between sessions")
+        # A lever moved shows its value and waits for Reset; Reset builds it.
+        slider = rc.find(v.Slider, label="Weeks between sessions: 2")
         slider.assert_single()
         slider.widget.v_model = 5
+        rc.find(v.Slider, label="Weeks between sessions: 5").assert_single()
+        assert "press <strong>Reset</strong> to apply" in _markdown(rc)
         rc.find(v.Btn, children=["Reset"]).widget.click()
-        rc.find(v.Html, children=["Time: 0.0"]).assert_single()
+        assert _status(rc) == "Week 0 of 156"
         assert "mentorship.cadence_weeks=5" in _markdown(rc)
+        assert "to apply" not in _markdown(rc)
 
-        # Another arm: the dashboard is rebuilt for it.
-        arm = rc.find(v.Select, label="Arm")
-        arm.assert_single()
-        arm.widget.v_model = "both"
-        assert "arm <strong>both</strong>" in _markdown(rc)
-        assert "Week 0 of 156" in _markdown(rc)
+        # Another arm: built at once, with its own levers (issue 21, item 1).
+        rc.find(v.Select, label="Arm").widget.v_model = "both"
+        assert "Arm <strong>both</strong>" in _markdown(rc)
+        rc.find(v.Slider, label="Weeks between sessions: 2").assert_single()
+
+        # A story sets scenario, arm, levers and events in one click.
+        rc.find(v.Select, label="Story").widget.v_model = "When experts leave"
+        text = _markdown(rc)
+        assert "Arm <strong>mentorship</strong>" in text
+        assert "in week 26 the 10 most skilled in <em>domain</em> leave" in text
+    finally:
+        rc.close()
+
+
+def test_play_stops_at_the_horizon_and_another_arm_plays_again(write_scenario):
+    path = write_scenario(
+        'horizon_weeks = 5\n[programmes.m]\nkind = "mentorship"\n'
+        "[arms.none]\nprogrammes = []\n[arms.a]\nprogrammes = ['m']\n"
+        "[arms.b]\nprogrammes = ['m']\n",
+        name="short.toml",
+    )
+    element = dashboard.Dashboard(scenario=str(path))
+    _box, rc = solara.render(solara.AppLayout(children=[element]), handle_error=False)
+    try:
+        rc.find(v.Slider, label="Weeks per redraw when playing: 1").widget.v_model = 2
+        rc.find(v.Btn, children=["▶"]).widget.click()
+
+        def buttons() -> dict[str, bool]:
+            return {w.children[0]: w.disabled for w in rc.find(v.Btn).widgets}
+
+        def settled() -> bool:  # the play thread has drawn the end
+            done = "the run has finished" in _markdown(rc)
+            return done and buttons() == {"Reset": False, "▶": True, "Step": True}
+
+        deadline = time.monotonic() + 60
+        while not settled() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _status(rc) == "Week 5 of 5: the run has finished"
+        assert settled()
+        time.sleep(0.5)  # nothing runs past the horizon
+        assert _status(rc) == "Week 5 of 5: the run has finished"
+        rc.find(v.Select, label="Arm").widget.v_model = "b"
+        assert buttons() == {"Reset": False, "▶": False, "Step": False}
+        rc.find(v.Btn, children=["Step"]).widget.click()
+        assert _status(rc) == "Week 1 of 5"
     finally:
         rc.close()
 
@@ -372,14 +419,23 @@ def served(tmp_path):
         urllib.request.urlopen(url, timeout=2)
 
 
+def _choose(page, label: str, option: str) -> None:
+    """Pick ``option`` in the sidebar's Vuetify select labelled ``label``."""
+    page.locator(".v-select", has_text=label).first.click()
+    page.locator(".menuable__content__active .v-list-item", has_text=option).first.click()
+
+
 def test_dashboard_in_headless_chromium(tmp_path, request):
+    """Issue 21, items 1-4: Reset builds what the sidebar shows, play stops at the horizon
+    and says so, another arm can be played after that, levers show their values, and the
+    framework's leftovers are gone; on a 1280x720 projector the levers are on screen."""
     if not CHROMIUM.exists():
         _skip_or_fail(
             f"{CHROMIUM} not found; install Debian's browser: "
             "apt-get install -y chromium chromium-driver"
         )
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import expect, sync_playwright
     except ImportError:
         _skip_or_fail("the playwright package is not installed (pip install -e '.[dev]')")
     url = request.getfixturevalue("served")
@@ -389,45 +445,80 @@ def test_dashboard_in_headless_chromium(tmp_path, request):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=flags)
         try:
-            page = browser.new_page(viewport={"width": 1600, "height": 1250})
+            page = browser.new_page(viewport={"width": 1280, "height": 720})
             errors: list[str] = []
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.goto(url)
-            page.get_by_text("Time: 0.0").wait_for(timeout=30_000)
-            images = page.locator(".vue-grid-item img")
-            page.wait_for_function("document.querySelectorAll('.vue-grid-item img').length >= 6")
+            status = page.locator(".wlsim-status")
+            expect(status).to_have_text("Week 0 of 156", timeout=40_000)
+            images = page.locator(".wlsim-main img")
+            page.wait_for_function("document.querySelectorAll('.wlsim-main img').length >= 7")
+
+            # Framework leftovers are gone, and the levers fit a 1280x720 projector.
+            for leftover in ("Page 0", "Use Threads", "This website runs on"):
+                assert page.get_by_text(leftover).count() == 0, leftover
+            structure = page.locator(".v-input", has_text="Structure:").first
+            box = structure.bounding_box()
+            assert box is not None and box["y"] + box["height"] <= 720, box
+            page.screenshot(path=str(tmp_path / "dashboard-1280x720.png"))
 
             def srcs() -> list[str]:
                 return images.evaluate_all("els => els.map(e => e.src)")
 
             before = srcs()
-            assert len(before) == 6
 
-            # Move a lever with the keyboard, as a user would, and apply it with Reset.
-            slider = page.locator(".v-input", has_text="Weeks between sessions").get_by_role(
-                "slider"
-            )
-            assert slider.get_attribute("aria-valuenow") == "2"
-            slider.focus()
+            # Another scenario and arm, a lever moved, Reset: the model, the summary and
+            # the figures are the chosen ones.
+            _choose(page, "Scenario file", "programmes/levers.toml")
+            expect(page.locator(".v-select", has_text="Arm")).to_contain_text("mentorship")
+            _choose(page, "Arm", "two_hour_sessions")
+            summary = page.locator(".wlsim-main .solara-markdown").first
+            expect(summary).to_contain_text("Arm two_hour_sessions", timeout=15_000)
+            hours = page.locator(".v-input", has_text="Hours per session:").first
+            expect(hours).to_contain_text("Hours per session: 2")
+            cadence = page.locator(".v-input", has_text="Weeks between sessions:").first
+            expect(cadence).to_contain_text("Weeks between sessions: 2")
+            cadence.get_by_role("slider").focus()
             page.keyboard.press("ArrowRight")
-            assert slider.get_attribute("aria-valuenow") == "3"
+            expect(cadence).to_contain_text("Weeks between sessions: 3")
+            expect(page.get_by_text("press Reset to apply")).to_be_visible()
             page.get_by_role("button", name="Reset").click()
-            page.get_by_text("cadence_weeks=3").first.wait_for(timeout=15_000)
-
-            step = page.get_by_role("button", name="Step")
-            for week in (1, 2, 3):
-                step.click()
-                page.get_by_text(f"Time: {week}.0").wait_for(timeout=15_000)
-            page.get_by_text("Week 3 of 156").wait_for(timeout=15_000)
+            expect(summary).to_contain_text("mentorship.cadence_weeks=3", timeout=15_000)
+            expect(summary).to_contain_text("Arm two_hour_sessions")
+            expect(page.get_by_text("press Reset to apply")).to_have_count(0)
+            expect(status).to_have_text("Week 0 of 156")
             page.wait_for_function(
-                "old => { const now = [...document.querySelectorAll('.vue-grid-item img')]"
+                "old => { const now = [...document.querySelectorAll('.wlsim-main img')]"
                 ".map(e => e.src); return now.length === old.length && "
                 "now.every((s, i) => s !== old[i]); }",
                 arg=before,
                 timeout=15_000,
             )
             after = srcs()
-            assert all(a != b for a, b in zip(before, after, strict=True))
+
+            # Play to the end, 52 weeks a redraw: it stops at the horizon and says so.
+            redraw = page.locator(".v-input", has_text="Weeks per redraw").first
+            redraw.get_by_role("slider").focus()
+            page.keyboard.press("End")
+            expect(redraw).to_contain_text("Weeks per redraw when playing: 52")
+            page.get_by_role("button", name="▶").click()
+            expect(status).to_have_text("Week 156 of 156: the run has finished", timeout=30_000)
+            expect(summary).to_contain_text("the run has finished")
+            expect(page.get_by_role("button", name="Step")).to_be_disabled()
+            expect(page.get_by_role("button", name="▶")).to_be_disabled()
+            page.wait_for_timeout(500)  # nothing runs past the horizon
+            expect(status).to_have_text("Week 156 of 156: the run has finished")
+            assert all(a != b for a, b in zip(after, srcs(), strict=True))
+
+            # Another arm afterwards: the controls work again, for that arm.
+            _choose(page, "Arm", "weekly")
+            expect(summary).to_contain_text("Arm weekly", timeout=15_000)
+            step = page.get_by_role("button", name="Step")
+            expect(step).to_be_enabled()
+            step.click()
+            expect(status).to_have_text("Week 1 of 156", timeout=15_000)
+            expect(page.get_by_role("button", name="▶")).to_be_enabled()
+
             # The plots are real pictures, not empty frames.
             sizes = images.evaluate_all("els => els.map(e => [e.naturalWidth, e.naturalHeight])")
             assert all(w > 200 and h > 150 for w, h in sizes), sizes
@@ -461,3 +552,57 @@ def test_the_matching_menu_offers_only_policies_the_arm_can_run(
     for policy in values:  # every choice applies without an error
         model = DashboardModel(scenario_file=str(path), arm=arm, n_employees=50, matching=policy)
         assert not model.notice, model.notice
+
+
+def test_serve_refuses_an_unknown_arm_or_story_before_starting(capsys):
+    with pytest.raises(ScenarioError, match="choose one of: mentorship, peer_coaching, both"):
+        dashboard.serve(FLAGSHIP, arm="no_programme", open_browser=False)
+    with pytest.raises(ScenarioError, match="choose one of: The mentor bottleneck"):
+        dashboard.serve(story_name="experts", open_browser=False)
+    with pytest.raises(ScenarioError, match="not both"):
+        dashboard.serve(arm="both", story_name="when experts leave", open_browser=False)
+
+
+def test_the_server_gets_arm_story_and_no_banner_or_cookie_warning():
+    env = dashboard.server_env(FLAGSHIP, "both", None)
+    assert env[dashboard.ENV_ARM] == "both" and dashboard.ENV_STORY not in env
+    assert env["SOLARA_THEME_SHOW_BANNER"] == "False"
+    assert "ignore:Cookies with samesite=none" in env["PYTHONWARNINGS"]
+    assert env["SOLARA_KERNEL_CULL_TIMEOUT"]  # closed pages are freed, not kept 24 hours
+
+
+def test_axes_show_at_least_a_tenth_of_the_scale():
+    low, high = dashboard.honest_limits(np.array([0.600, 0.605]))
+    assert high - low == pytest.approx(0.1) and low < 0.6 and high > 0.605
+    assert dashboard.honest_limits(np.array([0.99, 1.0])) == (pytest.approx(0.9), 1.0)
+    assert dashboard.honest_limits(np.array([0.0, 0.01])) == (0.0, pytest.approx(0.1))
+    low, high = dashboard.honest_limits(np.array([0.2, 0.8]))
+    assert low < 0.2 and high > 0.8
+
+
+def test_all_arms_run_with_the_same_seed_and_the_chosen_arm_with_its_levers():
+    m = DashboardModel(scenario_file=str(FLAGSHIP), arm="mentorship", n_employees=50, p_enrol=0.6)
+    assert list(m.others) == ["peer_coaching", "both"]
+    for _ in range(3):
+        m.step()
+    ref = WorkplaceModel(
+        load_scenario(FLAGSHIP, ["organisation.n_employees=50"]), "peer_coaching", seed=m.seed_value
+    )
+    for _ in range(3):
+        ref.step()
+    assert m.others["peer_coaching"].records[-1]["mean_skill"] == ref.records[-1]["mean_skill"]
+    assert m.others["both"].programmes[0].params.p_enrol == 0.3  # as designed
+    ax = dashboard.all_arms_figure(m).axes[0]
+    labels = [line.get_label() for line in ax.lines]
+    assert labels == ["mentorship (levers)", "peer_coaching", "both", "no programme"]
+
+
+def test_a_story_sets_scenario_arm_levers_and_departures():
+    setup = dashboard.story_setup(ROOT / "scenarios", dashboard.story("when experts leave"))
+    m = setup.model(ROOT / "scenarios")
+    (event,) = m.params.departures
+    assert (event.week, event.domain, event.k) == (26, "domain", 10)
+    assert m.control.params.departures == m.params.departures  # the baseline loses them too
+    bottleneck = dashboard.story_setup(ROOT / "scenarios", dashboard.story("The mentor bottleneck"))
+    assert dict(bottleneck.levers)["n_learners_per_guide_max"] == 1
+    assert bottleneck.arm == "mentorship"

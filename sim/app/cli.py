@@ -125,7 +125,8 @@ def _parser() -> argparse.ArgumentParser:
         "dashboard",
         help="serve the interactive dashboard on localhost",
         description=(
-            "Serve the interactive dashboard (Mesa's SolaraViz): choose a scenario and an arm, "
+            "Serve the interactive dashboard (Solara, around a Mesa model): choose a story, or a "
+            "scenario and an arm, "
             "move the programme levers, step or play, and compare with the same organisation "
             "without a programme. Needs the viz extra; see docs/dashboard.md."
         ),
@@ -137,6 +138,24 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="scenario file to open first, or a folder of scenario files "
         "(default: scenarios/mentorship_vs_peer_coaching.toml)",
+    )
+    dashboard.add_argument(
+        "--scenario",
+        dest="scenario_option",
+        type=Path,
+        metavar="FILE",
+        default=None,
+        help="the same as the positional SCENARIO",
+    )
+    dashboard.add_argument(
+        "--arm", default=None, help="arm to open (default: the first arm with a programme)"
+    )
+    dashboard.add_argument(
+        "--story",
+        default=None,
+        metavar="NAME",
+        help='story preset to open, e.g. "the mentor bottleneck", "peer coaching at scale", '
+        '"when experts leave" (see docs/dashboard.md)',
     )
     dashboard.add_argument(
         "--host",
@@ -721,7 +740,20 @@ def _dashboard(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_FAILED
-    return serve(args.scenario, host=args.host, port=args.port, open_browser=args.open_browser)
+    if args.scenario is not None and args.scenario_option is not None:
+        print(
+            "wlsim: error: give the scenario once, as SCENARIO or as --scenario",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
+    return serve(
+        args.scenario if args.scenario is not None else args.scenario_option,
+        host=args.host,
+        port=args.port,
+        open_browser=args.open_browser,
+        arm=args.arm,
+        story_name=args.story,
+    )
 
 
 def _patterns(args: argparse.Namespace) -> int:
@@ -779,7 +811,8 @@ def _patterns(args: argparse.Namespace) -> int:
         try:
             path = validation.write_report(findings, args.report, matrix, args.overrides)
         except OSError as exc:
+            # Not "a pattern failed" (exit 1): make validation must stop on it.
             print(f"wlsim: error: cannot write the report to {args.report}: {exc}", file=sys.stderr)
-            return EXIT_FAILED
+            return EXIT_BAD_INPUT
         print(f"Report written to {path}")
     return 0 if not failed else EXIT_FAILED

@@ -18,16 +18,19 @@ from __future__ import annotations
 
 import functools
 import html
+import io
 import math
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
+import time
 import typing
 import zlib
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -35,14 +38,14 @@ from typing import Any
 import markdown
 import mesa
 import numpy as np
+import reacton.ipywidgets as reacton_widgets
 import solara
+import solara.lab
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
-from mesa.visualization import SolaraViz
-from mesa.visualization.utils import update_counter
 from numpy.typing import ArrayLike
 
-from sim.analysis.plots import ADVICE_COLOUR, draw_advice_ties
+from sim.analysis.plots import ADVICE_COLOUR, PALETTE, draw_advice_ties
 from sim.errors import ScenarioError
 from sim.model.workplace import WorkplaceModel
 from sim.scenario.loading import (
@@ -55,6 +58,9 @@ from sim.scenario.schema import Arm, Programme, Scenario
 
 #: Environment variable naming the scenario file (or folder) the served dashboard opens.
 ENV_SCENARIO = "WLSIM_DASHBOARD_SCENARIO"
+#: Environment variables naming the arm and the story preset the served dashboard opens.
+ENV_ARM = "WLSIM_DASHBOARD_ARM"
+ENV_STORY = "WLSIM_DASHBOARD_STORY"
 #: The scenario the dashboard opens by default (relative to the scenarios folder).
 FLAGSHIP = "mentorship_vs_peer_coaching.toml"
 #: Organisation size the dashboard starts with: small, so that stepping is instant.
@@ -70,6 +76,9 @@ BASELINE_COLOUR = "#7f7f7f"
 TIE_COLOURS = ("#D55E00", "#009E73", "#E69F00", "#F0E442", "#56B4E9")
 #: Colour of the skill learned in programme sessions in the learning curve.
 PROGRAMME_COLOUR = "#D55E00"
+#: Resolution of the figures, and the least span of a curve's y-axis (0-1 metrics).
+FIGURE_DPI = 72
+MIN_SPAN = 0.1
 #: Skill range of the network's colour scale (fixed so colours compare across weeks).
 SKILL_RANGE = (0.3, 0.85)
 
@@ -88,6 +97,7 @@ class Lever:
         low: Lowest slider value.
         high: Highest slider value.
         step: Slider step.
+        help: What it does, in a sentence (the information panel).
     """
 
     field: str
@@ -96,15 +106,65 @@ class Lever:
     low: float = 0.0
     high: float = 1.0
     step: float = 1.0
+    help: str = ""
 
 
 LEVERS: tuple[Lever, ...] = (
-    Lever("p_enrol", "Enrolment share", "float", 0.0, 1.0, 0.05),
-    Lever("n_learners_per_guide_max", "Learners per guide", "int", 1, 8, 1),
-    Lever("cadence_weeks", "Weeks between sessions", "int", 1, 8, 1),
-    Lever("hours_per_session", "Hours per session", "float", 0.5, 4.0, 0.5),
-    Lever("structure", "Structure", "float", 0.0, 1.0, 0.1),
-    Lever("matching", "Matching policy", "select"),
+    Lever(
+        "p_enrol",
+        "Enrolment share",
+        "float",
+        0.0,
+        1.0,
+        0.05,
+        "the share of eligible employees who sign up as learners.",
+    ),
+    Lever(
+        "n_learners_per_guide_max",
+        "Learners per guide",
+        "int",
+        1,
+        8,
+        1,
+        "how many learners one mentor (guide) takes on, in pair programmes: fewer means "
+        "more learners wait without one.",
+    ),
+    Lever(
+        "cadence_weeks",
+        "Weeks between sessions",
+        "int",
+        1,
+        8,
+        1,
+        "how often a pair or group meets; more often teaches more but adds hours and "
+        "can overload people.",
+    ),
+    Lever(
+        "hours_per_session",
+        "Hours per session",
+        "float",
+        0.5,
+        4.0,
+        0.5,
+        "the length of a session: more learning hours, and more hours away from work "
+        "(cost, and overload when weeks get full).",
+    ),
+    Lever(
+        "structure",
+        "Structure",
+        "float",
+        0.0,
+        1.0,
+        0.1,
+        "goals and accountability: attendance is structure + (1 - structure) x "
+        "engagement x fade, so a structured programme holds up when engagement drops.",
+    ),
+    Lever(
+        "matching",
+        "Matching policy",
+        "select",
+        help="how partners are chosen (only the policies every programme of the arm can use).",
+    ),
 )
 
 
@@ -197,6 +257,13 @@ def parse_seed(seed: str | int | None, default: int) -> int:
 # --- the dashboard model ----------------------------------------------------------------
 
 
+def _other(arm: str, key: str) -> Any:
+    def report(model: DashboardModel) -> float:
+        return float(model.others[arm].records[-1].get(key, math.nan))
+
+    return report
+
+
 def _latest(which: str, key: str) -> Any:
     def report(model: DashboardModel) -> float:
         sub = model.treated if which == "treated" else model.control
@@ -212,6 +279,9 @@ CURVES: dict[str, tuple[str, str]] = {
     "mean_engagement": ("Mean engagement", "engagement (0-1)"),
     "retention_initial": ("Retention of the initial workforce", "share still employed"),
 }
+#: The metric of the all-arms chart, and how many other arms it runs at most.
+ALL_ARMS_METRIC = "mean_skill"
+MAX_OTHER_ARMS = 6
 #: Metrics of the learning curve (:func:`learning_figure`), recorded for both arms too.
 LEARNING = ("skill_gained_informal", "skill_gained_programmes", "informal_share_of_learning")
 
@@ -261,6 +331,8 @@ class DashboardModel(mesa.Model):
         hours_per_session: float | None = None,
         structure: float | None = None,
         matching: str | None = None,
+        departures: Sequence[Mapping[str, Any]] = (),
+        all_arms: bool = True,
     ) -> None:
         path = Path(scenario_file) if scenario_file else default_scenario()
         base = load_scenario(path)
@@ -291,23 +363,53 @@ class DashboardModel(mesa.Model):
         if own.organisation.source and n_employees != DEFAULT_EMPLOYEES:
             self.notice = "The organisation comes from data; its size is the data's."
         self.overrides = lever_overrides(own, self.arm, levers)
+        events = {"departures": [dict(d) for d in departures]} if departures else {}
+        self.departures = tuple(dict(d) for d in departures)
         try:
-            scenario = apply_overrides(own, [*size, *self.overrides], str(path))
+            scenario = apply_overrides(own, [*size, *self.overrides], str(path), events)
         except ScenarioError as exc:
             self.notice = f"Levers not applied: {exc}"
             self.overrides = []
-            scenario = apply_overrides(own, size, str(path))
+            scenario = apply_overrides(own, size, str(path), events)
         self.params = scenario
         self.horizon = scenario.horizon_weeks
         self.treated = WorkplaceModel(scenario, self.arm, seed=self.seed_value)
         self.control = WorkplaceModel(with_control_arm(scenario), CONTROL_ARM, seed=self.seed_value)
+        #: The scenario's other programme arms as designed (no levers), same size, seed
+        #: and events: the all-arms chart's lines.
+        self.others: dict[str, WorkplaceModel] = {}
+        if all_arms:
+            for name in arms:
+                if name == self.arm or len(self.others) >= MAX_OTHER_ARMS:
+                    continue
+                theirs = apply_overrides(
+                    arm_scenario(base, name, source=str(path)), size, str(path), events
+                )
+                self.others[name] = WorkplaceModel(theirs, name, seed=self.seed_value)
 
-        reporters = {}
+        reporters: dict[str, Any] = {}
         for key in (*CURVES, *LEARNING):
             reporters[key] = _latest("treated", key)
             reporters[f"{key}_baseline"] = _latest("control", key)
+        for name in self.others:
+            reporters[f"{ALL_ARMS_METRIC}@{name}"] = _other(name, ALL_ARMS_METRIC)
         self.datacollector = mesa.DataCollector(model_reporters=reporters)
         self.datacollector.collect(self)
+        # Mesa advances `time` on every call of `step`, even when nothing happens; past the
+        # horizon the dashboard's step does nothing, so the clock must not move either.
+        self._mesa_step = self.step
+        self.step = self._step_to_horizon  # type: ignore[method-assign]
+
+    @property
+    def finished(self) -> bool:
+        """True once the model has run to its horizon."""
+        return self.treated.week >= self.horizon
+
+    def _step_to_horizon(self) -> None:
+        if self.finished:
+            self.running = False
+            return
+        self._mesa_step()
 
     @property
     def week(self) -> int:
@@ -315,15 +417,29 @@ class DashboardModel(mesa.Model):
         return self.treated.week
 
     def step(self) -> None:
-        """Advance both models one week and record their metrics."""
-        if self.treated.week >= self.horizon:
+        """Advance every model one week and record their metrics.
+
+        At the horizon it does nothing (and Mesa's clock, ``time``, stays at the horizon).
+        """
+        if self.finished:
             self.running = False
             return
         self.treated.step()
         self.control.step()
+        for other in self.others.values():
+            other.step()
         self.datacollector.collect(self)
-        if self.treated.week >= self.horizon:
+        if self.finished:
             self.running = False
+
+    def advance(self, weeks: int) -> int:
+        """Step ``weeks`` weeks, or up to the horizon; returns the weeks stepped."""
+        done = 0
+        while done < weeks and not self.finished:
+            self.step()
+            done += 1
+        self.running = not self.finished
+        return done
 
 
 def lever_overrides(scenario: Scenario, arm: str, levers: dict[str, Any]) -> list[str]:
@@ -368,15 +484,27 @@ def lever_overrides(scenario: Scenario, arm: str, levers: dict[str, Any]) -> lis
     return out
 
 
-def apply_overrides(scenario: Scenario, overrides: Sequence[str], source: str) -> Scenario:
+def apply_overrides(
+    scenario: Scenario,
+    overrides: Sequence[str],
+    source: str,
+    sections: Mapping[str, Any] | None = None,
+) -> Scenario:
     """The scenario with ``PATH=VALUE`` overrides applied on top, validated again.
+
+    Args:
+        scenario: The scenario.
+        overrides: ``PATH=VALUE`` expressions.
+        source: Where the scenario came from (for messages).
+        sections: Top-level settings replaced whole (e.g. ``{"departures": [...]}``).
 
     Raises:
         ScenarioError: If a value is invalid (the message names it).
     """
-    if not overrides:
+    if not overrides and not sections:
         return scenario
     raw = scenario.model_dump(mode="python")
+    raw.update(sections or {})
     set_paths = {}
     for expr in overrides:
         key, value = parse_assignment(expr)
@@ -512,7 +640,7 @@ def draw_network(ax: Any, model: WorkplaceModel, pos: np.ndarray, title: str) ->
 def network_figure(model: DashboardModel) -> Figure:
     """The organisation of both arms side by side, on the same layout and colour scale."""
     pos = _layout(model)
-    fig = Figure(figsize=(9.0, 4.8), dpi=80)
+    fig = Figure(figsize=(9.0, 4.8), dpi=FIGURE_DPI)
     axes = fig.subplots(1, 2)
     draw_network(axes[0], model.treated, pos, f"{model.arm}: week {model.week}")
     dots = draw_network(axes[1], model.control, pos, f"no programme: week {model.week}")
@@ -530,29 +658,90 @@ def _layout(model: DashboardModel) -> np.ndarray:
     return pos
 
 
+def honest_limits(values: np.ndarray, span_min: float = MIN_SPAN) -> tuple[float, float]:
+    """Y-axis limits that show at least ``span_min`` of a 0-1 metric, inside [0, 1].
+
+    An axis fitted to the data turns a 0.005 difference into a gap across the whole plot;
+    with a span of at least 0.1 (a tenth of the scale) a small gap looks small.
+
+    Args:
+        values: The plotted values (NaN ignored).
+        span_min: The least span shown.
+
+    Returns:
+        ``(low, high)`` within [0, 1].
+    """
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return 0.0, 1.0
+    low, high = float(finite.min()), float(finite.max())
+    pad = 0.05 * (high - low)
+    low, high = low - pad, high + pad
+    if high - low < span_min:
+        middle = (low + high) / 2
+        low, high = middle - span_min / 2, middle + span_min / 2
+    if low < 0.0:
+        low, high = 0.0, max(high - low, span_min)
+    if high > 1.0:
+        low, high = min(low - (high - 1.0), 1.0 - span_min), 1.0
+    return max(low, 0.0), min(high, 1.0)
+
+
+def _difference(value: float) -> str:
+    return "-" if math.isnan(value) else f"{value:+.3f}"
+
+
 def curve_figure(model: DashboardModel, key: str) -> Figure:
-    """One metric over the weeks: the programme arm solid, the baseline dashed."""
+    """One metric over the weeks: the programme arm solid, the baseline dashed.
+
+    The y-axis shows at least a tenth of the metric's 0-1 scale (:func:`honest_limits`),
+    and the title gives this week's difference, so a small gap is not read as a large one.
+    """
     title, unit = CURVES[key]
     df = model.datacollector.get_model_vars_dataframe()
-    fig = Figure(figsize=(5.6, 3.4), dpi=80)
+    fig = Figure(figsize=(5.6, 3.4), dpi=FIGURE_DPI)
     ax = fig.subplots()
     weeks = np.arange(len(df))
-    ax.plot(weeks, df[key], color=ARM_COLOUR, lw=2, label=model.arm)
-    ax.plot(
-        weeks, df[f"{key}_baseline"], color=BASELINE_COLOUR, lw=2, ls="--", label="no programme"
-    )
-    ax.set_title(title, fontsize=11)
+    arm, base = df[key].to_numpy(float), df[f"{key}_baseline"].to_numpy(float)
+    ax.plot(weeks, arm, color=ARM_COLOUR, lw=2, label=model.arm)
+    ax.plot(weeks, base, color=BASELINE_COLOUR, lw=2, ls="--", label="no programme")
+    ax.set_title(f"{title}: difference {_difference(arm[-1] - base[-1])}", fontsize=11)
     ax.set_xlabel("week")
     ax.set_ylabel(unit)
     ax.set_xlim(0, max(model.horizon, 1))
-    if "share" in unit:
-        ax.set_ylim(0.0, 1.02)
-    else:  # at least 0.05 high, so that the first weeks' noise does not fill the plot
-        low, high = ax.get_ylim()
-        middle, half = (low + high) / 2, max(high - low, 0.05) / 2
-        ax.set_ylim(middle - half, middle + half)
+    ax.set_ylim(*honest_limits(np.concatenate([arm, base])))
     ax.grid(alpha=0.3)
     ax.legend(loc="best", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def all_arms_figure(model: DashboardModel) -> Figure:
+    """Mean skill of every programme arm of the scenario and of no programme, one axis.
+
+    The chosen arm runs with the levers in effect, the other arms as the scenario file
+    designs them; all with the same organisation, seed and events (common random numbers).
+    """
+    df = model.datacollector.get_model_vars_dataframe()
+    fig = Figure(figsize=(5.6, 3.4), dpi=FIGURE_DPI)
+    ax = fig.subplots()
+    weeks = np.arange(len(df))
+    key = ALL_ARMS_METRIC
+    label = f"{model.arm} (levers)" if model.overrides else model.arm
+    series = [(label, df[key].to_numpy(float), ARM_COLOUR, "-", 2.4)]
+    colours = iter(c for c in PALETTE if c not in (ARM_COLOUR, "#000000"))
+    for name in model.others:
+        series.append((name, df[f"{key}@{name}"].to_numpy(float), next(colours), "-", 1.5))
+    series.append(("no programme", df[f"{key}_baseline"].to_numpy(float), BASELINE_COLOUR, "--", 2))
+    for name, values, colour, style, width in series:
+        ax.plot(weeks, values, color=colour, ls=style, lw=width, label=name)
+    ax.set_title(f"{CURVES[key][0]}: every arm, same seed", fontsize=11)
+    ax.set_xlabel("week")
+    ax.set_ylabel(CURVES[key][1])
+    ax.set_xlim(0, max(model.horizon, 1))
+    ax.set_ylim(*honest_limits(np.concatenate([v for _, v, *_ in series])))
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", fontsize=7, ncol=2)
     fig.tight_layout()
     return fig
 
@@ -564,7 +753,7 @@ def learning_figure(model: DashboardModel) -> Figure:
     sessions solid vermillion; the baseline's (advice only) dashed grey.
     """
     df = model.datacollector.get_model_vars_dataframe()
-    fig = Figure(figsize=(5.6, 3.4), dpi=80)
+    fig = Figure(figsize=(5.6, 3.4), dpi=FIGURE_DPI)
     ax = fig.subplots()
     weeks = np.arange(len(df))
     ax.plot(weeks, df["skill_gained_informal"], color=ADVICE_COLOUR, lw=2, label="from advice")
@@ -596,28 +785,7 @@ def learning_figure(model: DashboardModel) -> Figure:
     return fig
 
 
-# --- solara components ------------------------------------------------------------------
-
-
-@solara.component
-def NetworkView(model: DashboardModel) -> None:
-    """The organisation network of both arms (re-drawn after every step)."""
-    update_counter.get()
-    solara.FigureMatplotlib(network_figure(model), format="png", bbox_inches="tight")
-
-
-@solara.component
-def LearningView(model: DashboardModel) -> None:
-    """Skill gained from advice and in programmes (re-drawn after every step)."""
-    update_counter.get()
-    solara.FigureMatplotlib(learning_figure(model), format="png", bbox_inches="tight")
-
-
-@solara.component
-def CurveView(model: DashboardModel, key: str) -> None:
-    """One metric of both arms over the weeks (re-drawn after every step)."""
-    update_counter.get()
-    solara.FigureMatplotlib(curve_figure(model, key), format="png", bbox_inches="tight")
+# --- the page's text ---------------------------------------------------------------------
 
 
 def _fmt(value: float, digits: int = 3) -> str:
@@ -642,18 +810,46 @@ SUMMARY_ROWS: tuple[tuple[str, str], ...] = (
 )
 
 
+def status_text(model: DashboardModel) -> str:
+    """Where the run is: ``Week N of H``, or that it has finished."""
+    if model.finished:
+        return f"Week {model.week} of {model.horizon}: the run has finished"
+    return f"Week {model.week} of {model.horizon}"
+
+
+def levers_in_effect(model: DashboardModel) -> str:
+    """The levers the model runs with, as ``programme.field=value`` (or "as designed")."""
+    if not model.overrides:
+        return "none (the programme as designed)"
+    return ", ".join(f"`{o.removeprefix('programmes.')}`" for o in model.overrides)
+
+
+def events_text(model: DashboardModel) -> str:
+    """The scenario's departures in words ("" if none)."""
+    out = []
+    for d in model.params.departures:
+        if d.who == "top_experts":
+            out.append(f"in week {d.week} the {d.k} most skilled in *{d.domain}* leave (both arms)")
+        else:
+            out.append(f"in week {d.week} {len(d.ids)} named employees leave (both arms)")
+    return "; ".join(out)
+
+
 def summary_markdown(model: DashboardModel) -> str:
     """This week's headline numbers for both arms, with the difference, as Markdown."""
     a, b = model.treated.records[-1], model.control.records[-1]
     arm = html.escape(model.arm)
-    if model.overrides:
-        levers = ", ".join(f"`{o.removeprefix('programmes.')}`" for o in model.overrides)
-    else:
-        levers = "none (the programme as designed)"
+    head = f"**{status_text(model)}.**"
+    if model.finished:
+        head += " Press Reset to run it again, or choose another arm or story."
     rows = [
-        f"**Week {model.week} of {model.horizon}**, arm **{arm}**, "
-        f"{model.params.organisation.n_employees} employees, seed {model.seed_value}. "
-        f"Levers in effect: {levers}",
+        f"{head} Arm **{arm}**, {model.params.organisation.n_employees} employees, "
+        f"seed {model.seed_value}. Levers in effect: {levers_in_effect(model)}.",
+    ]
+    events = events_text(model)
+    if events:
+        rows[0] += f" Event: {events}."
+    rows += [
         "",
         f"| | {arm} | no programme | difference |",
         "|---|---:|---:|---:|",
@@ -662,6 +858,35 @@ def summary_markdown(model: DashboardModel) -> str:
         x, y = a.get(key, math.nan), b.get(key, math.nan)
         rows.append(f"| {label} | {_fmt(x)} | {_fmt(y)} | {_fmt(x - y)} |")
     return "\n".join(rows)
+
+
+def information_markdown(model: DashboardModel) -> str:
+    """What each lever does, and where this run's skill came from, as Markdown."""
+    a, b = model.treated.records[-1], model.control.records[-1]
+    informal, programmes = (
+        a.get("skill_gained_informal", 0.0),
+        a.get("skill_gained_programmes", 0.0),
+    )
+    base = b.get("skill_gained_informal", 0.0)
+    change = a.get("mean_skill", math.nan) - model.treated.records[0].get("mean_skill", math.nan)
+    lines = [
+        "**Where the skill came from** (summed over employees, so far): "
+        f"{_fmt(informal)} from colleagues' advice and {_fmt(programmes)} in programme "
+        f"sessions under **{html.escape(model.arm)}**; {_fmt(base)} from advice with no "
+        f"programme. Mean skill moved {_difference(change)} since week 0. The rest of "
+        "that change is practice on the job (and managers' feedback, which works through "
+        "practice), minus forgetting and the skill leavers take with them; the model does "
+        "not itemise it. Hires start lower, so turnover pulls the mean down.",
+        "",
+        "**The levers** (they apply to every programme of the arm, on Reset):",
+        "",
+    ]
+    lines += [f"* *{lever.label}*: {lever.help}" for lever in LEVERS]
+    lines += [
+        "* *Seed*: the random history; the same seed replays the same run.",
+        "* *Employees*: the organisation's size (not for organisations from HR data).",
+    ]
+    return "\n".join(lines)
 
 
 def Markdown(text: str) -> Any:
@@ -678,20 +903,12 @@ def Markdown(text: str) -> Any:
     )
 
 
-@solara.component
-def SummaryView(model: DashboardModel) -> None:
-    """The headline numbers of both arms this week."""
-    update_counter.get()
-    with solara.Column(style={"height": "100%", "overflow-y": "auto", "font-size": "90%"}):
-        if model.notice:
-            solara.Warning(model.notice)
-        Markdown(summary_markdown(model))
-
-
 def lever_params(scenario_file: str | Path, arm: str) -> dict[str, Any]:
-    """SolaraViz ``model_params``: fixed scenario and arm, seed, size and the levers.
+    """The controls of the seed, the size and the levers: type, value, range, label.
 
-    Each lever starts at the value the arm's first programme runs with.
+    Each lever starts at the value the arm's first programme runs with (after the arm's
+    own overrides). Fixed values (``scenario_file``, ``arm``) are plain values, as in
+    Mesa's ``model_params``, so ``DashboardModel(**values_of(lever_params(...)))`` runs.
     """
     own = arm_scenario(load_scenario(scenario_file), arm)
     first = own.programmes[own.arms[arm].programmes[0]]
@@ -730,6 +947,11 @@ def lever_params(scenario_file: str | Path, arm: str) -> dict[str, Any]:
     return params
 
 
+def values_of(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The values of :func:`lever_params`' controls (fixed values as they are)."""
+    return {k: (p["value"] if isinstance(p, dict) else p) for k, p in params.items()}
+
+
 def matching_choices(scenario: Scenario, arm: str) -> list[str]:
     """The matching policies every programme of the arm can run with.
 
@@ -749,69 +971,432 @@ def matching_choices(scenario: Scenario, arm: str) -> list[str]:
     return out
 
 
-def components() -> list[Any]:
-    """The SolaraViz components (all on the first page)."""
-    return [
-        (NetworkView, 0),
-        (functools.partial(CurveView, key="mean_skill"), 0),
-        (SummaryView, 0),
-        (functools.partial(CurveView, key="mean_engagement"), 0),
-        (functools.partial(CurveView, key="retention_initial"), 0),
-        (functools.partial(CurveView, key="share_proficient"), 0),
-        (LearningView, 0),
-    ]
+def lever_text(kind: str, value: Any) -> str:
+    """A lever's value as the slider shows it beside its label."""
+    if kind == "int":
+        return str(int(value))
+    if kind == "float":
+        return f"{float(value):g}"
+    return str(value)
 
 
-@solara.component
-def Dashboard(scenario: str | None = None, arm: str | None = None) -> None:
-    """The dashboard: scenario and arm choice, then Mesa's SolaraViz over a DashboardModel.
+# --- story presets -----------------------------------------------------------------------
 
-    Args:
-        scenario: Scenario file to open (default: the configured one or the flagship).
-        arm: Arm to open (default: the first arm with a programme).
+
+@dataclass(frozen=True)
+class Story:
+    """A one-click set-up that tells a story in class.
+
+    Attributes:
+        name: The name in the *Story* menu.
+        text: The story and what to watch, shown in the sidebar.
+        scenario: Scenario file, relative to the scenarios folder.
+        arm: Arm to run.
+        levers: Lever field -> value, on top of the arm.
+        n_employees: Organisation size.
+        experts_leave: ``(week, domain, share of employees)``: that share of the staff,
+            the most skilled in the domain, leave in that week (``[[departures]]``), in
+            every arm; None: nobody.
     """
-    start = Path(scenario).resolve() if scenario else default_scenario()
-    configured = _configured()
-    root = configured if configured is not None and configured.is_dir() else scenarios_root()
-    choices = solara.use_memo(lambda: _choices(root, start), [str(root), str(start)])
-    file, set_file = solara.use_state(_label(root, start))
+
+    name: str
+    text: str
+    scenario: str
+    arm: str
+    levers: tuple[tuple[str, Any], ...] = ()
+    n_employees: int = DEFAULT_EMPLOYEES
+    experts_leave: tuple[int, str, float] | None = None
+
+    def departures(self, n_employees: int) -> tuple[dict[str, Any], ...]:
+        """The story's ``[[departures]]`` for an organisation of ``n_employees``."""
+        if self.experts_leave is None:
+            return ()
+        week, domain, share = self.experts_leave
+        k = max(1, round(share * n_employees))
+        return ({"week": week, "who": "top_experts", "domain": domain, "k": k},)
+
+
+STORIES: tuple[Story, ...] = (
+    Story(
+        "The mentor bottleneck",
+        "Eight in ten eligible employees ask for a mentor, and each mentor takes one "
+        "learner. Watch the mentorship relationships in the network's legend, the session "
+        "hours and the skill gap: how many learners are left without a mentor?",
+        FLAGSHIP,
+        "mentorship",
+        (("p_enrol", 0.8), ("n_learners_per_guide_max", 1)),
+    ),
+    Story(
+        "Peer coaching at scale",
+        "Peer coaching needs no seniors. 1,000 employees, six in ten enrolled, a session "
+        "every week: does the gain hold at scale, and what do the weekly hours do to "
+        "engagement? Compare with the other arms on the all-arms chart.",
+        FLAGSHIP,
+        "peer_coaching",
+        (("p_enrol", 0.6),),
+        n_employees=1000,
+    ),
+    Story(
+        "When experts leave",
+        "In week 26 the most skilled twentieth of the staff in the *domain* skill leave, "
+        "in every arm. Watch mean skill drop in week 26: does mentoring, which focuses "
+        "on that skill, close the gap sooner than doing nothing?",
+        FLAGSHIP,
+        "mentorship",
+        experts_leave=(26, "domain", 0.05),
+    ),
+)
+
+
+def story(name: str) -> Story:
+    """The story preset of that name.
+
+    Raises:
+        ScenarioError: If there is none (the message lists them).
+    """
+    for s in STORIES:
+        if s.name.lower() == name.strip().lower():
+            return s
+    raise ScenarioError(
+        f"no story called {name!r}; choose one of: " + ", ".join(s.name for s in STORIES)
+    )
+
+
+# --- the page's state --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What the sidebar shows: the model Reset builds.
+
+    Attributes:
+        file: Scenario file, relative to the scenarios folder (or absolute).
+        arm: Arm to run.
+        levers: Lever field -> value, in :data:`LEVERS` order.
+        seed: The seed box's text.
+        n_employees: Organisation size.
+        story: Name of the story preset it came from ("" if none).
+        departures: The story's ``[[departures]]``.
+    """
+
+    file: str
+    arm: str
+    levers: tuple[tuple[str, Any], ...]
+    seed: str
+    n_employees: int = DEFAULT_EMPLOYEES
+    story: str = ""
+    departures: tuple[tuple[tuple[str, Any], ...], ...] = ()
+
+    def model(self, root: Path) -> DashboardModel:
+        """The model this set-up describes."""
+        return DashboardModel(
+            scenario_file=str(_resolve(root, self.file)),
+            arm=self.arm,
+            seed=self.seed,
+            n_employees=self.n_employees,
+            departures=[dict(d) for d in self.departures],
+            **dict(self.levers),
+        )
+
+
+def default_setup(root: Path, file: str, arm: str | None = None) -> Setup:
+    """The set-up of an arm as the scenario file designs it (its first programme arm)."""
     path = _resolve(root, file)
     arms = programme_arms(path)
     if not arms:
         load_scenario(path)  # raises with the file's problem, if it has one
         raise ScenarioError(f"{path}: no arm runs a programme; nothing to compare")
-    if arm is not None and path == start and arm not in arms:
+    if arm is not None and arm not in arms:
         raise ScenarioError(
             f"{path}: arm {arm!r} is not an arm with a programme; choose one of: " + ", ".join(arms)
         )
-    chosen, set_chosen = solara.use_state(arm)
-    current = chosen if chosen in arms else arms[0]
+    chosen = arm if arm is not None else arms[0]
+    params = lever_params(path, chosen)
+    levers = tuple((lever.field, params[lever.field]["value"]) for lever in LEVERS)
+    return Setup(file, chosen, levers, params["seed"]["value"])
 
-    def choose_file(value: str) -> None:
-        set_file(value)
-        set_chosen(None)
 
-    with solara.Sidebar(), solara.Card("Scenario"):
-        solara.Select("Scenario file", value=file, values=choices, on_value=choose_file)
-        solara.Select("Arm", value=current, values=list(arms), on_value=set_chosen)
-        spec = load_scenario(path).arms[current]
-        if spec.description:
-            Markdown(f"*{html.escape(spec.description.strip())}*")
-        Markdown(
-            "Move the levers under *Model Parameters*, then press **Reset** to apply "
-            "them; **Step** advances one week, **▶** plays. The dashed lines and the "
-            "right-hand network are the same organisation with no programme."
-        )
-    model = solara.use_memo(
-        lambda: DashboardModel(scenario_file=str(path), arm=current), [str(path), current]
+def story_setup(root: Path, chosen: Story) -> Setup:
+    """The set-up of a story preset."""
+    setup = default_setup(root, chosen.scenario, chosen.arm)
+    levers = {**dict(setup.levers), **dict(chosen.levers)}
+    departures = tuple(tuple(d.items()) for d in chosen.departures(chosen.n_employees))
+    return Setup(
+        setup.file,
+        setup.arm,
+        tuple(levers.items()),
+        setup.seed,
+        chosen.n_employees,
+        chosen.name,
+        departures,
     )
-    SolaraViz(
-        model,
-        components=components(),
-        model_params=lever_params(path, current),
-        name="wlsim: workplace learning",
-        play_interval=150,
-    ).key(f"{path}::{current}")
+
+
+# --- solara components ------------------------------------------------------------------
+
+#: Pause between played redraws (seconds), so the page can take clicks.
+PLAY_PAUSE_S = 0.05
+
+#: The page's own CSS: a compact sidebar, so that the levers fit a 1280x720 projector.
+CSS = """
+.wlsim-sidebar .v-input { margin-top: 0 !important; padding-top: 2px !important; }
+.wlsim-sidebar .v-text-field { padding-top: 14px !important; }
+.wlsim-sidebar .v-input__slot { margin-bottom: 0 !important; }
+.wlsim-sidebar .v-text-field__details, .wlsim-sidebar .v-messages { display: none; }
+.wlsim-sidebar .v-label { font-size: 14px !important; }
+.wlsim-sidebar .v-card { padding-top: 4px !important; padding-bottom: 4px !important; }
+.wlsim-sidebar .v-card__title { padding: 4px 12px !important; font-size: 16px !important; }
+.wlsim-sidebar p { margin-bottom: 4px; }
+.wlsim-main img { max-width: 100%; height: auto; }
+.wlsim-main table td, .wlsim-main table th { padding: 1px 6px !important; }
+"""
+
+
+def render_png(fig: Figure) -> bytes:
+    """A figure as PNG bytes (closed afterwards, so nothing accumulates)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", bbox_inches="tight")
+    fig.clear()
+    return buffer.getvalue()
+
+
+@solara.component
+def Plot(make: Any, model: DashboardModel, version: int) -> None:
+    """A figure of the model, drawn again when ``version`` changes."""
+    png = solara.use_memo(lambda: render_png(make(model)), [id(model), version])
+    reacton_widgets.Image(value=png, format="png")
+
+
+@solara.component
+def Controls(
+    model: DashboardModel,
+    playing: solara.Reactive[bool],
+    on_step: Any,
+    on_reset: Any,
+    version: int,
+) -> None:
+    """Reset, play/pause and Step, with where the run is.
+
+    Drawn again when ``version`` changes: the model is the same object from week to week.
+    """
+    del version
+    finished = model.finished
+    with solara.Row(gap="6px", style={"align-items": "center", "flex-wrap": "wrap"}):
+        _buttons(model, playing, on_step, on_reset, finished)
+
+
+def _buttons(
+    model: DashboardModel,
+    playing: solara.Reactive[bool],
+    on_step: Any,
+    on_reset: Any,
+    finished: bool,
+) -> None:
+    solara.Button("Reset", color="primary", on_click=on_reset, text=True, outlined=True)
+    solara.Button(
+        "❚❚" if playing.value and not finished else "▶",
+        color="primary",
+        on_click=lambda: playing.set(not playing.value),
+        disabled=finished,
+        text=True,
+        outlined=True,
+    )
+    solara.Button(
+        "Step",
+        color="primary",
+        on_click=on_step,
+        disabled=finished or playing.value,
+        text=True,
+        outlined=True,
+    )
+    solara.Text(status_text(model), classes=["wlsim-status"], style={"margin-left": "12px"})
+
+
+@solara.component
+def Dashboard(
+    scenario: str | None = None, arm: str | None = None, story_name: str | None = None
+) -> None:
+    """The dashboard: story, scenario and arm, the levers, the controls and the figures.
+
+    Reset builds the model from what the sidebar shows (scenario, arm, levers, seed,
+    size). Choosing a story, a scenario file or an arm builds it at once.
+
+    Args:
+        scenario: Scenario file to open (default: the configured one or the flagship).
+        arm: Arm to open (default: the configured one, else the first arm with a programme).
+        story_name: Story preset to open (default: the configured one, else none).
+    """
+    start = Path(scenario).resolve() if scenario else default_scenario()
+    configured = _configured()
+    root = configured if configured is not None and configured.is_dir() else scenarios_root()
+    arm = arm if arm is not None else (os.environ.get(ENV_ARM) or None)
+    story_name = story_name if story_name is not None else (os.environ.get(ENV_STORY) or None)
+    choices = solara.use_memo(lambda: _choices(root, start), [str(root), str(start)])
+
+    def first_setup() -> tuple[Setup, DashboardModel]:
+        if story_name:
+            first = story_setup(root, story(story_name))
+        else:
+            first = default_setup(root, _label(root, start), arm)
+        return first, first.model(root)
+
+    first, first_model = solara.use_memo(first_setup, [])
+    setup: solara.Reactive[Setup] = solara.use_reactive(first)
+    model: solara.Reactive[DashboardModel] = solara.use_reactive(first_model)
+    applied: solara.Reactive[Setup] = solara.use_reactive(first)
+    playing = solara.use_reactive(False)
+    per_redraw = solara.use_reactive(1)
+    version = solara.use_reactive(0)
+    error = solara.use_reactive("")
+
+    # The play thread and the page's events both change the model and redraw; one at a
+    # time, or a choice made while the last week is drawn is lost.
+    lock = solara.use_memo(threading.RLock, [])
+
+    def rebuild(new: Setup) -> None:
+        with lock:
+            playing.set(False)
+            setup.set(new)
+            try:
+                built = new.model(root)
+            except ScenarioError as exc:
+                error.set(str(exc))
+                return
+            error.set("")
+            model.set(built)
+            applied.set(new)
+            version.set(version.value + 1)
+
+    def step() -> None:
+        with lock:
+            model.value.advance(1)
+            version.set(version.value + 1)
+
+    def play() -> None:
+        while True:
+            with lock:
+                current = model.value
+                if not playing.value or current.finished:
+                    break
+                current.advance(per_redraw.value)
+                if current.finished:
+                    playing.set(False)  # before the redraw, which then shows the end
+                version.set(version.value + 1)
+            time.sleep(PLAY_PAUSE_S)
+        if playing.value:
+            playing.set(False)
+
+    solara.lab.use_task(play, dependencies=[playing.value], prefer_threaded=True)
+
+    m, s = model.value, setup.value
+    path = _resolve(root, s.file)
+    arms = list(programme_arms(path))
+    params = lever_params(path, s.arm)
+    solara.Style(CSS)
+    solara.Title("wlsim: workplace learning")
+    with solara.AppBar():
+        solara.AppBarTitle("wlsim: workplace learning")
+
+    with solara.Sidebar(), solara.Column(classes=["wlsim-sidebar"], gap="4px"):
+        with solara.Card(margin=0):
+            Controls(m, playing, step, lambda: rebuild(setup.value), version.value)
+            solara.Select(
+                "Story",
+                value=s.story or "(none)",
+                values=["(none)", *(t.name for t in STORIES)],
+                on_value=lambda name: rebuild(
+                    story_setup(root, story(name))
+                    if name != "(none)"
+                    else default_setup(root, s.file, s.arm)
+                ),
+            )
+            solara.Select(
+                "Scenario file",
+                value=s.file,
+                values=choices if s.file in choices else [s.file, *choices],
+                on_value=lambda file: rebuild(default_setup(root, file)),
+            )
+            solara.Select(
+                "Arm",
+                value=s.arm,
+                values=arms,
+                on_value=lambda name: rebuild(default_setup(root, s.file, name)),
+            )
+            for lever in LEVERS:
+                value = dict(s.levers)[lever.field]
+                spec = params[lever.field]
+
+                def set_lever(new: Any, field: str = lever.field) -> None:
+                    levers = {**dict(setup.value.levers), field: new}
+                    setup.set(replace(setup.value, levers=tuple(levers.items()), story=""))
+
+                label = f"{lever.label}: {lever_text(lever.kind, value)}"
+                if lever.kind == "select":
+                    solara.Select(label, value=value, values=spec["values"], on_value=set_lever)
+                else:
+                    slider = solara.SliderInt if lever.kind == "int" else solara.SliderFloat
+                    slider(
+                        label,
+                        value=value,
+                        min=spec["min"],
+                        max=spec["max"],
+                        step=spec["step"],
+                        on_value=set_lever,
+                        thumb_label=False,
+                    )
+            solara.SliderInt(
+                f"Employees: {s.n_employees}",
+                value=s.n_employees,
+                min=50,
+                max=1000,
+                step=50,
+                on_value=lambda n: setup.set(replace(setup.value, n_employees=int(n))),
+                thumb_label=False,
+            )
+            solara.InputText(
+                "Seed (a number or a word)",
+                value=s.seed,
+                on_value=lambda text: setup.set(replace(setup.value, seed=text)),
+                continuous_update=True,
+            )
+            if s != applied.value:
+                Markdown("*Changed: press **Reset** to apply.*")
+            Markdown(f"In effect: {levers_in_effect(m)}")
+            if error.value:
+                solara.Error(error.value)
+        with solara.Card(margin=0):
+            solara.SliderInt(
+                f"Weeks per redraw when playing: {per_redraw.value}",
+                value=per_redraw,
+                min=1,
+                max=52,
+                thumb_label=False,
+            )
+            description = load_scenario(path).arms[s.arm].description
+            if s.story:
+                Markdown(story(s.story).text)
+            elif description:
+                Markdown(f"*{html.escape(description.strip())}*")
+
+    v = version.value
+    with solara.Column(classes=["wlsim-main"], gap="8px"):
+        with solara.Columns([1, 1]):
+            with solara.Column(style={"font-size": "90%"}):
+                if m.notice:
+                    solara.Warning(m.notice)
+                Markdown(summary_markdown(m))
+            Plot(all_arms_figure, m, v)
+        Plot(network_figure, m, v)
+        with solara.Columns([1, 1]):
+            Plot(functools.partial(curve_figure, key="mean_skill"), m, v)
+            Plot(functools.partial(curve_figure, key="mean_engagement"), m, v)
+        with solara.Columns([1, 1]):
+            Plot(functools.partial(curve_figure, key="retention_initial"), m, v)
+            Plot(functools.partial(curve_figure, key="share_proficient"), m, v)
+        with solara.Columns([1, 1]):
+            Plot(learning_figure, m, v)
+            with solara.Column(style={"font-size": "90%"}):
+                Markdown(information_markdown(m))
 
 
 def _label(root: Path, path: Path) -> str:
@@ -893,12 +1478,36 @@ def solara_command(
     ]
 
 
-def server_env(scenario_path: str | Path | None = None) -> dict[str, str]:
-    """Environment for the server: the scenario to open, and no telemetry."""
+#: How long the server keeps a closed page's model (Solara's default is 24 hours, so a
+#: room of 30 browsers opened and closed kept every model in memory).
+CULL_TIMEOUT = "2m"
+
+
+def server_env(
+    scenario_path: str | Path | None = None,
+    arm: str | None = None,
+    story_name: str | None = None,
+) -> dict[str, str]:
+    """Environment for the server.
+
+    The scenario, arm and story to open; no telemetry; no "runs on Solara" banner over the
+    figures; no cookie warning for every connection over plain http (the page keeps its
+    session with a samesite=lax cookie, which is what that warning announces); closed
+    pages freed after :data:`CULL_TIMEOUT`.
+    """
     env = dict(os.environ)
     if scenario_path is not None:
         env[ENV_SCENARIO] = str(Path(scenario_path).resolve())
+    for key, value in ((ENV_ARM, arm), (ENV_STORY, story_name)):
+        if value:
+            env[key] = value
+        else:
+            env.pop(key, None)
     env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
+    env["SOLARA_THEME_SHOW_BANNER"] = "False"
+    env.setdefault("SOLARA_KERNEL_CULL_TIMEOUT", CULL_TIMEOUT)
+    quiet = "ignore:Cookies with samesite=none require https:UserWarning"
+    env["PYTHONWARNINGS"] = ",".join(w for w in (env.get("PYTHONWARNINGS"), quiet) if w)
     return env
 
 
@@ -907,6 +1516,8 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8765,
     open_browser: bool = True,
+    arm: str | None = None,
+    story_name: str | None = None,
 ) -> int:
     """Serve the dashboard until interrupted (what ``wlsim dashboard`` runs).
 
@@ -916,6 +1527,9 @@ def serve(
         host: Interface to listen on (localhost by default; use 0.0.0.0 for a room).
         port: Port to listen on.
         open_browser: Open the page in the default browser once the server is up.
+        arm: Arm to open (default: the scenario's first arm with a programme).
+        story_name: Story preset to open (:data:`STORIES`; it chooses its own scenario
+            and arm).
 
     Returns:
         The server's exit status: 0 when stopped with Ctrl-C or SIGTERM, 2 when the port
@@ -934,6 +1548,15 @@ def serve(
             raise ScenarioError(f"{p}: no such scenario file or folder")
         elif not scenario_choices(p):
             raise ScenarioError(f"{p}: no scenario file with a programme arm in this folder")
+    if story_name is not None:
+        story(story_name)  # raises, listing the stories, if there is none of that name
+        if arm is not None:
+            raise ScenarioError("a story chooses its own arm; give --story or --arm, not both")
+    elif arm is not None:
+        p = Path(scenario_path) if scenario_path is not None else default_scenario()
+        if p.is_dir():
+            raise ScenarioError(f"{p}: --arm needs a scenario file, not a folder")
+        default_setup(p.parent, p.name, arm)  # raises, listing the arms, if it has none
     with socket.socket() as probe:
         try:
             probe.bind((host, port))
@@ -947,7 +1570,9 @@ def serve(
     for problem in offline_problems():
         print(f"wlsim: warning: {problem}", file=sys.stderr)
     print(f"wlsim: dashboard at http://{host}:{port}/ (Ctrl-C stops it)", file=sys.stderr)
-    proc = subprocess.Popen(solara_command(host, port, open_browser), env=server_env(scenario_path))
+    proc = subprocess.Popen(
+        solara_command(host, port, open_browser), env=server_env(scenario_path, arm, story_name)
+    )
 
     def stop(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
