@@ -437,9 +437,11 @@ def _run_report(results: Any) -> str:
     paragraphs = conclude(results.timeseries, results.effects, sc.costs.currency)
     text = ["", "In short:", *(wrap_text(p) + "\n" for p in paragraphs)]
     text.append(
-        f"End of horizon, mean [95% CI] over replicates; money in {sc.costs.currency}. "
-        "retention_participants against retention_nonparticipants compares different "
-        "people, not the programme's effect:"
+        wrap_text(
+            f"End of horizon, mean [95% CI] over replicates; money in {sc.costs.currency}. "
+            "retention_participants against retention_nonparticipants compares different "
+            "people, not the programme's effect:"
+        )
     )
     metrics = (*HEADLINE, "programme_cost", "cost_per_participant")
     text.append(wrap_by_arm(results.table(metrics).T))
