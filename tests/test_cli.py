@@ -206,7 +206,7 @@ def test_summary_has_mean_sd_n_and_ci_per_arm_and_metric(flagship_run: SimpleNam
     assert list(summary.columns) == ["arm", "metric", "mean", "sd", "n", "ci_low", "ci_high"]
     assert not summary.duplicated(["arm", "metric"]).any()
     # Effect sizes (effects.csv) are summarised too, as metrics of their own.
-    effect = summary["metric"].str.match(r"(d|risk_ratio)_")
+    effect = summary["metric"].str.match(r"(d|risk_ratio|diff)_")
     assert effect.any()
     summary = summary[~effect]
     assert set(summary["arm"]) == set(FLAGSHIP_ARMS)

@@ -69,7 +69,12 @@ def test_estimand_on_a_known_case(scenario):
     cohort["learner:mentorship"] = cohort["learner:mentorship"].astype(bool)
     table = effect_sizes(cohort, scenario)
     assert list(table.columns) == list(COLUMNS)
-    e = table.set_index(["timepoint", "outcome", "measure"])
+    # Plain differences beside d: skill +.15 on average, retention 3/4 - 1, promotion 2/4 - 1/4.
+    diff = table[table["statistic"] == "diff"].set_index(["timepoint", "outcome", "measure"])
+    assert diff.loc[("horizon", "skill_focus", "latent"), "estimate"] == pytest.approx(0.15)
+    assert diff.loc[("horizon", "retention", "latent"), "estimate"] == pytest.approx(-0.25)
+    assert diff.loc[("horizon", "promotion", "latent"), "estimate"] == pytest.approx(0.25)
+    e = table[table["statistic"] != "diff"].set_index(["timepoint", "outcome", "measure"])
     for outcome in ("skill_focus", "skill_job"):
         for measure in ("latent", "observed"):
             row = e.loc[("horizon", outcome, measure)]

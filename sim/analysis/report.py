@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 
 from sim.analysis import network, plots, ranking
 from sim.analysis.compare import end_of_horizon, paired_differences
+from sim.analysis.conclusion import conclude
 from sim.analysis.summary import format_table
 from sim.analysis.targets import targets_table
 from sim.errors import ScenarioError
@@ -153,6 +154,18 @@ def _assumptions_section(scenario, arms: list[str], rerank: bool) -> list[str]:
     return parts
 
 
+def _number(x: float) -> str:
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.4g}"
+
+
+def _conclusion_section(folder: Path, ts: pd.DataFrame, scenario) -> list[str]:
+    """The report's opening: the plain-language conclusion (:mod:`.conclusion`)."""
+    path = folder / "effects.csv"
+    effects = pd.read_csv(path) if path.is_file() else None
+    paragraphs = conclude(ts, effects, scenario.costs.currency)
+    return ["<h2>In short</h2>", *(f"<p>{html.escape(p)}</p>" for p in paragraphs)]
+
+
 def build(folder: str | Path, network_weeks: bool = True) -> str:
     """The HTML text of the report of a results folder.
 
@@ -190,6 +203,7 @@ def build(folder: str | Path, network_weeks: bool = True) -> str:
         f"{scenario.horizon_weeks} weeks, {org.n_employees} employees, seed {scenario.seed}; "
         f"wlsim {meta.get('wlsim_version')}, commit {meta.get('git_commit')}, "
         f"run {meta.get('started_utc')}.</p>",
+        *_conclusion_section(folder, ts, scenario),
         "<h2>End of horizon</h2><p class='note'>Mean [95% CI] over replicates.</p>",
         format_table(summary).T.to_html(),
     ]
@@ -205,7 +219,8 @@ def build(folder: str | Path, network_weeks: bool = True) -> str:
             f"<h2>Paired differences from {html.escape(arms[0])}</h2>",
             "<p class='note'>Replicate by replicate (the same seeds in every arm), with "
             "95% t-intervals.</p>",
-            shown.to_html(index=False, float_format=lambda x: f"{x:.4g}"),
+            # Money runs to millions: thousands separators, never scientific notation.
+            shown.to_html(index=False, float_format=_number),
             "<h2>Is it worth it?</h2>",
             _png(plots.cost_benefit(diffs)),
         ]

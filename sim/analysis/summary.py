@@ -51,6 +51,40 @@ def format_table(summary: pd.DataFrame, metrics: Sequence[str] = HEADLINE) -> pd
     return wide.loc[arms, [m for m in metrics if m in wide.columns]]
 
 
+def wrap_by_arm(table: pd.DataFrame, width: int = 120) -> str:
+    """A metrics x arms table as text no wider than ``width``, in blocks of whole arms.
+
+    Args:
+        table: Metrics as rows, arms as columns, cells as strings (``format_table(...).T``).
+        width: Most characters per line.
+
+    Returns:
+        The blocks, separated by a blank line; each repeats the metric names.
+    """
+    label = max((len(str(m)) for m in table.index), default=0)
+    blocks: list[list[str]] = []
+    block: list[str] = []
+    used = label
+    for arm in table.columns:
+        cell = max(len(str(arm)), *(len(str(v)) for v in table[arm])) + 2
+        if block and used + cell > width:
+            blocks.append(block)
+            block = []
+            used = label
+        block.append(arm)
+        used += cell
+    if block:
+        blocks.append(block)
+    return "\n\n".join(table[b].to_string() for b in blocks)
+
+
+def wrap_text(text: str, width: int = 120) -> str:
+    """A paragraph wrapped to ``width`` columns."""
+    import textwrap
+
+    return textwrap.fill(text, width=width)
+
+
 def _fmt(x: float) -> str:
     if x == 0:
         return "0"

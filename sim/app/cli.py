@@ -7,7 +7,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -432,8 +432,6 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    import pandas as pd
-
     from sim.experiments.folders import check_output, lock
     from sim.experiments.output import write_results
     from sim.experiments.run import resolve_run, run_scenario
@@ -475,14 +473,31 @@ def _run(args: argparse.Namespace) -> int:
         f"\n{sc.name}: {len(results.metadata['arms'])} arms x {sc.replicates} replicates, "
         f"{sc.horizon_weeks} weeks, {sc.organisation.n_employees} employees, seed {sc.seed}"
     )
-    print(
-        "End of horizon, mean [95% CI] over replicates "
-        f"({results.metadata['wall_time_seconds']} s):"
-    )
-    with pd.option_context("display.width", 200, "display.max_columns", 20):
-        print(results.table().T.to_string())
+    print(f"Wall time {results.metadata['wall_time_seconds']} s.")
+    print(_run_report(results))
     print(f"\nResults written to {out}/")
     return 0
+
+
+def _run_report(results: Any) -> str:
+    """What ``wlsim run`` prints: the conclusion, then the table, within 120 columns."""
+    from sim.analysis.conclusion import conclude
+    from sim.analysis.summary import wrap_by_arm, wrap_text
+    from sim.model.metrics import HEADLINE
+
+    sc = results.scenario
+    paragraphs = conclude(results.timeseries, results.effects, sc.costs.currency)
+    text = ["", "In short:", *(wrap_text(p) + "\n" for p in paragraphs)]
+    text.append(
+        wrap_text(
+            f"End of horizon, mean [95% CI] over replicates; money in {sc.costs.currency}. "
+            "retention_participants against retention_nonparticipants compares different "
+            "people, not the programme's effect:"
+        )
+    )
+    metrics = (*HEADLINE, "programme_cost", "cost_per_participant")
+    text.append(wrap_by_arm(results.table(metrics).T))
+    return "\n".join(text)
 
 
 def _programmes(args: argparse.Namespace) -> int:

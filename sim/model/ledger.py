@@ -31,6 +31,7 @@ class Totals:
     session_hours: float = 0.0
     guide_hours: float = 0.0
     session_cost: float = 0.0
+    overhead_cost: float = 0.0
     proficiency_weeks: float = 0.0
     n_proficient_hires: int = 0
     advice_week: int = 0
@@ -102,6 +103,7 @@ class Ledger:
     exits: list[Exit] = field(default_factory=list)
     initial_promotions: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     careers: Careers | None = None
+    took_part: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
     def __post_init__(self) -> None:
         if len(self.initial_promotions) != self.n_initial:
@@ -211,6 +213,10 @@ class Ledger:
         self.totals.proficiency_weeks += weeks
         self.totals.n_proficient_hires += n_newly
 
+    def overheads(self, cost: float) -> None:
+        """Record this week's programme overheads (coordination, platform fees, training)."""
+        self.totals.overhead_cost += cost
+
     def participation(self, wf: Workforce, members: Sequence[np.ndarray]) -> None:
         """Fix the participants the first week any programme has relationships.
 
@@ -218,9 +224,16 @@ class Ledger:
             wf: The workforce.
             members: Employee ids of relationship members (one array per side and
                 programme); participation is fixed once, in the first week any is
-                non-empty.
+                non-empty; everyone ever a member is counted in ``took_part``.
         """
-        if self.initial_participant is not None or not any(len(m) for m in members):
+        if not any(len(m) for m in members):
+            return
+        for ids in members:  # anyone, on either side, in any week
+            top = int(ids.max(initial=-1)) + 1
+            if len(self.took_part) < top:
+                self.took_part = np.pad(self.took_part, (0, 2 * top - len(self.took_part)))
+            self.took_part[ids] = True
+        if self.initial_participant is not None:
             return
         self.initial_present = wf.slot_of_id[: self.n_initial] >= 0
         part = np.zeros(self.n_initial, dtype=bool)

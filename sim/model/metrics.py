@@ -40,6 +40,9 @@ HEADLINE = (
 LOWER_IS_BETTER = frozenset(
     {
         "session_cost",
+        "overhead_cost",
+        "programme_cost",
+        "cost_per_participant",
         "replacement_cost",
         "total_cost",
         "quits",
@@ -225,7 +228,11 @@ def measure(
     rec["mentor_hours"] = t.guide_hours
     rec["session_cost"] = t.session_cost
     rec["replacement_cost"] = t.replacement_cost
-    rec["total_cost"] = t.session_cost + t.replacement_cost
+    rec["overhead_cost"] = t.overhead_cost
+    rec["programme_cost"] = t.session_cost + t.overhead_cost
+    rec["total_cost"] = t.session_cost + t.overhead_cost + t.replacement_cost
+    rec["n_participants"] = int(ledger.took_part.sum())
+    rec["cost_per_participant"] = _share(rec["programme_cost"], rec["n_participants"])
     rec["time_to_proficiency_weeks"] = (
         t.proficiency_weeks / t.n_proficient_hires if t.n_proficient_hires else np.nan
     )

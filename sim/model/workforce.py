@@ -17,6 +17,7 @@ from sim.model.submodels.demand import obsolescence_per_week
 from sim.model.submodels.hiring import Hires, draw_baseline, starting_skill
 from sim.model.submodels.practice import usage_matrix
 from sim.model.submodels.traits import Traits, draw_traits, equilibrium_shift
+from sim.scenario.hrterms import level_counts
 from sim.scenario.schema import Scenario
 
 # Arrays that belong to the person, not the position: they move with a promotion.
@@ -171,29 +172,6 @@ class Organisation:
     params: Scenario
     usage_by_level: np.ndarray
     ancestors: np.ndarray
-
-
-def level_counts(n: int, shares: tuple[float, ...], first_manager_level: int) -> np.ndarray:
-    """Split ``n`` positions over levels by largest remainder, keeping every manager level.
-
-    Args:
-        n: Number of positions.
-        shares: Share per level, summing to 1.
-        first_manager_level: Lowest managing level.
-
-    Returns:
-        Count per level; the top level and every managing level hold at least one.
-    """
-    raw = np.asarray(shares) * n
-    counts = np.floor(raw).astype(np.int64)
-    order = np.argsort(-(raw - counts), kind="stable")
-    counts[order[: n - counts.sum()]] += 1
-    for lv in range(len(shares) - 1, first_manager_level - 1, -1):
-        if counts[lv] == 0:
-            donor = int(np.argmax(counts))
-            counts[donor] -= 1
-            counts[lv] += 1
-    return counts
 
 
 def build_structure(scenario: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

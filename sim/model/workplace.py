@@ -649,9 +649,35 @@ class WorkplaceModel(mesa.Model):
         self.ledger.participation(
             wf, [ids for p in self.programmes for ids in (p.relationships.a, p.relationships.b)]
         )
+        self._overheads()
         # This week's hires (hired_week = next week) start the next week at tenure 0.
         ageing.age_one_week(wf.hired_week, self.week, wf.tenure_weeks, wf.weeks_in_level)
         self._update_proficiency()
+
+    def _overheads(self) -> None:
+        """Record this week's programme overheads (docs/model.md 7.10, costs).
+
+        Coordination and platform fees of the programmes running this week, and the
+        training of guides matched for the first time.
+        """
+        costs = self.params.costs
+        wage = np.asarray(costs.salary_per_year_by_level) / costs.hours_per_year
+        cost = 0.0
+        for prog in self.programmes:
+            levels = prog.new_guide_levels
+            if levels:
+                trained = np.concatenate(levels)
+                cost += costs.hours_training_per_guide * float(wage[trained].sum())
+                levels.clear()
+            if not prog.running(self.week):
+                continue
+            cost += costs.hours_coordination_per_week * float(wage[costs.level_coordinator])
+            if costs.fee_platform_per_participant_per_year:
+                rel = prog.relationships
+                n = len(np.unique(np.concatenate([rel.a, rel.b])))
+                cost += costs.fee_platform_per_participant_per_year / 52 * n
+        if cost:
+            self.ledger.overheads(cost)
 
     def _update_proficiency(self) -> None:
         """Refresh proficiency scores and record hires' time to proficiency."""

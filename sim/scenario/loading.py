@@ -18,11 +18,13 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import tomli_w
 from pydantic import BaseModel, ValidationError
 
 from sim.errors import ScenarioError, did_you_mean
 from sim.files import read_text
+from sim.scenario import hrterms
 from sim.scenario.schema import PROGRAMME_KINDS, Scenario, safe_name
 
 #: Most files in one ``extends`` chain below the file named on the command line.
@@ -131,6 +133,7 @@ def validate_scenario(
 
 def _validate_all(raw: Mapping[str, Any], source: str, origins: Mapping[str, str]) -> Scenario:
     scenario = _validate(raw, source, origins)
+    counts = None
     if scenario.organisation.source:
         from sim.scenario.orgdata import load_roster
 
@@ -138,16 +141,40 @@ def _validate_all(raw: Mapping[str, Any], source: str, origins: Mapping[str, str
         # The data decide the size of the organisation.
         org = scenario.organisation.model_copy(update={"n_employees": roster.n})
         scenario = scenario.model_copy(update={"organisation": org})
+        counts = np.bincount(roster.level, minlength=scenario.n_levels)
     if scenario.organisation.network:
         from sim.scenario.networkdata import load_network
 
         load_network(scenario)  # checked before any run, as the roster is
+    _check_hr_terms(scenario, source, counts)
     for arm in scenario.arms:
         own = arm_scenario(scenario, arm, source=source)
+        if scenario.arms[arm].overrides:
+            _check_hr_terms(own, f"{source} (arm {arm!r})", counts)
         for i, event in enumerate(own.departures):  # an arm may add departures
             if event.who == "ids":
                 departure_rows(own, i, f"{source} (arm {arm!r})")
     return scenario
+
+
+def level_sizes(scenario: Scenario) -> np.ndarray:
+    """Employees per level at week 0: the HR data's, or the synthetic organisation's."""
+    org = scenario.organisation
+    if org.source:
+        from sim.scenario.orgdata import load_roster
+
+        return np.bincount(load_roster(scenario).level, minlength=scenario.n_levels)
+    return hrterms.level_counts(org.n_employees, org.level_shares, org.first_manager_level)
+
+
+def _check_hr_terms(scenario: Scenario, source: str, counts: np.ndarray | None) -> None:
+    """Refuse programmes in HR terms that the organisation or their budget cannot meet."""
+    if not any(hrterms.states_hr_terms(p) for p in scenario.programmes.values()):
+        return
+    try:
+        hrterms.check(scenario, level_sizes(scenario) if counts is None else counts)
+    except ValueError as exc:
+        raise ScenarioError(f"{source}: invalid scenario (1 problem)\n  {exc}") from None
 
 
 def arm_scenario(scenario: Scenario, arm: str, source: str = "<scenario>") -> Scenario:
@@ -187,10 +214,18 @@ def dump_scenario(scenario: Scenario) -> str:
     Args:
         scenario: The scenario to write.
 
+    Programmes stated in HR terms (headcounts, months, budgets) are preceded by comments
+    that record their translation into the engine's parameters (:mod:`.hrterms`).
+
     Returns:
         The TOML text.
     """
-    return tomli_w.dumps(scenario.model_dump(mode="json"))
+    text = tomli_w.dumps(scenario.model_dump(mode="json"))
+    if not any(hrterms.states_hr_terms(p) for p in scenario.programmes.values()):
+        return text
+    lines = hrterms.describe(scenario, level_sizes(scenario))
+    head = ["# Programmes in HR terms, as wlsim translated them (docs/programmes.md 1.4):"]
+    return "\n".join([*head, *(f"#   {line}" for line in lines), "", text])
 
 
 def parse_assignment(expr: str) -> tuple[str, Any]:

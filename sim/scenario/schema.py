@@ -1157,6 +1157,60 @@ class Costs(Section):
         source="Boushey & Glynn 2012 (16-20% of salary for most jobs, up to 213% for executives)",
         description="Cost of replacing a leaver at each level.",
     )
+    currency: str = param(
+        "USD",
+        min_length=1,
+        max_length=12,
+        pattern=r"^[^\s]+( [^\s]+)*$",
+        unit="name",
+        source="assumption (the default salaries are US-like)",
+        description=(
+            "Currency every amount of the scenario is in (salaries, budgets, fees): a name "
+            "or code such as 'EUR', 'GBP' or 'USD', printed beside every amount."
+        ),
+    )
+    hours_coordination_per_week: float = param(
+        0.0,
+        sa=(0.0, 8.0),
+        ge=0.0,
+        le=400.0,
+        unit="hours per week per running programme",
+        source="assumption (0: not counted; a part-time coordinator is a few hours a week)",
+        description=(
+            "Coordinator time each programme takes while it runs (matching, scheduling, "
+            "follow-up), priced at the salary of level_coordinator."
+        ),
+    )
+    level_coordinator: int = param(
+        1,
+        ge=0,
+        le=20,
+        unit="level index",
+        source="assumption",
+        description="Level whose salary prices the coordinator's hours.",
+    )
+    hours_training_per_guide: float = param(
+        0.0,
+        sa=(0.0, 16.0),
+        ge=0.0,
+        le=400.0,
+        unit="hours per guide",
+        source="assumption (0: not counted; mentor training is typically half a day to two days)",
+        description=(
+            "Training each guide takes once, when first matched, priced at the guide's own salary."
+        ),
+    )
+    fee_platform_per_participant_per_year: float = param(
+        0.0,
+        sa=(0.0, 500.0),
+        ge=0.0,
+        unit="currency per participant per year",
+        source="assumption (0: not counted)",
+        description=(
+            "Platform or licence fee per person in a programme relationship (either side), "
+            "charged per week of taking part."
+        ),
+    )
 
 
 DesignName = Literal[
@@ -1337,6 +1391,63 @@ class Programme(Section):
         unit="hours",
         source="assumption",
         description="Total session hours the programme may spend (0: unlimited).",
+    )
+
+    # The programme in HR terms (sim/scenario/hrterms.py, docs/programmes.md 1.4).
+    n_learners: int = param(
+        0,
+        ge=0,
+        le=10_000_000,
+        unit="people",
+        source="assumption",
+        description=(
+            "Learners (mentees, coachees, members) in the programme at once, picked among "
+            "those who enrol, former learners first (0: everyone who enrols, no cap)."
+        ),
+    )
+    n_guides: int = param(
+        0,
+        ge=0,
+        le=10_000_000,
+        unit="people",
+        source="assumption",
+        description=(
+            "Guides (mentors) in the programme at once, picked among the volunteers, former "
+            "guides first (0: every volunteer, no cap); with n_learners it sets "
+            "n_learners_per_guide_max = ceil(n_learners / n_guides)."
+        ),
+    )
+    dur_programme_months: float = param(
+        0.0,
+        ge=0.0,
+        le=1200.0,
+        unit="months",
+        source="assumption",
+        description=(
+            "How long the programme runs, in months; sets dur_programme_weeks to the "
+            "nearest week at 52/12 weeks a month (0: dur_programme_weeks applies)."
+        ),
+    )
+    budget_hours_per_week: float = param(
+        0.0,
+        ge=0.0,
+        unit="person-hours per week",
+        source="assumption",
+        description=(
+            "Session hours a week the programme may take (learners and guides); a design "
+            "that needs more at full attendance is refused (0: no budget)."
+        ),
+    )
+    budget_per_year: float = param(
+        0.0,
+        ge=0.0,
+        unit="currency per year",
+        source="assumption",
+        description=(
+            "Money a year the programme may cost (session time at wages and overheads, in "
+            "costs.currency); a design that costs more at full attendance is refused (0: "
+            "no budget)."
+        ),
     )
     cadence_weeks: int = param(
         2,
@@ -1617,11 +1728,12 @@ class Programme(Section):
     @classmethod
     def _apply_design(cls, data: Any) -> Any:
         from sim.scenario.designs import DESIGNS
+        from sim.scenario.hrterms import translate_fields
 
         if isinstance(data, dict) and isinstance(data.get("kind"), str):
             design = DESIGNS.get(data["kind"])
             if design is not None:
-                return {**design.preset, **data}
+                return translate_fields({**design.preset, **data})
         return data
 
     @model_validator(mode="after")
@@ -2068,6 +2180,11 @@ class Scenario(Section):
                     f"departures[{i}].week = {event.week}: the run ends at week "
                     f"{self.horizon_weeks}; choose a week before it"
                 )
+        if not 0 <= self.costs.level_coordinator < n_levels:
+            raise ValueError(
+                f"costs.level_coordinator = {self.costs.level_coordinator}: not a level; "
+                f"levels 0..{n_levels - 1} ({', '.join(self.organisation.levels)})"
+            )
         for pname, prog in self.programmes.items():
             for label, names in (
                 ("focus_domains", prog.focus_domains),

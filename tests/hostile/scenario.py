@@ -34,6 +34,10 @@ def _option_case(make: Callable[[Path], list[str]], words: list[str], id: str) -
     ]
 
 
+_HOURS = ["--set", "programmes.mentorship.budget_hours_per_week=0.5"]
+_MONEY = ["--set", "programmes.mentorship.budget_per_year=100"]
+
+
 def _file(body: str, name: str = "bad.toml"):
     return lambda write, tmp: write(body, name=name)
 
@@ -315,6 +319,37 @@ _OPTION_CASES = [
         id="replicates-not-a-number",
     ),
     _option_case(_out_is_a_file, ["taken", "not a folder"], id="out-is-a-file"),
+    # A programme in HR terms that the organisation or its budget cannot meet.
+    _option_case(
+        lambda tmp: ["--set", "programmes.mentorship.n_learners=5000"],
+        ["programmes.mentorship.n_learners = 5000", "more learners than the", "eligible"],
+        id="hr-more-learners-than-eligible",
+    ),
+    _option_case(
+        lambda tmp: ["--set", "programmes.mentorship.n_guides=5000"],
+        ["programmes.mentorship.n_guides = 5000", "more guides than the", "eligible"],
+        id="hr-more-guides-than-eligible",
+    ),
+    _option_case(
+        lambda tmp: ["--set", "programmes.peer_coaching.n_guides=3"],
+        ["programmes.peer_coaching.n_guides = 3", "has no guides"],
+        id="hr-guides-for-peers",
+    ),
+    _option_case(
+        lambda tmp: ["--set", "programmes.mentorship.n_learners=4", *_HOURS],
+        ["budget_hours_per_week = 0.5", "person-hours a week", "4 learners"],
+        id="hr-hours-budget-too-small",
+    ),
+    _option_case(
+        lambda tmp: ["--set", "programmes.mentorship.n_learners=4", *_MONEY],
+        ["budget_per_year = 100 USD", "a year at full attendance"],
+        id="hr-money-budget-too-small",
+    ),
+    _option_case(
+        lambda tmp: ["--set", "costs.currency="],
+        ["costs.currency", "at least 1 character"],
+        id="hr-empty-currency",
+    ),
 ]
 
 

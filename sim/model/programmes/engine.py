@@ -3,7 +3,9 @@
 A design (see :mod:`sim.scenario.designs`) is a setting of the components this engine reads:
 
 * **eligibility and uptake**: learner and guide levels, tenure window, opt-in
-  (``p_enrol``, ``p_volunteer``; random or engagement-dependent);
+  (``p_enrol``, ``p_volunteer``; random or engagement-dependent) and the headcount caps
+  (``n_learners``, ``n_guides``: at most that many at once, former participants first,
+  see :meth:`ProgrammeRule._cap`);
 * **topology and direction**: pairs or groups; a guide above (``down``), below (``up``)
   or partners teaching each other (``both``), within a level distance window;
 * **matching policy**: random, manager (reporting line), similarity, algorithmic,
@@ -33,6 +35,7 @@ from sim.model.programmes.sessions import SessionArrays, Sessions
 from sim.model.streams import Streams
 from sim.model.submodels.learning import absorption
 from sim.model.workforce import Organisation
+from sim.scenario import hrterms
 from sim.scenario.schema import Programme
 
 #: Largest learners x places problem solved exactly; larger ones use a greedy matching.
@@ -180,6 +183,13 @@ class ProgrammeRule:
         self.u = np.empty(0)  # this week's attendance draws
         self._fixed_rows = np.broadcast_to(self.focus_fixed, (0, len(self.focus_fixed)))
         self.hours_spent = 0.0
+        self.has_guides = params.topology == "pair" and not (
+            self.reciprocal and not params.guide_levels
+        )
+        self.fits_as_guide = np.isin(
+            np.arange(sc.n_levels), hrterms.guide_levels(params, sc.n_levels)
+        )
+        self.new_guide_levels: list[np.ndarray] = []  # levels of first-time guides, to price
         self.next_group = 0
         # Per employee id: when they may be matched again, and their roles so far.
         self.free_from = np.zeros(0, dtype=np.int64)
@@ -236,8 +246,15 @@ class ProgrammeRule:
             return
         with_guides = p.topology == "pair" and not (self.reciprocal and not p.guide_levels)
         learners, places = self._waiting_learners(org, week, challenge, with_guides)
+        if p.n_learners and len(learners):
+            rel_ids = rel.b if with_guides else np.concatenate([rel.a, rel.b])
+            learners = self._cap(org, learners, rel_ids, p.n_learners, self.was_learner)
         if len(learners) == 0:
             return
+        if p.n_guides and with_guides and len(places):
+            # Only volunteers who could guide one of the learner levels are recruited.
+            places = places[self.fits_as_guide[wf.level[places]]]
+            places = self._cap(org, places, rel.a, p.n_guides, self.was_guide)
         need = None
         if challenge is not None:
             need = challenge
@@ -250,6 +267,44 @@ class ProgrammeRule:
             self._pair_peers(org, week, learners)
         else:
             self._pair_with_guides(org, week, learners, places, need)
+
+    def _cap(
+        self,
+        org: Organisation,
+        candidates: np.ndarray,
+        taking_part: np.ndarray,
+        cap: int,
+        before: np.ndarray,
+    ) -> np.ndarray:
+        """The candidates a headcount cap lets in (the headcount rule; no draws below the cap).
+
+        At most ``cap`` people take part at once on one side (learners, or guides). When
+        more candidates wait than there are free places, those who took part before on
+        that side come first (a cohort stays together through rotations and re-matching),
+        then the others in random order (the matching stream). Places of a guide repeat
+        their position: a guide is one person however many places they offer.
+
+        Args:
+            org: The organisation.
+            candidates: Positions of the waiting learners, or the guides' places, ascending.
+            taking_part: Employee ids on that side of the current relationships.
+            cap: Most people on that side at once.
+            before: Per employee id, whether they took part on that side before.
+
+        Returns:
+            The positions let in, ascending (places of a guide let in all kept).
+        """
+        ids = org.workforce.employee_id[candidates]
+        current = np.unique(taking_part)
+        inside = np.isin(ids, current)
+        new = np.unique(ids[~inside])
+        room = cap - len(current)
+        if len(new) <= room:
+            return candidates
+        order = self.rng.permutation(len(new))
+        order = order[np.argsort(~before[new[order]], kind="stable")]
+        admitted = new[order[: max(room, 0)]]
+        return candidates[inside | np.isin(ids, admitted)]
 
     def _grow_id_arrays(self, n_ids: int) -> None:
         """Make room in the per-id arrays for ``n_ids`` employee ids."""
@@ -609,6 +664,9 @@ class ProgrammeRule:
     ) -> None:
         """Record new relationships between positions ``a`` (guide) and ``b`` (learner)."""
         p = self.params
+        if self.has_guides:  # guides matched for the first time (their training is priced)
+            fresh = np.unique(a[~self.was_guide[org.workforce.employee_id[a]]])
+            self.new_guide_levels.append(org.workforce.level[fresh])
         noise = self.rng.normal(0.0, p.quality_initial_sd, len(a))
         ida, idb, quality, alignment = self._new_relationships(org, a, b, noise)
         need = np.full(len(a), -1, dtype=np.int64) if need is None else need.astype(np.int64)
