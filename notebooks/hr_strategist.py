@@ -134,16 +134,21 @@ organisation = own if USE_OWN_DATA else baseline
 #
 # Twelve designs ship with wlsim (`wlsim programmes` lists them, `docs/programmes.md`
 # explains them). Each is a preset of the same components, and any component is a lever
-# you can set. Our proposal is **hierarchical mentorship**: a senior mentors a
-# contributor, an hour every other week, with these levers changed from the design:
+# you can set. Our proposal is a **mentoring pilot**, stated as HR would plan it:
 #
-# - `p_enrol = 0.4`: we expect 40% of eligible contributors to sign up;
-# - `n_learners_per_guide_max = 3`: a mentor may take three mentees instead of two;
-# - `dur_relationship_weeks = 39`: relationships last nine months, then mentees are
-#   matched again.
+# - **10 mentors, each with 2 mentees** (`n_guides = 10`, `n_learners = 20`): seniors
+#   mentor contributors;
+# - **an hour every two weeks** (`cadence_weeks = 2`, `hours_per_session = 1`);
+# - **for six months** (`dur_programme_months = 6`), starting in week 4;
+# - **within a budget of 80,000 EUR a year** (`budget_per_year`, in `costs.currency`),
+#   counting session time at wage plus the overheads: a coordinator 4 hours a week,
+#   8 hours of training per mentor and a platform fee of 100 EUR per participant a year.
 #
-# The design's other values (who is eligible, focus on leadership and domain knowledge,
-# sponsorship) stay as they are:
+# wlsim translates this into the engine's parameters and checks it before anything runs:
+# more mentors than eligible seniors, or a plan the budget cannot pay for, is refused
+# with both numbers (`docs/programmes.md`, section 1.3). (With 60,000 EUR it is refused:
+# the plan costs about 65,000 EUR a year at full attendance, 48,000 of it session time.) The design's other values (who
+# is eligible, focus on leadership and domain knowledge, sponsorship) stay as they are:
 
 # %%
 print(DESIGNS["mentorship"].summary)
@@ -157,9 +162,9 @@ display(pd.Series(DESIGNS["mentorship"].preset, name="mentorship preset").to_fra
 # between arms come from the programmes, not from luck:
 #
 # - `no_programme`: doing nothing (business as usual);
-# - `our_mentorship`: the proposal;
-# - `onboarding_mentorship`: the same programme for new joiners only (tenure up to
-#   six months), a cheaper variant;
+# - `our_mentorship`: the proposal (the 20-person pilot);
+# - `onboarding_mentorship`: the same pilot for new joiners only (tenure up to
+#   six months);
 # - `peer_coaching`: colleagues at the same level coach each other weekly;
 # - `group_circles`: facilitated groups of six peers.
 #
@@ -170,12 +175,22 @@ display(pd.Series(DESIGNS["mentorship"].preset, name="mentorship preset").to_fra
 # %%
 raw = organisation.model_dump(mode="python")
 raw.update(name="hr_decision", replicates=REPLICATES)
+raw["costs"].update(
+    currency="EUR",
+    hours_coordination_per_week=4,
+    hours_training_per_guide=8,
+    fee_platform_per_participant_per_year=100,
+)
 raw["programmes"] = {
     "our_mentorship": {
         "kind": "mentorship",
-        "p_enrol": 0.4,
-        "n_learners_per_guide_max": 3,
-        "dur_relationship_weeks": 39,
+        "n_guides": 10,
+        "n_learners": 20,
+        "cadence_weeks": 2,
+        "hours_per_session": 1.0,
+        "dur_programme_months": 6,
+        "start_week": 4,
+        "budget_per_year": 80_000,
     },
     "peer_coaching": {"kind": "peer_coaching", "p_enrol": 0.4},
     "group_circles": {"kind": "group_circles", "p_enrol": 0.4},
@@ -194,6 +209,11 @@ raw["arms"] = {
 scenario = sim.validate_scenario(raw, source="hr_strategist notebook")
 ARMS = list(scenario.arms)
 print(f"{len(ARMS)} arms x {scenario.replicates} replicates, {scenario.horizon_weeks} weeks")
+pilot = scenario.programmes["our_mentorship"]
+print(
+    f"the pilot in the engine's terms: {pilot.dur_programme_weeks} weeks from week "
+    f"{pilot.start_week}, at most {pilot.n_learners_per_guide_max} mentees per mentor"
+)
 
 # %% [markdown]
 # Run every arm for every replicate. `results.table()` gives the end-of-horizon means
@@ -213,6 +233,31 @@ display(plots.retention(results.timeseries))
 display(plots.engagement(results.timeseries))
 
 # %% [markdown]
+# ### The participants themselves
+#
+# A 20-person pilot hardly moves company-wide averages. What matters is what it does for
+# the people in it: each participant against **the same person** in the no-programme
+# arm (same seeds), in the outcome's own units, with 95% intervals over replicates.
+# Participants are the employees present at week 0 who were mentees at any point up
+# to the programme's end; leavers count in retention and promotion and drop out of the
+# skill and engagement means (`docs/model.md`, section 7.12). `d` is the same
+# difference in standard deviations, the unit the research literature reports.
+
+# %%
+fx = results.effects
+own = fx[
+    (fx["arm"] == "our_mentorship")
+    & (fx["timepoint"] == "horizon")
+    & (fx["measure"] == "latent")
+    & (fx["statistic"].isin(["diff", "d"]))
+]
+display(
+    own.pivot_table(
+        index="outcome", columns="statistic", values=["estimate", "ci_low", "ci_high"]
+    ).round(3)
+)
+
+# %% [markdown]
 # ## 4. Cost and benefit
 #
 # The table above compares arm means, and its intervals are wide because organisations
@@ -223,13 +268,21 @@ display(plots.engagement(results.timeseries))
 # - **benefits**: mean skill (0-1), share of employees proficient, share of the
 #   initial workforce still employed, mean engagement (0-1);
 # - **costs**: session hours (all participants' time), mentor hours, the salary cost of
-#   session hours, replacement costs of leavers, and their sum `total_cost` (all in the
-#   scenario's currency, cumulative over the horizon). A negative difference in
+#   session hours, the programme's overheads (coordination, mentor training, platform
+#   fees), replacement costs of leavers, and their sum `total_cost` (all in euros,
+#   cumulative over the horizon). A negative difference in
 #   replacement cost is money saved because fewer people left.
 
 # %%
 BENEFITS = ["mean_skill", "share_proficient", "retention_initial", "mean_engagement"]
-COSTS = ["session_hours", "mentor_hours", "session_cost", "replacement_cost", "total_cost"]
+COSTS = [
+    "session_hours",
+    "mentor_hours",
+    "session_cost",
+    "overhead_cost",
+    "replacement_cost",
+    "total_cost",
+]
 end = end_of_horizon(results.timeseries)
 differences = paired_differences(end, baseline="no_programme", metrics=BENEFITS + COSTS)
 
@@ -361,6 +414,20 @@ else:
 display(Markdown(conclusion))
 
 # %% [markdown]
+# ### In short
+#
+# The same plain-language conclusion `wlsim run` prints and `report.html` opens with,
+# generated from the numbers: what changed, by how much, at what cost, how sure, and
+# what it depends on.
+
+# %%
+from sim.analysis.conclusion import conclude  # noqa: E402
+
+display(
+    Markdown("\n\n".join(conclude(results.timeseries, results.effects, scenario.costs.currency)))
+)
+
+# %% [markdown]
 # ### Before you decide
 #
 # - These are small settings (see the top of the notebook). Scale them up and check
@@ -369,8 +436,8 @@ display(Markdown(conclusion))
 #   may stay at zero.
 # - The model's parameters are documented assumptions or cited sources
 #   (`docs/parameters.md`); `docs/programmes.md` says which claims about mentoring and
-#   coaching the model reproduces. Costs count salary time and replacement only, not
-#   a programme office, training of mentors or licences: add those to `net_cost`.
+#   coaching the model reproduces. Costs count salary time, the overheads stated in
+#   `[costs]` and replacement; anything else your programme pays for is not in them.
 # - To try another lever, change a value in section 3 (for example weekly sessions:
 #   `"cadence_weeks": 1`) and run the notebook again; every arm keeps the same seeds, so
 #   the comparison stays paired.
