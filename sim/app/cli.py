@@ -819,9 +819,8 @@ def _patterns(args: argparse.Namespace) -> int:
             print(f"  {name}: {'fails ' + ', '.join(bad) if bad else 'all hold'}", flush=True)
 
         matrix = validation.mechanism_matrix(args.replicates, args.overrides, progress=row)
-        print(
-            f"\nUnconstrained (no pattern changes): {', '.join(matrix.unconstrained()) or 'none'}"
-        )
+        free = ", ".join(matrix.unconstrained()) or "none"
+        print(f"\nUnconstrained (breaks no pattern the defaults reproduce): {free}")
     if args.report is not None:
         try:
             path = validation.write_report(findings, args.report, matrix, args.overrides)
