@@ -43,26 +43,15 @@ import numpy as np
 from scipy import stats
 
 from sim.model.workplace import WorkplaceModel
+from sim.scenario.designs import DESIGNS as DESIGN_PRESETS
 from sim.scenario.loading import validate_scenario
+from sim.scenario.schema import Organisation
 
 N = 400
 WEEKS = 52
 REPLICATES = 6
-DESIGNS = (
-    "mentorship",
-    "peer_coaching",
-    "reverse_mentoring",
-    "group_circles",
-    "micro_mentoring",
-    "flash_mentorship",
-    "situational_coaching",
-    "skill_pods",
-    "accountability_clusters",
-    "near_peer",
-    "reciprocal_coaching",
-    "mentor_shadowing",
-)
-DOMAINS = ("technical", "domain", "leadership", "digital", "collaboration")
+DESIGNS = tuple(DESIGN_PRESETS)  # every design, in the library's order
+DOMAINS = Organisation().domains
 
 
 # --- running a comparison -----------------------------------------------------------------
