@@ -147,8 +147,9 @@ organisation = own if USE_OWN_DATA else baseline
 # wlsim translates this into the engine's parameters and checks it before anything runs:
 # more mentors than eligible seniors, or a plan the budget cannot pay for, is refused
 # with both numbers (`docs/programmes.md`, section 1.3). (With 60,000 EUR it is refused:
-# the plan costs about 65,000 EUR a year at full attendance, 48,000 of it session time.) The design's other values (who
-# is eligible, focus on leadership and domain knowledge, sponsorship) stay as they are:
+# the plan costs about 65,000 EUR a year at full attendance, 48,000 of it session time.)
+# The design's other values (who is eligible, focus on leadership and domain knowledge,
+# sponsorship) stay as they are:
 
 # %%
 print(DESIGNS["mentorship"].summary)
