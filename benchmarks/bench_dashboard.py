@@ -8,9 +8,9 @@ Usage: ``python benchmarks/bench_dashboard.py [--sessions 30] [--employees 1000]
   ``Week 0`` with every figure drawn.
 * **Step + redraw**: in this process, the page rendered without a browser
   (``solara.render``); the time of a click on *Step* at ``--employees`` employees (the
-  model steps every arm and redraws seven figures), median and worst of ``--steps``;
-  and the same split into the models' step and the figures' drawing. The browser adds
-  the transfer and decoding of seven PNGs (a few hundred KB on localhost).
+  model steps every arm and the bands' replicates and redraws seven figures), median and
+  worst of ``--steps``; and the same split into the models' step and the figures' drawing.
+  The browser adds the transfer and decoding of seven PNGs (a few hundred KB on localhost).
 * **Server memory**: the server's resident memory (solara process) after the first page,
   then after ``--sessions`` pages opened, stepped once and closed one after another, and
   after the closed pages were freed (the server is started with a short cull timeout so
@@ -172,7 +172,8 @@ def step_and_redraw(employees: int, steps: int) -> dict[str, float]:
     model.advance(10)
     start = time.perf_counter()
     model.advance(10)
-    out[f"  of which the models' step (ms; {1 + 1 + len(model.others)} models)"] = (
+    n_models = 2 * model.n_replicates + len(model.others)
+    out[f"  of which the models' step (ms; {n_models} models)"] = (
         1000 * (time.perf_counter() - start) / 10
     )
     figures = {

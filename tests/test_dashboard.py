@@ -239,6 +239,40 @@ def test_learning_curve_shows_advice_and_programme_learning_with_the_baseline(sm
     assert "Share of learning from advice" in dashboard.summary_markdown(small_both)
 
 
+def test_curves_have_bands_from_three_replicates(small_both):
+    from matplotlib.collections import PolyCollection
+
+    m = small_both
+    assert dashboard.BAND_REPLICATES == m.n_replicates == 3
+    assert [s.replicate for s in m.band_treated] == [1, 2]
+    assert [s.replicate for s in m.band_control] == [1, 2]
+    assert all(s.week == m.week for s in (*m.band_treated, *m.band_control))
+    df = m.datacollector.get_model_vars_dataframe()
+    for key in dashboard.CURVES:
+        for baseline in (False, True):
+            runs = m.replicates(key, baseline)
+            assert runs.shape == (3, m.week + 1)
+            # Row 0 is the line drawn, as before; the others are other random histories.
+            np.testing.assert_array_equal(runs[0], df[f"{key}_baseline" if baseline else key])
+            if key == "mean_skill":
+                assert not np.array_equal(runs[0], runs[1])
+        fig = dashboard.curve_figure(m, key)
+        (ax,) = fig.axes
+        bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
+        assert len(bands) == 2  # one around the arm's line, one around the baseline's
+        for band, baseline in zip(bands, (False, True), strict=True):
+            runs = m.replicates(key, baseline)
+            ys = band.get_paths()[0].vertices[:, 1]
+            assert math.isclose(ys.min(), runs.min()) and math.isclose(ys.max(), runs.max())
+        assert ax.get_legend().get_title().get_text() == "band: 3 replicates (min-max)"
+        assert [line.get_label() for line in ax.lines] == ["both", "no programme"]
+    # Without extra replicates there is no band.
+    one = DashboardModel(scenario_file=str(FLAGSHIP), band_replicates=1)
+    one.step()
+    (ax,) = dashboard.curve_figure(one, "mean_skill").axes
+    assert one.band_treated == [] and len(ax.collections) == 0
+
+
 def test_unknown_or_programme_less_arms_are_refused():
     with pytest.raises(ScenarioError, match="choose one of: mentorship, peer_coaching, both"):
         DashboardModel(scenario_file=str(FLAGSHIP), arm="no_programme")
@@ -288,6 +322,11 @@ def test_page_renders_and_steps_without_a_browser():
         assert _status(rc) == "Week 0 of 156"
         before = _images(rc)
         assert len(before) == 7  # all arms, network, four curves and the learning curve
+        # Each figure has its caption under it: what it shows and what it leaves out.
+        captions = [w.children[0] for w in rc.find(v.Html, class_="wlsim-caption").widgets]
+        assert sorted(captions) == sorted(dashboard.CAPTIONS.values())
+        assert len(captions) == len(before)
+        assert all("Left out:" in c for c in captions)
         step = rc.find(v.Btn, children=["Step"])
         step.assert_single()
         for _ in range(2):

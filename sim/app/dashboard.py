@@ -45,7 +45,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 
-from sim.analysis.plots import ADVICE_COLOUR, PALETTE, draw_advice_ties
+from sim.analysis.plots import ADVICE_COLOUR, MAX_ADVICE_TIES, PALETTE, draw_advice_ties
 from sim.errors import ScenarioError
 from sim.model.workplace import WorkplaceModel
 from sim.scenario.loading import (
@@ -284,6 +284,14 @@ ALL_ARMS_METRIC = "mean_skill"
 MAX_OTHER_ARMS = 6
 #: Metrics of the learning curve (:func:`learning_figure`), recorded for both arms too.
 LEARNING = ("skill_gained_informal", "skill_gained_programmes", "informal_share_of_learning")
+#: Replicates behind the curves' uncertainty bands, replicate 0 included. The chosen arm
+#: and its baseline also run replicates 1 .. BAND_REPLICATES - 1 (the same scenario, arm,
+#: levers, seed and events; each its own random organisation and history), stepped with
+#: replicate 0; the four curve figures shade the range (min to max) over all of them
+#: around replicate 0's line, so that a class does not over-read one noisy run. 1 turns
+#: the bands off. Each extra replicate adds two model steps a week (about 1 ms each at
+#: 1,000 employees).
+BAND_REPLICATES = 3
 
 
 class DashboardModel(mesa.Model):
@@ -333,6 +341,7 @@ class DashboardModel(mesa.Model):
         matching: str | None = None,
         departures: Sequence[Mapping[str, Any]] = (),
         all_arms: bool = True,
+        band_replicates: int = BAND_REPLICATES,
     ) -> None:
         path = Path(scenario_file) if scenario_file else default_scenario()
         base = load_scenario(path)
@@ -375,6 +384,21 @@ class DashboardModel(mesa.Model):
         self.horizon = scenario.horizon_weeks
         self.treated = WorkplaceModel(scenario, self.arm, seed=self.seed_value)
         self.control = WorkplaceModel(with_control_arm(scenario), CONTROL_ARM, seed=self.seed_value)
+        #: Replicates 1, 2, ... of the arm and of its baseline, for the curves' bands.
+        self.band_treated: list[WorkplaceModel] = []
+        self.band_control: list[WorkplaceModel] = []
+        for replicate in range(1, max(int(band_replicates), 1)):
+            self.band_treated.append(
+                WorkplaceModel(scenario, self.arm, replicate=replicate, seed=self.seed_value)
+            )
+            self.band_control.append(
+                WorkplaceModel(
+                    with_control_arm(scenario),
+                    CONTROL_ARM,
+                    replicate=replicate,
+                    seed=self.seed_value,
+                )
+            )
         #: The scenario's other programme arms as designed (no levers), same size, seed
         #: and events: the all-arms chart's lines.
         self.others: dict[str, WorkplaceModel] = {}
@@ -426,11 +450,29 @@ class DashboardModel(mesa.Model):
             return
         self.treated.step()
         self.control.step()
+        for sub in (*self.band_treated, *self.band_control):
+            sub.step()
         for other in self.others.values():
             other.step()
         self.datacollector.collect(self)
         if self.finished:
             self.running = False
+
+    @property
+    def n_replicates(self) -> int:
+        """Replicates behind the curves' bands (replicate 0 included)."""
+        return 1 + len(self.band_treated)
+
+    def replicates(self, key: str, baseline: bool = False) -> np.ndarray:
+        """A metric of every replicate of the arm (or its baseline), week by week.
+
+        Returns:
+            An ``(n_replicates, weeks + 1)`` array; row 0 is replicate 0 (the line drawn).
+        """
+        models = (
+            [self.control, *self.band_control] if baseline else [self.treated, *self.band_treated]
+        )
+        return np.array([[r.get(key, math.nan) for r in m.records] for m in models], dtype=float)
 
     def advance(self, weeks: int) -> int:
         """Step ``weeks`` weeks, or up to the horizon; returns the weeks stepped."""
@@ -694,6 +736,9 @@ def _difference(value: float) -> str:
 def curve_figure(model: DashboardModel, key: str) -> Figure:
     """One metric over the weeks: the programme arm solid, the baseline dashed.
 
+    Replicate 0's lines, each in a shaded band from the least to the greatest value over
+    the model's :data:`BAND_REPLICATES` replicates (legend: "band: 3 replicates").
+
     The y-axis shows at least a tenth of the metric's 0-1 scale (:func:`honest_limits`),
     and the title gives this week's difference, so a small gap is not read as a large one.
     """
@@ -703,15 +748,24 @@ def curve_figure(model: DashboardModel, key: str) -> Figure:
     ax = fig.subplots()
     weeks = np.arange(len(df))
     arm, base = df[key].to_numpy(float), df[f"{key}_baseline"].to_numpy(float)
+    shown = [arm, base]
+    n = model.n_replicates
+    if n > 1:
+        for baseline, colour in ((False, ARM_COLOUR), (True, BASELINE_COLOUR)):
+            runs = model.replicates(key, baseline)[:, : len(weeks)]
+            low, high = np.nanmin(runs, axis=0), np.nanmax(runs, axis=0)
+            ax.fill_between(weeks, low, high, color=colour, alpha=0.2, lw=0)
+            shown += [low, high]
     ax.plot(weeks, arm, color=ARM_COLOUR, lw=2, label=model.arm)
     ax.plot(weeks, base, color=BASELINE_COLOUR, lw=2, ls="--", label="no programme")
     ax.set_title(f"{title}: difference {_difference(arm[-1] - base[-1])}", fontsize=11)
     ax.set_xlabel("week")
     ax.set_ylabel(unit)
     ax.set_xlim(0, max(model.horizon, 1))
-    ax.set_ylim(*honest_limits(np.concatenate([arm, base])))
+    ax.set_ylim(*honest_limits(np.concatenate(shown)))
     ax.grid(alpha=0.3)
-    ax.legend(loc="best", fontsize=8)
+    band = f"band: {n} replicates (min-max)" if n > 1 else None
+    ax.legend(loc="best", fontsize=8, title=band, title_fontsize=8)
     fig.tight_layout()
     return fig
 
@@ -783,6 +837,61 @@ def learning_figure(model: DashboardModel) -> Figure:
     ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
     return fig
+
+
+#: What each curve figure's metric is, for its caption.
+_CURVE_WHAT = {
+    "mean_skill": "Mean skill (over employees and skill domains, 0-1)",
+    "share_proficient": "The share of employees who are proficient",
+    "mean_engagement": "Mean engagement (over employees, 0-1)",
+    "retention_initial": "The share of the week-0 workforce still employed (hires not counted)",
+}
+
+
+def _curve_caption(key: str) -> str:
+    return (
+        f"{_CURVE_WHAT[key]}, week by week: replicate 0 of the chosen arm (solid blue) and "
+        f"of no programme (dashed grey), each in a shaded band from the least to the "
+        f"greatest value over {BAND_REPLICATES} replicates (the same scenario, arm and "
+        "levers, each with its own random organisation and history); the title gives "
+        "this week's difference in replicate 0, and the y-axis shows at least a tenth of "
+        "the scale. Left out: the "
+        f"other arms, replicates beyond {BAND_REPLICATES} (the band is a range, not a "
+        "confidence interval), and the spread across employees."
+    )
+
+
+#: The caption under each figure on the page: what it shows and what it leaves out.
+#: Keys: ``"all_arms"``, ``"network"``, the :data:`CURVES` and ``"learning"``.
+CAPTIONS: dict[str, str] = {
+    "all_arms": (
+        f"Mean skill, week by week, in replicate 0 of every programme arm of the scenario "
+        f"(the chosen arm and up to {MAX_OTHER_ARMS} others) and of no programme (dashed "
+        "grey): the chosen arm with its levers (thick blue), the others as the scenario "
+        "file designs them, all with the same organisation, seed and events. Left out: "
+        "the other metrics, bands (one replicate only), and the arms beyond "
+        f"{1 + MAX_OTHER_ARMS}."
+    ),
+    "network": (
+        "Replicate 0 at this week, the chosen arm (left) and no programme (right) on one "
+        "layout: every occupied position of the organisation, the top in the centre and "
+        "each team beside its manager, larger the higher the level and coloured by mean "
+        f"skill over the domains (fixed scale {SKILL_RANGE[0]}-{SKILL_RANGE[1]}); grey "
+        "reporting lines, advice ties blue (reddish purple where a programme made them), fainter "
+        "the weaker, and the programme's relationships in their own colours. Left out: "
+        f"vacant positions, all but the strongest {MAX_ADVICE_TIES:,} advice ties (the "
+        "legend says when), the ties' direction, each domain's skill, the other arms and "
+        "replicates; while playing it is redrawn once a quarter."
+    ),
+    **{key: _curve_caption(key) for key in CURVES},
+    "learning": (
+        "Skill gained so far, summed over employees, in replicate 0: from colleagues' "
+        "advice (blue) and in programme sessions (vermillion) under the chosen arm, and "
+        "from advice with no programme (dashed grey). Left out: practice on the job, "
+        "managers' feedback, forgetting and the skill leavers take with them (the model "
+        "does not itemise them), the other arms, and bands (one replicate only)."
+    ),
+}
 
 
 # --- the page's text ---------------------------------------------------------------------
@@ -1149,6 +1258,7 @@ CSS = """
 .wlsim-sidebar p { margin-bottom: 4px; }
 .wlsim-main img { max-width: 100%; height: auto; }
 .wlsim-main table td, .wlsim-main table th { padding: 1px 6px !important; }
+.wlsim-caption { font-size: 12px; line-height: 1.3; color: #444; display: block; }
 """
 
 
@@ -1165,6 +1275,13 @@ def Plot(make: Any, model: DashboardModel, version: Any) -> None:
     """A figure of the model, drawn again when ``version`` changes."""
     png = solara.use_memo(lambda: render_png(make(model)), [id(model), version])
     reacton_widgets.Image(value=png, format="png")
+
+
+def captioned(make: Any, model: DashboardModel, version: Any, caption: str) -> None:
+    """A :func:`Plot` with its caption (:data:`CAPTIONS`) under it."""
+    with solara.Column(gap="2px"):
+        Plot(make, model, version)
+        solara.Text(CAPTIONS[caption], classes=["wlsim-caption"])
 
 
 @solara.component
@@ -1388,16 +1505,14 @@ def Dashboard(
                 if m.notice:
                     solara.Warning(m.notice)
                 Markdown(summary_markdown(m))
-            Plot(all_arms_figure, m, v)
-        Plot(network_figure, m, net_v)
+            captioned(all_arms_figure, m, v, "all_arms")
+        captioned(network_figure, m, net_v, "network")
+        for pair in (("mean_skill", "mean_engagement"), ("retention_initial", "share_proficient")):
+            with solara.Columns([1, 1]):
+                for key in pair:
+                    captioned(functools.partial(curve_figure, key=key), m, v, key)
         with solara.Columns([1, 1]):
-            Plot(functools.partial(curve_figure, key="mean_skill"), m, v)
-            Plot(functools.partial(curve_figure, key="mean_engagement"), m, v)
-        with solara.Columns([1, 1]):
-            Plot(functools.partial(curve_figure, key="retention_initial"), m, v)
-            Plot(functools.partial(curve_figure, key="share_proficient"), m, v)
-        with solara.Columns([1, 1]):
-            Plot(learning_figure, m, v)
+            captioned(learning_figure, m, v, "learning")
             with solara.Column(style={"font-size": "90%"}):
                 Markdown(information_markdown(m))
 
