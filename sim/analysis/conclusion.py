@@ -219,7 +219,11 @@ def _participants(arm: str, effects: pd.DataFrame | None) -> str:
             f"Its {n:,.0f} participants ({prog}; initial employees who were learners by the "
             "programme's end, later joiners included) against the same people without it: "
             + "; ".join(parts)
-            + ". (Participants' retention against non-participants' compares different "
-            "people who chose to enrol: it is not the programme's effect; this is.)"
+            + "."
+        )
+    if out:  # said once per arm, however many programmes it runs
+        out.append(
+            "(Participants' retention against non-participants' compares different people "
+            "who chose to enrol: it is not the programme's effect; this is.)"
         )
     return " ".join(out)
