@@ -14,7 +14,7 @@ from sim.errors import ScenarioError
 from sim.model.workplace import WorkplaceModel
 from sim.scenario import hrterms
 from sim.scenario.loading import dump_scenario, load_scenario
-from sim.scenario.schema import Programme
+from sim.scenario.schema import Costs, Programme
 
 BASE = """
 extends = "{base}"
@@ -160,15 +160,15 @@ def test_plan_prices_hours_by_hand():
     prog = Programme(kind="mentorship", n_learners=20, n_guides=10)
     counts = [100, 50, 20, 5, 1]
 
-    class Costs:
-        salary_per_year_by_level = (36_000.0, 54_000.0, 72_000.0, 90_000.0, 180_000.0)
-        hours_per_year = 1800.0
-        level_coordinator = 1
-        hours_coordination_per_week = 2.0
-        fee_platform_per_participant_per_year = 10.0
-        hours_training_per_guide = 1.0
-
-    p = hrterms.plan(prog, counts, Costs)
+    costs = Costs(
+        salary_per_year_by_level=(36_000.0, 54_000.0, 72_000.0, 90_000.0, 180_000.0),
+        hours_per_year=1800.0,
+        level_coordinator=1,
+        hours_coordination_per_week=2.0,
+        fee_platform_per_participant_per_year=10.0,
+        hours_training_per_guide=1.0,
+    )
+    p = hrterms.plan(prog, counts, costs)
     assert p.eligible_learners == 150 and p.eligible_guides == 76
     assert p.hours_per_week == pytest.approx(20 * 0.5 * 1.0 * 2)
     learner_wage = (100 * 20 + 50 * 30) / 150

@@ -99,8 +99,8 @@ class WorkplaceModel(mesa.Model):
         self._level_slots = promotion.slots_by_level(self.workforce.level, sc.n_levels)
         self._impressions = promotion.Impressions.empty(self.workforce.n_slots)
         costs = sc.costs  # positions never change level: their hourly wage is fixed
-        wage = np.asarray(costs.salary_per_year_by_level) / costs.hours_per_year
-        self._wage_of_slot = wage[self.workforce.level]
+        self._wage_by_level = np.asarray(costs.wage_per_hour_by_level)
+        self._wage_of_slot = self._wage_by_level[self.workforce.level]
         self._hire_skill = hiring.mean_starting_skill(sc, sc.learning.rel_hire_skill, current=True)
         self.ancestors = ancestors(self.workforce.manager, sc.n_levels)
         self.org = Organisation(self.workforce, sc, self.usage_by_level, self.ancestors)
@@ -660,8 +660,7 @@ class WorkplaceModel(mesa.Model):
         Coordination and platform fees of the programmes running this week, and the
         training of guides matched for the first time.
         """
-        costs = self.params.costs
-        wage = np.asarray(costs.salary_per_year_by_level) / costs.hours_per_year
+        costs, wage = self.params.costs, self._wage_by_level
         cost = 0.0
         for prog in self.programmes:
             levels = prog.new_guide_levels

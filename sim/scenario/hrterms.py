@@ -177,7 +177,7 @@ def plan(prog: Any, counts: Sequence[int] | np.ndarray, costs: Any) -> Plan:
         The plan (see :class:`Plan`); hours and costs assume every session is held.
     """
     n_at = np.asarray(counts, dtype=np.int64)
-    wage = np.asarray(costs.salary_per_year_by_level, dtype=float) / costs.hours_per_year
+    wage = np.asarray(costs.wage_per_hour_by_level)
     lv_l = list(prog.learner_levels)
     lv_g = guide_levels(prog, len(n_at))
     e_l = int(n_at[lv_l].sum())
@@ -219,9 +219,7 @@ def overhead_per_year(costs: Any, participants: int, new_guides: int, guide_wage
     Returns:
         Currency a year.
     """
-    coordinator_wage = costs.salary_per_year_by_level[costs.level_coordinator] / (
-        costs.hours_per_year
-    )
+    coordinator_wage = costs.wage_per_hour_by_level[costs.level_coordinator]
     return (
         costs.hours_coordination_per_week * WEEKS_PER_YEAR * coordinator_wage
         + costs.fee_platform_per_participant_per_year * participants

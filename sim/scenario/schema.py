@@ -1212,6 +1212,11 @@ class Costs(Section):
         ),
     )
 
+    @property
+    def wage_per_hour_by_level(self) -> tuple[float, ...]:
+        """Hourly wage at each level: the yearly salary over ``hours_per_year``."""
+        return tuple(s / self.hours_per_year for s in self.salary_per_year_by_level)
+
 
 DesignName = Literal[
     "mentorship",

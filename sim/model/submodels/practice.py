@@ -126,22 +126,40 @@ def _practise(
             skill[i, d] = min(max(s + change, 0.0), 1.0)
 
 
-def equilibrium_skill(usage: np.ndarray, params: Learning) -> np.ndarray:
+def equilibrium_skill(
+    usage: np.ndarray,
+    params: Learning,
+    ability: np.ndarray | None = None,
+    plateau_offset: np.ndarray | None = None,
+    stale_per_week: np.ndarray | None = None,
+) -> np.ndarray:
     """Skill at which practice (without feedback) and forgetting balance.
 
-    Solves rate * usage * transfer_base * (plateau - s) = (1 - usage) * decay * (s - floor)
-    for s: used domains settle near the plateau, unused ones near the floor.
+    Solves rate * ability * usage * transfer_base * (plateau - s)
+    = ((1 - usage) * decay + stale) * (s - floor) for s: used domains settle near the
+    plateau, unused ones near the floor.
 
     Args:
-        usage: Job usage in [0, 1] (any shape).
+        usage: Job usage in [0, 1] (any shape; one row per person with the options below).
         params: Learning parameters.
+        ability: Each person's learning ability (default 1; section 7.15).
+        plateau_offset: Each person's plateau minus ``skill_plateau`` (default 0); the
+            plateau is capped at 1, as in practice.
+        stale_per_week: Weekly staleness share per domain (section 7.14; default none).
 
     Returns:
         The equilibrium skill, same shape as ``usage``.
     """
     a = params.rate_practice_per_week * usage * params.transfer_base
+    if ability is not None:
+        a = a * ability[:, None]
+    top: float | np.ndarray = params.skill_plateau
+    if plateau_offset is not None:
+        top = np.minimum(params.skill_plateau + plateau_offset[:, None], 1.0)
     b = (1.0 - usage) * decay_per_week(params.dur_skill_half_life_weeks)
-    return (a * params.skill_plateau + b * params.skill_floor) / np.maximum(a + b, 1e-12)
+    if stale_per_week is not None:
+        b = b + stale_per_week
+    return (a * top + b * params.skill_floor) / np.maximum(a + b, 1e-12)
 
 
 def usage_matrix(scenario: Scenario) -> np.ndarray:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.model.submodels.practice import decay_per_week
+from sim.model.submodels.practice import equilibrium_skill
 from sim.scenario.schema import Learning, People
 
 
@@ -72,10 +72,8 @@ def equilibrium_shift(
 ) -> np.ndarray:
     """How far each person's practice equilibrium lies from that of an average person.
 
-    Practice (at rate ``A = rate * ability * usage * transfer_base`` toward the person's
-    plateau) balances forgetting and staleness (at rate ``B = (1 - usage) * decay +
-    stale``, toward the floor) at ``(A * plateau + B * floor) / (A + B)``; the shift is
-    that minus the same for ability 1 and offset 0, scaled by ``rel`` as hires' starting
+    The person's :func:`~sim.model.submodels.practice.equilibrium_skill` (with their
+    ability and plateau) minus an average person's, scaled by ``rel`` as hires' starting
     skill is.
 
     Args:
@@ -89,13 +87,8 @@ def equilibrium_shift(
     Returns:
         The shift (people, domains); zero when the traits do not differ.
     """
-    base = params.rate_practice_per_week * usage * params.transfer_base
-    b = (1.0 - usage) * decay_per_week(params.dur_skill_half_life_weeks)
-    if stale_per_week is not None:
-        b = b + stale_per_week
-    a = base * traits.ability[:, None]
-    top = np.minimum(params.skill_plateau + traits.plateau_offset[:, None], 1.0)
-    floor = params.skill_floor
-    own = (a * top + b * floor) / np.maximum(a + b, 1e-12)
-    mean = (base * params.skill_plateau + b * floor) / np.maximum(base + b, 1e-12)
+    own = equilibrium_skill(
+        usage, params, traits.ability, traits.plateau_offset, stale_per_week=stale_per_week
+    )
+    mean = equilibrium_skill(usage, params, stale_per_week=stale_per_week)
     return rel * (own - mean)
