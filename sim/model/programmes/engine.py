@@ -183,9 +183,7 @@ class ProgrammeRule:
         self.u = np.empty(0)  # this week's attendance draws
         self._fixed_rows = np.broadcast_to(self.focus_fixed, (0, len(self.focus_fixed)))
         self.hours_spent = 0.0
-        self.has_guides = params.topology == "pair" and not (
-            self.reciprocal and not params.guide_levels
-        )
+        self.has_guides = hrterms.has_guides(params)  # pairs with a guide side
         self.fits_as_guide = np.isin(
             np.arange(sc.n_levels), hrterms.guide_levels(params, sc.n_levels)
         )
@@ -244,7 +242,7 @@ class ProgrammeRule:
         if not self.running(week):
             rel.truncate(0)
             return
-        with_guides = p.topology == "pair" and not (self.reciprocal and not p.guide_levels)
+        with_guides = self.has_guides
         learners, places = self._waiting_learners(org, week, challenge, with_guides)
         if p.n_learners and len(learners):
             rel_ids = rel.b if with_guides else np.concatenate([rel.a, rel.b])
