@@ -45,21 +45,28 @@ def instrument(model: Any) -> dict[str, float]:
     for prog in model.programmes:
         prog.match = timed(f"1 match: {prog.name}", prog.match)
         prog.sessions = timed(f"2 sessions: {prog.name}", prog.sessions)
+    # Phases run per replicate are the model's methods; those run once over the
+    # replicates laid end to end are the batch's (a model alone is a batch of one).
     phases = {
         "_within_hours": "2 hours cap",
         "_learn": "3 learning in sessions",
+        "_promote": "7 promotion",
+        "_hire": "8 hiring",
+    }
+    batch_phases = {
         "_practise": "4 practice and forgetting",
         "_engage": "5 engagement",
         "_quit": "6 turnover",
-        "_promote": "7 promotion",
-        "_hire": "8 hiring",
         "_account": "9 accounting and proficiency",
     }
     for method, label in phases.items():
         setattr(model, method, timed(label, getattr(model, method)))
+    batch = model._batch
+    for method, label in batch_phases.items():
+        setattr(batch, method, timed(label, getattr(batch, method)))
     original = sim.model.metrics.measure
     sim.model.metrics.measure = timed("measurement (metrics.measure)", original)
-    model.step = timed("step", model.step)
+    batch.step = timed("step", batch.step)
     return spent
 
 

@@ -179,9 +179,31 @@ def test_proficiency_scores_and_first_time_proficient(seed):
         skill, level, weights, employee_id, tenure, reached, 0.5
     )
     np.testing.assert_allclose(score, expected_score, rtol=1e-14)
-    assert n_newly == newly.sum() > 0
-    assert weeks == pytest.approx(tenure[newly].sum())
+    assert n_newly[0] == newly.sum() > 0
+    assert weeks[0] == pytest.approx(tenure[newly].sum())
     np.testing.assert_array_equal(reached, before | newly)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_proficiency_counts_per_replicate_laid_end_to_end(seed):
+    rng, skill, level, employee_id = _state(seed)
+    n = len(skill) // 2 * 2
+    skill, level, employee_id = skill[:n], level[:n], employee_id[:n]
+    weights = rng.random((4, skill.shape[1]))
+    reached = rng.random(n) < 0.5
+    tenure = rng.integers(0, 100, n).astype(float)
+    halves = [
+        ageing.update_proficiency(
+            skill[s], level[s], weights, employee_id[s], tenure[s], reached[s].copy(), 0.5
+        )
+        for s in (slice(0, n // 2), slice(n // 2, n))
+    ]
+    score, n_newly, weeks = ageing.update_proficiency(
+        skill, level, weights, employee_id, tenure, reached, 0.5, n_replicates=2
+    )
+    np.testing.assert_array_equal(score, np.concatenate([h[0] for h in halves]))
+    np.testing.assert_array_equal(n_newly, [h[1][0] for h in halves])
+    np.testing.assert_array_equal(weeks, [h[2][0] for h in halves])
 
 
 def test_age_one_week_skips_next_weeks_hires():

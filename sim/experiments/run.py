@@ -15,11 +15,11 @@ from sim.analysis.summary import format_table, summarise
 from sim.errors import ScenarioError, did_you_mean
 from sim.model.cohort import CohortRecorder
 from sim.model.metrics import HEADLINE
-from sim.model.workplace import WorkplaceModel
+from sim.model.workplace import ReplicateBatch, WorkplaceModel
 from sim.provenance import provenance
 from sim.scenario.loading import validate_scenario
 from sim.scenario.orgdata import data_provenance
-from sim.scenario.resources import check_memory
+from sim.scenario.resources import batch_size, check_memory
 from sim.scenario.schema import Scenario
 
 
@@ -92,26 +92,57 @@ def run_arm_tables(
         and the cohort's snapshots (:class:`CohortRecorder`, with the same columns;
         empty without ``weeks``).
     """
-    model = WorkplaceModel(scenario, arm=arm, replicate=replicate, seed=seed)
-    cohort = pd.DataFrame()
+    return run_batch_tables(scenario, arm, [replicate], seed, weeks)[0]
+
+
+def run_batch_tables(
+    scenario: Scenario,
+    arm: str,
+    replicates: Sequence[int],
+    seed: int | None = None,
+    weeks: Sequence[int] = (),
+) -> list[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]]:
+    """Run several replicates of one arm together (:class:`ReplicateBatch`).
+
+    Each replicate gives exactly the tables :func:`run_arm_tables` gives for it alone;
+    together they share the weekly passes over positions.
+
+    Args:
+        scenario: The validated scenario.
+        arm: Name of the arm.
+        replicates: Replicate numbers.
+        seed: Overrides the scenario's root seed.
+        weeks: Weeks after which to snapshot the initial cohort.
+
+    Returns:
+        One ``(timeseries, survival, cohort)`` per replicate, in the given order.
+    """
+    models = [WorkplaceModel(scenario, arm=arm, replicate=r, seed=seed) for r in replicates]
+    batch = ReplicateBatch(models)
+    horizon = models[0].params.horizon_weeks
     if weeks:
-        recorder = CohortRecorder(model, weeks)
-        for _ in range(model.params.horizon_weeks):
-            model.step()
-            recorder.after_week(model)
-        cohort = recorder.table()
-        cohort.insert(0, "arm", arm)
-        cohort.insert(1, "replicate", replicate)
+        recorders = [CohortRecorder(m, weeks) for m in models]
+        for _ in range(horizon):
+            batch.step()
+            for m, recorder in zip(models, recorders, strict=True):
+                recorder.after_week(m)
     else:
-        model.run()
-    frame = pd.DataFrame.from_records(model.records)
-    frame.insert(0, "arm", arm)
-    frame.insert(1, "replicate", replicate)
-    frame.insert(2, "seed", model.seed)
-    survival = model.survival_table()
-    survival.insert(0, "arm", arm)
-    survival.insert(1, "replicate", replicate)
-    return frame, survival, cohort
+        batch.run(horizon)
+    out = []
+    for i, (r, model) in enumerate(zip(replicates, models, strict=True)):
+        frame = pd.DataFrame.from_records(model.records)
+        frame.insert(0, "arm", arm)
+        frame.insert(1, "replicate", r)
+        frame.insert(2, "seed", model.seed)
+        survival = model.survival_table()
+        survival.insert(0, "arm", arm)
+        survival.insert(1, "replicate", r)
+        cohort = recorders[i].table() if weeks else pd.DataFrame()
+        if weeks:
+            cohort.insert(0, "arm", arm)
+            cohort.insert(1, "replicate", r)
+        out.append((frame, survival, cohort))
+    return out
 
 
 def resolve_run(
@@ -192,20 +223,24 @@ def collect(
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Run the given replicates of the given arms; return time series, survival and cohort.
 
+    The replicates of each arm run in batches (:func:`run_batch_tables`, sized by
+    :func:`sim.scenario.resources.batch_size`); the results are those of separate runs.
     The initial cohort is measured at every programme's end and the horizon
     (:func:`sim.analysis.effects.snapshot_weeks`) when the arms include a control arm
     and a programme.
     """
     weeks = snapshot_weeks(scenario, arms)
-    jobs = [(arm, r) for r in replicates for arm in arms]
+    size = batch_size(scenario, len(replicates))
+    chunks = [replicates[i : i + size] for i in range(0, len(replicates), size)]
     frames, survivals, cohorts = [], [], []
-    with _progress(len(jobs), progress, scenario.name) as bar:
-        for arm, r in jobs:
-            frame, survival, cohort = run_arm_tables(scenario, arm, r, weeks=weeks)
-            frames.append(frame)
-            survivals.append(survival)
-            cohorts.append(cohort)
-            bar.update(1)
+    with _progress(len(replicates) * len(arms), progress, scenario.name) as bar:
+        for chunk in chunks:
+            for arm in arms:
+                for frame, survival, cohort in run_batch_tables(scenario, arm, chunk, weeks=weeks):
+                    frames.append(frame)
+                    survivals.append(survival)
+                    cohorts.append(cohort)
+                bar.update(len(chunk))
     return (
         pd.concat(frames, ignore_index=True),
         pd.concat(survivals, ignore_index=True),

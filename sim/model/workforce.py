@@ -10,6 +10,7 @@ until a promotion or a hire fills it. Employee ids are never reused, and
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -151,6 +152,51 @@ class Workforce:
         self.slot_of_id[self.employee_id[dst]] = dst
         self.weeks_in_level[dst] = 0.0
         self.n_promotions[dst] += 1
+
+
+def stack(workforces: list[Workforce]) -> Workforce:
+    """Lay the workforces of replicates end to end, and make theirs views into it.
+
+    Replicates of one scenario have the same positions, so replicate ``r``'s rows are
+    ``r * n .. (r + 1) * n - 1`` of every array of the stacked workforce (``n``
+    positions each). Each replicate's person arrays are rebound to their rows of the
+    stacked ones: a rule applied to the stacked arrays changes every replicate, and
+    each replicate's own rules keep working on their rows. Managers and teams are
+    offset into the stacked rows; the id registry stays with each replicate (ids are
+    numbered per replicate), so the stacked one is empty.
+
+    Args:
+        workforces: The replicates' workforces, all with the same positions.
+
+    Returns:
+        The stacked workforce (the only copy of the person arrays from now on).
+
+    Raises:
+        ValueError: If the workforces' positions differ.
+    """
+    first = workforces[0]
+    n = first.n_slots
+    for wf in workforces[1:]:
+        if not np.array_equal(wf.level, first.level) or not np.array_equal(
+            wf.manager, first.manager
+        ):
+            raise ValueError("only replicates with the same positions can be stacked")
+    offsets = np.repeat(np.arange(len(workforces), dtype=np.int64) * n, n)
+    # Any: mypy cannot tell the fields' names from a dict comprehension.
+    fields: dict[str, Any] = {
+        name: np.concatenate([getattr(wf, name) for wf in workforces]) for name in PERSON_FIELDS
+    }
+    manager = np.tile(first.manager, len(workforces))
+    stacked = Workforce(
+        level=np.tile(first.level, len(workforces)),
+        manager=np.where(manager >= 0, manager + offsets, -1),
+        team=np.tile(first.team, len(workforces)) + offsets,
+        **fields,
+    )
+    for r, wf in enumerate(workforces):
+        for name in PERSON_FIELDS:
+            setattr(wf, name, fields[name][r * n : (r + 1) * n])
+    return stacked
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from sim.model.workforce import (
     ancestors,
     hire,
     initial_workforce,
+    stack,
 )
 from sim.scenario.loading import arm_scenario
 from sim.scenario.schema import Scenario
@@ -122,6 +123,9 @@ class WorkplaceModel(mesa.Model):
         self._left: list[np.ndarray] = []
         self._add_agents(self.workforce.employee_id.copy())
         self._reset_records()
+        # The schedule advances replicates together (:class:`ReplicateBatch`); alone, a
+        # model is a batch of one, whose arrays are its own.
+        self._batch = ReplicateBatch([self])
         burn_in = sc.organisation.dur_burn_in_weeks
         if burn_in:
             # Let the organisation settle (turnover, hiring, promotion, practice and
@@ -176,43 +180,18 @@ class WorkplaceModel(mesa.Model):
     # --- the schedule -------------------------------------------------------------------
 
     def step(self) -> None:
-        """Advance one week, in the order documented in docs/model.md.
+        """Advance one week through the documented schedule (:meth:`ReplicateBatch.step`).
 
-        First, where a ``[[skill_demand]]`` ramp moves, this week's job usage is set.
-
-        1. Matching: each programme forms and dissolves relationships; advice ties decay,
-           ties to leavers are dropped, new ties form.
-        2. Sessions: scheduled sessions take place, more often when engagement is high.
-        3. Learning from others: learners move toward partners in sessions and toward
-           advisers they ask; feedback (programmes and managers), sponsorship; sessions
-           make advice ties.
-        4. Practice and forgetting: used skills grow toward the plateau, unused decay;
-           then what people know goes stale as current practice moves on.
-        5. Engagement: drift, support, progress, overload, stagnation.
-        6. Turnover: employees quit with a hazard that rises as engagement falls.
-        7. Promotion: vacancies are filled from the level below by readiness.
-        8. Hiring: the remaining vacancies are filled by less skilled hires.
-        9. Accounting: hours, costs, ageing, time to proficiency; then measurement.
+        Raises:
+            RuntimeError: If the model is one replicate of a larger batch, which advances
+                all its replicates together.
         """
-        week = self.week
-        self._follow_demand()  # job usage of this week (section 7.14)
-        self._seed_skills()
-        for prog in self.programmes:  # 1
-            prog.match(self.org, week)
-        self._update_ties()
-        batches = self._within_hours(
-            [prog.sessions(self.org, week) for prog in self.programmes]
-        )  # 2
-        before = arrays.mean_per_person(self.workforce.skill)
-        self._learn(batches)  # 3
-        self._practise()  # 4
-        hours = self._engage(batches, arrays.mean_per_person(self.workforce.skill) - before)  # 5
-        self._quit()  # 6
-        self._promote()  # 7
-        self._hire(week)  # 8
-        self._account(hours, batches)  # 9
-        self.week += 1
-        self.records.append(self.measure())
+        if self._batch.models[0] is not self or len(self._batch.models) > 1:
+            raise RuntimeError(
+                f"replicate {self.replicate} is advanced with its batch of "
+                f"{len(self._batch.models)} replicates: call the batch's step()"
+            )
+        self._batch.step()
 
     def run(self, weeks: int | None = None) -> None:
         """Run for ``weeks`` (default: the scenario's horizon)."""
@@ -439,18 +418,6 @@ class WorkplaceModel(mesa.Model):
             )
         return net
 
-    def _practise(self) -> None:
-        wf, params = self.workforce, self.params.learning
-        practice.practise(
-            wf.skill, self.usage_by_level, wf.level, wf.feedback, wf.ability, wf.plateau_offset,
-            params,
-        )  # fmt: skip
-        if self._stale_per_week.any():
-            # Then what people know ages as current practice moves on (section 7.14).
-            demand.go_stale(wf.skill, self._stale_per_week, params.skill_floor)
-        stocks.decay_stock(wf.feedback, params.dur_feedback_half_life_weeks)
-        stocks.decay_stock(wf.visibility, self.params.promotion.dur_visibility_half_life_weeks)
-
     def _follow_demand(self) -> None:
         """Set this week's job usage from the skill-demand ramps (:mod:`.demand`).
 
@@ -469,44 +436,42 @@ class WorkplaceModel(mesa.Model):
             sc, sc.learning.rel_hire_skill, usage, current=True
         )
 
-    def _engage(self, batches: list[Sessions], progress: np.ndarray) -> np.ndarray:
-        wf, params = self.workforce, self.params.engagement
-        n = wf.n_slots
-        support = np.zeros(n)
-        hours = np.zeros(n)
+    def _engagement_inputs(
+        self,
+        batches: list[Sessions],
+        support: np.ndarray,
+        hours: np.ndarray,
+        strain: np.ndarray,
+        burnout: np.ndarray,
+    ) -> None:
+        """Add this week's support, hours, strain and burnout per position (phase 5).
+
+        Args:
+            batches: This week's sessions.
+            support: Engagement from sessions, added to in place.
+            hours: Programme hours, added to in place.
+            strain: Hours that count toward overload (programme and advice), in place.
+            burnout: Engagement guides lose to overload, in place.
+        """
+        params = self.params.engagement
         for b in batches:
             arrays.scatter_add(support, b.learner, params.support_per_session * b.quality * b.share)
             arrays.scatter_add(support, b.guide, params.support_guide_per_session * b.guide_quality)
             arrays.scatter_add(hours, b.attendee, b.attendee_hours)
         # Advice takes the time of both sides: overload counts it, the session cost not.
-        strain = hours.copy()
+        strain += hours
         episode = self.params.informal.hours_per_advice
         arrays.scatter_add(strain, self._advice.seeker, np.full(len(self._advice.seeker), episode))
         arrays.scatter_add(
             strain, self._advice.adviser, np.full(len(self._advice.adviser), episode)
         )
         # Guides carrying more learners than they tolerate burn out (docs/model.md 7.2.5).
-        burnout = np.zeros(n)
         for prog in self.programmes:
             prog.add_burnout(self.org, burnout)
-        engagement_rules.engage(
-            wf.engagement,
-            wf.baseline,
-            support,
-            progress,
-            strain,
-            wf.weeks_in_level,
-            params,
-            burnout=burnout if burnout.any() else None,
-        )
-        return hours
 
-    def _quit(self) -> None:
+    def _leave(self, leaving: np.ndarray) -> None:
+        """Let the quitters at ``leaving`` and this week's named departures go (phase 6)."""
         wf, sc = self.workforce, self.params
-        draws = self.streams.turnover.random(wf.n_slots)
-        leaving = turnover.leavers(
-            wf.engagement, wf.tenure_weeks, wf.employee_id, draws, sc.turnover
-        )
         leaving = np.union1d(leaving, self._departing()).astype(np.int64)
         salary = np.asarray(sc.costs.salary_per_year_by_level)[wf.level[leaving]]
         rel_cost = np.asarray(sc.costs.rel_replacement_cost_by_level)[wf.level[leaving]]
@@ -637,7 +602,8 @@ class WorkplaceModel(mesa.Model):
             self._beliefs, u, params,
         )  # fmt: skip
 
-    def _account(self, hours: np.ndarray, batches: list[Sessions]) -> None:
+    def _book(self, hours: np.ndarray, batches: list[Sessions]) -> None:
+        """Record this week's hours, costs and participants (phase 9, before ageing)."""
         wf = self.workforce
         self.ledger.hours(
             float(hours.sum()),
@@ -650,9 +616,6 @@ class WorkplaceModel(mesa.Model):
             wf, [ids for p in self.programmes for ids in (p.relationships.a, p.relationships.b)]
         )
         self._overheads()
-        # This week's hires (hired_week = next week) start the next week at tenure 0.
-        ageing.age_one_week(wf.hired_week, self.week, wf.tenure_weeks, wf.weeks_in_level)
-        self._update_proficiency()
 
     def _overheads(self) -> None:
         """Record this week's programme overheads (docs/model.md 7.10, costs).
@@ -691,7 +654,7 @@ class WorkplaceModel(mesa.Model):
             wf.reached_proficiency,
             params.proficiency_threshold,
         )
-        self.ledger.proficient(n_newly, weeks)
+        self.ledger.proficient(int(n_newly[0]), float(weeks[0]))
 
     def measure(self) -> dict[str, float]:
         """This week's metrics (:func:`sim.model.metrics.measure`)."""
@@ -769,3 +732,158 @@ class WorkplaceModel(mesa.Model):
             out.update(prog.relationships.a.tolist())
             out.update(prog.relationships.b.tolist())
         return out
+
+
+class ReplicateBatch:
+    """Replicates of one arm of one scenario, advanced together through the schedule.
+
+    Replicates of a scenario have the same positions, so their person arrays are laid end
+    to end (:func:`sim.model.workforce.stack`): the phases whose rules are applied per
+    position (practice and forgetting, engagement, the quit hazard, ageing, proficiency)
+    run once over all replicates, and the phases that still hold per-replicate state
+    (matching, sessions, learning, promotion, hiring, measurement) run replicate by
+    replicate on their rows. Each replicate draws from its own streams in the order it
+    would alone, so every replicate gives exactly the numbers it gives as a model of its
+    own (``tests/test_batch.py``); a model alone is a batch of one.
+
+    Args:
+        models: The replicates, built for the same arm of the same scenario and not yet
+            stepped; from now on they advance only through this batch.
+
+    Raises:
+        ValueError: If the models differ in arm, parameters, week or positions.
+    """
+
+    def __init__(self, models: list[WorkplaceModel]) -> None:
+        first = models[0]
+        for m in models[1:]:
+            if m.arm != first.arm or m.week != first.week or m.params != first.params:
+                raise ValueError(
+                    "a batch holds replicates of one arm of one scenario at the same week"
+                )
+        self.models = list(models)
+        self.n_slots = first.workforce.n_slots
+        if len(models) == 1:
+            self.workforce = first.workforce
+        else:
+            self.workforce = stack([m.workforce for m in models])
+            for m in models:
+                m._batch = self
+
+    def _rows(self, r: int) -> slice:
+        """The rows of replicate ``r`` in the stacked arrays."""
+        return slice(r * self.n_slots, (r + 1) * self.n_slots)
+
+    def step(self) -> None:
+        """Advance every replicate one week, in the order documented in docs/model.md.
+
+        First, where a ``[[skill_demand]]`` ramp moves, this week's job usage is set.
+
+        1. Matching: each programme forms and dissolves relationships; advice ties decay,
+           ties to leavers are dropped, new ties form.
+        2. Sessions: scheduled sessions take place, more often when engagement is high.
+        3. Learning from others: learners move toward partners in sessions and toward
+           advisers they ask; feedback (programmes and managers), sponsorship; sessions
+           make advice ties.
+        4. Practice and forgetting: used skills grow toward the plateau, unused decay;
+           then what people know goes stale as current practice moves on.
+        5. Engagement: drift, support, progress, overload, stagnation.
+        6. Turnover: employees quit with a hazard that rises as engagement falls.
+        7. Promotion: vacancies are filled from the level below by readiness.
+        8. Hiring: the remaining vacancies are filled by less skilled hires.
+        9. Accounting: hours, costs, ageing, time to proficiency; then measurement.
+        """
+        models, wf = self.models, self.workforce
+        for m in models:
+            m._follow_demand()  # job usage of this week (section 7.14)
+            m._seed_skills()
+            for prog in m.programmes:  # 1
+                prog.match(m.org, m.week)
+            m._update_ties()
+        batches = [  # 2
+            m._within_hours([prog.sessions(m.org, m.week) for prog in m.programmes]) for m in models
+        ]
+        before = arrays.mean_per_person(wf.skill)
+        for m, sessions in zip(models, batches, strict=True):
+            m._learn(sessions)  # 3
+        self._practise()  # 4
+        hours = self._engage(batches, arrays.mean_per_person(wf.skill) - before)  # 5
+        self._quit()  # 6
+        for m in models:
+            m._promote()  # 7
+            m._hire(m.week)  # 8
+        self._account(hours, batches)  # 9
+        for m in models:
+            m.week += 1
+            m.records.append(m.measure())
+
+    def run(self, weeks: int) -> None:
+        """Advance every replicate ``weeks`` weeks."""
+        for _ in range(weeks):
+            self.step()
+
+    def _practise(self) -> None:
+        wf, sc = self.workforce, self.models[0].params
+        params = sc.learning
+        first = self.models[0]  # job usage is the same in every replicate of an arm
+        practice.practise(
+            wf.skill, first.usage_by_level, wf.level, wf.feedback, wf.ability, wf.plateau_offset,
+            params,
+        )  # fmt: skip
+        if first._stale_per_week.any():
+            # Then what people know ages as current practice moves on (section 7.14).
+            demand.go_stale(wf.skill, first._stale_per_week, params.skill_floor)
+        stocks.decay_stock(wf.feedback, params.dur_feedback_half_life_weeks)
+        stocks.decay_stock(wf.visibility, sc.promotion.dur_visibility_half_life_weeks)
+
+    def _engage(self, batches: list[list[Sessions]], progress: np.ndarray) -> np.ndarray:
+        """Engagement (phase 5); return the programme hours per position."""
+        wf = self.workforce
+        support, hours, strain, burnout = (np.zeros(len(wf.engagement)) for _ in range(4))
+        for r, (m, sessions) in enumerate(zip(self.models, batches, strict=True)):
+            rows = self._rows(r)
+            m._engagement_inputs(sessions, support[rows], hours[rows], strain[rows], burnout[rows])
+        engagement_rules.engage(
+            wf.engagement,
+            wf.baseline,
+            support,
+            progress,
+            strain,
+            wf.weeks_in_level,
+            self.models[0].params.engagement,
+            burnout=burnout if burnout.any() else None,
+        )
+        return hours
+
+    def _quit(self) -> None:
+        """Turnover (phase 6): each replicate draws one uniform per position from its stream."""
+        wf, n = self.workforce, self.n_slots
+        draws = np.concatenate([m.streams.turnover.random(n) for m in self.models])
+        leaving = turnover.leavers(
+            wf.engagement, wf.tenure_weeks, wf.employee_id, draws, self.models[0].params.turnover
+        )
+        bounds = np.searchsorted(leaving, np.arange(len(self.models) + 1) * n)
+        for r, m in enumerate(self.models):
+            m._leave(leaving[bounds[r] : bounds[r + 1]] - r * n)
+
+    def _account(self, hours: np.ndarray, batches: list[list[Sessions]]) -> None:
+        """Accounting (phase 9): hours and costs, ageing, time to proficiency."""
+        wf, models = self.workforce, self.models
+        for r, (m, sessions) in enumerate(zip(models, batches, strict=True)):
+            m._book(hours[self._rows(r)], sessions)
+        # This week's hires (hired_week = next week) start the next week at tenure 0.
+        week = models[0].week
+        ageing.age_one_week(wf.hired_week, week, wf.tenure_weeks, wf.weeks_in_level)
+        score, n_newly, weeks = ageing.update_proficiency(
+            wf.skill,
+            wf.level,
+            models[0]._proficiency_weights,
+            wf.employee_id,
+            wf.tenure_weeks,
+            wf.reached_proficiency,
+            models[0].params.learning.proficiency_threshold,
+            n_replicates=len(models),
+        )
+        for r, m in enumerate(models):
+            m.proficiency_score = score[self._rows(r)]
+            m.ledger.proficient(int(n_newly[r]), float(weeks[r]))

@@ -21,6 +21,31 @@ def estimate_bytes(scenario: Scenario, workers: int = 1) -> int:
     return per_run * max(workers, 1)
 
 
+#: Replicates advanced together at most: past this, a batch gains nothing measurable
+#: (docs/performance.md, "Replicates in batches").
+MAX_BATCH = 32
+
+
+def batch_size(scenario: Scenario, n_runs: int, workers: int = 1) -> int:
+    """How many replicates of an arm to advance together (:class:`ReplicateBatch`).
+
+    As many as share the work evenly among the workers, at most :data:`MAX_BATCH`, and
+    no more than a quarter of the memory available now holds (per worker).
+
+    Args:
+        scenario: The scenario (its organisation's size).
+        n_runs: Replicates of the arm still to run.
+        workers: Worker processes running batches at once.
+    """
+    workers = max(workers, 1)
+    size = min(MAX_BATCH, -(-n_runs // workers))
+    have = available_bytes()
+    if have is not None:
+        per_run = BYTES_PER_EMPLOYEE * max(scenario.organisation.n_employees, 1)
+        size = min(size, have // 4 // workers // per_run)
+    return max(int(size), 1)
+
+
 def available_bytes() -> int | None:
     """Memory a new run can still use: what the system and this cgroup have free.
 

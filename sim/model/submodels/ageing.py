@@ -19,7 +19,8 @@ def update_proficiency(
     tenure_weeks: np.ndarray,
     reached: np.ndarray,
     threshold: float,
-) -> tuple[np.ndarray, int, float]:
+    n_replicates: int = 1,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Proficiency scores, and who became proficient for the first time since hire.
 
     Args:
@@ -30,22 +31,27 @@ def update_proficiency(
         tenure_weeks: Weeks since hire of each occupant.
         reached: Whether each occupant has been proficient since hire; set in place.
         threshold: Proficiency threshold.
+        n_replicates: Number of replicates laid end to end in the arrays (equal blocks
+            of positions, :func:`sim.model.workforce.stack`).
 
     Returns:
-        The score per slot, how many occupants reached the threshold for the first time,
-        and the sum of their tenures (weeks).
+        The score per slot and, per replicate, how many occupants reached the threshold
+        for the first time and the sum of their tenures (weeks).
     """
     return _update_proficiency(
-        skill, level, weights_by_level, employee_id, tenure_weeks, reached, threshold
-    )
+        skill, level, weights_by_level, employee_id, tenure_weeks, reached, threshold,
+        n_replicates,
+    )  # fmt: skip
 
 
 @kernel
-def _update_proficiency(skill, level, weights, employee_id, tenure_weeks, reached, threshold):
+def _update_proficiency(skill, level, weights, employee_id, tenure_weeks, reached, threshold,
+                        n_replicates):  # fmt: skip
     n, n_domains = skill.shape
+    size = n // n_replicates
     score = np.empty(n)
-    n_newly = 0
-    weeks = 0.0
+    n_newly = np.zeros(n_replicates, dtype=np.int64)
+    weeks = np.zeros(n_replicates)
     for i in range(n):
         s = 0.0
         for d in range(n_domains):
@@ -53,8 +59,9 @@ def _update_proficiency(skill, level, weights, employee_id, tenure_weeks, reache
         score[i] = s
         if s >= threshold and not reached[i] and employee_id[i] >= 0:
             reached[i] = True
-            n_newly += 1
-            weeks += tenure_weeks[i]
+            r = i // size
+            n_newly[r] += 1
+            weeks[r] += tenure_weeks[i]
     return score, n_newly, weeks
 
 
