@@ -99,3 +99,21 @@ def test_batch_size_shares_runs_among_workers_within_bounds(monkeypatch):
     # Little memory left: smaller batches, never none.
     monkeypatch.setattr("sim.scenario.resources.available_bytes", lambda: 8 * 2**20)
     assert batch_size(scenario, 32) == 1
+
+
+def test_sweep_jobs_are_batched_by_point_and_arm(monkeypatch):
+    from sim.experiments.sweep import Job, batches
+
+    monkeypatch.setattr("sim.scenario.resources.available_bytes", lambda: 2**40)
+    scenario = sim.load_scenario(ROOT / "scenarios/baseline.toml")
+    jobs = [
+        Job(f"p{p}-r{r}-{arm}", p, arm, r, scenario)
+        for p in range(2)
+        for r in range(5)
+        for arm in ("a", "b")
+    ]
+    grouped = batches(jobs, workers=2)
+    assert sorted(j.run_id for b in grouped for j in b) == sorted(j.run_id for j in jobs)
+    for b in grouped:
+        assert len({(j.point, j.arm) for j in b}) == 1  # one point and arm per batch
+    assert [len(b) for b in grouped] == [3, 2] * 4  # 5 replicates over 2 workers

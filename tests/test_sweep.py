@@ -148,14 +148,15 @@ def test_sweep_output_is_a_parquet_dataset_with_run_table_and_manifest(tmp_path)
 
 
 def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch):
-    real = sweep_mod.run_arm
+    real = sweep_mod.run_batch_tables
 
-    def flaky(scenario, arm, replicate):
-        if arm == "m" and replicate == 1:
+    def flaky(scenario, arm, replicates):
+        # A batch holding the failing run fails whole; its other runs are then run alone.
+        if arm == "m" and 1 in replicates:
             raise RuntimeError("simulated model failure")
-        return real(scenario, arm, replicate)
+        return real(scenario, arm, replicates)
 
-    monkeypatch.setattr(sweep_mod, "run_arm", flaky)
+    monkeypatch.setattr(sweep_mod, "run_batch_tables", flaky)
     result = run_sweep(scenario(**GRID), tmp_path / "s", progress=False)
     assert len(result.failed) == 4
     assert all("simulated model failure" in e for e in result.failed.values())
@@ -165,7 +166,7 @@ def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch):
     log = (tmp_path / "s" / "log.jsonl").read_text()
     assert "Traceback" in log and "RuntimeError" in log
     # Resuming reruns only the failed runs; once they succeed the sweep is complete.
-    monkeypatch.setattr(sweep_mod, "run_arm", real)
+    monkeypatch.setattr(sweep_mod, "run_batch_tables", real)
     again = run_sweep(scenario(**GRID), tmp_path / "s", resume=True, progress=False)
     assert not again.failed and again.n_done == 16
 
@@ -355,10 +356,10 @@ def test_cli_sweep_then_compare(tmp_path, capsys):
 def test_cli_sweep_reports_failed_runs_with_exit_1(tmp_path, capsys, monkeypatch):
     from sim.app.cli import main
 
-    def broken(scenario, arm, replicate):
+    def broken(scenario, arm, replicates):
         raise ValueError("boom")
 
-    monkeypatch.setattr(sweep_mod, "run_arm", broken)
+    monkeypatch.setattr(sweep_mod, "run_batch_tables", broken)
     path = write_sweep_file(tmp_path, GRID_TOML)
     assert main(["sweep", str(path), "--out", str(tmp_path / "o"), "--no-progress"]) == 1
     assert "8 of 8 runs failed" in capsys.readouterr().err

@@ -26,6 +26,7 @@ import io
 import itertools
 import json
 import os
+import sys
 import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping
@@ -42,11 +43,12 @@ from sim.analysis.sensitivity import SAMPLING_KEY, control_arm, salib_problem
 from sim.errors import ScenarioError, did_you_mean
 from sim.experiments.folders import MARKER, check_output, lock, marker, new_folder, publish
 from sim.experiments.pool import WorkerPool, fault_point, worker_died
-from sim.experiments.run import run_arm
+from sim.experiments.run import run_batch_tables
 from sim.files import atomic_write
 from sim.provenance import provenance, wlsim_version
 from sim.scenario.loading import dump_scenario, validate_scenario
 from sim.scenario.orgdata import data_provenance
+from sim.scenario.resources import batch_size
 from sim.scenario.schema import Scenario
 
 
@@ -303,20 +305,66 @@ def _with_value(raw: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
 # --- running -------------------------------------------------------------------------------
 
 
-def execute(job: Job) -> tuple[str, pd.DataFrame | None, str | None, str | None]:
-    """Run one job; never raises for a model error (it is returned instead).
+Outcome = tuple[str, pd.DataFrame | None, str | None, str | None]
+
+
+def execute(jobs: tuple[Job, ...]) -> list[Outcome]:
+    """Run jobs of one point and arm together; never raises for a model error.
+
+    The replicates advance as one batch (:func:`sim.experiments.run.run_batch_tables`),
+    each giving exactly what it gives alone. If the batch raises, each job is run alone,
+    so that only the runs that fail are recorded as failed.
 
     Returns:
-        ``(run_id, timeseries, error, traceback)``; the time series is None on error.
+        One ``(run_id, timeseries, error, traceback)`` per job, in order; the time series
+        is None on error.
     """
-    fault_point(job.run_id)
+    for job in jobs:
+        fault_point(job.run_id)
+    return _run(jobs)
+
+
+def _run(jobs: tuple[Job, ...]) -> list[Outcome]:
+    first = jobs[0]
     try:
-        frame = run_arm(job.scenario, job.arm, job.replicate)
-    except Exception as exc:  # isolate the failure: the sweep goes on
-        return job.run_id, None, f"{type(exc).__name__}: {exc}", traceback.format_exc()
+        tables = run_batch_tables(first.scenario, first.arm, [j.replicate for j in jobs])
+    except Exception:
+        if len(jobs) == 1:
+            return [_failed(first)]
+        return [outcome for job in jobs for outcome in _run((job,))]
+    return [_finished_run(job, t[0]) for job, t in zip(jobs, tables, strict=True)]
+
+
+def _finished_run(job: Job, frame: pd.DataFrame) -> Outcome:
     frame.insert(0, "run_id", job.run_id)
     frame.insert(1, "point", job.point)
     return job.run_id, _keep(frame, job.scenario), None, None
+
+
+def _failed(job: Job) -> Outcome:
+    """The outcome of a run that raised: the error and traceback being handled."""
+    exc = sys.exc_info()[1]
+    return job.run_id, None, f"{type(exc).__name__}: {exc}", traceback.format_exc()
+
+
+def batches(jobs: list[Job], workers: int) -> list[tuple[Job, ...]]:
+    """Group jobs of the same point and arm into batches (:func:`batch_size`).
+
+    Args:
+        jobs: Jobs to run, in plan order.
+        workers: Worker processes sharing them.
+
+    Returns:
+        The batches, in the order each point and arm first appears.
+    """
+    groups: dict[tuple[int, str], list[Job]] = {}
+    for job in jobs:
+        groups.setdefault((job.point, job.arm), []).append(job)
+    out: list[tuple[Job, ...]] = []
+    for group in groups.values():
+        size = batch_size(group[0].scenario, len(group), workers)
+        out.extend(tuple(group[i : i + size]) for i in range(0, len(group), size))
+    return out
 
 
 def _keep(frame: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
@@ -436,7 +484,8 @@ def _run_jobs(
     done = _finished(folder, log_path, table, notes)
     todo = [j for j in jobs if j.run_id not in done]
     executor = executor or _Serial()
-    window = window or max(8, 4 * (getattr(executor, "_max_workers", 1) or 1))
+    workers = getattr(executor, "_max_workers", 1) or 1
+    window = window or max(8, 4 * workers)
     failed: dict[str, str] = {}
     deaths: dict[str, int] = {}
     started = time.perf_counter()
@@ -449,14 +498,15 @@ def _run_jobs(
         unit="run",
         disable=None if progress is None else not progress,
     )
-    pending: dict[futures.Future, Job] = {}
-    queue: Iterator[Job] = iter(todo)
+    # The window counts batches of runs (each at most MAX_BATCH runs of one point and arm).
+    pending: dict[futures.Future, tuple[Job, ...]] = {}
+    queue: Iterator[tuple[Job, ...]] = iter(batches(todo, workers))
     retry: list[Job] = []
     try:
         with log_path.open("a", encoding="utf-8") as log:
             while True:
                 if retry and not pending:  # after a worker died: its runs one at a time
-                    suspect = retry.pop(0)
+                    suspect = (retry.pop(0),)
                     pending[executor.submit(execute, suspect)] = suspect
                 while not retry and len(pending) < window:
                     following = next(queue, None)
@@ -467,31 +517,37 @@ def _run_jobs(
                     break
                 finished, _ = futures.wait(pending, return_when=futures.FIRST_COMPLETED)
                 for fut in finished:
-                    job = pending.pop(fut)
-                    if worker_died(fut.exception()):
-                        deaths[job.run_id] = deaths.get(job.run_id, 0) + 1
-                        if deaths[job.run_id] <= RETRIES_AFTER_WORKER_DEATH:
-                            retry.append(job)
-                            continue
-                    run_id, frame, error, tb = _outcome(fut, job)
-                    if error is None:
-                        _write_part(folder, run_id, frame)
-                        entry = _ok_entry(run_id, frame)
-                    else:
-                        if worker_died(fut.exception()):
-                            error = (
-                                f"the worker process running it died {deaths[run_id]} times "
-                                f"(killed, e.g. by the system for lack of memory): {error}"
-                            )
-                        failed[run_id] = error
-                        entry = {
-                            "run_id": run_id,
-                            "status": "failed",
-                            "error": error,
-                            "traceback": tb,
-                        }
-                    _append(log, entry)
-                    bar.update(1)
+                    batch = pending.pop(fut)
+                    died = worker_died(fut.exception())
+                    if died:
+                        for job in batch:
+                            deaths[job.run_id] = deaths.get(job.run_id, 0) + 1
+                        retry.extend(
+                            j for j in batch if deaths[j.run_id] <= RETRIES_AFTER_WORKER_DEATH
+                        )
+                        batch = tuple(
+                            j for j in batch if deaths[j.run_id] > RETRIES_AFTER_WORKER_DEATH
+                        )
+                    for run_id, frame, error, tb in _outcomes(fut, batch):
+                        if error is None:
+                            _write_part(folder, run_id, frame)
+                            entry = _ok_entry(run_id, frame)
+                        else:
+                            if died:
+                                error = (
+                                    f"the worker process running it died {deaths[run_id]} "
+                                    f"times (killed, e.g. by the system for lack of memory): "
+                                    f"{error}"
+                                )
+                            failed[run_id] = error
+                            entry = {
+                                "run_id": run_id,
+                                "status": "failed",
+                                "error": error,
+                                "traceback": tb,
+                            }
+                        _append(log, entry)
+                        bar.update(1)
     except BaseException:
         for fut in pending:
             fut.cancel()
@@ -529,11 +585,11 @@ def _append(log: io.TextIOBase, entry: dict[str, object]) -> None:
     os.fsync(log.fileno())
 
 
-def _outcome(fut: futures.Future, job: Job) -> tuple[str, Any, str | None, str | None]:
+def _outcomes(fut: futures.Future, batch: tuple[Job, ...]) -> list[Outcome]:
     try:
         return fut.result()
-    except Exception as exc:  # a worker died (e.g. killed): record, do not stop
-        return job.run_id, None, f"{type(exc).__name__}: {exc}", traceback.format_exc()
+    except Exception:  # a worker died (e.g. killed): record, do not stop
+        return [_failed(job) for job in batch]
 
 
 def _jsonable(v: Any) -> Any:
