@@ -25,6 +25,9 @@ unless said otherwise, and medians over repeated runs:
   95th percentile and maximum of the following 155);
 * ``sweep``: runs per second of ``sim.experiments.sweep.run_sweep`` on 1 and 2 worker processes
   (the capacity grid: 9 points x 4 arms x 2 replicates of 1,000 employees x 156 weeks);
+* ``batch``: runs per second of the flagship's ``both`` arm at 200, 1,000 and 10,000
+  employees x 156 weeks in batches of 1, 8, 32 and 128 replicates, each in a fresh
+  process, with peak memory (issue 17);
 * ``goals``: the goals of issue 7, each met or not.
 """
 
@@ -54,7 +57,16 @@ from common import (
     median_time,
 )
 
-SECTIONS = ("startup", "scaling", "informal", "reference", "dashboard", "sweep", "goals")
+SECTIONS = (
+    "startup",
+    "scaling",
+    "informal",
+    "reference",
+    "dashboard",
+    "sweep",
+    "batch",
+    "goals",
+)
 
 
 def _load() -> str:
@@ -367,6 +379,37 @@ def bench_sweep(quick: bool) -> dict[str, Any]:
     return out
 
 
+def bench_batch(quick: bool) -> dict[str, Any]:
+    """Runs per second in batches of replicates (issue 17), each size in a fresh process."""
+    sizes = (1, 8, 32) if quick else (1, 8, 32, 128)
+    employees = (200, 1000) if quick else (200, 1000, 10_000)
+    print("\n## Replicates in batches: the flagship's both arm, x 156 weeks, one core")
+    print("  (batch size 1 runs one model at a time: the path runs took before batching)")
+    rows, out = [], {}
+    for n in employees:
+        base = None
+        for size in sizes:
+            runs = max(size, 8 if n <= 1000 else 2)
+            r = child("probe.py", "batch", str(n), "156", str(size), str(runs))
+            base = base or r["runs_per_s"]
+            out[f"{n}:{size}"] = r
+            rows.append(
+                [
+                    f"{n:,}",
+                    size,
+                    runs,
+                    f"{r['runs_per_s']:.2f}",
+                    f"{r['runs_per_cpu_s']:.2f}",
+                    f"{r['runs_per_s'] / base:.2f}",
+                    f"{r['rss_peak_mb']:.0f}",
+                ]
+            )
+    _print_table(
+        ["employees", "batch", "runs", "runs/s", "runs/cpu-s", "vs batch 1", "peak MB"], rows
+    )
+    return out
+
+
 def goals(res: dict[str, Any]) -> list[dict[str, Any]]:
     """Each goal of issue 7 against the measurements (skipped where not measured)."""
     out = []
@@ -443,6 +486,7 @@ def main() -> None:
         "reference": bench_reference,
         "dashboard": bench_dashboard,
         "sweep": bench_sweep,
+        "batch": bench_batch,
     }
     for name, fn in runners.items():
         if name in only:

@@ -9,6 +9,9 @@ Usage:
   (numpy reports its array buffers to it): peak and retained traced memory of building
   and running the model, i.e. the model's own memory without the interpreter and
   libraries (slower; not timed).
+  ``python benchmarks/probe.py batch N WEEKS SIZE RUNS``: RUNS replicates of the
+  flagship's ``both`` arm at N employees in batches of SIZE (:func:`batch`); runs per
+  second (wall and CPU) and peak resident memory.
   ``python benchmarks/probe.py import``: time ``import sim`` and ``import sim.model.workplace``.
   ``python benchmarks/probe.py steps N WEEKS RUNS``: time single steps of RUNS models of
   N employees for WEEKS weeks (replicates 0 .. RUNS - 1), as the dashboard takes them;
@@ -106,6 +109,40 @@ def steps(n: int, weeks: int, runs: int) -> dict[str, list[float]]:
     return {"first_ms": first, "later_ms": later}
 
 
+def batch(n: int, weeks: int, size: int, runs: int) -> dict[str, float]:
+    """Runs per second of the flagship's ``both`` arm in batches of ``size`` replicates.
+
+    A warm-up batch of two replicates loads the compiled kernels first; then ``runs``
+    replicates run in batches of ``size`` (``size`` 1: one model at a time, the path
+    runs took before batching), with the cohort snapshots ``run_scenario`` takes.
+    """
+    from common import FLAGSHIP
+
+    from sim.experiments.run import run_batch_tables
+    from sim.scenario.loading import load_scenario
+
+    scenario = load_scenario(FLAGSHIP, [f"organisation.n_employees={n}", f"horizon_weeks={weeks}"])
+    run_batch_tables(scenario, "both", [0, 1], weeks=(weeks,))
+    rss_before = _rss_mb()
+    t0 = time.perf_counter()
+    c0 = time.process_time()
+    for start in range(0, runs, size):
+        replicates = list(range(start, min(start + size, runs)))
+        run_batch_tables(scenario, "both", replicates, weeks=(52, weeks))
+    seconds = time.perf_counter() - t0
+    return {
+        "n": n,
+        "weeks": weeks,
+        "size": size,
+        "runs": runs,
+        "seconds": seconds,
+        "runs_per_s": runs / seconds,
+        "runs_per_cpu_s": runs / (time.process_time() - c0),
+        "rss_before_mb": rss_before,
+        "rss_peak_mb": _rss_mb(),
+    }
+
+
 def imports() -> dict[str, float]:
     t0 = time.perf_counter()
     import sim
@@ -127,6 +164,8 @@ if __name__ == "__main__":
         result = memory(int(sys.argv[2]), int(sys.argv[3]))
     elif what == "import":
         result = imports()
+    elif what == "batch":
+        result = batch(*(int(a) for a in sys.argv[2:6]))
     elif what == "steps":
         result = steps(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
     else:
