@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim.jit import kernel
+from sim.jit import helper, kernel
 from sim.model.network import AdviceNetwork
 from sim.model.submodels.practice import decay_per_week
 from sim.scenario.schema import Informal
@@ -169,7 +169,7 @@ def _initial_ties(n, to, strength, belief, slots, employee_id, manager, team, le
                 _add_tie(n, to, strength, belief, i, employee_id[j], beliefs[level[j]], strength0)
 
 
-@kernel
+@helper
 def _add_tie(n, to, strength, belief, i, other, prior, strength0):
     """Add a tie from ``i`` to employee ``other`` unless there is one; return its index.
 
@@ -196,7 +196,7 @@ def _add_tie(n, to, strength, belief, i, other, prior, strength0):
     return k
 
 
-@kernel
+@helper
 def _drop_tie(n, to, strength, belief, programme, i, k):
     """Remove tie ``k`` of row ``i``, moving the row's last tie into its place."""
     last = n[i] - 1
