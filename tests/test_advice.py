@@ -4,6 +4,7 @@ off."""
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import numpy as np
@@ -235,6 +236,33 @@ def test_runs_are_deterministic_and_advice_happens(small) -> None:
         ties = net.to[i, : net.n[i]]
         assert (ties >= 0).all() and (net.to[i, net.n[i] :] == -1).all()
         assert wf.employee_id[i] not in ties and len(set(ties.tolist())) == len(ties)
+
+
+def test_one_pass_over_the_ties_equals_decay_formation_and_seeking_in_turn(small) -> None:
+    # The model decays, forms and chooses advice in one pass (advice.tend); each rule
+    # touches only its own row, so the pass must give what the three passes give.
+    model = WorkplaceModel(small, arm="both", replicate=2)
+    model.run(12)  # ties to leavers, full rows and programme ties to decay
+    wf, params = model.workforce, small.informal
+    u = advice.draw_week(np.random.default_rng(5), wf.n_slots)
+    one, three = copy.deepcopy(model.network), copy.deepcopy(model.network)
+    episodes = advice.tend(
+        one, skill=wf.skill, employee_id=wf.employee_id, slot_of_id=wf.slot_of_id,
+        level=wf.level, team=wf.team, members=model._members, beliefs=model._beliefs,
+        usage_by_level=model.usage_by_level, u=u, proactivity=wf.proactivity,
+        rules=advice.tie_rules(params, small.n_levels),
+    )  # fmt: skip
+    advice.maintain(three, wf.slot_of_id, wf.team, params)
+    advice.form(three, wf.employee_id, wf.level, wf.team, model._members, model._beliefs, u, params)
+    expected = advice.seek(
+        three, wf.skill, wf.employee_id, wf.slot_of_id, wf.level, wf.team, model.usage_by_level,
+        u, wf.proactivity, params,
+    )  # fmt: skip
+    assert len(episodes.seeker) > 0
+    for got, want in zip(episodes, expected, strict=True):
+        np.testing.assert_array_equal(got, want)
+    for name in ("n", "to", "strength", "belief", "programme"):
+        np.testing.assert_array_equal(getattr(one, name), getattr(three, name))
 
 
 def test_switching_informal_learning_off_removes_it_and_nothing_else(small) -> None:

@@ -113,6 +113,7 @@ class WorkplaceModel(mesa.Model):
             self.streams.seeds.permutation(self.workforce.n_slots) for _ in sc.skill_seeds
         ]
         self._advice = _NO_ADVICE
+        self._tie_rules = advice.tie_rules(sc.informal, sc.n_levels)
         # This week's informal draws: one array, drawn into again each week.
         self._draws = np.empty((0, advice.N_DRAWS))
         self.programmes: list[ProgrammeRule] = []
@@ -301,22 +302,11 @@ class WorkplaceModel(mesa.Model):
         """
         wf, params = self.workforce, self.params.informal
         gains = np.zeros_like(wf.skill)
-        self._advice, self._conversations = _NO_ADVICE, 0
+        self._conversations = 0
         if not params.enabled:
             return gains
         net, u = self.network, self._draws
-        self._advice = episodes = advice.seek(
-            net,
-            wf.skill,
-            wf.employee_id,
-            wf.slot_of_id,
-            wf.level,
-            wf.team,
-            self.usage_by_level,
-            u,
-            wf.proactivity,
-            params,
-        )
+        episodes = self._advice  # chosen in phase 1's pass over the ties (advice.tend)
         if len(episodes.seeker):
             focus = np.zeros((len(episodes.seeker), wf.skill.shape[1]))
             focus[np.arange(len(episodes.seeker)), episodes.domain] = 1.0
@@ -361,24 +351,33 @@ class WorkplaceModel(mesa.Model):
         return gains
 
     def _update_ties(self) -> None:
-        """Decay ties, drop those to leavers, form new ones (phase 1, :mod:`.advice`)."""
+        """Decay ties, drop those to leavers, form new ones (phase 1, :mod:`.advice`).
+
+        The same pass chooses this week's advice episodes, which phase 3 then teaches.
+        """
         wf, params = self.workforce, self.params.informal
         # Drawn even when informal learning is off, so that switching it does not change
         # how many numbers its stream gives (it changes nothing else).
         self._draws = advice.draw_week(self.streams.informal, wf.n_slots, self._draws)
+        self._advice = _NO_ADVICE
         if not params.enabled:
             return
-        advice.maintain(self.network, wf.slot_of_id, wf.team, params)
         self._beliefs = advice.level_means(wf.skill, wf.level, wf.occupied, self.params.n_levels)
-        advice.form(
+        # Decay, new ties and who asks whom in one pass over the ties: choosing whom to
+        # ask reads only what stays as it is until the advice of phase 3.
+        self._advice = advice.tend(
             self.network,
-            wf.employee_id,
-            wf.level,
-            wf.team,
-            self._members,
-            self._beliefs,
-            self._draws,
-            params,
+            skill=wf.skill,
+            employee_id=wf.employee_id,
+            slot_of_id=wf.slot_of_id,
+            level=wf.level,
+            team=wf.team,
+            members=self._members,
+            beliefs=self._beliefs,
+            usage_by_level=self.usage_by_level,
+            u=self._draws,
+            proactivity=wf.proactivity,
+            rules=self._tie_rules,
         )
 
     def _initial_network(self) -> AdviceNetwork:

@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim.jit import kernel
+from sim.jit import helper, kernel
 from sim.model.network import AdviceNetwork
 from sim.model.submodels.practice import decay_per_week
 from sim.scenario.schema import Informal
@@ -169,7 +169,7 @@ def _initial_ties(n, to, strength, belief, slots, employee_id, manager, team, le
                 _add_tie(n, to, strength, belief, i, employee_id[j], beliefs[level[j]], strength0)
 
 
-@kernel
+@helper
 def _add_tie(n, to, strength, belief, i, other, prior, strength0):
     """Add a tie from ``i`` to employee ``other`` unless there is one; return its index.
 
@@ -196,7 +196,7 @@ def _add_tie(n, to, strength, belief, i, other, prior, strength0):
     return k
 
 
-@kernel
+@helper
 def _drop_tie(n, to, strength, belief, programme, i, k):
     """Remove tie ``k`` of row ``i``, moving the row's last tie into its place."""
     last = n[i] - 1
@@ -248,48 +248,162 @@ def _seed_ties(n, to, strength, belief, seeker, adviser, weight, employee_id, le
             _add_tie(n, to, strength, belief, i, employee_id[j], beliefs[level[j]], weight[e])
 
 
-def maintain(
-    net: AdviceNetwork, slot_of_id: np.ndarray, team: np.ndarray, params: Informal
-) -> None:
-    """Decay every tie for a week; drop ties to leavers and ties grown too weak."""
+class TieRules(NamedTuple):
+    """The numbers of the weekly pass over every row of ties (:func:`tend`).
+
+    Attributes:
+        decay: Whether ties decay and ties to leavers or too weak are dropped.
+        bridge: Strength kept in a week by a tie across teams.
+        embedded: Strength kept in a week by a tie within a team.
+        minimum: Ties weaker than this are dropped.
+        form: Whether employees get to know new colleagues.
+        p_form: Weekly chance of a new tie.
+        share_in_team: Share of new ties made in one's own team.
+        homophily: Chance of accepting a tie across the organisation, by level distance.
+        strength0: Strength of a new tie.
+        ask: Whether employees ask for advice.
+        p_seek: Weekly chance of asking, before safety and proactivity.
+        deference: Weight of an adviser by the levels they stand above the seeker.
+    """
+
+    decay: bool
+    bridge: float
+    embedded: float
+    minimum: float
+    form: bool
+    p_form: float
+    share_in_team: float
+    homophily: np.ndarray
+    strength0: float
+    ask: bool
+    p_seek: float
+    deference: np.ndarray
+
+
+def tie_rules(
+    params: Informal, n_levels: int, *, decay: bool = True, form: bool = True, ask: bool = True
+) -> TieRules:
+    """The :class:`TieRules` of ``params`` for an organisation of ``n_levels`` levels.
+
+    ``decay``, ``form`` and ``ask`` choose which of the three rules the pass applies.
+    """
     loss = decay_per_week(params.dur_tie_half_life_weeks)  # share of strength lost a week
-    bridge = 1.0 - loss
-    embedded = 1.0 - loss * params.rel_decay_embedded
-    _maintain(
+    return TieRules(
+        decay=decay,
+        bridge=1.0 - loss,
+        embedded=1.0 - loss * params.rel_decay_embedded,
+        minimum=params.tie_strength_min,
+        form=form,
+        p_form=params.p_tie_form_per_week,
+        share_in_team=params.share_form_in_team,
+        homophily=np.exp(-np.arange(n_levels) / params.homophily_level_scale),
+        strength0=params.tie_strength_initial,
+        ask=ask,
+        p_seek=params.p_seek_per_week,
+        deference=(1.0 - params.power_distance) ** np.arange(n_levels),
+    )
+
+
+def tend(
+    net: AdviceNetwork,
+    *,
+    skill: np.ndarray,
+    employee_id: np.ndarray,
+    slot_of_id: np.ndarray,
+    level: np.ndarray,
+    team: np.ndarray,
+    members: tuple[np.ndarray, np.ndarray],
+    beliefs: np.ndarray,
+    usage_by_level: np.ndarray,
+    u: np.ndarray,
+    proactivity: np.ndarray,
+    rules: TieRules,
+) -> Advice:
+    """A week of the network in one pass over its rows: decay, new ties, who asks whom.
+
+    Row by row, employee ``i``'s ties decay and lose those to leavers and those grown too
+    weak (:func:`maintain`), ``i`` may get to know a colleague (:func:`form`), and ``i``
+    may choose whom to ask (:func:`seek`). Each step of row ``i`` reads and changes only
+    row ``i`` of the network, so one pass gives what the three passes in turn give, at
+    the cost of loading each row once (docs/performance.md). The episodes are chosen
+    from the skills and ties as they are when the pass runs, which are the ones the
+    advice of phase 3 sees: nothing changes them between phase 1 and the advice.
+
+    Args:
+        net: The network (changed in place).
+        skill: Skill of each position (positions, domains).
+        employee_id: Occupant of each position, -1 if vacant.
+        slot_of_id: Position of each employee id, -1 once they left.
+        level: Level of each position.
+        team: Team of each position.
+        members: :func:`team_members` of ``team``.
+        beliefs: :func:`level_means`, the starting belief about a new tie by level.
+        usage_by_level: Job usage of each domain by level (levels, domains).
+        u: This week's draws (:func:`draw_week`).
+        proactivity: Proactivity of each position's occupant.
+        rules: :func:`tie_rules`.
+
+    Returns:
+        This week's episodes (:class:`Advice`; none unless ``rules.ask``).
+    """
+    ptr, order = members
+    seeker, adviser, domain, tie = _tend(
         net.n,
         net.to,
         net.strength,
         net.belief,
         net.programme,
+        net.team_safety,
+        skill,
+        employee_id,
         slot_of_id,
+        level,
         team,
-        bridge,
-        embedded,
-        params.tie_strength_min,
+        ptr,
+        order,
+        beliefs,
+        usage_by_level,
+        u,
+        proactivity,
+        rules,
     )
+    return Advice(seeker, adviser, domain, tie, net.strength[seeker, tie])
+
+
+def maintain(
+    net: AdviceNetwork, slot_of_id: np.ndarray, team: np.ndarray, params: Informal
+) -> None:
+    """Decay every tie for a week; drop ties to leavers and ties grown too weak.
+
+    Within a team a tie keeps ``1 - loss * rel_decay_embedded`` of its strength, across
+    teams ``1 - loss``, with ``loss`` the weekly share of ``dur_tie_half_life_weeks``.
+    """
+    _tend_only(net, slot_of_id, team, tie_rules(params, 1, form=False, ask=False))
 
 
 def drop_leavers(net: AdviceNetwork, slot_of_id: np.ndarray, team: np.ndarray) -> None:
     """Drop the ties that name someone who has left, and change nothing else."""
-    _maintain(
-        net.n, net.to, net.strength, net.belief, net.programme, slot_of_id, team, 1.0, 1.0, 0.0
+    keep = TieRules(True, 1.0, 1.0, 0.0, False, 0.0, 0.0, np.ones(1), 0.0, False, 0.0, np.ones(1))
+    _tend_only(net, slot_of_id, team, keep)
+
+
+def _tend_only(net: AdviceNetwork, slot_of_id: np.ndarray, team: np.ndarray, rules: TieRules):
+    """:func:`tend` with decay alone, which reads no more than the ties and the teams."""
+    n = len(team)
+    tend(
+        net,
+        skill=np.zeros((n, 1)),
+        employee_id=np.zeros(0, dtype=np.int64),
+        slot_of_id=slot_of_id,
+        level=np.zeros(0, dtype=np.int64),
+        team=team,
+        members=(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)),
+        beliefs=np.zeros((0, 1)),
+        usage_by_level=np.zeros((0, 1)),
+        u=np.zeros((0, N_DRAWS)),
+        proactivity=np.zeros(0),
+        rules=rules,
     )
-
-
-@kernel
-def _maintain(n, to, strength, belief, programme, slot_of_id, team, bridge, embedded,
-              minimum):  # fmt: skip
-    for i in range(to.shape[0]):
-        k = 0
-        while k < n[i]:
-            j = slot_of_id[to[i, k]]
-            if j >= 0:
-                s = strength[i, k] * (embedded if team[j] == team[i] else bridge)
-                if s >= minimum:
-                    strength[i, k] = s
-                    k += 1
-                    continue
-            _drop_tie(n, to, strength, belief, programme, i, k)
 
 
 def form(
@@ -307,45 +421,21 @@ def form(
     Within the team the colleague is any teammate (the manager included); across the
     organisation it is anyone, accepted with probability exp(-level distance / scale).
     """
-    ptr, order = members
     n_levels = int(level.max()) + 1 if len(level) else 1
-    homophily = np.exp(-np.arange(n_levels) / params.homophily_level_scale)
-    _form(
-        net.n,
-        net.to,
-        net.strength,
-        net.belief,
-        employee_id,
-        level,
-        team,
-        ptr,
-        order,
-        beliefs,
-        u,
-        params.p_tie_form_per_week,
-        params.share_form_in_team,
-        homophily,
-        params.tie_strength_initial,
+    tend(
+        net,
+        skill=np.zeros((len(level), 1)),
+        employee_id=employee_id,
+        slot_of_id=np.zeros(0, dtype=np.int64),
+        level=level,
+        team=team,
+        members=members,
+        beliefs=beliefs,
+        usage_by_level=np.zeros((0, 1)),
+        u=u,
+        proactivity=np.zeros(0),
+        rules=tie_rules(params, n_levels, decay=False, ask=False),
     )
-
-
-@kernel
-def _form(n_ties, to, strength, belief, employee_id, level, team, ptr, order, beliefs, u, p_form,
-          share_in_team, homophily, strength0):  # fmt: skip
-    n = len(employee_id)
-    for i in range(n):
-        if employee_id[i] < 0 or u[i, 0] >= p_form:
-            continue
-        if u[i, 1] < share_in_team:
-            t = team[i]
-            size = ptr[t + 1] - ptr[t]
-            j = order[ptr[t] + min(int(u[i, 2] * size), size - 1)]
-        else:
-            j = min(int(u[i, 2] * n), n - 1)
-            if u[i, 3] >= homophily[abs(level[j] - level[i])]:
-                continue
-        if j != i and employee_id[j] >= 0:
-            _add_tie(n_ties, to, strength, belief, i, employee_id[j], beliefs[level[j]], strength0)
 
 
 def seek(
@@ -371,49 +461,69 @@ def seek(
     Returns:
         The episodes (:class:`Advice`).
     """
-    n_levels = usage_by_level.shape[0]
-    deference = (1.0 - params.power_distance) ** np.arange(n_levels)
-    seeker, adviser, domain, tie = _seek(
-        net.n,
-        net.to,
-        net.strength,
-        net.belief,
-        net.team_safety,
-        skill,
-        employee_id,
-        slot_of_id,
-        level,
-        team,
-        usage_by_level,
-        u,
-        proactivity,
-        params.p_seek_per_week,
-        deference,
+    return tend(
+        net,
+        skill=skill,
+        employee_id=employee_id,
+        slot_of_id=slot_of_id,
+        level=level,
+        team=team,
+        members=(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)),
+        beliefs=np.zeros((0, 1)),
+        usage_by_level=usage_by_level,
+        u=u,
+        proactivity=proactivity,
+        rules=tie_rules(params, usage_by_level.shape[0], decay=False, form=False),
     )
-    return Advice(seeker, adviser, domain, tie, net.strength[seeker, tie])
 
 
 @kernel
-def _seek(n_ties, to, strength, belief, team_safety, skill, employee_id, slot_of_id, level, team,
-          usage, u, proactivity, p_seek, deference):  # fmt: skip
+def _tend(n_ties, to, strength, belief, programme, team_safety, skill, employee_id, slot_of_id,
+          level, team, ptr, order, beliefs, usage, u, proactivity, rules):  # fmt: skip
     n, n_domains = skill.shape
-    seeker = np.empty(n, dtype=np.int64)
-    adviser = np.empty(n, dtype=np.int64)
-    domain = np.empty(n, dtype=np.int64)
-    tie = np.empty(n, dtype=np.int64)
+    seeker = np.empty(n if rules.ask else 0, dtype=np.int64)
+    adviser = np.empty_like(seeker)
+    domain = np.empty_like(seeker)
+    tie = np.empty_like(seeker)
     need = np.empty(n_domains)
     score = np.empty(to.shape[1])
     m = 0
     for i in range(n):
-        if employee_id[i] < 0 or u[i, 4] >= p_seek * team_safety[team[i]] * proactivity[i]:
+        ti = team[i]
+        if rules.decay:  # maintain
+            k = 0
+            while k < n_ties[i]:
+                j = slot_of_id[to[i, k]]
+                if j >= 0:
+                    s = strength[i, k] * (rules.embedded if team[j] == ti else rules.bridge)
+                    if s >= rules.minimum:
+                        strength[i, k] = s
+                        k += 1
+                        continue
+                _drop_tie(n_ties, to, strength, belief, programme, i, k)
+        if not (rules.form or rules.ask) or employee_id[i] < 0:
             continue
+        if rules.form and u[i, FORM] < rules.p_form:  # form
+            if u[i, IN_TEAM] < rules.share_in_team:
+                size = ptr[ti + 1] - ptr[ti]
+                j = order[ptr[ti] + min(int(u[i, PICK] * size), size - 1)]
+                accepted = True
+            else:
+                j = min(int(u[i, PICK] * n), n - 1)
+                accepted = u[i, ACCEPT] < rules.homophily[abs(level[j] - level[i])]
+            if accepted and j != i and employee_id[j] >= 0:
+                _add_tie(n_ties, to, strength, belief, i, employee_id[j], beliefs[level[j]],
+                         rules.strength0)  # fmt: skip
+        if not rules.ask or u[i, SEEK] >= rules.p_seek * team_safety[ti] * proactivity[i]:
+            continue
+        # seek: the domain by usage times the gap to mastery
         total = 0.0
         for d in range(n_domains):
             need[d] = usage[level[i], d] * max(1.0 - skill[i, d], 0.0)
             total += need[d]
         if total <= 0.0:
             continue
-        target = u[i, 5] * total
+        target = u[i, DOMAIN] * total
         d_pick = n_domains - 1
         acc = 0.0
         for d in range(n_domains):
@@ -421,6 +531,7 @@ def _seek(n_ties, to, strength, belief, team_safety, skill, employee_id, slot_of
             if target < acc:
                 d_pick = d
                 break
+        # ... and the tie by strength times belief times deference
         total = 0.0
         for k in range(n_ties[i]):
             score[k] = 0.0
@@ -428,11 +539,11 @@ def _seek(n_ties, to, strength, belief, team_safety, skill, employee_id, slot_of
             if j < 0:
                 continue
             up = max(level[j] - level[i], 0)
-            score[k] = strength[i, k] * belief[i, d_pick, k] * deference[up]
+            score[k] = strength[i, k] * belief[i, d_pick, k] * rules.deference[up]
             total += score[k]
         if total <= 0.0:
             continue
-        target = u[i, 6] * total
+        target = u[i, TIE] * total
         k_pick = -1
         acc = 0.0
         for k in range(n_ties[i]):
