@@ -102,6 +102,9 @@ class WorkplaceModel(mesa.Model):
         costs = sc.costs  # positions never change level: their hourly wage is fixed
         self._wage_by_level = np.asarray(costs.wage_per_hour_by_level)
         self._wage_of_slot = self._wage_by_level[self.workforce.level]
+        self._replacement_cost_by_level = np.asarray(costs.salary_per_year_by_level) * np.asarray(
+            costs.rel_replacement_cost_by_level
+        )
         self._hire_skill = hiring.mean_starting_skill(sc, sc.learning.rel_hire_skill, current=True)
         self.ancestors = ancestors(self.workforce.manager, sc.n_levels)
         self.org = Organisation(self.workforce, sc, self.usage_by_level, self.ancestors)
@@ -470,13 +473,15 @@ class WorkplaceModel(mesa.Model):
 
     def _leave(self, leaving: np.ndarray) -> None:
         """Let the quitters at ``leaving`` and this week's named departures go (phase 6)."""
-        wf, sc = self.workforce, self.params
-        leaving = np.union1d(leaving, self._departing()).astype(np.int64)
-        salary = np.asarray(sc.costs.salary_per_year_by_level)[wf.level[leaving]]
-        rel_cost = np.asarray(sc.costs.rel_replacement_cost_by_level)[wf.level[leaving]]
-        self.ledger.left(wf, leaving, self.week + 1, float((salary * rel_cost).sum()))
-        self._left.append(wf.vacate(leaving))
-        self.network.clear(leaving)
+        wf = self.workforce
+        departing = self._departing()
+        if len(departing):
+            leaving = np.union1d(leaving, departing).astype(np.int64)
+        cost = float(self._replacement_cost_by_level[wf.level[leaving]].sum())
+        self.ledger.left(wf, leaving, self.week + 1, cost)
+        if len(leaving):
+            self._left.append(wf.vacate(leaving))
+            self.network.clear(leaving)
 
     def _seed_skills(self) -> None:
         """Seed this week's new skills (``[[skill_seeds]]``, section 7.14), at the week's start.
@@ -516,7 +521,7 @@ class WorkplaceModel(mesa.Model):
     def _departing(self) -> np.ndarray:
         """Positions of the people this week's departures (scenario events) take away."""
         wf = self.workforce
-        out = [np.zeros(0, dtype=np.int64)]
+        out = [_NONE]
         for event, ids in zip(self.params.departures, self._departure_ids, strict=True):
             if event.week != self.week or not self._events_on:
                 continue
@@ -528,7 +533,7 @@ class WorkplaceModel(mesa.Model):
                 occupied = np.flatnonzero(wf.occupied)
                 order = np.argsort(-wf.skill[occupied, d], kind="stable")
                 out.append(occupied[order[: event.k]])
-        return np.concatenate(out)
+        return np.concatenate(out) if len(out) > 1 else _NONE
 
     def _promote(self) -> None:
         """Fill vacancies by assessed readiness; sponsoring guides nominate (section 7.8)."""
