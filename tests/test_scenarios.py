@@ -7,7 +7,7 @@ import pytest
 from sim.app.docgen import SECTIONS, render
 from sim.experiments.run import run_scenario
 from sim.scenario.loading import dump_scenario, load_scenario, validate_scenario
-from sim.scenario.schema import PROGRAMME_KINDS, Scenario
+from sim.scenario.schema import PROGRAMME_KINDS, Prior, Scenario, Target
 
 ROOT = Path(__file__).parent.parent
 SCENARIOS = sorted((ROOT / "scenarios").rglob("*.toml"))
@@ -57,7 +57,9 @@ def test_every_parameter_has_unit_source_and_description():
         "costs",
         "observation",
         "sweep",
+        "calibration",
     }
+    models += [Prior, Target]  # the entries of [calibration]
     for model in models:
         for name, field in model.model_fields.items():
             if name in skip:

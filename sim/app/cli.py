@@ -121,6 +121,39 @@ def _parser() -> argparse.ArgumentParser:
     )
     sweep.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
+    cal = sub.add_parser(
+        "calibrate",
+        help="fit parameters to observed targets ([calibration], ABC-SMC with pyabc)",
+        description=(
+            "Fit the parameters named in the scenario's [calibration] section to its "
+            "targets by approximate Bayesian computation (ABC-SMC, pyabc). Writes the "
+            "posterior, diagnostics per generation and the posterior predictive check to "
+            "the output folder; --resume continues an interrupted calibration, with the "
+            "same result. See docs/calibration.md."
+        ),
+    )
+    cal.add_argument("scenario", type=Path, help="scenario file (TOML) with [calibration]")
+    _add_set(cal)
+    cal.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="calibration folder (default: results/<scenario name>-calibration)",
+    )
+    cal.add_argument(
+        "--workers", type=int, default=1, metavar="N", help="local worker processes (default 1)"
+    )
+    cal.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on a Dask cluster, e.g. tcp://host:8786 (needs wlsim[cluster])",
+    )
+    cal.add_argument(
+        "--resume", action="store_true", help="continue the interrupted calibration in the folder"
+    )
+    cal.add_argument("--overwrite", action="store_true", help="replace the folder if it exists")
+    cal.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+
     dashboard = sub.add_parser(
         "dashboard",
         help="serve the interactive dashboard on localhost",
@@ -317,7 +350,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     previous: dict[int, Handler] = {}
     try:
-        if args.command in ("run", "sweep", "rerun"):
+        if args.command in ("run", "sweep", "rerun", "calibrate"):
             _prepare(args, previous)
         return _dispatch(args)
     except KeyboardInterrupt:
@@ -396,6 +429,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             return _programmes(args)
         if args.command == "sweep":
             return _sweep(args)
+        if args.command == "calibrate":
+            return _calibrate(args)
         if args.command == "compare":
             return _compare(args)
         if args.command == "rerun":
@@ -668,11 +703,62 @@ def _sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _calibrate(args: argparse.Namespace) -> int:
+    from sim.errors import ScenarioError
+    from sim.experiments.calibrate import run_calibration
+    from sim.experiments.sweep import make_executor
+    from sim.scenario.loading import load_scenario
+    from sim.scenario.resources import check_memory
+
+    scenario = load_scenario(args.scenario, args.overrides)
+    if args.workers < 1:
+        raise ScenarioError(f"--workers {args.workers}: must be at least 1")
+    check_memory(scenario, args.workers, source=str(args.scenario))
+    out = args.out if args.out is not None else Path("results") / f"{scenario.name}-calibration"
+    again = _resume_command(args, out)
+    try:
+        with make_executor(args.workers, args.scheduler) as executor:
+            result = run_calibration(
+                scenario,
+                out,
+                executor=executor,
+                resume=args.resume,
+                overwrite=args.overwrite,
+                progress=False if args.no_progress else None,
+                source=str(args.scenario),
+            )
+    except KeyboardInterrupt:
+        if (out / "calibration.db").exists():
+            print(
+                f"\nwlsim: interrupted; finished generations are kept in {out}/. Continue "
+                f"with: {again}",
+                file=sys.stderr,
+            )
+        else:
+            print("\nwlsim: interrupted before the calibration started", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    gens = result.generations
+    print(f"{scenario.name}: {len(gens)} generations, {int(gens['simulated'].sum()):,} simulations")
+    print(gens.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    post = result.posterior
+    print("\nPosterior (weighted mean, 5% and 95%):")
+    for path in post.columns.drop("weight"):
+        from sim.experiments.calibrate import weighted_quantiles
+
+        low, mid, high = weighted_quantiles(
+            post[path].to_numpy(), post["weight"].to_numpy(), (0.05, 0.5, 0.95)
+        )
+        mean = float((post[path] * post["weight"]).sum())
+        print(f"  {path}: mean {mean:.4g}, median {mid:.4g}, 90% interval [{low:.4g}, {high:.4g}]")
+    print(f"\nPosterior, diagnostics and predictive check in {out}/")
+    return 0
+
+
 def _resume_command(args: argparse.Namespace, out: Path) -> str:
-    """The command that continues this sweep: the same file, ``--set`` options and folder."""
+    """The command that continues this sweep or calibration: same file, options and folder."""
     import shlex
 
-    words = ["wlsim", "sweep", str(args.scenario)]
+    words = ["wlsim", args.command, str(args.scenario)]
     for override in args.overrides:
         words += ["--set", override]
     words += ["--out", str(out), "--resume"]

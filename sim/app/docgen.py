@@ -22,10 +22,12 @@ from sim.files import atomic_write
 from sim.scenario.designs import DESIGNS
 from sim.scenario.schema import (
     Departure,
+    Prior,
     Programme,
     Scenario,
     SkillDemand,
     SkillSeed,
+    Target,
     sa_bounds,
 )
 
@@ -40,6 +42,7 @@ SECTIONS = (
     "costs",
     "observation",
     "sweep",
+    "calibration",
 )
 
 
@@ -92,7 +95,7 @@ def render_calibration_table() -> str:
     models = [("", Scenario)] + [
         (f"{sec}.", typing.cast(type[BaseModel], Scenario.model_fields[sec].annotation))
         for sec in SECTIONS
-        if sec != "sweep"
+        if sec not in ("sweep", "calibration")  # experiment settings, not the model's
     ]
     models.append(("programmes.NAME.", Programme))
     for prefix, model in models:
@@ -170,6 +173,22 @@ def render() -> str:
         "",
         head,
         *_rows(SkillSeed, "skill_seeds[]."),
+        "",
+        "## calibration.parameters",
+        "",
+        inspect.cleandoc(Prior.__doc__ or ""),
+        'Set as `[calibration.parameters."PATH"]` tables; docs/calibration.md.',
+        "",
+        head,
+        *_rows(Prior, "calibration.parameters.PATH."),
+        "",
+        "## calibration.targets",
+        "",
+        inspect.cleandoc(Target.__doc__ or ""),
+        "Set as `[[calibration.targets]]` tables; docs/calibration.md.",
+        "",
+        head,
+        *_rows(Target, "calibration.targets[]."),
     ]
     parts += [
         "",

@@ -103,7 +103,7 @@ def sample_points(scenario: Scenario) -> list[dict[str, Any]]:
     sweep = scenario.sweep
     base = scenario.model_dump(mode="python")
     for path in sweep.paths:
-        _value_at(base, path)  # raises on unknown paths
+        value_at(base, path)  # raises on unknown paths
     grid = [
         dict(zip(sweep.grid, combo, strict=True))
         for combo in itertools.product(*sweep.grid.values())
@@ -115,7 +115,7 @@ def sample_points(scenario: Scenario) -> list[dict[str, Any]]:
     unit = _unit_sample(sweep.method, len(names), sweep.n_samples, scenario.seed, bounds)
     values = bounds[:, 0] + unit * (bounds[:, 1] - bounds[:, 0])
     integer = [
-        isinstance(_value_at(base, n), int) and not isinstance(_value_at(base, n), bool)
+        isinstance(value_at(base, n), int) and not isinstance(value_at(base, n), bool)
         for n in names
     ]
     sampled = [
@@ -145,13 +145,19 @@ def _unit_sample(method: str, d: int, n: int, seed: int, bounds: np.ndarray) -> 
     return morris.sample(problem, n, num_levels=4, seed=int(rng_seed))
 
 
-def _value_at(raw: Mapping[str, Any], path: str) -> Any:
+def value_at(raw: Mapping[str, Any], path: str, section: str = "sweep") -> Any:
+    """The value at a dotted parameter path of a scenario given as nested dicts.
+
+    Raises:
+        ScenarioError: If the path names no parameter, with "did you mean" (the message
+            starts with ``section``).
+    """
     node: Any = raw
     for part in path.split("."):
         if not isinstance(node, Mapping) or part not in node:
             options = list(node) if isinstance(node, Mapping) else []
             raise ScenarioError(
-                f"sweep: {path!r} is not a scenario parameter: no {part!r}"
+                f"{section}: {path!r} is not a scenario parameter: no {part!r}"
                 f"{did_you_mean(part, options)}; "
                 f"valid here: {', '.join(map(str, options))}"
             )
@@ -250,7 +256,7 @@ def plan(
     for i, point in enumerate(tqdm(points, desc="planning", unit="point", disable=disable)):
         raw = dict(base)
         for path, value in point.items():
-            raw = _with_value(raw, path, value)
+            raw = with_value(raw, path, value)
         label = ", ".join(f"{k}={v!r}" for k, v in point.items()) or "base"
         point_scenario = validate_scenario(raw, source=f"{source} (sweep point {i}: {label})")
         for r in range(replicates):
@@ -291,7 +297,8 @@ def swept_parameters(folder: str | Path) -> list[str]:
     return [c for c in pq.read_schema(path).names if c not in RUN_COLUMNS]
 
 
-def _with_value(raw: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+def with_value(raw: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """A copy of a scenario given as nested dicts with one dotted path set to ``value``."""
     parts = path.split(".")
     out = dict(raw)
     node = out

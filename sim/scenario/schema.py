@@ -1936,6 +1936,134 @@ class Sweep(Section):
         return [*self.grid, *self.ranges]
 
 
+class Prior(Section):
+    """What is believed about a calibrated parameter before the data: a distribution and bounds.
+
+    Bounds are in the parameter's own unit; a parameter taking whole numbers is rounded.
+    """
+
+    distribution: Literal["uniform", "loguniform"] = param(
+        "uniform",
+        unit="distribution",
+        source="assumption",
+        description=(
+            "'uniform' between low and high; 'loguniform': uniform in the logarithm (for "
+            "rates spanning orders of magnitude; low > 0)."
+        ),
+    )
+    low: float = param(
+        ..., unit="the parameter's unit", source="assumption", description="Lower bound."
+    )
+    high: float = param(
+        ..., unit="the parameter's unit", source="assumption", description="Upper bound."
+    )
+
+    @model_validator(mode="after")
+    def _check_bounds(self) -> Prior:
+        if not self.low < self.high:
+            raise ValueError(f"low must be below high, got low = {self.low}, high = {self.high}")
+        if self.distribution == "loguniform" and self.low <= 0:
+            raise ValueError(f"a loguniform prior needs low > 0, got low = {self.low}")
+        return self
+
+
+class Target(Section):
+    """A summary statistic the model computes, with its observed value and uncertainty.
+
+    The statistic is a metric (a column of the weekly time series) at a week, averaged
+    over the particle's replicates, in one arm or as that arm's paired difference from a
+    baseline arm (the same replicate seeds in both).
+    """
+
+    metric: str = param(..., unit="metric name", source="assumption", description="The metric.")
+    arm: str = param(
+        "", unit="arm name", source="assumption", description="Arm measured (empty: the first)."
+    )
+    baseline: str = param(
+        "",
+        unit="arm name",
+        source="assumption",
+        description="If given, the target is the arm's difference from this arm (paired).",
+    )
+    week: int = param(
+        -1,
+        ge=-1,
+        unit="week",
+        source="assumption",
+        description="Week measured (-1: the horizon).",
+    )
+    observed: float = param(
+        ..., unit="the metric's unit", source="assumption", description="Observed value."
+    )
+    sd: float = param(
+        ...,
+        gt=0,
+        unit="the metric's unit",
+        source="assumption",
+        description=(
+            "Uncertainty of the observed value (its standard error); the distance of a "
+            "simulation from the data is measured in these units."
+        ),
+    )
+
+
+class Calibration(Section):
+    """Parameters fitted to observed targets by ABC-SMC (``wlsim calibrate``)."""
+
+    parameters: dict[str, Prior] = param(
+        {},
+        unit="prior per parameter path",
+        source="assumption",
+        description="The parameters fitted, by dotted path, each with its prior.",
+    )
+    targets: tuple[Target, ...] = param(
+        (), unit="targets", source="assumption", description="What the model must reproduce."
+    )
+    population: int = param(
+        100,
+        ge=2,
+        le=100_000,
+        unit="particles",
+        source="assumption",
+        description="Parameter sets accepted per generation.",
+    )
+    generations: int = param(
+        8,
+        ge=1,
+        le=1000,
+        unit="generations",
+        source="assumption",
+        description="Most generations (each with a smaller tolerance).",
+    )
+    tolerance: float = param(
+        0.0,
+        ge=0,
+        unit="distance (target sds)",
+        source="assumption",
+        description="Stop once the tolerance reaches this distance (0: never stop on it).",
+    )
+    budget_simulations: int = param(
+        20_000,
+        ge=1,
+        unit="particles simulated",
+        source="assumption",
+        description="Stop once this many parameter sets have been simulated in all.",
+    )
+    replicates: int = param(
+        1,
+        ge=1,
+        le=1000,
+        unit="runs per arm and particle",
+        source="assumption",
+        description="Replicates each particle runs, averaged (arms share their seeds).",
+    )
+
+    @property
+    def enabled(self) -> bool:
+        """Whether the scenario has something to calibrate."""
+        return bool(self.parameters or self.targets)
+
+
 class Departure(Section):
     """People who leave at a given week: a scenario event ("what if our experts leave?").
 
@@ -2156,6 +2284,7 @@ class Scenario(Section):
     programmes: dict[Name, Programme] = Field(default_factory=dict)
     arms: dict[Name, Arm] = Field(default_factory=lambda: {"baseline": Arm()})
     sweep: Sweep = Sweep()
+    calibration: Calibration = Calibration()
 
     @model_validator(mode="after")
     def _check_references(self) -> Scenario:

@@ -1,0 +1,611 @@
+"""Calibration: fit a scenario's uncertain parameters to observed targets with ABC-SMC.
+
+``wlsim calibrate FILE`` reads the scenario's ``[calibration]`` section (priors of the
+parameters, targets with observed values and uncertainties, the stopping rule) and runs
+approximate Bayesian computation by sequential Monte Carlo with pyabc. Each particle
+(one parameter set) runs the arms the targets need, with the same replicate seeds in
+every arm (common random numbers within the particle) and fresh seeds across particles.
+
+pyabc's own parallel samplers accept particles in the order they finish, so a posterior
+would depend on the back-end and the load. :class:`OrderedSampler` instead evaluates
+particles in fixed-size rounds, seeds particle ``i`` of generation ``t`` from
+``(seed, t, i)`` alone, and accepts in index order: the same seed gives the same
+posterior serially, on local processes and on Dask, and after a resume (pyabc keeps
+every finished generation in its database; an interrupted one is run again whole).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent import futures
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.errors import MissingDependencyError, ScenarioError, did_you_mean
+from sim.experiments.run import run_batch_tables
+from sim.experiments.sweep import value_at, with_value
+from sim.scenario.loading import validate_scenario
+from sim.scenario.schema import Scenario, Target
+
+#: Spawn key of the particles' seeds (apart from the replicate keys of runs).
+_PARTICLE_KEY = 0xCA1B
+#: Particles a worker evaluates per task: fewer tasks to send, results in one message.
+PARTICLES_PER_TASK = 4
+
+
+def _pyabc() -> Any:
+    try:
+        import pyabc
+    except ImportError:
+        raise MissingDependencyError(
+            "wlsim calibrate needs pyabc: pip install 'wlsim[calibrate]'"
+        ) from None
+    logging.getLogger("ABC").setLevel(logging.WARNING)  # wlsim shows its own progress
+    return pyabc
+
+
+# --- the plan -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A checked calibration: what is fitted, to what, and how each target is computed.
+
+    Attributes:
+        scenario: The scenario (with its ``[calibration]`` section).
+        paths: Parameter paths fitted, in order.
+        integer: Whether each parameter takes whole numbers (sampled values are rounded).
+        targets: The targets, with arm and week resolved.
+        arms: Every arm a particle runs (targets' arms and baselines), in scenario order.
+    """
+
+    scenario: Scenario
+    paths: tuple[str, ...]
+    integer: tuple[bool, ...]
+    targets: tuple[Target, ...]
+    arms: tuple[str, ...]
+
+    @property
+    def keys(self) -> list[str]:
+        """The summary statistics' names: ``target_0``, ``target_1``, ..."""
+        return [f"target_{i}" for i in range(len(self.targets))]
+
+    @property
+    def observed(self) -> dict[str, float]:
+        """The observed value of every target, by key."""
+        return {k: t.observed for k, t in zip(self.keys, self.targets, strict=True)}
+
+    def label(self, i: int) -> str:
+        """A readable name of target ``i``: metric, arm (minus baseline), week."""
+        t = self.targets[i]
+        arm = f"{t.arm} - {t.baseline}" if t.baseline else t.arm
+        return f"{t.metric} [{arm}, week {t.week}]"
+
+
+def plan_calibration(scenario: Scenario, source: str = "<scenario>") -> Problem:
+    """Check the ``[calibration]`` section against the scenario, before anything runs.
+
+    Args:
+        scenario: The validated scenario.
+        source: Where it came from, for messages.
+
+    Returns:
+        The checked problem.
+
+    Raises:
+        ScenarioError: Naming the calibration entry and the fix: no parameters or
+            targets, a path that names no parameter ("did you mean"), a prior bound the
+            parameter does not allow, a target naming no arm, week or metric.
+    """
+    cal = scenario.calibration
+    where = f"{source}: calibration"
+    if not cal.parameters:
+        raise ScenarioError(f"{where}.parameters: name at least one parameter to fit")
+    if not cal.targets:
+        raise ScenarioError(f"{where}.targets: give at least one target ([[calibration.targets]])")
+    raw = scenario.model_dump(mode="python")
+    integer = []
+    for path, prior in cal.parameters.items():
+        current = value_at(raw, path, section=f"{where}.parameters")
+        if isinstance(current, bool) or not isinstance(current, int | float):
+            raise ScenarioError(
+                f"{where}.parameters.{path!r}: only numeric parameters can be fitted; its "
+                f"value is {current!r}"
+            )
+        is_int = isinstance(current, int)
+        integer.append(is_int)
+        for bound in ("low", "high"):
+            value = getattr(prior, bound)
+            try:
+                validate_scenario(with_value(raw, path, round(value) if is_int else value))
+            except ScenarioError as exc:
+                reason = str(exc).split(": ", 1)[-1]
+                raise ScenarioError(
+                    f"{where}.parameters.{path!r}: the prior's {bound} = {value} is not a value "
+                    f"the parameter takes ({reason}); choose bounds within its allowed range"
+                ) from None
+    arms = list(scenario.arms)
+    targets = []
+    metrics = None
+    for i, target in enumerate(cal.targets):
+        label = f"{where}.targets[{i}]"
+        arm = target.arm or arms[0]
+        for field, name in (("arm", arm), ("baseline", target.baseline)):
+            if name and name not in scenario.arms:
+                raise ScenarioError(
+                    f"{label}.{field} = {name!r}: no such arm{did_you_mean(name, arms)}; arms: "
+                    f"{', '.join(arms)}"
+                )
+        week = scenario.horizon_weeks if target.week < 0 else target.week
+        if week > scenario.horizon_weeks:
+            raise ScenarioError(
+                f"{label}.week = {target.week}: the run ends at week {scenario.horizon_weeks}"
+            )
+        if metrics is None:
+            metrics = _metric_names(scenario)
+        if target.metric not in metrics:
+            raise ScenarioError(
+                f"{label}.metric = {target.metric!r}: the model computes no such metric"
+                f"{did_you_mean(target.metric, metrics)}; see docs/model.md (Observation)"
+            )
+        targets.append(target.model_copy(update={"arm": arm, "week": week}))
+    used = {t.arm for t in targets} | {t.baseline for t in targets if t.baseline}
+    return Problem(
+        scenario=scenario,
+        paths=tuple(cal.parameters),
+        integer=tuple(integer),
+        targets=tuple(targets),
+        arms=tuple(a for a in arms if a in used),
+    )
+
+
+def _metric_names(scenario: Scenario) -> list[str]:
+    """Every metric of the weekly time series (those of week 0 of each arm)."""
+    from sim.model.workplace import WorkplaceModel
+
+    names: dict[str, None] = {}
+    for arm in scenario.arms:
+        names.update(dict.fromkeys(WorkplaceModel(scenario, arm=arm).records[0]))
+    return list(names)
+
+
+# --- one particle ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ParticleModel:
+    """The model pyabc calls: parameter values in, the targets' statistics out.
+
+    The particle's seed is drawn from numpy's global generator, which
+    :class:`OrderedSampler` seeds from ``(seed, generation, index)`` before each particle.
+    """
+
+    problem: Problem
+
+    def __call__(self, values: Mapping[str, float]) -> dict[str, float]:
+        """Simulate the particle with ``values``; its seed comes from the global generator."""
+        seed = int(np.random.randint(0, 2**62))  # noqa: NPY002 (pyabc's generator)
+        return simulate(self.problem, values, seed)
+
+
+def simulate(problem: Problem, values: Mapping[str, float], seed: int) -> dict[str, float]:
+    """Run the arms of one particle and compute every target's statistic.
+
+    Args:
+        problem: The checked calibration.
+        values: The particle's value of every fitted parameter, by path.
+        seed: Root seed of the particle's runs (the same in every arm).
+
+    Returns:
+        The statistic of each target, by key (NaN where the metric has no value).
+    """
+    raw = problem.scenario.model_dump(mode="python")
+    for path, is_int in zip(problem.paths, problem.integer, strict=True):
+        value = values[path]
+        raw = with_value(raw, path, round(value) if is_int else float(value))
+    raw["calibration"] = {}
+    scenario = validate_scenario(raw, source="calibration particle")
+    replicates = list(range(problem.scenario.calibration.replicates))
+    series = {
+        arm: [t[0] for t in run_batch_tables(scenario, arm, replicates, seed=seed)]
+        for arm in problem.arms
+    }
+    out = {}
+    for key, target in zip(problem.keys, problem.targets, strict=True):
+        mine = np.array([f[target.metric].iloc[target.week] for f in series[target.arm]])
+        if target.baseline:
+            mine = mine - np.array(
+                [f[target.metric].iloc[target.week] for f in series[target.baseline]]
+            )
+        out[key] = float(mine.mean())
+    return out
+
+
+# --- the sampler ----------------------------------------------------------------------------
+
+
+def particle_seed(seed: int, generation: int, index: int) -> int:
+    """The seed of numpy's global generator for particle ``index`` of ``generation``.
+
+    Generations start at -1 (pyabc's sample from the prior for adaptive steps); -2 seeds
+    what pyabc draws outside particles.
+    """
+    # pyabc numbers a first sample from the prior (for adaptive steps) generation -1.
+    seq = np.random.SeedSequence(seed, spawn_key=(_PARTICLE_KEY, generation + 2, index))
+    return int(seq.generate_state(1)[0])
+
+
+def evaluate(payload: bytes | Callable[[], Any], seeds: Sequence[int]) -> list[Any]:
+    """Evaluate particles: for each seed, seed numpy's global generator and simulate one.
+
+    pyabc draws the particle's parameters (from the prior or the perturbed previous
+    generation) and the model draws its seed, both from numpy's global generator; the
+    caller's state of that generator is restored afterwards, so evaluating in this
+    process or in a worker is the same.
+
+    Args:
+        payload: pyabc's ``simulate_one``, or it pickled by cloudpickle (for workers).
+        seeds: One seed per particle.
+
+    Returns:
+        pyabc's particles, in the order of ``seeds``.
+    """
+    if isinstance(payload, bytes):
+        import cloudpickle
+
+        simulate_one = cloudpickle.loads(payload)
+    else:
+        simulate_one = payload
+    # pyabc draws from numpy's global generator, so it is the one seeded (NPY002).
+    state = np.random.get_state()  # noqa: NPY002
+    try:
+        out = []
+        for s in seeds:
+            np.random.seed(s % 2**32)  # noqa: NPY002
+            out.append(simulate_one())
+        return out
+    finally:
+        np.random.set_state(state)  # noqa: NPY002
+
+
+def make_sampler(executor: futures.Executor | None, seed: int, progress: bool) -> Any:
+    """A pyabc sampler that gives the same particles on every back-end (see the module)."""
+    pyabc = _pyabc()
+
+    class OrderedSampler(pyabc.sampler.Sampler):  # type: ignore[name-defined]
+        """Fixed rounds of particles seeded by (generation, index), accepted in index order."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.executor = executor
+            self.workers = getattr(executor, "_max_workers", 1) or 1
+            self.n_simulated = 0
+
+        def sample_until_n_accepted(
+            self, n, simulate_one, t, *, max_eval=np.inf, all_accepted=False, ana_vars=None
+        ):
+            sample = self._create_empty_sample()
+            remote = self.executor is not None and self.workers > 1
+            if remote:
+                import cloudpickle
+
+                payload: bytes | Callable[[], Any] = cloudpickle.dumps(simulate_one)
+            else:
+                payload = simulate_one
+            per_round = PARTICLES_PER_TASK * self.workers * (2 if remote else 1)
+            index = accepted = evaluated = 0
+            bar = _bar(n, t, progress)
+            try:
+                while accepted < n and evaluated < max_eval:
+                    seeds = [particle_seed(seed, t, i) for i in range(index, index + per_round)]
+                    index += per_round
+                    for particle in self._run(payload, seeds, remote):
+                        sample.append(particle)
+                        evaluated += 1
+                        if particle.accepted:
+                            accepted += 1
+                            bar.update(1)
+                        if accepted == n or evaluated >= max_eval:
+                            break
+            finally:
+                bar.close()
+            self.nr_evaluations_ = evaluated
+            self.n_simulated += evaluated
+            if sample.n_accepted < n:
+                sample.ok = False
+            return sample
+
+        def _run(self, payload, seeds, remote):
+            if not remote:
+                return evaluate(payload, seeds)
+            chunks = [
+                seeds[i : i + PARTICLES_PER_TASK] for i in range(0, len(seeds), PARTICLES_PER_TASK)
+            ]
+            assert self.executor is not None  # remote means an executor was given
+            pending = [self.executor.submit(evaluate, payload, c) for c in chunks]
+            return [p for fut in pending for p in fut.result()]
+
+    return OrderedSampler()
+
+
+def _bar(n: int, t: int, progress: bool) -> Any:
+    from tqdm.auto import tqdm
+
+    return tqdm(total=n, desc=f"generation {t}", unit="accepted", disable=not progress, leave=False)
+
+
+# --- running --------------------------------------------------------------------------------
+
+
+@dataclass
+class CalibrationResult:
+    """What :func:`calibrate` produces.
+
+    Attributes:
+        posterior: The last generation's particles: one column per parameter and
+            ``weight`` (summing to 1).
+        generations: One row per generation: tolerance, particles accepted, simulated,
+            acceptance rate, effective sample size.
+        predictive: Per target: observed value and sd, and the posterior particles'
+            simulated mean and 5% and 95% weighted quantiles.
+        seconds: Wall time of this call.
+    """
+
+    posterior: pd.DataFrame
+    generations: pd.DataFrame
+    predictive: pd.DataFrame
+    seconds: float
+
+
+def calibrate(
+    problem: Problem,
+    database: Path,
+    executor: futures.Executor | None = None,
+    resume: bool = False,
+    progress: bool = False,
+) -> CalibrationResult:
+    """Run (or continue) ABC-SMC until the stopping rule of ``[calibration]``.
+
+    Args:
+        problem: The checked calibration (:func:`plan_calibration`).
+        database: pyabc's SQLite history; a resumed calibration continues from the last
+            finished generation stored there.
+        executor: Where particles run (default: this process).
+        resume: Continue the calibration in ``database``.
+        progress: Show a progress bar per generation.
+
+    Returns:
+        The posterior, per-generation diagnostics and the posterior predictive check.
+    """
+    pyabc = _pyabc()
+    cal = problem.scenario.calibration
+    seed = problem.scenario.seed
+    started = time.perf_counter()
+    priors = {
+        path: (
+            pyabc.RV("uniform", prior.low, prior.high - prior.low)
+            if prior.distribution == "uniform"
+            else pyabc.RV("loguniform", prior.low, prior.high)
+        )
+        for path, prior in cal.parameters.items()
+    }
+    weights = {k: 1.0 / t.sd for k, t in zip(problem.keys, problem.targets, strict=True)}
+    sampler = make_sampler(executor, seed, progress)
+    abc = pyabc.ABCSMC(
+        ParticleModel(problem),
+        pyabc.Distribution(**priors),
+        pyabc.PNormDistance(p=2, fixed_weights=weights),
+        population_size=cal.population,
+        sampler=sampler,
+    )
+    url = f"sqlite:///{database}"
+    if resume:
+        abc.load(url, 1)
+        done = abc.history.max_t + 1
+    else:
+        abc.new(url, problem.observed)
+        done = 0
+    history = abc.history
+    spent = int(history.total_nr_simulations) if done else 0
+    if done < cal.generations and spent < cal.budget_simulations:
+        # Anything pyabc draws outside the particles comes from a seeded generator too.
+        state = np.random.get_state()  # noqa: NPY002
+        np.random.seed(particle_seed(seed, -2, 0) % 2**32)  # noqa: NPY002
+        try:
+            history = abc.run(
+                minimum_epsilon=cal.tolerance,
+                max_nr_populations=cal.generations - done,
+                max_total_nr_simulations=cal.budget_simulations,
+            )
+        finally:
+            np.random.set_state(state)  # noqa: NPY002
+    return _summarise(pyabc, problem, history, time.perf_counter() - started)
+
+
+def _summarise(pyabc: Any, problem: Problem, history: Any, seconds: float) -> CalibrationResult:
+    frame, w = history.get_distribution()
+    posterior = frame[list(problem.paths)].reset_index(drop=True)
+    posterior.columns = list(problem.paths)
+    posterior["weight"] = np.asarray(w, dtype=float)
+    pops = history.get_all_populations()
+    pops = pops[pops["t"] >= 0].reset_index(drop=True)
+    ess = []
+    for t in pops["t"]:
+        _, wt = history.get_distribution(t=int(t))
+        ess.append(float(pyabc.weighted_statistics.effective_sample_size(wt)))
+    generations = pd.DataFrame(
+        {
+            "generation": pops["t"].astype(int),
+            "tolerance": pops["epsilon"].astype(float),
+            "accepted": pops["particles"].astype(int),
+            "simulated": pops["samples"].astype(int),
+            "acceptance_rate": pops["particles"] / pops["samples"],
+            "effective_sample_size": ess,
+        }
+    )
+    sw, stats = history.get_weighted_sum_stats()
+    sw = np.asarray(sw, dtype=float)
+    rows = []
+    for i, (key, target) in enumerate(zip(problem.keys, problem.targets, strict=True)):
+        sims = np.array([s[key] for s in stats], dtype=float)
+        ok = np.isfinite(sims)
+        low, high = weighted_quantiles(sims[ok], sw[ok], (0.05, 0.95))
+        rows.append(
+            {
+                "target": problem.label(i),
+                "metric": target.metric,
+                "arm": target.arm,
+                "baseline": target.baseline,
+                "week": target.week,
+                "observed": target.observed,
+                "sd": target.sd,
+                "simulated_mean": float(np.average(sims[ok], weights=sw[ok]))
+                if ok.any()
+                else math.nan,
+                "simulated_q05": low,
+                "simulated_q95": high,
+            }
+        )
+    return CalibrationResult(posterior, generations, pd.DataFrame(rows), seconds)
+
+
+def weighted_quantiles(
+    values: np.ndarray, weights: np.ndarray, qs: Sequence[float]
+) -> tuple[float, ...]:
+    """Quantiles of weighted values (the inverse of their weighted distribution function)."""
+    if not len(values):
+        return tuple(math.nan for _ in qs)
+    order = np.argsort(values, kind="stable")
+    cum = np.cumsum(weights[order])
+    cum /= cum[-1]
+    at = np.minimum(np.searchsorted(cum, np.asarray(qs, dtype=float)), len(cum) - 1)
+    return tuple(float(v) for v in values[order][at])
+
+
+# --- the calibration folder -----------------------------------------------------------------
+
+#: The pyabc history in a calibration folder (kept for --resume).
+DATABASE = "calibration.db"
+
+
+def run_calibration(
+    scenario: Scenario,
+    folder: str | Path,
+    executor: futures.Executor | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    progress: bool | None = None,
+    source: str = "<scenario>",
+) -> CalibrationResult:
+    """Calibrate a scenario into ``folder`` (or continue the calibration there).
+
+    The folder holds the resolved scenario, pyabc's history (``calibration.db``, from
+    which ``resume`` continues) and, once the stopping rule is met, the posterior
+    (``posterior.parquet``, particles with weights), the diagnostics per generation
+    (``generations.csv``), the posterior predictive check of every target
+    (``predictive.csv``), figures and provenance.
+
+    Args:
+        scenario: The scenario with its ``[calibration]`` section.
+        folder: The calibration folder.
+        executor: Where particles run (default: this process); the posterior is the same
+            on every executor.
+        resume: Continue the calibration in ``folder``.
+        overwrite: Start afresh, replacing ``folder``.
+        progress: Show a progress bar per generation (default: in terminals).
+        source: Where the scenario came from, for messages.
+
+    Raises:
+        ScenarioError: If the calibration is invalid (before anything runs), or the folder
+            exists without ``resume``/``overwrite`` or holds another calibration.
+    """
+    from sim.experiments.folders import lock
+
+    folder = Path(folder)
+    problem = plan_calibration(scenario, source)
+    _pyabc()  # a missing pyabc is reported before any folder is made
+    show = progress if progress is not None else _interactive()
+    with lock(folder):
+        _prepare(folder, scenario, resume, overwrite)
+        result = calibrate(problem, folder / DATABASE, executor, resume=resume, progress=show)
+        _write_outputs(folder, problem, result)
+    return result
+
+
+def _interactive() -> bool:
+    import sys
+
+    return sys.stderr.isatty()
+
+
+def _prepare(folder: Path, scenario: Scenario, resume: bool, overwrite: bool) -> None:
+    """Check the folder to resume, or create the calibration folder whole."""
+    import shutil
+
+    from sim.experiments.folders import check_output, new_folder, publish
+    from sim.files import atomic_write
+    from sim.scenario.loading import dump_scenario
+
+    resolved = dump_scenario(scenario)
+    if folder.exists() and resume:
+        then = folder / "scenario.resolved.toml"
+        if not (folder / DATABASE).exists() or not then.exists():
+            raise ScenarioError(
+                f"--resume {folder}: no calibration there (no {DATABASE}); pass --overwrite "
+                "to start afresh, or choose another --out"
+            )
+        if then.read_text(encoding="utf-8") != resolved:
+            raise ScenarioError(
+                f"--resume {folder}: the calibration there was made from another scenario or "
+                "[calibration] section; resume with the same file and --set options, or pass "
+                "--overwrite to start afresh"
+            )
+        return
+    if resume:
+        raise ScenarioError(f"--resume {folder}: the folder does not exist; run without --resume")
+    if folder.exists():
+        if not overwrite:
+            raise ScenarioError(
+                f"--out {folder}: the folder already exists; pass --resume to continue the "
+                "calibration there, --overwrite to replace it, or choose another folder"
+            )
+        check_output(folder, overwrite)
+    tmp = new_folder(folder, "calibration")
+    try:
+        atomic_write(tmp / "scenario.resolved.toml", resolved.encode())
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    publish(tmp, folder, overwrite)
+
+
+def _write_outputs(folder: Path, problem: Problem, result: CalibrationResult) -> None:
+    import json
+
+    from sim.files import atomic_write
+    from sim.provenance import provenance
+
+    atomic_write(folder / "posterior.parquet", result.posterior.to_parquet(index=False))
+    atomic_write(folder / "generations.csv", result.generations.to_csv(index=False).encode())
+    atomic_write(folder / "predictive.csv", result.predictive.to_csv(index=False).encode())
+    meta = provenance()
+    cal = problem.scenario.calibration
+    meta.update(
+        scenario=problem.scenario.name,
+        seed=problem.scenario.seed,
+        parameters={p: cal.parameters[p].model_dump() for p in problem.paths},
+        targets=[problem.label(i) for i in range(len(problem.targets))],
+        particle_seeds=(
+            "particle i of generation t seeds numpy's global generator from "
+            f"SeedSequence(seed, spawn_key=({_PARTICLE_KEY}, t + 2, i))"
+        ),
+        wall_time_seconds=round(result.seconds, 3),
+    )
+    atomic_write(folder / "provenance.json", (json.dumps(meta, indent=1) + "\n").encode())
