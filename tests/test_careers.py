@@ -208,10 +208,11 @@ def test_promotions_per_learner_match_non_participants_by_level():
     ids = wf.employee_id
     level0 = ids[wf.level == 0]
     level1 = ids[wf.level == 1]
-    ledger.promoted(level0[:1])  # before the cohort is fixed: not counted
+    ledger.promoted(level0[:1], np.zeros(1, dtype=np.int16), 0)  # before the cohort: not counted
     learners = np.concatenate([level0[:2], level1[:2]])
     ledger.learner_cohort(wf, [learners], [learners, ids[wf.level == 4][:1]])
-    ledger.promoted(np.concatenate([level0[:2], level0[5:7], level1[3:4]]))
+    promoted = np.concatenate([level0[:2], level0[5:7], level1[3:4]])
+    ledger.promoted(promoted, wf.level[wf.slot_of_id[promoted]], 1)
     per_learner, per_other = promotions_per_person(ledger)
     # Learners: half at level 0 (both promoted), half at level 1 (none).
     assert per_learner == pytest.approx(0.5 * 1.0 + 0.5 * 0.0)

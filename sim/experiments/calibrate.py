@@ -29,8 +29,8 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import MissingDependencyError, ScenarioError, did_you_mean
-from sim.experiments.run import run_batch_tables
 from sim.experiments.sweep import value_at, with_value
+from sim.scenario.history import Observation, load_history
 from sim.scenario.loading import validate_scenario
 from sim.scenario.schema import Scenario, Target
 
@@ -71,19 +71,32 @@ class Problem:
     integer: tuple[bool, ...]
     targets: tuple[Target, ...]
     arms: tuple[str, ...]
+    history: tuple[Observation, ...] = ()
+    history_arm: str = ""
 
     @property
     def keys(self) -> list[str]:
-        """The summary statistics' names: ``target_0``, ``target_1``, ..."""
-        return [f"target_{i}" for i in range(len(self.targets))]
+        """The summary statistics' names: ``target_0``, ... then ``history_0``, ..."""
+        return [f"target_{i}" for i in range(len(self.targets))] + [
+            f"history_{j}" for j in range(len(self.history))
+        ]
 
     @property
     def observed(self) -> dict[str, float]:
         """The observed value of every target, by key."""
-        return {k: t.observed for k, t in zip(self.keys, self.targets, strict=True)}
+        values = [t.observed for t in self.targets] + [o.value for o in self.history]
+        return dict(zip(self.keys, values, strict=True))
+
+    @property
+    def sds(self) -> dict[str, float]:
+        """The uncertainty of every target's observed value, by key."""
+        values = [t.sd for t in self.targets] + [o.sd for o in self.history]
+        return dict(zip(self.keys, values, strict=True))
 
     def label(self, i: int) -> str:
-        """A readable name of target ``i``: metric, arm (minus baseline), week."""
+        """A readable name of target ``i`` (history rows follow the targets)."""
+        if i >= len(self.targets):
+            return f"history: {self.history[i - len(self.targets)].text} [{self.history_arm}]"
         t = self.targets[i]
         arm = f"{t.arm} - {t.baseline}" if t.baseline else t.arm
         return f"{t.metric} [{arm}, week {t.week}]"
@@ -108,8 +121,11 @@ def plan_calibration(scenario: Scenario, source: str = "<scenario>") -> Problem:
     where = f"{source}: calibration"
     if not cal.parameters:
         raise ScenarioError(f"{where}.parameters: name at least one parameter to fit")
-    if not cal.targets:
-        raise ScenarioError(f"{where}.targets: give at least one target ([[calibration.targets]])")
+    if not cal.targets and not cal.history:
+        raise ScenarioError(
+            f"{where}.targets: give at least one target ([[calibration.targets]]) or a "
+            "history file (calibration.history)"
+        )
     raw = scenario.model_dump(mode="python")
     integer = []
     for path, prior in cal.parameters.items():
@@ -157,12 +173,24 @@ def plan_calibration(scenario: Scenario, source: str = "<scenario>") -> Problem:
             )
         targets.append(target.model_copy(update={"arm": arm, "week": week}))
     used = {t.arm for t in targets} | {t.baseline for t in targets if t.baseline}
+    history: tuple[Observation, ...] = ()
+    history_arm = cal.history_arm or arms[0]
+    if cal.history:
+        if history_arm not in scenario.arms:
+            raise ScenarioError(
+                f"{where}.history_arm = {history_arm!r}: no such arm"
+                f"{did_you_mean(history_arm, arms)}; arms: {', '.join(arms)}"
+            )
+        history = load_history(scenario)
+        used.add(history_arm)
     return Problem(
         scenario=scenario,
         paths=tuple(cal.parameters),
         integer=tuple(integer),
         targets=tuple(targets),
         arms=tuple(a for a in arms if a in used),
+        history=history,
+        history_arm=history_arm,
     )
 
 
@@ -213,19 +241,95 @@ def simulate(problem: Problem, values: Mapping[str, float], seed: int) -> dict[s
     raw["calibration"] = {}
     scenario = validate_scenario(raw, source="calibration particle")
     replicates = list(range(problem.scenario.calibration.replicates))
-    series = {
-        arm: [t[0] for t in run_batch_tables(scenario, arm, replicates, seed=seed)]
+    surveyed = {o.to_week for o in problem.history if o.measure == "engagement"}
+    runs = {
+        arm: _run_arm(
+            scenario, arm, replicates, seed, surveyed if arm == problem.history_arm else set()
+        )
         for arm in problem.arms
     }
     out = {}
-    for key, target in zip(problem.keys, problem.targets, strict=True):
-        mine = np.array([f[target.metric].iloc[target.week] for f in series[target.arm]])
+    for key, target in zip(problem.keys, problem.targets, strict=False):
+        mine = np.array([r.records[target.week][target.metric] for r in runs[target.arm].models])
         if target.baseline:
             mine = mine - np.array(
-                [f[target.metric].iloc[target.week] for f in series[target.baseline]]
+                [r.records[target.week][target.metric] for r in runs[target.baseline].models]
             )
         out[key] = float(mine.mean())
+    history_keys = problem.keys[len(problem.targets) :]
+    for key, obs in zip(history_keys, problem.history, strict=True):
+        out[key] = float(np.mean(runs[problem.history_arm].observe(obs)))
     return out
+
+
+@dataclass
+class _ArmRun:
+    """The replicates of one arm of a particle, and their engagement at surveyed weeks."""
+
+    models: list[Any]
+    #: By week: per replicate, mean engagement of each level and of everyone (last).
+    engagement: dict[int, np.ndarray]
+
+    def observe(self, obs: Observation) -> np.ndarray:
+        """The simulated value of a history row, per replicate."""
+        if obs.measure == "engagement":
+            return self.engagement[obs.to_week][:, obs.level]  # level -1: everyone
+        if obs.measure == "quits":
+            return np.array([_quits(m.ledger.exits, obs) for m in self.models], dtype=float)
+        return np.array([_promotions(m.ledger.promotion_log, obs) for m in self.models], float)
+
+
+def _quits(exits: list[Any], obs: Observation) -> int:
+    """Leavers in the row's weeks (and level and tenure band): an exit's week is one after."""
+    n = 0
+    for e in exits:
+        if not obs.from_week <= e.week - 1 < obs.to_week:
+            continue
+        keep = np.ones(len(e.level), dtype=bool) if obs.level < 0 else e.level == obs.level
+        tenure = e.week - e.hired_week
+        keep &= (tenure >= obs.tenure[0]) & (tenure < obs.tenure[1])
+        n += int(keep.sum())
+    return n
+
+
+def _promotions(log: list[tuple[int, np.ndarray]], obs: Observation) -> int:
+    """Promotions in the row's weeks, counted at the level left."""
+    return sum(
+        int((levels == obs.level).sum()) if obs.level >= 0 else len(levels)
+        for week, levels in log
+        if obs.from_week <= week < obs.to_week
+    )
+
+
+def _run_arm(
+    scenario: Scenario, arm: str, replicates: list[int], seed: int, surveyed: set[int]
+) -> _ArmRun:
+    """Run an arm's replicates together, noting mean engagement at the surveyed weeks."""
+    from sim.model.workplace import ReplicateBatch, WorkplaceModel
+
+    models = [WorkplaceModel(scenario, arm=arm, replicate=r, seed=seed) for r in replicates]
+    batch = ReplicateBatch(models)
+    n_levels = scenario.n_levels
+    engagement: dict[int, np.ndarray] = {}
+
+    def survey(week: int) -> None:
+        if week in surveyed:
+            out = np.full((len(models), n_levels + 1), np.nan)
+            for i, m in enumerate(models):
+                wf = m.workforce
+                occ = wf.occupied
+                for lv in range(n_levels):
+                    here = occ & (wf.level == lv)
+                    if here.any():
+                        out[i, lv] = wf.engagement[here].mean()
+                out[i, n_levels] = wf.engagement[occ].mean()
+            engagement[week] = out
+
+    survey(0)
+    for week in range(1, scenario.horizon_weeks + 1):
+        batch.step()
+        survey(week)
+    return _ArmRun(models, engagement)
 
 
 # --- the sampler ----------------------------------------------------------------------------
@@ -396,7 +500,7 @@ def calibrate(
         )
         for path, prior in cal.parameters.items()
     }
-    weights = {k: 1.0 / t.sd for k, t in zip(problem.keys, problem.targets, strict=True)}
+    weights = {k: 1.0 / sd for k, sd in problem.sds.items()}
     sampler = make_sampler(executor, seed, progress)
     abc = pyabc.ABCSMC(
         ParticleModel(problem),
@@ -453,22 +557,30 @@ def _summarise(pyabc: Any, problem: Problem, history: Any, seconds: float) -> Ca
     sw, stats = history.get_weighted_sum_stats()
     sw = np.asarray(sw, dtype=float)
     rows = []
-    for i, (key, target) in enumerate(zip(problem.keys, problem.targets, strict=True)):
+    observed, sds = problem.observed, problem.sds
+    for i, key in enumerate(problem.keys):
         sims = np.array([s[key] for s in stats], dtype=float)
         ok = np.isfinite(sims)
         low, high = weighted_quantiles(sims[ok], sw[ok], (0.05, 0.95))
+        if i < len(problem.targets):
+            t = problem.targets[i]
+            what = {"metric": t.metric, "arm": t.arm, "baseline": t.baseline, "week": t.week}
+        else:  # a history row (engagement on the model's 0-1 scale)
+            o = problem.history[i - len(problem.targets)]
+            what = {
+                "metric": o.measure,
+                "arm": problem.history_arm,
+                "baseline": "",
+                "week": o.to_week,
+            }
+        mean = float(np.average(sims[ok], weights=sw[ok])) if ok.any() else math.nan
         rows.append(
             {
                 "target": problem.label(i),
-                "metric": target.metric,
-                "arm": target.arm,
-                "baseline": target.baseline,
-                "week": target.week,
-                "observed": target.observed,
-                "sd": target.sd,
-                "simulated_mean": float(np.average(sims[ok], weights=sw[ok]))
-                if ok.any()
-                else math.nan,
+                **what,
+                "observed": observed[key],
+                "sd": sds[key],
+                "simulated_mean": mean,
                 "simulated_q05": low,
                 "simulated_q95": high,
             }

@@ -44,11 +44,20 @@ class Totals:
 
 @dataclass
 class Exit:
-    """The employees who left in one week (arrays in the same order)."""
+    """The employees who left in one week (arrays in the same order).
+
+    Attributes:
+        hired_week: Week of hire (negative for the initial workforce: minus the tenure
+            it started with).
+        employee_id: Their ids.
+        week: The week at whose end they left (one after the week they quit in).
+        level: Level of the position each left.
+    """
 
     hired_week: np.ndarray
     employee_id: np.ndarray
     week: int
+    level: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -101,6 +110,8 @@ class Ledger:
     initial_participant: np.ndarray | None = None
     initial_present: np.ndarray | None = None
     exits: list[Exit] = field(default_factory=list)
+    #: Each week's promotions: (week, the level each was promoted from).
+    promotion_log: list[tuple[int, np.ndarray]] = field(default_factory=list)
     initial_promotions: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     careers: Careers | None = None
     took_part: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
@@ -132,10 +143,24 @@ class Ledger:
         t.quits += len(leaving)
         t.knowledge_lost += float(wf.skill[leaving].sum())
         t.replacement_cost += replacement_cost
-        self.exits.append(Exit(wf.hired_week[leaving].copy(), wf.employee_id[leaving].copy(), week))
+        self.exits.append(
+            Exit(
+                wf.hired_week[leaving].copy(),
+                wf.employee_id[leaving].copy(),
+                week,
+                wf.level[leaving].copy(),
+            )
+        )
 
-    def promoted(self, employee_ids: np.ndarray) -> None:
-        """Record the promotions of these employees (one entry per promotion)."""
+    def promoted(self, employee_ids: np.ndarray, levels: np.ndarray, week: int) -> None:
+        """Record the promotions of these employees (one entry per promotion).
+
+        Args:
+            employee_ids: Who was promoted.
+            levels: The level each was promoted from.
+            week: The week of the promotions.
+        """
+        self.promotion_log.append((week, levels.copy()))
         self.totals.promotions += len(employee_ids)
         initial = employee_ids[employee_ids < self.n_initial]
         np.add.at(self.initial_promotions, initial, 1)

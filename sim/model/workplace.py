@@ -570,7 +570,7 @@ class WorkplaceModel(mesa.Model):
             nominated,
         )
         if len(src):
-            self.ledger.promoted(wf.employee_id[src])
+            self.ledger.promoted(wf.employee_id[src], wf.level[src], self.week)
             wf.move(src, dst)
             self._impressions.move(src, dst)
             self.network.move(src, dst)

@@ -288,6 +288,9 @@ def _read_with_extends(
         if isinstance(org, dict) and isinstance(org.get(key), str) and org[key]:
             # A data file is named relative to the scenario file that names it.
             org[key] = str((path.parent / org[key]).resolve())
+    cal = raw.get("calibration")
+    if isinstance(cal, dict) and isinstance(cal.get("history"), str) and cal["history"]:
+        cal["history"] = str((path.parent / cal["history"]).resolve())
     parent = raw.pop("extends", None)
     if parent is None:
         base: dict[str, Any] = {}

@@ -2049,6 +2049,22 @@ class Calibration(Section):
         source="assumption",
         description="Stop once this many parameter sets have been simulated in all.",
     )
+    history: str = param(
+        "",
+        unit="file path (CSV or Parquet)",
+        source="assumption",
+        description=(
+            "An organisation's history to fit to: counts of quits and promotions by period "
+            "(and level, tenure band) and engagement survey means (docs/data.md); each row "
+            "is a target, measured in `history_arm`."
+        ),
+    )
+    history_arm: str = param(
+        "",
+        unit="arm name",
+        source="assumption",
+        description="The arm the history was lived under (empty: the first arm).",
+    )
     replicates: int = param(
         1,
         ge=1,
@@ -2061,7 +2077,7 @@ class Calibration(Section):
     @property
     def enabled(self) -> bool:
         """Whether the scenario has something to calibrate."""
-        return bool(self.parameters or self.targets)
+        return bool(self.parameters or self.targets or self.history)
 
 
 class Departure(Section):
