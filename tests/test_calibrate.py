@@ -58,7 +58,7 @@ def test_a_calibration_narrows_the_prior_toward_the_data(tmp_path):
 
 
 @pytest.mark.slow
-def test_same_posterior_serially_and_on_worker_processes(tmp_path):
+def test_same_posterior_serially_on_worker_processes_and_on_dask(tmp_path):
     from sim.app.cli import main
 
     path = tmp_path / "cal.toml"
@@ -77,6 +77,18 @@ def test_same_posterior_serially_and_on_worker_processes(tmp_path):
         )
     a, b = (pd.read_parquet(tmp_path / f"w{w}" / "posterior.parquet") for w in "12")
     pd.testing.assert_frame_equal(a, b, check_exact=True)
+    distributed = pytest.importorskip("distributed")
+    from sim.experiments.sweep import make_executor
+
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
+        ) as cluster,
+        make_executor(scheduler=cluster.scheduler_address) as dask_executor,
+    ):
+        sc = sim.load_scenario(path)
+        on_dask = run_calibration(sc, tmp_path / "dask", executor=dask_executor, progress=False)
+    pd.testing.assert_frame_equal(on_dask.posterior, a, check_exact=True)
 
 
 def test_resume_after_an_interruption_gives_the_same_posterior(tmp_path, monkeypatch):

@@ -389,21 +389,21 @@ def make_sampler(executor: futures.Executor | None, seed: int, progress: bool) -
         def __init__(self) -> None:
             super().__init__()
             self.executor = executor
-            self.workers = getattr(executor, "_max_workers", 1) or 1
+            self.workers = executor_workers(executor)
             self.n_simulated = 0
 
         def sample_until_n_accepted(
             self, n, simulate_one, t, *, max_eval=np.inf, all_accepted=False, ana_vars=None
         ):
             sample = self._create_empty_sample()
-            remote = self.executor is not None and self.workers > 1
+            remote = self.workers > 0
             if remote:
                 import cloudpickle
 
                 payload: bytes | Callable[[], Any] = cloudpickle.dumps(simulate_one)
             else:
                 payload = simulate_one
-            per_round = PARTICLES_PER_TASK * self.workers * (2 if remote else 1)
+            per_round = PARTICLES_PER_TASK * max(self.workers, 1) * (2 if remote else 1)
             index = accepted = evaluated = 0
             bar = _bar(n, t, progress)
             try:
@@ -437,6 +437,22 @@ def make_sampler(executor: futures.Executor | None, seed: int, progress: bool) -
             return [p for fut in pending for p in fut.result()]
 
     return OrderedSampler()
+
+
+def executor_workers(executor: futures.Executor | None) -> int:
+    """Workers an executor runs particles on; 0: evaluate them in this process.
+
+    A Dask executor is asked its cluster's workers; a local pool says how many processes
+    it has (one process is no gain over this one). The number sets only how many
+    particles are in flight, never which are accepted.
+    """
+    if executor is None:
+        return 0
+    client = getattr(executor, "_client", None)  # distributed's ClientExecutor
+    if client is not None:
+        return max(len(client.scheduler_info().get("workers", {})), 1)
+    workers = int(getattr(executor, "_max_workers", 0) or 0)
+    return workers if workers > 1 else 0
 
 
 def _bar(n: int, t: int, progress: bool) -> Any:
