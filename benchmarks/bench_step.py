@@ -28,6 +28,8 @@ unless said otherwise, and medians over repeated runs:
 * ``batch``: runs per second of the flagship's ``both`` arm at 200, 1,000 and 10,000
   employees x 156 weeks in batches of 1, 8, 32 and 128 replicates, each in a fresh
   process, with peak memory (issue 17);
+* ``calibration``: simulations per second and wall time to the stopping rule of
+  ``scenarios/calibration/turnover.toml`` on 1 and 2 worker processes (issue 18);
 * ``goals``: the goals of issue 7, each met or not.
 """
 
@@ -65,6 +67,7 @@ SECTIONS = (
     "dashboard",
     "sweep",
     "batch",
+    "calibration",
     "goals",
 )
 
@@ -410,6 +413,36 @@ def bench_batch(quick: bool) -> dict[str, Any]:
     return out
 
 
+def bench_calibration(quick: bool) -> dict[str, Any]:
+    """Simulations per second and wall time of a calibration, serially and on 2 workers."""
+    from sim.experiments.calibrate import run_calibration
+    from sim.experiments.sweep import make_executor
+    from sim.scenario.loading import load_scenario
+
+    path = ROOT / "scenarios" / "calibration" / "turnover.toml"
+    extra = ["calibration.generations=2"] if quick else []
+    scenario = load_scenario(path, extra)
+    cal = scenario.calibration
+    print(
+        f"\n## Calibration: {path.relative_to(ROOT)}, {len(cal.parameters)} parameters, "
+        f"population {cal.population}, {cal.generations} generations, "
+        f"{scenario.organisation.n_employees} employees x {scenario.horizon_weeks} weeks"
+    )
+    out = {}
+    for workers in (1, 2):
+        with tempfile.TemporaryDirectory() as tmp, make_executor(workers=workers) as executor:
+            t0 = time.perf_counter()
+            result = run_calibration(scenario, Path(tmp) / "c", executor=executor, progress=False)
+            elapsed = time.perf_counter() - t0
+        sims = int(result.generations["simulated"].sum())
+        out[workers] = {"simulations": sims, "seconds": elapsed, "per_s": sims / elapsed}
+        print(
+            f"  {workers} worker{'s' if workers > 1 else ''}: {sims} simulations in "
+            f"{elapsed:.1f} s = {sims / elapsed:.1f} simulations/s (wall time to the stopping rule)"
+        )
+    return out
+
+
 def goals(res: dict[str, Any]) -> list[dict[str, Any]]:
     """Each goal of issue 7 against the measurements (skipped where not measured)."""
     out = []
@@ -487,6 +520,7 @@ def main() -> None:
         "dashboard": bench_dashboard,
         "sweep": bench_sweep,
         "batch": bench_batch,
+        "calibration": bench_calibration,
     }
     for name, fn in runners.items():
         if name in only:
