@@ -22,6 +22,7 @@ from sim.analysis.compare import end_of_horizon, paired_differences
 from sim.analysis.conclusion import conclude
 from sim.analysis.summary import format_table
 from sim.analysis.targets import targets_table
+from sim.analysis.uncertainty import format_beating
 from sim.errors import ScenarioError
 from sim.files import atomic_write
 from sim.model.metrics import HEADLINE
@@ -116,6 +117,31 @@ def _effects_section(effects: pd.DataFrame) -> list[str]:
         shown[cols].to_html(index=False, float_format=lambda x: f"{x:.3g}"),
         "<h3>Published values</h3>",
         targets_table().to_html(index=False),
+    ]
+
+
+def _uncertainty_section(table: pd.DataFrame, meta: dict) -> list[str]:
+    """The probability that each arm beats the control arm over the posterior's draws."""
+    post = meta.get("posterior", {})
+    if table.empty:
+        return []
+    baseline = str(table["baseline"].iloc[0])
+    noisy = (
+        " With one replicate per draw, replicate noise counts as parameter uncertainty."
+        if post.get("replicates_per_draw") == 1
+        else ""
+    )
+    return [
+        f"<h2>Parameter uncertainty: probability of beating {html.escape(baseline)}</h2>",
+        f"<p class='note'>Run over the posterior in {html.escape(str(post.get('source')))}: "
+        f"{post.get('draws')} draws of its parameters ({', '.join(post.get('parameters', []))})"
+        f", {post.get('replicates_per_draw')} replicates each, the same draw in every arm. "
+        "For each draw, the mean paired difference from the baseline estimates the expected "
+        "difference under those parameters; P is the share of draws where it favours the "
+        "arm (higher is better, lower for costs, quits and time to proficiency), with the "
+        "mean over draws and the 90% credible interval (5% and 95% of the draws' means)."
+        f"{noisy} Every pair of arms, and the noise within draws, is in uncertainty.csv.</p>",
+        format_beating(table, baseline).to_html(),
     ]
 
 
@@ -224,6 +250,8 @@ def build(folder: str | Path, network_weeks: bool = True) -> str:
             "<h2>Is it worth it?</h2>",
             _png(plots.cost_benefit(diffs)),
         ]
+    if (folder / "uncertainty.csv").is_file():
+        parts += _uncertainty_section(pd.read_csv(folder / "uncertainty.csv"), meta)
     if (folder / "effects.csv").is_file():
         parts += _effects_section(pd.read_csv(folder / "effects.csv"))
     if len(arms) > 1:

@@ -82,6 +82,26 @@ def _parser() -> argparse.ArgumentParser:
         ),
     )
     run.add_argument(
+        "--posterior",
+        type=Path,
+        metavar="DIR",
+        help=(
+            "run over a calibration's posterior (DIR/posterior.parquet, from wlsim "
+            "calibrate): each replicate runs under one drawn parameter set, the same in "
+            "every arm; prints the probability that each arm beats the control arm"
+        ),
+    )
+    run.add_argument(
+        "--posterior-draws",
+        type=int,
+        metavar="K",
+        help=(
+            "posterior draws, the replicates split evenly among them (replicates / K per "
+            "draw, averaged so that replicate noise is not read as parameter uncertainty; "
+            "default: one draw per replicate)"
+        ),
+    )
+    run.add_argument(
         "--max-replicates",
         type=int,
         default=200,
@@ -467,6 +487,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from sim.errors import ScenarioError
     from sim.experiments.folders import check_output, lock
     from sim.experiments.output import write_results
     from sim.experiments.run import resolve_run, run_scenario
@@ -478,6 +499,18 @@ def _run(args: argparse.Namespace) -> int:
         scenario, args.arm, args.replicates, args.seed, source=str(args.scenario)
     )
     targets = _targets(args.precision)
+    plan = None
+    if args.posterior is not None:
+        from sim.experiments.posterior import plan_draws
+
+        if args.precision:
+            raise ScenarioError(
+                "--precision cannot be combined with --posterior: replicates come in "
+                "posterior draws; choose --replicates and --posterior-draws instead"
+            )
+        plan = plan_draws(scenario, args.posterior, args.posterior_draws, str(args.scenario))
+    elif args.posterior_draws is not None:
+        raise ScenarioError("--posterior-draws needs --posterior DIR (a calibration folder)")
     out = args.out if args.out is not None else Path("results") / scenario.name
     check_output(out, args.overwrite)
     progress = False if args.no_progress else None
@@ -492,7 +525,16 @@ def _run(args: argparse.Namespace) -> int:
                 print(f"Stopped at {results.scenario.replicates} replicates; worst CI half-widths:")
                 print(comparison.groupby("metric")["half_width"].max().to_string())
             else:
-                results = run_scenario(scenario, arms=arms, progress=progress)
+                posterior = plan.posterior if plan is not None else None
+                draws = plan.n_draws if plan is not None else None
+                results = run_scenario(
+                    scenario,
+                    arms=arms,
+                    progress=progress,
+                    posterior=posterior,
+                    posterior_draws=draws,
+                    source=str(args.scenario),
+                )
             write_results(
                 results,
                 out,
@@ -510,6 +552,8 @@ def _run(args: argparse.Namespace) -> int:
     )
     print(f"Wall time {results.metadata['wall_time_seconds']} s.")
     print(_run_report(results))
+    if results.uncertainty is not None:
+        print(_uncertainty_report(results))
     print(f"\nResults written to {out}/")
     return 0
 
@@ -533,6 +577,38 @@ def _run_report(results: Any) -> str:
     metrics = (*HEADLINE, "programme_cost", "cost_per_participant")
     text.append(wrap_by_arm(results.table(metrics).T))
     return "\n".join(text)
+
+
+def _uncertainty_report(results: Any) -> str:
+    """What ``wlsim run --posterior`` adds: the probability of beating the control arm."""
+    from sim.analysis.summary import wrap_by_arm, wrap_text
+    from sim.analysis.uncertainty import format_beating
+
+    table = results.uncertainty
+    if table.empty:
+        return "\nOne arm only: no arm to compare with under parameter uncertainty."
+    post = results.metadata["posterior"]
+    baseline = str(table["baseline"].iloc[0])
+    lines = [
+        "",
+        wrap_text(
+            f"Parameter uncertainty ({post['draws']} posterior draws x "
+            f"{post['replicates_per_draw']} replicates, from {post['source']}): P = share of "
+            f"draws whose mean paired difference from {baseline} favours the arm (higher is "
+            "better, lower for costs, quits and time to proficiency), then that mean "
+            "difference averaged over draws [90% credible interval]. Every pair of arms is "
+            "in uncertainty.csv."
+        ),
+    ]
+    if post["replicates_per_draw"] == 1:
+        lines.append(
+            wrap_text(
+                "With one replicate per draw, replicate noise counts as parameter "
+                "uncertainty; use --posterior-draws K with fewer draws than replicates."
+            )
+        )
+    lines.append(wrap_by_arm(format_beating(table, baseline)))
+    return "\n".join(lines)
 
 
 def _programmes(args: argparse.Namespace) -> int:

@@ -29,9 +29,9 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import MissingDependencyError, ScenarioError, did_you_mean
-from sim.experiments.sweep import value_at, with_value
 from sim.scenario.history import Observation, load_history
 from sim.scenario.loading import validate_scenario
+from sim.scenario.paths import value_at, with_value
 from sim.scenario.schema import Scenario, Target
 
 #: Spawn key of the particles' seeds (apart from the replicate keys of runs).

@@ -23,6 +23,10 @@ def write_results(
 ) -> Path:
     """Write a results folder: time series, summary, effects, figures, scenario, metadata.
 
+    A run over a posterior also writes ``posterior_draws.parquet`` (each replicate's
+    draw and parameter values), ``posterior.parquet`` (the particles drawn from) and
+    ``uncertainty.csv`` (the probability that each arm beats each other arm).
+
     Files are written into a hidden sibling folder that is renamed into place at the end,
     so an interrupted write never leaves a half-written results folder; the target is
     locked meanwhile, and ``overwrite`` replaces only a folder wlsim wrote.
@@ -65,6 +69,14 @@ def _write_files(results: Results, tmp: Path, figures: bool, report: bool) -> No
         results.effects.to_csv(tmp / "effects.csv", index=False)
     if results.cohort is not None and not results.cohort.empty:
         results.cohort.to_parquet(tmp / "cohort.parquet", index=False)
+    if results.posterior_draws is not None:
+        # A run over a posterior: what each replicate ran under, the particles drawn
+        # from (so that wlsim rerun needs no calibration folder) and the probabilities.
+        results.posterior_draws.to_parquet(tmp / "posterior_draws.parquet", index=False)
+    if results.posterior is not None:
+        results.posterior.to_parquet(tmp / "posterior.parquet", index=False)
+    if results.uncertainty is not None:
+        results.uncertainty.to_csv(tmp / "uncertainty.csv", index=False)
     (tmp / "scenario.resolved.toml").write_text(dump_scenario(results.scenario))
     (tmp / "metadata.json").write_text(json.dumps(results.metadata, indent=2) + "\n")
     if figures:

@@ -101,11 +101,15 @@ def rerun(
             if then_data.get(key) != now_data.get(key):
                 changed = now_data.get(name) or then_data.get(name)
                 warnings.append(f"organisation data changed since the run: {changed}")
+    posterior, draws = _recorded_posterior(meta, results, meta_path)
     with lock(out):  # from before the runs until the folder is in place
-        fresh = run_scenario(scenario, arms=arms, progress=progress)
+        fresh = run_scenario(
+            scenario, arms=arms, progress=progress, posterior=posterior, posterior_draws=draws
+        )
         write_results(fresh, out, overwrite=overwrite, figures=(results / "figures").is_dir())
+    compared = (*COMPARED, "posterior_draws.parquet") if posterior is not None else COMPARED
     differing = [
-        name for name in COMPARED if (results / name).read_bytes() != (out / name).read_bytes()
+        name for name in compared if (results / name).read_bytes() != (out / name).read_bytes()
     ]
     return RerunReport(out, warnings, differing)
 
@@ -180,6 +184,23 @@ def _recorded_arms(meta: dict[str, Any], scenario: Scenario, path: Path) -> list
             "is damaged; run the scenario again with wlsim run"
         )
     return arms
+
+
+def _recorded_posterior(meta: dict[str, Any], results: Path, path: Path) -> tuple[Any, int | None]:
+    """The posterior a run was made over (the copy in its folder) and its draws, if any."""
+    post = meta.get("posterior")
+    if post is None:
+        return None, None
+    draws = post.get("draws") if isinstance(post, dict) else None
+    if not isinstance(draws, int) or not (results / "posterior.parquet").is_file():
+        raise ScenarioError(
+            f"{path}: the run was made over a posterior, but the folder's posterior.parquet "
+            "or the number of draws is missing; the results folder is damaged; run the "
+            "scenario again with wlsim run --posterior"
+        )
+    from sim.experiments.posterior import load_posterior
+
+    return load_posterior(results), draws  # the copy of the particles in the folder
 
 
 def _short(value: Any) -> str:

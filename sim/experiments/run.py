@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -21,6 +22,9 @@ from sim.scenario.loading import validate_scenario
 from sim.scenario.orgdata import data_provenance
 from sim.scenario.resources import batch_size, check_memory
 from sim.scenario.schema import Scenario
+
+if TYPE_CHECKING:
+    from sim.experiments.posterior import DrawPlan
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,13 @@ class Results:
             empty without a control arm and a programme.
         effects: Effect sizes of every programme on its learners against the control
             arm, latent and observed, with CIs (:func:`sim.analysis.effects.effect_sizes`).
+        posterior_draws: In a run over a posterior, one row per replicate: its
+            ``draw``, the posterior ``particle`` drawn and the parameter values it ran
+            under (:mod:`sim.experiments.posterior`); None otherwise.
+        uncertainty: In a run over a posterior, the probability that each arm beats
+            each other arm on each headline metric, with credible intervals
+            (:func:`sim.analysis.uncertainty.all_pairs`; the control arm's rows first).
+        posterior: In a run over a posterior, the weighted particles drawn from.
     """
 
     scenario: Scenario
@@ -48,6 +59,9 @@ class Results:
     survival: pd.DataFrame | None = None
     cohort: pd.DataFrame | None = None
     effects: pd.DataFrame | None = None
+    posterior_draws: pd.DataFrame | None = None
+    uncertainty: pd.DataFrame | None = None
+    posterior: pd.DataFrame | None = None
 
     def table(self, metrics: Sequence[str] = HEADLINE) -> pd.DataFrame:
         """End-of-horizon means with 95% CIs as a wide table (arms x metrics) of strings."""
@@ -190,6 +204,9 @@ def run_scenario(
     replicates: int | None = None,
     seed: int | None = None,
     progress: bool | None = None,
+    posterior: str | Path | pd.DataFrame | None = None,
+    posterior_draws: int | None = None,
+    source: str = "<scenario>",
 ) -> Results:
     """Run every arm of a scenario for every replicate.
 
@@ -203,23 +220,46 @@ def run_scenario(
         seed: Root seed (default: the scenario's).
         progress: Show a progress bar; by default only when writing to a terminal or
             notebook.
+        posterior: Run over a posterior: a calibration folder (with
+            ``posterior.parquet``) or a DataFrame of parameter paths and ``weight``.
+            Each posterior draw's parameters are set in every arm of its replicates
+            (:mod:`sim.experiments.posterior`), and the results gain
+            ``posterior_draws`` and ``uncertainty``.
+        posterior_draws: Posterior draws ``K`` (default: one per replicate); the
+            replicates are split evenly, ``replicates / K`` per draw.
+        source: Where the scenario came from, for messages.
 
     Returns:
         The results, with tidy time series and summary tables.
 
     Raises:
-        ScenarioError: If an arm is unknown or ``replicates`` or ``seed`` is out of range.
+        ScenarioError: If an arm is unknown, ``replicates`` or ``seed`` is out of range,
+            or the posterior is refused (:func:`sim.experiments.posterior.plan_draws`).
     """
-    scenario, arms = resolve_run(scenario, arms, replicates, seed)
+    scenario, arms = resolve_run(scenario, arms, replicates, seed, source=source)
+    plan = None
+    if posterior is not None:
+        from sim.experiments.posterior import plan_draws
+
+        plan = plan_draws(scenario, posterior, posterior_draws, source=source)
+    elif posterior_draws is not None:
+        raise ScenarioError("--posterior-draws needs --posterior (a calibration folder)")
     started = datetime.now(UTC)
     t0 = time.perf_counter()
-    timeseries, survival, cohort = collect(scenario, arms, range(scenario.replicates), progress)
+    scenarios = plan.scenario_of if plan is not None else None
+    timeseries, survival, cohort = collect(
+        scenario, arms, range(scenario.replicates), progress, scenarios
+    )
     seconds = time.perf_counter() - t0
-    return package(scenario, arms, timeseries, started, seconds, survival, cohort)
+    return package(scenario, arms, timeseries, started, seconds, survival, cohort, plan)
 
 
 def collect(
-    scenario: Scenario, arms: Sequence[str], replicates: range, progress: bool | None = None
+    scenario: Scenario,
+    arms: Sequence[str],
+    replicates: range,
+    progress: bool | None = None,
+    scenarios: Callable[[int], Scenario] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Run the given replicates of the given arms; return time series, survival and cohort.
 
@@ -228,15 +268,24 @@ def collect(
     The initial cohort is measured at every programme's end and the horizon
     (:func:`sim.analysis.effects.snapshot_weeks`) when the arms include a control arm
     and a programme.
+
+    Args:
+        scenario: The validated scenario.
+        arms: Arms to run.
+        replicates: Replicate numbers.
+        progress: Show a progress bar.
+        scenarios: The scenario of each replicate, when they differ (a run over a
+            posterior); a batch holds consecutive replicates of one scenario.
     """
     weeks = snapshot_weeks(scenario, arms)
     size = batch_size(scenario, len(replicates))
-    chunks = [replicates[i : i + size] for i in range(0, len(replicates), size)]
+    chunks = _chunks(replicates, size, scenarios)
     frames, survivals, cohorts = [], [], []
     with _progress(len(replicates) * len(arms), progress, scenario.name) as bar:
         for chunk in chunks:
+            chosen = scenarios(chunk[0]) if scenarios is not None else scenario
             for arm in arms:
-                for frame, survival, cohort in run_batch_tables(scenario, arm, chunk, weeks=weeks):
+                for frame, survival, cohort in run_batch_tables(chosen, arm, chunk, weeks=weeks):
                     frames.append(frame)
                     survivals.append(survival)
                     cohorts.append(cohort)
@@ -248,6 +297,22 @@ def collect(
     )
 
 
+def _chunks(
+    replicates: range, size: int, scenarios: Callable[[int], Scenario] | None
+) -> list[list[int]]:
+    """Consecutive replicates of one scenario, at most ``size`` to a batch."""
+    chunks: list[list[int]] = []
+    for r in replicates:
+        if (
+            not chunks
+            or len(chunks[-1]) == size
+            or (scenarios is not None and scenarios(r) is not scenarios(chunks[-1][0]))
+        ):
+            chunks.append([])
+        chunks[-1].append(r)
+    return chunks
+
+
 def package(
     scenario: Scenario,
     arms: Sequence[str],
@@ -256,8 +321,13 @@ def package(
     seconds: float,
     survival: pd.DataFrame | None = None,
     cohort: pd.DataFrame | None = None,
+    plan: DrawPlan | None = None,
 ) -> Results:
-    """Sort a time series into the canonical order; attach summary, effects and provenance."""
+    """Sort a time series into the canonical order; attach summary, effects and provenance.
+
+    With a posterior's ``plan``, also the draws of every replicate and the probability
+    that each arm beats each other arm (:mod:`sim.analysis.uncertainty`).
+    """
     arms = list(arms)
     timeseries = timeseries.sort_values(["arm", "replicate", "week"], key=_arm_order(arms))
     timeseries = timeseries.reset_index(drop=True)
@@ -295,7 +365,29 @@ def package(
     summary = summarise(timeseries)
     if effects is not None and not effects.empty:
         summary = pd.concat([summary, summary_rows(effects)], ignore_index=True)
-    return Results(scenario, timeseries, summary, meta, survival, cohort, effects)
+    draws = uncertainty = particles = None
+    if plan is not None:
+        from sim.analysis.compare import end_of_horizon
+        from sim.analysis.effects import control_arm
+        from sim.analysis.uncertainty import all_pairs
+
+        meta["posterior"] = plan.metadata()
+        draws = plan.table
+        particles = plan.posterior.table
+        first = control_arm(scenario, arms) or arms[0]
+        uncertainty = all_pairs(end_of_horizon(timeseries), draws, first)
+    return Results(
+        scenario,
+        timeseries,
+        summary,
+        meta,
+        survival,
+        cohort,
+        effects,
+        posterior_draws=draws,
+        uncertainty=uncertainty,
+        posterior=particles,
+    )
 
 
 def _arm_order(arms: list[str]):

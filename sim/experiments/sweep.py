@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.sensitivity import SAMPLING_KEY, control_arm, salib_problem
-from sim.errors import ScenarioError, did_you_mean
+from sim.errors import ScenarioError
 from sim.experiments.folders import MARKER, check_output, lock, marker, new_folder, publish
 from sim.experiments.pool import WorkerPool, fault_point, worker_died
 from sim.experiments.run import run_batch_tables
@@ -48,6 +48,7 @@ from sim.files import atomic_write
 from sim.provenance import provenance, wlsim_version
 from sim.scenario.loading import dump_scenario, validate_scenario
 from sim.scenario.orgdata import data_provenance
+from sim.scenario.paths import value_at, with_value
 from sim.scenario.resources import batch_size
 from sim.scenario.schema import Scenario
 
@@ -143,26 +144,6 @@ def _unit_sample(method: str, d: int, n: int, seed: int, bounds: np.ndarray) -> 
     from SALib.sample import morris
 
     return morris.sample(problem, n, num_levels=4, seed=int(rng_seed))
-
-
-def value_at(raw: Mapping[str, Any], path: str, section: str = "sweep") -> Any:
-    """The value at a dotted parameter path of a scenario given as nested dicts.
-
-    Raises:
-        ScenarioError: If the path names no parameter, with "did you mean" (the message
-            starts with ``section``).
-    """
-    node: Any = raw
-    for part in path.split("."):
-        if not isinstance(node, Mapping) or part not in node:
-            options = list(node) if isinstance(node, Mapping) else []
-            raise ScenarioError(
-                f"{section}: {path!r} is not a scenario parameter: no {part!r}"
-                f"{did_you_mean(part, options)}; "
-                f"valid here: {', '.join(map(str, options))}"
-            )
-        node = node[part]
-    return node
 
 
 #: The most runs one sweep may plan (each run is a row of the plan, kept in memory).
@@ -295,18 +276,6 @@ def swept_parameters(folder: str | Path) -> list[str]:
     if not path.is_file():
         raise ScenarioError(f"{folder}: not a sweep folder (no plan.parquet)")
     return [c for c in pq.read_schema(path).names if c not in RUN_COLUMNS]
-
-
-def with_value(raw: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
-    """A copy of a scenario given as nested dicts with one dotted path set to ``value``."""
-    parts = path.split(".")
-    out = dict(raw)
-    node = out
-    for part in parts[:-1]:
-        node[part] = dict(node[part])
-        node = node[part]
-    node[parts[-1]] = value
-    return out
 
 
 # --- running -------------------------------------------------------------------------------
