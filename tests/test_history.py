@@ -94,29 +94,29 @@ def test_unknown_and_missing_columns_are_named(tmp_path):
 
 def test_simulated_history_agrees_with_the_time_series(tmp_path):
     sc = scenario(tmp_path, "quits,0,26,,,12,\n")
-    run = cal_mod._run_arm(sc, "no_programme", [0, 1], seed=5, surveyed={26})
+    run = cal_mod.run_arm(sc, "no_programme", [0, 1], seed=5, surveyed={26})
     inf = math.inf
     for m, engagement in zip(run.models, run.engagement[26], strict=True):
         last = m.records[-1]
         every = Observation("quits", 0, 26, -1, (0.0, inf), 0, 1, "")
-        assert cal_mod._quits(m.ledger.exits, every) == last["cumulative_quits"] > 0
+        assert cal_mod.quits_in(m.ledger.exits, every) == last["cumulative_quits"] > 0
         by_level = [
-            cal_mod._quits(m.ledger.exits, Observation("quits", 0, 26, lv, (0.0, inf), 0, 1, ""))
+            cal_mod.quits_in(m.ledger.exits, Observation("quits", 0, 26, lv, (0.0, inf), 0, 1, ""))
             for lv in range(sc.n_levels)
         ]
         assert sum(by_level) == last["cumulative_quits"]
         halves = [
-            cal_mod._quits(m.ledger.exits, Observation("quits", a, b, -1, (0.0, inf), 0, 1, ""))
+            cal_mod.quits_in(m.ledger.exits, Observation("quits", a, b, -1, (0.0, inf), 0, 1, ""))
             for a, b in ((0, 13), (13, 26))
         ]
         assert sum(halves) == last["cumulative_quits"]
         bands = [
-            cal_mod._quits(m.ledger.exits, Observation("quits", 0, 26, -1, band, 0, 1, ""))
+            cal_mod.quits_in(m.ledger.exits, Observation("quits", 0, 26, -1, band, 0, 1, ""))
             for band in ((0.0, 52.0), (52.0, inf))
         ]
         assert sum(bands) == last["cumulative_quits"]
         promoted = Observation("promotions", 0, 26, -1, (0.0, inf), 0, 1, "")
-        assert cal_mod._promotions(m.ledger.promotion_log, promoted) == last["promotions"]
+        assert cal_mod.promotions_in(m.ledger.promotion_log, promoted) == last["promotions"]
         assert engagement[-1] == pytest.approx(last["mean_engagement"], rel=1e-12)
         assert np.isfinite(engagement[:-1]).all()
 

@@ -243,13 +243,13 @@ def simulate(problem: Problem, values: Mapping[str, float], seed: int) -> dict[s
     replicates = list(range(problem.scenario.calibration.replicates))
     surveyed = {o.to_week for o in problem.history if o.measure == "engagement"}
     runs = {
-        arm: _run_arm(
+        arm: run_arm(
             scenario, arm, replicates, seed, surveyed if arm == problem.history_arm else set()
         )
         for arm in problem.arms
     }
     out = {}
-    for key, target in zip(problem.keys, problem.targets, strict=False):
+    for key, target in zip(problem.keys[: len(problem.targets)], problem.targets, strict=True):
         mine = np.array([r.records[target.week][target.metric] for r in runs[target.arm].models])
         if target.baseline:
             mine = mine - np.array(
@@ -275,11 +275,11 @@ class _ArmRun:
         if obs.measure == "engagement":
             return self.engagement[obs.to_week][:, obs.level]  # level -1: everyone
         if obs.measure == "quits":
-            return np.array([_quits(m.ledger.exits, obs) for m in self.models], dtype=float)
-        return np.array([_promotions(m.ledger.promotion_log, obs) for m in self.models], float)
+            return np.array([quits_in(m.ledger.exits, obs) for m in self.models], dtype=float)
+        return np.array([promotions_in(m.ledger.promotion_log, obs) for m in self.models], float)
 
 
-def _quits(exits: list[Any], obs: Observation) -> int:
+def quits_in(exits: list[Any], obs: Observation) -> int:
     """Leavers in the row's weeks (and level and tenure band): an exit's week is one after."""
     n = 0
     for e in exits:
@@ -292,7 +292,7 @@ def _quits(exits: list[Any], obs: Observation) -> int:
     return n
 
 
-def _promotions(log: list[tuple[int, np.ndarray]], obs: Observation) -> int:
+def promotions_in(log: list[tuple[int, np.ndarray]], obs: Observation) -> int:
     """Promotions in the row's weeks, counted at the level left."""
     return sum(
         int((levels == obs.level).sum()) if obs.level >= 0 else len(levels)
@@ -301,7 +301,7 @@ def _promotions(log: list[tuple[int, np.ndarray]], obs: Observation) -> int:
     )
 
 
-def _run_arm(
+def run_arm(
     scenario: Scenario, arm: str, replicates: list[int], seed: int, surveyed: set[int]
 ) -> _ArmRun:
     """Run an arm's replicates together, noting mean engagement at the surveyed weeks."""
