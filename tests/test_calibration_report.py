@@ -223,3 +223,13 @@ def test_wlsim_report_writes_a_calibration_report_and_explains_an_unfinished_one
     assert main(["report", str(folder)]) == 2
     err = capsys.readouterr().err
     assert "missing posterior.parquet" in err and "--resume" in err
+
+
+def test_a_results_folder_with_a_posterior_copy_is_not_taken_for_a_calibration(tmp_path):
+    folder = calibration_folder(tmp_path / "cal")
+    assert calibration_report.is_calibration_folder(folder)
+    # wlsim run --posterior copies posterior.parquet into its results folder.
+    results = tmp_path / "results"
+    results.mkdir()
+    (results / "posterior.parquet").write_bytes((folder / "posterior.parquet").read_bytes())
+    assert not calibration_report.is_calibration_folder(results)

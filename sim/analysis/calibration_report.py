@@ -46,9 +46,13 @@ _NOT_SHOWN = (
 
 
 def is_calibration_folder(folder: str | Path) -> bool:
-    """Whether ``folder`` was written by ``wlsim calibrate`` (it holds pyabc's database)."""
+    """Whether ``folder`` was written by ``wlsim calibrate``, finished or not.
+
+    It holds pyabc's database or the diagnostics per generation; a results folder of a
+    run over a posterior holds a copy of ``posterior.parquet`` but neither of those.
+    """
     folder = Path(folder)
-    return (folder / "calibration.db").is_file() or (folder / "posterior.parquet").is_file()
+    return (folder / "calibration.db").is_file() or (folder / "generations.csv").is_file()
 
 
 def _png(fig: Figure) -> bytes:
