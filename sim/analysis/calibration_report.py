@@ -169,9 +169,10 @@ def build(folder: str | Path) -> tuple[str, dict[str, bytes]]:
         _table(priors),
         "<h2>Targets</h2>",
         "<p class='note'>Each target is a metric at a week, averaged over a particle's "
-        "replicates, in an arm or as its paired difference from a baseline arm; sd is the "
-        "uncertainty of the observed value, the unit in which a simulation's distance from "
-        "the data is measured.</p>",
+        "replicates, in an arm or as its paired difference from a baseline arm, or a row "
+        "of the organisation's history file (counts over a period ending at the week "
+        "shown, or a survey mean at it); sd is the uncertainty of the observed value, the "
+        "unit in which a simulation's distance from the data is measured.</p>",
         _table(predictive[["target", "metric", "arm", "baseline", "week", "observed", "sd"]]),
         "<h2>Diagnostics per generation</h2>",
         "<p class='note'>The tolerance should shrink from generation to generation; a "

@@ -497,7 +497,10 @@ def predictive_check(predictive: pd.DataFrame) -> Figure:
         ax.set_yticks([0, 1], ["simulated", "observed"], fontsize="small")
         ax.set_title(str(row["target"]), fontsize="small", loc="left")
         ax.grid(axis="x", alpha=0.3)
-    axes[0].legend(frameon=False, fontsize="x-small", ncols=3, loc="upper right")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(
+        handles, labels, frameon=False, fontsize="small", ncols=3, loc="outside lower center"
+    )
     fig.suptitle("Posterior predictive check (thin black: observed +/- 2 sd)")
     return fig
 
