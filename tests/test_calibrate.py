@@ -55,6 +55,15 @@ def test_a_calibration_narrows_the_prior_toward_the_data(tmp_path):
     assert 0.001 < low < 0.0045 < high < 0.01
     for name in ("posterior.parquet", "generations.csv", "predictive.csv", "provenance.json"):
         assert (tmp_path / "c" / name).exists()
+    # One parameter: the report and its figures, without a pairwise plot.
+    assert (
+        "<h2>Identifiability: what to measure next</h2>" in (tmp_path / "c/report.html").read_text()
+    )
+    assert sorted(p.name for p in (tmp_path / "c/figures").iterdir()) == [
+        "generations.png",
+        "predictive_check.png",
+        "prior_posterior.png",
+    ]
 
 
 @pytest.mark.slow

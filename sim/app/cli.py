@@ -222,12 +222,15 @@ def _parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser(
         "report",
-        help="write a self-contained HTML report of a results folder",
+        help="write a self-contained HTML report of a results or calibration folder",
         description=(
             "Write RESULTS_DIR/report.html: end-of-horizon tables, paired differences, cost "
             "and benefit, skill diffusion by domain and level, the distribution of skill, "
             "retention and survival curves, engagement, the organisation network at the start "
-            "and end (re-running replicate 0 of each arm), the scenario and its provenance."
+            "and end (re-running replicate 0 of each arm), the scenario and its provenance. "
+            "For a folder written by wlsim calibrate: the priors, targets, diagnostics per "
+            "generation, posterior, identifiability (what the targets pin down, what trades "
+            "off) and the posterior predictive check, with figures in DIR/figures/."
         ),
     )
     report.add_argument("results", type=Path, metavar="RESULTS_DIR")
@@ -460,6 +463,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         if args.command == "patterns":
             return _patterns(args)
         if args.command == "report":
+            from sim.analysis import calibration_report
+
+            if calibration_report.is_calibration_folder(args.results):
+                print(f"Report written to {calibration_report.write_report(args.results)}")
+                return 0
             from sim.analysis.report import write_report
 
             print(f"Report written to {write_report(args.results, not args.no_network)}")
@@ -826,7 +834,7 @@ def _calibrate(args: argparse.Namespace) -> int:
         )
         mean = float((post[path] * post["weight"]).sum())
         print(f"  {path}: mean {mean:.4g}, median {mid:.4g}, 90% interval [{low:.4g}, {high:.4g}]")
-    print(f"\nPosterior, diagnostics and predictive check in {out}/")
+    print(f"\nPosterior, diagnostics, predictive check and report.html in {out}/")
     return 0
 
 

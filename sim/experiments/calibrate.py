@@ -717,6 +717,7 @@ def _prepare(folder: Path, scenario: Scenario, resume: bool, overwrite: bool) ->
 def _write_outputs(folder: Path, problem: Problem, result: CalibrationResult) -> None:
     import json
 
+    from sim.analysis.calibration_report import write_report
     from sim.files import atomic_write
     from sim.provenance import provenance
 
@@ -737,3 +738,5 @@ def _write_outputs(folder: Path, problem: Problem, result: CalibrationResult) ->
         wall_time_seconds=round(result.seconds, 3),
     )
     atomic_write(folder / "provenance.json", (json.dumps(meta, indent=1) + "\n").encode())
+    # The report reads the files just written, as `wlsim report FOLDER` does.
+    write_report(folder)
