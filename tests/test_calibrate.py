@@ -14,9 +14,10 @@ import pandas as pd
 import pytest
 
 import sim
+from sim.analysis.posterior import weighted_quantiles
 from sim.errors import ScenarioError
 from sim.experiments import calibrate as cal_mod
-from sim.experiments.calibrate import plan_calibration, run_calibration, weighted_quantiles
+from sim.experiments.calibrate import plan_calibration, run_calibration
 from sim.scenario.loading import validate_scenario
 
 pytest.importorskip("pyabc")

@@ -827,7 +827,7 @@ def _calibrate(args: argparse.Namespace) -> int:
     post = result.posterior
     print("\nPosterior (weighted mean, 5% and 95%):")
     for path in post.columns.drop("weight"):
-        from sim.experiments.calibrate import weighted_quantiles
+        from sim.analysis.posterior import weighted_quantiles
 
         low, mid, high = weighted_quantiles(
             post[path].to_numpy(), post["weight"].to_numpy(), (0.05, 0.5, 0.95)

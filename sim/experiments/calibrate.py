@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.analysis.posterior import weighted_quantiles
 from sim.errors import MissingDependencyError, ScenarioError, did_you_mean
 from sim.scenario.history import Observation, load_history
 from sim.scenario.loading import validate_scenario
@@ -602,19 +603,6 @@ def _summarise(pyabc: Any, problem: Problem, history: Any, seconds: float) -> Ca
             }
         )
     return CalibrationResult(posterior, generations, pd.DataFrame(rows), seconds)
-
-
-def weighted_quantiles(
-    values: np.ndarray, weights: np.ndarray, qs: Sequence[float]
-) -> tuple[float, ...]:
-    """Quantiles of weighted values (the inverse of their weighted distribution function)."""
-    if not len(values):
-        return tuple(math.nan for _ in qs)
-    order = np.argsort(values, kind="stable")
-    cum = np.cumsum(weights[order])
-    cum /= cum[-1]
-    at = np.minimum(np.searchsorted(cum, np.asarray(qs, dtype=float)), len(cum) - 1)
-    return tuple(float(v) for v in values[order][at])
 
 
 # --- the calibration folder -----------------------------------------------------------------
