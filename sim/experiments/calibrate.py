@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import math
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent import futures
@@ -421,6 +422,14 @@ def make_sampler(executor: futures.Executor | None, seed: int, progress: bool) -
                             break
             finally:
                 bar.close()
+            if progress and t >= 0:  # generation -1 samples the prior for adaptive steps
+                tolerance = ana_vars.eps(t) if ana_vars is not None else math.nan
+                print(
+                    f"generation {t}: tolerance {tolerance:.4g}, {accepted} accepted of "
+                    f"{evaluated} simulated ({accepted / max(evaluated, 1):.0%})",
+                    file=sys.stderr,
+                    flush=True,
+                )
             self.nr_evaluations_ = evaluated
             self.n_simulated += evaluated
             if sample.n_accepted < n:
@@ -656,8 +665,6 @@ def run_calibration(
 
 
 def _interactive() -> bool:
-    import sys
-
     return sys.stderr.isatty()
 
 
