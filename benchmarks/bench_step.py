@@ -362,22 +362,35 @@ def bench_sweep(quick: bool) -> dict[str, Any]:
         ROOT / "scenarios" / "sweeps" / "capacity_grid.toml",
         ["sweep.replicates=2", f"horizon_weeks={weeks}"],
     )
-    out = {}
-    for workers in (1, 2):
-        with tempfile.TemporaryDirectory() as tmp, make_executor(workers=workers) as executor:
-            t0 = time.perf_counter()
-            result = run_sweep(scenario, Path(tmp) / "sweep", executor=executor, progress=False)
-            elapsed = time.perf_counter() - t0
-        out[workers] = {
+    import os
+
+    out: dict[Any, Any] = {}
+    # "alone": every replicate run on its own (WLSIM_MAX_BATCH=1), the path before batching.
+    for label, workers, batch in (("alone", 1, "1"), (1, 1, ""), (2, 2, "")):
+        os.environ["WLSIM_MAX_BATCH"] = batch
+        try:
+            with (
+                tempfile.TemporaryDirectory() as tmp,
+                make_executor(workers=workers) as executor,
+            ):
+                t0 = time.perf_counter()
+                result = run_sweep(scenario, Path(tmp) / "sweep", executor=executor, progress=False)
+                elapsed = time.perf_counter() - t0
+        finally:
+            os.environ.pop("WLSIM_MAX_BATCH", None)
+        out[label] = {
             "runs": result.n_done,
             "seconds": elapsed,
             "runs_per_s": result.n_done / elapsed,
         }
+        what = "1 worker, no batches" if label == "alone" else f"{workers} worker(s), batches"
         print(
-            f"  {workers} worker{'s' if workers > 1 else ''}: {result.n_done} runs in "
-            f"{elapsed:.1f} s = {result.n_done / elapsed:.2f} runs/s"
+            f"  {what}: {result.n_done} runs in {elapsed:.1f} s = "
+            f"{result.n_done / elapsed:.2f} runs/s"
         )
+    out["batching"] = out[1]["runs_per_s"] / out["alone"]["runs_per_s"]
     out["speedup"] = out[2]["runs_per_s"] / out[1]["runs_per_s"]
+    print(f"  batches against runs alone, 1 worker: {out['batching']:.2f}x")
     print(f"  speed-up on 2 workers: {out['speedup']:.2f}x (includes starting the processes)")
     return out
 

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 import sim
+from sim.errors import ScenarioError
 from sim.experiments.run import run_arm_tables, run_batch_tables
 from sim.model.workforce import stack
 from sim.model.workplace import ReplicateBatch, WorkplaceModel
@@ -92,9 +93,15 @@ def test_a_batch_refuses_models_of_different_arms_or_positions():
 def test_batch_size_shares_runs_among_workers_within_bounds(monkeypatch):
     scenario = sim.load_scenario(ROOT / "scenarios/baseline.toml")
     monkeypatch.setattr("sim.scenario.resources.available_bytes", lambda: 2**40)
-    assert batch_size(scenario, 10) == 10
+    assert batch_size(scenario, 6) == 6
     assert batch_size(scenario, 10, workers=4) == 3
     assert batch_size(scenario, 1000) == MAX_BATCH
+    monkeypatch.setenv("WLSIM_MAX_BATCH", "1")
+    assert batch_size(scenario, 1000) == 1
+    monkeypatch.setenv("WLSIM_MAX_BATCH", "0")
+    with pytest.raises(ScenarioError, match="WLSIM_MAX_BATCH='0'"):
+        batch_size(scenario, 1000)
+    monkeypatch.delenv("WLSIM_MAX_BATCH")
     assert batch_size(scenario, 0) == 1
     # Little memory left: smaller batches, never none.
     monkeypatch.setattr("sim.scenario.resources.available_bytes", lambda: 8 * 2**20)

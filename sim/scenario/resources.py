@@ -21,15 +21,32 @@ def estimate_bytes(scenario: Scenario, workers: int = 1) -> int:
     return per_run * max(workers, 1)
 
 
-#: Replicates advanced together at most: past this, a batch gains nothing measurable
-#: (docs/performance.md, "Replicates in batches").
-MAX_BATCH = 32
+#: Replicates advanced together at most (docs/performance.md, "Replicates in batches"):
+#: larger batches lose more to the cache than they save. ``WLSIM_MAX_BATCH`` overrides it
+#: (1 runs every replicate on its own).
+MAX_BATCH = 8
+
+
+def max_batch() -> int:
+    """:data:`MAX_BATCH`, or the ``WLSIM_MAX_BATCH`` environment variable if set.
+
+    Raises:
+        ScenarioError: If the variable is not a whole number of at least 1.
+    """
+    value = os.environ.get("WLSIM_MAX_BATCH", "").strip()
+    if not value:
+        return MAX_BATCH
+    if not value.isdigit() or int(value) < 1:
+        raise ScenarioError(
+            f"WLSIM_MAX_BATCH={value!r}: must be a whole number of replicates, at least 1"
+        )
+    return int(value)
 
 
 def batch_size(scenario: Scenario, n_runs: int, workers: int = 1) -> int:
     """How many replicates of an arm to advance together (:class:`ReplicateBatch`).
 
-    As many as share the work evenly among the workers, at most :data:`MAX_BATCH`, and
+    As many as share the work evenly among the workers, at most :func:`max_batch`, and
     no more than a quarter of the memory available now holds (per worker).
 
     Args:
@@ -38,7 +55,7 @@ def batch_size(scenario: Scenario, n_runs: int, workers: int = 1) -> int:
         workers: Worker processes running batches at once.
     """
     workers = max(workers, 1)
-    size = min(MAX_BATCH, -(-n_runs // workers))
+    size = min(max_batch(), -(-n_runs // workers))
     have = available_bytes()
     if have is not None:
         per_run = BYTES_PER_EMPLOYEE * max(scenario.organisation.n_employees, 1)
