@@ -43,7 +43,6 @@ ASSIGNMENT_LIMIT = 250_000
 _NEVER = np.iinfo(np.int64).max
 _EMPTY_INT = np.empty(0, dtype=np.int64)
 _EMPTY_FLOAT = np.empty(0, dtype=np.float64)
-_EMPTY_U8 = np.empty(0, dtype=np.uint8)
 
 
 def need_domain(skill: np.ndarray, usage: np.ndarray, threshold: float) -> np.ndarray:
@@ -324,20 +323,22 @@ class ProgrammeRule:
         """
         wf, rel = org.workforce, self.relationships
         free_again = week + self.params.dur_between_weeks
-        early = _EMPTY_U8
         if self.endings.p_end > 0.0:
             if len(self.v) != wf.n_slots:
                 self.v = np.zeros(wf.n_slots)
             if draw:
                 self.rng_endings.random(out=self.v)  # the same draws as random(n_slots)
-            if len(rel) or not draw:
-                early, n_early = kernels.early_endings(
-                    rel.columns(), wf.slot_of_id, self.v, wf.engagement, week, *self.endings
-                )
-                self.n_ended_early += n_early
-        kept = kernels.end_relationships(
-            rel.columns(), wf.slot_of_id, week, self.free_from, free_again, self.reciprocal, early
+        kept, n_early = kernels.end_week(
+            rel.columns(),
+            wf.slot_of_id,
+            self.v,
+            wf.engagement,
+            week,
+            self.free_from,
+            free_again,
+            *self.endings,
         )
+        self.n_ended_early += n_early
         rel.truncate(kept)
 
     def add_burnout(self, org: Organisation, out: np.ndarray) -> None:
@@ -351,9 +352,8 @@ class ProgrammeRule:
         if not self.burnout_per_learner or not len(rel):
             return
         # Positions were looked up in this week's matching (phase 1); nobody has moved.
-        load = np.bincount(rel.pos_a, minlength=len(out))
-        extra = np.maximum(load - self.params.n_learners_tolerated_per_guide, 0)
-        out += self.burnout_per_learner * extra
+        tolerated = self.params.n_learners_tolerated_per_guide
+        kernels.add_burnout(rel.pos_a, tolerated, self.burnout_per_learner, out)
 
     def _challenges(self, org: Organisation) -> np.ndarray:
         """This week's work challenges that bite: the domain per position, or -1."""
@@ -663,7 +663,9 @@ class ProgrammeRule:
         """Record new relationships between positions ``a`` (guide) and ``b`` (learner)."""
         p = self.params
         if self.has_guides:  # guides matched for the first time (their training is priced)
-            fresh = np.unique(a[~self.was_guide[org.workforce.employee_id[a]]])
+            fresh = a[~self.was_guide[org.workforce.employee_id[a]]]
+            if len(fresh) > 1:  # none or one: already unique (and np.unique costs a call)
+                fresh = np.unique(fresh)
             self.new_guide_levels.append(org.workforce.level[fresh])
         noise = self.rng.normal(0.0, p.quality_initial_sd, len(a))
         ida, idb, quality, alignment = self._new_relationships(org, a, b, noise)

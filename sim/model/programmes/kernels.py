@@ -272,6 +272,70 @@ def end_relationships(
 
 
 @kernel
+def end_week(
+    rel: RelationshipColumns,
+    slot_of_id: np.ndarray,
+    v: np.ndarray,
+    engagement: np.ndarray,
+    week: int,
+    free_from: np.ndarray,
+    free_again: int,
+    groups: bool,
+    reciprocal: bool,
+    p_end: float,
+    quality_threshold: float,
+    engagement_threshold: float,
+) -> tuple[int, int]:
+    """The week's endings in one call: :func:`early_endings`, then :func:`end_relationships`.
+
+    Relationships end early only when ``p_end`` is above 0 (``v`` then holds this week's
+    draw per position); then every ended relationship releases its members (from week
+    ``free_again``; pass an empty ``free_from`` to release nobody) and the kept rows move
+    to the front of ``rel`` with their members' positions. One call instead of two
+    saves the engine a kernel call a week, and the array of early endings never leaves
+    compiled code.
+
+    The parameters from ``groups`` on are the programme's :class:`Endings`.
+
+    Returns:
+        The number of relationships kept, and how many pairs ended early or, in groups,
+        how many members left.
+    """
+    early = np.empty(0, dtype=np.uint8)
+    n_early = 0
+    if p_end > 0.0:
+        early, n_early = early_endings(
+            rel,
+            slot_of_id,
+            v,
+            engagement,
+            week,
+            groups,
+            reciprocal,
+            p_end,
+            quality_threshold,
+            engagement_threshold,
+        )
+    kept = end_relationships(rel, slot_of_id, week, free_from, free_again, reciprocal, early)
+    return kept, n_early
+
+
+@kernel
+def add_burnout(pos_a: np.ndarray, tolerated: int, per_learner: float, out: np.ndarray) -> None:
+    """Add the week's burnout of overloaded guides to ``out`` (per position), in place.
+
+    A guide at position ``s`` who is ``a`` in ``load`` relationships (``pos_a``) loses
+    ``per_learner`` times ``max(load - tolerated, 0)``; every position gets its term
+    added, zero or not, as ``out += per_learner * extra`` would.
+    """
+    load = np.zeros(len(out), dtype=np.int64)
+    for s in pos_a:
+        load[s] += 1
+    for s in range(len(out)):
+        out[s] += per_learner * np.float64(max(load[s] - tolerated, 0))
+
+
+@kernel
 def waiting_and_places(
     employee_id: np.ndarray,
     learner_slot: np.ndarray,

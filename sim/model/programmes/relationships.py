@@ -98,7 +98,9 @@ class Relationships:
 
     def truncate(self, n: int) -> None:
         """Keep only the first ``n`` relationships."""
-        self._n = min(n, self._n)
+        if n >= self._n:  # most weeks nothing ends: the views stand as they are
+            return
+        self._n = n
         self._expose()
 
     def add(
