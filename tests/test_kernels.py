@@ -463,7 +463,11 @@ def test_relationship_columns_round_trip_through_the_kernels():
 
 @pytest.mark.parametrize(
     ("fn", "settings"),
-    [(kernels.waiting_and_places, kernels.Uptake), (kernels.meet, kernels.Meetings)],
+    [
+        (kernels.waiting_and_places, kernels.Uptake),
+        (kernels.meet, kernels.Meetings),
+        (kernels.end_week, kernels.Endings),
+    ],
 )
 def test_kernels_take_a_programmes_settings_last_in_their_order(fn, settings):
     # The engine calls these kernels with the settings unpacked, so their last parameters
@@ -471,6 +475,14 @@ def test_kernels_take_a_programmes_settings_last_in_their_order(fn, settings):
     py_func = getattr(fn, "py_func", fn)  # the Python function, compiled or not
     names = list(inspect.signature(py_func).parameters)
     assert names[-len(settings._fields) :] == list(settings._fields)
+
+
+def test_meet_takes_the_drift_settings_just_before_the_meetings():
+    # The engine calls meet with *drift, *meetings: Drift's fields come right before.
+    py_func = getattr(kernels.meet, "py_func", kernels.meet)  # compiled or not
+    names = list(inspect.signature(py_func).parameters)
+    fields = kernels.Drift._fields + kernels.Meetings._fields
+    assert names[-len(fields) :] == list(fields)
 
 
 def test_load_kernels_loads_every_kernel_a_run_calls() -> None:

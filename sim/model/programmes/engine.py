@@ -195,6 +195,19 @@ class ProgrammeRule:
         self.last_guide = np.zeros(0, dtype=np.int64)  # per learner id, -1 if none
         # Every relationship formed: (week, ids of a, ids of b, need domain or -1).
         self.formed: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
+        # The week's batches: none, or the sessions with the programme's constants.
+        self._no_sessions = Sessions.none(len(domains))
+        self._batch = Sessions(
+            SessionArrays.empty(),
+            np.empty((0, len(domains))),
+            feedback_hours=self.feedback_hours,
+            sponsorship_per_session=params.sponsorship_per_session,
+            guide_visibility_per_session=params.guide_visibility_per_session,
+            rate_guide_practice_per_hour=self.rate_guide_practice_per_hour,
+            guide_practice=self.guide_practice,
+            observation=observation,
+            mirrored=self.reciprocal,
+        )
         self._load_kernels(org)
 
     def _load_kernels(self, org: Organisation) -> None:
@@ -510,8 +523,7 @@ class ProgrammeRule:
             guide, learner = self._match_greedy(org, learners, places, need)
         if len(learner) == 0:
             return
-        need_of = np.full(len(learner), -1) if need is None else need[learner]
-        self._add(org, week, guide, learner, need=need_of)
+        self._add(org, week, guide, learner, need=None if need is None else need[learner])
 
     def _match_random(
         self, org: Organisation, learners: np.ndarray, places: np.ndarray
@@ -586,6 +598,8 @@ class ProgrammeRule:
     def _pair_peers(self, org: Organisation, week: int, learners: np.ndarray) -> None:
         """Pair waiting peers with each other (reciprocal, no guide side)."""
         p = self.params
+        if len(learners) < 2:  # nobody to pair with (and shuffling one draws nothing)
+            return
         self.rng.shuffle(learners)  # the same draws as permutation, no copy
         if p.matching == "random":
             a, b = self._random_peers(org, learners)
@@ -709,29 +723,19 @@ class ProgrammeRule:
         of the relationship; a session takes place when both members (or, in a group,
         the pair of members) attend. One uniform draw per position per week.
         """
-        wf, p, rel = org.workforce, self.params, self.relationships
+        wf, rel = org.workforce, self.relationships
         if len(self.u) != wf.n_slots:
             self.u = np.empty(wf.n_slots)
         self.rng_weekly.random(out=self.u)  # the same draws as random(n_slots)
         if not len(rel) or not self.running(week):
-            return Sessions.none(len(self.focus_fixed))
+            return self._no_sessions
         if self.located_week != week:  # no matching this week: positions may have changed
             rel.locate(wf.slot_of_id)
             self.located_week = week
         need, arrays = self._meet(org, week)
         guides = arrays.partner[: len(need)]  # each meeting's a
         focus = self._focus_rows(org, guides, need, 2 if self.reciprocal else 1)
-        return Sessions(
-            arrays,
-            focus,
-            feedback_hours=self.feedback_hours,
-            sponsorship_per_session=p.sponsorship_per_session,
-            guide_visibility_per_session=p.guide_visibility_per_session,
-            rate_guide_practice_per_hour=self.rate_guide_practice_per_hour,
-            guide_practice=self.guide_practice,
-            observation=p.mode == "observation",
-            mirrored=self.reciprocal,
-        )
+        return self._batch.with_entries(arrays, focus)
 
     def _meet(self, org: Organisation, week: int) -> tuple[np.ndarray, SessionArrays]:
         """Which relationships meet this week (with ``self.u``), and their batch's entries.
@@ -748,7 +752,7 @@ class ProgrammeRule:
             week,
             self._fade(week),
             self.safety,
-            self.drift,
+            *self.drift,
             *self.meetings,
         )
 

@@ -100,7 +100,8 @@ class Meetings(NamedTuple):
 class Drift(NamedTuple):
     """How a programme's relationship quality moves and erodes: its settings, made once.
 
-    :func:`meet` takes it whole. All zero: quality only grows toward 1 (no failure).
+    The parameters of :func:`meet` just before those of :class:`Meetings`. All zero:
+    quality only grows toward 1 (no failure).
 
     Attributes:
         rel_goal_mismatch: Quality lost from the target per unit of goal mismatch.
@@ -719,7 +720,11 @@ def meet(
     week: int,
     fade: np.ndarray,
     safety: np.ndarray,
-    drift: Drift,
+    rel_goal_mismatch: float,
+    rel_power_distance: float,
+    rel_disengagement: float,
+    engagement_reference: float,
+    miss: float,
     cadence: int,
     structure: float,
     rate_quality: float,
@@ -737,10 +742,11 @@ def meet(
     ``u[s] < structure + (1 - structure) * engagement[s] * fade[age]``. A meeting moves
     the relationship's quality by ``rate_quality`` of its distance to the target
     (:func:`rules.quality_target` of its goal alignment, the psychological safety of the
-    members' level distance and the lower of their engagements; 1 when ``drift`` is all
-    zero), in place; a scheduled session that does not take place takes the share
-    ``drift.miss`` of its quality (not below ``QUALITY_MIN``). The session's quality is
-    the new quality times the psychological safety of the members' level distance.
+    members' level distance and the lower of their engagements; 1 when the
+    :class:`Drift` settings are all zero), in place; a scheduled session that does not
+    take place takes the share ``miss`` of its quality (not below ``QUALITY_MIN``). The
+    session's quality is the new quality times the psychological safety of the members'
+    level distance.
 
     Each meeting is a directed session in which ``b`` learns from ``a`` and, when
     ``reciprocal``, one in which ``a`` learns from ``b`` (listed after all the first
@@ -758,7 +764,14 @@ def meet(
         week: This week.
         fade: Fade of accountability per week of age (covering every age).
         safety: Psychological safety per level of distance (:func:`rules.safety_table`).
-        drift: How quality moves and erodes (:class:`Drift`).
+        rel_goal_mismatch: Quality lost from the target per unit of goal mismatch (this
+            and the next four: the programme's :class:`Drift`, how quality moves and
+            erodes).
+        rel_power_distance: Quality lost from the target per unit of safety lost.
+        rel_disengagement: Quality lost from the target per unit of engagement below
+            ``engagement_reference``.
+        engagement_reference: Engagement below which disengagement lowers the target.
+        miss: Share of quality lost when a scheduled session does not take place.
         cadence: Weeks between sessions (this and the rest: the programme's
             :class:`Meetings`).
         structure: Attendance regardless of engagement.
@@ -778,7 +791,7 @@ def meet(
     m = 0
     for i in range(len(met)):
         m += met[i] == MET
-    erode = drift.miss > 0.0
+    erode = miss > 0.0
     n_edges = 2 * m if reciprocal else m
     learner = np.empty(n_edges, dtype=np.int64)
     partner = np.empty(n_edges, dtype=np.int64)
@@ -787,7 +800,7 @@ def meet(
     k = 0
     for i in range(len(met)):
         if erode and met[i] == MISSED:
-            quality[i] = max(quality[i] * (1.0 - drift.miss), QUALITY_MIN)
+            quality[i] = max(quality[i] * (1.0 - miss), QUALITY_MIN)
         if met[i] == MET:
             x, y = pos_a[i], pos_b[i]
             psafe = psychological_safety(np.int64(level[x]), np.int64(level[y]), safety)
@@ -795,10 +808,10 @@ def meet(
                 rel.alignment[i],
                 psafe,
                 min(engagement[x], engagement[y]),
-                drift.rel_goal_mismatch,
-                drift.rel_power_distance,
-                drift.rel_disengagement,
-                drift.engagement_reference,
+                rel_goal_mismatch,
+                rel_power_distance,
+                rel_disengagement,
+                engagement_reference,
             )
             old = quality[i]
             new = old + rate_quality * (target - old)
