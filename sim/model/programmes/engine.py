@@ -397,7 +397,7 @@ class ProgrammeRule:
         Returns:
             Positions of the waiting learners and the places, both ascending.
         """
-        wf = org.workforce
+        wf, rel = org.workforce, self.relationships
         return kernels.waiting_and_places(
             wf.employee_id,
             self.learner_slot,
@@ -406,7 +406,8 @@ class ProgrammeRule:
             wf.engagement,
             wf.tenure_weeks,
             self.free_from,
-            self.relationships.columns(),
+            rel.pos_a,
+            rel.pos_b,
             _EMPTY_INT if challenge is None else challenge,
             week,
             with_guides,

@@ -345,7 +345,8 @@ def waiting_and_places(
     engagement: np.ndarray,
     tenure_weeks: np.ndarray,
     free_from: np.ndarray,
-    rel: RelationshipColumns,
+    pos_a: np.ndarray,
+    pos_b: np.ndarray,
     challenge: np.ndarray,
     week: int,
     want_places: bool,
@@ -363,13 +364,17 @@ def waiting_and_places(
     A learner waits when employed at a learner position (``learner_slot``, 1 or 0),
     enrolled (``propensity[:, 0]`` below ``p_enrol``, or below ``p_enrol`` times
     engagement over ``mean_baseline`` for ``engaged`` uptake), within the tenure window,
-    free again by ``week``, not in a relationship of ``rel`` as ``b`` (nor as ``a`` when
-    ``reciprocal``) and, when ``challenge`` is not empty, hit by a challenge
-    (``challenge >= 0``).
+    free again by ``week``, not the learner of a current relationship (position in
+    ``pos_b``; nor its ``a``, in ``pos_a``, when ``reciprocal``) and, when ``challenge``
+    is not empty, hit by a challenge (``challenge >= 0``).
 
     A place is a volunteer (``propensity[:, 1]`` below ``p_volunteer``) at a guide
     position (``guide_slot``, 1 or 0), repeated by the capacity the volunteer has left:
     ``capacity`` minus the relationships in which they are ``a``.
+
+    The relationships come as their two columns of positions rather than the whole
+    table: numba types a named tuple of arrays far more slowly than two arrays, and this
+    kernel runs every week.
 
     The parameters from ``engaged`` on are the programme's :class:`Uptake`.
 
@@ -384,8 +389,8 @@ def waiting_and_places(
         engagement,
         tenure_weeks,
         free_from,
-        rel.pos_a,
-        rel.pos_b,
+        pos_a,
+        pos_b,
         challenge,
         week,
         engaged,
@@ -397,7 +402,7 @@ def waiting_and_places(
     )
     if len(learners) == 0 or not want_places:
         return learners, np.empty(0, dtype=np.int64)
-    places = _places(employee_id, guide_slot, draws, rel.pos_a, p_volunteer, capacity)
+    places = _places(employee_id, guide_slot, draws, pos_a, p_volunteer, capacity)
     return learners, places
 
 
