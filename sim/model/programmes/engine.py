@@ -226,10 +226,9 @@ class ProgrammeRule:
         self._expected_gain(org, 0, none, None)
         self._random_peers(org, none)
         self._groups(org, none)
-        self._new_relationships(org, none, none, _EMPTY_FLOAT)
+        self._form(org, 0, none, none, _EMPTY_FLOAT, none, none)
         self._meet(org, 0)
         Sessions.none(len(self.focus_fixed)).restricted(np.ones(org.workforce.n_slots, bool))
-        self.relationships.add(none, none, _EMPTY_FLOAT, 0, 0, none, none, pos_a=none, pos_b=none)
 
     # --- schedule -------------------------------------------------------------------------
 
@@ -683,22 +682,33 @@ class ProgrammeRule:
                 fresh = np.unique(fresh)
             self.new_guide_levels.append(org.workforce.level[fresh])
         noise = self.rng.normal(0.0, p.quality_initial_sd, len(a))
-        ida, idb, quality, alignment = self._new_relationships(org, a, b, noise)
         need = np.full(len(a), -1, dtype=np.int64) if need is None else need.astype(np.int64)
-        end = week + p.dur_relationship_weeks
-        self.relationships.add(
-            ida, idb, quality, week, end, group, need, pos_a=a, pos_b=b, alignment=alignment
-        )
+        ida, idb = self._form(org, week, a, b, noise, _EMPTY_INT if group is None else group, need)
         # Pairs count one each; a group counts its members, who leave it one by one.
         self.n_formed += len(a) if group is None else len(np.unique(group)) * p.n_group_size
         self.formed.append((week, ida, idb, need))
 
-    def _new_relationships(
-        self, org: Organisation, a: np.ndarray, b: np.ndarray, noise: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Ids, starting quality and goal alignment of new relationships; records roles."""
-        wf, p = org.workforce, self.params
-        return kernels.new_relationships(
+    def _form(
+        self,
+        org: Organisation,
+        week: int,
+        a: np.ndarray,
+        b: np.ndarray,
+        noise: np.ndarray,
+        group: np.ndarray,
+        need: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Add relationships formed this week to the table and record roles; their ids.
+
+        Starting quality and goal alignment come from :func:`kernels.new_relationships`
+        (with ``noise``), written into the table by :func:`kernels.form_relationships`;
+        an empty ``group`` means pairs.
+        """
+        wf, p, rel = org.workforce, self.params, self.relationships
+        store, n = rel.room(len(a))
+        ida, idb = kernels.form_relationships(
+            store,
+            n,
             a,
             b,
             noise,
@@ -711,7 +721,13 @@ class ProgrammeRule:
             self.was_guide,
             self.last_guide,
             self.reciprocal,
+            week,
+            week + p.dur_relationship_weeks,
+            group,
+            need,
         )
+        rel.grew(len(a))
+        return ida, idb
 
     # --- phase 2: sessions ----------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from typing import NamedTuple
 import numpy as np
 
 from sim.jit import kernel
-from sim.model.programmes.relationships import RelationshipColumns
+from sim.model.programmes.relationships import RelationshipColumns, append_rows
 from sim.model.programmes.rules import (
     BOTH,
     QUALITY_MIN,
@@ -965,3 +965,55 @@ def new_relationships(
         was_learner[idb[i]] = True
         last_guide[idb[i]] = ida[i]
     return ida, idb, quality, alignment
+
+
+@kernel
+def form_relationships(
+    store: RelationshipColumns,
+    n: int,
+    a: np.ndarray,
+    b: np.ndarray,
+    noise: np.ndarray,
+    values: np.ndarray,
+    employee_id: np.ndarray,
+    quality_mean: float,
+    rel_similarity: float,
+    mean_similarity: float,
+    was_learner: np.ndarray,
+    was_guide: np.ndarray,
+    last_guide: np.ndarray,
+    reciprocal: bool,
+    start: int,
+    end: int,
+    group: np.ndarray,
+    need: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Form relationships between positions ``a`` and ``b`` and write them into a table.
+
+    :func:`new_relationships` (ids, starting quality and goal alignment; the members'
+    roles recorded), then :func:`~sim.model.programmes.relationships.append_rows` into
+    rows ``n`` onwards of ``store`` (from :meth:`Relationships.room`), starting at
+    ``start`` and ending at ``end``, with the members' positions; an empty ``group``
+    stands for -1 throughout. One call instead of two, every week relationships form.
+
+    Returns:
+        The ids of ``a`` and ``b``.
+    """
+    ida, idb, quality, alignment = new_relationships(
+        a,
+        b,
+        noise,
+        values,
+        employee_id,
+        quality_mean,
+        rel_similarity,
+        mean_similarity,
+        was_learner,
+        was_guide,
+        last_guide,
+        reciprocal,
+    )
+    unset = np.empty(0, dtype=np.int64)  # start and end: the arguments
+    new = RelationshipColumns(ida, idb, quality, alignment, unset, unset, group, need, a, b)
+    append_rows(store, n, new, start, end)
+    return ida, idb
