@@ -474,33 +474,75 @@ class ProgrammeRule:
         safety = rules.psychological_safety(level, np.int64(wf.level[learner]), self.safety)
         return gain * quality * safety
 
-    def _score(
-        self, org: Organisation, learner: int, places: np.ndarray, need: np.ndarray | None
+    def _scored_by_gain(self, need: np.ndarray | None) -> bool:
+        """Whether the matching policy scores by expected learning (:meth:`_expected_gain`).
+
+        The algorithmic policy does, and so do ``expert`` and ``need`` when no need is
+        known; the other policies' scores are one number per combination.
+        """
+        policy = self.params.matching
+        if policy in ("expert", "need"):
+            return need is None
+        return policy not in ("manager", "similarity", "strongest")
+
+    def _scores(
+        self, org: Organisation, learners: np.ndarray, places: np.ndarray, need: np.ndarray | None
     ) -> np.ndarray:
-        """Score of each candidate for one learner under the matching policy (higher wins)."""
+        """Score of each candidate for each learner under the matching policy (higher wins).
+
+        Each score depends only on its learner and candidate, so a table of every
+        combination holds the same numbers as any of its parts computed alone.
+
+        Args:
+            org: The organisation.
+            learners: Positions of the learners.
+            places: Positions of the candidates (guides' places, or peers).
+            need: Domain each position most needs, if the programme knows it.
+
+        Returns:
+            Scores (learners, candidates); -inf for a candidate the policy rules out.
+        """
         wf, p = org.workforce, self.params
         policy = p.matching
+        shape = (len(learners), len(places))
+        if self._scored_by_gain(need):
+            gain = np.zeros(shape)
+            for i, learner in enumerate(learners):
+                gain[i] = self._expected_gain(org, int(learner), places, need)
+            return gain
         if policy == "manager":
             # The nearest manager first (direct manager 1, theirs 1/2, ...), then a
             # colleague in the same team (1/(depth + 2)); nobody outside the line.
-            chain = org.ancestors[learner]
-            hit = chain[:, None] == places[None, :]
-            depth = np.where(hit.any(axis=0), hit.argmax(axis=0), -1)
-            score = np.full(len(places), -np.inf)
+            chain = org.ancestors[learners]  # (learners, depth)
+            hit = chain[:, :, None] == places[None, None, :]
+            depth = np.where(hit.any(axis=1), hit.argmax(axis=1), -1)
+            score = np.full(shape, -np.inf)
             score[depth >= 0] = 1.0 / (depth[depth >= 0] + 1.0)
-            team = (wf.team[places] == wf.team[learner]) & (depth < 0)
-            return np.where(team, 1.0 / (len(chain) + 2.0), score)
+            team = (wf.team[places][None, :] == wf.team[learners][:, None]) & (depth < 0)
+            return np.where(team, 1.0 / (chain.shape[1] + 2.0), score)
         if policy == "similarity":
-            return rules.similarity(wf.values, np.full(len(places), learner), places)
+            a, b = np.repeat(learners, len(places)), np.tile(places, len(learners))
+            return rules.similarity(wf.values, a, b).reshape(shape)
         if policy == "strongest":
-            return np.einsum("nd,d->n", wf.skill[places], self.focus_fixed)  # no BLAS threads
-        if policy in ("expert", "need") and need is not None:
-            d = need[learner]
-            if policy == "expert":
-                return wf.skill[places, d]
-            gap = np.maximum(wf.skill[places, d] - wf.skill[learner, d], 0.0)
-            return gap * absorption(gap, org.params.learning.gap_absorption)
-        return self._expected_gain(org, learner, places, need)
+            strength = np.einsum("nd,d->n", wf.skill[places], self.focus_fixed)  # no BLAS threads
+            return np.broadcast_to(strength, shape)
+        assert need is not None  # expert or need with a need (else scored by gain)
+        d = need[learners][:, None]
+        if policy == "expert":
+            return wf.skill[places[None, :], d]
+        gap = np.maximum(wf.skill[places[None, :], d] - wf.skill[learners[:, None], d], 0.0)
+        return gap * absorption(gap, org.params.learning.gap_absorption)
+
+    def _score_table(
+        self, org: Organisation, learners: np.ndarray, places: np.ndarray, need: np.ndarray | None
+    ) -> np.ndarray | None:
+        """The scores of :meth:`_scores` for a greedy matching, or None to score as it goes.
+
+        The table costs a few numpy calls a week where scoring learner by learner cost a
+        few for each learner; expected learning, a row of domains per combination, is
+        scored learner by learner, for the free candidates only.
+        """
+        return None if self._scored_by_gain(need) else self._scores(org, learners, places, need)
 
     def _pair_with_guides(
         self,
@@ -561,6 +603,7 @@ class ProgrammeRule:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Each learner in random order takes the best-scoring free place."""
         ok = self._level_ok(org, learners, places)
+        table = self._score_table(org, learners, places, need)
         free = np.ones(len(places), dtype=bool)
         guides, chosen = [], []
         for i, learner in enumerate(learners):
@@ -568,7 +611,10 @@ class ProgrammeRule:
             cand = cand[self._pair_allowed(org, learner, places[cand])]
             if len(cand) == 0:
                 continue
-            score = self._score(org, int(learner), places[cand], need)
+            if table is None:
+                score = self._scores(org, learners[i : i + 1], places[cand], need)[0]
+            else:
+                score = table[i, cand]
             best = int(np.argmax(score))
             if not np.isfinite(score[best]):
                 continue
@@ -587,9 +633,7 @@ class ProgrammeRule:
         """Assignment that maximises total expected learning under guide capacity."""
         ok = self._level_ok(org, learners, places)
         ok &= self._pair_allowed(org, learners[:, None], places[None, :])
-        gain = np.zeros(ok.shape)
-        for i, learner in enumerate(learners):
-            gain[i] = self._expected_gain(org, int(learner), places, need)
+        gain = self._scores(org, learners, places, need)  # the algorithmic policy's
         cost = np.where(ok, -gain, 1.0)  # an invalid pair costs more than leaving one free
         rows, cols = linear_sum_assignment(cost)
         keep = ok[rows, cols]
@@ -605,6 +649,7 @@ class ProgrammeRule:
             a, b = self._random_peers(org, learners)
         else:
             ok = self._level_ok(org, learners, learners)
+            table = self._score_table(org, learners, learners, None)
             free = np.ones(len(learners), dtype=bool)
             pa, pb = [], []
             for i, learner in enumerate(learners):
@@ -615,7 +660,10 @@ class ProgrammeRule:
                 if len(cand) == 0:
                     free[i] = True
                     continue
-                score = self._score(org, int(learner), learners[cand], None)
+                if table is None:
+                    score = self._scores(org, learners[i : i + 1], learners[cand], None)[0]
+                else:
+                    score = table[i, cand]
                 best = int(np.argmax(score))
                 if not np.isfinite(score[best]):
                     free[i] = True
