@@ -461,6 +461,83 @@ def test_relationship_columns_round_trip_through_the_kernels():
     np.testing.assert_array_equal(np.flatnonzero(free_from), [8, 9])  # reciprocal: both
 
 
+def _greedy_in_numpy(score, ok, peers):
+    # The greedy matching as the engine wrote it in numpy, learner by learner.
+    free = np.ones(ok.shape[1], dtype=bool)
+    rows, cols = [], []
+    for i in range(ok.shape[0]):
+        if peers:
+            if not free[i]:
+                continue
+            free[i] = False
+        cand = np.flatnonzero(free & ok[i])
+        if len(cand) == 0 or not np.isfinite(score[i, cand][np.argmax(score[i, cand])]):
+            if peers:
+                free[i] = True
+            continue
+        best = cand[np.argmax(score[i, cand])]
+        free[best] = False
+        rows.append(i)
+        cols.append(best)
+    return np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("peers", [False, True])
+def test_greedy_pairs_equal_the_learner_by_learner_matching(seed, peers):
+    rng = np.random.default_rng(seed)
+    n_rows = 30
+    n_cols = n_rows if peers else 45
+    score = rng.integers(0, 4, (n_rows, n_cols)) / 4.0  # ties
+    score[rng.random(score.shape) < 0.2] = -np.inf
+    score[rng.random(score.shape) < 0.02] = np.nan
+    ok = rng.random(score.shape) < 0.6
+    got = kernels.greedy_pairs(score, ok, peers)
+    want = _greedy_in_numpy(score, ok, peers)
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("groups", [False, True])
+def test_end_week_is_early_endings_then_end_relationships(seed, groups):
+    rng = np.random.default_rng(seed)
+    n, k = 40, 60
+
+    def table():
+        rel = Relationships()
+        a, b = rng.integers(0, n, k), rng.integers(0, n, k)
+        rel.add(a, b, rng.random(k), 0, 8, group=a // 4 if groups else None, pos_a=a, pos_b=b)
+        rel.add(b[:9], a[:9], rng.random(9), 2, 3)  # their term is over in week 5
+        return rel
+
+    state = rng.bit_generator.state
+    one = table()
+    rng.bit_generator.state = state
+    two = table()  # the same table again
+    slot_of_id = np.where(rng.random(n) < 0.1, -1, np.arange(n))
+    v, engagement_ = rng.random(n), rng.random(n)
+    endings = kernels.Endings(groups, True, 0.3, 0.5, 0.5)
+    free_one, free_two = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
+    kept, n_early = kernels.end_week(
+        one.columns(), slot_of_id, v, engagement_, 5, free_one, 9, *endings
+    )
+    early, n_want = kernels.early_endings(two.columns(), slot_of_id, v, engagement_, 5, *endings)
+    want = kernels.end_relationships(two.columns(), slot_of_id, 5, free_two, 9, True, early)
+    assert (kept, n_early) == (want, n_want)
+    np.testing.assert_array_equal(free_one, free_two)
+    for got_column, want_column in zip(one.columns(), two.columns(), strict=True):
+        np.testing.assert_array_equal(got_column[:kept], want_column[:kept])
+
+
+def test_burnout_adds_the_load_above_the_tolerated():
+    pos_a = np.array([0, 0, 0, 2, 3, 3])
+    out = np.array([0.5, -0.0, 0.25, 0.0])
+    want = out + 0.1 * np.maximum(np.bincount(pos_a, minlength=4) - 1, 0)
+    kernels.add_burnout(pos_a, 1, 0.1, out)
+    np.testing.assert_array_equal(out, want)
+
+
 @pytest.mark.parametrize(
     ("fn", "settings"),
     [

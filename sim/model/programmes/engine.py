@@ -223,6 +223,7 @@ class ProgrammeRule:
         self._waiting_learners(org, -1, None, with_guides=True)  # nobody is free before 0
         self._random_guides(org, none, none)
         self._level_ok(org, none, none)  # the score-based matching's rules
+        kernels.greedy_pairs(np.zeros((0, 0)), np.zeros((0, 0), bool), False)
         self._expected_gain(org, 0, none, None)
         self._random_peers(org, none)
         self._groups(org, none)
@@ -486,18 +487,28 @@ class ProgrammeRule:
         return policy not in ("manager", "similarity", "strongest")
 
     def _scores(
-        self, org: Organisation, learners: np.ndarray, places: np.ndarray, need: np.ndarray | None
+        self,
+        org: Organisation,
+        learners: np.ndarray,
+        places: np.ndarray,
+        need: np.ndarray | None,
+        ok: np.ndarray | None = None,
     ) -> np.ndarray:
         """Score of each candidate for each learner under the matching policy (higher wins).
 
         Each score depends only on its learner and candidate, so a table of every
-        combination holds the same numbers as any of its parts computed alone.
+        combination holds the same numbers as any of its parts computed alone. One table
+        a week costs a few numpy calls where scoring learner by learner cost a few for
+        each learner.
 
         Args:
             org: The organisation.
             learners: Positions of the learners.
             places: Positions of the candidates (guides' places, or peers).
             need: Domain each position most needs, if the programme knows it.
+            ok: The combinations that may pair (learners, candidates), if known: expected
+                learning and similarity are computed only for those (the others are
+                left 0 or -inf).
 
         Returns:
             Scores (learners, candidates); -inf for a candidate the policy rules out.
@@ -508,41 +519,39 @@ class ProgrammeRule:
         if self._scored_by_gain(need):
             gain = np.zeros(shape)
             for i, learner in enumerate(learners):
-                gain[i] = self._expected_gain(org, int(learner), places, need)
+                if ok is None:
+                    gain[i] = self._expected_gain(org, int(learner), places, need)
+                else:
+                    gain[i, ok[i]] = self._expected_gain(org, int(learner), places[ok[i]], need)
             return gain
         if policy == "manager":
             # The nearest manager first (direct manager 1, theirs 1/2, ...), then a
             # colleague in the same team (1/(depth + 2)); nobody outside the line.
             chain = org.ancestors[learners]  # (learners, depth)
-            hit = chain[:, :, None] == places[None, None, :]
-            depth = np.where(hit.any(axis=1), hit.argmax(axis=1), -1)
+            depth = np.full(shape, -1)
+            for k in reversed(range(chain.shape[1])):  # the nearest manager last, so kept
+                depth[chain[:, k, None] == places[None, :]] = k
             score = np.full(shape, -np.inf)
             score[depth >= 0] = 1.0 / (depth[depth >= 0] + 1.0)
             team = (wf.team[places][None, :] == wf.team[learners][:, None]) & (depth < 0)
             return np.where(team, 1.0 / (chain.shape[1] + 2.0), score)
         if policy == "similarity":
-            a, b = np.repeat(learners, len(places)), np.tile(places, len(learners))
-            return rules.similarity(wf.values, a, b).reshape(shape)
+            if ok is None:
+                a, b = np.repeat(learners, len(places)), np.tile(places, len(learners))
+                return rules.similarity(wf.values, a, b).reshape(shape)
+            rows, cols = np.nonzero(ok)
+            score = np.full(shape, -np.inf)
+            score[rows, cols] = rules.similarity(wf.values, learners[rows], places[cols])
+            return score
         if policy == "strongest":
             strength = np.einsum("nd,d->n", wf.skill[places], self.focus_fixed)  # no BLAS threads
-            return np.broadcast_to(strength, shape)
+            return np.tile(strength, (len(learners), 1))
         assert need is not None  # expert or need with a need (else scored by gain)
         d = need[learners][:, None]
         if policy == "expert":
             return wf.skill[places[None, :], d]
         gap = np.maximum(wf.skill[places[None, :], d] - wf.skill[learners[:, None], d], 0.0)
         return gap * absorption(gap, org.params.learning.gap_absorption)
-
-    def _score_table(
-        self, org: Organisation, learners: np.ndarray, places: np.ndarray, need: np.ndarray | None
-    ) -> np.ndarray | None:
-        """The scores of :meth:`_scores` for a greedy matching, or None to score as it goes.
-
-        The table costs a few numpy calls a week where scoring learner by learner cost a
-        few for each learner; expected learning, a row of domains per combination, is
-        scored learner by learner, for the free candidates only.
-        """
-        return None if self._scored_by_gain(need) else self._scores(org, learners, places, need)
 
     def _pair_with_guides(
         self,
@@ -601,27 +610,17 @@ class ProgrammeRule:
         places: np.ndarray,
         need: np.ndarray | None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Each learner in random order takes the best-scoring free place."""
+        """Each learner in random order takes the best-scoring free place.
+
+        Greedy matching (:func:`kernels.greedy_pairs`) over the scores of every learner
+        and place (:meth:`_scores`), among the places in the learner's level window
+        that the learner may take (:meth:`_pair_allowed`).
+        """
         ok = self._level_ok(org, learners, places)
-        table = self._score_table(org, learners, places, need)
-        free = np.ones(len(places), dtype=bool)
-        guides, chosen = [], []
-        for i, learner in enumerate(learners):
-            cand = np.flatnonzero(free & ok[i])
-            cand = cand[self._pair_allowed(org, learner, places[cand])]
-            if len(cand) == 0:
-                continue
-            if table is None:
-                score = self._scores(org, learners[i : i + 1], places[cand], need)[0]
-            else:
-                score = table[i, cand]
-            best = int(np.argmax(score))
-            if not np.isfinite(score[best]):
-                continue
-            free[cand[best]] = False
-            guides.append(places[cand[best]])
-            chosen.append(learner)
-        return np.array(guides, dtype=np.int64), np.array(chosen, dtype=np.int64)
+        ok &= self._pair_allowed(org, learners[:, None], places[None, :])
+        score = self._scores(org, learners, places, need, ok)
+        rows, cols = kernels.greedy_pairs(score, ok, False)
+        return places[cols], learners[rows]
 
     def _match_assignment(
         self,
@@ -633,7 +632,7 @@ class ProgrammeRule:
         """Assignment that maximises total expected learning under guide capacity."""
         ok = self._level_ok(org, learners, places)
         ok &= self._pair_allowed(org, learners[:, None], places[None, :])
-        gain = self._scores(org, learners, places, need)  # the algorithmic policy's
+        gain = self._scores(org, learners, places, need, ok)  # the algorithmic policy's
         cost = np.where(ok, -gain, 1.0)  # an invalid pair costs more than leaving one free
         rows, cols = linear_sum_assignment(cost)
         keep = ok[rows, cols]
@@ -649,29 +648,9 @@ class ProgrammeRule:
             a, b = self._random_peers(org, learners)
         else:
             ok = self._level_ok(org, learners, learners)
-            table = self._score_table(org, learners, learners, None)
-            free = np.ones(len(learners), dtype=bool)
-            pa, pb = [], []
-            for i, learner in enumerate(learners):
-                if not free[i]:
-                    continue
-                free[i] = False
-                cand = np.flatnonzero(free & ok[i])
-                if len(cand) == 0:
-                    free[i] = True
-                    continue
-                if table is None:
-                    score = self._scores(org, learners[i : i + 1], learners[cand], None)[0]
-                else:
-                    score = table[i, cand]
-                best = int(np.argmax(score))
-                if not np.isfinite(score[best]):
-                    free[i] = True
-                    continue
-                free[cand[best]] = False
-                pa.append(learner)
-                pb.append(learners[cand[best]])
-            a, b = np.array(pa, dtype=np.int64), np.array(pb, dtype=np.int64)
+            score = self._scores(org, learners, learners, None, ok)
+            rows, cols = kernels.greedy_pairs(score, ok, True)
+            a, b = learners[rows], learners[cols]
         if len(a):
             self._add(org, week, a, b)
 
@@ -817,8 +796,7 @@ class ProgrammeRule:
             week,
             self._fade(week),
             self.safety,
-            *self.drift,
-            *self.meetings,
+            *(self.drift + self.meetings),  # one tuple: the settings in order
         )
 
     def _fade(self, week: int) -> np.ndarray:

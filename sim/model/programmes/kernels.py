@@ -583,6 +583,49 @@ def pair_guides(
 
 
 @kernel
+def greedy_pairs(score: np.ndarray, ok: np.ndarray, peers: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Greedy matching: each row in turn takes its best-scoring free column.
+
+    Row ``i`` (a learner, in random order) may take column ``j`` (a guide's place, or a
+    peer) where ``ok[i, j]``; it takes the free one with the highest ``score[i, j]``, the
+    first of equals (a NaN counts as highest, as in ``np.argmax``), unless that score is
+    not finite, and the column is then taken. With ``peers``, rows and columns are the
+    same people: a row already taken is skipped, and a row cannot take itself.
+
+    Returns:
+        The rows and the columns of the pairs formed, in order of formation.
+    """
+    n_rows, n_cols = ok.shape
+    free = np.ones(n_cols, dtype=np.bool_)
+    rows = np.empty(n_rows, dtype=np.int64)
+    cols = np.empty(n_rows, dtype=np.int64)
+    n_pairs = 0
+    for i in range(n_rows):
+        if peers:
+            if not free[i]:
+                continue
+            free[i] = False
+        best = -1
+        for j in range(n_cols):
+            if free[j] and ok[i, j]:
+                if best < 0 or np.isnan(score[i, j]):
+                    best = j
+                    if np.isnan(score[i, j]):
+                        break
+                elif score[i, j] > score[i, best]:
+                    best = j
+        if best < 0 or not np.isfinite(score[i, best]):
+            if peers:
+                free[i] = True
+            continue
+        free[best] = False
+        rows[n_pairs] = i
+        cols[n_pairs] = best
+        n_pairs += 1
+    return rows[:n_pairs], cols[:n_pairs]
+
+
+@kernel
 def _stable_order(key: np.ndarray) -> np.ndarray:
     """Stable ascending order of small non-negative integer keys (a counting sort)."""
     top = 0
