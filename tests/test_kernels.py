@@ -500,9 +500,9 @@ def test_greedy_pairs_equal_the_learner_by_learner_matching(seed, peers):
 
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("groups", [False, True])
-def test_end_week_is_early_endings_then_end_relationships(seed, groups):
+def test_start_week_is_endings_then_the_waiting(seed, groups):
     rng = np.random.default_rng(seed)
-    n, k = 40, 60
+    n, k = 40, 15
 
     def table():
         rel = Relationships()
@@ -517,17 +517,44 @@ def test_end_week_is_early_endings_then_end_relationships(seed, groups):
     two = table()  # the same table again
     slot_of_id = np.where(rng.random(n) < 0.1, -1, np.arange(n))
     v, engagement_ = rng.random(n), rng.random(n)
-    endings = kernels.Endings(groups, True, 0.3, 0.5, 0.5)
-    free_one, free_two = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
-    kept, n_early = kernels.end_week(
-        one.columns(), slot_of_id, v, engagement_, 5, free_one, 9, *endings
+    workforce = (
+        np.where(slot_of_id >= 0, np.arange(n), -1),  # employee id per position
+        (rng.random(n) < 0.7).astype(np.uint8),  # learner positions
+        (rng.random(n) < 0.5).astype(np.uint8),  # guide positions
+        rng.random((n, 2)),  # propensity
     )
+    tenure = rng.integers(0, 300, n).astype(float)
+    endings = kernels.Endings(groups, True, 0.3, 0.5, 0.5)
+    uptake = kernels.Uptake(True, 0.8, 0.6, 10.0, 250.0, True, 0.6, 2)
+    free_one, free_two = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
+    none = np.empty(0, dtype=np.int64)
+    kept, n_early, learners, places = kernels.start_week(
+        one.columns(), slot_of_id, v, engagement_, 5, free_one, 9,
+        *workforce, tenure, none, True, True, *kernels.Start.of(endings, uptake),
+    )  # fmt: skip
     early, n_want = kernels.early_endings(two.columns(), slot_of_id, v, engagement_, 5, *endings)
     want = kernels.end_relationships(two.columns(), slot_of_id, 5, free_two, 9, True, early)
+    two.truncate(want)
     assert (kept, n_early) == (want, n_want)
     np.testing.assert_array_equal(free_one, free_two)
     for got_column, want_column in zip(one.columns(), two.columns(), strict=True):
-        np.testing.assert_array_equal(got_column[:kept], want_column[:kept])
+        np.testing.assert_array_equal(got_column[:kept], want_column)
+    want_learners, want_places = kernels.waiting_and_places(
+        *workforce[:3], workforce[3], engagement_, tenure, free_two, two.pos_a, two.pos_b,
+        none, 5, True, *uptake,
+    )  # fmt: skip
+    np.testing.assert_array_equal(learners, want_learners)
+    np.testing.assert_array_equal(places, want_places)
+    assert len(learners)  # the case is not empty
+
+
+def test_start_settings_are_the_endings_then_the_uptake():
+    endings = kernels.Endings(True, False, 0.1, 0.2, 0.3)
+    uptake = kernels.Uptake(False, 0.5, 0.6, 1.0, 2.0, False, 0.7, 3)
+    start = kernels.Start.of(endings, uptake)
+    assert start._asdict() == {**uptake._asdict(), **endings._asdict()}
+    with pytest.raises(ValueError, match="reciprocal"):
+        kernels.Start.of(endings, uptake._replace(reciprocal=True))
 
 
 def test_burnout_adds_the_load_above_the_tolerated():
@@ -543,7 +570,7 @@ def test_burnout_adds_the_load_above_the_tolerated():
     [
         (kernels.waiting_and_places, kernels.Uptake),
         (kernels.meet, kernels.Meetings),
-        (kernels.end_week, kernels.Endings),
+        (kernels.start_week, kernels.Start),
     ],
 )
 def test_kernels_take_a_programmes_settings_last_in_their_order(fn, settings):

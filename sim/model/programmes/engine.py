@@ -118,7 +118,7 @@ class ProgrammeRule:
         # psychological safety per level of distance, fading accountability per week of age.
         self.safety = rules.safety_table(params.power_distance, sc.n_levels)
         self.fade = np.empty(0)
-        self.uptake = kernels.Uptake(
+        uptake = kernels.Uptake(
             engaged=params.uptake == "engaged",
             p_enrol=float(params.p_enrol),
             mean_baseline=float(sc.engagement.mean_baseline),
@@ -165,13 +165,14 @@ class ProgrammeRule:
             engagement_reference=float(sc.engagement.mean_baseline),
             miss=float(params.rate_quality_loss_per_missed_session) if fails else 0.0,
         )
-        self.endings = kernels.Endings(
+        endings = kernels.Endings(
             groups=group,
             reciprocal=self.reciprocal,
             p_end=float(params.p_end_early_per_week) if fails else 0.0,
             quality_threshold=float(params.quality_end_threshold),
             engagement_threshold=float(params.engagement_end_threshold),
         )
+        self.start = kernels.Start.of(endings, uptake)
         # Burnout: guides of one-way pairs carrying more learners than they tolerate.
         guides_burn = fails and not group and not self.reciprocal
         self.burnout_per_learner = float(params.burnout_per_extra_learner) if guides_burn else 0.0
@@ -219,8 +220,7 @@ class ProgrammeRule:
         """
         none = _EMPTY_INT
         self._grow_id_arrays(org.workforce.n_ids)
-        self._end_relationships(org, week=0, draw=False)
-        self._waiting_learners(org, -1, None, with_guides=True)  # nobody is free before 0
+        self._start_week(org, -1, None, True, True, draw=False)  # nobody is free before 0
         self._random_guides(org, none, none)
         self._level_ok(org, none, none)  # the score-based matching's rules
         kernels.greedy_pairs(np.zeros((0, 0)), np.zeros((0, 0), bool), False)
@@ -248,14 +248,16 @@ class ProgrammeRule:
         """End finished relationships and form new ones (phase 1)."""
         wf, p, rel = org.workforce, self.params, self.relationships
         self._grow_id_arrays(wf.n_ids)
-        self._end_relationships(org, week)
-        self.located_week = week
+        # Challenges draw from the weekly stream, endings from their own: the order of
+        # the two does not matter, and the endings read nothing the challenges change.
         challenge = self._challenges(org) if p.trigger == "challenge" else None
-        if not self.running(week):
+        running = self.running(week)
+        with_guides = self.has_guides
+        learners, places = self._start_week(org, week, challenge, running, with_guides)
+        self.located_week = week
+        if not running:
             rel.truncate(0)
             return
-        with_guides = self.has_guides
-        learners, places = self._waiting_learners(org, week, challenge, with_guides)
         if p.n_learners and len(learners):
             rel_ids = rel.b if with_guides else np.concatenate([rel.a, rel.b])
             learners = self._cap(org, learners, rel_ids, p.n_learners, self.was_learner)
@@ -324,35 +326,61 @@ class ProgrammeRule:
             self.was_guide = _grow(self.was_guide, n_ids, False)
             self.last_guide = _grow(self.last_guide, n_ids, -1)
 
-    def _end_relationships(self, org: Organisation, week: int, draw: bool = True) -> None:
-        """End relationships whose term is over, that fail or whose member left; look up positions.
+    def _start_week(
+        self,
+        org: Organisation,
+        week: int,
+        challenge: np.ndarray | None,
+        waiting: bool,
+        with_guides: bool,
+        draw: bool = True,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """End relationships, look up positions, and find who waits (:func:`kernels.start_week`).
 
-        When relationships can end early (``p_end_early_per_week`` above 0), one uniform
-        per position is drawn every week from the endings stream (whether or not the
+        Relationships end when their term is over, when they fail or when a member left.
+        When they can end early (``p_end_early_per_week`` above 0), one uniform per
+        position is drawn every week from the endings stream (whether or not the
         programme runs) and :func:`kernels.early_endings` decides which end. Learners of
         ended relationships, early or at their term (both members, when reciprocal), may
-        be matched again after the wait. Without ``draw`` nothing is drawn (for
-        :meth:`_load_kernels`).
+        be matched again after the wait.
+
+        Then, when ``waiting``, the eligible, enrolled learners who are not in a
+        relationship now; with a challenge trigger, only those a challenge hit this
+        week. When ``with_guides`` and anyone waits, the free mentoring places are the
+        volunteers' positions repeated by their remaining capacity. Without ``draw``
+        nothing is drawn (for :meth:`_load_kernels`).
+
+        Returns:
+            Positions of the waiting learners and the places, both ascending (empty
+            unless ``waiting``).
         """
         wf, rel = org.workforce, self.relationships
-        free_again = week + self.params.dur_between_weeks
-        if self.endings.p_end > 0.0:
+        if self.start.p_end > 0.0:
             if len(self.v) != wf.n_slots:
                 self.v = np.zeros(wf.n_slots)
             if draw:
                 self.rng_endings.random(out=self.v)  # the same draws as random(n_slots)
-        kept, n_early = kernels.end_week(
+        kept, n_early, learners, places = kernels.start_week(
             rel.columns(),
             wf.slot_of_id,
             self.v,
             wf.engagement,
             week,
             self.free_from,
-            free_again,
-            *self.endings,
+            week + self.params.dur_between_weeks,
+            wf.employee_id,
+            self.learner_slot,
+            self.guide_slot,
+            wf.propensity,
+            wf.tenure_weeks,
+            _EMPTY_INT if challenge is None else challenge,
+            waiting,
+            with_guides,
+            *self.start,
         )
         self.n_ended_early += n_early
         rel.truncate(kept)
+        return learners, places
 
     def add_burnout(self, org: Organisation, out: np.ndarray) -> None:
         """Add this week's burnout of overloaded guides to ``out`` (engagement per position).
@@ -380,39 +408,6 @@ class ProgrammeRule:
         domain = np.minimum(domain, usage.shape[1] - 1)
         bites = wf.skill[np.arange(n), domain] < org.params.learning.proficiency_threshold
         return np.where(hit & bites & wf.occupied, domain, -1)
-
-    def _waiting_learners(
-        self,
-        org: Organisation,
-        week: int,
-        challenge: np.ndarray | None,
-        with_guides: bool,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Eligible, enrolled learners who are not in a relationship now, and guide places.
-
-        With a challenge trigger, only learners whom a challenge hit this week wait. When
-        ``with_guides`` and anyone waits, the free mentoring places are the volunteers'
-        positions repeated by their remaining capacity.
-
-        Returns:
-            Positions of the waiting learners and the places, both ascending.
-        """
-        wf, rel = org.workforce, self.relationships
-        return kernels.waiting_and_places(
-            wf.employee_id,
-            self.learner_slot,
-            self.guide_slot,
-            wf.propensity,
-            wf.engagement,
-            wf.tenure_weeks,
-            self.free_from,
-            rel.pos_a,
-            rel.pos_b,
-            _EMPTY_INT if challenge is None else challenge,
-            week,
-            with_guides,
-            *self.uptake,
-        )
 
     def _level_ok(self, org: Organisation, learners: np.ndarray, guides: np.ndarray) -> np.ndarray:
         """Whether each learner-guide combination respects direction and level distance."""

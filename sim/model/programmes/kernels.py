@@ -140,6 +140,56 @@ class Endings(NamedTuple):
     engagement_threshold: float
 
 
+class Start(NamedTuple):
+    """The start of a programme's week: its :class:`Endings`, then its :class:`Uptake`.
+
+    The last parameters of :func:`start_week`. ``reciprocal`` is in both and appears
+    once, in its place among the endings; make it with :meth:`of`.
+
+    Attributes:
+        groups: Whether the relationships are groups.
+        reciprocal: Whether both members learn.
+        p_end: Weekly hazard of an early ending at zero quality.
+        quality_threshold: Quality below which a relationship may end early.
+        engagement_threshold: Engagement below which a learner may drop out.
+        engaged: Whether enrolment rises with engagement.
+        p_enrol: Probability of enrolling.
+        mean_baseline: Mean baseline engagement.
+        tenure_min: Shortest tenure of a learner, weeks.
+        tenure_max: Longest tenure of a learner, weeks.
+        p_volunteer: Probability of volunteering as a guide.
+        capacity: Most learners per guide at a time.
+    """
+
+    groups: bool
+    reciprocal: bool
+    p_end: float
+    quality_threshold: float
+    engagement_threshold: float
+    engaged: bool
+    p_enrol: float
+    mean_baseline: float
+    tenure_min: float
+    tenure_max: float
+    p_volunteer: float
+    capacity: int
+
+    @classmethod
+    def of(cls, endings: Endings, uptake: Uptake) -> Start:
+        """The settings of both, ``reciprocal`` once.
+
+        Raises:
+            ValueError: If the two disagree on ``reciprocal``.
+        """
+        if endings.reciprocal != uptake.reciprocal:
+            raise ValueError(
+                f"endings and uptake disagree on reciprocal: {endings.reciprocal} and "
+                f"{uptake.reciprocal}"
+            )
+        rest = {k: v for k, v in uptake._asdict().items() if k != "reciprocal"}
+        return cls(*endings, **rest)
+
+
 @kernel
 def early_endings(
     rel: RelationshipColumns,
@@ -273,7 +323,7 @@ def end_relationships(
 
 
 @kernel
-def end_week(
+def start_week(
     rel: RelationshipColumns,
     slot_of_id: np.ndarray,
     v: np.ndarray,
@@ -281,26 +331,43 @@ def end_week(
     week: int,
     free_from: np.ndarray,
     free_again: int,
+    employee_id: np.ndarray,
+    learner_slot: np.ndarray,
+    guide_slot: np.ndarray,
+    propensity: np.ndarray,
+    tenure_weeks: np.ndarray,
+    challenge: np.ndarray,
+    waiting: bool,
+    want_places: bool,
     groups: bool,
     reciprocal: bool,
     p_end: float,
     quality_threshold: float,
     engagement_threshold: float,
-) -> tuple[int, int]:
-    """The week's endings in one call: :func:`early_endings`, then :func:`end_relationships`.
+    engaged: bool,
+    p_enrol: float,
+    mean_baseline: float,
+    tenure_min: float,
+    tenure_max: float,
+    p_volunteer: float,
+    capacity: int,
+) -> tuple[int, int, np.ndarray, np.ndarray]:
+    """The start of a programme's week in one call: endings, then who waits.
 
-    Relationships end early only when ``p_end`` is above 0 (``v`` then holds this week's
-    draw per position); then every ended relationship releases its members (from week
-    ``free_again``; pass an empty ``free_from`` to release nobody) and the kept rows move
-    to the front of ``rel`` with their members' positions. One call instead of two
-    saves the engine a kernel call a week, and the array of early endings never leaves
-    compiled code.
+    :func:`early_endings` (only when ``p_end`` is above 0; ``v`` then holds this week's
+    draw per position), then :func:`end_relationships`: every ended relationship
+    releases its members (from week ``free_again``; pass an empty ``free_from`` to
+    release nobody) and the kept rows move to the front of ``rel`` with their members'
+    positions. Then, when ``waiting``, :func:`waiting_and_places` over the kept
+    relationships (``challenge``, ``want_places`` and the rest as it takes them). One
+    call instead of three every week, and the early endings never leave compiled code.
 
-    The parameters from ``groups`` on are the programme's :class:`Endings`.
+    The parameters from ``groups`` on are the programme's :class:`Start`.
 
     Returns:
-        The number of relationships kept, and how many pairs ended early or, in groups,
-        how many members left.
+        The number of relationships kept; how many pairs ended early or, in groups, how
+        many members left; and the waiting learners and free places (both empty unless
+        ``waiting``).
     """
     early = np.empty(0, dtype=np.uint8)
     n_early = 0
@@ -318,7 +385,32 @@ def end_week(
             engagement_threshold,
         )
     kept = end_relationships(rel, slot_of_id, week, free_from, free_again, reciprocal, early)
-    return kept, n_early
+    none = np.empty(0, dtype=np.int64)
+    if not waiting:
+        return kept, n_early, none, none
+    learners, places = waiting_and_places(
+        employee_id,
+        learner_slot,
+        guide_slot,
+        propensity,
+        engagement,
+        tenure_weeks,
+        free_from,
+        rel.pos_a[:kept],
+        rel.pos_b[:kept],
+        challenge,
+        week,
+        want_places,
+        engaged,
+        p_enrol,
+        mean_baseline,
+        tenure_min,
+        tenure_max,
+        reciprocal,
+        p_volunteer,
+        capacity,
+    )
+    return kept, n_early, learners, places
 
 
 @kernel
@@ -372,9 +464,8 @@ def waiting_and_places(
     position (``guide_slot``, 1 or 0), repeated by the capacity the volunteer has left:
     ``capacity`` minus the relationships in which they are ``a``.
 
-    The relationships come as their two columns of positions rather than the whole
-    table: numba types a named tuple of arrays far more slowly than two arrays, and this
-    kernel runs every week.
+    The relationships come as their two columns of positions, so that
+    :func:`start_week` can pass those of the relationships it kept.
 
     The parameters from ``engaged`` on are the programme's :class:`Uptake`.
 
