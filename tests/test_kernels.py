@@ -492,10 +492,20 @@ def test_greedy_pairs_equal_the_learner_by_learner_matching(seed, peers):
     score[rng.random(score.shape) < 0.2] = -np.inf
     score[rng.random(score.shape) < 0.02] = np.nan
     ok = rng.random(score.shape) < 0.6
-    got = kernels.greedy_pairs(score, ok, peers)
     want = _greedy_in_numpy(score, ok, peers)
+    got = kernels.greedy_pairs(score, ok, np.ones(n_cols, dtype=bool), peers, 0)
     np.testing.assert_array_equal(got[0], want[0])
     np.testing.assert_array_equal(got[1], want[1])
+    # Block by block, the free columns carried over, it is the same matching.
+    free, rows, cols = np.ones(n_cols, dtype=bool), [], []
+    for start in range(0, n_rows, 7):
+        r, c = kernels.greedy_pairs(
+            score[start : start + 7], ok[start : start + 7], free, peers, start
+        )
+        rows.append(start + r)
+        cols.append(c)
+    np.testing.assert_array_equal(np.concatenate(rows), want[0])
+    np.testing.assert_array_equal(np.concatenate(cols), want[1])
 
 
 @pytest.mark.parametrize("seed", SEEDS)

@@ -223,7 +223,7 @@ class ProgrammeRule:
         self._start_week(org, -1, None, True, True, draw=False)  # nobody is free before 0
         self._random_guides(org, none, none)
         self._level_ok(org, none, none)  # the score-based matching's rules
-        kernels.greedy_pairs(np.zeros((0, 0)), np.zeros((0, 0), bool), False)
+        kernels.greedy_pairs(np.zeros((0, 0)), np.zeros((0, 0), bool), np.ones(0, bool), False, 0)
         self._expected_gain(org, 0, none, None)
         self._random_peers(org, none)
         self._groups(org, none)
@@ -613,9 +613,49 @@ class ProgrammeRule:
         """
         ok = self._level_ok(org, learners, places)
         ok &= self._pair_allowed(org, learners[:, None], places[None, :])
-        score = self._scores(org, learners, places, need, ok)
-        rows, cols = kernels.greedy_pairs(score, ok, False)
+        rows, cols = self._greedy(org, learners, places, ok, need, peers=False)
         return places[cols], learners[rows]
+
+    def _greedy(
+        self,
+        org: Organisation,
+        learners: np.ndarray,
+        candidates: np.ndarray,
+        ok: np.ndarray,
+        need: np.ndarray | None,
+        peers: bool,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Greedy matching (:func:`kernels.greedy_pairs`) on :meth:`_scores`, block by block.
+
+        The learners are scored and matched in blocks of rows, so that the table of
+        scores stays within ``ASSIGNMENT_LIMIT`` entries however large the organisation;
+        the free candidates carry over from block to block, so the pairs are those of
+        one pass. A learner with no candidate to take (guides' places only) changes
+        nothing and is not scored.
+
+        Args:
+            org: The organisation.
+            learners: Positions of the learners, in the order they choose.
+            candidates: Positions of the guides' places or, with ``peers``, the learners.
+            ok: Which learner may take which candidate (learners, candidates).
+            need: Domain each position most needs, if the programme knows it.
+            peers: Whether the candidates are the learners themselves.
+
+        Returns:
+            The indices into ``learners`` and into ``candidates`` of the pairs formed.
+        """
+        free = np.ones(len(candidates), dtype=bool)
+        rows = np.arange(len(learners)) if peers else np.flatnonzero(ok.any(axis=1))
+        step = max(1, ASSIGNMENT_LIMIT // max(len(candidates), 1))
+        got_rows, got_cols = [_EMPTY_INT], [_EMPTY_INT]
+        for start in range(0, len(rows), step):
+            block = rows[start : start + step]  # with peers, learners start, start + 1, ...
+            ok_block = ok[block]
+            score = self._scores(org, learners[block], candidates, need, ok_block)
+            r, c = kernels.greedy_pairs(score, ok_block, free, peers, start)
+            got_rows.append(block[r])
+            got_cols.append(c)
+        return np.concatenate(got_rows), np.concatenate(got_cols)
 
     def _match_assignment(
         self,
@@ -643,8 +683,7 @@ class ProgrammeRule:
             a, b = self._random_peers(org, learners)
         else:
             ok = self._level_ok(org, learners, learners)
-            score = self._scores(org, learners, learners, None, ok)
-            rows, cols = kernels.greedy_pairs(score, ok, True)
+            rows, cols = self._greedy(org, learners, learners, ok, None, peers=True)
             a, b = learners[rows], learners[cols]
         if len(a):
             self._add(org, week, a, b)

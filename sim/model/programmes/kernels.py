@@ -674,28 +674,32 @@ def pair_guides(
 
 
 @kernel
-def greedy_pairs(score: np.ndarray, ok: np.ndarray, peers: bool) -> tuple[np.ndarray, np.ndarray]:
+def greedy_pairs(
+    score: np.ndarray, ok: np.ndarray, free: np.ndarray, peers: bool, first: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Greedy matching: each row in turn takes its best-scoring free column.
 
     Row ``i`` (a learner, in random order) may take column ``j`` (a guide's place, or a
-    peer) where ``ok[i, j]``; it takes the free one with the highest ``score[i, j]``, the
-    first of equals (a NaN counts as highest, as in ``np.argmax``), unless that score is
-    not finite, and the column is then taken. With ``peers``, rows and columns are the
-    same people: a row already taken is skipped, and a row cannot take itself.
+    peer) where ``ok[i, j]`` and ``free[j]``; it takes the one with the highest
+    ``score[i, j]``, the first of equals (a NaN counts as highest, as in ``np.argmax``),
+    unless that score is not finite, and the column is then no longer free (``free``
+    is updated in place, so a long list of rows can be matched block by block). With
+    ``peers``, rows and columns are the same people, row ``i`` being column
+    ``first + i``: a row no longer free is skipped, and a row cannot take itself.
 
     Returns:
         The rows and the columns of the pairs formed, in order of formation.
     """
     n_rows, n_cols = ok.shape
-    free = np.ones(n_cols, dtype=np.bool_)
     rows = np.empty(n_rows, dtype=np.int64)
     cols = np.empty(n_rows, dtype=np.int64)
     n_pairs = 0
     for i in range(n_rows):
+        me = first + i
         if peers:
-            if not free[i]:
+            if not free[me]:
                 continue
-            free[i] = False
+            free[me] = False
         best = -1
         for j in range(n_cols):
             if free[j] and ok[i, j]:
@@ -707,7 +711,7 @@ def greedy_pairs(score: np.ndarray, ok: np.ndarray, peers: bool) -> tuple[np.nda
                     best = j
         if best < 0 or not np.isfinite(score[i, best]):
             if peers:
-                free[i] = True
+                free[me] = True
             continue
         free[best] = False
         rows[n_pairs] = i
