@@ -461,9 +461,127 @@ def test_relationship_columns_round_trip_through_the_kernels():
     np.testing.assert_array_equal(np.flatnonzero(free_from), [8, 9])  # reciprocal: both
 
 
+def _greedy_in_numpy(score, ok, peers):
+    # The greedy matching as the engine wrote it in numpy, learner by learner.
+    free = np.ones(ok.shape[1], dtype=bool)
+    rows, cols = [], []
+    for i in range(ok.shape[0]):
+        if peers:
+            if not free[i]:
+                continue
+            free[i] = False
+        cand = np.flatnonzero(free & ok[i])
+        if len(cand) == 0 or not np.isfinite(score[i, cand][np.argmax(score[i, cand])]):
+            if peers:
+                free[i] = True
+            continue
+        best = cand[np.argmax(score[i, cand])]
+        free[best] = False
+        rows.append(i)
+        cols.append(best)
+    return np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("peers", [False, True])
+def test_greedy_pairs_equal_the_learner_by_learner_matching(seed, peers):
+    rng = np.random.default_rng(seed)
+    n_rows = 30
+    n_cols = n_rows if peers else 45
+    score = rng.integers(0, 4, (n_rows, n_cols)) / 4.0  # ties
+    score[rng.random(score.shape) < 0.2] = -np.inf
+    score[rng.random(score.shape) < 0.02] = np.nan
+    ok = rng.random(score.shape) < 0.6
+    want = _greedy_in_numpy(score, ok, peers)
+    got = kernels.greedy_pairs(score, ok, np.ones(n_cols, dtype=bool), peers, 0)
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])
+    # Block by block, the free columns carried over, it is the same matching.
+    free, rows, cols = np.ones(n_cols, dtype=bool), [], []
+    for start in range(0, n_rows, 7):
+        r, c = kernels.greedy_pairs(
+            score[start : start + 7], ok[start : start + 7], free, peers, start
+        )
+        rows.append(start + r)
+        cols.append(c)
+    np.testing.assert_array_equal(np.concatenate(rows), want[0])
+    np.testing.assert_array_equal(np.concatenate(cols), want[1])
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("groups", [False, True])
+def test_start_week_is_endings_then_the_waiting(seed, groups):
+    rng = np.random.default_rng(seed)
+    n, k = 40, 15
+
+    def table():
+        rel = Relationships()
+        a, b = rng.integers(0, n, k), rng.integers(0, n, k)
+        rel.add(a, b, rng.random(k), 0, 8, group=a // 4 if groups else None, pos_a=a, pos_b=b)
+        rel.add(b[:9], a[:9], rng.random(9), 2, 3)  # their term is over in week 5
+        return rel
+
+    state = rng.bit_generator.state
+    one = table()
+    rng.bit_generator.state = state
+    two = table()  # the same table again
+    slot_of_id = np.where(rng.random(n) < 0.1, -1, np.arange(n))
+    v, engagement_ = rng.random(n), rng.random(n)
+    workforce = (
+        np.where(slot_of_id >= 0, np.arange(n), -1),  # employee id per position
+        (rng.random(n) < 0.7).astype(np.uint8),  # learner positions
+        (rng.random(n) < 0.5).astype(np.uint8),  # guide positions
+        rng.random((n, 2)),  # propensity
+    )
+    tenure = rng.integers(0, 300, n).astype(float)
+    endings = kernels.Endings(groups, True, 0.3, 0.5, 0.5)
+    uptake = kernels.Uptake(True, 0.8, 0.6, 10.0, 250.0, True, 0.6, 2)
+    free_one, free_two = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
+    none = np.empty(0, dtype=np.int64)
+    kept, n_early, learners, places = kernels.start_week(
+        one.columns(), slot_of_id, v, engagement_, 5, free_one, 9,
+        *workforce, tenure, none, True, True, *kernels.Start.of(endings, uptake),
+    )  # fmt: skip
+    early, n_want = kernels.early_endings(two.columns(), slot_of_id, v, engagement_, 5, *endings)
+    want = kernels.end_relationships(two.columns(), slot_of_id, 5, free_two, 9, True, early)
+    two.truncate(want)
+    assert (kept, n_early) == (want, n_want)
+    np.testing.assert_array_equal(free_one, free_two)
+    for got_column, want_column in zip(one.columns(), two.columns(), strict=True):
+        np.testing.assert_array_equal(got_column[:kept], want_column)
+    want_learners, want_places = kernels.waiting_and_places(
+        *workforce[:3], workforce[3], engagement_, tenure, free_two, two.pos_a, two.pos_b,
+        none, 5, True, *uptake,
+    )  # fmt: skip
+    np.testing.assert_array_equal(learners, want_learners)
+    np.testing.assert_array_equal(places, want_places)
+    assert len(learners)  # the case is not empty
+
+
+def test_start_settings_are_the_endings_then_the_uptake():
+    endings = kernels.Endings(True, False, 0.1, 0.2, 0.3)
+    uptake = kernels.Uptake(False, 0.5, 0.6, 1.0, 2.0, False, 0.7, 3)
+    start = kernels.Start.of(endings, uptake)
+    assert start._asdict() == {**uptake._asdict(), **endings._asdict()}
+    with pytest.raises(ValueError, match="reciprocal"):
+        kernels.Start.of(endings, uptake._replace(reciprocal=True))
+
+
+def test_burnout_adds_the_load_above_the_tolerated():
+    pos_a = np.array([0, 0, 0, 2, 3, 3])
+    out = np.array([0.5, -0.0, 0.25, 0.0])
+    want = out + 0.1 * np.maximum(np.bincount(pos_a, minlength=4) - 1, 0)
+    kernels.add_burnout(pos_a, 1, 0.1, out)
+    np.testing.assert_array_equal(out, want)
+
+
 @pytest.mark.parametrize(
     ("fn", "settings"),
-    [(kernels.waiting_and_places, kernels.Uptake), (kernels.meet, kernels.Meetings)],
+    [
+        (kernels.waiting_and_places, kernels.Uptake),
+        (kernels.meet, kernels.Meetings),
+        (kernels.start_week, kernels.Start),
+    ],
 )
 def test_kernels_take_a_programmes_settings_last_in_their_order(fn, settings):
     # The engine calls these kernels with the settings unpacked, so their last parameters
@@ -471,6 +589,14 @@ def test_kernels_take_a_programmes_settings_last_in_their_order(fn, settings):
     py_func = getattr(fn, "py_func", fn)  # the Python function, compiled or not
     names = list(inspect.signature(py_func).parameters)
     assert names[-len(settings._fields) :] == list(settings._fields)
+
+
+def test_meet_takes_the_drift_settings_just_before_the_meetings():
+    # The engine calls meet with *drift, *meetings: Drift's fields come right before.
+    py_func = getattr(kernels.meet, "py_func", kernels.meet)  # compiled or not
+    names = list(inspect.signature(py_func).parameters)
+    fields = kernels.Drift._fields + kernels.Meetings._fields
+    assert names[-len(fields) :] == list(fields)
 
 
 def test_load_kernels_loads_every_kernel_a_run_calls() -> None:

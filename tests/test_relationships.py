@@ -121,7 +121,7 @@ def _meet(rel, level, u, drift, engagement_=0.65):
         0,
         np.ones(4),
         rules.safety_table(0.1, 5),
-        drift,
+        *drift,
         *meetings,
     )
 

@@ -43,7 +43,6 @@ ASSIGNMENT_LIMIT = 250_000
 _NEVER = np.iinfo(np.int64).max
 _EMPTY_INT = np.empty(0, dtype=np.int64)
 _EMPTY_FLOAT = np.empty(0, dtype=np.float64)
-_EMPTY_U8 = np.empty(0, dtype=np.uint8)
 
 
 def need_domain(skill: np.ndarray, usage: np.ndarray, threshold: float) -> np.ndarray:
@@ -119,7 +118,7 @@ class ProgrammeRule:
         # psychological safety per level of distance, fading accountability per week of age.
         self.safety = rules.safety_table(params.power_distance, sc.n_levels)
         self.fade = np.empty(0)
-        self.uptake = kernels.Uptake(
+        uptake = kernels.Uptake(
             engaged=params.uptake == "engaged",
             p_enrol=float(params.p_enrol),
             mean_baseline=float(sc.engagement.mean_baseline),
@@ -166,13 +165,14 @@ class ProgrammeRule:
             engagement_reference=float(sc.engagement.mean_baseline),
             miss=float(params.rate_quality_loss_per_missed_session) if fails else 0.0,
         )
-        self.endings = kernels.Endings(
+        endings = kernels.Endings(
             groups=group,
             reciprocal=self.reciprocal,
             p_end=float(params.p_end_early_per_week) if fails else 0.0,
             quality_threshold=float(params.quality_end_threshold),
             engagement_threshold=float(params.engagement_end_threshold),
         )
+        self.start = kernels.Start.of(endings, uptake)
         # Burnout: guides of one-way pairs carrying more learners than they tolerate.
         guides_burn = fails and not group and not self.reciprocal
         self.burnout_per_learner = float(params.burnout_per_extra_learner) if guides_burn else 0.0
@@ -196,6 +196,19 @@ class ProgrammeRule:
         self.last_guide = np.zeros(0, dtype=np.int64)  # per learner id, -1 if none
         # Every relationship formed: (week, ids of a, ids of b, need domain or -1).
         self.formed: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
+        # The week's batches: none, or the sessions with the programme's constants.
+        self._no_sessions = Sessions.none(len(domains))
+        self._batch = Sessions(
+            SessionArrays.empty(),
+            np.empty((0, len(domains))),
+            feedback_hours=self.feedback_hours,
+            sponsorship_per_session=params.sponsorship_per_session,
+            guide_visibility_per_session=params.guide_visibility_per_session,
+            rate_guide_practice_per_hour=self.rate_guide_practice_per_hour,
+            guide_practice=self.guide_practice,
+            observation=observation,
+            mirrored=self.reciprocal,
+        )
         self._load_kernels(org)
 
     def _load_kernels(self, org: Organisation) -> None:
@@ -207,17 +220,16 @@ class ProgrammeRule:
         """
         none = _EMPTY_INT
         self._grow_id_arrays(org.workforce.n_ids)
-        self._end_relationships(org, week=0, draw=False)
-        self._waiting_learners(org, -1, None, with_guides=True)  # nobody is free before 0
+        self._start_week(org, -1, None, True, True, draw=False)  # nobody is free before 0
         self._random_guides(org, none, none)
         self._level_ok(org, none, none)  # the score-based matching's rules
+        kernels.greedy_pairs(np.zeros((0, 0)), np.zeros((0, 0), bool), np.ones(0, bool), False, 0)
         self._expected_gain(org, 0, none, None)
         self._random_peers(org, none)
         self._groups(org, none)
-        self._new_relationships(org, none, none, _EMPTY_FLOAT)
+        self._form(org, 0, none, none, _EMPTY_FLOAT, none, none)
         self._meet(org, 0)
         Sessions.none(len(self.focus_fixed)).restricted(np.ones(org.workforce.n_slots, bool))
-        self.relationships.add(none, none, _EMPTY_FLOAT, 0, 0, none, none, pos_a=none, pos_b=none)
 
     # --- schedule -------------------------------------------------------------------------
 
@@ -236,14 +248,16 @@ class ProgrammeRule:
         """End finished relationships and form new ones (phase 1)."""
         wf, p, rel = org.workforce, self.params, self.relationships
         self._grow_id_arrays(wf.n_ids)
-        self._end_relationships(org, week)
-        self.located_week = week
+        # Challenges draw from the weekly stream, endings from their own: the order of
+        # the two does not matter, and the endings read nothing the challenges change.
         challenge = self._challenges(org) if p.trigger == "challenge" else None
-        if not self.running(week):
+        running = self.running(week)
+        with_guides = self.has_guides
+        learners, places = self._start_week(org, week, challenge, running, with_guides)
+        self.located_week = week
+        if not running:
             rel.truncate(0)
             return
-        with_guides = self.has_guides
-        learners, places = self._waiting_learners(org, week, challenge, with_guides)
         if p.n_learners and len(learners):
             rel_ids = rel.b if with_guides else np.concatenate([rel.a, rel.b])
             learners = self._cap(org, learners, rel_ids, p.n_learners, self.was_learner)
@@ -312,33 +326,61 @@ class ProgrammeRule:
             self.was_guide = _grow(self.was_guide, n_ids, False)
             self.last_guide = _grow(self.last_guide, n_ids, -1)
 
-    def _end_relationships(self, org: Organisation, week: int, draw: bool = True) -> None:
-        """End relationships whose term is over, that fail or whose member left; look up positions.
+    def _start_week(
+        self,
+        org: Organisation,
+        week: int,
+        challenge: np.ndarray | None,
+        waiting: bool,
+        with_guides: bool,
+        draw: bool = True,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """End relationships, look up positions, and find who waits (:func:`kernels.start_week`).
 
-        When relationships can end early (``p_end_early_per_week`` above 0), one uniform
-        per position is drawn every week from the endings stream (whether or not the
+        Relationships end when their term is over, when they fail or when a member left.
+        When they can end early (``p_end_early_per_week`` above 0), one uniform per
+        position is drawn every week from the endings stream (whether or not the
         programme runs) and :func:`kernels.early_endings` decides which end. Learners of
         ended relationships, early or at their term (both members, when reciprocal), may
-        be matched again after the wait. Without ``draw`` nothing is drawn (for
-        :meth:`_load_kernels`).
+        be matched again after the wait.
+
+        Then, when ``waiting``, the eligible, enrolled learners who are not in a
+        relationship now; with a challenge trigger, only those a challenge hit this
+        week. When ``with_guides`` and anyone waits, the free mentoring places are the
+        volunteers' positions repeated by their remaining capacity. Without ``draw``
+        nothing is drawn (for :meth:`_load_kernels`).
+
+        Returns:
+            Positions of the waiting learners and the places, both ascending (empty
+            unless ``waiting``).
         """
         wf, rel = org.workforce, self.relationships
-        free_again = week + self.params.dur_between_weeks
-        early = _EMPTY_U8
-        if self.endings.p_end > 0.0:
+        if self.start.p_end > 0.0:
             if len(self.v) != wf.n_slots:
                 self.v = np.zeros(wf.n_slots)
             if draw:
                 self.rng_endings.random(out=self.v)  # the same draws as random(n_slots)
-            if len(rel) or not draw:
-                early, n_early = kernels.early_endings(
-                    rel.columns(), wf.slot_of_id, self.v, wf.engagement, week, *self.endings
-                )
-                self.n_ended_early += n_early
-        kept = kernels.end_relationships(
-            rel.columns(), wf.slot_of_id, week, self.free_from, free_again, self.reciprocal, early
+        kept, n_early, learners, places = kernels.start_week(
+            rel.columns(),
+            wf.slot_of_id,
+            self.v,
+            wf.engagement,
+            week,
+            self.free_from,
+            week + self.params.dur_between_weeks,
+            wf.employee_id,
+            self.learner_slot,
+            self.guide_slot,
+            wf.propensity,
+            wf.tenure_weeks,
+            _EMPTY_INT if challenge is None else challenge,
+            waiting,
+            with_guides,
+            *self.start,
         )
+        self.n_ended_early += n_early
         rel.truncate(kept)
+        return learners, places
 
     def add_burnout(self, org: Organisation, out: np.ndarray) -> None:
         """Add this week's burnout of overloaded guides to ``out`` (engagement per position).
@@ -351,9 +393,8 @@ class ProgrammeRule:
         if not self.burnout_per_learner or not len(rel):
             return
         # Positions were looked up in this week's matching (phase 1); nobody has moved.
-        load = np.bincount(rel.pos_a, minlength=len(out))
-        extra = np.maximum(load - self.params.n_learners_tolerated_per_guide, 0)
-        out += self.burnout_per_learner * extra
+        tolerated = self.params.n_learners_tolerated_per_guide
+        kernels.add_burnout(rel.pos_a, tolerated, self.burnout_per_learner, out)
 
     def _challenges(self, org: Organisation) -> np.ndarray:
         """This week's work challenges that bite: the domain per position, or -1."""
@@ -367,38 +408,6 @@ class ProgrammeRule:
         domain = np.minimum(domain, usage.shape[1] - 1)
         bites = wf.skill[np.arange(n), domain] < org.params.learning.proficiency_threshold
         return np.where(hit & bites & wf.occupied, domain, -1)
-
-    def _waiting_learners(
-        self,
-        org: Organisation,
-        week: int,
-        challenge: np.ndarray | None,
-        with_guides: bool,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Eligible, enrolled learners who are not in a relationship now, and guide places.
-
-        With a challenge trigger, only learners whom a challenge hit this week wait. When
-        ``with_guides`` and anyone waits, the free mentoring places are the volunteers'
-        positions repeated by their remaining capacity.
-
-        Returns:
-            Positions of the waiting learners and the places, both ascending.
-        """
-        wf = org.workforce
-        return kernels.waiting_and_places(
-            wf.employee_id,
-            self.learner_slot,
-            self.guide_slot,
-            wf.propensity,
-            wf.engagement,
-            wf.tenure_weeks,
-            self.free_from,
-            self.relationships.columns(),
-            _EMPTY_INT if challenge is None else challenge,
-            week,
-            with_guides,
-            *self.uptake,
-        )
 
     def _level_ok(self, org: Organisation, learners: np.ndarray, guides: np.ndarray) -> np.ndarray:
         """Whether each learner-guide combination respects direction and level distance."""
@@ -461,33 +470,83 @@ class ProgrammeRule:
         safety = rules.psychological_safety(level, np.int64(wf.level[learner]), self.safety)
         return gain * quality * safety
 
-    def _score(
-        self, org: Organisation, learner: int, places: np.ndarray, need: np.ndarray | None
+    def _scored_by_gain(self, need: np.ndarray | None) -> bool:
+        """Whether the matching policy scores by expected learning (:meth:`_expected_gain`).
+
+        The algorithmic policy does, and so do ``expert`` and ``need`` when no need is
+        known; the other policies' scores are one number per combination.
+        """
+        policy = self.params.matching
+        if policy in ("expert", "need"):
+            return need is None
+        return policy not in ("manager", "similarity", "strongest")
+
+    def _scores(
+        self,
+        org: Organisation,
+        learners: np.ndarray,
+        places: np.ndarray,
+        need: np.ndarray | None,
+        ok: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Score of each candidate for one learner under the matching policy (higher wins)."""
+        """Score of each candidate for each learner under the matching policy (higher wins).
+
+        Each score depends only on its learner and candidate, so a table of every
+        combination holds the same numbers as any of its parts computed alone. One table
+        a week costs a few numpy calls where scoring learner by learner cost a few for
+        each learner.
+
+        Args:
+            org: The organisation.
+            learners: Positions of the learners.
+            places: Positions of the candidates (guides' places, or peers).
+            need: Domain each position most needs, if the programme knows it.
+            ok: The combinations that may pair (learners, candidates), if known: expected
+                learning and similarity are computed only for those (the others are
+                left 0 or -inf).
+
+        Returns:
+            Scores (learners, candidates); -inf for a candidate the policy rules out.
+        """
         wf, p = org.workforce, self.params
         policy = p.matching
+        shape = (len(learners), len(places))
+        if self._scored_by_gain(need):
+            gain = np.zeros(shape)
+            for i, learner in enumerate(learners):
+                if ok is None:
+                    gain[i] = self._expected_gain(org, int(learner), places, need)
+                else:
+                    gain[i, ok[i]] = self._expected_gain(org, int(learner), places[ok[i]], need)
+            return gain
         if policy == "manager":
             # The nearest manager first (direct manager 1, theirs 1/2, ...), then a
             # colleague in the same team (1/(depth + 2)); nobody outside the line.
-            chain = org.ancestors[learner]
-            hit = chain[:, None] == places[None, :]
-            depth = np.where(hit.any(axis=0), hit.argmax(axis=0), -1)
-            score = np.full(len(places), -np.inf)
+            chain = org.ancestors[learners]  # (learners, depth)
+            depth = np.full(shape, -1)
+            for k in reversed(range(chain.shape[1])):  # the nearest manager last, so kept
+                depth[chain[:, k, None] == places[None, :]] = k
+            score = np.full(shape, -np.inf)
             score[depth >= 0] = 1.0 / (depth[depth >= 0] + 1.0)
-            team = (wf.team[places] == wf.team[learner]) & (depth < 0)
-            return np.where(team, 1.0 / (len(chain) + 2.0), score)
+            team = (wf.team[places][None, :] == wf.team[learners][:, None]) & (depth < 0)
+            return np.where(team, 1.0 / (chain.shape[1] + 2.0), score)
         if policy == "similarity":
-            return rules.similarity(wf.values, np.full(len(places), learner), places)
+            if ok is None:
+                a, b = np.repeat(learners, len(places)), np.tile(places, len(learners))
+                return rules.similarity(wf.values, a, b).reshape(shape)
+            rows, cols = np.nonzero(ok)
+            score = np.full(shape, -np.inf)
+            score[rows, cols] = rules.similarity(wf.values, learners[rows], places[cols])
+            return score
         if policy == "strongest":
-            return np.einsum("nd,d->n", wf.skill[places], self.focus_fixed)  # no BLAS threads
-        if policy in ("expert", "need") and need is not None:
-            d = need[learner]
-            if policy == "expert":
-                return wf.skill[places, d]
-            gap = np.maximum(wf.skill[places, d] - wf.skill[learner, d], 0.0)
-            return gap * absorption(gap, org.params.learning.gap_absorption)
-        return self._expected_gain(org, learner, places, need)
+            strength = np.einsum("nd,d->n", wf.skill[places], self.focus_fixed)  # no BLAS threads
+            return np.tile(strength, (len(learners), 1))
+        assert need is not None  # expert or need with a need (else scored by gain)
+        d = need[learners][:, None]
+        if policy == "expert":
+            return wf.skill[places[None, :], d]
+        gap = np.maximum(wf.skill[places[None, :], d] - wf.skill[learners[:, None], d], 0.0)
+        return gap * absorption(gap, org.params.learning.gap_absorption)
 
     def _pair_with_guides(
         self,
@@ -510,8 +569,7 @@ class ProgrammeRule:
             guide, learner = self._match_greedy(org, learners, places, need)
         if len(learner) == 0:
             return
-        need_of = np.full(len(learner), -1) if need is None else need[learner]
-        self._add(org, week, guide, learner, need=need_of)
+        self._add(org, week, guide, learner, need=None if need is None else need[learner])
 
     def _match_random(
         self, org: Organisation, learners: np.ndarray, places: np.ndarray
@@ -547,23 +605,57 @@ class ProgrammeRule:
         places: np.ndarray,
         need: np.ndarray | None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Each learner in random order takes the best-scoring free place."""
+        """Each learner in random order takes the best-scoring free place.
+
+        Greedy matching (:func:`kernels.greedy_pairs`) over the scores of every learner
+        and place (:meth:`_scores`), among the places in the learner's level window
+        that the learner may take (:meth:`_pair_allowed`).
+        """
         ok = self._level_ok(org, learners, places)
-        free = np.ones(len(places), dtype=bool)
-        guides, chosen = [], []
-        for i, learner in enumerate(learners):
-            cand = np.flatnonzero(free & ok[i])
-            cand = cand[self._pair_allowed(org, learner, places[cand])]
-            if len(cand) == 0:
-                continue
-            score = self._score(org, int(learner), places[cand], need)
-            best = int(np.argmax(score))
-            if not np.isfinite(score[best]):
-                continue
-            free[cand[best]] = False
-            guides.append(places[cand[best]])
-            chosen.append(learner)
-        return np.array(guides, dtype=np.int64), np.array(chosen, dtype=np.int64)
+        ok &= self._pair_allowed(org, learners[:, None], places[None, :])
+        rows, cols = self._greedy(org, learners, places, ok, need, peers=False)
+        return places[cols], learners[rows]
+
+    def _greedy(
+        self,
+        org: Organisation,
+        learners: np.ndarray,
+        candidates: np.ndarray,
+        ok: np.ndarray,
+        need: np.ndarray | None,
+        peers: bool,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Greedy matching (:func:`kernels.greedy_pairs`) on :meth:`_scores`, block by block.
+
+        The learners are scored and matched in blocks of rows, so that the table of
+        scores stays within ``ASSIGNMENT_LIMIT`` entries however large the organisation;
+        the free candidates carry over from block to block, so the pairs are those of
+        one pass. A learner with no candidate to take (guides' places only) changes
+        nothing and is not scored.
+
+        Args:
+            org: The organisation.
+            learners: Positions of the learners, in the order they choose.
+            candidates: Positions of the guides' places or, with ``peers``, the learners.
+            ok: Which learner may take which candidate (learners, candidates).
+            need: Domain each position most needs, if the programme knows it.
+            peers: Whether the candidates are the learners themselves.
+
+        Returns:
+            The indices into ``learners`` and into ``candidates`` of the pairs formed.
+        """
+        free = np.ones(len(candidates), dtype=bool)
+        rows = np.arange(len(learners)) if peers else np.flatnonzero(ok.any(axis=1))
+        step = max(1, ASSIGNMENT_LIMIT // max(len(candidates), 1))
+        got_rows, got_cols = [_EMPTY_INT], [_EMPTY_INT]
+        for start in range(0, len(rows), step):
+            block = rows[start : start + step]  # with peers, learners start, start + 1, ...
+            ok_block = ok[block]
+            score = self._scores(org, learners[block], candidates, need, ok_block)
+            r, c = kernels.greedy_pairs(score, ok_block, free, peers, start)
+            got_rows.append(block[r])
+            got_cols.append(c)
+        return np.concatenate(got_rows), np.concatenate(got_cols)
 
     def _match_assignment(
         self,
@@ -575,9 +667,7 @@ class ProgrammeRule:
         """Assignment that maximises total expected learning under guide capacity."""
         ok = self._level_ok(org, learners, places)
         ok &= self._pair_allowed(org, learners[:, None], places[None, :])
-        gain = np.zeros(ok.shape)
-        for i, learner in enumerate(learners):
-            gain[i] = self._expected_gain(org, int(learner), places, need)
+        gain = self._scores(org, learners, places, need, ok)  # the algorithmic policy's
         cost = np.where(ok, -gain, 1.0)  # an invalid pair costs more than leaving one free
         rows, cols = linear_sum_assignment(cost)
         keep = ok[rows, cols]
@@ -586,30 +676,15 @@ class ProgrammeRule:
     def _pair_peers(self, org: Organisation, week: int, learners: np.ndarray) -> None:
         """Pair waiting peers with each other (reciprocal, no guide side)."""
         p = self.params
+        if len(learners) < 2:  # nobody to pair with (and shuffling one draws nothing)
+            return
         self.rng.shuffle(learners)  # the same draws as permutation, no copy
         if p.matching == "random":
             a, b = self._random_peers(org, learners)
         else:
             ok = self._level_ok(org, learners, learners)
-            free = np.ones(len(learners), dtype=bool)
-            pa, pb = [], []
-            for i, learner in enumerate(learners):
-                if not free[i]:
-                    continue
-                free[i] = False
-                cand = np.flatnonzero(free & ok[i])
-                if len(cand) == 0:
-                    free[i] = True
-                    continue
-                score = self._score(org, int(learner), learners[cand], None)
-                best = int(np.argmax(score))
-                if not np.isfinite(score[best]):
-                    free[i] = True
-                    continue
-                free[cand[best]] = False
-                pa.append(learner)
-                pb.append(learners[cand[best]])
-            a, b = np.array(pa, dtype=np.int64), np.array(pb, dtype=np.int64)
+            rows, cols = self._greedy(org, learners, learners, ok, None, peers=True)
+            a, b = learners[rows], learners[cols]
         if len(a):
             self._add(org, week, a, b)
 
@@ -663,25 +738,38 @@ class ProgrammeRule:
         """Record new relationships between positions ``a`` (guide) and ``b`` (learner)."""
         p = self.params
         if self.has_guides:  # guides matched for the first time (their training is priced)
-            fresh = np.unique(a[~self.was_guide[org.workforce.employee_id[a]]])
+            fresh = a[~self.was_guide[org.workforce.employee_id[a]]]
+            if len(fresh) > 1:  # none or one: already unique (and np.unique costs a call)
+                fresh = np.unique(fresh)
             self.new_guide_levels.append(org.workforce.level[fresh])
         noise = self.rng.normal(0.0, p.quality_initial_sd, len(a))
-        ida, idb, quality, alignment = self._new_relationships(org, a, b, noise)
         need = np.full(len(a), -1, dtype=np.int64) if need is None else need.astype(np.int64)
-        end = week + p.dur_relationship_weeks
-        self.relationships.add(
-            ida, idb, quality, week, end, group, need, pos_a=a, pos_b=b, alignment=alignment
-        )
+        ida, idb = self._form(org, week, a, b, noise, _EMPTY_INT if group is None else group, need)
         # Pairs count one each; a group counts its members, who leave it one by one.
         self.n_formed += len(a) if group is None else len(np.unique(group)) * p.n_group_size
         self.formed.append((week, ida, idb, need))
 
-    def _new_relationships(
-        self, org: Organisation, a: np.ndarray, b: np.ndarray, noise: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Ids, starting quality and goal alignment of new relationships; records roles."""
-        wf, p = org.workforce, self.params
-        return kernels.new_relationships(
+    def _form(
+        self,
+        org: Organisation,
+        week: int,
+        a: np.ndarray,
+        b: np.ndarray,
+        noise: np.ndarray,
+        group: np.ndarray,
+        need: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Add relationships formed this week to the table and record roles; their ids.
+
+        Starting quality and goal alignment come from :func:`kernels.new_relationships`
+        (with ``noise``), written into the table by :func:`kernels.form_relationships`;
+        an empty ``group`` means pairs.
+        """
+        wf, p, rel = org.workforce, self.params, self.relationships
+        store, n = rel.room(len(a))
+        ida, idb = kernels.form_relationships(
+            store,
+            n,
             a,
             b,
             noise,
@@ -694,7 +782,13 @@ class ProgrammeRule:
             self.was_guide,
             self.last_guide,
             self.reciprocal,
+            week,
+            week + p.dur_relationship_weeks,
+            group,
+            need,
         )
+        rel.grew(len(a))
+        return ida, idb
 
     # --- phase 2: sessions ----------------------------------------------------------------
 
@@ -707,29 +801,19 @@ class ProgrammeRule:
         of the relationship; a session takes place when both members (or, in a group,
         the pair of members) attend. One uniform draw per position per week.
         """
-        wf, p, rel = org.workforce, self.params, self.relationships
+        wf, rel = org.workforce, self.relationships
         if len(self.u) != wf.n_slots:
             self.u = np.empty(wf.n_slots)
         self.rng_weekly.random(out=self.u)  # the same draws as random(n_slots)
         if not len(rel) or not self.running(week):
-            return Sessions.none(len(self.focus_fixed))
+            return self._no_sessions
         if self.located_week != week:  # no matching this week: positions may have changed
             rel.locate(wf.slot_of_id)
             self.located_week = week
         need, arrays = self._meet(org, week)
         guides = arrays.partner[: len(need)]  # each meeting's a
         focus = self._focus_rows(org, guides, need, 2 if self.reciprocal else 1)
-        return Sessions(
-            arrays,
-            focus,
-            feedback_hours=self.feedback_hours,
-            sponsorship_per_session=p.sponsorship_per_session,
-            guide_visibility_per_session=p.guide_visibility_per_session,
-            rate_guide_practice_per_hour=self.rate_guide_practice_per_hour,
-            guide_practice=self.guide_practice,
-            observation=p.mode == "observation",
-            mirrored=self.reciprocal,
-        )
+        return self._batch.with_entries(arrays, focus)
 
     def _meet(self, org: Organisation, week: int) -> tuple[np.ndarray, SessionArrays]:
         """Which relationships meet this week (with ``self.u``), and their batch's entries.
@@ -746,8 +830,7 @@ class ProgrammeRule:
             week,
             self._fade(week),
             self.safety,
-            self.drift,
-            *self.meetings,
+            *(self.drift + self.meetings),  # one tuple: the settings in order
         )
 
     def _fade(self, week: int) -> np.ndarray:

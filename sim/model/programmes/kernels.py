@@ -18,7 +18,7 @@ from typing import NamedTuple
 import numpy as np
 
 from sim.jit import kernel
-from sim.model.programmes.relationships import RelationshipColumns
+from sim.model.programmes.relationships import RelationshipColumns, append_rows
 from sim.model.programmes.rules import (
     BOTH,
     QUALITY_MIN,
@@ -100,7 +100,8 @@ class Meetings(NamedTuple):
 class Drift(NamedTuple):
     """How a programme's relationship quality moves and erodes: its settings, made once.
 
-    :func:`meet` takes it whole. All zero: quality only grows toward 1 (no failure).
+    The parameters of :func:`meet` just before those of :class:`Meetings`. All zero:
+    quality only grows toward 1 (no failure).
 
     Attributes:
         rel_goal_mismatch: Quality lost from the target per unit of goal mismatch.
@@ -137,6 +138,56 @@ class Endings(NamedTuple):
     p_end: float
     quality_threshold: float
     engagement_threshold: float
+
+
+class Start(NamedTuple):
+    """The start of a programme's week: its :class:`Endings`, then its :class:`Uptake`.
+
+    The last parameters of :func:`start_week`. ``reciprocal`` is in both and appears
+    once, in its place among the endings; make it with :meth:`of`.
+
+    Attributes:
+        groups: Whether the relationships are groups.
+        reciprocal: Whether both members learn.
+        p_end: Weekly hazard of an early ending at zero quality.
+        quality_threshold: Quality below which a relationship may end early.
+        engagement_threshold: Engagement below which a learner may drop out.
+        engaged: Whether enrolment rises with engagement.
+        p_enrol: Probability of enrolling.
+        mean_baseline: Mean baseline engagement.
+        tenure_min: Shortest tenure of a learner, weeks.
+        tenure_max: Longest tenure of a learner, weeks.
+        p_volunteer: Probability of volunteering as a guide.
+        capacity: Most learners per guide at a time.
+    """
+
+    groups: bool
+    reciprocal: bool
+    p_end: float
+    quality_threshold: float
+    engagement_threshold: float
+    engaged: bool
+    p_enrol: float
+    mean_baseline: float
+    tenure_min: float
+    tenure_max: float
+    p_volunteer: float
+    capacity: int
+
+    @classmethod
+    def of(cls, endings: Endings, uptake: Uptake) -> Start:
+        """The settings of both, ``reciprocal`` once.
+
+        Raises:
+            ValueError: If the two disagree on ``reciprocal``.
+        """
+        if endings.reciprocal != uptake.reciprocal:
+            raise ValueError(
+                f"endings and uptake disagree on reciprocal: {endings.reciprocal} and "
+                f"{uptake.reciprocal}"
+            )
+        rest = {k: v for k, v in uptake._asdict().items() if k != "reciprocal"}
+        return cls(*endings, **rest)
 
 
 @kernel
@@ -272,6 +323,112 @@ def end_relationships(
 
 
 @kernel
+def start_week(
+    rel: RelationshipColumns,
+    slot_of_id: np.ndarray,
+    v: np.ndarray,
+    engagement: np.ndarray,
+    week: int,
+    free_from: np.ndarray,
+    free_again: int,
+    employee_id: np.ndarray,
+    learner_slot: np.ndarray,
+    guide_slot: np.ndarray,
+    propensity: np.ndarray,
+    tenure_weeks: np.ndarray,
+    challenge: np.ndarray,
+    waiting: bool,
+    want_places: bool,
+    groups: bool,
+    reciprocal: bool,
+    p_end: float,
+    quality_threshold: float,
+    engagement_threshold: float,
+    engaged: bool,
+    p_enrol: float,
+    mean_baseline: float,
+    tenure_min: float,
+    tenure_max: float,
+    p_volunteer: float,
+    capacity: int,
+) -> tuple[int, int, np.ndarray, np.ndarray]:
+    """The start of a programme's week in one call: endings, then who waits.
+
+    :func:`early_endings` (only when ``p_end`` is above 0; ``v`` then holds this week's
+    draw per position), then :func:`end_relationships`: every ended relationship
+    releases its members (from week ``free_again``; pass an empty ``free_from`` to
+    release nobody) and the kept rows move to the front of ``rel`` with their members'
+    positions. Then, when ``waiting``, :func:`waiting_and_places` over the kept
+    relationships (``challenge``, ``want_places`` and the rest as it takes them). One
+    call instead of three every week, and the early endings never leave compiled code.
+
+    The parameters from ``groups`` on are the programme's :class:`Start`.
+
+    Returns:
+        The number of relationships kept; how many pairs ended early or, in groups, how
+        many members left; and the waiting learners and free places (both empty unless
+        ``waiting``).
+    """
+    early = np.empty(0, dtype=np.uint8)
+    n_early = 0
+    if p_end > 0.0:
+        early, n_early = early_endings(
+            rel,
+            slot_of_id,
+            v,
+            engagement,
+            week,
+            groups,
+            reciprocal,
+            p_end,
+            quality_threshold,
+            engagement_threshold,
+        )
+    kept = end_relationships(rel, slot_of_id, week, free_from, free_again, reciprocal, early)
+    none = np.empty(0, dtype=np.int64)
+    if not waiting:
+        return kept, n_early, none, none
+    learners, places = waiting_and_places(
+        employee_id,
+        learner_slot,
+        guide_slot,
+        propensity,
+        engagement,
+        tenure_weeks,
+        free_from,
+        rel.pos_a[:kept],
+        rel.pos_b[:kept],
+        challenge,
+        week,
+        want_places,
+        engaged,
+        p_enrol,
+        mean_baseline,
+        tenure_min,
+        tenure_max,
+        reciprocal,
+        p_volunteer,
+        capacity,
+    )
+    return kept, n_early, learners, places
+
+
+@kernel
+def add_burnout(pos_a: np.ndarray, tolerated: int, per_learner: float, out: np.ndarray) -> None:
+    """Add the week's burnout of overloaded guides to ``out`` (per position), in place.
+
+    A guide at position ``s`` who is ``a`` in ``load`` relationships (``pos_a``) loses
+    ``per_learner`` times ``max(load - tolerated, 0)``; every position gets its term
+    added, zero or not, as ``out += per_learner * extra`` would.
+    """
+    load = np.zeros(len(out), dtype=np.int64)
+    for s in pos_a:
+        load[s] += 1
+    for s in range(len(out)):
+        out[s] += per_learner * np.float64(max(load[s] - tolerated, 0))
+
+
+@kernel
 def waiting_and_places(
     employee_id: np.ndarray,
     learner_slot: np.ndarray,
@@ -280,7 +437,8 @@ def waiting_and_places(
     engagement: np.ndarray,
     tenure_weeks: np.ndarray,
     free_from: np.ndarray,
-    rel: RelationshipColumns,
+    pos_a: np.ndarray,
+    pos_b: np.ndarray,
     challenge: np.ndarray,
     week: int,
     want_places: bool,
@@ -298,13 +456,16 @@ def waiting_and_places(
     A learner waits when employed at a learner position (``learner_slot``, 1 or 0),
     enrolled (``propensity[:, 0]`` below ``p_enrol``, or below ``p_enrol`` times
     engagement over ``mean_baseline`` for ``engaged`` uptake), within the tenure window,
-    free again by ``week``, not in a relationship of ``rel`` as ``b`` (nor as ``a`` when
-    ``reciprocal``) and, when ``challenge`` is not empty, hit by a challenge
-    (``challenge >= 0``).
+    free again by ``week``, not the learner of a current relationship (position in
+    ``pos_b``; nor its ``a``, in ``pos_a``, when ``reciprocal``) and, when ``challenge``
+    is not empty, hit by a challenge (``challenge >= 0``).
 
     A place is a volunteer (``propensity[:, 1]`` below ``p_volunteer``) at a guide
     position (``guide_slot``, 1 or 0), repeated by the capacity the volunteer has left:
     ``capacity`` minus the relationships in which they are ``a``.
+
+    The relationships come as their two columns of positions, so that
+    :func:`start_week` can pass those of the relationships it kept.
 
     The parameters from ``engaged`` on are the programme's :class:`Uptake`.
 
@@ -319,8 +480,8 @@ def waiting_and_places(
         engagement,
         tenure_weeks,
         free_from,
-        rel.pos_a,
-        rel.pos_b,
+        pos_a,
+        pos_b,
         challenge,
         week,
         engaged,
@@ -332,7 +493,7 @@ def waiting_and_places(
     )
     if len(learners) == 0 or not want_places:
         return learners, np.empty(0, dtype=np.int64)
-    places = _places(employee_id, guide_slot, draws, rel.pos_a, p_volunteer, capacity)
+    places = _places(employee_id, guide_slot, draws, pos_a, p_volunteer, capacity)
     return learners, places
 
 
@@ -513,6 +674,53 @@ def pair_guides(
 
 
 @kernel
+def greedy_pairs(
+    score: np.ndarray, ok: np.ndarray, free: np.ndarray, peers: bool, first: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Greedy matching: each row in turn takes its best-scoring free column.
+
+    Row ``i`` (a learner, in random order) may take column ``j`` (a guide's place, or a
+    peer) where ``ok[i, j]`` and ``free[j]``; it takes the one with the highest
+    ``score[i, j]``, the first of equals (a NaN counts as highest, as in ``np.argmax``),
+    unless that score is not finite, and the column is then no longer free (``free``
+    is updated in place, so a long list of rows can be matched block by block). With
+    ``peers``, rows and columns are the same people, row ``i`` being column
+    ``first + i``: a row no longer free is skipped, and a row cannot take itself.
+
+    Returns:
+        The rows and the columns of the pairs formed, in order of formation.
+    """
+    n_rows, n_cols = ok.shape
+    rows = np.empty(n_rows, dtype=np.int64)
+    cols = np.empty(n_rows, dtype=np.int64)
+    n_pairs = 0
+    for i in range(n_rows):
+        me = first + i
+        if peers:
+            if not free[me]:
+                continue
+            free[me] = False
+        best = -1
+        for j in range(n_cols):
+            if free[j] and ok[i, j]:
+                if best < 0 or np.isnan(score[i, j]):
+                    best = j
+                    if np.isnan(score[i, j]):
+                        break
+                elif score[i, j] > score[i, best]:
+                    best = j
+        if best < 0 or not np.isfinite(score[i, best]):
+            if peers:
+                free[me] = True
+            continue
+        free[best] = False
+        rows[n_pairs] = i
+        cols[n_pairs] = best
+        n_pairs += 1
+    return rows[:n_pairs], cols[:n_pairs]
+
+
+@kernel
 def _stable_order(key: np.ndarray) -> np.ndarray:
     """Stable ascending order of small non-negative integer keys (a counting sort)."""
     top = 0
@@ -655,7 +863,11 @@ def meet(
     week: int,
     fade: np.ndarray,
     safety: np.ndarray,
-    drift: Drift,
+    rel_goal_mismatch: float,
+    rel_power_distance: float,
+    rel_disengagement: float,
+    engagement_reference: float,
+    miss: float,
     cadence: int,
     structure: float,
     rate_quality: float,
@@ -673,10 +885,11 @@ def meet(
     ``u[s] < structure + (1 - structure) * engagement[s] * fade[age]``. A meeting moves
     the relationship's quality by ``rate_quality`` of its distance to the target
     (:func:`rules.quality_target` of its goal alignment, the psychological safety of the
-    members' level distance and the lower of their engagements; 1 when ``drift`` is all
-    zero), in place; a scheduled session that does not take place takes the share
-    ``drift.miss`` of its quality (not below ``QUALITY_MIN``). The session's quality is
-    the new quality times the psychological safety of the members' level distance.
+    members' level distance and the lower of their engagements; 1 when the
+    :class:`Drift` settings are all zero), in place; a scheduled session that does not
+    take place takes the share ``miss`` of its quality (not below ``QUALITY_MIN``). The
+    session's quality is the new quality times the psychological safety of the members'
+    level distance.
 
     Each meeting is a directed session in which ``b`` learns from ``a`` and, when
     ``reciprocal``, one in which ``a`` learns from ``b`` (listed after all the first
@@ -694,7 +907,14 @@ def meet(
         week: This week.
         fade: Fade of accountability per week of age (covering every age).
         safety: Psychological safety per level of distance (:func:`rules.safety_table`).
-        drift: How quality moves and erodes (:class:`Drift`).
+        rel_goal_mismatch: Quality lost from the target per unit of goal mismatch (this
+            and the next four: the programme's :class:`Drift`, how quality moves and
+            erodes).
+        rel_power_distance: Quality lost from the target per unit of safety lost.
+        rel_disengagement: Quality lost from the target per unit of engagement below
+            ``engagement_reference``.
+        engagement_reference: Engagement below which disengagement lowers the target.
+        miss: Share of quality lost when a scheduled session does not take place.
         cadence: Weeks between sessions (this and the rest: the programme's
             :class:`Meetings`).
         structure: Attendance regardless of engagement.
@@ -714,7 +934,7 @@ def meet(
     m = 0
     for i in range(len(met)):
         m += met[i] == MET
-    erode = drift.miss > 0.0
+    erode = miss > 0.0
     n_edges = 2 * m if reciprocal else m
     learner = np.empty(n_edges, dtype=np.int64)
     partner = np.empty(n_edges, dtype=np.int64)
@@ -723,7 +943,7 @@ def meet(
     k = 0
     for i in range(len(met)):
         if erode and met[i] == MISSED:
-            quality[i] = max(quality[i] * (1.0 - drift.miss), QUALITY_MIN)
+            quality[i] = max(quality[i] * (1.0 - miss), QUALITY_MIN)
         if met[i] == MET:
             x, y = pos_a[i], pos_b[i]
             psafe = psychological_safety(np.int64(level[x]), np.int64(level[y]), safety)
@@ -731,10 +951,10 @@ def meet(
                 rel.alignment[i],
                 psafe,
                 min(engagement[x], engagement[y]),
-                drift.rel_goal_mismatch,
-                drift.rel_power_distance,
-                drift.rel_disengagement,
-                drift.engagement_reference,
+                rel_goal_mismatch,
+                rel_power_distance,
+                rel_disengagement,
+                engagement_reference,
             )
             old = quality[i]
             new = old + rate_quality * (target - old)
@@ -883,3 +1103,55 @@ def new_relationships(
         was_learner[idb[i]] = True
         last_guide[idb[i]] = ida[i]
     return ida, idb, quality, alignment
+
+
+@kernel
+def form_relationships(
+    store: RelationshipColumns,
+    n: int,
+    a: np.ndarray,
+    b: np.ndarray,
+    noise: np.ndarray,
+    values: np.ndarray,
+    employee_id: np.ndarray,
+    quality_mean: float,
+    rel_similarity: float,
+    mean_similarity: float,
+    was_learner: np.ndarray,
+    was_guide: np.ndarray,
+    last_guide: np.ndarray,
+    reciprocal: bool,
+    start: int,
+    end: int,
+    group: np.ndarray,
+    need: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Form relationships between positions ``a`` and ``b`` and write them into a table.
+
+    :func:`new_relationships` (ids, starting quality and goal alignment; the members'
+    roles recorded), then :func:`~sim.model.programmes.relationships.append_rows` into
+    rows ``n`` onwards of ``store`` (from :meth:`Relationships.room`), starting at
+    ``start`` and ending at ``end``, with the members' positions; an empty ``group``
+    stands for -1 throughout. One call instead of two, every week relationships form.
+
+    Returns:
+        The ids of ``a`` and ``b``.
+    """
+    ida, idb, quality, alignment = new_relationships(
+        a,
+        b,
+        noise,
+        values,
+        employee_id,
+        quality_mean,
+        rel_similarity,
+        mean_similarity,
+        was_learner,
+        was_guide,
+        last_guide,
+        reciprocal,
+    )
+    unset = np.empty(0, dtype=np.int64)  # start and end: the arguments
+    new = RelationshipColumns(ida, idb, quality, alignment, unset, unset, group, need, a, b)
+    append_rows(store, n, new, start, end)
+    return ida, idb

@@ -98,7 +98,9 @@ class Relationships:
 
     def truncate(self, n: int) -> None:
         """Keep only the first ``n`` relationships."""
-        self._n = min(n, self._n)
+        if n >= self._n:  # most weeks nothing ends: the views stand as they are
+            return
+        self._n = n
         self._expose()
 
     def add(
@@ -119,18 +121,10 @@ class Relationships:
         Without ``alignment``, the members' goals count as aligned (1).
         """
         k = len(a)
-        n = self._n
-        if n + k > len(self._store.a):
-            size = max(n + k, 2 * len(self._store.a), 64)
-            grown = []
-            for column in self._store:
-                wider = np.empty(size, dtype=column.dtype)
-                wider[:n] = column[:n]
-                grown.append(wider)
-            self._store = RelationshipColumns._make(grown)
+        store, n = self.room(k)
         unset = _EMPTY_INT  # group, need and positions default to -1
         append_rows(
-            self._store,
+            store,
             n,
             RelationshipColumns(
                 a=a,
@@ -147,7 +141,28 @@ class Relationships:
             start,
             end,
         )
-        self._n = n + k
+        self.grew(k)
+
+    def room(self, k: int) -> tuple[RelationshipColumns, int]:
+        """The storage columns, grown to hold ``k`` more rows, and the first free row.
+
+        For kernels that write new relationships straight into the storage, as
+        :func:`append_rows` does; :meth:`grew` then counts them in.
+        """
+        n = self._n
+        if n + k > len(self._store.a):
+            size = max(n + k, 2 * len(self._store.a), 64)
+            grown = []
+            for column in self._store:
+                wider = np.empty(size, dtype=column.dtype)
+                wider[:n] = column[:n]
+                grown.append(wider)
+            self._store = RelationshipColumns._make(grown)
+        return self._store, n
+
+    def grew(self, k: int) -> None:
+        """Count in the ``k`` rows written after the last one (into :meth:`room`)."""
+        self._n += k
         self._expose()
 
     def locate(self, slot_of_id: np.ndarray) -> None:

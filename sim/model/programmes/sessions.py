@@ -13,7 +13,7 @@ the place of another.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
@@ -161,7 +161,34 @@ class Sessions:
             focus = np.broadcast_to(focus[0], (len(arrays.learner), focus.shape[1]))
         else:
             focus = focus[edge]
-        return replace(self, arrays=arrays, focus=focus)
+        return self.with_entries(arrays, focus)
+
+    def with_entries(self, arrays: SessionArrays, focus: np.ndarray) -> Sessions:
+        """A batch with this one's per-session constants and other entries and focus.
+
+        The same as ``dataclasses.replace(self, arrays=arrays, focus=focus)``, without
+        running ``__init__`` again: every programme makes a batch every week from the
+        constants it set once, and a frozen dataclass's ``__init__`` costs microseconds.
+
+        Args:
+            arrays: The entries.
+            focus: Learning weight per directed session and domain (sessions, domains).
+
+        Returns:
+            The new batch.
+
+        Raises:
+            TypeError: If ``arrays`` is not a :class:`SessionArrays`.
+        """
+        if not isinstance(arrays, SessionArrays):
+            raise TypeError(f"Sessions.arrays must be a SessionArrays, not {type(arrays).__name__}")
+        batch = object.__new__(Sessions)
+        state = vars(batch)
+        state.update(vars(self))
+        state["arrays"] = arrays
+        state["focus"] = focus
+        state.update(zip(SessionArrays._fields, arrays, strict=True))
+        return batch
 
 
 @kernel
