@@ -91,11 +91,14 @@ def test_a_batch_refuses_models_of_different_arms_or_positions():
 
 
 def test_batch_size_shares_runs_among_workers_within_bounds(monkeypatch):
-    scenario = sim.load_scenario(ROOT / "scenarios/baseline.toml")
+    scenario = sim.load_scenario(ROOT / "scenarios/baseline.toml", ["organisation.n_employees=200"])
     monkeypatch.setattr("sim.scenario.resources.available_bytes", lambda: 2**40)
     assert batch_size(scenario, 6) == 6
     assert batch_size(scenario, 10, workers=4) == 3
     assert batch_size(scenario, 1000) == MAX_BATCH
+    # Large organisations: fewer replicates per batch, so that a batch stays in cache.
+    big = sim.load_scenario(ROOT / "scenarios/baseline.toml", ["organisation.n_employees=1000"])
+    assert batch_size(big, 1000) == 2
     monkeypatch.setenv("WLSIM_MAX_BATCH", "1")
     assert batch_size(scenario, 1000) == 1
     monkeypatch.setenv("WLSIM_MAX_BATCH", "0")
@@ -104,7 +107,7 @@ def test_batch_size_shares_runs_among_workers_within_bounds(monkeypatch):
     monkeypatch.delenv("WLSIM_MAX_BATCH")
     assert batch_size(scenario, 0) == 1
     # Little memory left: smaller batches, never none.
-    monkeypatch.setattr("sim.scenario.resources.available_bytes", lambda: 8 * 2**20)
+    monkeypatch.setattr("sim.scenario.resources.available_bytes", lambda: 2 * 2**20)
     assert batch_size(scenario, 32) == 1
 
 
@@ -112,7 +115,7 @@ def test_sweep_jobs_are_batched_by_point_and_arm(monkeypatch):
     from sim.experiments.sweep import Job, batches
 
     monkeypatch.setattr("sim.scenario.resources.available_bytes", lambda: 2**40)
-    scenario = sim.load_scenario(ROOT / "scenarios/baseline.toml")
+    scenario = sim.load_scenario(ROOT / "scenarios/baseline.toml", ["organisation.n_employees=200"])
     jobs = [
         Job(f"p{p}-r{r}-{arm}", p, arm, r, scenario)
         for p in range(2)

@@ -25,6 +25,10 @@ def estimate_bytes(scenario: Scenario, workers: int = 1) -> int:
 #: larger batches lose more to the cache than they save. ``WLSIM_MAX_BATCH`` overrides it
 #: (1 runs every replicate on its own).
 MAX_BATCH = 8
+#: Positions of all replicates of a batch together at most: a batch whose arrays outgrow
+#: the processor's cache loses what it saves (measured: batches help at 200 employees,
+#: not at 1,000; docs/performance.md).
+MAX_BATCH_POSITIONS = 2000
 
 
 def max_batch() -> int:
@@ -46,8 +50,9 @@ def max_batch() -> int:
 def batch_size(scenario: Scenario, n_runs: int, workers: int = 1) -> int:
     """How many replicates of an arm to advance together (:class:`ReplicateBatch`).
 
-    As many as share the work evenly among the workers, at most :func:`max_batch`, and
-    no more than a quarter of the memory available now holds (per worker).
+    As many as share the work evenly among the workers, at most :func:`max_batch` and
+    :data:`MAX_BATCH_POSITIONS` positions in all, and no more than a quarter of the
+    memory available now holds (per worker).
 
     Args:
         scenario: The scenario (its organisation's size).
@@ -55,7 +60,8 @@ def batch_size(scenario: Scenario, n_runs: int, workers: int = 1) -> int:
         workers: Worker processes running batches at once.
     """
     workers = max(workers, 1)
-    size = min(max_batch(), -(-n_runs // workers))
+    by_cache = MAX_BATCH_POSITIONS // max(scenario.organisation.n_employees, 1)
+    size = min(max_batch(), by_cache, -(-n_runs // workers))
     have = available_bytes()
     if have is not None:
         per_run = BYTES_PER_EMPLOYEE * max(scenario.organisation.n_employees, 1)
