@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PRIORS = {"turnover.p_quit_per_week": (0.001, 0.012), "engagement.mean_baseline": (0.3, 0.9)}
 
 
-def repetition(i: int, executor) -> dict[str, float]:
+def repetition(i: int, executor, generations: int = 5) -> dict[str, float]:
     """One repetition: truth drawn, data simulated, posterior fitted and scored."""
     from sim.analysis.posterior import weighted_quantiles
     from sim.experiments import calibrate as cal
@@ -74,6 +74,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repetitions", type=int, default=20)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--generations", type=int, default=5, help="ABC-SMC generations")
     parser.add_argument("--json", type=Path, help="also write the rows here")
     args = parser.parse_args()
     from sim.experiments.sweep import make_executor
@@ -82,7 +83,7 @@ def main() -> None:
     t0 = time.perf_counter()
     with make_executor(workers=args.workers) as executor:
         for i in range(args.repetitions):
-            rows.append(repetition(i, executor))
+            rows.append(repetition(i, executor, args.generations))
             r = rows[-1]
             print(
                 f"  repetition {i}: "
