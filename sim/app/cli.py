@@ -710,19 +710,10 @@ def _targets(exprs: Sequence[str]) -> dict[str, float]:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from sim.errors import ScenarioError
     from sim.experiments.sweep import make_executor, run_sweep
     from sim.files import atomic_write
-    from sim.scenario.loading import load_scenario
 
-    scenario = load_scenario(args.scenario, args.overrides)
-    if args.workers < 1:
-        raise ScenarioError(f"--workers {args.workers}: must be at least 1")
-    from sim.scenario.resources import check_memory
-
-    check_memory(scenario, args.workers, source=str(args.scenario))
-    out = args.out if args.out is not None else Path("results") / scenario.name
-    again = _resume_command(args, out)
+    scenario, out, again = _long_job(args, "")
     try:
         with make_executor(args.workers, args.scheduler) as executor:
             result = run_sweep(
@@ -788,18 +779,10 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def _calibrate(args: argparse.Namespace) -> int:
-    from sim.errors import ScenarioError
     from sim.experiments.calibrate import run_calibration
     from sim.experiments.sweep import make_executor
-    from sim.scenario.loading import load_scenario
-    from sim.scenario.resources import check_memory
 
-    scenario = load_scenario(args.scenario, args.overrides)
-    if args.workers < 1:
-        raise ScenarioError(f"--workers {args.workers}: must be at least 1")
-    check_memory(scenario, args.workers, source=str(args.scenario))
-    out = args.out if args.out is not None else Path("results") / f"{scenario.name}-calibration"
-    again = _resume_command(args, out)
+    scenario, out, again = _long_job(args, "-calibration")
     try:
         with make_executor(args.workers, args.scheduler) as executor:
             result = run_calibration(
@@ -836,6 +819,29 @@ def _calibrate(args: argparse.Namespace) -> int:
         print(f"  {path}: mean {mean:.4g}, median {mid:.4g}, 90% interval [{low:.4g}, {high:.4g}]")
     print(f"\nPosterior, diagnostics, predictive check and report.html in {out}/")
     return 0
+
+
+def _long_job(args: argparse.Namespace, suffix: str) -> tuple[Any, Path, str]:
+    """Load the scenario of a sweep or calibration and check its workers and memory.
+
+    Returns:
+        The scenario, the output folder (``--out``, or ``results/<name><suffix>``) and
+        the command that resumes the job.
+
+    Raises:
+        ScenarioError: If the scenario is invalid, ``--workers`` is below 1 or the
+            workers would need more memory than is available.
+    """
+    from sim.errors import ScenarioError
+    from sim.scenario.loading import load_scenario
+    from sim.scenario.resources import check_memory
+
+    scenario = load_scenario(args.scenario, args.overrides)
+    if args.workers < 1:
+        raise ScenarioError(f"--workers {args.workers}: must be at least 1")
+    check_memory(scenario, args.workers, source=str(args.scenario))
+    out = args.out if args.out is not None else Path("results") / f"{scenario.name}{suffix}"
+    return scenario, out, _resume_command(args, out)
 
 
 def _resume_command(args: argparse.Namespace, out: Path) -> str:
