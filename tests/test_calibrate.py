@@ -216,3 +216,60 @@ def test_a_two_parameter_calibration_recovers_known_values(tmp_path):
         mean = np.average(post[path], weights=post["weight"])
         sd = np.sqrt(np.average((post[path] - mean) ** 2, weights=post["weight"]))
         assert sd <= prior_sd / 2, (path, sd, prior_sd)
+
+
+def test_resuming_a_calibration_that_met_its_tolerance_changes_nothing(tmp_path):
+    first = run_calibration(scenario(tolerance=50.0), tmp_path / "c", progress=False)
+    assert len(first.generations) == 1  # the first tolerance is already below 50
+    again = run_calibration(scenario(tolerance=50.0), tmp_path / "c", resume=True, progress=False)
+    pd.testing.assert_frame_equal(again.posterior, first.posterior, check_exact=True)
+    pd.testing.assert_frame_equal(again.generations, first.generations, check_exact=True)
+
+
+def test_a_target_without_a_value_is_refused_before_the_calibration(tmp_path):
+    target = {"metric": "retention_participants", "observed": 0.9, "sd": 0.05}
+    with pytest.raises(ScenarioError, match=r"no value for retention_participants \[no_prog"):
+        run_calibration(scenario(targets=[target]), tmp_path / "c", progress=False)
+    assert not (tmp_path / "c").exists()
+
+
+def test_particles_breaking_a_rule_between_parameters_are_rejected(tmp_path):
+    raw = sim.load_scenario(
+        ROOT / "scenarios/mentorship_vs_peer_coaching.toml", overrides=SMALL
+    ).model_dump(mode="python")
+    raw["calibration"] = {
+        "parameters": {
+            "programmes.mentorship.level_gap_min": {"low": 1, "high": 2},
+            "programmes.mentorship.level_gap_max": {"low": 1, "high": 2},
+        },
+        "targets": [{"metric": "mean_skill", "arm": "mentorship", "observed": 0.5, "sd": 0.05}],
+        "population": 12,
+        "generations": 2,
+    }
+    problem = plan_calibration(validate_scenario(raw))
+    bad = cal_mod.simulate(problem, dict(zip(problem.paths, (2, 1), strict=True)), seed=1)
+    assert bad == {"target_0": np.inf}  # min above max: no match possible
+    result = run_calibration(validate_scenario(raw), tmp_path / "c", progress=False)
+    post = result.posterior
+    assert (
+        post["programmes.mentorship.level_gap_min"] <= post["programmes.mentorship.level_gap_max"]
+    ).all()
+    assert post["programmes.mentorship.level_gap_min"].dtype == np.int64  # the values that ran
+
+
+def test_a_resume_is_refused_when_the_history_changed(tmp_path):
+    history = tmp_path / "history.csv"
+    history.write_text("measure,from_week,to_week,value\nquits,0,26,8\n")
+    sc = scenario(targets=[], history=str(history), generations=2)
+    run_calibration(sc, tmp_path / "c", progress=False)
+    history.write_text("measure,from_week,to_week,value\nquits,0,26,30\n")
+    with pytest.raises(ScenarioError, match="a data file changed"):
+        run_calibration(sc, tmp_path / "c", resume=True, progress=False)
+
+
+def test_whole_number_priors_give_every_value_the_same_chance():
+    pyabc = pytest.importorskip("pyabc")
+    rv = pyabc.RV("uniform", 1 - 0.5, 3.0)  # as calibrate draws [1, 3]
+    draws = np.round([rv.rvs() for _ in range(3000)])
+    shares = np.bincount(draws.astype(int), minlength=4)[1:] / len(draws)
+    assert np.allclose(shares, 1 / 3, atol=0.04)  # about 4.7 standard errors

@@ -123,6 +123,8 @@ def weighted_quantiles(
         return tuple(math.nan for _ in qs)
     order = np.argsort(values, kind="stable")
     cum = np.cumsum(np.asarray(weights, dtype=float)[order])
+    if not cum[-1] > 0:  # no weight anywhere: no distribution to take quantiles of
+        return tuple(math.nan for _ in qs)
     cum /= cum[-1]
     at = np.minimum(np.searchsorted(cum, np.asarray(qs, dtype=float)), len(cum) - 1)
     return tuple(float(v) for v in values[order][at])

@@ -805,7 +805,10 @@ def _calibrate(args: argparse.Namespace) -> int:
             print("\nwlsim: interrupted before the calibration started", file=sys.stderr)
         return EXIT_INTERRUPTED
     gens = result.generations
-    print(f"{scenario.name}: {len(gens)} generations, {int(gens['simulated'].sum()):,} simulations")
+    print(
+        f"{scenario.name}: {len(gens)} generations, {result.simulations:,} simulations "
+        "(with the sample from the prior that sets the first tolerance)"
+    )
     print(gens.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     post = result.posterior
     print("\nPosterior (weighted mean, 5% and 95%):")

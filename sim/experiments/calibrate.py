@@ -16,6 +16,7 @@ every finished generation in its database; an interrupted one is run again whole
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import sys
@@ -31,6 +32,7 @@ import pandas as pd
 
 from sim.analysis.posterior import weighted_quantiles
 from sim.errors import MissingDependencyError, ScenarioError, did_you_mean
+from sim.experiments.sweep import executor_workers
 from sim.scenario.history import Observation, load_history
 from sim.scenario.loading import validate_scenario
 from sim.scenario.paths import value_at, with_value
@@ -185,7 +187,7 @@ def plan_calibration(scenario: Scenario, source: str = "<scenario>") -> Problem:
             )
         history = load_history(scenario)
         used.add(history_arm)
-    return Problem(
+    problem = Problem(
         scenario=scenario,
         paths=tuple(cal.parameters),
         integer=tuple(integer),
@@ -194,6 +196,37 @@ def plan_calibration(scenario: Scenario, source: str = "<scenario>") -> Problem:
         history=history,
         history_arm=history_arm,
     )
+    _check_middle(problem, where)
+    return problem
+
+
+def _check_middle(problem: Problem, where: str) -> None:
+    """Run one particle at the middle of the priors; refuse targets it cannot measure.
+
+    Raises:
+        ScenarioError: If the middle values make an invalid scenario (a rule linking two
+            fitted parameters), or a target's metric has no value in its arm and week
+            (participants' retention in an arm without programmes, say).
+    """
+    cal = problem.scenario.calibration
+    middle = {p: (cal.parameters[p].low + cal.parameters[p].high) / 2 for p in problem.paths}
+    try:
+        values = statistics(problem, middle, problem.scenario.seed)
+    except ScenarioError as exc:
+        reason = str(exc).split(": ", 1)[-1]
+        raise ScenarioError(
+            f"{where}.parameters: at the middle of the priors the scenario is invalid "
+            f"({reason}); choose priors whose values fit together"
+        ) from None
+    empty = [i for i, k in enumerate(problem.keys) if np.isnan(values[k])]
+    if empty:
+        named = "; ".join(problem.label(i) for i in empty)
+        raise ScenarioError(
+            f"{where}: the model gives no value for {named} (at the middle of the priors), "
+            "so no particle can match it; measure the metric in an arm and week where it "
+            "has one (participants' retention needs an arm with a programme, time to "
+            "proficiency a hire who became proficient)"
+        )
 
 
 def _metric_names(scenario: Scenario) -> list[str]:
@@ -228,13 +261,30 @@ class ParticleModel:
 def simulate(problem: Problem, values: Mapping[str, float], seed: int) -> dict[str, float]:
     """Run the arms of one particle and compute every target's statistic.
 
+    A particle that cannot match the data gets infinite statistics, so that pyabc
+    rejects it: values that break a rule linking parameters (a minimum above a maximum,
+    say; the prior is then cut to the valid region), or a statistic without a value.
+
     Args:
         problem: The checked calibration.
         values: The particle's value of every fitted parameter, by path.
         seed: Root seed of the particle's runs (the same in every arm).
 
     Returns:
-        The statistic of each target, by key (NaN where the metric has no value).
+        The statistic of each target, by key.
+    """
+    try:
+        out = statistics(problem, values, seed)
+    except ScenarioError:
+        return dict.fromkeys(problem.keys, math.inf)
+    return {k: (v if np.isfinite(v) else math.inf) for k, v in out.items()}
+
+
+def statistics(problem: Problem, values: Mapping[str, float], seed: int) -> dict[str, float]:
+    """Every target's statistic for one particle, NaN where the metric has no value.
+
+    Raises:
+        ScenarioError: If the values make an invalid scenario.
     """
     raw = problem.scenario.model_dump(mode="python")
     for path, is_int in zip(problem.paths, problem.integer, strict=True):
@@ -306,49 +356,52 @@ def promotions_in(log: list[tuple[int, np.ndarray]], obs: Observation) -> int:
 def run_arm(
     scenario: Scenario, arm: str, replicates: list[int], seed: int, surveyed: set[int]
 ) -> _ArmRun:
-    """Run an arm's replicates together, noting mean engagement at the surveyed weeks."""
+    """Run an arm's replicates in batches, noting mean engagement at the surveyed weeks."""
     from sim.model.workplace import ReplicateBatch, WorkplaceModel
+    from sim.scenario.resources import batch_size
 
     models = [WorkplaceModel(scenario, arm=arm, replicate=r, seed=seed) for r in replicates]
-    batch = ReplicateBatch(models)
     n_levels = scenario.n_levels
-    engagement: dict[int, np.ndarray] = {}
+    engagement = {week: np.full((len(models), n_levels + 1), np.nan) for week in surveyed}
 
-    def survey(week: int) -> None:
-        if week in surveyed:
-            out = np.full((len(models), n_levels + 1), np.nan)
-            for i, m in enumerate(models):
-                wf = m.workforce
-                occ = wf.occupied
-                for lv in range(n_levels):
-                    here = occ & (wf.level == lv)
-                    if here.any():
-                        out[i, lv] = wf.engagement[here].mean()
-                out[i, n_levels] = wf.engagement[occ].mean()
-            engagement[week] = out
+    def survey(week: int, first: int, chunk: list[Any]) -> None:
+        if week not in surveyed:
+            return
+        out = engagement[week]
+        for i, m in enumerate(chunk, start=first):
+            wf = m.workforce
+            occ = wf.occupied
+            for lv in range(n_levels):
+                here = occ & (wf.level == lv)
+                if here.any():
+                    out[i, lv] = wf.engagement[here].mean()
+            out[i, n_levels] = wf.engagement[occ].mean()
 
-    survey(0)
-    for week in range(1, scenario.horizon_weeks + 1):
-        batch.step()
-        survey(week)
+    size = batch_size(scenario, len(models))
+    for first in range(0, len(models), size):
+        chunk = models[first : first + size]
+        batch = ReplicateBatch(chunk)
+        survey(0, first, chunk)
+        for week in range(1, scenario.horizon_weeks + 1):
+            batch.step()
+            survey(week, first, chunk)
     return _ArmRun(models, engagement)
 
 
 # --- the sampler ----------------------------------------------------------------------------
 
 
-def particle_seed(seed: int, generation: int, index: int) -> int:
-    """The seed of numpy's global generator for particle ``index`` of ``generation``.
+def particle_seed(seed: int, generation: int, index: int) -> np.ndarray:
+    """The seed (four 32-bit words) of numpy's global generator for one particle.
 
-    Generations start at -1 (pyabc's sample from the prior for adaptive steps); -2 seeds
-    what pyabc draws outside particles.
+    Generations start at -1 (pyabc's sample from the prior that sets the first
+    tolerance); -2 seeds what pyabc draws outside particles.
     """
-    # pyabc numbers a first sample from the prior (for adaptive steps) generation -1.
     seq = np.random.SeedSequence(seed, spawn_key=(_PARTICLE_KEY, generation + 2, index))
-    return int(seq.generate_state(1)[0])
+    return seq.generate_state(4)
 
 
-def evaluate(payload: bytes | Callable[[], Any], seeds: Sequence[int]) -> list[Any]:
+def evaluate(payload: bytes | Callable[[], Any], seeds: Sequence[np.ndarray]) -> list[Any]:
     """Evaluate particles: for each seed, seed numpy's global generator and simulate one.
 
     pyabc draws the particle's parameters (from the prior or the perturbed previous
@@ -374,7 +427,7 @@ def evaluate(payload: bytes | Callable[[], Any], seeds: Sequence[int]) -> list[A
     try:
         out = []
         for s in seeds:
-            np.random.seed(s % 2**32)  # noqa: NPY002
+            np.random.seed(s)  # noqa: NPY002
             out.append(simulate_one())
         return out
     finally:
@@ -392,7 +445,6 @@ def make_sampler(executor: futures.Executor | None, seed: int, progress: bool) -
             super().__init__()
             self.executor = executor
             self.workers = executor_workers(executor)
-            self.n_simulated = 0
 
         def sample_until_n_accepted(
             self, n, simulate_one, t, *, max_eval=np.inf, all_accepted=False, ana_vars=None
@@ -431,7 +483,6 @@ def make_sampler(executor: futures.Executor | None, seed: int, progress: bool) -
                     flush=True,
                 )
             self.nr_evaluations_ = evaluated
-            self.n_simulated += evaluated
             if sample.n_accepted < n:
                 sample.ok = False
             return sample
@@ -447,22 +498,6 @@ def make_sampler(executor: futures.Executor | None, seed: int, progress: bool) -
             return [p for fut in pending for p in fut.result()]
 
     return OrderedSampler()
-
-
-def executor_workers(executor: futures.Executor | None) -> int:
-    """Workers an executor runs particles on; 0: evaluate them in this process.
-
-    A Dask executor is asked its cluster's workers; a local pool says how many processes
-    it has (one process is no gain over this one). The number sets only how many
-    particles are in flight, never which are accepted.
-    """
-    if executor is None:
-        return 0
-    client = getattr(executor, "_client", None)  # distributed's ClientExecutor
-    if client is not None:
-        return max(len(client.scheduler_info().get("workers", {})), 1)
-    workers = int(getattr(executor, "_max_workers", 0) or 0)
-    return workers if workers > 1 else 0
 
 
 def _bar(n: int, t: int, progress: bool) -> Any:
@@ -486,12 +521,15 @@ class CalibrationResult:
         predictive: Per target: observed value and sd, and the posterior particles'
             simulated mean and 5% and 95% weighted quantiles.
         seconds: Wall time of this call.
+        simulations: Particles simulated in all, with pyabc's sample from the prior that
+            sets the first tolerance.
     """
 
     posterior: pd.DataFrame
     generations: pd.DataFrame
     predictive: pd.DataFrame
     seconds: float
+    simulations: int = 0
 
 
 def calibrate(
@@ -518,14 +556,17 @@ def calibrate(
     cal = problem.scenario.calibration
     seed = problem.scenario.seed
     started = time.perf_counter()
-    priors = {
-        path: (
-            pyabc.RV("uniform", prior.low, prior.high - prior.low)
+    priors = {}
+    for path, is_int in zip(problem.paths, problem.integer, strict=True):
+        prior = cal.parameters[path]
+        # A whole-number parameter is drawn on [low - 1/2, high + 1/2) and rounded, so
+        # every whole number in [low, high] is equally likely.
+        low, high = (prior.low - 0.5, prior.high + 0.5) if is_int else (prior.low, prior.high)
+        priors[path] = (
+            pyabc.RV("uniform", low, high - low)
             if prior.distribution == "uniform"
-            else pyabc.RV("loguniform", prior.low, prior.high)
+            else pyabc.RV("loguniform", max(low, prior.low / 2), high)
         )
-        for path, prior in cal.parameters.items()
-    }
     weights = {k: 1.0 / sd for k, sd in problem.sds.items()}
     sampler = make_sampler(executor, seed, progress)
     abc = pyabc.ABCSMC(
@@ -544,10 +585,11 @@ def calibrate(
         done = 0
     history = abc.history
     spent = int(history.total_nr_simulations) if done else 0
-    if done < cal.generations and spent < cal.budget_simulations:
+    reached = done and cal.tolerance > 0 and _last_tolerance(history) <= cal.tolerance
+    if done < cal.generations and spent < cal.budget_simulations and not reached:
         # Anything pyabc draws outside the particles comes from a seeded generator too.
         state = np.random.get_state()  # noqa: NPY002
-        np.random.seed(particle_seed(seed, -2, 0) % 2**32)  # noqa: NPY002
+        np.random.seed(particle_seed(seed, -2, 0))  # noqa: NPY002
         try:
             history = abc.run(
                 minimum_epsilon=cal.tolerance,
@@ -559,10 +601,19 @@ def calibrate(
     return _summarise(pyabc, problem, history, time.perf_counter() - started)
 
 
+def _last_tolerance(history: Any) -> float:
+    """The tolerance of the last generation stored in a pyabc history."""
+    pops = history.get_all_populations()
+    return float(pops.loc[pops["t"] >= 0, "epsilon"].iloc[-1])
+
+
 def _summarise(pyabc: Any, problem: Problem, history: Any, seconds: float) -> CalibrationResult:
     frame, w = history.get_distribution()
     posterior = frame[list(problem.paths)].reset_index(drop=True)
     posterior.columns = list(problem.paths)
+    for path, is_int in zip(problem.paths, problem.integer, strict=True):
+        if is_int:  # the values that ran
+            posterior[path] = np.round(posterior[path]).astype(np.int64)
     posterior["weight"] = np.asarray(w, dtype=float)
     pops = history.get_all_populations()
     pops = pops[pops["t"] >= 0].reset_index(drop=True)
@@ -611,7 +662,8 @@ def _summarise(pyabc: Any, problem: Problem, history: Any, seconds: float) -> Ca
                 "simulated_q95": high,
             }
         )
-    return CalibrationResult(posterior, generations, pd.DataFrame(rows), seconds)
+    total = int(history.total_nr_simulations)
+    return CalibrationResult(posterior, generations, pd.DataFrame(rows), seconds, total)
 
 
 # --- the calibration folder -----------------------------------------------------------------
@@ -677,6 +729,7 @@ def _prepare(folder: Path, scenario: Scenario, resume: bool, overwrite: bool) ->
     from sim.scenario.loading import dump_scenario
 
     resolved = dump_scenario(scenario)
+    data = json.dumps(_data_fingerprint(scenario), sort_keys=True)
     if folder.exists() and resume:
         then = folder / "scenario.resolved.toml"
         if not (folder / DATABASE).exists() or not then.exists():
@@ -689,6 +742,13 @@ def _prepare(folder: Path, scenario: Scenario, resume: bool, overwrite: bool) ->
                 f"--resume {folder}: the calibration there was made from another scenario or "
                 "[calibration] section; resume with the same file and --set options, or pass "
                 "--overwrite to start afresh"
+            )
+        stored = folder / "data.json"
+        if stored.exists() and stored.read_text(encoding="utf-8").strip() != data:
+            raise ScenarioError(
+                f"--resume {folder}: a data file changed since the calibration started (its "
+                "history, roster or advice network); the generations stored were fitted to "
+                "the old data. Pass --overwrite to start afresh with the new data"
             )
         return
     if resume:
@@ -703,14 +763,27 @@ def _prepare(folder: Path, scenario: Scenario, resume: bool, overwrite: bool) ->
     tmp = new_folder(folder, "calibration")
     try:
         atomic_write(tmp / "scenario.resolved.toml", resolved.encode())
+        atomic_write(tmp / "data.json", (data + "\n").encode())
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     publish(tmp, folder, overwrite)
 
 
+def _data_fingerprint(scenario: Scenario) -> dict[str, Any]:
+    """The data files a calibration depends on, with their hashes."""
+    from sim.scenario.datafile import file_sha256
+    from sim.scenario.history import HISTORY
+    from sim.scenario.orgdata import data_provenance
+
+    history = scenario.calibration.history
+    return {
+        "organisation": data_provenance(scenario),
+        "history": {"path": history, "sha256": file_sha256(history, HISTORY)} if history else None,
+    }
+
+
 def _write_outputs(folder: Path, problem: Problem, result: CalibrationResult) -> None:
-    import json
 
     from sim.analysis.calibration_report import write_report
     from sim.files import atomic_write

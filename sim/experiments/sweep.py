@@ -49,7 +49,7 @@ from sim.provenance import provenance, wlsim_version
 from sim.scenario.loading import dump_scenario, validate_scenario
 from sim.scenario.orgdata import data_provenance
 from sim.scenario.paths import value_at, with_value
-from sim.scenario.resources import batch_size
+from sim.scenario.resources import available_bytes, batch_size
 from sim.scenario.schema import Scenario
 
 
@@ -337,8 +337,9 @@ def batches(jobs: list[Job], workers: int) -> list[tuple[Job, ...]]:
     for job in jobs:
         groups.setdefault((job.point, job.arm), []).append(job)
     out: list[tuple[Job, ...]] = []
+    have = available_bytes()  # once: a sweep may have hundreds of thousands of groups
     for group in groups.values():
-        size = batch_size(group[0].scenario, len(group), workers)
+        size = batch_size(group[0].scenario, len(group), workers, available=have)
         out.extend(tuple(group[i : i + size]) for i in range(0, len(group), size))
     return out
 
@@ -366,6 +367,22 @@ class _Serial(futures.Executor):
         except BaseException as exc:
             fut.set_exception(exc)
         return fut
+
+
+def executor_workers(executor: futures.Executor | None) -> int:
+    """Workers an executor runs jobs on; 0: it runs them in this process.
+
+    A Dask executor is asked its cluster's workers; a local pool says how many processes
+    it has (one process is no gain over this one). The number sets only how much work
+    is in flight and how it is batched, never a result.
+    """
+    if executor is None:
+        return 0
+    client = getattr(executor, "_client", None)  # distributed's ClientExecutor
+    if client is not None:
+        return max(len(client.scheduler_info().get("workers", {})), 1)
+    workers = int(getattr(executor, "_max_workers", 0) or 0)
+    return workers if workers > 1 else 0
 
 
 @contextlib.contextmanager
@@ -460,7 +477,7 @@ def _run_jobs(
     done = _finished(folder, log_path, table, notes)
     todo = [j for j in jobs if j.run_id not in done]
     executor = executor or _Serial()
-    workers = getattr(executor, "_max_workers", 1) or 1
+    workers = max(executor_workers(executor), 1)
     window = window or max(8, 4 * workers)
     failed: dict[str, str] = {}
     deaths: dict[str, int] = {}

@@ -759,6 +759,8 @@ class ReplicateBatch:
     """
 
     def __init__(self, models: list[WorkplaceModel]) -> None:
+        if not models:
+            raise ValueError("a batch needs at least one replicate")
         first = models[0]
         for m in models[1:]:
             if m.arm != first.arm or m.week != first.week or m.params != first.params:

@@ -133,6 +133,11 @@ def _check(
     problems += p
     from_week, p = _weeks(text["from_week"], rows, "from_week", horizon, allow_empty=True)
     problems += p
+    problems += row_problem(
+        "from_week", rows, engagement & ~np.isnan(from_week) & (from_week != to_week),
+        "differs from to_week for a survey", text["from_week"],
+        fix="a survey mean is measured in one week, to_week: leave from_week empty",
+    )  # fmt: skip
     from_week = np.where(np.isnan(from_week) & engagement, to_week, from_week)
     problems += row_problem(
         "from_week", rows, np.isnan(from_week) & ~engagement & ~np.isnan(to_week),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 from pathlib import Path
+from typing import Literal
 
 from sim.errors import ScenarioError
 from sim.scenario.schema import Scenario
@@ -47,7 +48,12 @@ def max_batch() -> int:
     return int(value)
 
 
-def batch_size(scenario: Scenario, n_runs: int, workers: int = 1) -> int:
+def batch_size(
+    scenario: Scenario,
+    n_runs: int,
+    workers: int = 1,
+    available: int | Literal["now"] | None = "now",
+) -> int:
     """How many replicates of an arm to advance together (:class:`ReplicateBatch`).
 
     As many as share the work evenly among the workers, at most :func:`max_batch` and
@@ -58,11 +64,13 @@ def batch_size(scenario: Scenario, n_runs: int, workers: int = 1) -> int:
         scenario: The scenario (its organisation's size).
         n_runs: Replicates of the arm still to run.
         workers: Worker processes running batches at once.
+        available: Memory available in bytes (None: unknown); by default read now (a
+            caller sizing many batches reads it once).
     """
     workers = max(workers, 1)
     by_cache = MAX_BATCH_POSITIONS // max(scenario.organisation.n_employees, 1)
     size = min(max_batch(), by_cache, -(-n_runs // workers))
-    have = available_bytes()
+    have = available_bytes() if available == "now" else available
     if have is not None:
         per_run = BYTES_PER_EMPLOYEE * max(scenario.organisation.n_employees, 1)
         size = min(size, have // 4 // workers // per_run)
