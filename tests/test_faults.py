@@ -310,14 +310,20 @@ def test_overwrite_replaces_a_results_folder_made_before_the_marker(tmp_path: Pa
 # --- 6. a worker killed mid-sweep -------------------------------------------------------------
 
 
-@pytest.mark.parametrize("once", [True, False], ids=["killed-once", "killed-every-time"])
+@pytest.mark.parametrize(
+    ("once", "n_workers"),
+    [(True, 2), (False, 2), (True, 1)],
+    # One worker: the two replicates of a point and arm run as one batch, which is
+    # retried run by run after the worker dies.
+    ids=["killed-once", "killed-every-time", "killed-once-in-a-batch"],
+)
 def test_a_killed_worker_is_replaced_and_its_runs_retried(
-    tmp_path: Path, reference: dict[str, bytes], once: bool
+    tmp_path: Path, reference: dict[str, bytes], once: bool, n_workers: int
 ) -> None:
     victim = "p00001-r0000-m"
     scenario = load_scenario(sweep_file(tmp_path))
     marker = tmp_path / "killed" if once else None
-    with WorkerPool(2, pool.kill_worker_at, (frozenset({victim}), marker)) as workers:
+    with WorkerPool(n_workers, pool.kill_worker_at, (frozenset({victim}), marker)) as workers:
         result = run_sweep(scenario, tmp_path / "s", executor=workers, progress=False)
         assert workers.restarts >= 1
     if once:
