@@ -10,7 +10,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hostile import Case, events, folders, inputs, network, orgdata, patterns, scenario
+from hostile import (
+    Case,
+    calibration,
+    events,
+    folders,
+    inputs,
+    network,
+    orgdata,
+    patterns,
+    scenario,
+)
 
 from sim.app.cli import main
 
@@ -22,6 +32,7 @@ CASES: list[Case] = [
     *folders.CASES,
     *events.CASES,
     *patterns.CASES,
+    *calibration.CASES,
 ]
 
 
