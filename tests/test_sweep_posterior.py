@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from sim.analysis.compare import paired_differences
+from sim.analysis.uncertainty import by_point, probability_of_beating
 from sim.app.cli import main
 from sim.errors import ScenarioError
 from sim.experiments.posterior import plan_draws
@@ -111,6 +112,17 @@ def test_the_draw_is_not_a_swept_parameter_and_the_folder_records_the_posterior(
     assert "draw" in runs.columns
     table = paired_differences(runs, "none", ["mean_skill"], parameters=swept_parameters(folder))
     assert list(table["n"]) == [4, 4] and "draw" not in table.columns
+    # The probability of beating the control, point by point, over the 2 draws of 2.
+    beating = by_point(runs, "none", ["mean_skill"], swept_parameters(folder))
+    assert list(beating["point"]) == [0, 1] and list(beating["draws"]) == [2, 2]
+    assert list(beating["learning.rate_session_per_hour"]) == [0.02, 0.08]
+    at1 = runs[runs["point"] == 1]
+    alone = probability_of_beating(
+        at1, at1[["replicate", "draw"]].drop_duplicates(), "none", ["mean_skill"]
+    )
+    pd.testing.assert_frame_equal(
+        beating.iloc[[1], 2:].reset_index(drop=True), alone, check_dtype=False
+    )
     meta = json.loads((folder / "metadata.json").read_text())["posterior"]
     assert meta["draws"] == 2 and meta["replicates_per_draw"] == 2
     assert set(pd.read_csv(folder / "manifest.csv")["draw"]) == {0, 1}
@@ -162,12 +174,17 @@ def test_cli_sweep_over_a_posterior_names_it_in_the_resume_command(tmp_path, cap
     path.write_text(
         'name = "cli_post"\nhorizon_weeks = 4\nreplicates = 2\n'
         "[organisation]\nn_employees = 60\n"
+        '[programmes.m]\nkind = "mentorship"\n[arms.none]\n[arms.m]\nprogrammes = ["m"]\n'
         '[sweep]\nmethod = "grid"\n[sweep.grid]\n"learning.rate_session_per_hour" = [0.02]\n'
     )
     out = tmp_path / "out"
     args = ["sweep", str(path), "--out", str(out), "--no-progress", "--posterior", str(cal)]
     assert main(args) == 0
-    assert "2 of 2 runs finished" in capsys.readouterr().out
+    assert "4 of 4 runs finished" in capsys.readouterr().out
+    beating = pd.read_csv(out / "uncertainty.csv")
+    assert list(
+        beating[["point", "arm", "baseline"]].drop_duplicates().itertuples(index=False)
+    ) == [(0, "m", "none")]
     assert json.loads((out / ".wlsim").read_text())["posterior"]["draws"] == 2
     assert main([*args[:-2], "--resume"]) == 2
     assert "the posterior differs" in capsys.readouterr().err

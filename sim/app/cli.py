@@ -789,6 +789,18 @@ def _sweep(args: argparse.Namespace) -> int:
             f"best point per metric and arm, and whether it is within noise: "
             f"{out / 'best_points.csv'}"
         )
+    if args.posterior is not None and result.n_done == result.n_runs and result.n_runs:
+        from sim.analysis.sensitivity import control_arm
+        from sim.analysis.uncertainty import by_point
+        from sim.experiments.sweep import swept_parameters
+
+        baseline = control_arm(scenario)
+        table = by_point(result.runs, baseline, parameters=swept_parameters(out))
+        atomic_write(out / "uncertainty.csv", table.to_csv(index=False).encode())
+        print(
+            f"Probability that each arm beats {baseline} at each point, over the posterior "
+            f"draws, with 90% credible intervals: {out / 'uncertainty.csv'}"
+        )
     if result.failed:
         print(
             f"wlsim: {len(result.failed)} of {result.n_runs} runs failed (see {out}/manifest.csv "
