@@ -3,7 +3,9 @@
 ``wlsim run FILE --posterior DIR`` (and ``sim.run_scenario(..., posterior=...)``) takes
 the weighted particles of a calibration (``DIR/posterior.parquet``, written by ``wlsim
 calibrate``) and runs each replicate under one parameter set drawn from them, so that
-the comparison of arms integrates over what the calibration left unknown.
+the comparison of arms integrates over what the calibration left unknown. ``wlsim sweep
+FILE --posterior DIR`` (:func:`sim.experiments.sweep.plan_posterior`) draws the same way,
+replicate ``r`` of every sweep point under the same draw.
 
 The replicates are split into ``K`` posterior draws of ``M`` replicates each (``K x M``
 replicates in all; by default ``K`` equals the replicates, one replicate per draw).
