@@ -127,3 +127,21 @@ def test_sweep_jobs_are_batched_by_point_and_arm(monkeypatch):
     for b in grouped:
         assert len({(j.point, j.arm) for j in b}) == 1  # one point and arm per batch
     assert [len(b) for b in grouped] == [3, 2] * 4  # 5 replicates over 2 workers
+
+
+def test_sweep_jobs_over_a_posterior_are_batched_by_point_arm_and_draw(monkeypatch):
+    from sim.experiments.sweep import Job, batches
+
+    monkeypatch.setattr("sim.scenario.resources.available_bytes", lambda: 2**40)
+    scenario = sim.load_scenario(ROOT / "scenarios/baseline.toml", ["organisation.n_employees=200"])
+    jobs = [
+        Job(f"p{p}-r{r}-{arm}", p, arm, r, scenario, r // 3)
+        for p in range(2)
+        for r in range(6)
+        for arm in ("a", "b")
+    ]
+    grouped = batches(jobs, workers=1)
+    assert sorted(j.run_id for b in grouped for j in b) == sorted(j.run_id for j in jobs)
+    assert [len(b) for b in grouped] == [3] * 8  # two draws of 3 replicates, not one of 6
+    for b in grouped:
+        assert len({(j.point, j.arm, j.draw) for j in b}) == 1

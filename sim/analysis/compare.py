@@ -17,7 +17,7 @@ from scipy import stats
 from sim.errors import ScenarioError
 from sim.model.metrics import HEADLINE
 
-ID_COLUMNS = ("run_id", "point", "arm", "replicate", "seed", "week")
+ID_COLUMNS = ("run_id", "point", "arm", "replicate", "seed", "draw", "week")
 
 
 def end_of_horizon(timeseries: pd.DataFrame) -> pd.DataFrame:

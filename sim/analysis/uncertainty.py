@@ -141,6 +141,44 @@ def all_pairs(
     return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
 
 
+def by_point(
+    runs: pd.DataFrame,
+    baseline: str,
+    metrics: Sequence[str] | None = None,
+    parameters: Sequence[str] = (),
+) -> pd.DataFrame:
+    """:func:`probability_of_beating` at every point of a sweep over a posterior.
+
+    Args:
+        runs: A sweep's run table (``runs.parquet``): one row per run with ``point``,
+            ``arm``, ``replicate``, ``draw`` (replicate ``r`` is in the same draw at every
+            point), the swept parameters and metric columns.
+        baseline: The arm to beat.
+        metrics: Metrics to compare (default: the headline metrics present).
+        parameters: The swept parameters' columns, copied after ``point``.
+
+    Returns:
+        The table of :func:`probability_of_beating` with ``point`` and the
+        ``parameters`` first, point by point.
+
+    Raises:
+        ScenarioError: If the runs have no ``draw`` (the sweep was not over a posterior),
+            or as :func:`probability_of_beating`.
+    """
+    if "draw" not in runs.columns or "point" not in runs.columns:
+        raise ScenarioError(
+            "no 'point' and 'draw' columns: not the run table of a sweep over a posterior "
+            "(wlsim sweep FILE --posterior DIR)"
+        )
+    draws = runs[["replicate", "draw"]].drop_duplicates("replicate")
+    tables = []
+    for point, sub in runs.groupby("point", sort=True):
+        table = probability_of_beating(sub, draws, baseline, metrics)
+        where = {"point": point} | {p: sub[p].iloc[0] for p in parameters}
+        tables.append(table.assign(**where)[[*where, *table.columns]])
+    return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+
+
 def format_beating(table: pd.DataFrame, baseline: str) -> pd.DataFrame:
     """Metrics x arms, each cell ``P=0.93, +0.012 [0.004, 0.020]`` against ``baseline``."""
     sub = table[table["baseline"] == baseline]

@@ -140,6 +140,25 @@ def _parser() -> argparse.ArgumentParser:
         "--overwrite", action="store_true", help="replace the sweep folder if it exists"
     )
     sweep.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    sweep.add_argument(
+        "--posterior",
+        type=Path,
+        metavar="DIR",
+        help=(
+            "sweep over a calibration's posterior (DIR/posterior.parquet, from wlsim "
+            "calibrate): replicate r of every point and arm runs under the same drawn "
+            "parameter set; a swept parameter may not be in the posterior"
+        ),
+    )
+    sweep.add_argument(
+        "--posterior-draws",
+        type=int,
+        metavar="K",
+        help=(
+            "posterior draws, each point's replicates split evenly among them "
+            "(replicates / K per draw; default: one draw per replicate)"
+        ),
+    )
 
     cal = sub.add_parser(
         "calibrate",
@@ -724,6 +743,8 @@ def _sweep(args: argparse.Namespace) -> int:
                 overwrite=args.overwrite,
                 progress=False if args.no_progress else None,
                 source=str(args.scenario),
+                posterior=args.posterior,
+                posterior_draws=args.posterior_draws,
             )
     except KeyboardInterrupt:
         if (out / "plan.parquet").exists():
@@ -767,6 +788,18 @@ def _sweep(args: argparse.Namespace) -> int:
             f"Metrics against each swept parameter: {out / 'figures' / 'sweep.png'}; "
             f"best point per metric and arm, and whether it is within noise: "
             f"{out / 'best_points.csv'}"
+        )
+    if args.posterior is not None and result.n_done == result.n_runs and result.n_runs:
+        from sim.analysis.sensitivity import control_arm
+        from sim.analysis.uncertainty import by_point
+        from sim.experiments.sweep import swept_parameters
+
+        baseline = control_arm(scenario)
+        table = by_point(result.runs, baseline, parameters=swept_parameters(out))
+        atomic_write(out / "uncertainty.csv", table.to_csv(index=False).encode())
+        print(
+            f"Probability that each arm beats {baseline} at each point, over the posterior "
+            f"draws, with 90% credible intervals: {out / 'uncertainty.csv'}"
         )
     if result.failed:
         print(
@@ -854,6 +887,10 @@ def _resume_command(args: argparse.Namespace, out: Path) -> str:
     words = ["wlsim", args.command, str(args.scenario)]
     for override in args.overrides:
         words += ["--set", override]
+    if getattr(args, "posterior", None) is not None:
+        words += ["--posterior", str(args.posterior)]
+    if getattr(args, "posterior_draws", None) is not None:
+        words += ["--posterior-draws", str(args.posterior_draws)]
     words += ["--out", str(out), "--resume"]
     if args.workers > 1:
         words += ["--workers", str(args.workers)]

@@ -3,7 +3,9 @@
 ``wlsim run FILE --posterior DIR`` (and ``sim.run_scenario(..., posterior=...)``) takes
 the weighted particles of a calibration (``DIR/posterior.parquet``, written by ``wlsim
 calibrate``) and runs each replicate under one parameter set drawn from them, so that
-the comparison of arms integrates over what the calibration left unknown.
+the comparison of arms integrates over what the calibration left unknown. ``wlsim sweep
+FILE --posterior DIR`` (:func:`sim.experiments.sweep.plan_posterior`) draws the same way,
+replicate ``r`` of every sweep point under the same draw.
 
 The replicates are split into ``K`` posterior draws of ``M`` replicates each (``K x M``
 replicates in all; by default ``K`` equals the replicates, one replicate per draw).
@@ -190,6 +192,8 @@ class DrawPlan:
         scenarios: The scenario of each draw (the run's scenario with the draw's values).
         table: One row per replicate: ``replicate``, ``draw``, ``particle`` (row of the
             posterior) and the value of each parameter as run (integers rounded).
+        values: The values of each draw, ``{path: value}`` (integers rounded), as set
+            on top of the scenario (a sweep sets them on top of each point's values).
     """
 
     posterior: Posterior
@@ -197,6 +201,7 @@ class DrawPlan:
     per_draw: int
     scenarios: tuple[Scenario, ...]
     table: pd.DataFrame
+    values: tuple[dict[str, float | int], ...] = ()
 
     def scenario_of(self, replicate: int) -> Scenario:
         """The scenario replicate ``replicate`` runs under."""
@@ -226,6 +231,8 @@ def plan_draws(
     posterior: str | Path | pd.DataFrame | Posterior,
     n_draws: int | None = None,
     source: str = "<scenario>",
+    replicates: int | None = None,
+    replicates_option: str = "--replicates {}",
 ) -> DrawPlan:
     """Draw the parameters of every replicate and check them against the scenario.
 
@@ -235,6 +242,10 @@ def plan_draws(
         n_draws: Posterior draws ``K`` (default: one per replicate); the replicates must
             be a multiple of it.
         source: Where the scenario came from, for messages.
+        replicates: Replicates to split among the draws (default: the scenario's; a
+            sweep passes its points' replicates).
+        replicates_option: How the user sets the replicates, for the message when the
+            draws do not divide them (``{}`` stands for a number).
 
     Returns:
         The plan: each draw's scenario and each replicate's values.
@@ -268,7 +279,7 @@ def plan_draws(
             f"have: {', '.join(missing)}; run it with a scenario that has them (the one the "
             "calibration fitted), or drop those columns from the posterior"
         )
-    replicates = scenario.replicates
+    replicates = scenario.replicates if replicates is None else replicates
     k = replicates if n_draws is None else n_draws
     if k < 1:
         raise ScenarioError(f"--posterior-draws {k}: must be at least 1")
@@ -276,7 +287,7 @@ def plan_draws(
         raise ScenarioError(
             f"--posterior-draws {k}: the {replicates} replicates are split evenly among the "
             f"posterior draws, so the draws must divide them; e.g. --posterior-draws {k} "
-            f"--replicates {k * -(-replicates // k)}"
+            f"{replicates_option.format(k * -(-replicates // k))}"
         )
     per_draw = replicates // k
     particles = draw_particles(post.table["weight"].to_numpy(), scenario.seed, k)
@@ -302,4 +313,11 @@ def plan_draws(
             for r in range(replicates)
         ]
     )
-    return DrawPlan(post, k, per_draw, tuple(made[int(p)] for p in particles), table)
+    return DrawPlan(
+        post,
+        k,
+        per_draw,
+        tuple(made[int(p)] for p in particles),
+        table,
+        tuple(values[int(p)] for p in particles),
+    )

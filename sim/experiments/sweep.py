@@ -2,8 +2,9 @@
 
 A sweep folder holds:
 
-* ``plan.parquet``: every run (deterministic ``run_id``, point, arm, replicate, seed and
-  the point's parameter values), written once before any run starts;
+* ``plan.parquet``: every run (deterministic ``run_id``, point, arm, replicate, seed, the
+  posterior ``draw`` in a sweep over a posterior, and the point's parameter values),
+  written once before any run starts;
 * ``timeseries/<run_id>.parquet``: one part per finished run, written atomically
   (temporary file, then rename), together a Parquet dataset (``pd.read_parquet(folder)``);
 * ``log.jsonl``: one line of strict JSON per finished or failed run (status, error,
@@ -11,12 +12,22 @@ A sweep folder holds:
   flushed as runs finish;
 * at the end: ``runs.parquet`` (one row per finished run: point parameters, arm,
   replicate, seed, end-of-horizon metrics), ``manifest.csv`` (every planned run and its
-  status), ``scenario.resolved.toml`` and ``metadata.json``.
+  status), ``scenario.resolved.toml`` and ``metadata.json``;
+* in a sweep over a posterior (``run_sweep(..., posterior=...)``, ``wlsim sweep
+  --posterior DIR``): ``posterior.parquet`` (the particles drawn from) and
+  ``posterior_draws.parquet`` (per replicate: its draw, the particle and its values).
 
 Interrupting a sweep (Ctrl-C, kill, crash) loses at most the runs in flight: a resumed
 sweep skips every run whose part and log line exist, and the final files equal those of
 an uninterrupted sweep. Results are identical whatever the executor and worker count:
-each run's numbers depend only on the scenario, the point and the replicate seed.
+each run's numbers depend only on the scenario, the point and the replicate seed (and,
+over a posterior, the replicate's draw).
+
+Over a posterior, replicate ``r`` of every point and arm runs under posterior draw
+``r // M`` (``M`` replicates per draw), drawn exactly as ``wlsim run --posterior`` draws it
+(:func:`sim.experiments.posterior.plan_draws`): the same draw in every arm and at every
+point, so points are compared on common random numbers and common parameters too. The
+draw's values are set on top of the point's values; a swept parameter may not be drawn.
 """
 
 from __future__ import annotations
@@ -43,6 +54,7 @@ from sim.analysis.sensitivity import SAMPLING_KEY, control_arm, salib_problem
 from sim.errors import ScenarioError
 from sim.experiments.folders import MARKER, check_output, lock, marker, new_folder, publish
 from sim.experiments.pool import WorkerPool, fault_point, worker_died
+from sim.experiments.posterior import POSTERIOR_FILE, DrawPlan, Posterior, plan_draws
 from sim.experiments.run import run_batch_tables
 from sim.files import atomic_write
 from sim.provenance import provenance, wlsim_version
@@ -62,6 +74,7 @@ class Job:
     arm: str
     replicate: int
     scenario: Scenario
+    draw: int = 0  # the posterior draw (0 in a sweep without a posterior)
 
 
 @dataclass
@@ -170,8 +183,13 @@ def count_points(scenario: Scenario) -> int:
     return n
 
 
-def check_plan_size(scenario: Scenario, source: str = "<scenario>") -> None:
+def check_plan_size(scenario: Scenario, source: str = "<scenario>", n_draws: int = 1) -> None:
     """Refuse a sweep whose plan alone exceeds :data:`MAX_RUNS` or the memory available.
+
+    Args:
+        scenario: The scenario with its ``[sweep]`` section.
+        source: Where it came from, for messages.
+        n_draws: Posterior draws (each point keeps one validated scenario per draw).
 
     Raises:
         ScenarioError: With the count, how it arises, and what to change.
@@ -192,7 +210,7 @@ def check_plan_size(scenario: Scenario, source: str = "<scenario>") -> None:
             f"{source}: sweep: {how}, more than the {MAX_RUNS:,} one sweep may plan; lower "
             "sweep.n_samples, the grid, the replicates or the arms, or split the sweep"
         )
-    need = points * PLAN_BYTES_PER_POINT + runs * PLAN_BYTES_PER_RUN
+    need = points * n_draws * PLAN_BYTES_PER_POINT + runs * PLAN_BYTES_PER_RUN
     have = available_bytes()
     if have is not None and need > have:
         raise ScenarioError(
@@ -202,7 +220,10 @@ def check_plan_size(scenario: Scenario, source: str = "<scenario>") -> None:
 
 
 def plan(
-    scenario: Scenario, source: str = "<scenario>", progress: bool | None = False
+    scenario: Scenario,
+    source: str = "<scenario>",
+    progress: bool | None = False,
+    draws: DrawPlan | None = None,
 ) -> tuple[list[Job], pd.DataFrame]:
     """Every run of a sweep, each point validated before anything runs.
 
@@ -211,16 +232,20 @@ def plan(
         source: Where it came from, for messages.
         progress: Show a progress bar while the points are validated (by default
             none; None: in terminals and notebooks, for plans of many points).
+        draws: The posterior draws of a sweep over a posterior (:func:`plan_posterior`):
+            replicate ``r`` of every point and arm runs under draw ``r // M``, its
+            values set on top of the point's.
 
     Returns:
-        The jobs and the plan table (run_id, point, arm, replicate, seed, parameters).
+        The jobs and the plan table (run_id, point, arm, replicate, seed, ``draw`` over
+        a posterior, parameters).
 
     Raises:
         ScenarioError: If a point gives an invalid scenario (the message names the
-            point), ``sweep.baseline`` names no arm, or the plan is too large
-            (:func:`check_plan_size`).
+            point, and the draw), ``sweep.baseline`` names no arm, or the plan is too
+            large (:func:`check_plan_size`).
     """
-    check_plan_size(scenario, source)
+    check_plan_size(scenario, source, draws.n_draws if draws is not None else 1)
     try:
         control_arm(scenario)  # a misspelt sweep.baseline is refused before anything runs
     except ScenarioError as exc:
@@ -239,26 +264,117 @@ def plan(
         for path, value in point.items():
             raw = with_value(raw, path, value)
         label = ", ".join(f"{k}={v!r}" for k, v in point.items()) or "base"
-        point_scenario = validate_scenario(raw, source=f"{source} (sweep point {i}: {label})")
+        where = f"{source} (sweep point {i}: {label})"
+        point_scenario = validate_scenario(raw, source=where)
+        of_draw = _draw_scenarios(raw, draws, where) if draws is not None else None
         for r in range(replicates):
+            d = r // draws.per_draw if draws is not None else 0
+            chosen = of_draw[d] if of_draw is not None else point_scenario
             for arm in scenario.arms:
                 run_id = f"p{i:05d}-r{r:04d}-{arm}"
-                jobs.append(Job(run_id, i, arm, r, point_scenario))
-                rows.append(
-                    {
-                        "run_id": run_id,
-                        "point": i,
-                        "arm": arm,
-                        "replicate": r,
-                        "seed": scenario.seed,
-                        **point,
-                    }
-                )
+                jobs.append(Job(run_id, i, arm, r, chosen, d))
+                row: dict[str, Any] = {
+                    "run_id": run_id,
+                    "point": i,
+                    "arm": arm,
+                    "replicate": r,
+                    "seed": scenario.seed,
+                }
+                if draws is not None:
+                    row["draw"] = d
+                rows.append(row | point)
     return jobs, pd.DataFrame(rows)
 
 
+def _draw_scenarios(raw: dict[str, Any], draws: DrawPlan, where: str) -> list[Scenario]:
+    """A point's scenario under each posterior draw (one per particle drawn, shared)."""
+    by_particle: dict[int, Scenario] = {}
+    out = []
+    particles = draws.table.groupby("draw", sort=True)["particle"].first()
+    for d, values in enumerate(draws.values):
+        p = int(particles.loc[d])
+        if p not in by_particle:
+            changed = raw
+            for path, value in values.items():
+                changed = with_value(changed, path, value)
+            label = ", ".join(f"{k}={v!r}" for k, v in values.items())
+            by_particle[p] = validate_scenario(
+                changed,
+                source=f"{where} under posterior draw {d}, particle {p} of "
+                f"{draws.posterior.source} ({label})",
+            )
+        out.append(by_particle[p])
+    return out
+
+
+def plan_posterior(
+    scenario: Scenario,
+    posterior: str | Path | pd.DataFrame | Posterior | None,
+    n_draws: int | None = None,
+    source: str = "<scenario>",
+) -> DrawPlan | None:
+    """The posterior draws of a sweep, drawn and seeded as ``wlsim run --posterior`` does.
+
+    Args:
+        scenario: The scenario with its ``[sweep]`` section.
+        posterior: A calibration folder, a table of particles, a
+            :class:`~sim.experiments.posterior.Posterior`, or None (no posterior).
+        n_draws: Posterior draws ``K`` (default: one per replicate); each point's
+            replicates (``sweep.replicates``, else ``replicates``) must be a multiple.
+        source: Where the scenario came from, for messages.
+
+    Returns:
+        The draws (:func:`sim.experiments.posterior.plan_draws` over the points'
+        replicates), or None without a posterior.
+
+    Raises:
+        ScenarioError: If ``n_draws`` is given without a posterior, the posterior is
+            refused (:func:`~sim.experiments.posterior.plan_draws`), or it sets a swept
+            parameter (each is named).
+    """
+    if posterior is None:
+        if n_draws is not None:
+            raise ScenarioError("--posterior-draws needs --posterior DIR (a calibration folder)")
+        return None
+    option = "--set sweep.replicates={}" if scenario.sweep.replicates else "--set replicates={}"
+    draws = plan_draws(
+        scenario,
+        posterior,
+        n_draws,
+        source=source,
+        replicates=scenario.sweep.replicates or scenario.replicates,
+        replicates_option=option,
+    )
+    both = [
+        f"{swept} (drawn as {drawn})" if swept != drawn else swept
+        for swept in scenario.sweep.paths
+        for drawn in draws.posterior.paths
+        if swept == drawn or swept.startswith(f"{drawn}.") or drawn.startswith(f"{swept}.")
+    ]
+    if both:
+        raise ScenarioError(
+            f"--posterior {draws.posterior.source}: the sweep of {source} sweeps parameters "
+            f"that the posterior also sets: {', '.join(both)}; a run cannot take both values. "
+            "Remove them from [sweep], or drop their columns from the posterior"
+        )
+    return draws
+
+
+def _fingerprint(draws: DrawPlan | None) -> dict[str, Any] | None:
+    """What the sweep folder records of its posterior, checked on ``--resume``."""
+    if draws is None:
+        return None
+    return {
+        "source": draws.posterior.source,
+        "sha256": draws.posterior.sha256,
+        "draws": draws.n_draws,
+        "replicates_per_draw": draws.per_draw,
+    }
+
+
 #: The columns of ``plan.parquet`` that identify a run; the others are the swept parameters.
-RUN_COLUMNS = ("run_id", "point", "arm", "replicate", "seed")
+#: ``draw`` (the posterior draw) is there only in a sweep over a posterior.
+RUN_COLUMNS = ("run_id", "point", "arm", "replicate", "seed", "draw")
 
 
 def swept_parameters(folder: str | Path) -> list[str]:
@@ -324,18 +440,20 @@ def _failed(job: Job) -> Outcome:
 
 
 def batches(jobs: list[Job], workers: int) -> list[tuple[Job, ...]]:
-    """Group jobs of the same point and arm into batches (:func:`batch_size`).
+    """Group jobs of the same point, arm and posterior draw into batches (:func:`batch_size`).
+
+    A batch runs under one scenario: over a posterior, each draw has its own.
 
     Args:
         jobs: Jobs to run, in plan order.
         workers: Worker processes sharing them.
 
     Returns:
-        The batches, in the order each point and arm first appears.
+        The batches, in the order each point, arm and draw first appears.
     """
-    groups: dict[tuple[int, str], list[Job]] = {}
+    groups: dict[tuple[int, str, int], list[Job]] = {}
     for job in jobs:
-        groups.setdefault((job.point, job.arm), []).append(job)
+        groups.setdefault((job.point, job.arm, job.draw), []).append(job)
     out: list[tuple[Job, ...]] = []
     have = available_bytes()  # once: a sweep may have hundreds of thousands of groups
     for group in groups.values():
@@ -434,6 +552,8 @@ def run_sweep(
     progress: bool | None = None,
     source: str = "<scenario>",
     window: int | None = None,
+    posterior: str | Path | pd.DataFrame | Posterior | None = None,
+    posterior_draws: int | None = None,
 ) -> SweepResult:
     """Run (or resume) a sweep into ``folder``.
 
@@ -447,19 +567,27 @@ def run_sweep(
         source: Where the scenario came from, for messages.
         window: Most runs in flight at once (default: 4 per worker, at least 8), which
             bounds memory however many runs there are.
+        posterior: Sweep over a posterior: a calibration folder (with
+            ``posterior.parquet``) or a DataFrame of parameter paths and ``weight``.
+            Replicate ``r`` of every point and arm runs under draw ``r // M``
+            (:func:`plan_posterior`).
+        posterior_draws: Posterior draws ``K`` (default: one per replicate); each
+            point's replicates are split evenly, ``replicates / K`` per draw.
 
     Returns:
         What was done; ``failed`` lists runs that raised (recorded in the manifest).
 
     Raises:
         ScenarioError: If the folder exists without ``resume``/``overwrite``, or holds a
-            different sweep.
+            different sweep (or one over another posterior), or the posterior is refused
+            (:func:`plan_posterior`).
     """
     folder = Path(folder)
-    jobs, table = plan(scenario, source, progress)
+    draws = plan_posterior(scenario, posterior, posterior_draws, source)
+    jobs, table = plan(scenario, source, progress, draws)
     with lock(folder):
-        notes = _prepare(folder, scenario, table, resume, overwrite)
-        return _run_jobs(folder, scenario, jobs, table, executor, progress, window, notes)
+        notes = _prepare(folder, scenario, table, resume, overwrite, draws)
+        return _run_jobs(folder, scenario, jobs, table, executor, progress, window, notes, draws)
 
 
 def _run_jobs(
@@ -471,6 +599,7 @@ def _run_jobs(
     progress: bool | None,
     window: int | None,
     notes: list[str],
+    draws: DrawPlan | None = None,
 ) -> SweepResult:
     """Run the unfinished jobs of a prepared sweep folder, logging each as it finishes."""
     log_path = folder / "log.jsonl"
@@ -547,7 +676,7 @@ def _run_jobs(
         bar.close()
         raise
     bar.close()
-    runs = _finish(folder, scenario, table, started)
+    runs = _finish(folder, scenario, table, started, draws)
     return SweepResult(folder, len(jobs), len(runs), failed, runs, notes)
 
 
@@ -620,11 +749,16 @@ def _read_log(log_path: Path) -> list[dict[str, Any]]:
 
 
 def _prepare(
-    folder: Path, scenario: Scenario, table: pd.DataFrame, resume: bool, overwrite: bool
+    folder: Path,
+    scenario: Scenario,
+    table: pd.DataFrame,
+    resume: bool,
+    overwrite: bool,
+    draws: DrawPlan | None = None,
 ) -> list[str]:
     """Check a folder to resume, or create the sweep folder whole; return repair notes."""
     if folder.exists() and resume:
-        _check_same_sweep(folder, scenario, table)
+        _check_same_sweep(folder, scenario, table, draws)
         for tmp in (folder / "timeseries").glob(".*.tmp"):
             tmp.unlink(missing_ok=True)  # parts a killed run left half-written
         return _repair_log(folder / "log.jsonl")
@@ -639,12 +773,15 @@ def _prepare(
         check_output(folder, overwrite)
     tmp = new_folder(folder, "sweep")
     try:
-        info = {**marker(tmp), "data": data_provenance(scenario)}
+        info = {**marker(tmp), "data": data_provenance(scenario), "posterior": _fingerprint(draws)}
         (tmp / MARKER).write_text(json.dumps(info) + "\n", encoding="utf-8")
         (tmp / "timeseries").mkdir()
         (tmp / "log.jsonl").touch()
         atomic_write(tmp / "scenario.resolved.toml", dump_scenario(scenario).encode())
         atomic_write(tmp / "plan.parquet", table.to_parquet(index=False))
+        if draws is not None:
+            atomic_write(tmp / POSTERIOR_FILE, draws.posterior.table.to_parquet(index=False))
+            atomic_write(tmp / "posterior_draws.parquet", draws.table.to_parquet(index=False))
     except BaseException:
         import shutil
 
@@ -654,8 +791,10 @@ def _prepare(
     return []
 
 
-def _check_same_sweep(folder: Path, scenario: Scenario, table: pd.DataFrame) -> None:
-    """Refuse to resume a sweep made from another scenario, data file or wlsim version."""
+def _check_same_sweep(
+    folder: Path, scenario: Scenario, table: pd.DataFrame, draws: DrawPlan | None = None
+) -> None:
+    """Refuse to resume a sweep made from another scenario, data, posterior or wlsim."""
     fresh = (
         "; to start afresh, pass --overwrite instead of --resume (the finished runs there "
         "are deleted), or choose another --out"
@@ -680,6 +819,12 @@ def _check_same_sweep(folder: Path, scenario: Scenario, table: pd.DataFrame) -> 
             f"the organisation data differ (then {_data_name(then_data)}, "
             f"now {_data_name(now_data)})"
         )
+    then_post, now_post = info.get("posterior"), _fingerprint(draws)
+    if info and _same_posterior(then_post) != _same_posterior(now_post):
+        problems.append(
+            f"the posterior differs (then {_posterior_name(then_post)}, "
+            f"now {_posterior_name(now_post)})"
+        )
     old = pd.read_parquet(plan_path)
     new = pd.read_parquet(io.BytesIO(table.to_parquet(index=False)))
     if not problems and not old.equals(new):
@@ -688,7 +833,7 @@ def _check_same_sweep(folder: Path, scenario: Scenario, table: pd.DataFrame) -> 
         raise ScenarioError(
             f"--resume {folder}: the sweep there cannot be continued with this set-up: "
             f"{'; '.join(problems)}. Resume with the same scenario file, --set options, "
-            f"data and wlsim version{fresh}"
+            f"data, --posterior and --posterior-draws, and wlsim version{fresh}"
         )
 
 
@@ -717,6 +862,22 @@ def _leaves(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             out[f"{prefix}{key}"] = value
     return out
+
+
+def _same_posterior(fingerprint: Any) -> tuple[Any, ...] | None:
+    """What must match to resume: the particles and weights, and the draws (not the path)."""
+    if not isinstance(fingerprint, Mapping):
+        return None
+    return fingerprint.get("sha256"), fingerprint.get("draws")
+
+
+def _posterior_name(fingerprint: Any) -> str:
+    if not isinstance(fingerprint, Mapping):
+        return "no posterior"
+    return (
+        f"{fingerprint.get('source')} with SHA-256 {str(fingerprint.get('sha256'))[:12]}…, "
+        f"{fingerprint.get('draws')} draws"
+    )
 
 
 def _data_name(data: Any) -> str:
@@ -794,7 +955,13 @@ def _write_part(folder: Path, run_id: str, frame: pd.DataFrame) -> None:
     atomic_write(folder / "timeseries" / f"{run_id}.parquet", frame.to_parquet(index=False))
 
 
-def _finish(folder: Path, scenario: Scenario, table: pd.DataFrame, started: float) -> pd.DataFrame:
+def _finish(
+    folder: Path,
+    scenario: Scenario,
+    table: pd.DataFrame,
+    started: float,
+    draws: DrawPlan | None = None,
+) -> pd.DataFrame:
     """Write runs.parquet, manifest.csv and metadata.json from the log and the plan."""
     latest = {entry["run_id"]: entry for entry in _read_log(folder / "log.jsonl")}
     order = {rid: i for i, rid in enumerate(table["run_id"])}
@@ -810,7 +977,7 @@ def _finish(folder: Path, scenario: Scenario, table: pd.DataFrame, started: floa
         runs = params.merge(runs, on="run_id", how="inner")
         runs = runs.sort_values("run_id", key=lambda c: c.map(order)).reset_index(drop=True)
     atomic_write(folder / "runs.parquet", runs.to_parquet(index=False))
-    manifest = table[["run_id", "point", "arm", "replicate", "seed"]].copy()
+    manifest = table[[c for c in RUN_COLUMNS if c in table.columns]].copy()
     manifest["status"] = [latest.get(r, {}).get("status", "pending") for r in manifest["run_id"]]
     manifest.loc[manifest["run_id"].isin(set(runs.get("run_id", []))), "status"] = "ok"
     manifest["error"] = [latest.get(r, {}).get("error", "") for r in manifest["run_id"]]
@@ -831,5 +998,7 @@ def _finish(folder: Path, scenario: Scenario, table: pd.DataFrame, started: floa
         finished_utc=datetime.now(UTC).isoformat(timespec="seconds"),
         wall_time_seconds_this_call=round(time.perf_counter() - started, 3),
     )
+    if draws is not None:
+        meta["posterior"] = draws.metadata()
     atomic_write(folder / "metadata.json", (json.dumps(meta, indent=2) + "\n").encode())
     return runs
