@@ -684,6 +684,9 @@ def network_figure(model: DashboardModel) -> Figure:
     pos = _layout(model)
     fig = Figure(figsize=(9.0, 4.8), dpi=FIGURE_DPI)
     axes = fig.subplots(1, 2)
+    # Room below for the legends, right for the colour bar (a fixed layout: see
+    # _fixed_layout).
+    fig.subplots_adjust(left=0.01, right=0.88, bottom=0.2, top=0.93, wspace=0.05)
     draw_network(axes[0], model.treated, pos, f"{model.arm}: week {model.week}")
     dots = draw_network(axes[1], model.control, pos, f"no programme: week {model.week}")
     bar = fig.colorbar(dots, ax=axes, shrink=0.7, extend="both", pad=0.02)
@@ -733,6 +736,15 @@ def _difference(value: float) -> str:
     return "-" if math.isnan(value) else f"{value:+.3f}"
 
 
+def _fixed_layout(fig: Figure) -> None:
+    """Margins set once for the dashboard's one-panel charts (all 5.6 x 3.4 in).
+
+    Fixed rather than computed (``tight_layout``, ``bbox_inches="tight"``): computing them
+    draws the figure once more, about 40% of a chart's drawing time.
+    """
+    fig.subplots_adjust(left=0.14, right=0.98, bottom=0.15, top=0.90)
+
+
 def curve_figure(model: DashboardModel, key: str) -> Figure:
     """One metric over the weeks: the programme arm solid, the baseline dashed.
 
@@ -766,7 +778,7 @@ def curve_figure(model: DashboardModel, key: str) -> Figure:
     ax.grid(alpha=0.3)
     band = f"band: {n} replicates (min-max)" if n > 1 else None
     ax.legend(loc="best", fontsize=8, title=band, title_fontsize=8)
-    fig.tight_layout()
+    _fixed_layout(fig)
     return fig
 
 
@@ -796,7 +808,7 @@ def all_arms_figure(model: DashboardModel) -> Figure:
     ax.set_ylim(*honest_limits(np.concatenate([v for _, v, *_ in series])))
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", fontsize=7, ncol=2)
-    fig.tight_layout()
+    _fixed_layout(fig)
     return fig
 
 
@@ -835,7 +847,7 @@ def learning_figure(model: DashboardModel) -> Figure:
     ax.set_ylim(bottom=0.0, top=max(ax.get_ylim()[1], 0.05))
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", fontsize=8)
-    fig.tight_layout()
+    _fixed_layout(fig)
     return fig
 
 
@@ -1265,7 +1277,7 @@ CSS = """
 def render_png(fig: Figure) -> bytes:
     """A figure as PNG bytes (closed afterwards, so nothing accumulates)."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", bbox_inches="tight")
+    fig.savefig(buffer, format="png")  # layouts are fixed where each figure is made
     fig.clear()
     return buffer.getvalue()
 
