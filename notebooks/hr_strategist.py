@@ -37,6 +37,7 @@
 
 # %%
 # %matplotlib inline
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -128,6 +129,46 @@ USE_OWN_DATA = False
 own = sim.load_scenario(SCENARIOS / "from_data.toml", overrides=[f"horizon_weeks={WEEKS}"])
 print(f"{own.organisation.source}: {own.organisation.n_employees} employees")
 organisation = own if USE_OWN_DATA else baseline
+
+# %% [markdown]
+# ### Fit the model to your organisation's history
+#
+# The synthetic organisation's quit rates and engagement are typical values from the
+# literature, not yours. If you know how many people left per quarter, how many were
+# promoted and what your engagement survey said, wlsim can find the parameter values
+# that reproduce them (approximate Bayesian computation, `wlsim calibrate`). Write one
+# observation per row (format in `docs/data.md`, "Your organisation's history"):
+
+# %%
+print((SCENARIOS / "data" / "example_history.csv").read_text(encoding="utf-8"))
+
+# %% [markdown]
+# `scenarios/calibration/from_history.toml` names that file and the two parameters to
+# fit, with what is plausible before seeing the data (the priors). Here with small
+# settings (30 parameter sets per generation, 3 generations: about ten seconds; the
+# file's 60 and 5 take about half a minute and narrow the answer further).
+
+# %%
+fit_scenario = sim.load_scenario(
+    SCENARIOS / "calibration" / "from_history.toml",
+    overrides=["calibration.population=30", "calibration.generations=3"],
+)
+fitted = sim.run_calibration(fit_scenario, Path(tempfile.mkdtemp()) / "fit", progress=False)
+weights = fitted.posterior["weight"]
+for path in fitted.posterior.columns.drop("weight"):
+    values = fitted.posterior[path]
+    print(f"{path}: {float((values * weights).sum()):.4g} (weighted mean of the posterior)")
+display(
+    fitted.predictive[["target", "observed", "simulated_mean", "simulated_q05", "simulated_q95"]]
+)
+
+# %% [markdown]
+# The table compares each observation with what the fitted model simulates (its 5-95%
+# range). The example history was simulated with a weekly quit hazard of 0.004 and an
+# engagement baseline of 0.6, so the fit should land near them. To carry what is still
+# uncertain into every answer, run the scenarios below over the posterior:
+# `sim.run_scenario(scenario, posterior=FOLDER)` or `wlsim run FILE --posterior FOLDER`
+# (docs/calibration.md).
 
 # %% [markdown]
 # ## 2. Design the programme

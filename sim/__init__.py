@@ -28,6 +28,7 @@ _EXPORTS = {
     "run_arm": "sim.experiments.run",
     "Results": "sim.experiments.run",
     "write_results": "sim.experiments.output",
+    "run_calibration": "sim.experiments.calibrate",
 }
 
 __all__ = sorted(_EXPORTS)
