@@ -844,15 +844,14 @@ def _calibrate(args: argparse.Namespace) -> int:
     )
     print(gens.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     post = result.posterior
-    print("\nPosterior (weighted mean, 5% and 95%):")
-    for path in post.columns.drop("weight"):
-        from sim.analysis.posterior import weighted_quantiles
+    from sim.analysis.posterior import priors_frame, summary
 
-        low, mid, high = weighted_quantiles(
-            post[path].to_numpy(), post["weight"].to_numpy(), (0.05, 0.5, 0.95)
+    print("\nPosterior (weighted mean, median and 90% interval):")
+    for row in summary(post, priors_frame(scenario.calibration.parameters)).itertuples():
+        print(
+            f"  {row.parameter}: mean {row.mean:.4g}, median {row.median:.4g}, "
+            f"90% interval [{row.q05:.4g}, {row.q95:.4g}]"
         )
-        mean = float((post[path] * post["weight"]).sum())
-        print(f"  {path}: mean {mean:.4g}, median {mid:.4g}, 90% interval [{low:.4g}, {high:.4g}]")
     print(f"\nPosterior, diagnostics, predictive check and report.html in {out}/")
     return 0
 
