@@ -427,3 +427,26 @@ def test_ctrl_c_stops_a_sweep_and_says_how_to_resume(tmp_path):
     assert "--resume" in err and "Traceback" not in err
     assert "--set seed=3" in err  # the command that continues repeats the options given
     assert not list((out / "timeseries").glob(".*"))  # no half-written part left visible
+
+
+def test_a_batch_lost_outside_the_model_is_retried_run_by_run(tmp_path):
+    """A batch whose future fails (a Dask worker lost, say) loses none of its runs."""
+    from concurrent import futures
+
+    class LosesBatches(futures.Executor):
+        def __init__(self):
+            self.lost = 0
+
+        def submit(self, fn, /, *args, **kwargs):
+            fut: futures.Future = futures.Future()
+            if len(args[0]) > 1:  # every batch of two or more runs is lost
+                self.lost += 1
+                fut.set_exception(RuntimeError("worker lost"))
+            else:
+                fut.set_result(fn(*args, **kwargs))
+            return fut
+
+    executor = LosesBatches()
+    result = run_sweep(scenario(**GRID), tmp_path / "s", executor=executor, progress=False)
+    assert executor.lost > 0  # the grid's replicates were batched, and lost
+    assert not result.failed and result.n_done == result.n_runs == 16

@@ -641,6 +641,11 @@ def _run_jobs(
                 for fut in finished:
                     batch = pending.pop(fut)
                     died = worker_died(fut.exception())
+                    if not died and fut.exception() is not None and len(batch) > 1:
+                        # The batch failed outside the model (on Dask, a worker lost):
+                        # its runs are tried again one at a time, as after a death.
+                        retry.extend(batch)
+                        continue
                     if died:
                         for job in batch:
                             deaths[job.run_id] = deaths.get(job.run_id, 0) + 1
