@@ -273,3 +273,16 @@ def test_whole_number_priors_give_every_value_the_same_chance():
     draws = np.round([rv.rvs() for _ in range(3000)])
     shares = np.bincount(draws.astype(int), minlength=4)[1:] / len(draws)
     assert np.allclose(shares, 1 / 3, atol=0.04)  # about 4.7 standard errors
+
+
+def test_the_simulation_budget_is_a_cap(tmp_path):
+    # 16 for the prior sample, then generations of 16 accepted: the budget of 60 runs out
+    # during a generation, which stops unfinished; the one before is the posterior.
+    result = run_calibration(
+        scenario(budget_simulations=60, generations=5), tmp_path / "c", progress=False
+    )
+    assert result.simulations <= 60
+    assert 1 <= len(result.generations) < 5
+    assert len(result.posterior) == 16
+    with pytest.raises(ScenarioError, match="budget_simulations = 20: too small"):
+        plan_calibration(scenario(budget_simulations=20))

@@ -125,6 +125,13 @@ def plan_calibration(scenario: Scenario, source: str = "<scenario>") -> Problem:
     where = f"{source}: calibration"
     if not cal.parameters:
         raise ScenarioError(f"{where}.parameters: name at least one parameter to fit")
+    if cal.budget_simulations < 2 * cal.population:
+        raise ScenarioError(
+            f"{where}.budget_simulations = {cal.budget_simulations}: too small for even the "
+            f"sample from the prior and one generation of population = {cal.population} "
+            f"(each needs at least {cal.population} simulations); raise the budget to "
+            "several times the population"
+        )
     if not cal.targets and not cal.history:
         raise ScenarioError(
             f"{where}.targets: give at least one target ([[calibration.targets]]) or a "
@@ -451,6 +458,11 @@ def make_sampler(executor: futures.Executor | None, seed: int, progress: bool) -
         ):
             sample = self._create_empty_sample()
             remote = self.workers > 0
+            if ana_vars is not None and np.isfinite(ana_vars.max_total_nr_simulations):
+                # The simulation budget is a cap: a generation that would pass it stops
+                # unfinished, and the last finished generation is the posterior.
+                left = ana_vars.max_total_nr_simulations - ana_vars.prev_total_nr_simulations
+                max_eval = min(max_eval, max(left, 0))
             if remote:
                 import cloudpickle
 

@@ -2047,7 +2047,10 @@ class Calibration(Section):
         ge=1,
         unit="particles simulated",
         source="assumption",
-        description="Stop once this many parameter sets have been simulated in all.",
+        description=(
+            "Most parameter sets simulated in all; a generation that would pass it stops "
+            "unfinished and the one before is the posterior."
+        ),
     )
     history: str = param(
         "",
