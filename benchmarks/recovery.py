@@ -45,6 +45,7 @@ def repetition(i: int, executor, generations: int = 5) -> dict[str, float]:
     raw["calibration"]["parameters"] = {
         p: {"low": lo, "high": hi} for p, (lo, hi) in PRIORS.items()
     }
+    raw["calibration"]["generations"] = generations
     problem = cal.plan_calibration(validate_scenario(raw))
     observed = cal.simulate(problem, truth, seed=10_000 + i)
     quits = observed["target_0"]
