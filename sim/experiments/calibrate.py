@@ -35,7 +35,7 @@ from sim.errors import MissingDependencyError, ScenarioError, did_you_mean
 from sim.experiments.sweep import executor_workers
 from sim.scenario.history import Observation, load_history
 from sim.scenario.loading import validate_scenario
-from sim.scenario.paths import value_at, with_value
+from sim.scenario.paths import as_parameter, value_at, whole_number, with_value
 from sim.scenario.schema import Scenario, Target
 
 #: Spawn key of the particles' seeds (apart from the replicate keys of runs).
@@ -146,12 +146,12 @@ def plan_calibration(scenario: Scenario, source: str = "<scenario>") -> Problem:
                 f"{where}.parameters.{path!r}: only numeric parameters can be fitted; its "
                 f"value is {current!r}"
             )
-        is_int = isinstance(current, int)
+        is_int = whole_number(current)
         integer.append(is_int)
         for bound in ("low", "high"):
             value = getattr(prior, bound)
             try:
-                validate_scenario(with_value(raw, path, round(value) if is_int else value))
+                validate_scenario(with_value(raw, path, as_parameter(value, is_int)))
             except ScenarioError as exc:
                 reason = str(exc).split(": ", 1)[-1]
                 raise ScenarioError(
@@ -296,7 +296,7 @@ def statistics(problem: Problem, values: Mapping[str, float], seed: int) -> dict
     raw = problem.scenario.model_dump(mode="python")
     for path, is_int in zip(problem.paths, problem.integer, strict=True):
         value = values[path]
-        raw = with_value(raw, path, round(value) if is_int else float(value))
+        raw = with_value(raw, path, as_parameter(value, is_int))
     raw["calibration"] = {}
     scenario = validate_scenario(raw, source="calibration particle")
     replicates = list(range(problem.scenario.calibration.replicates))

@@ -256,7 +256,7 @@ def plan_draws(
             not numeric, the draws do not divide the replicates, or a drawn value is
             one the parameter does not take.
     """
-    from sim.scenario.paths import value_at, with_value
+    from sim.scenario.paths import as_parameter, value_at, whole_number, with_value
 
     post = load_posterior(posterior)
     raw = scenario.model_dump(mode="python")
@@ -272,7 +272,7 @@ def plan_draws(
                 f"--posterior {post.source}: {path!r} is not a numeric parameter of {source} "
                 f"(its value is {current!r}); a posterior can only set numbers"
             )
-        integer[path] = isinstance(current, int)
+        integer[path] = whole_number(current)
     if missing:
         raise ScenarioError(
             f"--posterior {post.source}: the posterior sets parameters that {source} does not "
@@ -295,9 +295,7 @@ def plan_draws(
     values: dict[int, dict[str, float | int]] = {}
     for i in dict.fromkeys(int(p) for p in particles):
         row = post.table.iloc[i]
-        vals: dict[str, float | int] = {
-            p: round(float(row[p])) if integer[p] else float(row[p]) for p in post.paths
-        }
+        vals: dict[str, float | int] = {p: as_parameter(row[p], integer[p]) for p in post.paths}
         changed = raw
         for path, value in vals.items():
             changed = with_value(changed, path, value)

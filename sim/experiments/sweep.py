@@ -60,7 +60,7 @@ from sim.files import atomic_write
 from sim.provenance import provenance, wlsim_version
 from sim.scenario.loading import dump_scenario, validate_scenario
 from sim.scenario.orgdata import data_provenance
-from sim.scenario.paths import value_at, with_value
+from sim.scenario.paths import as_parameter, value_at, whole_number, with_value
 from sim.scenario.resources import available_bytes, batch_size
 from sim.scenario.schema import Scenario
 
@@ -128,15 +128,9 @@ def sample_points(scenario: Scenario) -> list[dict[str, Any]]:
     bounds = np.array([sweep.ranges[n] for n in names], dtype=float)
     unit = _unit_sample(sweep.method, len(names), sweep.n_samples, scenario.seed, bounds)
     values = bounds[:, 0] + unit * (bounds[:, 1] - bounds[:, 0])
-    integer = [
-        isinstance(value_at(base, n), int) and not isinstance(value_at(base, n), bool)
-        for n in names
-    ]
+    integer = [whole_number(value_at(base, n)) for n in names]
     sampled = [
-        {
-            n: (round(float(v)) if is_int else float(v))
-            for n, v, is_int in zip(names, row, integer, strict=True)
-        }
+        {n: as_parameter(v, is_int) for n, v, is_int in zip(names, row, integer, strict=True)}
         for row in values
     ]
     return [{**g, **s} for g in grid for s in sampled]

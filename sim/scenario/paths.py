@@ -42,3 +42,13 @@ def with_value(raw: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
         node = node[part]
     node[parts[-1]] = value
     return out
+
+
+def whole_number(current: Any) -> bool:
+    """Whether a parameter whose value is ``current`` takes whole numbers (not a flag)."""
+    return isinstance(current, int) and not isinstance(current, bool)
+
+
+def as_parameter(value: float, whole: bool) -> int | float:
+    """A sampled or fitted value as the parameter takes it: rounded if ``whole``."""
+    return round(float(value)) if whole else float(value)
