@@ -185,7 +185,7 @@ def per_replicate(
                 assigned = groups.get((arm, r, w_end))
                 if assigned is None:
                     continue
-                learner = assigned[f"learner:{name}"].to_numpy()
+                learner = assigned[f"learner:{name}"].fillna(False).to_numpy(dtype=bool)
                 n_learners = int(learner.sum())
                 for tp, week in timepoints.items():
                     a, c = groups.get((arm, r, week)), groups.get((control, r, week))

@@ -335,6 +335,14 @@ def _parser() -> argparse.ArgumentParser:
         "--replicates", type=int, metavar="N", help="replicates of every pattern (at least 2)"
     )
     patterns.add_argument(
+        "--posterior",
+        metavar="DIR",
+        help=(
+            "run under a calibration's posterior medians (DIR from wlsim calibrate) and mark "
+            "each pattern as in its calibration set or held out"
+        ),
+    )
+    patterns.add_argument(
         "--matrix",
         action="store_true",
         help=(
@@ -1005,26 +1013,44 @@ def _patterns(args: argparse.Namespace) -> int:
         raise ScenarioError("--matrix runs every pattern; give no pattern names with it")
     if args.report is not None and args.report.exists() and not args.report.is_dir():
         raise ScenarioError(f"--report {args.report}: not a folder")
+    cal = None
+    if args.posterior is not None:
+        cal = validation.calibrated(args.posterior, args.overrides)
+        validation.Overrides.parse(cal.overrides)
+        print(f"Under the posterior medians of {args.posterior}: {' '.join(cal.overrides)}")
+        print(
+            "Calibration set (its evidence was fitted): "
+            f"{', '.join(cal.fitted) or 'none of the patterns'}; the others are held out.\n"
+        )
+    overrides = [*args.overrides, *(cal.overrides if cal else ())]
 
     def wrap(label: str, text: str) -> str:
         return textwrap.fill(
             text, width=100, initial_indent=f"  {label:<10}", subsequent_indent=" " * 12
         )
 
-    findings = validation.run_patterns(names, args.overrides, args.replicates)
+    findings = validation.run_patterns(names, overrides, args.replicates)
     for f in findings:
-        print(f"{'ok' if f.passed else 'NO'}  {f.key}: {f.title}")
+        role = f" [{cal.role(f.key)}]" if cal else ""
+        print(f"{'ok' if f.passed else 'NO'}  {f.key}: {f.title}{role}")
         print(wrap("criterion", f.criterion))
         print(wrap("measured", f.measured))
         if f.shadowed:
             print(wrap("note", f"this pattern sets itself what {', '.join(f.shadowed)} sets"))
     held = [f.key for f in findings if f.passed]
     failed = [f.key for f in findings if not f.passed]
-    under = f" under {' '.join(args.overrides)}" if args.overrides else ""
+    under = f" under {' '.join(overrides)}" if overrides else ""
     print(
         f"\n{len(held)} of {len(findings)} patterns hold{under}"
         + (f"; not holding: {', '.join(failed)}" if failed else "")
     )
+    if cal:
+        out = [f for f in findings if f.key not in cal.fitted]
+        missed = [f.key for f in out if not f.passed]
+        print(
+            f"Held out (never fitted): {len(out) - len(missed)} of {len(out)} hold"
+            + (f"; not holding: {', '.join(missed)}" if missed else "")
+        )
     matrix = None
     if args.matrix:
         print("\nMechanism x pattern matrix (every pattern under each perturbation):")
@@ -1033,12 +1059,12 @@ def _patterns(args: argparse.Namespace) -> int:
             bad = [f.key for f in fs if not f.passed]
             print(f"  {name}: {'fails ' + ', '.join(bad) if bad else 'all hold'}", flush=True)
 
-        matrix = validation.mechanism_matrix(args.replicates, args.overrides, progress=row)
+        matrix = validation.mechanism_matrix(args.replicates, overrides, progress=row)
         free = ", ".join(matrix.unconstrained()) or "none"
         print(f"\nUnconstrained (breaks no pattern the defaults reproduce): {free}")
     if args.report is not None:
         try:
-            path = validation.write_report(findings, args.report, matrix, args.overrides)
+            path = validation.write_report(findings, args.report, matrix, overrides)
         except OSError as exc:
             # Not "a pattern failed" (exit 1): make validation must stop on it.
             print(f"wlsim: error: cannot write the report to {args.report}: {exc}", file=sys.stderr)

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.analysis.effects import control_arm, per_replicate, snapshot_weeks
 from sim.analysis.posterior import weighted_quantiles
 from sim.errors import MissingDependencyError, ScenarioError, did_you_mean
 from sim.experiments.sweep import executor_workers
@@ -102,8 +103,19 @@ class Problem:
         if i >= len(self.targets):
             return f"history: {self.history[i - len(self.targets)].text} [{self.history_arm}]"
         t = self.targets[i]
+        if t.effect:
+            measure = "" if t.measure == "latent" else f" ({t.measure})"
+            return (
+                f"{t.statistic} of {t.effect}{measure} [{t.programme} in {t.arm} against "
+                f"{t.baseline}, {t.timepoint}]"
+            )
         arm = f"{t.arm} - {t.baseline}" if t.baseline else t.arm
         return f"{t.metric} [{arm}, week {t.week}]"
+
+    @property
+    def effect_arms(self) -> frozenset[str]:
+        """Arms whose initial cohort an effect target measures (its arm and control)."""
+        return frozenset(a for t in self.targets if t.effect for a in (t.arm, t.baseline))
 
 
 def plan_calibration(scenario: Scenario, source: str = "<scenario>") -> Problem:
@@ -163,6 +175,9 @@ def plan_calibration(scenario: Scenario, source: str = "<scenario>") -> Problem:
     metrics = None
     for i, target in enumerate(cal.targets):
         label = f"{where}.targets[{i}]"
+        if target.effect:
+            targets.append(_plan_effect(scenario, target, label))
+            continue
         arm = target.arm or arms[0]
         for field, name in (("arm", arm), ("baseline", target.baseline)):
             if name and name not in scenario.arms:
@@ -205,6 +220,43 @@ def plan_calibration(scenario: Scenario, source: str = "<scenario>") -> Problem:
     )
     _check_middle(problem, where)
     return problem
+
+
+def _plan_effect(scenario: Scenario, target: Target, label: str) -> Target:
+    """Resolve an effect target's arm, control arm and programme, or refuse it.
+
+    Raises:
+        ScenarioError: Naming the field: an arm that does not exist or has no programme,
+            a control arm with programmes or none at all, a programme not in the arm (or
+            none named where the arm has several).
+    """
+    arms = list(scenario.arms)
+    with_programmes = [a for a in arms if scenario.arms[a].programmes]
+    arm = target.arm or (with_programmes[0] if with_programmes else "")
+    if arm not in scenario.arms:
+        raise ScenarioError(
+            f"{label}.arm = {target.arm!r}: no such arm{did_you_mean(target.arm, arms)}; arms: "
+            f"{', '.join(arms)}"
+        )
+    programmes = list(scenario.arms[arm].programmes)
+    if not programmes:
+        raise ScenarioError(
+            f"{label}.arm = {arm!r}: an effect needs an arm with a programme; arms with one: "
+            f"{', '.join(with_programmes) or 'none'}"
+        )
+    control = target.baseline or control_arm(scenario) or ""
+    if control not in scenario.arms or scenario.arms[control].programmes:
+        raise ScenarioError(
+            f"{label}.baseline = {target.baseline!r}: an effect is measured against a control "
+            "arm without programmes; add one (e.g. [arms.no_programme]) or name it"
+        )
+    programme = target.programme or (programmes[0] if len(programmes) == 1 else "")
+    if programme not in programmes:
+        raise ScenarioError(
+            f"{label}.programme = {target.programme!r}: name one of the programmes of arm "
+            f"{arm!r}{did_you_mean(target.programme, programmes)}: {', '.join(programmes)}"
+        )
+    return target.model_copy(update={"arm": arm, "baseline": control, "programme": programme})
 
 
 def _check_middle(problem: Problem, where: str) -> None:
@@ -301,14 +353,26 @@ def statistics(problem: Problem, values: Mapping[str, float], seed: int) -> dict
     scenario = validate_scenario(raw, source="calibration particle")
     replicates = list(range(problem.scenario.calibration.replicates))
     surveyed = {o.to_week for o in problem.history if o.measure == "engagement"}
+    cohort_weeks = snapshot_weeks(scenario, sorted(problem.effect_arms))
     runs = {
         arm: run_arm(
-            scenario, arm, replicates, seed, surveyed if arm == problem.history_arm else set()
+            scenario,
+            arm,
+            replicates,
+            seed,
+            surveyed if arm == problem.history_arm else set(),
+            cohort_weeks if arm in problem.effect_arms else (),
         )
         for arm in problem.arms
     }
+    effects = _effects(problem, scenario, runs)
     out = {}
     for key, target in zip(problem.keys[: len(problem.targets)], problem.targets, strict=True):
+        if target.effect:
+            t = target
+            what = (t.arm, t.programme, t.timepoint, t.effect, t.measure, t.statistic)
+            out[key] = effects.get(what, math.nan)
+            continue
         mine = np.array([r.records[target.week][target.metric] for r in runs[target.arm].models])
         if target.baseline:
             mine = mine - np.array(
@@ -321,6 +385,27 @@ def statistics(problem: Problem, values: Mapping[str, float], seed: int) -> dict
     return out
 
 
+def _effects(
+    problem: Problem, scenario: Scenario, runs: Mapping[str, _ArmRun]
+) -> dict[tuple[str, ...], float]:
+    """Effect sizes of the particle, averaged over replicates, by (arm, programme, ...).
+
+    Keys: ``(arm, programme, timepoint, outcome, measure, statistic)``; values are NaN
+    where no replicate has one (no learners still employed in both arms, say).
+    """
+    out: dict[tuple[str, ...], float] = {}
+    for control in {t.baseline for t in problem.targets if t.effect}:
+        arms = [control] + [t.arm for t in problem.targets if t.effect and t.baseline == control]
+        cohort = pd.concat([runs[a].cohort for a in dict.fromkeys(arms)], ignore_index=True)
+        per = per_replicate(cohort, scenario, control)
+        if per.empty:
+            continue
+        keys = ["arm", "programme", "timepoint", "outcome", "measure", "statistic"]
+        means = per.groupby(keys, sort=False)["value"].mean()
+        out.update({tuple(k): float(v) for k, v in means.items()})
+    return out
+
+
 @dataclass
 class _ArmRun:
     """The replicates of one arm of a particle, and their engagement at surveyed weeks."""
@@ -328,6 +413,9 @@ class _ArmRun:
     models: list[Any]
     #: By week: per replicate, mean engagement of each level and of everyone (last).
     engagement: dict[int, np.ndarray]
+    #: The initial cohort's snapshots (:class:`sim.model.cohort.CohortRecorder`), with
+    #: ``arm`` and ``replicate`` columns; empty when no effect target needs them.
+    cohort: pd.DataFrame
 
     def observe(self, obs: Observation) -> np.ndarray:
         """The simulated value of a history row, per replicate."""
@@ -361,13 +449,24 @@ def promotions_in(log: list[tuple[int, np.ndarray]], obs: Observation) -> int:
 
 
 def run_arm(
-    scenario: Scenario, arm: str, replicates: list[int], seed: int, surveyed: set[int]
+    scenario: Scenario,
+    arm: str,
+    replicates: list[int],
+    seed: int,
+    surveyed: set[int],
+    cohort_weeks: Sequence[int] = (),
 ) -> _ArmRun:
-    """Run an arm's replicates in batches, noting mean engagement at the surveyed weeks."""
+    """Run an arm's replicates in batches, noting mean engagement at the surveyed weeks.
+
+    With ``cohort_weeks``, the initial cohort is also snapshotted after those weeks (for
+    effect sizes), exactly as ``wlsim run`` does.
+    """
+    from sim.model.cohort import CohortRecorder
     from sim.model.workplace import ReplicateBatch, WorkplaceModel
     from sim.scenario.resources import batch_size
 
     models = [WorkplaceModel(scenario, arm=arm, replicate=r, seed=seed) for r in replicates]
+    recorders = [CohortRecorder(m, cohort_weeks) for m in models] if cohort_weeks else []
     n_levels = scenario.n_levels
     engagement = {week: np.full((len(models), n_levels + 1), np.nan) for week in surveyed}
 
@@ -392,7 +491,17 @@ def run_arm(
         for week in range(1, scenario.horizon_weeks + 1):
             batch.step()
             survey(week, first, chunk)
-    return _ArmRun(models, engagement)
+            if recorders:
+                for recorder, m in zip(recorders[first : first + size], chunk, strict=True):
+                    recorder.after_week(m)
+    frames = []
+    for r, recorder in zip(replicates, recorders, strict=False):  # none without cohort weeks
+        table = recorder.table()
+        table.insert(0, "arm", arm)
+        table.insert(1, "replicate", r)
+        frames.append(table)
+    cohort = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return _ArmRun(models, engagement, cohort)
 
 
 # --- the sampler ----------------------------------------------------------------------------
@@ -653,7 +762,9 @@ def _summarise(pyabc: Any, problem: Problem, history: Any, seconds: float) -> Ca
         low, high = weighted_quantiles(sims[ok], sw[ok], (0.05, 0.95))
         if i < len(problem.targets):
             t = problem.targets[i]
-            what = {"metric": t.metric, "arm": t.arm, "baseline": t.baseline, "week": t.week}
+            name = t.metric or f"effect:{t.effect}"
+            week = t.week if t.metric else -1
+            what = {"metric": name, "arm": t.arm, "baseline": t.baseline, "week": week}
         else:  # a history row (engagement on the model's 0-1 scale)
             o = problem.history[i - len(problem.targets)]
             what = {

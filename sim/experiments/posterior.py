@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.analysis.posterior import weighted_quantiles
 from sim.errors import ScenarioError
 from sim.scenario.loading import validate_scenario
 from sim.scenario.schema import Scenario
@@ -59,6 +60,14 @@ class Posterior:
     def paths(self) -> list[str]:
         """The parameters' dotted paths, in the table's order."""
         return [c for c in self.table.columns if c != "weight"]
+
+    def medians(self) -> dict[str, float]:
+        """Each parameter's weighted posterior median, by dotted path."""
+        w = self.table["weight"].to_numpy(dtype=float)
+        return {
+            p: float(weighted_quantiles(self.table[p].to_numpy(dtype=float), w, (0.5,))[0])
+            for p in self.paths
+        }
 
     @property
     def sha256(self) -> str:

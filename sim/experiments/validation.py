@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import copy
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -1040,6 +1040,112 @@ PATTERNS: dict[str, Callable[..., Finding]] = {
     "network": advice_network,
     "carley_structure": carley_structure,
 }
+
+
+#: The quantities whose evidence each pattern tests: a calibration that fits any of them
+#: (a target's metric, ``effect:OUTCOME`` for an effect size, a history row's measure)
+#: has that pattern in its calibration set; every other pattern is held out, a test of
+#: the calibrated model on evidence it was not fitted to (docs/calibration.md).
+EVIDENCE_OF: dict[str, frozenset[str]] = {
+    "turnover": frozenset({"cumulative_quits", "quits"}),
+    "forgetting": frozenset(),
+    "proficiency": frozenset({"time_to_proficiency_weeks"}),
+    "carley": frozenset(),
+    "mentoring": frozenset(
+        {
+            "effect:retention",
+            "effect:promotion",
+            "retention_participants",
+            "retention_nonparticipants",
+            "promotions_per_learner",
+            "promotions_per_nonparticipant",
+        }
+    ),
+    "transfer": frozenset(),
+    "diminishing": frozenset(),
+    "knowledge": frozenset({"knowledge_lost"}),
+    "network": frozenset({"advice_ties_per_employee"}),
+    "carley_structure": frozenset(),
+}
+
+
+def fitted_patterns(fitted: Iterable[str]) -> list[str]:
+    """The patterns whose evidence a calibration fitted (its calibration set).
+
+    Args:
+        fitted: What the calibration's targets measure: metric names, ``effect:OUTCOME``
+            and history measures (the ``metric`` column of its ``predictive.csv``).
+
+    Returns:
+        Pattern keys, in the order of :data:`PATTERNS`; the others are held out.
+    """
+    chosen = set(fitted)
+    return [key for key in PATTERNS if EVIDENCE_OF[key] & chosen]
+
+
+@dataclass(frozen=True)
+class Calibrated:
+    """A calibration the patterns run under: its posterior medians, and what it fitted.
+
+    Attributes:
+        folder: The calibration folder.
+        overrides: ``PATH=VALUE`` of each fitted parameter's weighted posterior median.
+        fitted: The patterns in its calibration set (:func:`fitted_patterns`); the
+            other patterns are held out.
+    """
+
+    folder: str
+    overrides: tuple[str, ...]
+    fitted: tuple[str, ...]
+
+    def role(self, key: str) -> str:
+        """``"calibration set"`` or ``"held out"`` for pattern ``key``."""
+        return "calibration set" if key in self.fitted else "held out"
+
+
+def calibrated(folder: str | Path, user: Sequence[str] = ()) -> Calibrated:
+    """Read a calibration folder for ``wlsim patterns --posterior``.
+
+    Args:
+        folder: The folder ``wlsim calibrate`` wrote (``posterior.parquet``, and
+            ``predictive.csv`` for what it fitted).
+        user: The user's own ``--set`` overrides, which may not set a fitted parameter.
+
+    Returns:
+        The posterior medians as overrides and the calibration set.
+
+    Raises:
+        ScenarioError: If the folder holds no posterior, a fitted parameter is one the
+            patterns set themselves (a programme's), or the user sets one too.
+    """
+    import pandas as pd
+
+    from sim.experiments.posterior import load_posterior
+    from sim.scenario.paths import as_parameter, value_at, whole_number
+
+    posterior = load_posterior(folder)
+    raw = validate_scenario(_base_raw(), "wlsim patterns").model_dump(mode="python")
+    mine = {parse_assignment(o)[0] for o in user}
+    texts = []
+    for path, value in posterior.medians().items():
+        if path.split(".")[0] in _PATTERN_OWNED:
+            raise ScenarioError(
+                f"--posterior {folder}: the calibration fitted {path!r}, which the patterns "
+                "set themselves (each builds its own programmes and arms); they can run under "
+                "a calibration of model parameters only"
+            )
+        if path in mine:
+            raise ScenarioError(
+                f"--posterior {folder} and --set {path}=...: the calibration sets {path!r} "
+                "(to its posterior median); drop the --set"
+            )
+        default = value_at(raw, path, section="--posterior")
+        texts.append(f"{path}={as_parameter(value, whole_number(default))!r}")
+    predictive = Path(folder) / "predictive.csv"
+    fitted: list[str] = []
+    if predictive.is_file():
+        fitted = fitted_patterns(pd.read_csv(predictive)["metric"].astype(str))
+    return Calibrated(str(folder), tuple(texts), tuple(fitted))
 
 
 def pattern_names(names: Sequence[str]) -> list[str]:

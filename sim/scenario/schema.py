@@ -1970,12 +1970,52 @@ class Prior(Section):
 class Target(Section):
     """A summary statistic the model computes, with its observed value and uncertainty.
 
-    The statistic is a metric (a column of the weekly time series) at a week, averaged
-    over the particle's replicates, in one arm or as that arm's paired difference from a
-    baseline arm (the same replicate seeds in both).
+    Either a *metric*: a column of the weekly time series at a week, averaged over the
+    particle's replicates, in one arm or as that arm's paired difference from a baseline
+    arm (the same replicate seeds in both). Or an *effect*: a programme's effect size on
+    its learners (docs/model.md 7.12, ``effects.csv``) in ``arm`` against the control arm
+    ``baseline``, averaged over the particle's replicates.
     """
 
-    metric: str = param(..., unit="metric name", source="assumption", description="The metric.")
+    metric: str = param(
+        "", unit="metric name", source="assumption", description="The metric (or give `effect`)."
+    )
+    effect: Literal["", "skill_focus", "skill_job", "engagement", "retention", "promotion"] = param(
+        "",
+        unit="outcome",
+        source="assumption",
+        description=(
+            "An effect size's outcome (docs/model.md 7.12) instead of a metric: the "
+            "learners of `programme` in `arm` against the same people in `baseline`."
+        ),
+    )
+    programme: str = param(
+        "",
+        unit="programme name",
+        source="assumption",
+        description="The effect's programme (empty: the arm's only programme).",
+    )
+    statistic: Literal["d", "diff", "risk_ratio"] = param(
+        "d",
+        unit="statistic",
+        source="assumption",
+        description=(
+            "The effect's statistic: d (skill, engagement), risk_ratio (retention, "
+            "promotion) or diff (any)."
+        ),
+    )
+    measure: Literal["latent", "observed"] = param(
+        "latent",
+        unit="measure",
+        source="assumption",
+        description="The effect on true states, or on the observation model's ratings and surveys.",
+    )
+    timepoint: Literal["end", "horizon"] = param(
+        "end",
+        unit="timepoint",
+        source="assumption",
+        description="The effect at the programme's end (one year after its start) or the horizon.",
+    )
     arm: str = param(
         "", unit="arm name", source="assumption", description="Arm measured (empty: the first)."
     )
@@ -1983,14 +2023,17 @@ class Target(Section):
         "",
         unit="arm name",
         source="assumption",
-        description="If given, the target is the arm's difference from this arm (paired).",
+        description=(
+            "If given, the target is the arm's difference from this arm (paired); for an "
+            "effect, the control arm (empty: the first arm without programmes)."
+        ),
     )
     week: int = param(
         -1,
         ge=-1,
         unit="week",
         source="assumption",
-        description="Week measured (-1: the horizon).",
+        description="Week measured (-1: the horizon); not used by an effect.",
     )
     observed: float = param(
         ..., unit="the metric's unit", source="assumption", description="Observed value."
@@ -2005,6 +2048,28 @@ class Target(Section):
             "simulation from the data is measured in these units."
         ),
     )
+    source: str = param(
+        "",
+        unit="citation",
+        source="assumption",
+        description="Where the observed value comes from (shown in the report).",
+    )
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Target:
+        if bool(self.metric) == bool(self.effect):
+            raise ValueError("give either metric (a weekly metric) or effect (an effect size)")
+        if self.effect:
+            ratio = self.effect in ("retention", "promotion")
+            if (self.statistic == "risk_ratio") != ratio and self.statistic != "diff":
+                want = "risk_ratio or diff" if ratio else "d or diff"
+                raise ValueError(
+                    f"statistic = {self.statistic!r} does not apply to effect = "
+                    f"{self.effect!r}; use {want}"
+                )
+            if ratio and self.measure == "observed":
+                raise ValueError(f"effect = {self.effect!r} has only the latent measure")
+        return self
 
 
 class Calibration(Section):
