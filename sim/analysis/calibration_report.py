@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
+from sim.analysis import information
 from sim.analysis import posterior as post
 from sim.analysis.report import _CSS
 from sim.errors import ScenarioError
@@ -169,11 +170,13 @@ def build(folder: str | Path) -> tuple[str, dict[str, bytes]]:
         _table(priors),
         "<h2>Targets</h2>",
         "<p class='note'>Each target is a metric at a week, averaged over a particle's "
-        "replicates, in an arm or as its paired difference from a baseline arm, or a row "
-        "of the organisation's history file (counts over a period ending at the week "
-        "shown, or a survey mean at it); sd is the uncertainty of the observed value, the "
-        "unit in which a simulation's distance from the data is measured.</p>",
-        _table(predictive[["target", "metric", "arm", "baseline", "week", "observed", "sd"]]),
+        "replicates, in an arm or as its paired difference from a baseline arm; a "
+        "programme's effect size on its learners against the control arm (metric "
+        "effect:OUTCOME, as effects.csv reports it); or a row of the organisation's history "
+        "file (counts over a period ending at the week shown, or a survey mean at it); sd "
+        "is the uncertainty of the observed value, the unit in which a simulation's "
+        "distance from the data is measured.</p>",
+        _table(predictive[[c for c in TARGET_COLUMNS if c in predictive]]),
         "<h2>Diagnostics per generation</h2>",
         "<p class='note'>The tolerance should shrink from generation to generation; a "
         "falling acceptance rate is the price of a smaller tolerance. The effective sample "
@@ -196,6 +199,10 @@ def build(folder: str | Path) -> tuple[str, dict[str, bytes]]:
             _img(pngs["pairs"], "pairwise posterior"),
         ]
     parts += _identifiability_section(narrowed, pairs, noise)
+    if (folder / information.SCREEN_FILE).is_file():
+        parts += _screen_section(
+            pd.read_parquet(folder / information.SCREEN_FILE), predictive, narrowed
+        )
     parts += [
         "<h2>Posterior predictive check</h2>",
         "<p class='note'>What the posterior particles simulated for each target, against "
@@ -284,6 +291,54 @@ def _identifiability_section(narrowed: pd.DataFrame, pairs: pd.DataFrame, noise:
             ]
         else:
             parts.append("<p>No pair of parameters trades off strongly in the posterior.</p>")
+    return parts
+
+
+#: Columns of the targets table (``source`` only in folders that record it).
+TARGET_COLUMNS = ("target", "metric", "arm", "baseline", "week", "observed", "sd", "source")
+
+
+def _screen_section(
+    screen: pd.DataFrame, predictive: pd.DataFrame, narrowed: pd.DataFrame
+) -> list[str]:
+    """Which targets inform which parameter, and what to measure next (linearised)."""
+    names = list(narrowed["parameter"])
+    design = screen[[f"z:{n}" for n in names]].set_axis(names, axis=1)
+    stats = screen.drop(columns=[*names, *(f"z:{n}" for n in names)])
+    sens = information.sensitivities(design, stats)
+    sds = dict(zip(predictive["target"], predictive["sd"], strict=True))
+    sds = {k: v for k, v in sds.items() if k in set(sens["statistic"])}
+    table = information.by_target(sens, names, sds)
+    table.insert(2, "abc_sd_ratio", narrowed["sd_ratio"].to_numpy())
+    value = information.measurement_value(sens, names, sds)
+    open_ = list(narrowed.loc[narrowed["verdict"] != "pinned down", "parameter"])
+    best = value.sort_values("gain", ascending=False).groupby("parameter", sort=False).head(3)
+    best = best[best["gain"] >= information.MIN_GAIN]
+    parts = [
+        "<h3>Which targets inform which parameter</h3>",
+        f"<p class='note'>From a screen of {len(screen)} parameter sets spread over the "
+        "priors (a Latin hypercube), each target regressed on the parameters (on the priors' "
+        "flat scales): a linear, Gaussian approximation. all_targets is the linearised "
+        "posterior sd over the prior sd; abc_sd_ratio the one the calibration measured on "
+        "its particles (where they differ much, the relation is not linear and the "
+        "approximation is rough); each 'without' column repeats all_targets without that "
+        "target: where it rises, the target informs the parameter.</p>",
+        _table(table),
+        "<h3>What to measure next</h3>",
+    ]
+    if not open_:
+        parts.append("<p>The targets pin down every parameter; nothing more is needed.</p>")
+    else:
+        parts += [
+            "<p class='note'>For each parameter the targets leave open, the candidate "
+            "measurements that would narrow it most if added to the targets, each measured "
+            "once with the simulations' own noise (as an organisation of the simulated size "
+            "would measure it), in the same linear approximation.</p>",
+            "<ul>",
+            *(f"<li>{html.escape(a)}</li>" for a in information.advice(value, open_)),
+            "</ul>",
+            _table(best[best["parameter"].isin(open_)]),
+        ]
     return parts
 
 

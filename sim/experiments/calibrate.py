@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.effects import control_arm, per_replicate, snapshot_weeks
+from sim.analysis.information import SCREEN_FILE
 from sim.analysis.posterior import weighted_quantiles
 from sim.errors import MissingDependencyError, ScenarioError, did_you_mean
 from sim.experiments.sweep import executor_workers
@@ -345,33 +346,75 @@ def statistics(problem: Problem, values: Mapping[str, float], seed: int) -> dict
     Raises:
         ScenarioError: If the values make an invalid scenario.
     """
+    scenario = particle_scenario(problem, values)
+    pairs: dict[str, list[str]] = {}
+    for t in problem.targets:
+        if t.effect:
+            pairs.setdefault(t.baseline, []).append(t.arm)
+    runs = particle_runs(problem, scenario, seed, problem.arms, pairs)
+    return target_values(problem, scenario, runs, effects(scenario, runs, pairs))
+
+
+def particle_scenario(problem: Problem, values: Mapping[str, float]) -> Scenario:
+    """The scenario with a particle's values set (whole-number parameters rounded).
+
+    Raises:
+        ScenarioError: If the values make an invalid scenario.
+    """
     raw = problem.scenario.model_dump(mode="python")
     for path, is_int in zip(problem.paths, problem.integer, strict=True):
-        value = values[path]
-        raw = with_value(raw, path, as_parameter(value, is_int))
+        raw = with_value(raw, path, as_parameter(values[path], is_int))
     raw["calibration"] = {}
-    scenario = validate_scenario(raw, source="calibration particle")
+    return validate_scenario(raw, source="calibration particle")
+
+
+def particle_runs(
+    problem: Problem,
+    scenario: Scenario,
+    seed: int,
+    arms: Sequence[str],
+    pairs: Mapping[str, Sequence[str]],
+) -> dict[str, _ArmRun]:
+    """Run a particle's arms on the same replicate seeds.
+
+    Args:
+        problem: The checked calibration (replicates, history).
+        scenario: The particle's scenario (:func:`particle_scenario`).
+        seed: Root seed of the runs.
+        arms: The arms to run.
+        pairs: Effect sizes needed: control arm -> arms measured against it (their
+            initial cohorts are snapshotted).
+    """
     replicates = list(range(problem.scenario.calibration.replicates))
     surveyed = {o.to_week for o in problem.history if o.measure == "engagement"}
-    cohort_weeks = snapshot_weeks(scenario, sorted(problem.effect_arms))
-    runs = {
+    cohort_arms = {a for control, measured in pairs.items() for a in (control, *measured)}
+    cohort_weeks = snapshot_weeks(scenario, sorted(cohort_arms)) if cohort_arms else []
+    return {
         arm: run_arm(
             scenario,
             arm,
             replicates,
             seed,
             surveyed if arm == problem.history_arm else set(),
-            cohort_weeks if arm in problem.effect_arms else (),
+            cohort_weeks if arm in cohort_arms else (),
         )
-        for arm in problem.arms
+        for arm in arms
     }
-    effects = _effects(problem, scenario, runs)
+
+
+def target_values(
+    problem: Problem,
+    scenario: Scenario,
+    runs: Mapping[str, _ArmRun],
+    sizes: Mapping[tuple[str, ...], float],
+) -> dict[str, float]:
+    """Every target's statistic from a particle's runs and effect sizes (:func:`effects`)."""
     out = {}
     for key, target in zip(problem.keys[: len(problem.targets)], problem.targets, strict=True):
         if target.effect:
             t = target
             what = (t.arm, t.programme, t.timepoint, t.effect, t.measure, t.statistic)
-            out[key] = effects.get(what, math.nan)
+            out[key] = sizes.get(what, math.nan)
             continue
         mine = np.array([r.records[target.week][target.metric] for r in runs[target.arm].models])
         if target.baseline:
@@ -385,24 +428,30 @@ def statistics(problem: Problem, values: Mapping[str, float], seed: int) -> dict
     return out
 
 
-def _effects(
-    problem: Problem, scenario: Scenario, runs: Mapping[str, _ArmRun]
+def effects(
+    scenario: Scenario, runs: Mapping[str, _ArmRun], pairs: Mapping[str, Sequence[str]]
 ) -> dict[tuple[str, ...], float]:
-    """Effect sizes of the particle, averaged over replicates, by (arm, programme, ...).
+    """Effect sizes of a particle's runs, averaged over replicates.
 
-    Keys: ``(arm, programme, timepoint, outcome, measure, statistic)``; values are NaN
-    where no replicate has one (no learners still employed in both arms, say).
+    Args:
+        scenario: The particle's scenario.
+        runs: Its runs, with cohorts for the arms in ``pairs``.
+        pairs: Control arm -> arms measured against it.
+
+    Returns:
+        Values by ``(arm, programme, timepoint, outcome, measure, statistic)``; a key is
+        missing where no replicate has a value (no learners employed in both arms, say).
     """
     out: dict[tuple[str, ...], float] = {}
-    for control in {t.baseline for t in problem.targets if t.effect}:
-        arms = [control] + [t.arm for t in problem.targets if t.effect and t.baseline == control]
-        cohort = pd.concat([runs[a].cohort for a in dict.fromkeys(arms)], ignore_index=True)
+    for control, measured in pairs.items():
+        arms = dict.fromkeys([control, *measured])
+        cohort = pd.concat([runs[a].cohort for a in arms], ignore_index=True)
         per = per_replicate(cohort, scenario, control)
         if per.empty:
             continue
         keys = ["arm", "programme", "timepoint", "outcome", "measure", "statistic"]
         means = per.groupby(keys, sort=False)["value"].mean()
-        out.update({tuple(k): float(v) for k, v in means.items()})
+        out.update({tuple(k): float(v) for k, v in means.items() if np.isfinite(v)})
     return out
 
 
@@ -502,6 +551,59 @@ def run_arm(
         frames.append(table)
     cohort = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return _ArmRun(models, engagement, cohort)
+
+
+# --- the screen (sim.experiments.screen) ----------------------------------------------------
+
+
+def screen_point(problem: Problem, values: dict[str, float], index: int) -> dict[str, float]:
+    """Every target's and candidate measurement's statistic at one point of a screen.
+
+    The candidates are what an organisation or a study can observe in the scenario's
+    arms (:data:`sim.experiments.screen.OBSERVABLE_METRICS` at the horizon, and each
+    programme's :data:`~sim.experiments.screen.OBSERVABLE_EFFECTS` against the control
+    arm); targets are named by their labels, candidates in the same form, so a candidate
+    that is a target is the target.
+
+    Args:
+        problem: The checked calibration.
+        values: The point's value of every fitted parameter.
+        index: The point's number (seeds its runs).
+
+    Returns:
+        Statistics by name (NaN where one has no value; none for values that break a
+        rule between parameters).
+    """
+    from sim.experiments.screen import OBSERVABLE_EFFECTS, OBSERVABLE_METRICS, point_seed
+
+    try:
+        scenario = particle_scenario(problem, values)
+    except ScenarioError:
+        return {}
+    arms = list(scenario.arms)
+    control = control_arm(scenario)
+    pairs = {control: [a for a in arms if scenario.arms[a].programmes]} if control else {}
+    for t in problem.targets:
+        if t.effect and t.arm not in pairs.get(t.baseline, []):
+            pairs.setdefault(t.baseline, []).append(t.arm)
+    runs = particle_runs(problem, scenario, point_seed(scenario.seed, index), arms, pairs)
+    sizes = effects(scenario, runs, pairs)
+    found = target_values(problem, scenario, runs, sizes)
+    stats = {problem.label(i): found.get(k, math.nan) for i, k in enumerate(problem.keys)}
+    week = scenario.horizon_weeks
+    for arm in arms:
+        for metric in OBSERVABLE_METRICS:
+            vals = [m.records[week].get(metric, math.nan) for m in runs[arm].models]
+            stats.setdefault(f"{metric} [{arm}, week {week}]", float(np.mean(vals)))
+    for base, measured in pairs.items():
+        for arm in measured:
+            for prog in scenario.arms[arm].programmes:
+                for outcome, measure, statistic in OBSERVABLE_EFFECTS:
+                    shown = "" if measure == "latent" else f" ({measure})"
+                    name = f"{statistic} of {outcome}{shown} [{prog} in {arm} against {base}, end]"
+                    key = (arm, prog, "end", outcome, measure, statistic)
+                    stats.setdefault(name, sizes.get(key, math.nan))
+    return stats
 
 
 # --- the sampler ----------------------------------------------------------------------------
@@ -835,6 +937,23 @@ def run_calibration(
     with lock(folder):
         _prepare(folder, scenario, resume, overwrite)
         result = calibrate(problem, folder / DATABASE, executor, resume=resume, progress=show)
+        points = problem.scenario.calibration.screen_points
+        if points:
+            from functools import partial
+
+            from sim.experiments.screen import run_screen
+            from sim.files import atomic_write
+
+            if show:
+                print("Screening what each target and measurement depends on ...", flush=True)
+            point = partial(screen_point, problem)
+            n = None if points < 0 else points
+            screen = run_screen(
+                problem.scenario.calibration, problem.scenario.seed, point, n, executor
+            )
+            design = screen.design.add_prefix("z:")
+            table = pd.concat([screen.values, design], axis=1)
+            atomic_write(folder / SCREEN_FILE, table.to_parquet(index=False))
         _write_outputs(folder, problem, result)
     return result
 

@@ -2133,6 +2133,18 @@ class Calibration(Section):
         source="assumption",
         description="The arm the history was lived under (empty: the first arm).",
     )
+    screen_points: int = param(
+        -1,
+        ge=-1,
+        le=10_000,
+        unit="parameter sets",
+        source="assumption",
+        description=(
+            "Points over the priors at which, after the fit, every target and candidate "
+            "measurement is simulated, for 'which targets inform which parameter' and 'what "
+            "to measure next' (-1: ten per parameter, at least 40; 0: no screen)."
+        ),
+    )
     replicates: int = param(
         1,
         ge=1,
