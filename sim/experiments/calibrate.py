@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent import futures
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -37,6 +37,9 @@ from sim.scenario.history import Observation, load_history
 from sim.scenario.loading import validate_scenario
 from sim.scenario.paths import as_parameter, value_at, whole_number, with_value
 from sim.scenario.schema import Scenario, Target
+
+if TYPE_CHECKING:
+    from sim.experiments.pilots import PilotWatch
 
 #: Spawn key of the particles' seeds (apart from the replicate keys of runs).
 _PARTICLE_KEY = 0xCA1B
@@ -97,10 +100,15 @@ class Problem:
         values = [t.sd for t in self.targets] + [o.sd for o in self.history]
         return dict(zip(self.keys, values, strict=True))
 
+    def arm_of(self, obs: Observation) -> str:
+        """The arm a history row is measured in: its pilot's, or the history arm."""
+        return obs.pilot.arm if obs.pilot else self.history_arm
+
     def label(self, i: int) -> str:
         """A readable name of target ``i`` (history rows follow the targets)."""
         if i >= len(self.targets):
-            return f"history: {self.history[i - len(self.targets)].text} [{self.history_arm}]"
+            obs = self.history[i - len(self.targets)]
+            return f"history: {obs.text} [{self.arm_of(obs)}]"
         t = self.targets[i]
         arm = f"{t.arm} - {t.baseline}" if t.baseline else t.arm
         return f"{t.metric} [{arm}, week {t.week}]"
@@ -194,6 +202,7 @@ def plan_calibration(scenario: Scenario, source: str = "<scenario>") -> Problem:
             )
         history = load_history(scenario)
         used.add(history_arm)
+        used |= {o.pilot.arm for o in history if o.pilot}
     problem = Problem(
         scenario=scenario,
         paths=tuple(cal.parameters),
@@ -301,12 +310,11 @@ def statistics(problem: Problem, values: Mapping[str, float], seed: int) -> dict
     scenario = validate_scenario(raw, source="calibration particle")
     replicates = list(range(problem.scenario.calibration.replicates))
     surveyed = {o.to_week for o in problem.history if o.measure == "engagement"}
-    runs = {
-        arm: run_arm(
-            scenario, arm, replicates, seed, surveyed if arm == problem.history_arm else set()
-        )
-        for arm in problem.arms
-    }
+    runs = {}
+    for arm in problem.arms:
+        surveys = surveyed if arm == problem.history_arm else set()
+        pilots = [o for o in problem.history if o.pilot and o.pilot.arm == arm]
+        runs[arm] = run_arm(scenario, arm, replicates, seed, surveys, pilots)
     out = {}
     for key, target in zip(problem.keys[: len(problem.targets)], problem.targets, strict=True):
         mine = np.array([r.records[target.week][target.metric] for r in runs[target.arm].models])
@@ -317,7 +325,7 @@ def statistics(problem: Problem, values: Mapping[str, float], seed: int) -> dict
         out[key] = float(mine.mean())
     history_keys = problem.keys[len(problem.targets) :]
     for key, obs in zip(history_keys, problem.history, strict=True):
-        out[key] = float(np.mean(runs[problem.history_arm].observe(obs)))
+        out[key] = float(np.mean(runs[problem.arm_of(obs)].observe(obs)))
     return out
 
 
@@ -328,9 +336,13 @@ class _ArmRun:
     models: list[Any]
     #: By week: per replicate, mean engagement of each level and of everyone (last).
     engagement: dict[int, np.ndarray]
+    #: The pilot rows measured in this arm, and their snapshots.
+    pilots: PilotWatch | None = None
 
     def observe(self, obs: Observation) -> np.ndarray:
         """The simulated value of a history row, per replicate."""
+        if obs.pilot is not None and self.pilots is not None:
+            return self.pilots.values(obs)
         if obs.measure == "engagement":
             return self.engagement[obs.to_week][:, obs.level]  # level -1: everyone
         if obs.measure == "quits":
@@ -361,15 +373,26 @@ def promotions_in(log: list[tuple[int, np.ndarray]], obs: Observation) -> int:
 
 
 def run_arm(
-    scenario: Scenario, arm: str, replicates: list[int], seed: int, surveyed: set[int]
+    scenario: Scenario,
+    arm: str,
+    replicates: list[int],
+    seed: int,
+    surveyed: set[int],
+    pilots: Sequence[Observation] = (),
 ) -> _ArmRun:
-    """Run an arm's replicates in batches, noting mean engagement at the surveyed weeks."""
+    """Run an arm's replicates in batches, noting mean engagement at the surveyed weeks.
+
+    The history's pilot rows measured in the arm (``pilots``) fix who enrols and have the
+    cohort snapshotted at their weeks (:class:`~sim.experiments.pilots.PilotWatch`).
+    """
+    from sim.experiments.pilots import PilotWatch
     from sim.model.workplace import ReplicateBatch, WorkplaceModel
     from sim.scenario.resources import batch_size
 
     models = [WorkplaceModel(scenario, arm=arm, replicate=r, seed=seed) for r in replicates]
     n_levels = scenario.n_levels
     engagement = {week: np.full((len(models), n_levels + 1), np.nan) for week in surveyed}
+    watch = PilotWatch(scenario, pilots)
 
     def survey(week: int, first: int, chunk: list[Any]) -> None:
         if week not in surveyed:
@@ -387,12 +410,14 @@ def run_arm(
     size = batch_size(scenario, len(models))
     for first in range(0, len(models), size):
         chunk = models[first : first + size]
+        watch.start(chunk)
         batch = ReplicateBatch(chunk)
         survey(0, first, chunk)
         for week in range(1, scenario.horizon_weeks + 1):
             batch.step()
             survey(week, first, chunk)
-    return _ArmRun(models, engagement)
+            watch.after_week(first, chunk)
+    return _ArmRun(models, engagement, watch)
 
 
 # --- the sampler ----------------------------------------------------------------------------
@@ -658,7 +683,7 @@ def _summarise(pyabc: Any, problem: Problem, history: Any, seconds: float) -> Ca
             o = problem.history[i - len(problem.targets)]
             what = {
                 "metric": o.measure,
-                "arm": problem.history_arm,
+                "arm": problem.arm_of(o),
                 "baseline": "",
                 "week": o.to_week,
             }
@@ -787,12 +812,17 @@ def _data_fingerprint(scenario: Scenario) -> dict[str, Any]:
     from sim.scenario.datafile import file_sha256
     from sim.scenario.history import HISTORY
     from sim.scenario.orgdata import data_provenance
+    from sim.scenario.pilots import PARTICIPANTS
 
     history = scenario.calibration.history
-    return {
+    data = {
         "organisation": data_provenance(scenario),
         "history": {"path": history, "sha256": file_sha256(history, HISTORY)} if history else None,
     }
+    listed = {o.pilot.source for o in load_history(scenario) if o.pilot} if history else set()
+    if listed - {""}:  # a pilot's participants files
+        data["participants"] = {p: file_sha256(p, PARTICIPANTS) for p in sorted(listed - {""})}
+    return data
 
 
 def _write_outputs(folder: Path, problem: Problem, result: CalibrationResult) -> None:
