@@ -269,7 +269,7 @@ def describe(pilot: Pilot, start: int, end: int, level: str, domains: tuple[str,
         "difference": "participants' minus non-participants'",
     }[pilot.group]
     where = f", {level}" if level else ""
-    return f"pilot {pilot.programme}: {who} change in {what}, weeks {start}-{end}{where}"
+    return f"pilot of {pilot.programme}: {who} change in {what}, weeks {start}-{end}{where}"
 
 
 def _hint(values: pd.Series, choices: list[str] | tuple[str, ...]) -> str:
