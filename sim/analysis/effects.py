@@ -113,10 +113,23 @@ def snapshot_weeks(scenario: Scenario, arms: Sequence[str]) -> list[int]:
     return sorted(weeks | {scenario.horizon_weeks})
 
 
-def _outcomes(
+def outcomes(
     snap: pd.DataFrame, sc: Scenario, focus: Sequence[str], used: np.ndarray
 ) -> dict[tuple[str, str], np.ndarray]:
-    """Person-level outcomes of one snapshot, keyed by (outcome, measure)."""
+    """Person-level outcomes of one snapshot, keyed by (outcome, measure).
+
+    Args:
+        snap: One snapshot of the initial cohort (:class:`sim.model.cohort.CohortRecorder`).
+        sc: The scenario as the snapshot's arm sees it (its scales and domains).
+        focus: Domains of ``skill_focus`` (empty: every domain).
+        used: Whether each level's job uses each domain at least half the time at week 0
+            (levels x domains), the domains of ``skill_job``.
+
+    Returns:
+        Per person, NaN where not measured: ``skill_focus``, ``skill_job`` and
+        ``engagement``, each ``latent`` (true state) and ``observed`` (ratings and survey
+        scores mapped onto 0-1 by :func:`~sim.scenario.orgdata.scale_to_unit`).
+    """
     domains = list(sc.organisation.domains)
     focus_idx = [domains.index(d) for d in focus] if focus else list(range(len(domains)))
     out: dict[tuple[str, str], np.ndarray] = {}
@@ -200,8 +213,8 @@ def per_replicate(
                     stay_a = ea[learner].mean() if n_learners else np.nan
                     stay_c = ec[learner].mean() if n_learners else np.nan
                     attrition = dict(attrition_arm=1 - stay_a, attrition_control=1 - stay_c)
-                    ya = _outcomes(a, sc, prog.focus_domains, used)
-                    yc = _outcomes(c, csc, prog.focus_domains, used)
+                    ya = outcomes(a, sc, prog.focus_domains, used)
+                    yc = outcomes(c, csc, prog.focus_domains, used)
                     for (outcome, measure), va in ya.items():
                         vc = yc[(outcome, measure)]
                         keep = both & ~np.isnan(va) & ~np.isnan(vc)

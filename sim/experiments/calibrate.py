@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent import futures
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -39,6 +39,9 @@ from sim.scenario.history import Observation, load_history
 from sim.scenario.loading import validate_scenario
 from sim.scenario.paths import as_parameter, value_at, whole_number, with_value
 from sim.scenario.schema import Scenario, Target
+
+if TYPE_CHECKING:
+    from sim.experiments.pilots import PilotWatch
 
 #: Spawn key of the particles' seeds (apart from the replicate keys of runs).
 _PARTICLE_KEY = 0xCA1B
@@ -99,10 +102,15 @@ class Problem:
         values = [t.sd for t in self.targets] + [o.sd for o in self.history]
         return dict(zip(self.keys, values, strict=True))
 
+    def arm_of(self, obs: Observation) -> str:
+        """The arm a history row is measured in: its pilot's, or the history arm."""
+        return obs.pilot.arm if obs.pilot else self.history_arm
+
     def label(self, i: int) -> str:
         """A readable name of target ``i`` (history rows follow the targets)."""
         if i >= len(self.targets):
-            return f"history: {self.history[i - len(self.targets)].text} [{self.history_arm}]"
+            obs = self.history[i - len(self.targets)]
+            return f"history: {obs.text} [{self.arm_of(obs)}]"
         t = self.targets[i]
         if t.effect:
             measure = "" if t.measure == "latent" else f" ({t.measure})"
@@ -210,6 +218,7 @@ def plan_calibration(scenario: Scenario, source: str = "<scenario>") -> Problem:
             )
         history = load_history(scenario)
         used.add(history_arm)
+        used |= {o.pilot.arm for o in history if o.pilot}
     problem = Problem(
         scenario=scenario,
         paths=tuple(cal.parameters),
@@ -389,17 +398,13 @@ def particle_runs(
     surveyed = {o.to_week for o in problem.history if o.measure == "engagement"}
     cohort_arms = {a for control, measured in pairs.items() for a in (control, *measured)}
     cohort_weeks = snapshot_weeks(scenario, sorted(cohort_arms)) if cohort_arms else []
-    return {
-        arm: run_arm(
-            scenario,
-            arm,
-            replicates,
-            seed,
-            surveyed if arm == problem.history_arm else set(),
-            cohort_weeks if arm in cohort_arms else (),
-        )
-        for arm in arms
-    }
+    runs = {}
+    for arm in arms:
+        surveys = surveyed if arm == problem.history_arm else set()
+        weeks = cohort_weeks if arm in cohort_arms else ()
+        pilots = [o for o in problem.history if o.pilot and o.pilot.arm == arm]
+        runs[arm] = run_arm(scenario, arm, replicates, seed, surveys, weeks, pilots)
+    return runs
 
 
 def target_values(
@@ -424,7 +429,7 @@ def target_values(
         out[key] = float(mine.mean())
     history_keys = problem.keys[len(problem.targets) :]
     for key, obs in zip(history_keys, problem.history, strict=True):
-        out[key] = float(np.mean(runs[problem.history_arm].observe(obs)))
+        out[key] = float(np.mean(runs[problem.arm_of(obs)].observe(obs)))
     return out
 
 
@@ -465,9 +470,13 @@ class _ArmRun:
     #: The initial cohort's snapshots (:class:`sim.model.cohort.CohortRecorder`), with
     #: ``arm`` and ``replicate`` columns; empty when no effect target needs them.
     cohort: pd.DataFrame
+    #: The pilot rows measured in this arm, and their snapshots.
+    pilots: PilotWatch | None = None
 
     def observe(self, obs: Observation) -> np.ndarray:
         """The simulated value of a history row, per replicate."""
+        if obs.pilot is not None and self.pilots is not None:
+            return self.pilots.values(obs)
         if obs.measure == "engagement":
             return self.engagement[obs.to_week][:, obs.level]  # level -1: everyone
         if obs.measure == "quits":
@@ -504,12 +513,16 @@ def run_arm(
     seed: int,
     surveyed: set[int],
     cohort_weeks: Sequence[int] = (),
+    pilots: Sequence[Observation] = (),
 ) -> _ArmRun:
     """Run an arm's replicates in batches, noting mean engagement at the surveyed weeks.
 
     With ``cohort_weeks``, the initial cohort is also snapshotted after those weeks (for
-    effect sizes), exactly as ``wlsim run`` does.
+    effect sizes), exactly as ``wlsim run`` does. The history's pilot rows measured in
+    the arm (``pilots``) fix who enrols and have the cohort snapshotted at their weeks
+    (:class:`~sim.experiments.pilots.PilotWatch`).
     """
+    from sim.experiments.pilots import PilotWatch
     from sim.model.cohort import CohortRecorder
     from sim.model.workplace import ReplicateBatch, WorkplaceModel
     from sim.scenario.resources import batch_size
@@ -518,6 +531,7 @@ def run_arm(
     recorders = [CohortRecorder(m, cohort_weeks) for m in models] if cohort_weeks else []
     n_levels = scenario.n_levels
     engagement = {week: np.full((len(models), n_levels + 1), np.nan) for week in surveyed}
+    watch = PilotWatch(scenario, pilots)
 
     def survey(week: int, first: int, chunk: list[Any]) -> None:
         if week not in surveyed:
@@ -535,11 +549,13 @@ def run_arm(
     size = batch_size(scenario, len(models))
     for first in range(0, len(models), size):
         chunk = models[first : first + size]
+        watch.start(chunk)
         batch = ReplicateBatch(chunk)
         survey(0, first, chunk)
         for week in range(1, scenario.horizon_weeks + 1):
             batch.step()
             survey(week, first, chunk)
+            watch.after_week(first, chunk)
             if recorders:
                 for recorder, m in zip(recorders[first : first + size], chunk, strict=True):
                     recorder.after_week(m)
@@ -550,7 +566,7 @@ def run_arm(
         table.insert(1, "replicate", r)
         frames.append(table)
     cohort = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    return _ArmRun(models, engagement, cohort)
+    return _ArmRun(models, engagement, cohort, watch)
 
 
 # --- the screen (sim.experiments.screen) ----------------------------------------------------
@@ -871,7 +887,7 @@ def _summarise(pyabc: Any, problem: Problem, history: Any, seconds: float) -> Ca
             o = problem.history[i - len(problem.targets)]
             what = {
                 "metric": o.measure,
-                "arm": problem.history_arm,
+                "arm": problem.arm_of(o),
                 "baseline": "",
                 "week": o.to_week,
             }
@@ -1017,12 +1033,17 @@ def _data_fingerprint(scenario: Scenario) -> dict[str, Any]:
     from sim.scenario.datafile import file_sha256
     from sim.scenario.history import HISTORY
     from sim.scenario.orgdata import data_provenance
+    from sim.scenario.pilots import PARTICIPANTS
 
     history = scenario.calibration.history
-    return {
+    data = {
         "organisation": data_provenance(scenario),
         "history": {"path": history, "sha256": file_sha256(history, HISTORY)} if history else None,
     }
+    listed = {o.pilot.source for o in load_history(scenario) if o.pilot} if history else set()
+    if listed - {""}:  # a pilot's participants files
+        data["participants"] = {p: file_sha256(p, PARTICIPANTS) for p in sorted(listed - {""})}
+    return data
 
 
 def _write_outputs(folder: Path, problem: Problem, result: CalibrationResult) -> None:

@@ -27,7 +27,8 @@ class CohortRecorder:
 
     Args:
         model: The run, just built (at week 0).
-        weeks: Weeks after which to take a snapshot (1..horizon).
+        weeks: Weeks after which to take a snapshot (1..horizon); 0 takes one at once,
+            before the first step (a pilot's measurement before it starts).
     """
 
     def __init__(self, model: WorkplaceModel, weeks: Iterable[int]) -> None:
@@ -53,6 +54,8 @@ class CohortRecorder:
         )
         self.frames: list[pd.DataFrame] = []
         self.mark(model)
+        if 0 in self.weeks and model.week == 0:
+            self.frames.append(self.snapshot(model))
 
     def mark(self, model: WorkplaceModel) -> None:
         """Record who is on the learning side of each programme's relationships now."""

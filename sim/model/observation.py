@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.scenario.orgdata import scale_to_unit, unit_to_scale
+from sim.scenario.orgdata import rounding_variance, scale_to_unit, unit_to_scale
 from sim.scenario.schema import Observation
 
 
@@ -113,8 +113,7 @@ def reliability(
     Returns:
         ``var_true / (var_true + sd_leniency**2 + (sd_error**2 + rounding) / k)``.
     """
-    low, high = scale
-    rounding = (step / (high - low)) ** 2 / 12.0
+    rounding = rounding_variance(step, scale)
     noise = sd_leniency**2 + (sd_error**2 + rounding) / k
     return var_true / (var_true + noise) if var_true > 0 else float("nan")
 

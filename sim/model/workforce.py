@@ -154,6 +154,22 @@ class Workforce:
         self.n_promotions[dst] += 1
 
 
+def fix_enrolment(propensity: np.ndarray, participant: np.ndarray) -> None:
+    """Fix who enrols as a learner, in place: the roster's or a pilot's participants.
+
+    A participant's enrolment draw is set to 0, below every programme's ``p_enrol``, so
+    they enrol in every programme of the arm for which they are eligible; a
+    non-participant's to 1, so they enrol in none; the others keep their draw.
+
+    Args:
+        propensity: The enrolment draws of the positions, shape (n, 2); column 0 is
+            enrolment as a learner.
+        participant: Per position 1 (takes part), 0 (does not) or NaN (drawn), shape (n,).
+    """
+    known = ~np.isnan(participant)
+    propensity[known, 0] = np.where(participant[known] > 0, 0.0, 1.0)
+
+
 def stack(workforces: list[Workforce]) -> Workforce:
     """Lay the workforces of replicates end to end, and make theirs views into it.
 
@@ -309,8 +325,7 @@ def initial_workforce(
         tenure = roster.tenure_weeks.copy()
         skill = np.where(np.isnan(roster.skill), skill, roster.skill)
         baseline = np.where(np.isnan(roster.engagement), baseline, roster.engagement)
-        known = ~np.isnan(roster.participant)
-        propensity[known, 0] = np.where(roster.participant[known] > 0, 0.0, 1.0)
+        fix_enrolment(propensity, roster.participant)
     wf = Workforce(
         level=level,
         manager=manager,

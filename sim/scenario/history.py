@@ -8,18 +8,25 @@ row, in a long format documented in ``docs/data.md`` ("Your organisation's histo
 column     meaning
 ========== ===========================================================================
 measure    ``quits`` (people who left in the period), ``promotions`` (people promoted
-           in the period, counted at the level they left) or ``engagement`` (mean
+           in the period, counted at the level they left), ``engagement`` (mean
            engagement survey score at the end of ``to_week``, on
-           ``organisation.engagement_scale``)
-from_week  first week of the period (weeks from the start of the simulated history)
+           ``organisation.engagement_scale``), or a pilot's ``rating`` or ``survey``
+           (the mean change of a group's scores between two weeks,
+           :mod:`sim.scenario.pilots`)
+from_week  first week of the period (weeks from the start of the simulated history);
+           a pilot's week before
 to_week    the week after the period's last (quits and promotions); the week measured
-           (engagement: ``from_week`` may be left empty)
-value      the observed count or mean
+           (engagement: ``from_week`` may be left empty); a pilot's week after
+value      the observed count, mean, or mean change
 level      optional: a level name of ``organisation.levels`` (empty: every level)
 tenure     optional, quits only: tenure band in weeks at leaving, ``LOW-HIGH`` (low
            included, high excluded; ``52-`` for 52 weeks and more)
 sd         optional: the uncertainty of the value; counts default to the Poisson
-           ``sqrt(max(value, 1))``, survey means need one
+           ``sqrt(max(value, 1))``, pilots to the instrument's error over the group
+           sizes (:func:`~sim.scenario.pilots.default_sd`), survey means need one
+arm ...    pilot rows only: ``arm``, ``programme``, ``domain``, ``group``,
+           ``n_participants``, ``n_nonparticipants``, ``participants``
+           (:mod:`sim.scenario.pilots`)
 ========== ===========================================================================
 
 The file is read and checked as the roster is (:mod:`~sim.scenario.datafile`): every
@@ -37,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import did_you_mean
+from sim.scenario import pilots
 from sim.scenario.datafile import (
     DataError,
     Kind,
@@ -47,12 +55,13 @@ from sim.scenario.datafile import (
     row_problem,
     unknown_columns,
 )
+from sim.scenario.pilots import PILOT_MEASURES, Pilot, check_pilots, default_sd, describe
 from sim.scenario.schema import Scenario
 
 HISTORY = Kind("calibration.history", "organisation history", "history", "observations")
-MEASURES = ("quits", "promotions", "engagement")
+MEASURES = ("quits", "promotions", "engagement", *PILOT_MEASURES)
 REQUIRED = ("measure", "from_week", "to_week", "value")
-OPTIONAL = ("level", "tenure", "sd")
+OPTIONAL = ("level", "tenure", "sd", *pilots.COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -60,14 +69,18 @@ class Observation:
     """One validated row of the history.
 
     Attributes:
-        measure: ``quits``, ``promotions`` or ``engagement``.
-        from_week: First week of the period (engagement: the week measured).
-        to_week: The week after the period (engagement: the week measured).
+        measure: ``quits``, ``promotions``, ``engagement``, ``rating`` or ``survey``.
+        from_week: First week of the period (engagement: the week measured; a pilot:
+            the week before).
+        to_week: The week after the period (engagement: the week measured; a pilot: the
+            week after).
         level: Level index, or -1 for every level.
         tenure: Tenure band in weeks at leaving ``(low, high)``; ``(0, inf)`` for all.
-        value: The observed value (engagement: on the 0-1 scale of the model).
+        value: The observed value (engagement, ratings and surveys: on the 0-1 scale of
+            the model).
         sd: Its uncertainty, on the same scale.
         text: How the row reads, for messages and tables.
+        pilot: What a pilot row (``rating``, ``survey``) measures; ``None`` otherwise.
     """
 
     measure: str
@@ -78,6 +91,7 @@ class Observation:
     value: float
     sd: float
     text: str
+    pilot: Pilot | None = None
 
 
 def load_history(scenario: Scenario) -> tuple[Observation, ...]:
@@ -89,7 +103,7 @@ def load_history(scenario: Scenario) -> tuple[Observation, ...]:
     value = scenario.calibration.history
     path, stat = open_file(value, HISTORY)
     frame, rows, problems = _read(str(path), stat.st_mtime_ns, stat.st_size)
-    observations, found = _check(scenario, frame, rows)
+    observations, found = _check(scenario, frame, rows, path.parent)
     problems = [*problems, *found]
     if problems:
         raise DataError(report(path, problems, HISTORY))
@@ -104,7 +118,7 @@ def _read(path_text: str, mtime: int, size: int) -> tuple[pd.DataFrame, np.ndarr
 
 
 def _check(
-    scenario: Scenario, frame: pd.DataFrame, rows: np.ndarray
+    scenario: Scenario, frame: pd.DataFrame, rows: np.ndarray, folder: Path
 ) -> tuple[tuple[Observation, ...], list[str]]:
     columns = list(frame.columns)
     problems = unknown_columns(columns, [*REQUIRED, *OPTIONAL])
@@ -129,6 +143,7 @@ def _check(
     )  # fmt: skip
     horizon = scenario.horizon_weeks
     engagement = (measure == "engagement").to_numpy()
+    pilot = measure.isin(PILOT_MEASURES).to_numpy()
     to_week, p = _weeks(text["to_week"], rows, "to_week", horizon, allow_empty=False)
     problems += p
     from_week, p = _weeks(text["from_week"], rows, "from_week", horizon, allow_empty=True)
@@ -140,10 +155,21 @@ def _check(
     )  # fmt: skip
     from_week = np.where(np.isnan(from_week) & engagement, to_week, from_week)
     problems += row_problem(
-        "from_week", rows, np.isnan(from_week) & ~engagement & ~np.isnan(to_week),
+        "from_week", rows, np.isnan(from_week) & ~engagement & ~pilot & ~np.isnan(to_week),
         "is empty", fix="give the first week of the period counted",
     )  # fmt: skip
-    flows = ~engagement & ~np.isnan(from_week) & ~np.isnan(to_week)
+    problems += row_problem(
+        "from_week", rows, (text["from_week"] == "").to_numpy() & pilot, "is empty",
+        fix="give the week of the measurement before the pilot",
+    )  # fmt: skip
+    both = ~np.isnan(from_week) & ~np.isnan(to_week)
+    problems += row_problem(
+        "from_week, to_week", rows, pilot & both & (from_week >= to_week),
+        "are not before and after", text["from_week"] + "-" + text["to_week"],
+        fix="from_week is the measurement before the pilot, to_week the one after: "
+        "from_week must be the earlier", subject="the weeks",
+    )  # fmt: skip
+    flows = ~engagement & ~pilot & both
     problems += row_problem(
         "from_week, to_week", rows, flows & (from_week >= to_week), "are not a period",
         text["from_week"] + "-" + text["to_week"],
@@ -156,7 +182,7 @@ def _check(
         fix="give the observed count or mean",
     )  # fmt: skip
     problems += row_problem(
-        "value", rows, np.isfinite(value) & ~engagement & (value < 0), "is negative",
+        "value", rows, np.isfinite(value) & ~engagement & ~pilot & (value < 0), "is negative",
         text["value"], fix="counts are 0 or more",
     )  # fmt: skip
     scale = scenario.organisation.engagement_scale
@@ -164,6 +190,20 @@ def _check(
     problems += row_problem(
         "value", rows, off_scale, f"is outside organisation.engagement_scale {list(scale)}",
         text["value"], fix="give the survey mean on the scale the scenario states",
+    )  # fmt: skip
+    org = scenario.organisation
+    width = {
+        "rating": org.skill_scale[1] - org.skill_scale[0],
+        "survey": scale[1] - scale[0],
+    }
+    span = measure.map(width).to_numpy(dtype=float) * np.where(
+        text["group"].str.lower() == "difference", 2, 1
+    )
+    problems += row_problem(
+        "value", rows, pilot & np.isfinite(value) & (np.abs(value) > span),
+        "is a larger change than the scale allows", text["value"],
+        fix="give the mean change after minus before in points of organisation.skill_scale "
+        "(ratings) or engagement_scale (surveys)",
     )  # fmt: skip
     levels = list(scenario.organisation.levels)
     level_text = text["level"]
@@ -178,24 +218,31 @@ def _check(
     empty_sd = (text["sd"] == "").to_numpy()
     problems += row_problem(
         "sd", rows, ~empty_sd & ~(sd_given > 0), "is not a number above 0", text["sd"],
-        fix="give the uncertainty of the value, or leave it empty for a count",
+        fix="give the uncertainty of the value, or leave it empty for a count or a pilot",
     )  # fmt: skip
     problems += row_problem(
         "sd", rows, empty_sd & engagement, "is empty for a survey mean",
         fix="give its standard error (the survey's sd over the square root of the responses)",
         subject="the sd",
     )  # fmt: skip
+    found, p = check_pilots(scenario, text, pilot, rows, folder)
+    problems += p
     if problems:
         return (), problems
-    width = scale[1] - scale[0]
     out = []
     for i in range(len(frame)):
         m = measure.iloc[i]
         sd = sd_given[i] if not empty_sd[i] else math.sqrt(max(value[i], 1.0))
         v = value[i]
+        spec = found[i]
         if m == "engagement":  # the model's engagement is on 0-1
-            v, sd = (v - scale[0]) / width, sd / width
+            v, sd = (v - scale[0]) / width["survey"], sd / width["survey"]
+        elif spec is not None:  # a change on the instrument's scale, as one on 0-1
+            if empty_sd[i]:
+                sd = default_sd(scenario, m, spec.sizes)
+            v, sd = v / width[m], sd / width[m]
         level = levels.index(level_text.iloc[i]) if level_text.iloc[i] else -1
+        start, end = int(from_week[i]), int(to_week[i])
         out.append(
             Observation(
                 measure=m,
@@ -205,9 +252,12 @@ def _check(
                 tenure=tenure[i],
                 value=float(v),
                 sd=float(sd),
-                text=_describe(
-                    m, int(from_week[i]), int(to_week[i]), level_text.iloc[i], tenure[i]
+                text=(
+                    describe(spec, start, end, level_text.iloc[i], org.domains)
+                    if spec is not None
+                    else _describe(m, start, end, level_text.iloc[i], tenure[i])
                 ),
+                pilot=spec,
             )
         )
     return tuple(out), []

@@ -376,6 +376,15 @@ def unit_to_scale(value: np.ndarray, scale: tuple[float, float]) -> np.ndarray:
     return low + value * (high - low)
 
 
+def rounding_variance(step: float, scale: tuple[float, float]) -> float:
+    """Variance, on wlsim's 0-1 scale, of rounding a score to ``step`` points of ``scale``.
+
+    Sheppard's approximation: a uniform error of one step, ``(step / width)**2 / 12``.
+    """
+    low, high = scale
+    return (step / (high - low)) ** 2 / 12.0
+
+
 def _flags(text: pd.Series, rows: np.ndarray) -> tuple[np.ndarray, list[str]]:
     lower = text.str.lower()
     problems = row_problem(

@@ -2123,8 +2123,9 @@ class Calibration(Section):
         source="assumption",
         description=(
             "An organisation's history to fit to: counts of quits and promotions by period "
-            "(and level, tenure band) and engagement survey means (docs/data.md); each row "
-            "is a target, measured in `history_arm`."
+            "(and level, tenure band), engagement survey means and pilot evaluations "
+            "(ratings and survey scores before and after, docs/data.md); each row is a "
+            "target, measured in `history_arm` (a pilot row: in its own arm)."
         ),
     )
     history_arm: str = param(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from hostile import FLAGSHIP, Case, scenario_file
+from hostile import FLAGSHIP, REPO, Case, scenario_file
 
 SIZE = "horizon_weeks = 8\n[organisation]\nn_employees = 60\n"
 PRIOR = '[calibration.parameters."turnover.p_quit_per_week"]\nlow = 0.001\nhigh = 0.02\n'
@@ -30,6 +30,34 @@ def _calibrate(body: str, *extra: str, history: str | None = None) -> Callable[[
 def _history(rows: str) -> Callable[[Path], list[str]]:
     body = PRIOR + '[calibration]\nhistory = "history.csv"\n'
     return _calibrate(body, history="measure,from_week,to_week,value,sd\n" + rows)
+
+
+PILOT_HEADER = (
+    "measure,from_week,to_week,value,arm,programme,domain,group,n_participants,"
+    "n_nonparticipants,participants\n"
+)
+PILOT_ARMS = (
+    '[programmes.mentoring]\nkind = "mentorship"\n[arms.pilot]\nprogrammes = ["mentoring"]\n'
+)
+#: The example roster without its participant column (a participants file fixes enrolment).
+ROSTER = "\n".join(
+    line.rsplit(",", 1)[0]
+    for line in (REPO / "scenarios/data/example_org.csv").read_text().splitlines()
+)
+
+
+def _pilot(rows: str, roster: bool = False, extra: str = "") -> Callable[[Path], list[str]]:
+    """A calibration to a history with pilot rows, in a scenario with a mentoring arm."""
+    body = PILOT_ARMS + extra + PRIOR + '[calibration]\nhistory = "history.csv"\n'
+    if roster:  # SIZE ends in the [organisation] table
+        body = 'source = "roster.csv"\n' + body
+
+    def make(tmp: Path) -> list[str]:
+        (tmp / "roster.csv").write_text(ROSTER + "\n", encoding="utf-8")
+        (tmp / "took_part.csv").write_text("employee_id\nE1013\nE1016\nE9999\n")
+        return _calibrate(body, history=PILOT_HEADER + rows)(tmp)
+
+    return make
 
 
 CASES: list[Case] = [
@@ -126,6 +154,93 @@ CASES: list[Case] = [
             history="measure,from_week,value\nquits,0,3\n",
         )(tmp),
         ("history.csv", "missing columns to_week"),
+    ),
+    Case(
+        "pilot-unknown-arm",
+        _pilot("rating,0,8,0.3,pilt,,leadership,difference,20,40,\n"),
+        ("history.csv", "column arm: 1 row (2)", "('pilt')", "did you mean 'pilot'"),
+    ),
+    Case(
+        "pilot-arm-without-programmes",
+        _pilot("rating,0,8,0.3,no_programme,,leadership,difference,20,40,\n"),
+        (
+            "history.csv",
+            "column arm: 1 row (2): the value is an arm without programmes",
+            "name an arm that runs it",
+        ),
+    ),
+    Case(
+        "pilot-unknown-programme",
+        _pilot("rating,0,8,0.3,pilot,mentorship,leadership,difference,20,40,\n"),
+        ("column programme: 1 row (2)", "('mentorship')", "use one of mentoring"),
+    ),
+    Case(
+        "pilot-unknown-domain",
+        _pilot("rating,0,8,0.3,pilot,,leadershp,difference,20,40,\n"),
+        ("column domain: 1 row (2)", "did you mean 'leadership'", "or job"),
+    ),
+    Case(
+        "pilot-unknown-group",
+        _pilot("survey,0,8,0.1,pilot,,,mentees,20,40,\n"),
+        ("column group: 1 row (2)", "('mentees')", "participants, nonparticipants"),
+    ),
+    Case(
+        "pilot-before-week-after-after-week",
+        _pilot("survey,8,2,0.1,pilot,,,participants,20,,\n"),
+        (
+            "columns from_week, to_week: 1 row (2): the weeks are not before and after",
+            "from_week must be the earlier",
+        ),
+    ),
+    Case(
+        "pilot-group-of-one",
+        _pilot("survey,0,8,0.1,pilot,,,difference,1,40,\n"),
+        ("column n_participants: 1 row (2): the value is below 2 ('1')", "at least 2 people"),
+    ),
+    Case(
+        "pilot-group-size-missing",
+        _pilot("survey,0,8,0.1,pilot,,,nonparticipants,,,\n"),
+        ("column n_nonparticipants: 1 row (2): the n_nonparticipants is empty",),
+    ),
+    Case(
+        "pilot-change-beyond-the-scale",
+        _pilot("survey,0,8,5,pilot,,,participants,20,,\n"),
+        ("column value: 1 row (2): the value is a larger change than the scale allows ('5')",),
+    ),
+    Case(
+        "pilot-participant-not-in-the-roster",
+        _pilot("survey,0,8,0.1,pilot,,,participants,2,,took_part.csv\n", roster=True),
+        (
+            "column participants: 1 row (2)",
+            "1 employee ids not in organisation.source ('E9999')",
+            "roster's employee_id column",
+        ),
+    ),
+    Case(
+        "pilot-participants-without-a-roster",
+        _pilot("survey,0,8,0.1,pilot,,,participants,2,,took_part.csv\n"),
+        ("column participants: 1 row (2)", "the scenario has no roster", "organisation.source"),
+    ),
+    Case(
+        "pilot-participants-file-missing",
+        _pilot("survey,0,8,0.1,pilot,,,participants,2,,nobody.csv\n", roster=True),
+        (
+            "column participants: 1 row (2): the participants file cannot be used",
+            "nobody.csv",
+            "employee_id column",
+        ),
+    ),
+    Case(
+        "pilot-without-the-observation-model",
+        _pilot(
+            "survey,0,8,0.1,pilot,,,participants,20,,\n", extra="[observation]\nenabled = false\n"
+        ),
+        ("observation.enabled is false", "set observation.enabled = true"),
+    ),
+    Case(
+        "pilot-column-on-a-count",
+        _pilot("quits,0,8,3,pilot,,,,,,\n"),
+        ("column arm: 1 row (2): the value is given for a measure other than rating or survey",),
     ),
     Case(
         "posterior-that-is-not-a-calibration",
