@@ -8,9 +8,10 @@ Usage: ``python benchmarks/bench_dashboard.py [--sessions 30] [--employees 1000]
   ``Week 0`` with every figure drawn.
 * **Step + redraw**: in this process, the page rendered without a browser
   (``solara.render``); the time of a click on *Step* at ``--employees`` employees (the
-  model steps every arm and the bands' replicates and redraws seven figures), median and
-  worst of ``--steps``; and the same split into the models' step and the figures' drawing.
-  The browser adds the transfer and decoding of seven PNGs (a few hundred KB on localhost).
+  model steps every arm and the bands' replicates and redraws seven charts), median and
+  worst of ``--steps``; and the same split into the models' step and the charts' drawing
+  (writing their SVG). The browser adds the transfer of the SVG (about 250 KB at 1,000
+  employees, most of it the network) and drawing it.
 * **Server memory**: the server's resident memory (solara process) after the first page,
   then after ``--sessions`` pages opened, stepped once and closed one after another, and
   after the closed pages were freed (the server is started with a short cull timeout so
@@ -100,7 +101,8 @@ def serve_and_browse(sessions: int, cull: str) -> dict[str, float]:
                 page.goto(url)
                 page.locator(".wlsim-status").get_by_text("Week 0 of").wait_for(timeout=120_000)
                 page.wait_for_function(
-                    "document.querySelectorAll('.wlsim-main img').length >= 7", timeout=60_000
+                    "document.querySelectorAll('.wlsim-main svg.wlsim-chart').length >= 7",
+                    timeout=60_000,
                 )
                 took = time.monotonic() - start
                 if step:
@@ -185,7 +187,7 @@ def step_and_redraw(employees: int, steps: int) -> dict[str, float]:
     for name, make in figures.items():
         start = time.perf_counter()
         for _ in range(3):
-            dashboard.render_png(make(model))
+            make(model)
         out[f"  of which drawing {name} (ms)"] = 1000 * (time.perf_counter() - start) / 3
     return out
 
