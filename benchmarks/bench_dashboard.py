@@ -6,11 +6,16 @@ Usage: ``python benchmarks/bench_dashboard.py [--sessions 30] [--employees 1000]
 * **Cold start**: ``serve()`` started in a fresh process (as ``wlsim dashboard`` does),
   time until the server answers HTTP, and until headless Chromium shows the page at
   ``Week 0`` with every figure drawn.
+* **Step + redraw in Chromium**: at 1,000 employees (the slider moved to its end and
+  Reset), a click on *Step* until the status and the network chart in the page show the
+  new week, median and worst of ``--steps`` after the first: server, transfer and the
+  browser's own work together.
 * **Step + redraw**: in this process, the page rendered without a browser
   (``solara.render``); the time of a click on *Step* at ``--employees`` employees (the
-  model steps every arm and the bands' replicates and redraws seven figures), median and
-  worst of ``--steps``; and the same split into the models' step and the figures' drawing.
-  The browser adds the transfer and decoding of seven PNGs (a few hundred KB on localhost).
+  model steps every arm and the bands' replicates and redraws seven charts), median and
+  worst of ``--steps``; and the same split into the models' step and the charts' drawing
+  (writing their SVG). The browser adds the transfer of the SVG (about 250 KB at 1,000
+  employees, most of it the network) and drawing it.
 * **Server memory**: the server's resident memory (solara process) after the first page,
   then after ``--sessions`` pages opened, stepped once and closed one after another, and
   after the closed pages were freed (the server is started with a short cull timeout so
@@ -33,6 +38,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -56,7 +62,40 @@ def _solara_pid(parent: int) -> int:
     return int(out.stdout.split()[0])
 
 
-def serve_and_browse(sessions: int, cull: str) -> dict[str, float]:
+def _steps_in_browser(browser: Any, url: str, steps: int) -> dict[str, float]:
+    """Clicks on Step at 1,000 employees, timed until Chromium has every chart of the week."""
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    page.goto(url)
+    status = page.locator(".wlsim-status")
+    status.get_by_text("Week 0 of").wait_for(timeout=120_000)
+    page.locator(".v-input", has_text="Employees:").first.get_by_role("slider").focus()
+    page.keyboard.press("End")
+    page.get_by_text("Employees: 1000").wait_for()
+    page.get_by_role("button", name="Reset").click()
+    page.locator(".wlsim-main").get_by_text("1000 employees").wait_for(timeout=60_000)
+    times = []
+    for week in range(1, steps + 1):
+        start = time.monotonic()
+        page.get_by_role("button", name="Step").click()
+        # Polled at each animation frame: the status and the network's panel titles show
+        # the new week (the network is the largest chart, most of a redraw's SVG).
+        page.wait_for_function(
+            "w => document.querySelector('.wlsim-status').textContent.startsWith(`Week ${w} of`)"
+            " && [...document.querySelectorAll('.wlsim-main svg.wlsim-chart')]"
+            ".some(e => e.textContent.includes(`week ${w}`))",
+            arg=week,
+            timeout=60_000,
+        )
+        times.append(time.monotonic() - start)
+    page.close()
+    return {
+        "Step + redraw in Chromium, median (ms, 1000 employees)": 1000
+        * statistics.median(times[1:]),
+        "Step + redraw in Chromium, worst (ms, 1000 employees)": 1000 * max(times[1:]),
+    }
+
+
+def serve_and_browse(sessions: int, cull: str, steps: int = 6) -> dict[str, float]:
     """Cold start and server memory, with a real server and headless Chromium."""
     from playwright.sync_api import sync_playwright
 
@@ -100,7 +139,8 @@ def serve_and_browse(sessions: int, cull: str) -> dict[str, float]:
                 page.goto(url)
                 page.locator(".wlsim-status").get_by_text("Week 0 of").wait_for(timeout=120_000)
                 page.wait_for_function(
-                    "document.querySelectorAll('.wlsim-main img').length >= 7", timeout=60_000
+                    "document.querySelectorAll('.wlsim-main svg.wlsim-chart').length >= 7",
+                    timeout=60_000,
                 )
                 took = time.monotonic() - start
                 if step:
@@ -114,6 +154,7 @@ def serve_and_browse(sessions: int, cull: str) -> dict[str, float]:
                 out["server answers (s)"] + out["first page interactive (s)"]
             )
             out["a later page interactive (s)"] = session(step=False)
+            out.update(_steps_in_browser(browser, url, steps))
             solara = _solara_pid(proc.pid)
             out["server memory after 2 pages (MB)"] = _rss_mb(solara)
             for _ in range(sessions):
@@ -185,7 +226,7 @@ def step_and_redraw(employees: int, steps: int) -> dict[str, float]:
     for name, make in figures.items():
         start = time.perf_counter()
         for _ in range(3):
-            dashboard.render_png(make(model))
+            make(model)
         out[f"  of which drawing {name} (ms)"] = 1000 * (time.perf_counter() - start) / 3
     return out
 
@@ -207,7 +248,7 @@ def main() -> None:
     except ImportError:
         browser = False
     if browser:
-        results.update(serve_and_browse(args.sessions, args.cull))
+        results.update(serve_and_browse(args.sessions, args.cull, args.steps))
     else:
         print("(no /usr/bin/chromium or Playwright: cold start and memory skipped)")
     results.update(step_and_redraw(args.employees, args.steps))

@@ -10,8 +10,10 @@ which case it fails instead.
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -19,16 +21,15 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
 import pytest
-from matplotlib.collections import LineCollection
 
 pytest.importorskip("solara", reason="the dashboard needs the viz extra: pip install -e '.[viz]'")
 
 import ipyvuetify as v
-import ipywidgets
 import reacton.core
 import solara
 from mesa.visualization.solara_viz import _check_model_params
@@ -196,23 +197,82 @@ def small_both() -> DashboardModel:
     return m
 
 
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _svg(text: str) -> ET.Element:
+    """A chart's SVG, parsed: well-formed XML or an error."""
+    root = ET.fromstring(text)
+    assert root.tag == f"{SVG}svg" and "wlsim-chart" in root.get("class", "")
+    return root
+
+
+def _texts(root: ET.Element) -> list[str]:
+    return ["".join(t.itertext()) for t in root.iter(f"{SVG}text")]
+
+
+def _segments(paths: list[ET.Element]) -> int:
+    return sum(p.get("d", "").count("M") for p in paths)
+
+
+def _paths(root: ET.Element, cls: str) -> list[ET.Element]:
+    return [p for p in root.iter(f"{SVG}path") if p.get("class") == cls]
+
+
+def _plotted(chart: ET.Element, cls: str) -> list[np.ndarray]:
+    """The data y values of a chart's paths of a class (pixels mapped back to data)."""
+    (plot,) = [e for e in chart.iter(f"{SVG}svg") if e.get("class") == "plot"]
+    low, high = (float(v) for v in plot.get("data-y-range", "").split())
+    height = float(plot.get("height", ""))
+    out = []
+    for p in _paths(plot, cls):
+        ys = np.array([float(y) for y in re.findall(r"[ML][-\d.]+ ([-\d.]+)", p.get("d", ""))])
+        out.append(low + (height - ys) / height * (high - low))
+    return out
+
+
+def _y_range(chart: ET.Element) -> tuple[float, float]:
+    (plot,) = [e for e in chart.iter(f"{SVG}svg") if e.get("class") == "plot"]
+    low, high = (float(v) for v in plot.get("data-y-range", "").split())
+    return low, high
+
+
 def test_network_view_draws_the_advice_ties_of_both_arms(small_both):
-    fig = network_figure(small_both)
-    for ax, sub in zip(fig.axes[:2], (small_both.treated, small_both.control), strict=True):
+    root = _svg(network_figure(small_both))
+    panels = [g for g in root.iter(f"{SVG}g") if g.get("class") == "panel"]
+    assert len(panels) == 2
+    for panel, sub in zip(panels, (small_both.treated, small_both.control), strict=True):
         seeker, _, _, programme = plots.advice_ties(sub)
-        # The report's function draws them: one collection, one segment per tie.
-        advice = [
-            c for c in ax.collections if isinstance(c, LineCollection) and c.get_zorder() == 1.5
-        ]
-        assert len(advice) == 1 and len(advice[0].get_segments()) == len(seeker) > 0
-        labels = [t.get_text() for t in ax.get_legend().texts]
+        # The report's choice of ties: every tie here (fewer than the cap), one segment each.
+        ordinary, made = _paths(panel, "advice"), _paths(panel, "advice-programme")
+        assert _segments(ordinary) + _segments(made) == len(seeker) > 0
+        assert _segments(made) == int(programme.sum())
+        labels = _texts(panel)
         assert f"advice ties ({len(seeker):,})" in labels
         assert f"advice ties a programme made ({int(programme.sum()):,})" in labels
+        # Every occupied position is a dot; every reporting line a segment.
+        (dots,) = [g for g in panel.iter(f"{SVG}g") if g.get("class") == "employees"]
+        assert _segments(list(dots.iter(f"{SVG}path"))) == int(sub.workforce.occupied.sum())
+        assert _segments(_paths(panel, "reporting")) == int((sub.workforce.manager >= 0).sum())
+    assert _segments(_paths(panels[0], "relationships")) > 0
+    assert not _paths(panels[1], "relationships")  # no programme on the right
+    assert "both: week 8" in _texts(panels[0]) and "no programme: week 8" in _texts(panels[1])
+    assert "mean skill (0-1)" in _texts(root)  # the colour bar
     # Programme sessions made ties on the programme's side only.
     assert plots.advice_ties(small_both.treated)[3].any()
     assert not plots.advice_ties(small_both.control)[3].any()
     # No programme relationship shares a colour with the advice ties.
     assert not {plots.ADVICE_COLOUR, plots.PROGRAMME_ADVICE_COLOUR} & set(dashboard.TIE_COLOURS)
+
+
+def test_a_large_network_stays_a_few_hundred_svg_elements():
+    m = DashboardModel(scenario_file=str(FLAGSHIP), n_employees=1000, band_replicates=1)
+    m.advance(20)
+    root = _svg(network_figure(m))
+    assert sum(1 for _ in root.iter()) < 2000  # the browser draws it quickly
+    ties = [p for p in root.iter(f"{SVG}path") if p.get("class", "").startswith("advice")]
+    assert _segments(ties) == 2 * plots.MAX_ADVICE_TIES  # the cap, on both sides
+    assert any("strongest 2,000 of" in t for t in _texts(root))
 
 
 def test_learning_curve_shows_advice_and_programme_learning_with_the_baseline(small_both):
@@ -221,27 +281,29 @@ def test_learning_curve_shows_advice_and_programme_learning_with_the_baseline(sm
     for key in dashboard.LEARNING:
         assert df[key].iloc[-1] == treated[-1][key] or math.isnan(treated[-1][key])
         assert f"{key}_baseline" in df
-    fig = learning_figure(small_both)
-    (ax,) = fig.axes
-    lines = {line.get_label(): line.get_ydata() for line in ax.lines}
-    assert list(lines) == ["from advice", "in programmes", "from advice, no programme"]
-    np.testing.assert_array_equal(
-        lines["from advice"], [r["skill_gained_informal"] for r in treated]
-    )
-    np.testing.assert_array_equal(
-        lines["in programmes"], [r["skill_gained_programmes"] for r in treated]
-    )
-    np.testing.assert_array_equal(
-        lines["from advice, no programme"], [r["skill_gained_informal"] for r in control]
-    )
+    root = _svg(learning_figure(small_both))
+    texts = _texts(root)
+    assert [t for t in texts if t.startswith(("from", "in prog"))] == [
+        "from advice",
+        "in programmes",
+        "from advice, no programme",
+    ]
+    advice, programmes, baseline = _plotted(root, "line")
+    low, high = _y_range(root)
+    tolerance = (high - low) / 200  # pixels are written to a tenth
+    for drawn, records, key in (
+        (advice, treated, "skill_gained_informal"),
+        (programmes, treated, "skill_gained_programmes"),
+        (baseline, control, "skill_gained_informal"),
+    ):
+        np.testing.assert_allclose(drawn, [r[key] for r in records], atol=tolerance)
+    assert low == 0.0 and high >= max(advice.max(), programmes.max())
     share = treated[-1]["informal_share_of_learning"]
-    assert f"{share:.0%} of both's from advice" in ax.get_title()
+    assert f"Learning from others: {share:.0%} of both's from advice" in texts
     assert "Share of learning from advice" in dashboard.summary_markdown(small_both)
 
 
 def test_curves_have_bands_from_three_replicates(small_both):
-    from matplotlib.collections import PolyCollection
-
     m = small_both
     assert dashboard.BAND_REPLICATES == m.n_replicates == 3
     assert [s.replicate for s in m.band_treated] == [1, 2]
@@ -256,21 +318,49 @@ def test_curves_have_bands_from_three_replicates(small_both):
             np.testing.assert_array_equal(runs[0], df[f"{key}_baseline" if baseline else key])
             if key == "mean_skill":
                 assert not np.array_equal(runs[0], runs[1])
-        fig = dashboard.curve_figure(m, key)
-        (ax,) = fig.axes
-        bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
+        root = _svg(dashboard.curve_figure(m, key))
+        low, high = _y_range(root)
+        tolerance = (high - low) / 200
+        bands = _plotted(root, "band")
         assert len(bands) == 2  # one around the arm's line, one around the baseline's
+        shown = [df[key].to_numpy(), df[f"{key}_baseline"].to_numpy()]
         for band, baseline in zip(bands, (False, True), strict=True):
             runs = m.replicates(key, baseline)
-            ys = band.get_paths()[0].vertices[:, 1]
-            assert math.isclose(ys.min(), runs.min()) and math.isclose(ys.max(), runs.max())
-        assert ax.get_legend().get_title().get_text() == "band: 3 replicates (min-max)"
-        assert [line.get_label() for line in ax.lines] == ["both", "no programme"]
+            assert math.isclose(band.min(), runs.min(), abs_tol=tolerance)
+            assert math.isclose(band.max(), runs.max(), abs_tol=tolerance)
+            shown += [runs.min(axis=0), runs.max(axis=0)]
+        lines = _plotted(root, "line")
+        assert [len(line) for line in lines] == [m.week + 1, m.week + 1]
+        np.testing.assert_allclose(lines[0], df[key], atol=tolerance)
+        # Honest limits: at least a tenth of the 0-1 scale, from every value drawn.
+        assert (low, high) == pytest.approx(dashboard.honest_limits(np.concatenate(shown)))
+        assert high - low >= dashboard.MIN_SPAN - 1e-9 and 0.0 <= low < high <= 1.0
+        texts = _texts(root)
+        assert "band: 3 replicates (min-max)" in texts
+        assert {"both", "no programme", "week", dashboard.CURVES[key][1]} <= set(texts)
+        assert any(t.startswith(f"{dashboard.CURVES[key][0]}: difference") for t in texts)
     # Without extra replicates there is no band.
     one = DashboardModel(scenario_file=str(FLAGSHIP), band_replicates=1)
     one.step()
-    (ax,) = dashboard.curve_figure(one, "mean_skill").axes
-    assert one.band_treated == [] and len(ax.collections) == 0
+    root = _svg(dashboard.curve_figure(one, "mean_skill"))
+    assert one.band_treated == [] and _plotted(root, "band") == []
+    assert not any(t.startswith("band:") for t in _texts(root))
+
+
+def test_text_in_the_charts_is_escaped(small_both):
+    # Scenario files allow only letters, digits, '_', '.' and '-' in arm names; the charts
+    # escape whatever they are given all the same.
+    m = copy.copy(small_both)
+    m.arm = "a<b & 'c'"
+    for make in (
+        dashboard.all_arms_figure,
+        dashboard.learning_figure,
+        network_figure,
+        lambda model: dashboard.curve_figure(model, "mean_skill"),
+    ):
+        text = make(m)
+        assert "a<b" not in text and "a&lt;b &amp; &#x27;c&#x27;" in text
+        assert any("a<b & 'c'" in t for t in _texts(_svg(text)))
 
 
 def test_unknown_or_programme_less_arms_are_refused():
@@ -302,12 +392,21 @@ def test_offline_pins_hold():
 # --- the components, without a browser -------------------------------------------------
 
 
-def _images(rc) -> list[bytes]:
-    return [w.value for w in rc.find(ipywidgets.Image).widgets]
+def _charts(rc) -> list[str]:
+    """The SVG of every chart on the page."""
+    return [
+        w.unsafe_innerHTML
+        for w in rc.find(solara.widgets.HTML).widgets
+        if "wlsim-figure" in w.attributes.get("class", "")
+    ]
 
 
 def _markdown(rc) -> str:
-    return "\n".join(w.unsafe_innerHTML or "" for w in rc.find(solara.widgets.HTML).widgets)
+    return "\n".join(
+        w.unsafe_innerHTML or ""
+        for w in rc.find(solara.widgets.HTML).widgets
+        if "wlsim-figure" not in w.attributes.get("class", "")
+    )
 
 
 def _status(rc) -> str:
@@ -320,8 +419,10 @@ def test_page_renders_and_steps_without_a_browser():
     _box, rc = solara.render(solara.AppLayout(children=[dashboard.page]), handle_error=False)
     try:
         assert _status(rc) == "Week 0 of 156"
-        before = _images(rc)
+        before = _charts(rc)
         assert len(before) == 7  # all arms, network, four curves and the learning curve
+        for chart in before:
+            _svg(chart)  # well-formed SVG
         # Each figure has its caption under it: what it shows and what it leaves out.
         captions = [w.children[0] for w in rc.find(v.Html, class_="wlsim-caption").widgets]
         assert sorted(captions) == sorted(dashboard.CAPTIONS.values())
@@ -332,7 +433,7 @@ def test_page_renders_and_steps_without_a_browser():
         for _ in range(2):
             step.widget.click()
         assert _status(rc) == "Week 2 of 156"
-        after = _images(rc)
+        after = _charts(rc)
         assert all(a != b for a, b in zip(before, after, strict=True))
 
         # A lever moved shows its value and waits for Reset; Reset builds it.
@@ -490,8 +591,10 @@ def test_dashboard_in_headless_chromium(tmp_path, request):
             page.goto(url)
             status = page.locator(".wlsim-status")
             expect(status).to_have_text("Week 0 of 156", timeout=40_000)
-            images = page.locator(".wlsim-main img")
-            page.wait_for_function("document.querySelectorAll('.wlsim-main img').length >= 7")
+            charts = page.locator(".wlsim-main svg.wlsim-chart")
+            page.wait_for_function(
+                "document.querySelectorAll('.wlsim-main svg.wlsim-chart').length >= 7"
+            )
 
             # Framework leftovers are gone, and the levers fit a 1280x720 projector.
             for leftover in ("Page 0", "Use Threads", "This website runs on"):
@@ -501,10 +604,10 @@ def test_dashboard_in_headless_chromium(tmp_path, request):
             assert box is not None and box["y"] + box["height"] <= 720, box
             page.screenshot(path=str(tmp_path / "dashboard-1280x720.png"))
 
-            def srcs() -> list[str]:
-                return images.evaluate_all("els => els.map(e => e.src)")
+            def drawn() -> list[str]:
+                return charts.evaluate_all("els => els.map(e => e.outerHTML)")
 
-            before = srcs()
+            before = drawn()
 
             # Another scenario and arm, a lever moved, Reset: the model, the summary and
             # the figures are the chosen ones.
@@ -527,13 +630,13 @@ def test_dashboard_in_headless_chromium(tmp_path, request):
             expect(page.get_by_text("press Reset to apply")).to_have_count(0)
             expect(status).to_have_text("Week 0 of 156")
             page.wait_for_function(
-                "old => { const now = [...document.querySelectorAll('.wlsim-main img')]"
-                ".map(e => e.src); return now.length === old.length && "
+                "old => { const now = [...document.querySelectorAll('.wlsim-main svg.wlsim-chart')]"
+                ".map(e => e.outerHTML); return now.length === old.length && "
                 "now.every((s, i) => s !== old[i]); }",
                 arg=before,
                 timeout=15_000,
             )
-            after = srcs()
+            after = drawn()
 
             # Play to the end, 52 weeks a redraw: it stops at the horizon and says so.
             redraw = page.locator(".v-input", has_text="Weeks per redraw").first
@@ -547,7 +650,7 @@ def test_dashboard_in_headless_chromium(tmp_path, request):
             expect(page.get_by_role("button", name="▶")).to_be_disabled()
             page.wait_for_timeout(500)  # nothing runs past the horizon
             expect(status).to_have_text("Week 156 of 156: the run has finished")
-            assert all(a != b for a, b in zip(after, srcs(), strict=True))
+            assert all(a != b for a, b in zip(after, drawn(), strict=True))
 
             # Another arm afterwards: the controls work again, for that arm.
             _choose(page, "Arm", "weekly")
@@ -558,9 +661,12 @@ def test_dashboard_in_headless_chromium(tmp_path, request):
             expect(status).to_have_text("Week 1 of 156", timeout=15_000)
             expect(page.get_by_role("button", name="▶")).to_be_enabled()
 
-            # The plots are real pictures, not empty frames.
-            sizes = images.evaluate_all("els => els.map(e => [e.naturalWidth, e.naturalHeight])")
-            assert all(w > 200 and h > 150 for w, h in sizes), sizes
+            # The charts are drawn at a readable size, with their lines and dots.
+            sizes = charts.evaluate_all(
+                "els => els.map(e => { const r = e.getBoundingClientRect(); "
+                "return [r.width, r.height, e.querySelectorAll('path').length]; })"
+            )
+            assert len(sizes) >= 7 and all(w > 200 and h > 150 and n > 5 for w, h, n in sizes)
             shot = tmp_path / "dashboard.png"
             page.screenshot(path=str(shot), full_page=True)
             assert shot.stat().st_size > 20_000
@@ -631,9 +737,14 @@ def test_all_arms_run_with_the_same_seed_and_the_chosen_arm_with_its_levers():
         ref.step()
     assert m.others["peer_coaching"].records[-1]["mean_skill"] == ref.records[-1]["mean_skill"]
     assert m.others["both"].programmes[0].params.p_enrol == 0.3  # as designed
-    ax = dashboard.all_arms_figure(m).axes[0]
-    labels = [line.get_label() for line in ax.lines]
-    assert labels == ["mentorship (levers)", "peer_coaching", "both", "no programme"]
+    root = _svg(dashboard.all_arms_figure(m))
+    labels = ["mentorship (levers)", "peer_coaching", "both", "no programme"]
+    assert [t for t in _texts(root) if t in labels] == labels
+    lines = _plotted(root, "line")
+    assert [len(line) for line in lines] == [4, 4, 4, 4]
+    low, high = _y_range(root)
+    assert high - low >= dashboard.MIN_SPAN - 1e-9
+    assert all(low <= line.min() and line.max() <= high for line in lines)
 
 
 def test_a_story_sets_scenario_arm_levers_and_departures():

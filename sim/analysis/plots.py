@@ -6,6 +6,7 @@ backend), so they render the same in scripts, tests and notebooks.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -277,14 +278,86 @@ def advice_ties(model) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     return seeker, adviser, net.strength[seeker, tie], net.programme[seeker, tie]
 
 
+@dataclass(frozen=True)
+class ShownTies:
+    """The advice ties a network figure draws, and how many there are in all.
+
+    Attributes:
+        seeker: Position (slot) of each drawn tie's seeker.
+        adviser: Position (slot) of each drawn tie's adviser.
+        strength: Each drawn tie's strength (0-1).
+        programme: Whether a programme made or strengthened each drawn tie.
+        total: Ties between drawn positions, before the cap on how many are drawn.
+    """
+
+    seeker: np.ndarray
+    adviser: np.ndarray
+    strength: np.ndarray
+    programme: np.ndarray
+    total: int
+
+    def opacity(self) -> np.ndarray:
+        """Each tie's opacity: fainter the weaker, a programme's ties a little bolder.
+
+        A programme's ties mostly lie under the programme's own relationship lines while
+        it runs, hence bolder.
+        """
+        return np.clip(0.06 + 0.5 * self.strength + 0.15 * self.programme, 0.0, 1.0)
+
+    def widths(self) -> np.ndarray:
+        """Each tie's line width in points (a programme's ties a little wider)."""
+        return np.where(self.programme, 0.8, 0.45)
+
+    def labels(self) -> tuple[str, str]:
+        """The legend's entries: ordinary advice ties, and those a programme made."""
+        n = len(self.seeker)
+        shown = f"{n:,}" if n == self.total else f"strongest {n:,} of {self.total:,}"
+        return (
+            f"advice ties ({shown})",
+            f"advice ties a programme made ({int(self.programme.sum()):,})",
+        )
+
+
+def shown_advice_ties(model, pos: np.ndarray, max_ties: int = MAX_ADVICE_TIES) -> ShownTies:
+    """The advice ties a network figure draws: between drawn positions, the strongest.
+
+    The report's figure (:func:`draw_advice_ties`) and the dashboard's network choose
+    their ties with it.
+
+    Args:
+        model: A :class:`sim.model.workplace.WorkplaceModel`.
+        pos: ``(k, 2)`` plot positions of the model's first ``k`` positions (slots);
+            a position not drawn has NaN.
+        max_ties: Most ties to draw.
+
+    Returns:
+        The ties to draw (at most ``max_ties``, in the network's order) and their total.
+    """
+    seeker, adviser, strength, programme = advice_ties(model)
+    inside = (seeker < len(pos)) & (adviser < len(pos))
+    inside[inside] = np.isfinite(pos[seeker[inside], 0]) & np.isfinite(pos[adviser[inside], 0])
+    seeker, adviser = seeker[inside], adviser[inside]
+    strength, programme = strength[inside], programme[inside]
+    total = len(seeker)
+    if total > max_ties:
+        keep = np.sort(np.argsort(-strength, kind="stable")[:max_ties])
+        seeker, adviser, strength, programme = (
+            seeker[keep],
+            adviser[keep],
+            strength[keep],
+            programme[keep],
+        )
+    return ShownTies(seeker, adviser, strength, programme, total)
+
+
 def draw_advice_ties(ax, model, pos: np.ndarray, max_ties: int = MAX_ADVICE_TIES) -> list:
     """Draw a model's advice ties on a network plot, as one LineCollection.
 
     Each tie is a thin straight line between the two positions (its direction is not
     drawn), more opaque the stronger it is; ties a programme made or strengthened are
-    drawn in :data:`PROGRAMME_ADVICE_COLOUR`, the others in :data:`ADVICE_COLOUR`. Only
-    ties between positions in ``pos`` are drawn, and at most ``max_ties`` of them, the
-    strongest. The report's and the dashboard's network figures both draw with it.
+    drawn in :data:`PROGRAMME_ADVICE_COLOUR`, the others in :data:`ADVICE_COLOUR`. Which
+    ties are drawn is :func:`shown_advice_ties`' choice: those between positions in
+    ``pos``, at most ``max_ties`` of them, the strongest.
 
     Args:
         ax: Matplotlib axes.
@@ -300,41 +373,20 @@ def draw_advice_ties(ax, model, pos: np.ndarray, max_ties: int = MAX_ADVICE_TIES
     from matplotlib.colors import to_rgba
     from matplotlib.lines import Line2D
 
-    seeker, adviser, strength, programme = advice_ties(model)
-    inside = (seeker < len(pos)) & (adviser < len(pos))
-    inside[inside] = np.isfinite(pos[seeker[inside], 0]) & np.isfinite(pos[adviser[inside], 0])
-    seeker, adviser = seeker[inside], adviser[inside]
-    strength, programme = strength[inside], programme[inside]
-    total = len(seeker)
-    if total == 0:
+    ties = shown_advice_ties(model, pos, max_ties)
+    if ties.total == 0:
         return []
-    if total > max_ties:
-        keep = np.sort(np.argsort(-strength, kind="stable")[:max_ties])
-        seeker, adviser, strength, programme = (
-            seeker[keep],
-            adviser[keep],
-            strength[keep],
-            programme[keep],
-        )
+    programme = ties.programme
     colours = np.where(programme[:, None], to_rgba(PROGRAMME_ADVICE_COLOUR), to_rgba(ADVICE_COLOUR))
-    # Fainter the weaker; a programme's ties a little bolder, as they mostly lie under
-    # the programme's own relationship lines while it runs.
-    colours[:, 3] = np.clip(0.06 + 0.5 * strength + 0.15 * programme, 0.0, 1.0)
-    widths = np.where(programme, 0.8, 0.45)
-    segments = np.stack([pos[seeker], pos[adviser]], axis=1)
-    ax.add_collection(LineCollection(list(segments), colors=colours, linewidths=widths, zorder=1.5))
-    shown = (
-        f"{len(seeker):,}" if len(seeker) == total else f"strongest {len(seeker):,} of {total:,}"
+    colours[:, 3] = ties.opacity()
+    segments = np.stack([pos[ties.seeker], pos[ties.adviser]], axis=1)
+    ax.add_collection(
+        LineCollection(list(segments), colors=colours, linewidths=ties.widths(), zorder=1.5)
     )
+    ordinary, made = ties.labels()
     return [
-        Line2D([], [], color=ADVICE_COLOUR, lw=1, label=f"advice ties ({shown})"),
-        Line2D(
-            [],
-            [],
-            color=PROGRAMME_ADVICE_COLOUR,
-            lw=1,
-            label=f"advice ties a programme made ({int(programme.sum()):,})",
-        ),
+        Line2D([], [], color=ADVICE_COLOUR, lw=1, label=ordinary),
+        Line2D([], [], color=PROGRAMME_ADVICE_COLOUR, lw=1, label=made),
     ]
 
 
