@@ -10,7 +10,7 @@ PYTHON ?= $(shell for p in "$$(pyenv which python 2>/dev/null)" python3.13 pytho
 # Test workers for make test: "auto" is one per core; PYTEST_WORKERS=0 runs the suite serially.
 PYTEST_WORKERS ?= auto
 
-.PHONY: demo check test lint format bench bench-dashboard docs validation golden clean help
+.PHONY: demo check test lint format bench bench-dashboard docs validation calibrate golden clean help
 
 help:
 	@echo "make demo       - install wlsim in .venv and run the flagship comparison"
@@ -22,7 +22,8 @@ help:
 	@echo "make bench      - speed benchmarks (see docs/performance.md)"
 	@echo "make bench-dashboard - the dashboard's cold start, step + redraw, server memory"
 	@echo "make docs       - regenerate docs/parameters.md and docs/calibration.md from the code"
-	@echo "make validation - rerun the validation patterns and the mechanism matrix, regenerate docs/validation.md"
+	@echo "make validation - rerun the validation patterns, the mechanism matrix and the designs' effect sizes (docs/validation.md, docs/calibration.md)"
+	@echo "make calibrate  - refit the evidence calibration (calibration/evidence/; about 15 min on 2 cores)"
 	@echo "make golden     - regenerate the golden baseline (tests/golden/) and print what changed"
 	@echo "make clean      - remove .venv, results and the tool caches"
 
@@ -81,6 +82,14 @@ docs: $(VENV)/.installed
 # input) or worse stops make.
 validation: $(VENV)/.installed
 	$(BIN)/wlsim patterns --report docs --matrix || [ $$? -eq 1 ]
+	$(BIN)/python -m sim.experiments.evidence docs/calibration.md
+
+# The evidence calibration behind the defaults (docs/calibration.md, "The evidence
+# calibration"); CALIBRATE_WORKERS sets the worker processes (the result is the same).
+CALIBRATE_WORKERS ?= 2
+calibrate: $(VENV)/.installed-dev
+	$(BIN)/wlsim calibrate scenarios/calibration/evidence.toml --out calibration/evidence \
+		--workers $(CALIBRATE_WORKERS) --overwrite
 
 golden: $(VENV)/.installed
 	$(BIN)/python tests/golden/baseline.py --update

@@ -142,3 +142,28 @@ def test_wlsim_patterns_with_a_posterior(tmp_path, capsys):
     bad = tmp_path / "nothing"
     assert main(["patterns", "--posterior", str(bad)]) == 2
     assert "no such folder" in capsys.readouterr().err
+
+
+def test_the_effect_tables_of_the_docs_are_generated_from_runs(tmp_path):
+    from sim.experiments import evidence
+
+    root = tmp_path / "programmes"
+    root.mkdir()
+    for design in ("mentorship", "peer_coaching"):
+        text = (ROOT / "scenarios/programmes" / f"{design}.toml").read_text()
+        text = text.replace(
+            'extends = "../baseline.toml"', f'extends = "{ROOT}/scenarios/baseline.toml"'
+        )
+        text += "\n[organisation]\nn_employees = 150\n" if "[organisation]" not in text else ""
+        (root / f"{design}.toml").write_text(text)
+    effects = evidence.design_effects(root, 2, ("mentorship", "peer_coaching"), progress=False)
+    table = evidence.tables(effects)
+    rows = [r for r in table.splitlines() if r.startswith("| mentorship |")]
+    assert len(rows) == 4  # three outcomes, and the risk ratios
+    assert "target: 0.10-0.30" in rows[0] and "reference: 0.28" in table
+    page = f"before\n{evidence.START}\nold\n{evidence.END}\nafter"
+    assert (
+        evidence.update(page, table) == f"before\n{evidence.START}\n{table}\n{evidence.END}\nafter"
+    )
+    docs = (ROOT / "docs/calibration.md").read_text()
+    assert evidence.START in docs and evidence.END in docs
