@@ -35,14 +35,14 @@ def end_value(scenario, arm, replicate, metric):
 
 
 def test_baseline_turnover_is_in_the_published_range(scenario):
-    """Criterion: the mean annual quit rate over replicates lies in 15-25% (BLS JOLTS ~2%/month)."""
+    """Criterion: the mean annual quit rate lies in 18-30% (JOLTS 1.5-2.5% a month, pattern 1)."""
     rates = []
     for r in range(REPLICATES):
         frame = run_arm(scenario, "no_programme", r)
         years = frame["week"].iloc[-1] / 52
         rates.append(frame["cumulative_quits"].iloc[-1] / frame["headcount"].iloc[-1] / years)
     low, high = ci95(rates)
-    assert low >= 0.15 and high <= 0.25, (low, high)
+    assert low >= 0.18 and high <= 0.30, (low, high)
 
 
 @pytest.mark.parametrize("arm", ["peer_coaching", "mentorship", "both"])

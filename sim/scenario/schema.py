@@ -38,6 +38,10 @@ DEFAULT_LEVELS = (
     "executive",
 )
 
+#: How the source of a default fitted by the evidence calibration begins
+#: (docs/calibration.md, "The evidence calibration"); the 90% interval follows.
+EVIDENCE = "calibrated: posterior median of the evidence calibration (calibration/evidence"
+
 
 def param(
     default: Any,
@@ -410,12 +414,15 @@ class Learning(Section):
     """Learning in sessions, on-the-job practice and forgetting."""
 
     rate_session_per_hour: float = param(
-        0.05,
+        0.033,
         sa=(0.02, 0.1),
         ge=0.0,
         le=1.0,
         unit="share of the skill gap per session hour",
-        source="assumption",
+        source=(
+            f"{EVIDENCE}; 90% interval 0.021-0.055) to mentoring's small effects (Eby et al. "
+            "2008, d 0.10-0.30)"
+        ),
         description=(
             "Share of the gap to a partner that one hour of session closes, at full "
             "relationship quality, focus and absorption."
@@ -440,12 +447,15 @@ class Learning(Section):
         description="Learning weight of domains outside a programme's focus domains.",
     )
     rate_practice_per_week: float = param(
-        0.25,
+        0.24,
         sa=(0.12, 0.6),
         ge=0.0,
         le=1.0,
         unit="share of the distance to the plateau per week",
-        source="calibrated to Rollag, Parise & Cross 2005 (professionals proficient in ~20 weeks)",
+        source=(
+            f"{EVIDENCE}; 90% interval 0.17-0.34) to Rollag, Parise & Cross 2005 "
+            "(professionals proficient in ~20 weeks)"
+        ),
         description="Speed at which fully used, fully transferred practice nears the plateau.",
     )
     transfer_base: Unit = param(
@@ -510,10 +520,13 @@ class Learning(Section):
         ),
     )
     feedback_per_hour: Unit = param(
-        0.1,
+        0.079,
         sa=(0.02, 0.3),
         unit="feedback (0-1) per session hour",
-        source="assumption (direction: Joyce & Showers 2002, coaching raises transfer)",
+        source=(
+            f"{EVIDENCE}; 90% interval 0.022-0.22, not identified: still an assumption) to "
+            "mentoring's effects (Eby et al. 2008); direction: Joyce & Showers 2002"
+        ),
         description=(
             "Feedback stock one hour of a follow-up session gives a fully proactive learner "
             "from a partner of full skill, teaching skill and relationship quality, in a "
@@ -532,10 +545,13 @@ class Learning(Section):
         ),
     )
     rel_hire_skill: Unit = param(
-        0.5,
+        0.45,
         sa=(0.3, 0.7),
         unit="1",
-        source="calibrated to Rollag, Parise & Cross 2005 (time to full productivity)",
+        source=(
+            f"{EVIDENCE}; 90% interval 0.32-0.63, barely narrowed) to Rollag, Parise & "
+            "Cross 2005 (time to full productivity)"
+        ),
         description="Starting skill of hires above the floor, as a share of an incumbent's.",
     )
     rate_skill_obsolescence_per_year: float = param(
@@ -868,12 +884,15 @@ class Engagement(Section):
         description="Speed at which engagement returns to the personal baseline.",
     )
     support_per_session: float = param(
-        0.005,
+        0.0042,
         sa=(0.0, 0.01),
         ge=0.0,
         le=1.0,
         unit="engagement per session at full quality",
-        source="assumption (direction: Eby et al. 2013, relationship quality and satisfaction)",
+        source=(
+            f"{EVIDENCE}; 90% interval 0.0018-0.0074) to mentoring's effect on engagement "
+            "(Eby et al. 2008); direction: Eby et al. 2013"
+        ),
         description="Engagement a learner gains from an attended, supportive session.",
     )
     support_guide_per_session: float = param(
@@ -931,10 +950,13 @@ class Turnover(Section):
     """Voluntary quits and their dependence on engagement and tenure."""
 
     p_quit_per_week: Probability = param(
-        0.0034,
+        0.0041,
         sa=(0.002, 0.006),
         unit="probability per week",
-        source="BLS JOLTS (quits about 2% of employment a month), with the new-hire hazard",
+        source=(
+            f"{EVIDENCE}; 90% interval 0.0028-0.0051) to BLS JOLTS, quits 2.2-2.3% of "
+            "employment a month, with the new-hire hazard"
+        ),
         description="Weekly quit probability of a tenured employee at the reference engagement.",
     )
     engagement_reference: Unit = param(
