@@ -236,7 +236,7 @@ def to_decide(decision: Decision, counts: Mapping[int, int], most: int) -> list[
 def _fmt(value: float) -> str:
     if not np.isfinite(value):
         return "n/a"
-    return f"{value:,.4g}" if abs(value) < 1e5 else f"{value:,.0f}"
+    return f"{value:.4g}" if abs(value) < 1000 else f"{value:,.0f}"
 
 
 def recommendation(
