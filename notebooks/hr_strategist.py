@@ -483,3 +483,60 @@ display(
 # - To try another lever, change a value in section 3 (for example weekly sessions:
 #   `"cadence_weeks": 1`) and run the notebook again; every arm keeps the same seeds, so
 #   the comparison stays paired.
+
+# %% [markdown]
+# ## 6. Find the best design within your budget
+#
+# Sections 2 to 5 compared the designs you wrote down. `wlsim optimise` searches for
+# one: you state the levers you control (which design, how many participants, how often
+# and how long sessions are, who is eligible), what you want more or less of, and the
+# budget, and it tries designs, each compared with no programme on the same random
+# numbers. `scenarios/optimise/mentoring_budget.toml` asks for the most skill at the
+# least cost within 150,000 a year and 60 person-hours a week (docs/optimise.md).
+#
+# Here it tries only 8 designs with 3 to 6 replicates each, on the small organisation
+# above: enough to see what it returns, not to decide. For a decision, run it at full
+# size from the command line (`wlsim optimise scenarios/optimise/mentoring_budget.toml
+# --workers 2`, which resumes with `--resume` if interrupted).
+
+# %%
+budget_scenario = sim.load_scenario(
+    SCENARIOS / "optimise" / "mentoring_budget.toml",
+    overrides=[
+        f"organisation.n_employees={N_EMPLOYEES}",
+        f"horizon_weeks={WEEKS}",
+        "optimise.trials=8",
+        "optimise.batch=4",
+        "optimise.replicates=3",
+        "optimise.max_replicates=6",
+    ],
+)
+optimised = sim.run_optimisation(
+    budget_scenario,
+    Path(tempfile.mkdtemp()) / "optimise",
+    progress=False,
+    source=str(SCENARIOS / "optimise" / "mentoring_budget.toml"),
+)
+# One row per design tried: its levers, whether it ran (or why not), its means.
+optimised.trials.drop(columns=["design"]).round(4)
+
+# %% [markdown]
+# The designs that meet the budget, with 95% intervals over replicates: the Pareto front
+# (no design is better on both skill and cost) in colour, the best on skill starred.
+
+# %%
+from sim.analysis.front import plot as plot_front  # noqa: E402
+from sim.analysis.front import summarise  # noqa: E402
+from sim.experiments.optimise import plan_optimisation  # noqa: E402
+
+problem = plan_optimisation(budget_scenario)
+summary = summarise(optimised.values, [q.name for q in problem.quantities])
+display(plot_front(summary, optimised.decision, problem.objective_quantities))
+
+# %% [markdown]
+# What wlsim concludes, in words. When the best designs are within noise of each other,
+# it says so and recommends none of them: then choose on cost, on what the model leaves
+# out, or run more replicates.
+
+# %%
+display(Markdown(optimised.text.replace("\n  - ", "\n- ")))

@@ -193,6 +193,8 @@ def _parser() -> argparse.ArgumentParser:
     cal.add_argument("--overwrite", action="store_true", help="replace the folder if it exists")
     cal.add_argument("--no-progress", action="store_true", help="hide the progress bars")
 
+    _add_optimise(sub)
+
     dashboard = sub.add_parser(
         "dashboard",
         help="serve the interactive dashboard on localhost",
@@ -400,7 +402,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     previous: dict[int, Handler] = {}
     try:
-        if args.command in ("run", "sweep", "rerun", "calibrate"):
+        if args.command in ("run", "sweep", "rerun", "calibrate", "optimise"):
             _prepare(args, previous)
         return _dispatch(args)
     except KeyboardInterrupt:
@@ -481,6 +483,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             return _sweep(args)
         if args.command == "calibrate":
             return _calibrate(args)
+        if args.command == "optimise":
+            return _optimise(args)
         if args.command == "compare":
             return _compare(args)
         if args.command == "rerun":
@@ -861,6 +865,83 @@ def _calibrate(args: argparse.Namespace) -> int:
             f"90% interval [{row.q05:.4g}, {row.q95:.4g}]"
         )
     print(f"\nPosterior, diagnostics, predictive check and report.html in {out}/")
+    return 0
+
+
+def _add_optimise(sub: Any) -> None:
+    """The ``wlsim optimise`` subcommand (issue 20): the best design within a budget."""
+    opt = sub.add_parser(
+        "optimise",
+        help="find the best programme design within a budget ([optimise], Optuna)",
+        description=(
+            "Search the levers of the scenario's [optimise] section for the designs that do "
+            "best on its objectives (paired differences from the baseline arm, on the same "
+            "seeds) within its constraints. Writes trials.csv, the Pareto front (front.csv, "
+            "figures/front.png), each design on the front as a scenario file, and a "
+            "recommendation; --resume continues an interrupted study with the same result. "
+            "See docs/optimise.md."
+        ),
+    )
+    opt.add_argument("scenario", type=Path, help="scenario file (TOML) with [optimise]")
+    _add_set(opt)
+    opt.add_argument(
+        "--out", type=Path, metavar="DIR", help="folder (default: results/<scenario name>-optimise)"
+    )
+    opt.add_argument(
+        "--workers", type=int, default=1, metavar="N", help="local worker processes (default 1)"
+    )
+    opt.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on a Dask cluster, e.g. tcp://host:8786 (needs wlsim[cluster])",
+    )
+    opt.add_argument(
+        "--posterior",
+        type=Path,
+        metavar="DIR",
+        help="a calibration folder: objectives are expectations over its posterior draws",
+    )
+    opt.add_argument(
+        "--resume", action="store_true", help="continue the interrupted optimisation in the folder"
+    )
+    opt.add_argument("--overwrite", action="store_true", help="replace the folder if it exists")
+    opt.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+
+
+def _optimise(args: argparse.Namespace) -> int:
+    from sim.experiments.optimise import JOURNAL, run_optimisation
+    from sim.experiments.sweep import make_executor
+
+    scenario, out, again = _long_job(args, "-optimise")
+    try:
+        with make_executor(args.workers, args.scheduler) as executor:
+            result = run_optimisation(
+                scenario,
+                out,
+                executor=executor,
+                resume=args.resume,
+                overwrite=args.overwrite,
+                progress=False if args.no_progress else None,
+                source=str(args.scenario),
+                overrides=args.overrides,
+                posterior=args.posterior,
+            )
+    except KeyboardInterrupt:
+        if (out / JOURNAL).exists():
+            print(
+                f"\nwlsim: interrupted; the designs scored so far are kept in {out}/. "
+                f"Continue with: {again}",
+                file=sys.stderr,
+            )
+        else:
+            print("\nwlsim: interrupted before the optimisation started", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    print(f"{scenario.name}: {len(result.trials)} designs tried in {result.seconds:.0f} s\n")
+    print(result.text)
+    print(
+        f"\nTrials, the front (front.csv, figures/front.png), the designs on it as scenario "
+        f"files (designs/) and the recommendation are in {out}/"
+    )
     return 0
 
 

@@ -21,7 +21,10 @@ from pydantic.fields import FieldInfo
 from sim.files import atomic_write
 from sim.scenario.designs import DESIGNS
 from sim.scenario.schema import (
+    Constraint,
     Departure,
+    Lever,
+    Objective,
     Prior,
     Programme,
     Scenario,
@@ -43,6 +46,7 @@ SECTIONS = (
     "observation",
     "sweep",
     "calibration",
+    "optimise",
 )
 
 
@@ -95,7 +99,7 @@ def render_calibration_table() -> str:
     models = [("", Scenario)] + [
         (f"{sec}.", typing.cast(type[BaseModel], Scenario.model_fields[sec].annotation))
         for sec in SECTIONS
-        if sec not in ("sweep", "calibration")  # experiment settings, not the model's
+        if sec not in ("sweep", "calibration", "optimise")  # experiment settings, not the model's
     ]
     models.append(("programmes.NAME.", Programme))
     for prefix, model in models:
@@ -190,6 +194,26 @@ def render() -> str:
         head,
         *_rows(Target, "calibration.targets[]."),
     ]
+    for title, model, prefix, how in (
+        ("optimise.levers", Lever, "optimise.levers.PATH.", '`[optimise.levers."PATH"]` tables'),
+        ("optimise.objectives", Objective, "optimise.objectives[].", "`[[optimise.objectives]]`"),
+        (
+            "optimise.constraints",
+            Constraint,
+            "optimise.constraints[].",
+            "`[[optimise.constraints]]`",
+        ),
+    ):
+        parts += [
+            "",
+            f"## {title}",
+            "",
+            inspect.cleandoc(model.__doc__ or ""),
+            f"Set as {how}; docs/optimise.md.",
+            "",
+            head,
+            *_rows(model, prefix),
+        ]
     parts += [
         "",
         "## Programmes",

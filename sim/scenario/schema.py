@@ -2183,6 +2183,290 @@ class Calibration(Section):
         return bool(self.parameters or self.targets or self.history)
 
 
+class Lever(Section):
+    """A decision lever of ``[optimise]``: the values one parameter may take.
+
+    Either a range (``low``, ``high``, optionally ``step`` and ``log``) for a numeric
+    parameter, or ``choices`` (numbers, names, lists such as learner levels).
+    """
+
+    low: float | None = param(
+        None, unit="the parameter's unit", source="assumption", description="Lowest value."
+    )
+    high: float | None = param(
+        None, unit="the parameter's unit", source="assumption", description="Highest value."
+    )
+    step: float = param(
+        0.0,
+        ge=0.0,
+        unit="the parameter's unit",
+        source="assumption",
+        description=(
+            "Spacing of the values tried (0: any value in the range; whole-number "
+            "parameters take steps of at least 1)."
+        ),
+    )
+    log: bool = param(
+        False,
+        unit="flag",
+        source="assumption",
+        description="Search the range on a log scale (low > 0; not with step).",
+    )
+    choices: tuple[Any, ...] = param(
+        (),
+        unit="values",
+        source="assumption",
+        description="The values to choose among, instead of a range (arms, policies, levels).",
+    )
+
+    @model_serializer(mode="wrap")
+    def _leave_out_none(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # TOML has no null: a bound not given is left out of the dump.
+        data: dict[str, Any] = handler(self)
+        return {k: v for k, v in data.items() if v is not None}
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Lever:
+        ranged = self.low is not None or self.high is not None
+        if bool(self.choices) == ranged:
+            raise ValueError("give either low and high (a range) or choices (a list of values)")
+        if ranged:
+            if self.low is None or self.high is None:
+                raise ValueError("a range needs both low and high")
+            if not self.low < self.high:
+                raise ValueError(f"low must be below high, got [{self.low}, {self.high}]")
+            if self.log and self.low <= 0:
+                raise ValueError(f"log = true needs low > 0, got low = {self.low}")
+            if self.log and self.step:
+                raise ValueError("log = true and step cannot go together; drop one")
+        elif self.step or self.log:
+            raise ValueError("step and log apply to ranges, not to choices")
+        elif len({repr(c) for c in self.choices}) != len(self.choices):
+            raise ValueError(f"choices {list(self.choices)} name a value twice")
+        return self
+
+
+class Objective(Section):
+    """What ``[optimise]`` maximises or minimises: a metric or an effect size.
+
+    A *metric* is measured as the optimised arm's paired difference from the baseline
+    arm (the same replicate seeds), averaged over replicates; an *effect* is a
+    programme's effect size on its learners against the baseline (docs/model.md 7.12).
+    """
+
+    metric: str = param(
+        "",
+        unit="metric name",
+        source="assumption",
+        description=(
+            "A metric of the weekly series, or cost_per_year, hours_per_week (the arm's "
+            "programme_cost and session_hours a year and a week over the horizon), or "
+            "planned_cost_per_year, planned_hours_per_week (at full attendance)."
+        ),
+    )
+    effect: Literal["", "skill_focus", "skill_job", "engagement", "retention", "promotion"] = param(
+        "",
+        unit="outcome",
+        source="assumption",
+        description="An effect size's outcome (docs/model.md 7.12) instead of a metric.",
+    )
+    programme: str = param(
+        "",
+        unit="programme name",
+        source="assumption",
+        description="The effect's programme (empty: the arm's only programme).",
+    )
+    statistic: Literal["d", "diff", "risk_ratio"] = param(
+        "d", unit="statistic", source="assumption", description="The effect's statistic."
+    )
+    measure: Literal["latent", "observed"] = param(
+        "latent",
+        unit="measure",
+        source="assumption",
+        description="The effect on true states or as HR would measure it (ratings, surveys).",
+    )
+    timepoint: Literal["end", "horizon"] = param(
+        "end", unit="timepoint", source="assumption", description="The effect's timepoint."
+    )
+    week: int = param(
+        -1,
+        ge=-1,
+        unit="week",
+        source="assumption",
+        description="Week measured (-1: the horizon); not used by an effect.",
+    )
+    direction: Literal["maximise", "minimise"] = param(
+        ..., unit="direction", source="assumption", description="Whether more or less is better."
+    )
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Objective:
+        if bool(self.metric) == bool(self.effect):
+            raise ValueError("give either metric (a weekly metric) or effect (an effect size)")
+        ratio = self.effect in ("retention", "promotion")
+        if self.effect and (self.statistic == "risk_ratio") != ratio and self.statistic != "diff":
+            want = "risk_ratio or diff" if ratio else "d or diff"
+            raise ValueError(
+                f"statistic = {self.statistic!r} does not apply to effect = {self.effect!r}; "
+                f"use {want}"
+            )
+        if ratio and self.measure == "observed":
+            raise ValueError(f"effect = {self.effect!r} has only the latent measure")
+        return self
+
+    @property
+    def label(self) -> str:
+        """The objective's name in tables: the metric, or ``effect:<outcome>``."""
+        if self.metric:
+            return self.metric if self.week < 0 else f"{self.metric}@{self.week}"
+        return f"{self.statistic}_{self.effect}_{self.measure}_{self.timepoint}"
+
+
+class Constraint(Section):
+    """A bound that every design returned by ``[optimise]`` respects: a metric of the arm.
+
+    The metric is the optimised arm's own value (not a difference), averaged over
+    replicates; the planned metrics are known before a design runs.
+    """
+
+    metric: str = param(
+        ...,
+        unit="metric name",
+        source="assumption",
+        description=(
+            "A metric of the weekly series, or hours_per_week, cost_per_year, "
+            "planned_hours_per_week, planned_cost_per_year (see objectives)."
+        ),
+    )
+    max: float | None = param(
+        None, unit="the metric's unit", source="assumption", description="Upper bound (<=)."
+    )
+    min: float | None = param(
+        None, unit="the metric's unit", source="assumption", description="Lower bound (>=)."
+    )
+    week: int = param(
+        -1, ge=-1, unit="week", source="assumption", description="Week measured (-1: the horizon)."
+    )
+
+    @model_serializer(mode="wrap")
+    def _leave_out_none(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # TOML has no null: a bound not given is left out of the dump.
+        data: dict[str, Any] = handler(self)
+        return {k: v for k, v in data.items() if v is not None}
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> Constraint:
+        if (self.max is None) == (self.min is None):
+            raise ValueError("give one bound: max (metric <= max) or min (metric >= min)")
+        return self
+
+    @property
+    def label(self) -> str:
+        """The constraint in words, e.g. ``planned_cost_per_year <= 150000``."""
+        bound = f"<= {self.max:g}" if self.max is not None else f">= {self.min:g}"
+        week = f"@{self.week}" if self.week >= 0 else ""
+        return f"{self.metric}{week} {bound}"
+
+
+class Optimise(Section):
+    """The best programme design within a budget (``wlsim optimise``, docs/optimise.md)."""
+
+    arm: str = param(
+        "",
+        unit="arm name",
+        source="assumption",
+        description=(
+            "The arm whose programmes the levers change (empty: the first arm with "
+            "programmes); a lever 'arm' chooses among arms instead."
+        ),
+    )
+    baseline: str = param(
+        "",
+        unit="arm name",
+        source="assumption",
+        description="The arm every design is compared with (empty: the first without programmes).",
+    )
+    levers: dict[str, Lever] = param(
+        {},
+        unit="values per parameter path",
+        source="assumption",
+        description=(
+            "The decisions: each parameter's dotted path (as with --set) with a range or "
+            "choices; the key 'arm' chooses among arms."
+        ),
+    )
+    objectives: tuple[Objective, ...] = param(
+        (), unit="objectives", source="assumption", description="What is maximised or minimised."
+    )
+    constraints: tuple[Constraint, ...] = param(
+        (), unit="constraints", source="assumption", description="Bounds every design must meet."
+    )
+    trials: int = param(
+        40,
+        ge=1,
+        le=100_000,
+        unit="designs",
+        source="assumption",
+        description="Designs tried in all (the trial budget).",
+    )
+    batch: int = param(
+        8,
+        ge=1,
+        le=1000,
+        unit="designs",
+        source="assumption",
+        description=(
+            "Designs proposed together before any of them is scored (a round); fixed, so "
+            "results do not depend on the back-end."
+        ),
+    )
+    replicates: int = param(
+        4,
+        ge=2,
+        le=10_000,
+        unit="runs per design",
+        source="assumption",
+        description="Replicates every design starts with (paired with the baseline's).",
+    )
+    max_replicates: int = param(
+        16,
+        ge=2,
+        le=100_000,
+        unit="runs per design",
+        source="assumption",
+        description=(
+            "Most replicates a design on the front gets where the decision is close "
+            "(docs/optimise.md, 'Replicates where the decision is close')."
+        ),
+    )
+    seed: int = param(
+        -1,
+        ge=-1,
+        lt=2**63,
+        unit="integer",
+        source="assumption",
+        description="Seed of the optimiser's proposals (-1: the scenario's seed).",
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> Optimise:
+        if self.max_replicates < self.replicates:
+            raise ValueError(
+                f"max_replicates = {self.max_replicates} is below replicates = "
+                f"{self.replicates}; raise max_replicates"
+            )
+        labels = [o.label for o in self.objectives]
+        twice = sorted({x for x in labels if labels.count(x) > 1})
+        if twice:
+            raise ValueError(f"objectives name {twice} twice")
+        return self
+
+    @property
+    def enabled(self) -> bool:
+        """Whether the scenario has something to optimise."""
+        return bool(self.levers or self.objectives)
+
+
 class Departure(Section):
     """People who leave at a given week: a scenario event ("what if our experts leave?").
 
@@ -2404,6 +2688,7 @@ class Scenario(Section):
     arms: dict[Name, Arm] = Field(default_factory=lambda: {"baseline": Arm()})
     sweep: Sweep = Sweep()
     calibration: Calibration = Calibration()
+    optimise: Optimise = Optimise()
 
     @model_validator(mode="after")
     def _check_references(self) -> Scenario:
