@@ -414,7 +414,9 @@ def describe(
             )
         else:
             n = int(np.ceil(need))
-            beyond = " (beyond the sizes simulated: an extrapolation)" if n > at["size"].max() else ""
+            beyond = (
+                " (beyond the sizes simulated: an extrapolation)" if n > at["size"].max() else ""
+            )
             text = f"About {n} participants would give {_pct(w.target)} power{beyond}"
         text += (
             f", from the two-sample t-test's power curve fitted to the simulated sizes ({grid}; "
@@ -435,8 +437,7 @@ def describe(
             )
         if w.enrolment == "volunteers":
             text += (
-                "; with volunteers, what such a test detects includes the naive comparison's "
-                "bias"
+                "; with volunteers, what such a test detects includes the naive comparison's bias"
             )
         out.append(text + ".")
     else:
@@ -453,7 +454,9 @@ def describe(
         if ok.empty:
             verdict = f"none of the durations simulated reaches {_pct(w.target)}"
         else:
-            verdict = f"{int(ok['weeks'].iloc[0])} weeks is the shortest that reaches {_pct(w.target)}"
+            verdict = (
+                f"{int(ok['weeks'].iloc[0])} weeks is the shortest that reaches {_pct(w.target)}"
+            )
         out.append(f"With {w.size} participants, power by duration: {spans}; {verdict}.")
     out.append(
         "What this does not show: the effect and its spread come from wlsim's mechanisms and "
@@ -496,9 +499,7 @@ def figure(table: pd.DataFrame, curve: PowerCurve | None, weeks: int, target: fl
     return fig
 
 
-def selection_keys(
-    rng: np.random.Generator, z: np.ndarray, slope: float | None
-) -> np.ndarray:
+def selection_keys(rng: np.random.Generator, z: np.ndarray, slope: float | None) -> np.ndarray:
     """An order of the eligible in which the first ``n`` are the ``n`` who enrol.
 
     Randomised (``slope`` None): a random permutation. Volunteers: weighted sampling

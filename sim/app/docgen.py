@@ -43,6 +43,7 @@ SECTIONS = (
     "observation",
     "sweep",
     "calibration",
+    "pilot",
 )
 
 
@@ -95,7 +96,7 @@ def render_calibration_table() -> str:
     models = [("", Scenario)] + [
         (f"{sec}.", typing.cast(type[BaseModel], Scenario.model_fields[sec].annotation))
         for sec in SECTIONS
-        if sec not in ("sweep", "calibration")  # experiment settings, not the model's
+        if sec not in ("sweep", "calibration", "pilot")  # experiment settings, not the model's
     ]
     models.append(("programmes.NAME.", Programme))
     for prefix, model in models:

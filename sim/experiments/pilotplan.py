@@ -111,7 +111,9 @@ def check_plan(scenario: Scenario, source: str = "<scenario>") -> Plan:
         )
     own = scenario.arms[arm].programmes
     if not own:
-        raise _fail(source, f"pilot.arm = {arm!r} runs no programme; name an arm that runs the pilot")
+        raise _fail(
+            source, f"pilot.arm = {arm!r} runs no programme; name an arm that runs the pilot"
+        )
     programme = p.programme
     if not programme:
         if len(own) > 1:
@@ -287,8 +289,9 @@ def _outcome(plan: Plan, sc: Scenario) -> tuple[_Outcome, str, str]:
         what = "engagement" + (" (true)" if true else " survey scores")
         return reader, what, f"points on the {low:g}-{high:g} engagement scale{true}"
     low, high = org.skill_scale
+    focus: tuple[str, ...] = ()
     if p.domain == "job":
-        key, focus, what = ("skill_job", p.measure), (), "the domains of each person's job"
+        key, what = ("skill_job", p.measure), "the domains of each person's job"
     else:
         key, focus, what = ("skill_focus", p.measure), (p.domain,), p.domain
     reader = _Outcome(key, focus, high - low, used, p.comparison == "change")
@@ -393,13 +396,10 @@ def simulate(
                 z = draws[r].z[:size].mean() if p.enrolment == "volunteers" else 0.0
                 for d in plan.durations:
                     after = before + d
-                    rows.append(
-                        _evaluate(
-                            runs[i], control[i], before, after, took, comp, reader, arm_sc,
-                            control_sc,
-                        )  # fmt: skip
-                        | {"size": size, "weeks": d, "replicate": r, "selection_z": float(z)}
-                    )
+                    groups_here = (took, comp, reader, arm_sc, control_sc)
+                    row = _evaluate(runs[i], control[i], before, after, *groups_here)
+                    row |= {"size": size, "weeks": d, "replicate": r, "selection_z": float(z)}
+                    rows.append(row)
     return pd.DataFrame(rows, columns=list(stats.PER_REPLICATE))
 
 
@@ -413,7 +413,7 @@ def _evaluate(
     reader: _Outcome,
     arm_sc: Scenario,
     control_sc: Scenario,
-) -> dict[str, float]:
+) -> dict[str, Any]:
     """One simulated evaluation: the naive comparison and the truth on the same people."""
     y1 = reader.values(arm_snaps[after], arm_sc)
     y1_control = reader.values(control_snaps[after], control_sc)

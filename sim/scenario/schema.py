@@ -2211,8 +2211,7 @@ class PilotPlan(Section):
         unit="weeks",
         source="assumption",
         description=(
-            "Weeks from the programme's start (the measurement before) to the measurement "
-            "after."
+            "Weeks from the programme's start (the measurement before) to the measurement after."
         ),
     )
     outcome: Literal["rating", "survey", "retention"] = param(
@@ -2344,13 +2343,17 @@ class PilotPlan(Section):
 
     @model_validator(mode="after")
     def _check_selection(self) -> PilotPlan:
-        if self.enrolment == "volunteers" and (not self.selection_on or self.selection_slope is None):
+        if self.enrolment == "volunteers" and (
+            not self.selection_on or self.selection_slope is None
+        ):
             raise ValueError(
                 "enrolment = 'volunteers' needs its selection model: set selection_on "
                 "('engagement' or 'skill_gap') and selection_slope (log odds per sd; 0 for "
                 "volunteers who do not self-select)"
             )
-        if self.enrolment == "randomised" and (self.selection_on or self.selection_slope is not None):
+        if self.enrolment == "randomised" and (
+            self.selection_on or self.selection_slope is not None
+        ):
             raise ValueError(
                 "enrolment = 'randomised' takes no selection model (selection_on, "
                 "selection_slope); set enrolment = 'volunteers' to use one"
@@ -2726,7 +2729,7 @@ class Scenario(Section):
 
     @model_validator(mode="after")
     def _check_pilot(self) -> Scenario:
-        # Names given in [pilot]; empty ones are chosen by `wlsim pilot` (sim.experiments.pilotplan).
+        # Names given in [pilot]; `wlsim pilot` chooses empty ones (sim.experiments.pilotplan).
         pilot, arms = self.pilot, list(self.arms)
         for label, name in (("arm", pilot.arm), ("control", pilot.control)):
             if name and name not in self.arms:
@@ -2743,8 +2746,9 @@ class Scenario(Section):
         domains = self.organisation.domains
         if pilot.domain != "job" and pilot.domain not in domains:
             raise ValueError(
-                f"pilot.domain = {pilot.domain!r}: not a domain{did_you_mean(pilot.domain, domains)}"
-                f"; domains: {', '.join(domains)}, or 'job' for the domains each person's job uses"
+                f"pilot.domain = {pilot.domain!r}: not a domain"
+                f"{did_you_mean(pilot.domain, domains)}; domains: {', '.join(domains)}, or "
+                "'job' for the domains each person's job uses"
             )
         return self
 
