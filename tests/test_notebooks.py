@@ -31,7 +31,7 @@ CELL_TIMEOUT = 300
 #: Per notebook: variables the notebook must define, and how many figures it must show.
 EXPECTED = {
     "hr_strategist": {
-        "names": ["scenario", "results", "differences", "choice", "conclusion", "fitted"],
+        "names": ["scenario", "results", "differences", "choice", "conclusion", "fitted", "pilot"],
         "min_figures": 3,
     },
     "educator": {

@@ -58,6 +58,7 @@ def test_every_parameter_has_unit_source_and_description():
         "observation",
         "sweep",
         "calibration",
+        "pilot",
     }
     models += [Prior, Target]  # the entries of [calibration]
     for model in models:
