@@ -522,4 +522,4 @@ pilot_scenario = sim.load_scenario(
 pilot = sim.plan_pilot(pilot_scenario, replicates=20, progress=False)
 display(Markdown("\n\n".join(pilot.text)))
 display(pilot_figure(pilot.power, pilot.curve, 26, 0.8))
-pilot.power[["size", "weeks", "power", "power_low", "power_high", "estimate", "true_effect", "bias"]]
+pilot.power[["size", "weeks", "power", "power_low", "power_high", "true_effect", "bias"]]
