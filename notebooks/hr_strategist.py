@@ -540,3 +540,43 @@ display(plot_front(summary, optimised.decision, problem.objective_quantities))
 
 # %%
 display(Markdown(optimised.text.replace("\n  - ", "\n- ")))
+
+# %% [markdown]
+# ## 7. Plan your pilot
+#
+# Before rolling a programme out, most organisations pilot it with a few dozen people and
+# compare them with everyone else on ratings or the engagement survey. Will that
+# evaluation be able to show anything? `sim.plan_pilot` (the command line:
+# `wlsim pilot FILE`, docs/pilots.md) simulates the pilot many times as you plan it: who
+# enrols (at random, or volunteers who self-select), for how long, what HR measures (with
+# the observation model's rater error and survey non-response), and reports the chance of
+# detecting the effect, how far the naive participants-versus-others comparison is from
+# the true effect on the same people, and how many participants reach 80% power.
+#
+# Here: 40 volunteers for mentoring, more engaged people more likely to sign up (odds x e
+# per sd of engagement), evaluated on the change in managers' ratings of leadership over
+# 26 weeks. Small settings again (20 simulated pilots per size, so the powers are rough); use 100
+# or more to plan.
+
+# %%
+from sim.analysis.pilotplan import figure as pilot_figure  # noqa: E402
+
+pilot_scenario = sim.load_scenario(
+    SCENARIOS / "programmes" / "mentorship.toml",
+    overrides=[
+        f"organisation.n_employees={N_EMPLOYEES}",
+        "horizon_weeks=26",
+        "pilot.domain=leadership",
+        "pilot.n_participants=40",
+        "pilot.dur_weeks=26",
+        "pilot.sizes=[20, 40, 80]",
+        "pilot.durations=[13, 26]",
+        "pilot.enrolment=volunteers",
+        "pilot.selection_on=engagement",
+        "pilot.selection_slope=1.0",
+    ],
+)
+pilot = sim.plan_pilot(pilot_scenario, replicates=20, progress=False)
+display(Markdown("\n\n".join(pilot.text)))
+display(pilot_figure(pilot.power, pilot.curve, 26, 0.8))
+pilot.power[["size", "weeks", "power", "power_low", "power_high", "true_effect", "bias"]]

@@ -30,6 +30,7 @@ _EXPORTS = {
     "write_results": "sim.experiments.output",
     "run_calibration": "sim.experiments.calibrate",
     "run_optimisation": "sim.experiments.optimise",
+    "plan_pilot": "sim.experiments.pilotplan",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -39,6 +39,7 @@ EXPECTED = {
             "conclusion",
             "fitted",
             "optimised",
+            "pilot",
         ],
         "min_figures": 3,
     },

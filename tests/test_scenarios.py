@@ -59,6 +59,7 @@ def test_every_parameter_has_unit_source_and_description():
         "sweep",
         "calibration",
         "optimise",
+        "pilot",
     }
     models += [Prior, Target]  # the entries of [calibration]
     for model in models:

@@ -358,7 +358,84 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="write DIR/validation.md and DIR/figures/ (make validation: --report docs --matrix)",
     )
+    _add_pilot_parser(sub)
     return parser
+
+
+def _add_pilot_parser(sub: Any) -> None:
+    """``wlsim pilot FILE``: plan a pilot's evaluation (docs/pilots.md)."""
+    pilot = sub.add_parser(
+        "pilot",
+        help="plan a pilot's evaluation: power, the naive comparison's bias, the size needed",
+        description=(
+            "Simulate a pilot many times as the scenario's [pilot] section describes it (or "
+            "the options below): who enrols, for how long, what HR measures. Prints, in "
+            "plain language, the chance an evaluation detects the programme's effect, how "
+            "far the naive participant-versus-others comparison is from the true effect on "
+            "the same people, and how many participants (or weeks) a target power needs; "
+            "writes results/<scenario name>-pilot/ with pilot.txt, power.csv, "
+            "pilot_runs.csv and figures/power.png."
+        ),
+    )
+    pilot.add_argument("scenario", type=Path, help="scenario file (TOML)")
+    _add_set(pilot)
+    options = (
+        ("--participants", "n_participants", int, "N", "participants enrolled"),
+        ("--weeks", "dur_weeks", int, "W", "weeks from the measurement before to after"),
+        ("--outcome", "outcome", str, "WHAT", "rating, survey or retention"),
+        ("--domain", "domain", str, "NAME", "rated domain, or job (the job's domains)"),
+        ("--enrolment", "enrolment", str, "HOW", "randomised or volunteers"),
+        ("--selection-on", "selection_on", str, "WHAT", "engagement or skill_gap (volunteers)"),
+        ("--selection-slope", "selection_slope", float, "B", "log odds of enrolling per sd"),
+        ("--alpha", "alpha", float, "A", "significance level of the two-sided test"),
+        ("--target-power", "target_power", float, "P", "power the size search aims for"),
+    )
+    for flag, dest, kind, metavar, text in options:
+        pilot.add_argument(flag, dest=f"pilot_{dest}", type=kind, metavar=metavar,
+                           help=f"{text} (pilot.{dest})")  # fmt: skip
+    pilot.add_argument("--replicates", type=int, metavar="N", help="simulated pilots per size")
+    pilot.add_argument("--seed", type=int, metavar="S", help="root seed")
+    pilot.add_argument(
+        "--out", type=Path, metavar="DIR", help="folder (default results/<scenario name>-pilot)"
+    )
+    pilot.add_argument("--overwrite", action="store_true", help="replace a folder wlsim wrote")
+    pilot.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def _pilot(args: argparse.Namespace) -> int:
+    """Plan a pilot's evaluation: check everything, simulate, print and write the folder."""
+    from sim.analysis.summary import wrap_text
+    from sim.errors import ScenarioError
+    from sim.experiments.folders import check_output
+    from sim.experiments.pilotplan import check_plan, plan_pilot, write_pilot
+    from sim.scenario.loading import load_scenario
+
+    # The options are [pilot] values: validated like the file, before anything runs.
+    given = {k[len("pilot_") :]: v for k, v in vars(args).items() if k.startswith("pilot_")}
+    sets = [f"pilot.{k}={v}" for k, v in given.items() if v is not None]
+    scenario = load_scenario(args.scenario, [*args.overrides, *sets])
+    if args.replicates is not None and args.replicates < 2:
+        raise ScenarioError(f"--replicates {args.replicates}: a power needs at least 2")
+    check_plan(scenario, str(args.scenario))
+    out = args.out if args.out is not None else Path("results") / f"{scenario.name}-pilot"
+    check_output(out, args.overwrite)
+    results = plan_pilot(
+        scenario,
+        str(args.scenario),
+        replicates=args.replicates,
+        seed=args.seed,
+        progress=False if args.no_progress else None,
+    )
+    try:
+        write_pilot(results, out, overwrite=args.overwrite)
+    except OSError as exc:
+        print(f"wlsim: error: cannot write the results to {out}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print()
+    for paragraph in results.text:
+        print(wrap_text(paragraph, 100) + "\n")
+    print(f"Power and bias by size and duration: {out}/power.csv; figure: {out}/figures/power.png")
+    return 0
 
 
 def _add_set(p: argparse.ArgumentParser) -> None:
@@ -402,7 +479,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     previous: dict[int, Handler] = {}
     try:
-        if args.command in ("run", "sweep", "rerun", "calibrate", "optimise"):
+        if args.command in ("run", "sweep", "rerun", "calibrate", "optimise", "pilot"):
             _prepare(args, previous)
         return _dispatch(args)
     except KeyboardInterrupt:
@@ -493,6 +570,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             return _dashboard(args)
         if args.command == "patterns":
             return _patterns(args)
+        if args.command == "pilot":
+            return _pilot(args)
         if args.command == "report":
             from sim.analysis import calibration_report
 

@@ -47,6 +47,7 @@ SECTIONS = (
     "sweep",
     "calibration",
     "optimise",
+    "pilot",
 )
 
 
@@ -99,7 +100,8 @@ def render_calibration_table() -> str:
     models = [("", Scenario)] + [
         (f"{sec}.", typing.cast(type[BaseModel], Scenario.model_fields[sec].annotation))
         for sec in SECTIONS
-        if sec not in ("sweep", "calibration", "optimise")  # experiment settings, not the model's
+        if sec
+        not in ("sweep", "calibration", "optimise", "pilot")  # experiment settings, not the model's
     ]
     models.append(("programmes.NAME.", Programme))
     for prefix, model in models:

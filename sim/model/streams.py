@@ -34,6 +34,9 @@ _SEEDS = 10
 # The observation model (docs/model.md section 7.16): what HR would measure, drawn only at
 # the weeks the initial cohort is measured, never read by the dynamics.
 _OBSERVATION = 11
+# Planning a pilot's evaluation (wlsim pilot): who enrols in the pilot, drawn before the
+# first week; never read by the dynamics.
+_PILOT_PLAN = 12
 _PROGRAMME_BASE = 100
 
 
@@ -64,6 +67,10 @@ class Streams:
         return np.random.default_rng(
             np.random.SeedSequence(self.seed, spawn_key=(self.replicate, key))
         )
+
+    def pilot_plan(self) -> np.random.Generator:
+        """Generator choosing who enrols in a planned pilot (:mod:`sim.experiments.pilotplan`)."""
+        return self._make(_PILOT_PLAN)
 
     def mesa(self) -> np.random.Generator:
         """Generator handed to Mesa (used only by Mesa's own utilities, not by the rules)."""

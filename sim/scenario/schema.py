@@ -2467,6 +2467,210 @@ class Optimise(Section):
         return bool(self.levers or self.objectives)
 
 
+class PilotPlan(Section):
+    """Planning a pilot's evaluation (``wlsim pilot``; docs/pilots.md).
+
+    Who enrols in the pilot (a programme of an arm), for how long, what HR measures
+    before and after (through the observation model, docs/model.md 7.16) and how the
+    evaluation compares participants with the others. ``wlsim pilot`` simulates the
+    pilot's arm and the control arm on the same seeds and reports the evaluation's
+    power, the bias of its naive comparison and the size or duration a target power
+    needs.
+    """
+
+    arm: str = param(
+        "",
+        unit="arm name",
+        source="assumption",
+        description="The arm that runs the pilot (empty: the first arm with programmes).",
+    )
+    programme: str = param(
+        "",
+        unit="programme name",
+        source="assumption",
+        description="The pilot, a programme of that arm (empty: the arm's only programme).",
+    )
+    control: str = param(
+        "",
+        unit="arm name",
+        source="assumption",
+        description=(
+            "The arm without the pilot that gives each participant's true effect on the "
+            "same people (empty: the first arm without programmes)."
+        ),
+    )
+    n_participants: int = param(
+        40,
+        ge=2,
+        le=1_000_000,
+        unit="employees",
+        source="assumption",
+        description=(
+            "Employees enrolled in the pilot, chosen among the eligible (the programme's "
+            "learner levels and tenure window at week 0)."
+        ),
+    )
+    dur_weeks: int = param(
+        26,
+        ge=1,
+        le=5200,
+        unit="weeks",
+        source="assumption",
+        description=(
+            "Weeks from the programme's start (the measurement before) to the measurement after."
+        ),
+    )
+    outcome: Literal["rating", "survey", "retention"] = param(
+        "rating",
+        unit="policy",
+        source="assumption",
+        description=(
+            "What the evaluation measures: managers' ratings (of `domain`), the engagement "
+            "survey score, or whether people are still employed."
+        ),
+    )
+    domain: str = param(
+        "job",
+        unit="domain name or 'job'",
+        source="assumption",
+        description=(
+            "The rated domain of a rating outcome ('job': the mean over the domains each "
+            "person's job uses)."
+        ),
+    )
+    measure: Literal["observed", "latent"] = param(
+        "observed",
+        unit="policy",
+        source="assumption",
+        description=(
+            "'observed': the scores HR would record (rater error, leniency, rounding, survey "
+            "non-response); 'latent': the true states, what a perfect instrument would show."
+        ),
+    )
+    comparison: Literal["change", "after"] = param(
+        "change",
+        unit="policy",
+        source="assumption",
+        description=(
+            "'change': participants' mean before-after change against the comparison "
+            "group's; 'after': their means after the pilot only (retention is always after)."
+        ),
+    )
+    enrolment: Literal["randomised", "volunteers"] = param(
+        "randomised",
+        unit="policy",
+        source="assumption",
+        description=(
+            "'randomised': participants drawn at random from the eligible; 'volunteers': "
+            "drawn with odds that rise with `selection_on` by `selection_slope`."
+        ),
+    )
+    selection_on: Literal["", "engagement", "skill_gap"] = param(
+        "",
+        unit="policy",
+        source="assumption",
+        description=(
+            "What makes volunteers enrol: engagement, or the skill gap (one minus mean skill "
+            "in the programme's focus domains, all if it has none), at week 0."
+        ),
+    )
+    selection_slope: float | None = param(
+        None,
+        ge=-10.0,
+        le=10.0,
+        unit="log odds per sd",
+        source="assumption",
+        description=(
+            "How strongly volunteers self-select: the log of the odds ratio of enrolling per "
+            "standard deviation of `selection_on` among the eligible (0: at random)."
+        ),
+    )
+    n_comparison: int = param(
+        0,
+        ge=0,
+        le=1_000_000,
+        unit="employees",
+        source="assumption",
+        description=(
+            "Comparison group: this many eligible non-participants drawn at random (0: all "
+            "of them)."
+        ),
+    )
+    alpha: float = param(
+        0.05,
+        gt=0.0,
+        lt=1.0,
+        unit="probability",
+        source="convention",
+        description="Significance level of the evaluation's two-sided test (Welch's t-test).",
+    )
+    target_power: float = param(
+        0.8,
+        gt=0.0,
+        lt=1.0,
+        unit="probability",
+        source="convention (Cohen 1988)",
+        description="The power the size and duration search aims for.",
+    )
+    sizes: tuple[int, ...] = param(
+        (),
+        unit="employees",
+        source="assumption",
+        description=(
+            "Numbers of participants simulated for the size search (empty: half, once, "
+            "twice and four times n_participants, within the eligible)."
+        ),
+    )
+    durations: tuple[int, ...] = param(
+        (),
+        unit="weeks",
+        source="assumption",
+        description=(
+            "Durations measured for the duration search, at n_participants (empty: a half, "
+            "once, one and a half and twice dur_weeks, within the horizon)."
+        ),
+    )
+    replicates: int = param(
+        100,
+        ge=2,
+        le=100_000,
+        unit="runs per size",
+        source="assumption (a power of 0.5 is then known to about +-0.05)",
+        description="Replicates of the pilot and control arms at every size.",
+    )
+
+    @model_serializer(mode="wrap")
+    def _leave_out_no_slope(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # TOML has no null: without a selection model the slope is not written.
+        data: dict[str, Any] = handler(self)
+        if data.get("selection_slope") is None:
+            data.pop("selection_slope", None)
+        return data
+
+    @model_validator(mode="after")
+    def _check_selection(self) -> PilotPlan:
+        if self.enrolment == "volunteers" and (
+            not self.selection_on or self.selection_slope is None
+        ):
+            raise ValueError(
+                "enrolment = 'volunteers' needs its selection model: set selection_on "
+                "('engagement' or 'skill_gap') and selection_slope (log odds per sd; 0 for "
+                "volunteers who do not self-select)"
+            )
+        if self.enrolment == "randomised" and (
+            self.selection_on or self.selection_slope is not None
+        ):
+            raise ValueError(
+                "enrolment = 'randomised' takes no selection model (selection_on, "
+                "selection_slope); set enrolment = 'volunteers' to use one"
+            )
+        for label, values in (("sizes", self.sizes), ("durations", self.durations)):
+            low = 2 if label == "sizes" else 1
+            if any(v < low for v in values):
+                raise ValueError(f"{label} = {list(values)}: every value must be at least {low}")
+        return self
+
+
 class Departure(Section):
     """People who leave at a given week: a scenario event ("what if our experts leave?").
 
@@ -2689,6 +2893,7 @@ class Scenario(Section):
     sweep: Sweep = Sweep()
     calibration: Calibration = Calibration()
     optimise: Optimise = Optimise()
+    pilot: PilotPlan = PilotPlan()
 
     @model_validator(mode="after")
     def _check_references(self) -> Scenario:
@@ -2827,6 +3032,31 @@ class Scenario(Section):
                         f"{target:g}; usage is a share of working time, within [0, 1]"
                     )
                 usage[ramp.domain][lv] = min(max(target, 0.0), 1.0)
+        return self
+
+    @model_validator(mode="after")
+    def _check_pilot(self) -> Scenario:
+        # Names given in [pilot]; `wlsim pilot` chooses empty ones (sim.experiments.pilotplan).
+        pilot, arms = self.pilot, list(self.arms)
+        for label, name in (("arm", pilot.arm), ("control", pilot.control)):
+            if name and name not in self.arms:
+                raise ValueError(
+                    f"pilot.{label} = {name!r}: not an arm{did_you_mean(name, arms)}; arms: "
+                    f"{', '.join(arms)}"
+                )
+        if pilot.programme and pilot.programme not in self.programmes:
+            raise ValueError(
+                f"pilot.programme = {pilot.programme!r}: not a programme"
+                f"{did_you_mean(pilot.programme, self.programmes)}; programmes: "
+                f"{', '.join(self.programmes) or 'none'}"
+            )
+        domains = self.organisation.domains
+        if pilot.domain != "job" and pilot.domain not in domains:
+            raise ValueError(
+                f"pilot.domain = {pilot.domain!r}: not a domain"
+                f"{did_you_mean(pilot.domain, domains)}; domains: {', '.join(domains)}, or "
+                "'job' for the domains each person's job uses"
+            )
         return self
 
     @property
