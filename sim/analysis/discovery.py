@@ -845,9 +845,17 @@ class Discovery:
             out.append(f"PRIM's box{reach}: {self.statement(box)}.")
             if box.restrictions:
                 ps = ", ".join(f"{r.parameter} {r.p_value:.2g}" for r in box.restrictions)
+                weak = [r.parameter for r in box.restrictions if r.p_value > 0.05]
+                doubt = (
+                    f" Above 0.05, the restriction of {', '.join(weak)} may be chance: "
+                    "read the box without it as nearly as good."
+                    if weak
+                    else ""
+                )
                 out.append(
                     "Quasi-p-value of each restriction (how likely so many wins would be in "
-                    f"the box without it, by chance): {ps}."
+                    f"the box if it had the density of the box without that restriction): "
+                    f"{ps}.{doubt}"
                 )
             if self.cart.rules:
                 out.append(
