@@ -29,6 +29,7 @@ _EXPORTS = {
     "Results": "sim.experiments.run",
     "write_results": "sim.experiments.output",
     "run_calibration": "sim.experiments.calibrate",
+    "discover": "sim.experiments.discover",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -111,6 +111,29 @@ def test_prim_peels_categories_and_states_integers_in_whole_numbers():
     assert found.box.coverage == 1.0
 
 
+def test_cart_splits_categories_and_booleans_by_value():
+    rng = np.random.default_rng(4)
+    n = 200
+    x = pd.DataFrame(
+        {
+            "matching": rng.choice(["random", "similar", "distant"], n),
+            "shadowing": rng.random(n) < 0.5,
+            "rate": rng.random(n),
+        }
+    )
+    y = ((x["matching"] != "random") & x["shadowing"]).to_numpy()
+    found = cart_rules(x, y)
+    assert len(found.rules) >= 1
+    covered = np.zeros(n, dtype=bool)
+    for rule in found.rules:
+        by = {r.parameter: r for r in rule.restrictions}
+        assert by["shadowing"].values == (True,)
+        assert "random" not in by["matching"].values
+        assert rule.density == 1.0
+        covered |= rule.contains(x)
+    assert (covered == y).all()
+
+
 def test_restrictions_read_plainly():
     assert Restriction("x", 0.1234, None).describe() == "x is above 0.123"
     assert Restriction("x", None, 0.5).describe() == "x is at most 0.5"
@@ -328,6 +351,14 @@ def test_refuses_an_unfinished_sweep_and_gives_the_command_that_continues_it(tmp
     err = refused(capsys, ["discover", str(folder)])
     assert "no runs.parquet" in err
     assert command in err
+
+
+def test_refuses_a_damaged_run_table(tmp_path, capsys):
+    folder = synthetic_sweep(tmp_path / "sweep")
+    (folder / "runs.parquet").write_bytes(b"not parquet")
+    err = refused(capsys, ["discover", str(folder)])
+    assert "runs.parquet cannot be read" in err
+    assert "--resume" in err
 
 
 def test_the_resume_command_names_the_posterior(tmp_path):

@@ -207,7 +207,8 @@ class _State:
 
 
 def _is_numeric(column: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)
+    """Whether a parameter is limited by a range (booleans are categories: True, False)."""
+    return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
 
 
 class _Prim:
@@ -223,9 +224,7 @@ class _Prim:
         self.integer = {
             n: self.numeric[n]
             and (
-                pd.api.types.is_integer_dtype(x[n])
-                or pd.api.types.is_bool_dtype(x[n])
-                or bool(np.all(np.mod(self.values[n], 1) == 0))
+                pd.api.types.is_integer_dtype(x[n]) or bool(np.all(np.mod(self.values[n], 1) == 0))
             )
             for n in self.names
         }
@@ -444,7 +443,8 @@ def prim(
 
     Args:
         x: One row per case (sweep point), one column per parameter; numeric columns
-            (integers, floats, booleans) are limited by ranges, others by sets of values.
+            (integers, floats) are limited by ranges, others (booleans, names) by sets
+            of values.
         y: Whether the case is a win (one per row of ``x``).
         alpha: Share of the box's points each peel removes (0-0.5; Friedman & Fisher
             suggest 0.05-0.1).
@@ -751,7 +751,7 @@ class Discovery:
     def wins_phrase(self) -> str:
         """``"mentorship beats no_programme on mean_skill"`` with the threshold and direction."""
         how = "" if self.better == "higher" else " (lower is better)"
-        by = f" by more than {self.threshold:g}" if self.threshold else ""
+        by = f" by more than {self.threshold:.3g}" if self.threshold else ""
         return f"{self.arm} beats {self.versus} on {self.metric}{how}{by}"
 
     def statement(self, rule: Rule) -> str:
@@ -846,12 +846,13 @@ class Discovery:
             if box.restrictions:
                 ps = ", ".join(f"{r.parameter} {r.p_value:.2g}" for r in box.restrictions)
                 weak = [r.parameter for r in box.restrictions if r.p_value > 0.05]
-                doubt = (
-                    f" Above 0.05, the restriction of {', '.join(weak)} may be chance: "
-                    "read the box without it as nearly as good."
-                    if weak
-                    else ""
-                )
+                doubt = ""
+                if weak:
+                    doubt = (
+                        f" Above 0.05, the restriction{'s' * (len(weak) > 1)} of "
+                        f"{' and '.join(weak)} could be chance (or the box holds too few "
+                        "points to tell)."
+                    )
                 out.append(
                     "Quasi-p-value of each restriction (how likely so many wins would be in "
                     f"the box if it had the density of the box without that restriction): "
@@ -870,6 +871,22 @@ class Discovery:
                 )
             else:
                 out.append("CART: no leaf of the tree has a majority of wins.")
+            wider = [
+                r
+                for r in self.cart.rules
+                if r.density >= min(box.density, self.min_density)
+                and r.coverage > box.coverage + 0.1
+            ]
+            if wider:
+                r = wider[0]
+                out.append(
+                    f"CART's rule {r.rank} includes more of the wins than PRIM's box "
+                    f"({r.coverage:.0%} against {box.coverage:.0%}) at a density of "
+                    f"{r.density:.0%}: PRIM cuts a few points at a time from the edges of "
+                    "the ranges, so it cannot reach a region whose edge holds wins, nor cut "
+                    "a band out of the middle of a range. See its peeling trajectory, or "
+                    "lower --min-density."
+                )
         out.append(
             f"At {unclear} of {n} points the {CONFIDENCE:.0%} interval of the paired "
             "difference includes the threshold: whether the arm wins there is within the "

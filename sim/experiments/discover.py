@@ -134,7 +134,7 @@ def _read(folder: Path) -> tuple[pd.DataFrame, list[str], list[str], tuple[str, 
     The defaults' order: the control arm (``sweep.baseline``, else the first), then the
     arms with a programme, then the rest.
     """
-    plan = pd.read_parquet(folder / "plan.parquet", columns=["arm"])
+    plan = _table(folder / "plan.parquet", ["arm"])
     arms = list(dict.fromkeys(plan["arm"]))
     runs_path = folder / "runs.parquet"
     if not runs_path.is_file():
@@ -142,7 +142,7 @@ def _read(folder: Path) -> tuple[pd.DataFrame, list[str], list[str], tuple[str, 
             f"SWEEP_DIR {folder}: the sweep has not finished (no runs.parquet: it was "
             f"stopped, or is still running). Continue it with: {resume_command(folder)}"
         )
-    runs = pd.read_parquet(runs_path)
+    runs = _table(runs_path)
     controls = list(arms)
     outputs: tuple[str, ...] = ()
     resolved = folder / "scenario.resolved.toml"
@@ -161,19 +161,32 @@ def _read(folder: Path) -> tuple[pd.DataFrame, list[str], list[str], tuple[str, 
     return runs, arms, controls, outputs
 
 
+def _table(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """A table of the sweep folder; one that cannot be read is refused by name."""
+    try:
+        return pd.read_parquet(path, columns=columns)
+    except Exception as exc:  # pyarrow's errors for damaged or foreign files vary
+        raise ScenarioError(
+            f"SWEEP_DIR {path.parent}: {path.name} cannot be read ({type(exc).__name__}: "
+            f"{exc}); was the folder written by wlsim sweep? A sweep's final tables are "
+            f"written again by: {resume_command(path.parent)}"
+        ) from None
+
+
 def _check_finished(folder: Path, arms: list[str]) -> None:
     """Refuse a sweep where runs of these arms are pending or failed; say how to finish."""
-    plan = pd.read_parquet(folder / "plan.parquet", columns=["run_id", "arm"])
-    done = set(pd.read_parquet(folder / "runs.parquet", columns=["run_id"])["run_id"])
+    plan = _table(folder / "plan.parquet", ["run_id", "arm"])
+    done = set(_table(folder / "runs.parquet", ["run_id"])["run_id"])
     wanted = plan[plan["arm"].isin(arms)]
     missing = wanted[~wanted["run_id"].isin(done)]
     if missing.empty:
         return
-    failed = 0
     manifest = folder / "manifest.csv"
-    if manifest.is_file():
+    try:
         status = pd.read_csv(manifest, usecols=["run_id", "status"])
-        failed = int(status[status["run_id"].isin(missing["run_id"])]["status"].eq("failed").sum())
+    except (OSError, ValueError):  # no manifest yet, or a damaged one: count none as failed
+        status = pd.DataFrame({"run_id": [], "status": []})
+    failed = int(status[status["run_id"].isin(missing["run_id"])]["status"].eq("failed").sum())
     why = f", {failed} of them failed (see manifest.csv)" if failed else ""
     raise ScenarioError(
         f"SWEEP_DIR {folder}: the sweep has not finished: {len(missing)} of the "
