@@ -393,6 +393,7 @@ def test_discovery_on_a_real_sweep_after_continuing_it(tmp_path, capsys):
     assert main(["discover", str(folder), "--metric", "mean_skill"]) == 0
     out = capsys.readouterr().out
     assert "m beats none on mean_skill at" in out
+    assert "At 10 of 10 points only one replicate pairs: there is no interval" in out
     assert "What this does not show" in out
     for name in FILES:
         assert (folder / name).is_file(), name

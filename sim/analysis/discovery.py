@@ -887,12 +887,20 @@ class Discovery:
                     "a band out of the middle of a range. See its peeling trajectory, or "
                     "lower --min-density."
                 )
-        out.append(
-            f"At {unclear} of {n} points the {CONFIDENCE:.0%} interval of the paired "
-            "difference includes the threshold: whether the arm wins there is within the "
-            "noise of the replicates, and more replicates could move those points to the "
-            "other side."
-        )
+        single = int((self.points["n"] < 2).sum())
+        if single:
+            out.append(
+                f"At {single} of {n} points only one replicate pairs: there is no interval, "
+                "and whether the arm wins there may be noise. Run two replicates or more "
+                "(sweep.replicates)."
+            )
+        if unclear > single:
+            out.append(
+                f"At {unclear - single} of {n} points the {CONFIDENCE:.0%} interval of the "
+                "paired difference includes the threshold: whether the arm wins there is "
+                "within the noise of the replicates, and more replicates could move those "
+                "points to the other side."
+            )
         return out
 
     def caveats(self) -> list[str]:
