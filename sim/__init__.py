@@ -31,6 +31,7 @@ _EXPORTS = {
     "run_calibration": "sim.experiments.calibrate",
     "run_optimisation": "sim.experiments.optimise",
     "plan_pilot": "sim.experiments.pilotplan",
+    "discover": "sim.experiments.discover",
 }
 
 __all__ = sorted(_EXPORTS)

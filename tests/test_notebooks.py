@@ -55,7 +55,7 @@ EXPECTED = {
         "min_figures": 5,
     },
     "researcher": {
-        "names": ["sweep", "timeseries", "runs", "manifest", "comparison", "indices"],
+        "names": ["sweep", "timeseries", "runs", "manifest", "comparison", "indices", "found"],
         "min_figures": 3,
     },
 }

@@ -293,6 +293,8 @@ def _parser() -> argparse.ArgumentParser:
         help="metric to compare (repeatable; default: the headline metrics)",
     )
 
+    _add_discover(sub)
+
     validate = sub.add_parser(
         "validate",
         help="check scenario files without running them",
@@ -438,6 +440,80 @@ def _pilot(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_discover(sub: Any) -> None:
+    """The ``discover`` subcommand: where one arm beats another over a sweep."""
+    discover = sub.add_parser(
+        "discover",
+        help="where does one arm beat another over a sweep? (rules: CART, PRIM)",
+        description=(
+            "Scenario discovery over a finished sweep of uncertain parameters: at each "
+            "point, the mean paired difference (same seeds) between two arms on a metric; "
+            "then, in which regions of the swept parameters the first arm wins, as rules "
+            "from a decision tree (CART) and a box from PRIM, each with its coverage (share "
+            "of the wins it includes) and density (share of its points that are wins). "
+            "Writes discovery.csv, discovery_points.csv, discovery_trajectory.csv, "
+            "discovery.md and figures/discovery.png into the folder. See docs/sweeps.md."
+        ),
+    )
+    discover.add_argument("sweep", type=Path, metavar="SWEEP_DIR", help="a wlsim sweep folder")
+    discover.add_argument(
+        "--arm",
+        metavar="A",
+        help="the arm whose wins are described (default: the first arm with a programme)",
+    )
+    discover.add_argument(
+        "--versus",
+        metavar="B",
+        help="the arm it is compared with (default: the control arm, sweep.baseline or the first)",
+    )
+    discover.add_argument(
+        "--metric",
+        metavar="M",
+        help="end-of-horizon metric (default: the first of sweep.outputs, e.g. mean_skill)",
+    )
+    discover.add_argument(
+        "--threshold",
+        type=float,
+        default=0.0,
+        metavar="T",
+        help="A wins where its mean advantage exceeds T, in the metric's units (default 0)",
+    )
+    discover.add_argument(
+        "--min-density",
+        type=float,
+        default=0.8,
+        metavar="D",
+        help="PRIM keeps the widest box in which at least this share of points are wins "
+        "(default 0.8)",
+    )
+    discover.add_argument(
+        "--no-write", action="store_true", help="print the findings only; write no files"
+    )
+
+
+def _discover(args: argparse.Namespace) -> int:
+    from sim.analysis.summary import wrap_text
+    from sim.experiments.discover import FILES, discover
+
+    found = discover(
+        args.sweep,
+        arm=args.arm,
+        versus=args.versus,
+        metric=args.metric,
+        threshold=args.threshold,
+        min_density=args.min_density,
+        write=not args.no_write,
+    )
+    for paragraph in found.summary():
+        print(wrap_text(paragraph) + "\n")
+    print("What this does not show:")
+    for caveat in found.caveats():
+        print(wrap_text(f"- {caveat}"))
+    if not args.no_write:
+        print(f"\nWritten to {args.sweep}/: {', '.join(FILES)}")
+    return 0
+
+
 def _add_set(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--set",
@@ -564,6 +640,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             return _optimise(args)
         if args.command == "compare":
             return _compare(args)
+        if args.command == "discover":
+            return _discover(args)
         if args.command == "rerun":
             return _rerun(args)
         if args.command == "dashboard":
