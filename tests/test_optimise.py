@@ -198,3 +198,17 @@ def test_pareto_and_noise_rules_on_known_values():
     assert decision.beats_baseline
     assert decision.leader in (0, 1) and set(decision.close) >= ({0, 1} - {decision.leader})
     assert 2 not in decision.close  # far below the leader on the first objective
+
+
+def test_the_optuna_requirement_admits_only_versions_with_what_optimise_uses():
+    # wlsim optimise sets constraints with Trial.set_constraint, new in Optuna 5.0 (whose
+    # TPE defaults also changed): the extra must refuse 4.x, and the installed one meet it.
+    import optuna
+    from packaging.requirements import Requirement
+
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = [Requirement(r) for r in extras["optional-dependencies"]["decide"]]
+    spec = next(r.specifier for r in wanted if r.name == "optuna")
+    assert not spec.contains("4.9") and not spec.contains("6.0"), spec
+    assert spec.contains(optuna.__version__)
+    assert hasattr(optuna.trial.Trial, "set_constraint")
