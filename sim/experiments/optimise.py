@@ -210,7 +210,7 @@ def plan_optimisation(
     levers = tuple(
         _lever(raw, path, lever, scenario, arms, where) for path, lever in opt.levers.items()
     )
-    quantities = [Quantity(o.label, direction=o.direction) for o in opt.objectives]
+    quantities = [Quantity(o.label, direction=o.direction, kind=_kind(o)) for o in opt.objectives]
     for i, c in enumerate(opt.constraints):
         name = c.metric if c.week < 0 else f"{c.metric}@{c.week}"
         if any(q.name == name for q in quantities):  # two bounds on one metric
@@ -255,6 +255,13 @@ def plan_optimisation(
     _check_metrics(problem, arms, where)
     _check_planned_budget(problem, where)
     return problem
+
+
+def _kind(objective: Objective) -> str:
+    """What an objective's value is against the baseline (:data:`sim.analysis.front.KINDS`)."""
+    if objective.effect:
+        return "difference" if objective.statistic == "diff" else objective.statistic
+    return "own" if objective.metric in PLANNED else "difference"
 
 
 def _baseline(scenario: Scenario, where: str) -> str:
@@ -429,6 +436,14 @@ def _check_metrics(problem: Problem, arms: Sequence[str], where: str) -> None:
                 f"{where}: {kind}[{i}].week = {week}: the run ends at week "
                 f"{scenario.horizon_weeks}; choose a week up to it"
             )
+    first = problem.objectives[0]
+    if first.metric in PLANNED:
+        raise ScenarioError(
+            f"{where}: objectives[0].metric = {first.metric!r} is the design's own plan, not "
+            f"compared with the baseline {problem.baseline!r}; the first objective is the one "
+            "wlsim recommends on against the baseline: put an outcome first (a metric of the "
+            f"weekly series or an effect) and {first.metric} after it, or make it a constraint"
+        )
     for i, o in enumerate(problem.objectives):
         if not o.effect:
             continue

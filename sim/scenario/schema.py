@@ -2250,8 +2250,10 @@ class Objective(Section):
     """What ``[optimise]`` maximises or minimises: a metric or an effect size.
 
     A *metric* is measured as the optimised arm's paired difference from the baseline
-    arm (the same replicate seeds), averaged over replicates; an *effect* is a
-    programme's effect size on its learners against the baseline (docs/model.md 7.12).
+    arm (the same replicate seeds), averaged over replicates (no effect: 0); an *effect*
+    is a programme's effect size on its learners against the baseline (docs/model.md
+    7.12; no effect: 0 for d and diff, 1 for a risk ratio). The planned metrics are the
+    design's own plan, not compared with the baseline: never the first objective.
     """
 
     metric: str = param(
