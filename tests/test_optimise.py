@@ -255,3 +255,31 @@ def test_objectives_carry_the_null_of_what_they_measure():
     problem = plan_optimisation(_with(objectives=objectives, constraints=[]), str(KNOWN))
     nulls = [q.null for q in problem.objective_quantities]
     assert nulls[:2] == [1.0, 0.0] and np.isnan(nulls[2])
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"metric": "mean_skill", "effect": "skill_focus"},
+        {},
+        {"effect": "retention", "statistic": "d"},
+        {"effect": "skill_job", "statistic": "risk_ratio"},
+        {"effect": "promotion", "statistic": "risk_ratio", "measure": "observed"},
+    ],
+)
+def test_targets_and_objectives_refuse_a_bad_metric_or_effect_by_one_rule(fields):
+    # A calibration target and an optimisation objective name a metric or an effect
+    # the same way; one rule checks both, with the same message.
+    from pydantic import ValidationError
+
+    from sim.scenario.schema import Objective, Target, _check_metric_or_effect
+
+    args = {"metric": "", "effect": "", "statistic": "d", "measure": "latent"} | fields
+    with pytest.raises(ValueError) as rule:
+        _check_metric_or_effect(**args)
+    with pytest.raises(ValidationError) as target:
+        Target(**fields, observed=1.0, sd=0.1)
+    with pytest.raises(ValidationError) as objective:
+        Objective(**fields, direction="maximise")
+    assert str(rule.value) in str(target.value)
+    assert str(rule.value) in str(objective.value)

@@ -254,3 +254,18 @@ def test_the_effect_shrinking_with_size_is_said_only_beyond_noise(spread, shrink
     )  # fmt: skip
     text = " ".join(stats.describe(table, curve, per, words))
     assert ("shrinks as more enrol" in text) is shrinks, text
+
+
+def test_enrolment_by_employee_id_fixes_who_enrols_and_skips_who_left():
+    # One rule for a participants file and a simulated pilot's draw: the ids listed
+    # enrol (draw 0), every other position enrols in none (draw 1). An id no longer
+    # employed is skipped (its slot is -1, which used to enrol the last position).
+    from sim.model.workforce import enrol_only
+
+    wf = WorkplaceModel(scenario(n=60, horizon=6), arm="mentorship").workforce
+    gone = int(wf.employee_id[5])
+    wf.slot_of_id[gone] = -1
+    enrol_only(wf, np.array([wf.employee_id[0], wf.employee_id[3], gone]))
+    draw = wf.propensity[:, 0]
+    assert list(np.flatnonzero(draw == 0.0)) == [0, 3]
+    assert (np.delete(draw, [0, 3]) == 1.0).all()

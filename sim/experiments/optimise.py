@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.analysis.effects import control_arm, per_replicate, snapshot_weeks
+from sim.analysis.effects import control_arm, effect_values, per_replicate, snapshot_weeks
 from sim.analysis.front import Decision, Quantity, decide, recommendation, summarise, to_decide
 from sim.errors import MissingDependencyError, ScenarioError, did_you_mean
 from sim.experiments.run import run_batch_tables
@@ -589,7 +589,7 @@ class Task:
         replicates: Replicate numbers (seeds as in every wlsim run).
         arms: Arms to run (the design's arm, and the baseline when not shared).
         columns: ``(metric, week)`` pairs to keep (week -1: the horizon).
-        effects: Effect keys ``(arm, programme, timepoint, outcome, measure, statistic)``.
+        effects: Effect keys (:data:`sim.analysis.effects.EFFECT_KEY`).
         control: The baseline arm, for effect sizes.
     """
 
@@ -630,18 +630,10 @@ def evaluate(task: Task) -> list[dict[str, float]]:
                     cohorts.append(cohort)
         if task.effects:
             per = per_replicate(pd.concat(cohorts, ignore_index=True), scenario, task.control)
+            values = effect_values(per, by_replicate=True)
             for k, r in zip(ks, reps, strict=True):
-                mine = per[per["replicate"] == r] if not per.empty else per
                 for key in task.effects:
-                    hit = mine
-                    for col, v in zip(
-                        ("arm", "programme", "timepoint", "outcome", "measure", "statistic"),
-                        key,
-                        strict=True,
-                    ):
-                        hit = hit[hit[col] == v] if not hit.empty else hit
-                    value = float(hit["value"].iloc[0]) if len(hit) else math.nan
-                    out[k]["effect|" + "|".join(key)] = value
+                    out[k]["effect|" + "|".join(key)] = values.get((*key, r), math.nan)
     return out
 
 

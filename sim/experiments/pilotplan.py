@@ -9,7 +9,7 @@ size search, this module
    numbers: the same organisation, the same people, the same draws);
 2. draws who enrols from the pilot's own stream (:meth:`sim.model.streams.Streams.pilot_plan`)
    among the eligible (the programme's learner levels and tenure window at week 0), and
-   fixes it as a history's pilot rows do (:func:`sim.model.workforce.fix_enrolment`:
+   fixes it as a history's pilot rows do (:func:`sim.model.workforce.enrol_only`:
    they enrol in the arm's programmes, nobody else of the starting workforce does);
 3. snapshots the initial cohort (:class:`sim.model.cohort.CohortRecorder`, with the
    observation model's ratings and survey scores) at the programme's start and after
@@ -39,7 +39,7 @@ from sim.analysis.effects import control_arm, outcomes
 from sim.errors import ScenarioError
 from sim.model.cohort import CohortRecorder
 from sim.model.submodels.practice import usage_matrix
-from sim.model.workforce import fix_enrolment
+from sim.model.workforce import enrol_only
 from sim.model.workplace import ReplicateBatch, WorkplaceModel
 from sim.scenario.loading import arm_scenario
 from sim.scenario.schema import Programme, Scenario
@@ -368,10 +368,7 @@ def _run_arm(
         ]
         if enrol is not None:
             for m in chunk:
-                wf = m.workforce  # the starting workforce: slot_of_id maps ids to positions
-                took = np.zeros(wf.n_slots)
-                took[wf.slot_of_id[enrol(m)]] = 1.0
-                fix_enrolment(wf.propensity, took)
+                enrol_only(m.workforce, enrol(m))
         recorders = [CohortRecorder(m, weeks) for m in chunk]
         batch = ReplicateBatch(chunk)
         for _ in range(last):
