@@ -361,6 +361,20 @@ def test_refuses_a_damaged_run_table(tmp_path, capsys):
     assert "--resume" in err
 
 
+def test_a_damaged_plan_suggests_resuming_only_from_a_scenario_the_folder_holds(tmp_path, capsys):
+    folder = synthetic_sweep(tmp_path / "sweep")
+    (folder / "plan.parquet").write_bytes(b"not parquet")
+    err = refused(capsys, ["discover", str(folder)])
+    assert "plan.parquet cannot be read" in err
+    assert f"Continue it with: wlsim sweep {folder / 'scenario.resolved.toml'}" in err
+    (folder / "scenario.resolved.toml").unlink()  # a command naming it would fail
+    err = refused(capsys, ["discover", str(folder)])
+    assert "plan.parquet cannot be read" in err
+    assert "scenario.resolved.toml --out" not in err
+    assert "no scenario.resolved.toml to continue from" in err
+    assert f"wlsim sweep FILE --out {folder} --resume" in err
+
+
 def test_the_resume_command_names_the_posterior(tmp_path):
     folder = tmp_path / "sweep"
     folder.mkdir()

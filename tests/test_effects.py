@@ -115,3 +115,20 @@ def test_run_writes_effects_and_the_observation_moves_no_result(scenario, tmp_pa
     quiet = sim.run_scenario(off, arms=arms, replicates=2, progress=False)
     pdt.assert_frame_equal(quiet.timeseries, res.timeseries)
     assert set(quiet.effects["measure"]) == {"latent"}
+
+
+def test_effect_values_by_key_averaged_or_per_replicate():
+    # One lookup of effect sizes by (arm, programme, timepoint, outcome, measure,
+    # statistic) for the calibration (mean over replicates) and the optimiser (per
+    # replicate); a replicate without a value is left out, a key without any is missing.
+    from sim.analysis.effects import EFFECT_KEY, effect_values
+
+    key = ("m", "mentorship", "end", "skill_focus", "latent", "d")
+    other = (*key[:-1], "diff")
+    values = [(key, 0, 0.2), (key, 1, 0.4), (key, 2, np.nan), (other, 0, np.nan)]
+    per = pd.DataFrame(
+        [dict(zip(EFFECT_KEY, k, strict=True)) | {"replicate": r, "value": v} for k, r, v in values]
+    )
+    assert effect_values(per) == {key: pytest.approx(0.3)}
+    assert effect_values(per, by_replicate=True) == {(*key, 0): 0.2, (*key, 1): 0.4}
+    assert effect_values(pd.DataFrame()) == {}

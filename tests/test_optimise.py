@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.analysis.front import Quantity, decide, pareto
+from sim.analysis.front import Quantity, decide, pareto, plot, recommendation, summarise
 from sim.app.cli import main
 from sim.errors import ScenarioError
 from sim.experiments import optimise as opt_mod
@@ -164,6 +164,11 @@ def _with(**changes):
             "planned_cost_per_year <= 5000: the best of 66 designs",
         ),
         ({"baseline": "mentorship"}, "is the baseline every design is compared with"),
+        (
+            {"objectives": [{"metric": "planned_cost_per_year", "direction": "minimise"}]},
+            "objectives\\[0\\].metric = 'planned_cost_per_year' is the design's own plan, not "
+            "compared with the baseline 'no_programme'",
+        ),
     ],
 )
 def test_bad_input_is_refused_before_anything_runs(changes, message):
@@ -198,3 +203,83 @@ def test_pareto_and_noise_rules_on_known_values():
     assert decision.beats_baseline
     assert decision.leader in (0, 1) and set(decision.close) >= ({0, 1} - {decision.leader})
     assert 2 not in decision.close  # far below the leader on the first objective
+
+
+def test_the_optuna_requirement_admits_only_versions_with_what_optimise_uses():
+    # wlsim optimise sets constraints with Trial.set_constraint, new in Optuna 5.0 (whose
+    # TPE defaults also changed): the extra must refuse 4.x, and the installed one meet it.
+    import optuna
+    from packaging.requirements import Requirement
+
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = [Requirement(r) for r in extras["optional-dependencies"]["decide"]]
+    spec = next(r.specifier for r in wanted if r.name == "optuna")
+    assert not spec.contains("4.9") and not spec.contains("6.0"), spec
+    assert spec.contains(optuna.__version__)
+    assert hasattr(optuna.trial.Trial, "set_constraint")
+
+
+def test_each_objective_is_judged_against_its_own_null():
+    # A risk ratio's "no effect" is 1, not 0: a design whose learners stay less than the
+    # same people without it (risk ratio 0.95, interval well below 1) does not beat the
+    # baseline, though its interval lies above 0; one at 1.05 does. The text and the
+    # figure say what the number is and where "no effect" lies.
+    rng = np.random.default_rng(3)
+    noise = rng.normal(0, 0.01, 8)
+    rows = [
+        {"design": d, "replicate": r, "rr": ratio + noise[r]}
+        for d, ratio in enumerate([0.95, 0.9])
+        for r in range(8)
+    ]
+    values = pd.DataFrame(rows)
+    rr = Quantity("rr", "maximise", kind="risk_ratio")
+    decision = decide(values, [rr], [])
+    assert decision.leader == 0 and not decision.beats_baseline
+    text = recommendation(decision, summarise(values, ["rr"]), values, [rr], [], {0: "a", 1: "b"},
+                          "no_programme", 8)  # fmt: skip
+    assert "a risk ratio of its learners against the same people in no_programme" in text
+    assert "not higher than 1 (no effect) beyond noise" in text
+    ax = plot(summarise(values, ["rr"]), decision, [rr]).axes[0]
+    assert "risk ratio against the baseline (1: none)" in ax.get_ylabel()
+    assert any(list(line.get_ydata()) == [1.0, 1.0] for line in ax.get_lines())
+    above = values.assign(rr=values["rr"] + 0.1)  # 1.05 and 1.0
+    assert decide(above, [rr], []).beats_baseline
+
+
+def test_objectives_carry_the_null_of_what_they_measure():
+    objectives = [
+        {"effect": "retention", "statistic": "risk_ratio", "direction": "maximise"},
+        {"effect": "skill_focus", "statistic": "d", "direction": "maximise"},
+        {"metric": "planned_cost_per_year", "direction": "minimise"},
+    ]
+    problem = plan_optimisation(_with(objectives=objectives, constraints=[]), str(KNOWN))
+    nulls = [q.null for q in problem.objective_quantities]
+    assert nulls[:2] == [1.0, 0.0] and np.isnan(nulls[2])
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"metric": "mean_skill", "effect": "skill_focus"},
+        {},
+        {"effect": "retention", "statistic": "d"},
+        {"effect": "skill_job", "statistic": "risk_ratio"},
+        {"effect": "promotion", "statistic": "risk_ratio", "measure": "observed"},
+    ],
+)
+def test_targets_and_objectives_refuse_a_bad_metric_or_effect_by_one_rule(fields):
+    # A calibration target and an optimisation objective name a metric or an effect
+    # the same way; one rule checks both, with the same message.
+    from pydantic import ValidationError
+
+    from sim.scenario.schema import Objective, Target, _check_metric_or_effect
+
+    args = {"metric": "", "effect": "", "statistic": "d", "measure": "latent"} | fields
+    with pytest.raises(ValueError) as rule:
+        _check_metric_or_effect(**args)
+    with pytest.raises(ValidationError) as target:
+        Target(**fields, observed=1.0, sd=0.1)
+    with pytest.raises(ValidationError) as objective:
+        Objective(**fields, direction="maximise")
+    assert str(rule.value) in str(target.value)
+    assert str(rule.value) in str(objective.value)

@@ -268,6 +268,29 @@ def per_replicate(
     return pd.DataFrame(rows)
 
 
+#: What names one effect size: the columns of :func:`per_replicate` that a calibration
+#: target or an optimisation objective picks one value by.
+EFFECT_KEY = ("arm", "programme", "timepoint", "outcome", "measure", "statistic")
+
+
+def effect_values(per: pd.DataFrame, by_replicate: bool = False) -> dict[tuple, float]:
+    """Effect sizes by :data:`EFFECT_KEY`, averaged over replicates or one per replicate.
+
+    Args:
+        per: :func:`per_replicate` rows (may be empty).
+        by_replicate: Key by ``(*EFFECT_KEY, replicate)`` instead of averaging.
+
+    Returns:
+        Values by key; a key is missing where no replicate has a value (no learners
+        employed in both arms, say).
+    """
+    if per.empty:
+        return {}
+    keys = [*EFFECT_KEY, "replicate"] if by_replicate else list(EFFECT_KEY)
+    means = per.groupby(keys, sort=False)["value"].mean()
+    return {tuple(k): float(v) for k, v in means.items() if np.isfinite(v)}
+
+
 def _skill_reliability(var_true: float, obs, scale: tuple[float, float], k: int) -> float:
     return reliability(
         var_true, obs.sd_rating_error, obs.rating_step, scale, obs.sd_rater_leniency, k

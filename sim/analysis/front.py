@@ -15,6 +15,10 @@ numbers), replicate by replicate. This module turns those per-replicate values i
 * a recommendation in plain language that names one design only when it is ahead beyond
   noise, and says so when it is not (:func:`recommendation`), and a figure
   (:func:`plot`).
+
+Each objective is judged against its own null, the value of a design no better than the
+baseline (:data:`KINDS`): 0 for a paired difference or an effect size d, 1 for a risk
+ratio; the first objective must be compared with the baseline.
 """
 
 from __future__ import annotations
@@ -35,6 +39,15 @@ CONFIDENCE = 0.95
 RUNNERS_UP = 3
 
 
+#: What an objective's value is, against the baseline: its null (the value of a design
+#: no better than the baseline) and how to say it.
+KINDS = {
+    "difference": 0.0,  # a metric's paired difference from the baseline; an effect's diff
+    "d": 0.0,  # an effect size d of the learners against the same people in the baseline
+    "risk_ratio": 1.0,  # a risk ratio of the learners against the same people there
+}
+
+
 @dataclass(frozen=True)
 class Quantity:
     """An objective or a constraint, as this module needs it.
@@ -44,12 +57,21 @@ class Quantity:
         direction: ``"maximise"`` or ``"minimise"`` (objectives), empty for constraints.
         max: Upper bound (constraints).
         min: Lower bound (constraints).
+        kind: What an objective's value is against the baseline, a key of :data:`KINDS`
+            (``"own"``: the design's own value, such as a planned cost, not compared
+            with the baseline; never the first objective).
     """
 
     name: str
     direction: str = ""
     max: float | None = None
     min: float | None = None
+    kind: str = "difference"
+
+    @property
+    def null(self) -> float:
+        """The value of a design no better than the baseline (NaN: not compared with it)."""
+        return KINDS.get(self.kind, math.nan)
 
     def violation(self, value: float) -> float:
         """How far ``value`` is outside the bound (0 or less: within it)."""
@@ -143,8 +165,8 @@ class Decision:
         close: Contenders within noise of the leader on the first objective (the 95%
             interval of their paired difference contains 0), with that difference.
         unsure_constraints: Contenders whose constraint interval straddles a bound.
-        beats_baseline: Whether the leader's first objective differs from the baseline
-            beyond noise in the better direction.
+        beats_baseline: Whether the leader's first objective is beyond noise on the
+            better side of its null (0 for differences and d, 1 for risk ratios).
     """
 
     feasible: list[int]
@@ -166,13 +188,22 @@ def decide(
 
     Args:
         values: One row per (design, replicate); a column per objective and constraint.
-        objectives: The objectives, the first being the one a recommendation is made on.
+        objectives: The objectives, the first being the one a recommendation is made on
+            (compared with the baseline: not of kind ``"own"``).
         constraints: The constraints (their columns hold the design's own values).
         invalid: Designs refused before running (invalid or over a planned bound).
 
     Returns:
         The decision (see :class:`Decision`).
+
+    Raises:
+        ValueError: If the first objective is not compared with the baseline.
     """
+    if objectives[0].kind not in KINDS:
+        raise ValueError(
+            f"the first objective {objectives[0].name!r} is the design's own value, not "
+            f"compared with the baseline; put one of kind {', '.join(KINDS)} first"
+        )
     invalid = invalid or {}
     names = [q.name for q in (*objectives, *constraints)]
     summary = summarise(values[~values["design"].isin(list(invalid))], names)
@@ -208,7 +239,7 @@ def decide(
                 unsure.append(d)
                 break
     lead_low, lead_high = lows.at[leader, first.name], highs.at[leader, first.name]
-    beats = bool(lead_low > 0) if sign > 0 else bool(lead_high < 0)
+    beats = bool(lead_low > first.null) if sign > 0 else bool(lead_high < first.null)
     return Decision(feasible, front, leader, contenders, close, unsure, beats)
 
 
@@ -289,10 +320,11 @@ def recommendation(
     better = "higher" if first.direction == "maximise" else "lower"
     if not decision.beats_baseline:
         out.append(
-            f"The best design on {first.name} ({describe[lead]}) changes it by {on(lead, first)} "
-            f"against {baseline}, over {n} replicates: not {better} beyond noise. wlsim does "
-            f"not recommend a design for {first.name}: within this budget no design tried "
-            f"does measurably better than {baseline}."
+            f"The best design on {first.name} ({describe[lead]}) has "
+            f"{_against(first, on(lead, first), baseline)}, over {n} replicates: not {better} "
+            f"than {_fmt(first.null)} (no effect) beyond noise. wlsim does not recommend a "
+            f"design for {first.name}: within this budget no design tried does measurably "
+            f"better than {baseline}."
         )
     elif decision.close:
         names = [describe[lead]] + [describe[d] for d in decision.close]
@@ -308,8 +340,8 @@ def recommendation(
     else:
         runner = _runner_up(decision, summary, first)
         text = (
-            f"Recommended: {describe[lead]}. Against {baseline} it changes {first.name} by "
-            f"{on(lead, first)} over {n} replicates"
+            f"Recommended: {describe[lead]}. It has {_against(first, on(lead, first), baseline)}"
+            f", over {n} replicates"
         )
         if runner is not None:
             mean, low, high, pairs = paired(values, lead, runner, first.name)
@@ -320,7 +352,7 @@ def recommendation(
             )
         out.append(text + ".")
     if decision.leader is not None and len(objectives) > 1:
-        others = ", ".join(f"{q.name} {on(lead, q)}" for q in objectives[1:])
+        others = "; ".join(_against(q, on(lead, q), baseline) for q in objectives[1:])
         out.append(f"The best design on {first.name} also has: {others}.")
     if decision.unsure_constraints:
         shown = ", ".join(describe[d] for d in decision.unsure_constraints)
@@ -349,13 +381,40 @@ def _bound_text(c: Quantity) -> str:
     return f"{c.name} >= {_fmt(c.min if c.min is not None else math.nan)}"
 
 
+def _against(q: Quantity, value: str, baseline: str) -> str:
+    """A design's value of ``q`` in words, with what it is measured against."""
+    if q.kind == "d":
+        return (
+            f"{q.name} {value}, an effect size d of its learners against the same people in "
+            f"{baseline} (0: no effect)"
+        )
+    if q.kind == "risk_ratio":
+        return (
+            f"{q.name} {value}, a risk ratio of its learners against the same people in "
+            f"{baseline} (1: no effect)"
+        )
+    if q.kind == "difference":
+        return f"{q.name} {value} as a paired difference from {baseline} (0: no effect)"
+    return f"{q.name} {value}, its own value (not compared with {baseline})"
+
+
+def axis_label(q: Quantity) -> str:
+    """An objective's axis label: its name, direction and what it is measured against."""
+    against = {
+        "difference": "difference from the baseline",
+        "d": "effect size d against the baseline (0: none)",
+        "risk_ratio": "risk ratio against the baseline (1: none)",
+    }.get(q.kind, "the design's own value")
+    return f"{q.name} ({q.direction}), {against}"
+
+
 def _caveats(baseline: str) -> str:
     return (
         "What this does not show: only the designs tried were compared (the optimiser "
-        "samples the levers; it does not prove there is no better design); every number "
-        f"is a paired difference from {baseline} on the model's assumptions and parameters "
-        "(docs/model.md), not a forecast; constraints hold on the mean over replicates; and "
-        "a design's levers may matter for outcomes the objectives leave out."
+        "samples the levers; it does not prove there is no better design); every outcome "
+        f"is compared with {baseline} on the same seeds, on the model's assumptions and "
+        "parameters (docs/model.md), not a forecast; constraints hold on the mean over "
+        "replicates; and a design's levers may matter for outcomes the objectives leave out."
     )
 
 
@@ -391,7 +450,7 @@ def plot(
     if len(objectives) > 1:
         x_q = objectives[1].name
         xs = {k: v[x_q] for k, v in wide.items()}
-        x_label = f"{x_q} ({objectives[1].direction})"
+        x_label = axis_label(objectives[1])
     else:
         base = (
             first_lever
@@ -433,9 +492,9 @@ def plot(
             [xs["mean"][d]], [ys["mean"][d]], marker="*", s=160, color=PALETTE[5], zorder=5,
             label="best on the first objective",
         )  # fmt: skip
-    ax.axhline(0.0, color="black", lw=0.6, ls=":")
+    ax.axhline(objectives[0].null, color="black", lw=0.6, ls=":", label="no effect")
     ax.set_xlabel(x_label)
-    ax.set_ylabel(f"{y_q} ({objectives[0].direction}), difference from baseline")
+    ax.set_ylabel(axis_label(objectives[0]))
     ax.set_title("Designs tried: mean and 95% interval over replicates", fontsize="medium")
     ax.legend(fontsize="small", loc="best")
     return fig

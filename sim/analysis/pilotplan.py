@@ -87,8 +87,10 @@ def analytic_power(
 def welch(x: np.ndarray, y: np.ndarray) -> float:
     """Two-sided p-value of Welch's t-test of ``x`` against ``y`` (NaN if it cannot be run).
 
-    Two groups with no spread at all (every participant and every other person
-    stayed) give NaN, counted as no detection.
+    A group with fewer than two measured (after attrition), or two groups with no
+    spread at all (every participant and every other person stayed), give NaN: the
+    evaluation could not test anything, counted as no detection by :func:`power_table`
+    and :func:`fit_power_curve` alike, and counted in ``n_untested``.
     """
     if len(x) < 2 or len(y) < 2:
         return float("nan")
@@ -147,19 +149,23 @@ def power_table(per: pd.DataFrame, alpha: float) -> pd.DataFrame:
         alpha: Two-sided significance level.
 
     Returns:
-        One row per (size, weeks): ``n_replicates``, ``power`` with its 95% Wilson
-        interval (``power_low``, ``power_high``), the mean ``estimate``, ``true_effect``
-        and ``bias`` (with a 95% t-interval ``bias_low``, ``bias_high``), the mean group
-        sizes measured (``n_participants``, ``n_comparison``), the pooled sd of the
-        outcome (``sd``) and the standardised effect the test faces (``d``: mean
-        estimate over ``sd``).
+        One row per (size, weeks): ``n_replicates``, ``n_untested`` (evaluations whose
+        test could not be run, NaN p-value: counted as not detecting), ``power`` with its
+        95% Wilson interval (``power_low``, ``power_high``), the mean ``estimate``,
+        ``true_effect`` and ``bias`` (with a 95% t-interval ``bias_low``, ``bias_high``),
+        the mean group sizes measured (``n_participants``, ``n_comparison``), the pooled
+        sd of the outcome (``sd``) and the standardised effect the test faces (``d``:
+        mean estimate over ``sd``, with the estimate's 95% t-interval over ``sd``:
+        ``d_low``, ``d_high``).
     """
     direction = direction_of(per)
     rows = []
     for (size, weeks), g in per.groupby(["size", "weeks"], sort=True):
         hits = detected(g, alpha, direction)
+        untested = int((~np.isfinite(g["p_value"].to_numpy(dtype=float))).sum())
         low, high = _wilson(int(hits.sum()), len(g))
         bias, bias_low, bias_high = _t_interval(g["bias"].to_numpy(dtype=float))
+        _, est_low, est_high = _t_interval(g["estimate"].to_numpy(dtype=float))
         n1, n2 = g["n_participants"].to_numpy(float), g["n_comparison"].to_numpy(float)
         s1, s2 = g["sd_participants"].to_numpy(float), g["sd_comparison"].to_numpy(float)
         with np.errstate(all="ignore"):
@@ -171,6 +177,7 @@ def power_table(per: pd.DataFrame, alpha: float) -> pd.DataFrame:
                 "size": int(size),
                 "weeks": int(weeks),
                 "n_replicates": len(g),
+                "n_untested": untested,
                 "power": float(hits.mean()),
                 "power_low": low,
                 "power_high": high,
@@ -183,6 +190,8 @@ def power_table(per: pd.DataFrame, alpha: float) -> pd.DataFrame:
                 "n_comparison": float(g["n_comparison"].mean()),
                 "sd": sd,
                 "d": estimate / sd if sd > 0 else float("nan"),
+                "d_low": est_low / sd if sd > 0 else float("nan"),
+                "d_high": est_high / sd if sd > 0 else float("nan"),
             }
         )
     return pd.DataFrame(rows)
@@ -247,7 +256,9 @@ def fit_power_curve(
     The detections at every simulated size (at one duration) are binomial with the
     analytic power of :func:`analytic_power` at that size's measured group sizes; ``d``
     maximises their joint likelihood (:func:`scipy.optimize.minimize_scalar`, within
-    0-5, after a coarse grid). One ``d``
+    0-5, after a coarse grid). An evaluation whose test could not be run (NaN p-value)
+    counts as not detecting, as in :func:`power_table`: dropping it would fit the curve
+    to the evaluations that could be tested and overstate the power. One ``d``
     for all sizes assumes the programme's effect per participant does not change with
     their number; the simulated points beside the curve show where it does (a
     programme whose guides run out of capacity).
@@ -259,10 +270,9 @@ def fit_power_curve(
         max_size: The most participants the eligible allow.
 
     Returns:
-        The curve, or None when no row has measured groups.
+        The curve, or None when no evaluation could be tested.
     """
-    per = per[np.isfinite(per["p_value"].to_numpy(dtype=float))]
-    if per.empty:
+    if per.empty or not np.isfinite(per["p_value"].to_numpy(dtype=float)).any():
         return None
     direction = direction_of(per)
     share = float((per["n_participants"] / per["size"]).mean())
@@ -373,6 +383,13 @@ def describe(
         f"{here['n_participants']:.0f} participants and {here['n_comparison']:.0f} others "
         "measured)."
     ]
+    untested = int(here.get("n_untested", 0))
+    if untested:
+        out[0] += (
+            f" In {untested} of the {int(here['n_replicates'])} the test could not be run "
+            "(fewer than two measured in a group, or no spread at all): counted as not "
+            "detecting, as such an evaluation would show nothing."
+        )
     bias, low, high = here["bias"], here["bias_low"], here["bias_high"]
     true = here["true_effect"]
     lead = (
@@ -430,13 +447,13 @@ def describe(
                 f"; the smallest simulated size that reached it is {int(reached['size'].iloc[0])} "
                 f"({_pct(reached['power'].iloc[0])})"
             )
-        d_by_size = at["d"].to_numpy(float)
-        if len(d_by_size) > 1 and d_by_size[-1] < 0.8 * d_by_size[0]:
+        if _shrinks(at, direction_of(per)):
+            d_by_size = at["d"].to_numpy(float)
             text += (
                 f"; but the effect per participant shrinks as more enrol (standardised "
                 f"{d_by_size[0]:.2f} at {int(at['size'].iloc[0])}, {d_by_size[-1]:.2f} at "
-                f"{int(at['size'].iloc[-1])}: guides' capacity, say), which the curve "
-                "ignores: trust the simulated sizes"
+                f"{int(at['size'].iloc[-1])}, beyond simulation noise: guides' capacity, "
+                "say), which the curve ignores: trust the simulated sizes"
             )
         if w.enrolment == "volunteers":
             text += (
@@ -470,6 +487,27 @@ def describe(
         "have other power and bias."
     )
     return out
+
+
+def _shrinks(at: pd.DataFrame, direction: float) -> bool:
+    """Whether the standardised effect at the largest size is below that at the smallest.
+
+    Below beyond noise (the 95% intervals of the two exclude each other) and by at least
+    a fifth, in the effect's direction.
+
+    Args:
+        at: :func:`power_table` rows of one duration, by size.
+        direction: The sign of the programme's true effect.
+    """
+    if len(at) < 2 or direction == 0:
+        return False
+    first, last = at.iloc[0], at.iloc[-1]
+    d0, d1 = direction * first["d"], direction * last["d"]
+    low0 = min(direction * first["d_low"], direction * first["d_high"])
+    high1 = max(direction * last["d_low"], direction * last["d_high"])
+    if not all(np.isfinite([d0, d1, low0, high1])):
+        return False
+    return bool(d1 < 0.8 * d0 and high1 < low0)
 
 
 def figure(table: pd.DataFrame, curve: PowerCurve | None, weeks: int, target: float) -> Figure:

@@ -409,7 +409,7 @@ def _pilot(args: argparse.Namespace) -> int:
     from sim.analysis.summary import wrap_text
     from sim.errors import ScenarioError
     from sim.experiments.folders import check_output
-    from sim.experiments.pilotplan import check_plan, plan_pilot, write_pilot
+    from sim.experiments.pilotplan import check_plan, run_plan, write_pilot
     from sim.scenario.loading import load_scenario
 
     # The options are [pilot] values: validated like the file, before anything runs.
@@ -418,16 +418,11 @@ def _pilot(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, [*args.overrides, *sets])
     if args.replicates is not None and args.replicates < 2:
         raise ScenarioError(f"--replicates {args.replicates}: a power needs at least 2")
-    check_plan(scenario, str(args.scenario))
+    # Every replicate to be run is checked, on the seed to be used, before anything runs.
+    plan = check_plan(scenario, str(args.scenario), args.replicates, args.seed)
     out = args.out if args.out is not None else Path("results") / f"{scenario.name}-pilot"
     check_output(out, args.overwrite)
-    results = plan_pilot(
-        scenario,
-        str(args.scenario),
-        replicates=args.replicates,
-        seed=args.seed,
-        progress=False if args.no_progress else None,
-    )
+    results = run_plan(plan, progress=False if args.no_progress else None)
     try:
         write_pilot(results, out, overwrite=args.overwrite)
     except OSError as exc:

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sim.analysis.effects import control_arm, per_replicate, snapshot_weeks
+from sim.analysis.effects import control_arm, effect_values, per_replicate, snapshot_weeks
 from sim.analysis.information import SCREEN_FILE
 from sim.analysis.posterior import weighted_quantiles
 from sim.errors import MissingDependencyError, ScenarioError, did_you_mean
@@ -451,12 +451,7 @@ def effects(
     for control, measured in pairs.items():
         arms = dict.fromkeys([control, *measured])
         cohort = pd.concat([runs[a].cohort for a in arms], ignore_index=True)
-        per = per_replicate(cohort, scenario, control)
-        if per.empty:
-            continue
-        keys = ["arm", "programme", "timepoint", "outcome", "measure", "statistic"]
-        means = per.groupby(keys, sort=False)["value"].mean()
-        out.update({tuple(k): float(v) for k, v in means.items() if np.isfinite(v)})
+        out.update(effect_values(per_replicate(cohort, scenario, control)))
     return out
 
 

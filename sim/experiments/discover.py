@@ -140,7 +140,7 @@ def _read(folder: Path) -> tuple[pd.DataFrame, list[str], list[str], tuple[str, 
     if not runs_path.is_file():
         raise ScenarioError(
             f"SWEEP_DIR {folder}: the sweep has not finished (no runs.parquet: it was "
-            f"stopped, or is still running). Continue it with: {resume_command(folder)}"
+            f"stopped, or is still running). {how_to_continue(folder)}"
         )
     runs = _table(runs_path)
     controls = list(arms)
@@ -169,7 +169,7 @@ def _table(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
         raise ScenarioError(
             f"SWEEP_DIR {path.parent}: {path.name} cannot be read ({type(exc).__name__}: "
             f"{exc}); was the folder written by wlsim sweep? A sweep's final tables are "
-            f"written again by: {resume_command(path.parent)}"
+            f"written again by continuing it. {how_to_continue(path.parent)}"
         ) from None
 
 
@@ -190,8 +190,23 @@ def _check_finished(folder: Path, arms: list[str]) -> None:
     why = f", {failed} of them failed (see manifest.csv)" if failed else ""
     raise ScenarioError(
         f"SWEEP_DIR {folder}: the sweep has not finished: {len(missing)} of the "
-        f"{len(wanted)} runs of {' and '.join(arms)} have no result{why}. Continue it "
-        f"with: {resume_command(folder)}"
+        f"{len(wanted)} runs of {' and '.join(arms)} have no result{why}. "
+        f"{how_to_continue(folder)}"
+    )
+
+
+def how_to_continue(folder: Path) -> str:
+    """How to continue a sweep: the command, when its folder holds the scenario to run.
+
+    ``wlsim sweep DIR/scenario.resolved.toml --resume`` needs that file; without it the
+    user must give the scenario file the sweep was started from.
+    """
+    if (folder / "scenario.resolved.toml").is_file():
+        return f"Continue it with: {resume_command(folder)}"
+    return (
+        f"The folder has no scenario.resolved.toml to continue from: continue it with the "
+        f"scenario file the sweep was started from, wlsim sweep FILE --out "
+        f"{shlex.quote(str(folder))} --resume (with the same --set and --posterior options)"
     )
 
 

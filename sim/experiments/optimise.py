@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.analysis.effects import control_arm, per_replicate, snapshot_weeks
+from sim.analysis.effects import control_arm, effect_values, per_replicate, snapshot_weeks
 from sim.analysis.front import Decision, Quantity, decide, recommendation, summarise, to_decide
 from sim.errors import MissingDependencyError, ScenarioError, did_you_mean
 from sim.experiments.run import run_batch_tables
@@ -210,7 +210,7 @@ def plan_optimisation(
     levers = tuple(
         _lever(raw, path, lever, scenario, arms, where) for path, lever in opt.levers.items()
     )
-    quantities = [Quantity(o.label, direction=o.direction) for o in opt.objectives]
+    quantities = [Quantity(o.label, direction=o.direction, kind=_kind(o)) for o in opt.objectives]
     for i, c in enumerate(opt.constraints):
         name = c.metric if c.week < 0 else f"{c.metric}@{c.week}"
         if any(q.name == name for q in quantities):  # two bounds on one metric
@@ -255,6 +255,13 @@ def plan_optimisation(
     _check_metrics(problem, arms, where)
     _check_planned_budget(problem, where)
     return problem
+
+
+def _kind(objective: Objective) -> str:
+    """What an objective's value is against the baseline (:data:`sim.analysis.front.KINDS`)."""
+    if objective.effect:
+        return "difference" if objective.statistic == "diff" else objective.statistic
+    return "own" if objective.metric in PLANNED else "difference"
 
 
 def _baseline(scenario: Scenario, where: str) -> str:
@@ -429,6 +436,14 @@ def _check_metrics(problem: Problem, arms: Sequence[str], where: str) -> None:
                 f"{where}: {kind}[{i}].week = {week}: the run ends at week "
                 f"{scenario.horizon_weeks}; choose a week up to it"
             )
+    first = problem.objectives[0]
+    if first.metric in PLANNED:
+        raise ScenarioError(
+            f"{where}: objectives[0].metric = {first.metric!r} is the design's own plan, not "
+            f"compared with the baseline {problem.baseline!r}; the first objective is the one "
+            "wlsim recommends on against the baseline: put an outcome first (a metric of the "
+            f"weekly series or an effect) and {first.metric} after it, or make it a constraint"
+        )
     for i, o in enumerate(problem.objectives):
         if not o.effect:
             continue
@@ -574,7 +589,7 @@ class Task:
         replicates: Replicate numbers (seeds as in every wlsim run).
         arms: Arms to run (the design's arm, and the baseline when not shared).
         columns: ``(metric, week)`` pairs to keep (week -1: the horizon).
-        effects: Effect keys ``(arm, programme, timepoint, outcome, measure, statistic)``.
+        effects: Effect keys (:data:`sim.analysis.effects.EFFECT_KEY`).
         control: The baseline arm, for effect sizes.
     """
 
@@ -615,18 +630,10 @@ def evaluate(task: Task) -> list[dict[str, float]]:
                     cohorts.append(cohort)
         if task.effects:
             per = per_replicate(pd.concat(cohorts, ignore_index=True), scenario, task.control)
+            values = effect_values(per, by_replicate=True)
             for k, r in zip(ks, reps, strict=True):
-                mine = per[per["replicate"] == r] if not per.empty else per
                 for key in task.effects:
-                    hit = mine
-                    for col, v in zip(
-                        ("arm", "programme", "timepoint", "outcome", "measure", "statistic"),
-                        key,
-                        strict=True,
-                    ):
-                        hit = hit[hit[col] == v] if not hit.empty else hit
-                    value = float(hit["value"].iloc[0]) if len(hit) else math.nan
-                    out[k]["effect|" + "|".join(key)] = value
+                    out[k]["effect|" + "|".join(key)] = values.get((*key, r), math.nan)
     return out
 
 

@@ -9,7 +9,7 @@ size search, this module
    numbers: the same organisation, the same people, the same draws);
 2. draws who enrols from the pilot's own stream (:meth:`sim.model.streams.Streams.pilot_plan`)
    among the eligible (the programme's learner levels and tenure window at week 0), and
-   fixes it as a history's pilot rows do (:func:`sim.model.workforce.fix_enrolment`:
+   fixes it as a history's pilot rows do (:func:`sim.model.workforce.enrol_only`:
    they enrol in the arm's programmes, nobody else of the starting workforce does);
 3. snapshots the initial cohort (:class:`sim.model.cohort.CohortRecorder`, with the
    observation model's ratings and survey scores) at the programme's start and after
@@ -39,7 +39,7 @@ from sim.analysis.effects import control_arm, outcomes
 from sim.errors import ScenarioError
 from sim.model.cohort import CohortRecorder
 from sim.model.submodels.practice import usage_matrix
-from sim.model.workforce import fix_enrolment
+from sim.model.workforce import enrol_only
 from sim.model.workplace import ReplicateBatch, WorkplaceModel
 from sim.scenario.loading import arm_scenario
 from sim.scenario.schema import Programme, Scenario
@@ -59,8 +59,12 @@ class Plan:
         durations: Weeks from the measurement before to the one after (the stated one
             among them).
         start: The programme's start week (the measurement before).
-        eligible: Employees eligible at week 0 (replicate 0's organisation).
-        max_size: The most participants that leave a comparison group of at least 2.
+        replicates: Simulated pilots per size.
+        seed: The root seed the replicates run on.
+        eligible_by_replicate: Employees eligible at week 0 in each replicate's
+            organisation (tenures, and so eligibility, differ between replicates).
+        max_size: The most participants that leave a comparison group (``n_comparison``,
+            at least 2) in every replicate.
     """
 
     scenario: Scenario
@@ -71,7 +75,9 @@ class Plan:
     sizes: tuple[int, ...]
     durations: tuple[int, ...]
     start: int
-    eligible: int
+    replicates: int
+    seed: int
+    eligible_by_replicate: tuple[int, ...]
     max_size: int
 
     @property
@@ -79,17 +85,38 @@ class Plan:
         """The scenario's ``[pilot]`` section."""
         return self.scenario.pilot
 
+    @property
+    def eligible(self) -> int:
+        """The fewest employees eligible at week 0 in any replicate."""
+        return min(self.eligible_by_replicate)
+
+    @property
+    def eligible_mean(self) -> float:
+        """Employees eligible at week 0, on average over the replicates."""
+        return float(np.mean(self.eligible_by_replicate))
+
 
 def _fail(source: str, text: str) -> ScenarioError:
     return ScenarioError(f"{source}: [pilot] {text}")
 
 
-def check_plan(scenario: Scenario, source: str = "<scenario>") -> Plan:
+def check_plan(
+    scenario: Scenario,
+    source: str = "<scenario>",
+    replicates: int | None = None,
+    seed: int | None = None,
+) -> Plan:
     """Resolve and check a scenario's ``[pilot]`` section before anything runs.
+
+    Eligibility depends on tenure, which differs between replicates: every replicate to
+    be simulated is built (to week 0, after any burn-in) on the seed that will be used,
+    and the plan must fit the one with the fewest eligible.
 
     Args:
         scenario: The validated scenario (its ``[pilot]`` section).
         source: The scenario file, for messages.
+        replicates: Simulated pilots per size (default ``pilot.replicates``), at least 1.
+        seed: Root seed (default the scenario's).
 
     Returns:
         The plan.
@@ -98,9 +125,13 @@ def check_plan(scenario: Scenario, source: str = "<scenario>") -> Plan:
         ScenarioError: Naming the file, the field, the value and the fix, if the pilot's
             arm, programme or control cannot be found, the observation model is off for
             an observed outcome, the duration passes the horizon, or more participants
-            are asked for than are eligible.
+            are asked for than are eligible in some replicate (named, with its count).
     """
     p = scenario.pilot
+    replicates = p.replicates if replicates is None else replicates
+    seed = scenario.seed if seed is None else seed
+    if replicates < 1:
+        raise ScenarioError(f"{source}: {replicates} replicates: a pilot plan needs at least 1")
     with_programmes = [a for a, spec in scenario.arms.items() if spec.programmes]
     arm = p.arm or (with_programmes[0] if with_programmes else "")
     if not arm:
@@ -163,13 +194,23 @@ def check_plan(scenario: Scenario, source: str = "<scenario>") -> Plan:
                 f"{scenario.horizon_weeks}, so at most {room} weeks can be measured; shorten it "
                 "or raise horizon_weeks",
             )
-    model = WorkplaceModel(scenario, arm=arm, replicate=0)
-    eligible = len(eligible_ids(model, prog))
+    counts = tuple(
+        len(eligible_ids(WorkplaceModel(scenario, arm=arm, replicate=r, seed=seed), prog))
+        for r in range(replicates)
+    )
+    fewest = int(np.argmin(counts))
+    eligible = counts[fewest]
     taken = p.n_comparison or 2
     max_size = eligible - taken
+    spread = (
+        f" in replicate {fewest} of {replicates} (seed {seed}; {min(counts)}-{max(counts)} "
+        "across replicates: tenures differ)"
+        if replicates > 1
+        else f" (seed {seed})"
+    )
     where = (
-        f"{eligible} employees are eligible for {programme!r} at week 0 (learner_levels "
-        f"{list(prog.learner_levels)}, tenure {prog.dur_tenure_min_weeks:g}-"
+        f"only {eligible} employees are eligible for {programme!r} at week 0{spread} "
+        f"(learner_levels {list(prog.learner_levels)}, tenure {prog.dur_tenure_min_weeks:g}-"
         f"{prog.dur_tenure_max_weeks:g} weeks)"
     )
     if max_size < 2:
@@ -181,11 +222,12 @@ def check_plan(scenario: Scenario, source: str = "<scenario>") -> Plan:
             raise _fail(
                 source,
                 f"pilot.{label} = {shown}: {where}; at most {max_size} can enrol and leave "
-                f"{taken} to compare with; enrol fewer, or widen the programme's learner_levels",
+                f"{taken} to compare with in every replicate; enrol fewer, or widen the "
+                "programme's learner_levels or tenure window",
             )
     sizes = _sizes(p.n_participants, p.sizes, max_size)
-    return Plan(scenario, source, arm, control, programme, sizes, durations, start, eligible,
-                max_size)  # fmt: skip
+    return Plan(scenario, source, arm, control, programme, sizes, durations, start, replicates,
+                seed, counts, max_size)  # fmt: skip
 
 
 def _sizes(n: int, given: Sequence[int], top: int) -> tuple[int, ...]:
@@ -326,10 +368,7 @@ def _run_arm(
         ]
         if enrol is not None:
             for m in chunk:
-                wf = m.workforce  # the starting workforce: slot_of_id maps ids to positions
-                took = np.zeros(wf.n_slots)
-                took[wf.slot_of_id[enrol(m)]] = 1.0
-                fix_enrolment(wf.propensity, took)
+                enrol_only(m.workforce, enrol(m))
         recorders = [CohortRecorder(m, weeks) for m in chunk]
         batch = ReplicateBatch(chunk)
         for _ in range(last):
@@ -342,30 +381,30 @@ def _run_arm(
     return out
 
 
-def simulate(
-    plan: Plan,
-    replicates: int | None = None,
-    seed: int | None = None,
-    progress: bool | None = None,
-) -> pd.DataFrame:
+def simulate(plan: Plan, progress: bool | None = None) -> pd.DataFrame:
     """Simulate the pilot's evaluation at every size and duration of the plan.
+
+    The plan's replicates run on its seed (those :func:`check_plan` checked); replicate
+    ``r`` is the same organisation and draws in every arm and at every size.
 
     Args:
         plan: The checked plan.
-        replicates: Simulated pilots per size (default ``pilot.replicates``).
-        seed: Root seed (default the scenario's); replicate ``r`` is the same
-            organisation and draws in every arm and at every size.
         progress: Show a progress bar (None: when the output is a terminal).
 
     Returns:
         One row per (size, weeks, replicate) with the columns of
         :data:`sim.analysis.pilotplan.PER_REPLICATE`.
+
+    Raises:
+        RuntimeError: If a replicate leaves fewer in the comparison group than the plan
+            was checked for (the plan was not made by :func:`check_plan` for this
+            scenario).
     """
     from tqdm.auto import tqdm
 
     p, sc = plan.settings, plan.scenario
-    reps = list(range(replicates or p.replicates))
-    seed = sc.seed if seed is None else seed
+    reps = list(range(plan.replicates))
+    seed = plan.seed
     arm_sc = arm_scenario(sc, plan.arm, plan.source)
     reader, _, _ = _outcome(plan, arm_sc)
     control_sc = arm_scenario(sc, plan.control, plan.source)
@@ -379,8 +418,14 @@ def simulate(
         def took(m: WorkplaceModel) -> np.ndarray:
             if m.replicate not in draws:
                 draws[m.replicate] = _draw(m, plan)
-            groups[(size, m.replicate)] = _groups(draws[m.replicate], size, plan)
-            return groups[(size, m.replicate)][0]
+            took, comp = _groups(draws[m.replicate], size, plan)
+            if len(comp) < (p.n_comparison or 2) or len(took) < size:
+                raise RuntimeError(
+                    f"replicate {m.replicate}: {len(took)} participants and {len(comp)} to "
+                    f"compare with at size {size}; the plan was checked for other replicates"
+                )
+            groups[(size, m.replicate)] = took, comp
+            return took
 
         return took
 
@@ -491,12 +536,25 @@ def plan_pilot(
     Raises:
         ScenarioError: If the plan is not possible (:func:`check_plan`).
     """
+    return run_plan(check_plan(scenario, source, replicates, seed), progress)
+
+
+def run_plan(plan: Plan, progress: bool | None = None) -> PilotResults:
+    """Simulate and analyse a checked plan (:func:`check_plan`), on its replicates and seed.
+
+    Args:
+        plan: The checked plan.
+        progress: Show a progress bar (None: when the output is a terminal).
+
+    Returns:
+        The results.
+    """
     from sim.provenance import provenance
 
     started = time.time()
-    plan = check_plan(scenario, source)
+    scenario, source = plan.scenario, plan.source
     p = plan.settings
-    per = simulate(plan, replicates, seed, progress)
+    per = simulate(plan, progress)
     table = stats.power_table(per, p.alpha)
     share = (per["n_comparison"] / _comparison_size(plan, per["size"].to_numpy())).mean()
 
@@ -525,19 +583,20 @@ def plan_pilot(
         ),
         alpha=p.alpha,
         target=p.target_power,
-        replicates=replicates or p.replicates,
+        replicates=plan.replicates,
     )
     text = stats.describe(table, curve, per, wording)
     metadata = {
         **provenance(),
         "scenario": scenario.name,
         "source": source,
-        "seed": scenario.seed if seed is None else seed,
-        "replicates": replicates or p.replicates,
+        "seed": plan.seed,
+        "replicates": plan.replicates,
         "arm": plan.arm,
         "control": plan.control,
         "programme": plan.programme,
         "eligible": plan.eligible,
+        "eligible_by_replicate": list(plan.eligible_by_replicate),
         "sizes": list(plan.sizes),
         "durations": list(plan.durations),
         "fitted_d": None if curve is None else curve.d,
@@ -550,7 +609,7 @@ def _comparison_size(plan: Plan, size: np.ndarray) -> np.ndarray:
     """The comparison group enrolled beside ``size`` participants (before attrition)."""
     n = plan.settings.n_comparison
     size = np.asarray(size, dtype=float)
-    return np.full_like(size, float(n)) if n else plan.eligible - size
+    return np.full_like(size, float(n)) if n else plan.eligible_mean - size
 
 
 def write_pilot(results: PilotResults, out: str | Path, overwrite: bool = False) -> Path:

@@ -19,7 +19,7 @@ import pandas as pd
 
 from sim.analysis.pilots import pilot_change
 from sim.model.cohort import CohortRecorder
-from sim.model.workforce import fix_enrolment
+from sim.model.workforce import enrol_only
 from sim.model.workplace import WorkplaceModel
 from sim.scenario.history import Observation
 from sim.scenario.schema import Scenario
@@ -49,11 +49,8 @@ class PilotWatch:
         if not self.rows:
             return
         for m in models:
-            if self.listed is not None:
-                wf = m.workforce  # the starting workforce: roster row i is employee id i
-                took = np.zeros(wf.n_slots)
-                took[wf.slot_of_id[np.asarray(self.listed, dtype=np.int64)]] = 1.0
-                fix_enrolment(wf.propensity, took)
+            if self.listed is not None:  # roster row i is employee id i
+                enrol_only(m.workforce, np.asarray(self.listed, dtype=np.int64))
             self.recorders.append(CohortRecorder(m, self.weeks))
 
     def after_week(self, first: int, models: Sequence[WorkplaceModel]) -> None:

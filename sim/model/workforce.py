@@ -170,6 +170,24 @@ def fix_enrolment(propensity: np.ndarray, participant: np.ndarray) -> None:
     propensity[known, 0] = np.where(participant[known] > 0, 0.0, 1.0)
 
 
+def enrol_only(wf: Workforce, ids: np.ndarray) -> None:
+    """Fix enrolment by employee id, in place: these enrol, nobody else present does.
+
+    What a participants file (a history's pilot rows) and a simulated pilot's draw both
+    mean: the listed employees enrol as learners in every programme of the arm for which
+    they are eligible, every other position now occupied enrols in none
+    (:func:`fix_enrolment`). Ids no longer employed are skipped.
+
+    Args:
+        wf: The workforce (before the first week: the starting workforce).
+        ids: Employee ids of the participants.
+    """
+    slots = wf.slot_of_id[np.asarray(ids, dtype=np.int64)]
+    took = np.zeros(wf.n_slots)
+    took[slots[slots >= 0]] = 1.0
+    fix_enrolment(wf.propensity, took)
+
+
 def stack(workforces: list[Workforce]) -> Workforce:
     """Lay the workforces of replicates end to end, and make theirs views into it.
 

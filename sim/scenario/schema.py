@@ -1989,6 +1989,30 @@ class Prior(Section):
         return self
 
 
+def _check_metric_or_effect(metric: str, effect: str, statistic: str, measure: str) -> None:
+    """One rule for a calibration target and an optimisation objective: a metric or an effect.
+
+    An effect's statistic must fit its outcome (d or diff for skill and engagement,
+    risk_ratio or diff for retention and promotion, which have only the latent measure).
+
+    Raises:
+        ValueError: If both or neither of ``metric`` and ``effect`` are given, or the
+            statistic or measure does not apply to the effect.
+    """
+    if bool(metric) == bool(effect):
+        raise ValueError("give either metric (a weekly metric) or effect (an effect size)")
+    if not effect:
+        return
+    ratio = effect in ("retention", "promotion")
+    if (statistic == "risk_ratio") != ratio and statistic != "diff":
+        want = "risk_ratio or diff" if ratio else "d or diff"
+        raise ValueError(
+            f"statistic = {statistic!r} does not apply to effect = {effect!r}; use {want}"
+        )
+    if ratio and measure == "observed":
+        raise ValueError(f"effect = {effect!r} has only the latent measure")
+
+
 class Target(Section):
     """A summary statistic the model computes, with its observed value and uncertainty.
 
@@ -2079,18 +2103,7 @@ class Target(Section):
 
     @model_validator(mode="after")
     def _one_kind(self) -> Target:
-        if bool(self.metric) == bool(self.effect):
-            raise ValueError("give either metric (a weekly metric) or effect (an effect size)")
-        if self.effect:
-            ratio = self.effect in ("retention", "promotion")
-            if (self.statistic == "risk_ratio") != ratio and self.statistic != "diff":
-                want = "risk_ratio or diff" if ratio else "d or diff"
-                raise ValueError(
-                    f"statistic = {self.statistic!r} does not apply to effect = "
-                    f"{self.effect!r}; use {want}"
-                )
-            if ratio and self.measure == "observed":
-                raise ValueError(f"effect = {self.effect!r} has only the latent measure")
+        _check_metric_or_effect(self.metric, self.effect, self.statistic, self.measure)
         return self
 
 
@@ -2250,8 +2263,10 @@ class Objective(Section):
     """What ``[optimise]`` maximises or minimises: a metric or an effect size.
 
     A *metric* is measured as the optimised arm's paired difference from the baseline
-    arm (the same replicate seeds), averaged over replicates; an *effect* is a
-    programme's effect size on its learners against the baseline (docs/model.md 7.12).
+    arm (the same replicate seeds), averaged over replicates (no effect: 0); an *effect*
+    is a programme's effect size on its learners against the baseline (docs/model.md
+    7.12; no effect: 0 for d and diff, 1 for a risk ratio). The planned metrics are the
+    design's own plan, not compared with the baseline: never the first objective.
     """
 
     metric: str = param(
@@ -2301,17 +2316,7 @@ class Objective(Section):
 
     @model_validator(mode="after")
     def _one_kind(self) -> Objective:
-        if bool(self.metric) == bool(self.effect):
-            raise ValueError("give either metric (a weekly metric) or effect (an effect size)")
-        ratio = self.effect in ("retention", "promotion")
-        if self.effect and (self.statistic == "risk_ratio") != ratio and self.statistic != "diff":
-            want = "risk_ratio or diff" if ratio else "d or diff"
-            raise ValueError(
-                f"statistic = {self.statistic!r} does not apply to effect = {self.effect!r}; "
-                f"use {want}"
-            )
-        if ratio and self.measure == "observed":
-            raise ValueError(f"effect = {self.effect!r} has only the latent measure")
+        _check_metric_or_effect(self.metric, self.effect, self.statistic, self.measure)
         return self
 
     @property
