@@ -283,3 +283,25 @@ def test_targets_and_objectives_refuse_a_bad_metric_or_effect_by_one_rule(fields
         Objective(**fields, direction="maximise")
     assert str(rule.value) in str(target.value)
     assert str(rule.value) in str(objective.value)
+
+
+def test_over_a_posterior_every_replicate_runs_its_own_draw(tmp_path):
+    particles = pd.DataFrame(
+        {"turnover.p_quit_per_week": [0.002, 0.004, 0.008], "weight": [1.0, 1.0, 1.0]}
+    )
+    scenario = sim.load_scenario(KNOWN, overrides=["optimise.trials=4"])
+    problem = plan_optimisation(scenario, str(KNOWN), posterior=particles)
+    assert len(problem.draws) == scenario.optimise.max_replicates
+    drawn = {d["turnover.p_quit_per_week"] for d in problem.draws}
+    assert drawn <= {0.002, 0.004, 0.008} and len(drawn) > 1  # draws from the particles
+    with_post = run_optimisation(
+        scenario, tmp_path / "post", progress=False, source=str(KNOWN), posterior=particles
+    )
+    plain = run_optimisation(scenario, tmp_path / "plain", progress=False, source=str(KNOWN))
+    assert len(with_post.trials) == len(plain.trials) == 4
+    # Quits change who stays to be reached: other parameters give other values.
+    reached = "n_learners_reached"
+    assert not np.array_equal(with_post.values[reached], plain.values[reached])
+    lever_too = particles.rename(columns={"turnover.p_quit_per_week": LEVER})
+    with pytest.raises(ScenarioError, match="the posterior also sets the levers"):
+        plan_optimisation(scenario, str(KNOWN), posterior=lever_too)
