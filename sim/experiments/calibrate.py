@@ -975,52 +975,23 @@ def _interactive() -> bool:
 
 def _prepare(folder: Path, scenario: Scenario, resume: bool, overwrite: bool) -> None:
     """Check the folder to resume, or create the calibration folder whole."""
-    import shutil
-
-    from sim.experiments.folders import check_output, new_folder, publish
-    from sim.files import atomic_write
+    from sim.experiments.folders import prepare_resumable
     from sim.scenario.loading import dump_scenario
 
-    resolved = dump_scenario(scenario)
     data = json.dumps(_data_fingerprint(scenario), sort_keys=True)
-    if folder.exists() and resume:
-        then = folder / "scenario.resolved.toml"
-        if not (folder / DATABASE).exists() or not then.exists():
-            raise ScenarioError(
-                f"--resume {folder}: no calibration there (no {DATABASE}); pass --overwrite "
-                "to start afresh, or choose another --out"
-            )
-        if then.read_text(encoding="utf-8") != resolved:
-            raise ScenarioError(
-                f"--resume {folder}: the calibration there was made from another scenario or "
-                "[calibration] section; resume with the same file and --set options, or pass "
-                "--overwrite to start afresh"
-            )
-        stored = folder / "data.json"
-        if stored.exists() and stored.read_text(encoding="utf-8").strip() != data:
-            raise ScenarioError(
-                f"--resume {folder}: a data file changed since the calibration started (its "
-                "history, roster or advice network); the generations stored were fitted to "
-                "the old data. Pass --overwrite to start afresh with the new data"
-            )
-        return
-    if resume:
-        raise ScenarioError(f"--resume {folder}: the folder does not exist; run without --resume")
-    if folder.exists():
-        if not overwrite:
-            raise ScenarioError(
-                f"--out {folder}: the folder already exists; pass --resume to continue the "
-                "calibration there, --overwrite to replace it, or choose another folder"
-            )
-        check_output(folder, overwrite)
-    tmp = new_folder(folder, "calibration")
-    try:
-        atomic_write(tmp / "scenario.resolved.toml", resolved.encode())
-        atomic_write(tmp / "data.json", (data + "\n").encode())
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    publish(tmp, folder, overwrite)
+    changed = {
+        "scenario.resolved.toml": (
+            "the calibration there was made from another scenario or [calibration] section; "
+            "resume with the same file and --set options, or pass --overwrite to start afresh"
+        ),
+        "data.json": (
+            "a data file changed since the calibration started (its history, roster or "
+            "advice network); the generations stored were fitted to the old data. Pass "
+            "--overwrite to start afresh with the new data"
+        ),
+    }
+    files = {"scenario.resolved.toml": dump_scenario(scenario), "data.json": data + "\n"}
+    prepare_resumable(folder, "calibration", DATABASE, files, changed, resume, overwrite)
 
 
 def _data_fingerprint(scenario: Scenario) -> dict[str, Any]:

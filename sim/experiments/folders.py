@@ -22,7 +22,7 @@ import re
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -212,6 +212,69 @@ def new_folder(out: Path, kind: str) -> Path:
     }
     (tmp / MARKER).write_text(json.dumps(info) + "\n", encoding="utf-8")
     return tmp
+
+
+def prepare_resumable(
+    folder: Path,
+    kind: str,
+    marker: str,
+    files: Mapping[str, str],
+    changed: Mapping[str, str],
+    resume: bool,
+    overwrite: bool,
+) -> None:
+    """Check a folder to resume, or create a long job's folder whole with its inputs.
+
+    Calibrations and optimisations keep what they were started from (the resolved
+    scenario, fingerprints of data files) beside their progress (``marker``: pyabc's
+    database, Optuna's journal); a resume must find the same inputs.
+
+    Args:
+        folder: The job's folder.
+        kind: What the job is (``"calibration"``, ``"optimisation"``): the folder marker's
+            kind and the word in messages.
+        marker: The file that holds the job's progress (a folder without it has nothing
+            to resume).
+        files: The inputs to keep, by file name, as text.
+        changed: For each input, the message when a resume finds it different.
+        resume: Continue the job in ``folder``.
+        overwrite: Replace ``folder``.
+
+    Raises:
+        ScenarioError: If there is nothing to resume, an input changed, or the folder
+            exists without ``resume`` or ``overwrite``.
+    """
+    from sim.files import atomic_write
+
+    if folder.exists() and resume:
+        then = folder / "scenario.resolved.toml"
+        if not (folder / marker).exists() or not then.exists():
+            raise ScenarioError(
+                f"--resume {folder}: no {kind} there (no {marker}); pass --overwrite to start "
+                "afresh, or choose another --out"
+            )
+        for name, text in files.items():
+            stored = folder / name
+            if stored.exists() and stored.read_text(encoding="utf-8").strip() != text.strip():
+                raise ScenarioError(f"--resume {folder}: {changed[name]}")
+        return
+    if resume:
+        raise ScenarioError(f"--resume {folder}: the folder does not exist; run without --resume")
+    if folder.exists():
+        if not overwrite:
+            raise ScenarioError(
+                f"--out {folder}: the folder already exists; pass --resume to continue the "
+                f"{kind} there, --overwrite to replace it, or choose another folder"
+            )
+        check_output(folder, overwrite)
+    tmp = new_folder(folder, kind)
+    try:
+        for name, text in files.items():
+            atomic_write(tmp / name, text.encode())
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    publish(tmp, folder, overwrite)
 
 
 def publish(tmp: Path, out: Path, overwrite: bool, option: str = "--out") -> None:

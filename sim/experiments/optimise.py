@@ -27,7 +27,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
 import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -1196,40 +1195,17 @@ def _fingerprint(problem: Problem) -> str:
 
 def _prepare(folder: Path, problem: Problem, resume: bool, overwrite: bool) -> None:
     """Check the folder to resume, or create the optimisation folder whole."""
-    from sim.experiments.folders import check_output, new_folder, publish
-    from sim.files import atomic_write
+    from sim.experiments.folders import prepare_resumable
 
-    resolved = _fingerprint(problem)
-    if folder.exists() and resume:
-        then = folder / "scenario.resolved.toml"
-        if not (folder / JOURNAL).exists() or not then.exists():
-            raise ScenarioError(
-                f"--resume {folder}: no optimisation there (no {JOURNAL}); pass --overwrite to "
-                "start afresh, or choose another --out"
-            )
-        if then.read_text(encoding="utf-8") != resolved:
-            raise ScenarioError(
-                f"--resume {folder}: the optimisation there was made from another scenario, "
-                "[optimise] section or posterior; resume with the same file and options, or "
-                "pass --overwrite to start afresh"
-            )
-        return
-    if resume:
-        raise ScenarioError(f"--resume {folder}: the folder does not exist; run without --resume")
-    if folder.exists():
-        if not overwrite:
-            raise ScenarioError(
-                f"--out {folder}: the folder already exists; pass --resume to continue the "
-                "optimisation there, --overwrite to replace it, or choose another folder"
-            )
-        check_output(folder, overwrite)
-    tmp = new_folder(folder, "optimisation")
-    try:
-        atomic_write(tmp / "scenario.resolved.toml", resolved.encode())
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    publish(tmp, folder, overwrite)
+    changed = {
+        "scenario.resolved.toml": (
+            "the optimisation there was made from another scenario, [optimise] section or "
+            "posterior; resume with the same file and options, or pass --overwrite to start "
+            "afresh"
+        )
+    }
+    files = {"scenario.resolved.toml": _fingerprint(problem)}
+    prepare_resumable(folder, "optimisation", JOURNAL, files, changed, resume, overwrite)
 
 
 def design_file(problem: Problem, params: Mapping[str, Any], folder: Path, source: Path) -> str:
