@@ -12,7 +12,7 @@ the targets identify.
 
 Usage::
 
-    python benchmarks/recovery.py                 # 20 repetitions (about 10 minutes)
+    python benchmarks/recovery.py                 # 20 repetitions, 8 generations (about 20 minutes)
     python benchmarks/recovery.py --repetitions 5 --workers 2
 """
 
@@ -36,7 +36,7 @@ NOISE_REPLICATES = 8
 
 
 def repetition(
-    i: int, executor, generations: int = 5, engagement_sd: float | None = None
+    i: int, executor, generations: int = 8, engagement_sd: float | None = None
 ) -> dict[str, float]:
     """One repetition: truth drawn, data simulated, posterior fitted and scored."""
     from sim.analysis.posterior import weighted_quantiles
@@ -91,7 +91,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repetitions", type=int, default=20)
     parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--generations", type=int, default=5, help="ABC-SMC generations")
+    parser.add_argument("--generations", type=int, default=8, help="ABC-SMC generations")
     parser.add_argument("--json", type=Path, help="also write the rows here")
     parser.add_argument(
         "--engagement-sd",
