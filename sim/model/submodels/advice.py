@@ -187,7 +187,7 @@ def _add_tie(n, to, strength, belief, i, other, prior, strength0):
         for b in range(1, n[i]):
             if strength[i, b] < strength[i, k]:
                 k = b
-        if strength[i, k] >= strength0:
+        if float(strength[i, k]) >= strength0:
             return -1
     to[i, k] = other
     strength[i, k] = strength0
@@ -495,7 +495,7 @@ def _tend(n_ties, to, strength, belief, programme, team_safety, skill, employee_
             while k < n_ties[i]:
                 j = slot_of_id[to[i, k]]
                 if j >= 0:
-                    s = strength[i, k] * (rules.embedded if team[j] == ti else rules.bridge)
+                    s = float(strength[i, k]) * (rules.embedded if team[j] == ti else rules.bridge)
                     if s >= rules.minimum:
                         strength[i, k] = s
                         k += 1
@@ -539,7 +539,7 @@ def _tend(n_ties, to, strength, belief, programme, team_safety, skill, employee_
             if j < 0:
                 continue
             up = max(level[j] - level[i], 0)
-            score[k] = strength[i, k] * belief[i, d_pick, k] * rules.deference[up]
+            score[k] = float(strength[i, k]) * float(belief[i, d_pick, k]) * rules.deference[up]
             total += score[k]
         if total <= 0.0:
             continue
@@ -597,12 +597,15 @@ def _after_advice(n, given, to, strength, belief, seeker, adviser, domain, tie, 
     for e in range(len(seeker)):
         i, j, d, k = seeker[e], adviser[e], domain[e], tie[e]
         given[j] += 1
-        belief[i, d, k] += rate * (skill[j, d] - belief[i, d, k])
-        strength[i, k] += gain * (1.0 - strength[i, k])
+        old = float(belief[i, d, k])
+        belief[i, d, k] = old + rate * (skill[j, d] - old)
+        s = float(strength[i, k])
+        strength[i, k] = s + gain * (1.0 - s)
         me = employee_id[i]
         for b in range(n[j]):
             if to[j, b] == me:
-                strength[j, b] += gain * (1.0 - strength[j, b])
+                s = float(strength[j, b])
+                strength[j, b] = s + gain * (1.0 - s)
                 break
 
 
@@ -651,11 +654,13 @@ def _programme_contacts(n, to, strength, belief, programme, learner, partner, sk
         k = _add_tie(n, to, strength, belief, i, employee_id[j], beliefs[level[j]], strength0)
         if k < 0:
             continue
-        strength[i, k] += gain * (1.0 - strength[i, k])
+        s = float(strength[i, k])
+        strength[i, k] = s + gain * (1.0 - s)
         if not programme[i, k]:  # the first session: learning what the partner knows
             programme[i, k] = True
             for d in range(skill.shape[1]):
-                belief[i, d, k] += rate * (skill[j, d] - belief[i, d, k])
+                old = float(belief[i, d, k])
+                belief[i, d, k] = old + rate * (skill[j, d] - old)
 
 
 def manager_feedback(
