@@ -325,7 +325,7 @@ class WorkplaceModel(mesa.Model):
                 self.params.learning,
                 out=gains,
             )
-            advice.after_advice(net, episodes, wf.skill, wf.employee_id, params)
+            advice.after_advice(net, episodes, wf.employee_id, params)
         if params.programme_ties:
             for b in batches:
                 advice.programme_contacts(
