@@ -113,6 +113,9 @@ class AdviceNetwork:
         return seeker[keep], tie[keep], adviser[keep]
 
     def edges(self, slot_of_id: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The current ties as an edge list of positions: (seeker, adviser, strength)."""
+        """The current ties as an edge list of positions: (seeker, adviser, strength).
+
+        Strengths are returned as 64-bit floats (they are stored in 32).
+        """
         seeker, tie, adviser = self.ties(slot_of_id)
-        return seeker, adviser, self.strength[seeker, tie]
+        return seeker, adviser, self.strength[seeker, tie].astype(np.float64)
