@@ -139,17 +139,27 @@ def test_proactive_people_ask_more() -> None:
 
 
 def test_an_episode_teaches_who_knows_what_and_strengthens_both_ties() -> None:
-    net, skill, ids, _, _ = seek_setup()
+    net, skill, ids, level, usage = seek_setup()
     add(net, 2, 0, 0.3)  # the adviser has a tie back
-    episode = advice.Advice(
-        np.array([0]), np.array([2]), np.array([1]), np.array([1]), np.array([0.5])
-    )
-    advice.after_advice(net, episode, skill, ids, PARAMS)
+    u = np.zeros((3, advice.N_DRAWS))
+    u[1:, advice.SEEK] = 1.0  # only employee 0 asks: domain 1, the last tie (employee 2)
+    u[0, advice.DOMAIN], u[0, advice.TIE] = 0.99, 0.99
+    free = PARAMS.model_copy(update={"power_distance": 0.0})
+    team, pro = np.zeros(3, dtype=np.int64), np.ones(3)
+    episode = advice.seek(net, skill, ids, ids, level, team, usage, u, pro, free)
+    assert episode.adviser.tolist() == [2] and episode.domain.tolist() == [1]
+    assert episode.quality.tolist() == [0.5]  # the strength as chosen
+    # The seeker's side is taken as the episode is chosen ...
     rate, gain = PARAMS.rate_belief_update, PARAMS.tie_strength_per_contact
     assert net.belief[0, 1, 1] == pytest.approx(0.8 + rate * (0.9 - 0.8), rel=1e-6)
     assert net.belief[0, 0, 1] == pytest.approx(0.6)  # other domains: unchanged
     assert net.strength[0, 1] == pytest.approx(0.5 + gain * 0.5, rel=1e-6)
+    assert net.strength[2, 0] == pytest.approx(0.3)
+    # ... and the adviser's when it teaches.
+    advice.after_advice(net, episode, ids, PARAMS)
     assert net.strength[2, 0] == pytest.approx(0.3 + gain * 0.7, rel=1e-6)
+    assert net.given.tolist() == [0, 0, 1]
+    assert net.strength[0, 1] == pytest.approx(0.5 + gain * 0.5, rel=1e-6)  # once only
 
 
 def test_programme_sessions_make_ties_that_learn_what_the_partner_knows_once() -> None:

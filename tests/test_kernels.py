@@ -80,6 +80,24 @@ def test_session_gains_equal_the_array_formula(seed):
 
 
 @pytest.mark.parametrize("seed", SEEDS)
+def test_one_domain_gains_are_session_gains_with_that_focus_exactly(seed):
+    # Advice episodes take the session rule in one domain (learning.focused_gains).
+    rng, skill, _, _ = _state(seed)
+    p = Learning(rate_session_per_hour=0.3, gap_absorption=0.3)
+    k = 600
+    learner = rng.integers(0, len(skill), k)  # repeated learners are summed
+    partner = rng.integers(0, len(skill), k)
+    domain = rng.integers(0, skill.shape[1], k)
+    hours = rng.choice([0.5, 1.0, 40.0], k)  # 40 h saturates the share at 1
+    quality = rng.random(k)
+    focus = np.zeros((k, skill.shape[1]))
+    focus[np.arange(k), domain] = 1.0
+    expected = learning.session_gains(skill, learner, partner, hours, quality, focus, p)
+    got = learning.focused_gains(skill, learner, partner, domain, hours, quality, p)
+    np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
 def test_engage_applies_engagement_change_then_clips(seed):
     rng, _, _, _ = _state(seed)
     n = 500

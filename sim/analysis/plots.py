@@ -275,7 +275,8 @@ def advice_ties(model) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """
     net = model.network
     seeker, tie, adviser = net.ties(model.workforce.slot_of_id)
-    return seeker, adviser, net.strength[seeker, tie], net.programme[seeker, tie]
+    strength = net.strength[seeker, tie].astype(np.float64)  # stored in 32 bits
+    return seeker, adviser, strength, net.programme[seeker, tie]
 
 
 @dataclass(frozen=True)

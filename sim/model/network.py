@@ -15,6 +15,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+#: Type of the stored per-tie numbers (strengths and beliefs). 32 bits, not 64: the
+#: passes over the ties wait on memory more than they compute, and half the bytes are
+#: half the cache lines (docs/performance.md, informal learning). The rules compute in
+#: 64 bits and round when they store; seven significant digits are more than a
+#: strength or a belief means.
+TIE_FLOAT = np.float32
+#: Type of the adviser ids of ties (employee ids stay far below 2**31).
+TIE_ID = np.int32
+
 #: Arrays that belong to the person (their ties and their inclination to coach).
 PERSON_FIELDS = ("n", "to", "strength", "belief", "programme", "coaching", "given")
 
@@ -28,11 +37,12 @@ class AdviceNetwork:
 
     Attributes:
         n: Number of ties of each position's occupant.
-        to: Employee id of the adviser of each tie, -1 past ``n`` (positions, ties).
-        strength: Strength of each tie in (0, 1] (positions, ties).
+        to: Employee id of the adviser of each tie, -1 past ``n`` (positions, ties;
+            :data:`TIE_ID`).
+        strength: Strength of each tie in (0, 1] (positions, ties; :data:`TIE_FLOAT`).
         belief: What the employee believes each adviser's skill is, per domain
-            (positions, domains, ties): one domain's beliefs lie together, as advice
-            seeking reads them.
+            (positions, domains, ties; :data:`TIE_FLOAT`): one domain's beliefs lie
+            together, as advice seeking reads them.
         programme: Whether a programme session made or strengthened the tie.
         coaching: The person's inclination to coach their reports (mean 1), read
             when they manage.
@@ -54,9 +64,9 @@ class AdviceNetwork:
         """A network without ties, everyone's coaching inclination 1, safety 1."""
         return cls(
             n=np.zeros(n_slots, dtype=np.int64),
-            to=np.full((n_slots, n_ties), -1, dtype=np.int64),
-            strength=np.zeros((n_slots, n_ties)),
-            belief=np.zeros((n_slots, n_domains, n_ties)),
+            to=np.full((n_slots, n_ties), -1, dtype=TIE_ID),
+            strength=np.zeros((n_slots, n_ties), dtype=TIE_FLOAT),
+            belief=np.zeros((n_slots, n_domains, n_ties), dtype=TIE_FLOAT),
             programme=np.zeros((n_slots, n_ties), dtype=np.bool_),
             coaching=np.ones(n_slots),
             given=np.zeros(n_slots, dtype=np.int64),
@@ -103,6 +113,9 @@ class AdviceNetwork:
         return seeker[keep], tie[keep], adviser[keep]
 
     def edges(self, slot_of_id: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The current ties as an edge list of positions: (seeker, adviser, strength)."""
+        """The current ties as an edge list of positions: (seeker, adviser, strength).
+
+        Strengths are returned as 64-bit floats (they are stored in 32).
+        """
         seeker, tie, adviser = self.ties(slot_of_id)
-        return seeker, adviser, self.strength[seeker, tie]
+        return seeker, adviser, self.strength[seeker, tie].astype(np.float64)

@@ -311,21 +311,19 @@ class WorkplaceModel(mesa.Model):
         net, u = self.network, self._draws
         episodes = self._advice  # chosen in phase 1's pass over the ties (advice.tend)
         if len(episodes.seeker):
-            focus = np.zeros((len(episodes.seeker), wf.skill.shape[1]))
-            focus[np.arange(len(episodes.seeker)), episodes.domain] = 1.0
-            learning.session_gains(
+            learning.focused_gains(  # the session rule, in the one domain asked about
                 wf.skill,
                 episodes.seeker,
                 episodes.adviser,
+                episodes.domain,
                 np.full(len(episodes.seeker), params.hours_per_advice),
                 self._effective_quality(
                     episodes.quality, episodes.seeker, episodes.adviser, teaching=True
                 ),
-                focus,
                 self.params.learning,
                 out=gains,
             )
-            advice.after_advice(net, episodes, wf.skill, wf.employee_id, params)
+            advice.after_advice(net, episodes, wf.employee_id, params)
         if params.programme_ties:
             for b in batches:
                 advice.programme_contacts(

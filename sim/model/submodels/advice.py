@@ -39,7 +39,7 @@ class Advice(NamedTuple):
         adviser: Position of the employee asked.
         domain: Domain asked about.
         tie: Index of the tie in the seeker's row.
-        quality: Strength of the tie, the quality of the advice.
+        quality: Strength of the tie when the seeker chose it, the quality of the advice.
     """
 
     seeker: np.ndarray
@@ -187,7 +187,7 @@ def _add_tie(n, to, strength, belief, i, other, prior, strength0):
         for b in range(1, n[i]):
             if strength[i, b] < strength[i, k]:
                 k = b
-        if strength[i, k] >= strength0:
+        if float(strength[i, k]) >= strength0:
             return -1
     to[i, k] = other
     strength[i, k] = strength0
@@ -264,6 +264,8 @@ class TieRules(NamedTuple):
         ask: Whether employees ask for advice.
         p_seek: Weekly chance of asking, before safety and proactivity.
         deference: Weight of an adviser by the levels they stand above the seeker.
+        rate_belief: Share of the gap between belief and skill an episode closes.
+        per_contact: Share of the gap to full strength a contact closes.
     """
 
     decay: bool
@@ -278,6 +280,8 @@ class TieRules(NamedTuple):
     ask: bool
     p_seek: float
     deference: np.ndarray
+    rate_belief: float
+    per_contact: float
 
 
 def tie_rules(
@@ -301,6 +305,8 @@ def tie_rules(
         ask=ask,
         p_seek=params.p_seek_per_week,
         deference=(1.0 - params.power_distance) ** np.arange(n_levels),
+        rate_belief=params.rate_belief_update,
+        per_contact=params.tie_strength_per_contact,
     )
 
 
@@ -329,6 +335,16 @@ def tend(
     from the skills and ties as they are when the pass runs, which are the ones the
     advice of phase 3 sees: nothing changes them between phase 1 and the advice.
 
+    The seeker's side of each episode is taken here too, while the row is loaded: the
+    episode's quality is the tie's strength as chosen, the seeker's belief about the
+    adviser in the domain asked about moves toward the adviser's skill by
+    ``rate_belief_update``, and the tie gains ``tie_strength_per_contact`` of its gap to
+    1. The adviser's side (:func:`after_advice`) follows in phase 3. Taking the
+    seeker's side in phase 1 rather than with the adviser's changes no number: the
+    skills are those of the start of phase 3, a row's ties are read by nobody else
+    before then, and a tie strengthened twice (as one episode's seeker's and another's
+    adviser's tie back) gets the same update twice, in either order.
+
     Args:
         net: The network (changed in place).
         skill: Skill of each position (positions, domains).
@@ -347,7 +363,7 @@ def tend(
         This week's episodes (:class:`Advice`; none unless ``rules.ask``).
     """
     ptr, order = members
-    seeker, adviser, domain, tie = _tend(
+    seeker, adviser, domain, tie, quality = _tend(
         net.n,
         net.to,
         net.strength,
@@ -367,7 +383,7 @@ def tend(
         proactivity,
         rules,
     )
-    return Advice(seeker, adviser, domain, tie, net.strength[seeker, tie])
+    return Advice(seeker, adviser, domain, tie, quality)
 
 
 def maintain(
@@ -383,7 +399,9 @@ def maintain(
 
 def drop_leavers(net: AdviceNetwork, slot_of_id: np.ndarray, team: np.ndarray) -> None:
     """Drop the ties that name someone who has left, and change nothing else."""
-    keep = TieRules(True, 1.0, 1.0, 0.0, False, 0.0, 0.0, np.ones(1), 0.0, False, 0.0, np.ones(1))
+    keep = TieRules(
+        True, 1.0, 1.0, 0.0, False, 0.0, 0.0, np.ones(1), 0.0, False, 0.0, np.ones(1), 0.0, 0.0
+    )
     _tend_only(net, slot_of_id, team, keep)
 
 
@@ -456,7 +474,8 @@ def seek(
     their proactivity (:mod:`.traits`); the
     domain is drawn in proportion to usage by their job times their gap to mastery; the
     tie in proportion to strength times belief in that domain times
-    ``(1 - power_distance) ** levels above``.
+    ``(1 - power_distance) ** levels above``. The seeker's side of each episode (belief
+    and tie) is taken at once, as in :func:`tend`.
 
     Returns:
         The episodes (:class:`Advice`).
@@ -485,6 +504,7 @@ def _tend(n_ties, to, strength, belief, programme, team_safety, skill, employee_
     adviser = np.empty_like(seeker)
     domain = np.empty_like(seeker)
     tie = np.empty_like(seeker)
+    quality = np.empty(len(seeker))
     need = np.empty(n_domains)
     score = np.empty(to.shape[1])
     m = 0
@@ -495,7 +515,7 @@ def _tend(n_ties, to, strength, belief, programme, team_safety, skill, employee_
             while k < n_ties[i]:
                 j = slot_of_id[to[i, k]]
                 if j >= 0:
-                    s = strength[i, k] * (rules.embedded if team[j] == ti else rules.bridge)
+                    s = float(strength[i, k]) * (rules.embedded if team[j] == ti else rules.bridge)
                     if s >= rules.minimum:
                         strength[i, k] = s
                         k += 1
@@ -539,7 +559,7 @@ def _tend(n_ties, to, strength, belief, programme, team_safety, skill, employee_
             if j < 0:
                 continue
             up = max(level[j] - level[i], 0)
-            score[k] = strength[i, k] * belief[i, d_pick, k] * rules.deference[up]
+            score[k] = float(strength[i, k]) * float(belief[i, d_pick, k]) * rules.deference[up]
             total += score[k]
         if total <= 0.0:
             continue
@@ -556,53 +576,53 @@ def _tend(n_ties, to, strength, belief, programme, team_safety, skill, employee_
         adviser[m] = slot_of_id[to[i, k_pick]]
         domain[m] = d_pick
         tie[m] = k_pick
+        # The seeker's side of the episode, while the row is in the cache: the advice's
+        # quality is the tie's strength as chosen, then the seeker learns who knows what
+        # and the tie strengthens (docs/model.md 7.13; the adviser's side is after_advice).
+        q = float(strength[i, k_pick])
+        quality[m] = q
+        old = float(belief[i, d_pick, k_pick])
+        belief[i, d_pick, k_pick] = old + rules.rate_belief * (skill[adviser[m], d_pick] - old)
+        strength[i, k_pick] = q + rules.per_contact * (1.0 - q)
         m += 1
-    return seeker[:m], adviser[:m], domain[:m], tie[:m]
+    return seeker[:m], adviser[:m], domain[:m], tie[:m], quality[:m]
 
 
 def after_advice(
     net: AdviceNetwork,
     advice: Advice,
-    skill: np.ndarray,
     employee_id: np.ndarray,
     params: Informal,
 ) -> None:
-    """What an episode teaches besides skill: who knows what, and a stronger tie.
+    """The adviser's side of this week's episodes: the tie back, and advice given.
 
-    The seeker's belief about the adviser, in the domain asked about, moves toward the
-    adviser's real skill (at the start of the phase); the seeker's tie and, if the
-    adviser has one back, the adviser's tie gain strength; the adviser's count of advice
-    given goes up.
+    If the adviser has a tie back to the seeker, it gains ``tie_strength_per_contact``
+    of its gap to 1; the adviser's count of advice given goes up. The seeker's side
+    (what the seeker learns of who knows what, and their stronger tie) was taken when the
+    episode was chosen (:func:`tend`).
     """
     _after_advice(
         net.n,
         net.given,
         net.to,
         net.strength,
-        net.belief,
         advice.seeker,
         advice.adviser,
-        advice.domain,
-        advice.tie,
-        skill,
         employee_id,
-        params.rate_belief_update,
         params.tie_strength_per_contact,
     )
 
 
 @kernel
-def _after_advice(n, given, to, strength, belief, seeker, adviser, domain, tie, skill, employee_id,
-                  rate, gain):  # fmt: skip
+def _after_advice(n, given, to, strength, seeker, adviser, employee_id, gain):
     for e in range(len(seeker)):
-        i, j, d, k = seeker[e], adviser[e], domain[e], tie[e]
+        i, j = seeker[e], adviser[e]
         given[j] += 1
-        belief[i, d, k] += rate * (skill[j, d] - belief[i, d, k])
-        strength[i, k] += gain * (1.0 - strength[i, k])
         me = employee_id[i]
         for b in range(n[j]):
             if to[j, b] == me:
-                strength[j, b] += gain * (1.0 - strength[j, b])
+                s = float(strength[j, b])
+                strength[j, b] = s + gain * (1.0 - s)
                 break
 
 
@@ -651,11 +671,13 @@ def _programme_contacts(n, to, strength, belief, programme, learner, partner, sk
         k = _add_tie(n, to, strength, belief, i, employee_id[j], beliefs[level[j]], strength0)
         if k < 0:
             continue
-        strength[i, k] += gain * (1.0 - strength[i, k])
+        s = float(strength[i, k])
+        strength[i, k] = s + gain * (1.0 - s)
         if not programme[i, k]:  # the first session: learning what the partner knows
             programme[i, k] = True
             for d in range(skill.shape[1]):
-                belief[i, d, k] += rate * (skill[j, d] - belief[i, d, k])
+                old = float(belief[i, d, k])
+                belief[i, d, k] = old + rate * (skill[j, d] - old)
 
 
 def manager_feedback(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.jit import kernel
+from sim.jit import helper, kernel
 from sim.scenario.schema import Learning
 
 
@@ -98,6 +98,15 @@ def _session_gaps(skill, learner, partner, minus_inverse_absorption):
     return diff, exponent
 
 
+@helper
+def _gain(base, focus, absorbed, gap):
+    """A session's gain in one domain: min(1, base * focus * absorption) * gap.
+
+    ``base`` is rate per hour times hours times quality; every kernel adds gains by it.
+    """
+    return min(base * focus * absorbed, 1.0) * gap
+
+
 @kernel
 def _add_session_gains(gains, learner, diff, absorbed, hours, quality, focus, rate, half):
     """Add each session's gain; sessions from ``half`` on mirror those before ``half``."""
@@ -105,15 +114,73 @@ def _add_session_gains(gains, learner, diff, absorbed, hours, quality, focus, ra
         i = learner[k]
         base = rate * (hours[k] * quality[k])
         for d in range(diff.shape[1]):  # no branch on gap > 0: a zero gap adds zero
-            gap = max(diff[k, d], 0.0)
-            gains[i, d] += min(base * focus[k, d] * absorbed[k, d], 1.0) * gap
+            gains[i, d] += _gain(base, focus[k, d], absorbed[k, d], max(diff[k, d], 0.0))
     for k in range(half, len(learner)):
         i = learner[k]
         m = k - half
         base = rate * (hours[k] * quality[k])
         for d in range(diff.shape[1]):
-            gap = max(-diff[m, d], 0.0)
-            gains[i, d] += min(base * focus[k, d] * absorbed[m, d], 1.0) * gap
+            gains[i, d] += _gain(base, focus[k, d], absorbed[m, d], max(-diff[m, d], 0.0))
+
+
+def focused_gains(
+    skill: np.ndarray,
+    learner: np.ndarray,
+    partner: np.ndarray,
+    domain: np.ndarray,
+    hours: np.ndarray,
+    quality: np.ndarray,
+    params: Learning,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
+    """Skill gained in sessions that are each about one domain, summed per employee.
+
+    The rule of :func:`session_gains` with focus 1 in each session's ``domain`` and 0 in
+    the others, where it adds exactly nothing; so only that domain is computed. Advice
+    episodes (section 7.13) are such sessions.
+
+    Args:
+        skill: Skill array (slots, domains).
+        learner: Slot of the learner of each session.
+        partner: Slot of the partner learned from.
+        domain: The domain of each session.
+        hours: Hours of each session.
+        quality: Quality in [0, 1] of each session.
+        params: Learning parameters.
+        out: Array of gains to add to (slots, domains); a new zero array if omitted.
+
+    Returns:
+        Gains of shape (slots, domains), zero for employees without sessions.
+    """
+    gains = np.zeros_like(skill) if out is None else out
+    if len(learner):
+        diff, exponent = _focused_gaps(
+            skill, learner, partner, domain, -1.0 / params.gap_absorption
+        )
+        absorbed = np.exp(exponent, out=exponent)
+        rate = params.rate_session_per_hour
+        _add_focused_gains(gains, learner, domain, diff, absorbed, hours, quality, rate)
+    return gains
+
+
+@kernel
+def _focused_gaps(skill, learner, partner, domain, minus_inverse_absorption):
+    """:func:`_session_gaps` in each session's one domain."""
+    diff = np.empty(len(learner))
+    exponent = np.empty(len(learner))
+    for k in range(len(learner)):
+        d = domain[k]
+        x = skill[partner[k], d] - skill[learner[k], d]
+        diff[k] = x
+        exponent[k] = abs(x) * minus_inverse_absorption
+    return diff, exponent
+
+
+@kernel
+def _add_focused_gains(gains, learner, domain, diff, absorbed, hours, quality, rate):
+    for k in range(len(learner)):
+        base = rate * (hours[k] * quality[k])
+        gains[learner[k], domain[k]] += _gain(base, 1.0, absorbed[k], max(diff[k], 0.0))
 
 
 def add_guide_practice(
