@@ -23,7 +23,7 @@ help:
 	@echo "make bench-dashboard - the dashboard's cold start, step + redraw, server memory"
 	@echo "make docs       - regenerate docs/parameters.md and docs/calibration.md from the code"
 	@echo "make validation - rerun the validation patterns, the mechanism matrix and the designs' effect sizes (docs/validation.md, docs/calibration.md)"
-	@echo "make calibrate  - refit the evidence calibration (calibration/evidence/; about 15 min on 2 cores)"
+	@echo "make calibrate  - refit the evidence calibration (calibration/evidence/; about 10 min on 2 cores)"
 	@echo "make golden     - regenerate the golden baseline (tests/golden/) and print what changed"
 	@echo "make clean      - remove .venv, results and the tool caches"
 
