@@ -65,8 +65,8 @@ def test_returned_designs_never_violate_a_constraint(whole):
         assert tomllib.loads(path.read_text())["programmes"]["mentorship"][LEVER.split(".")[-1]]
 
 
-@pytest.mark.slow  # starts a pool of two workers (about 10 s on a loaded 2-core machine)
-def test_same_front_on_worker_processes_and_after_an_interruption(whole, tmp_path, monkeypatch):
+@pytest.mark.slow  # a pool of two workers and a two-worker Dask cluster (about 16 s loaded)
+def test_same_front_on_processes_on_dask_and_after_an_interruption(whole, tmp_path, monkeypatch):
     _, result = whole
     from sim.experiments.sweep import make_executor
 
@@ -76,6 +76,18 @@ def test_same_front_on_worker_processes_and_after_an_interruption(whole, tmp_pat
         )
     pd.testing.assert_frame_equal(on_pool.trials, result.trials, check_exact=True)
     pd.testing.assert_frame_equal(on_pool.front, result.front, check_exact=True)
+    distributed = pytest.importorskip("distributed")
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
+        ) as cluster,
+        make_executor(scheduler=cluster.scheduler_address) as on_cluster,
+    ):
+        on_dask = run_optimisation(
+            sim.load_scenario(KNOWN), tmp_path / "dask", executor=on_cluster, progress=False
+        )
+    pd.testing.assert_frame_equal(on_dask.trials, result.trials, check_exact=True)
+    pd.testing.assert_frame_equal(on_dask.front, result.front, check_exact=True)
 
     real = opt_mod._Study.tell
     calls = {"n": 0}
