@@ -13,6 +13,7 @@ import pytest
 from hostile import (
     Case,
     calibration,
+    decisions,
     events,
     folders,
     inputs,
@@ -33,6 +34,7 @@ CASES: list[Case] = [
     *events.CASES,
     *patterns.CASES,
     *calibration.CASES,
+    *decisions.CASES,
 ]
 
 

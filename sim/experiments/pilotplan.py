@@ -205,6 +205,8 @@ def check_plan(
     spread = (
         f" in replicate {fewest} of {replicates} (seed {seed}; {min(counts)}-{max(counts)} "
         "across replicates: tenures differ)"
+        if min(counts) < max(counts)
+        else f" in every one of {replicates} replicates (seed {seed})"
         if replicates > 1
         else f" (seed {seed})"
     )
