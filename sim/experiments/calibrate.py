@@ -113,18 +113,39 @@ class Problem:
             return f"history: {obs.text} [{self.arm_of(obs)}]"
         t = self.targets[i]
         if t.effect:
-            measure = "" if t.measure == "latent" else f" ({t.measure})"
-            return (
-                f"{t.statistic} of {t.effect}{measure} [{t.programme} in {t.arm} against "
-                f"{t.baseline}, {t.timepoint}]"
+            return effect_label(
+                t.statistic, t.effect, t.measure, t.programme, t.arm, t.baseline, t.timepoint
             )
-        arm = f"{t.arm} - {t.baseline}" if t.baseline else t.arm
-        return f"{t.metric} [{arm}, week {t.week}]"
+        return metric_label(t.metric, t.arm, t.week, t.baseline)
 
     @property
     def effect_arms(self) -> frozenset[str]:
         """Arms whose initial cohort an effect target measures (its arm and control)."""
         return frozenset(a for t in self.targets if t.effect for a in (t.arm, t.baseline))
+
+
+def metric_label(metric: str, arm: str, week: int, baseline: str = "") -> str:
+    """The name of a metric at a week in an arm (or its difference from ``baseline``).
+
+    Targets and the screen's candidate measurements are named alike, so a candidate that
+    is a target is the target.
+    """
+    where = f"{arm} - {baseline}" if baseline else arm
+    return f"{metric} [{where}, week {week}]"
+
+
+def effect_label(
+    statistic: str,
+    outcome: str,
+    measure: str,
+    programme: str,
+    arm: str,
+    baseline: str,
+    timepoint: str,
+) -> str:
+    """The name of a programme's effect size (as :func:`metric_label` names metrics)."""
+    shown = "" if measure == "latent" else f" ({measure})"
+    return f"{statistic} of {outcome}{shown} [{programme} in {arm} against {baseline}, {timepoint}]"
 
 
 def plan_calibration(scenario: Scenario, source: str = "<scenario>") -> Problem:
@@ -605,13 +626,12 @@ def screen_point(problem: Problem, values: dict[str, float], index: int) -> dict
     for arm in arms:
         for metric in OBSERVABLE_METRICS:
             vals = [m.records[week].get(metric, math.nan) for m in runs[arm].models]
-            stats.setdefault(f"{metric} [{arm}, week {week}]", float(np.mean(vals)))
+            stats.setdefault(metric_label(metric, arm, week), float(np.mean(vals)))
     for base, measured in pairs.items():
         for arm in measured:
             for prog in scenario.arms[arm].programmes:
                 for outcome, measure, statistic in OBSERVABLE_EFFECTS:
-                    shown = "" if measure == "latent" else f" ({measure})"
-                    name = f"{statistic} of {outcome}{shown} [{prog} in {arm} against {base}, end]"
+                    name = effect_label(statistic, outcome, measure, prog, arm, base, "end")
                     key = (arm, prog, "end", outcome, measure, statistic)
                     stats.setdefault(name, sizes.get(key, math.nan))
     return stats
