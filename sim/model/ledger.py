@@ -98,7 +98,7 @@ class Ledger:
             the first week in which the arm's programmes had any (programmes may start
             late); None until then.
         initial_present: Initial employees still employed in that week.
-        exits: Leavers, week by week, for survival curves.
+        exits: Leavers of each week in which anyone left, for survival curves.
         initial_promotions: Promotions of each initial employee since week 0.
         careers: The cohorts whose promotions are compared (see :class:`Careers`); None
             until the first week in which the arm's programmes have relationships.
@@ -140,6 +140,8 @@ class Ledger:
         """
         t = self.totals
         t.quits_week = len(leaving)
+        if not len(leaving):
+            return  # a week without leavers adds nothing (most weeks of a small organisation)
         t.quits += len(leaving)
         t.knowledge_lost += float(wf.skill[leaving].sum())
         t.replacement_cost += replacement_cost

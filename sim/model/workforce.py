@@ -142,16 +142,28 @@ class Workforce:
         All moves happen at once, so a slot may be vacated by one move and filled by
         another (a promotion into the level above, then one from the level below).
         """
+        self.move_rows(src, dst)
+        self.register(dst)
+
+    def move_rows(self, src: np.ndarray, dst: np.ndarray) -> None:
+        """:meth:`move` without updating the id registry (then :meth:`register` ``dst``).
+
+        For replicates laid end to end (:func:`stack`), whose registries are each
+        replicate's own: the rows of all replicates move in one pass, then each
+        replicate registers its moves.
+        """
         for name in PERSON_FIELDS:
             arr = getattr(self, name)
             arr[dst] = arr[src]  # the right side is read before anything is written
         vacated = np.ones(self.n_slots, dtype=bool)
         vacated[dst] = False
-        src = src[vacated[src]]
-        self.employee_id[src] = -1
-        self.slot_of_id[self.employee_id[dst]] = dst
+        self.employee_id[src[vacated[src]]] = -1
         self.weeks_in_level[dst] = 0.0
         self.n_promotions[dst] += 1
+
+    def register(self, slots: np.ndarray) -> None:
+        """Point the id registry at the occupants of ``slots`` (after they moved there)."""
+        self.slot_of_id[self.employee_id[slots]] = slots
 
 
 def fix_enrolment(propensity: np.ndarray, participant: np.ndarray) -> None:
@@ -370,21 +382,22 @@ def initial_workforce(
     return wf
 
 
-def hire(wf: Workforce, slots: np.ndarray, week: int, hires: Hires, traits: Traits) -> np.ndarray:
-    """Fill vacant slots with new hires (drawn by :func:`sim.model.submodels.hiring.draw_hires`).
+def start_hires(wf: Workforce, slots: np.ndarray, week: int, hires: Hires, traits: Traits) -> None:
+    """Start new hires in vacant slots: their rows take the state they were drawn with.
+
+    The hires already hold their ids (:meth:`Workforce.fill`): for replicates laid end to
+    end (:func:`stack`), each replicate numbers its hires in its own registry, then the
+    rows of every replicate's hires are set in one pass.
 
     Args:
         wf: The workforce (modified in place).
-        slots: Vacant slots to fill.
+        slots: The hires' slots.
         week: Current week (recorded as the hire week).
-        hires: The hires' starting state, one row per slot.
+        hires: The hires' starting state, one row per slot
+            (:func:`sim.model.submodels.hiring.draw_hires`).
         traits: The hires' traits (:func:`sim.model.submodels.traits.draw_traits`); their
             starting skill already includes the traits' shift.
-
-    Returns:
-        The new employees' ids.
     """
-    ids = wf.fill(slots)
     wf.skill[slots] = hires.skill
     wf.baseline[slots] = hires.baseline
     wf.engagement[slots] = hires.baseline
@@ -401,4 +414,3 @@ def hire(wf: Workforce, slots: np.ndarray, week: int, hires: Hires, traits: Trai
     wf.plateau_offset[slots] = traits.plateau_offset
     wf.proactivity[slots] = traits.proactivity
     wf.teaching[slots] = traits.teaching
-    return ids

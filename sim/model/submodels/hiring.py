@@ -35,6 +35,10 @@ class Hires:
     values: np.ndarray
 
 
+#: The fields of :class:`Hires`, in order.
+HIRE_FIELDS = ("skill", "baseline", "propensity", "values")
+
+
 def draw_hires(
     level: np.ndarray,
     scenario: Scenario,

@@ -54,7 +54,19 @@ def draw_traits(n: int, params: People, rng: np.random.Generator) -> Traits:
     Returns:
         The traits.
     """
-    z = rng.standard_normal((n, 3))
+    return traits_of(rng.standard_normal((n, 3)), params)
+
+
+def traits_of(z: np.ndarray, params: People) -> Traits:
+    """The traits that standard normals ``z`` (people, 3) give (:func:`draw_traits`).
+
+    Args:
+        z: Three standard normals per person: ability and plateau, proactivity, teaching.
+        params: The spreads.
+
+    Returns:
+        The traits.
+    """
     return Traits(
         ability=multiplier(params.sd_log_learning_ability, z[:, 0]),
         plateau_offset=params.sd_skill_plateau * z[:, 0],
