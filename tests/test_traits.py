@@ -62,6 +62,23 @@ def test_each_person_starts_at_their_own_practice_equilibrium() -> None:
     np.testing.assert_allclose(change, 0.0, atol=1e-12)
 
 
+@pytest.mark.parametrize("stale", [False, True])
+def test_the_compiled_shift_is_the_difference_of_the_two_equilibria(stale) -> None:
+    """equilibrium_shift's kernel gives bit for bit rel * (own - mean) of equilibrium_skill."""
+    p = Learning()
+    rng = np.random.default_rng(3)
+    usage = rng.random((300, 4))
+    usage[:5] = [0.0, 1.0, 0.5, 0.0]  # unused and wholly used domains
+    people = traits.draw_traits(300, People(sd_skill_plateau=0.2), rng)
+    share = rng.random(4) * 0.01 if stale else None
+    own = practice.equilibrium_skill(
+        usage, p, people.ability, people.plateau_offset, stale_per_week=share
+    )
+    mean = practice.equilibrium_skill(usage, p, stale_per_week=share)
+    got = traits.equilibrium_shift(people, usage, p, 0.7, stale_per_week=share)
+    np.testing.assert_array_equal(got, 0.7 * (own - mean))
+
+
 def _within_level_spread(model: WorkplaceModel) -> float:
     """Mean over levels and used domains of the standard deviation of skill."""
     wf = model.workforce

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.jit import kernel
 from sim.model.submodels.demand import obsolescence_per_week
 from sim.model.submodels.hiring import Hires, draw_baseline, starting_skill
 from sim.model.submodels.practice import usage_matrix
@@ -152,18 +153,52 @@ class Workforce:
         replicate's own: the rows of all replicates move in one pass, then each
         replicate registers its moves.
         """
-        for name in PERSON_FIELDS:
-            arr = getattr(self, name)
-            arr[dst] = arr[src]  # the right side is read before anything is written
-        vacated = np.ones(self.n_slots, dtype=bool)
-        vacated[dst] = False
-        self.employee_id[src[vacated[src]]] = -1
-        self.weeks_in_level[dst] = 0.0
-        self.n_promotions[dst] += 1
+        # One compiled pass over the person arrays, given in PERSON_FIELDS order (a field
+        # added there and not to the kernel fails the call, instead of staying behind).
+        _move_rows(src, dst, *[getattr(self, name) for name in PERSON_FIELDS])
 
     def register(self, slots: np.ndarray) -> None:
         """Point the id registry at the occupants of ``slots`` (after they moved there)."""
         self.slot_of_id[self.employee_id[slots]] = slots
+
+
+@kernel
+def _move_rows(src, dst, employee_id, skill, engagement, baseline, feedback, visibility,
+               tenure_weeks, weeks_in_level, hired_week, propensity, values, n_promotions,
+               reached_proficiency, ability, plateau_offset, proactivity, teaching):  # fmt: skip
+    # Every moving row is read before any is written: a slot may be vacated by one move
+    # and filled by another.
+    employee_id_src, skill_src, engagement_src = employee_id[src], skill[src], engagement[src]
+    baseline_src, feedback_src, visibility_src = baseline[src], feedback[src], visibility[src]
+    tenure_src, hired_src, propensity_src = tenure_weeks[src], hired_week[src], propensity[src]
+    values_src, n_promotions_src = values[src], n_promotions[src]
+    reached_src, ability_src = reached_proficiency[src], ability[src]
+    plateau_src = plateau_offset[src]
+    proactivity_src, teaching_src = proactivity[src], teaching[src]
+    filled = np.zeros(len(employee_id), dtype=np.bool_)
+    for k in range(len(dst)):
+        j = dst[k]
+        employee_id[j] = employee_id_src[k]
+        skill[j] = skill_src[k]
+        engagement[j] = engagement_src[k]
+        baseline[j] = baseline_src[k]
+        feedback[j] = feedback_src[k]
+        visibility[j] = visibility_src[k]
+        tenure_weeks[j] = tenure_src[k]
+        weeks_in_level[j] = 0.0  # a promotion starts the time in level afresh
+        hired_week[j] = hired_src[k]
+        propensity[j] = propensity_src[k]
+        values[j] = values_src[k]
+        n_promotions[j] = n_promotions_src[k] + 1
+        reached_proficiency[j] = reached_src[k]
+        ability[j] = ability_src[k]
+        plateau_offset[j] = plateau_src[k]
+        proactivity[j] = proactivity_src[k]
+        teaching[j] = teaching_src[k]
+        filled[j] = True
+    for i in src:
+        if not filled[i]:
+            employee_id[i] = -1
 
 
 def fix_enrolment(propensity: np.ndarray, participant: np.ndarray) -> None:

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.model.submodels.practice import equilibrium_skill
+from sim.jit import kernel
+from sim.model.submodels.practice import decay_per_week
 from sim.scenario.schema import Learning, People
 
 
@@ -86,7 +87,8 @@ def equilibrium_shift(
 
     The person's :func:`~sim.model.submodels.practice.equilibrium_skill` (with their
     ability and plateau) minus an average person's, scaled by ``rel`` as hires' starting
-    skill is.
+    skill is. Computed in one compiled pass (:func:`_shift`, which the tests check against
+    the difference of the two ``equilibrium_skill`` arrays).
 
     Args:
         traits: The people's traits.
@@ -99,8 +101,35 @@ def equilibrium_shift(
     Returns:
         The shift (people, domains); zero when the traits do not differ.
     """
-    own = equilibrium_skill(
-        usage, params, traits.ability, traits.plateau_offset, stale_per_week=stale_per_week
+    stale = np.zeros(usage.shape[1]) if stale_per_week is None else stale_per_week
+    return _shift(
+        usage,
+        traits.ability,
+        traits.plateau_offset,
+        stale,
+        params.rate_practice_per_week,
+        params.transfer_base,
+        params.skill_plateau,
+        decay_per_week(params.dur_skill_half_life_weeks),
+        params.skill_floor,
+        rel,
     )
-    mean = equilibrium_skill(usage, params, stale_per_week=stale_per_week)
-    return rel * (own - mean)
+
+
+@kernel
+def _shift(usage, ability, plateau_offset, stale, rate, transfer_base, plateau, decay, floor, rel):
+    # equilibrium_skill's formula for the person and for an average person (ability 1,
+    # the common plateau), operation for operation; adding a staleness of 0.0 changes
+    # nothing.
+    out = np.empty(usage.shape)
+    for i in range(usage.shape[0]):
+        top = min(plateau + plateau_offset[i], 1.0)
+        for d in range(usage.shape[1]):
+            u = usage[i, d]
+            a = rate * u * transfer_base
+            b = (1.0 - u) * decay + stale[d]
+            mine = a * ability[i]
+            own = (mine * top + b * floor) / max(mine + b, 1e-12)
+            mean = (a * plateau + b * floor) / max(a + b, 1e-12)
+            out[i, d] = rel * (own - mean)
+    return out
