@@ -569,22 +569,22 @@ class WorkplaceModel(mesa.Model):
                 out=nominated,
             )
 
-    def _hire(self, slots: np.ndarray) -> tuple[hiring.Hires, np.ndarray]:
+    def _hire(self, slots: np.ndarray) -> tuple[hiring.HireDraws, np.ndarray]:
         """This replicate's hires into the vacant ``slots`` (phase 8), from its own streams.
 
-        Draws the hires and their traits' normals, gives them ids and their first advice
-        ties; :meth:`ReplicateBatch._hire` sets their rows.
+        Draws the hires' random numbers and their traits' normals, gives them ids and
+        their first advice ties; :meth:`ReplicateBatch._hire` makes and starts the hires.
 
         Returns:
-            The hires (starting skill before the traits' shift) and their traits' standard
+            The hires' draws (:func:`.hiring.hire_draws`) and their traits' standard
             normals (hires, 3).
         """
-        sc, wf = self.params, self.workforce
-        hires = hiring.draw_hires(wf.level[slots], sc, self.streams.hiring, self._hire_skill)
+        wf = self.workforce
+        draws = hiring.hire_draws(len(slots), wf.skill.shape[1], self.streams.hiring)
         z = self.streams.traits_hires.standard_normal((len(slots), 3))
         self._add_agents(wf.fill(slots))
         self._network_for_hires(slots)
-        return hires, z
+        return draws, z
 
     def _network_for_hires(self, slots: np.ndarray) -> None:
         """New hires start with a tie to their manager and a few teammates."""
@@ -955,16 +955,16 @@ class ReplicateBatch:
         first = models[0]
         sc = first.params
         if len(drawn) == 1:
-            hires, z = drawn[0]
+            draws, z = drawn[0]
         else:
-            hires = hiring.Hires(
-                *(np.concatenate([getattr(h, f) for h, _ in drawn]) for f in hiring.HIRE_FIELDS)
-            )
+            draws = hiring.HireDraws.concatenate([d for d, _ in drawn])
             z = np.concatenate([z for _, z in drawn])
+        level = wf.level[vacancies]
+        hires = hiring.hires_of(level, sc, draws, first._hire_skill)
         people = traits.traits_of(z, sc.people)
         shift = traits.equilibrium_shift(
             people,
-            first.usage_by_level[wf.level[vacancies]],
+            first.usage_by_level[level],
             sc.learning,
             sc.learning.rel_hire_skill,
         )

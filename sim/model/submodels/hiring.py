@@ -35,8 +35,28 @@ class Hires:
     values: np.ndarray
 
 
-#: The fields of :class:`Hires`, in order.
-HIRE_FIELDS = ("skill", "baseline", "propensity", "values")
+@dataclass(frozen=True)
+class HireDraws:
+    """The random numbers that make a group of hires (:func:`draw_hires`).
+
+    Attributes:
+        skill: Standard normals of the starting skill (hires, domains).
+        baseline: Standard normals of the engagement baseline (hires,).
+        uniforms: Uniforms on [0, 1): the propensities, then the values (2, hires, 2).
+    """
+
+    skill: np.ndarray
+    baseline: np.ndarray
+    uniforms: np.ndarray
+
+    @staticmethod
+    def concatenate(parts: list[HireDraws]) -> HireDraws:
+        """The draws of several groups of hires, one after the other."""
+        return HireDraws(
+            np.concatenate([p.skill for p in parts]),
+            np.concatenate([p.baseline for p in parts]),
+            np.concatenate([p.uniforms for p in parts], axis=1),
+        )
 
 
 def draw_hires(
@@ -58,13 +78,51 @@ def draw_hires(
     Returns:
         The hires, in the order of ``level``.
     """
-    k = len(level)
-    rel = scenario.learning.rel_hire_skill
     if mean_by_level is None:
-        mean_by_level = mean_starting_skill(scenario, rel, current=True)
-    skill = starting_skill(scenario, level, rel, rng, mean_by_level)
-    baseline = draw_baseline(scenario, k, rng)
-    return Hires(skill, baseline, rng.random((k, 2)), rng.random((k, 2)))
+        mean_by_level = mean_starting_skill(
+            scenario, scenario.learning.rel_hire_skill, current=True
+        )
+    draws = hire_draws(len(level), mean_by_level.shape[1], rng)
+    return hires_of(level, scenario, draws, mean_by_level)
+
+
+def hire_draws(k: int, n_domains: int, rng: np.random.Generator) -> HireDraws:
+    """Draw the random numbers of ``k`` hires from the hiring generator.
+
+    Two calls: the normals of every hire's skill then of their baselines, then the
+    uniforms, the same numbers in the same order as drawing each array on its own.
+
+    Args:
+        k: Number of hires.
+        n_domains: Number of skill domains.
+        rng: The hiring generator.
+
+    Returns:
+        The draws, for :func:`hires_of`.
+    """
+    z = rng.standard_normal(k * (n_domains + 1))
+    return HireDraws(
+        z[: k * n_domains].reshape(k, n_domains), z[k * n_domains :], rng.random((2, k, 2))
+    )
+
+
+def hires_of(
+    level: np.ndarray, scenario: Scenario, draws: HireDraws, mean_by_level: np.ndarray
+) -> Hires:
+    """The hires that ``draws`` (:func:`hire_draws`) make at the given levels.
+
+    Args:
+        level: Level of each position to fill.
+        scenario: The scenario.
+        draws: The hires' random numbers, in the order of ``level``.
+        mean_by_level: Hires' mean starting skill per level (see :func:`draw_hires`).
+
+    Returns:
+        The hires, in the order of ``level``.
+    """
+    skill = skill_of(scenario, mean_by_level[level], draws.skill)
+    baseline = baseline_of(scenario, draws.baseline)
+    return Hires(skill, baseline, draws.uniforms[0], draws.uniforms[1])
 
 
 def starting_skill(
@@ -97,7 +155,16 @@ def starting_skill(
     if mean_by_level is None:
         mean_by_level = mean_starting_skill(scenario, rel)
     mean = mean_by_level[level]
-    noise = rng.normal(0.0, scenario.organisation.sd_skill_initial, size=mean.shape)
+    return skill_of(scenario, mean, rng.standard_normal(mean.shape))
+
+
+def skill_of(scenario: Scenario, mean: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Starting skill from its mean and standard normals, clipped to [floor, 1].
+
+    ``mean + sd_skill_initial * z``: the same numbers as drawing
+    ``normal(0, sd_skill_initial)`` noise from the generator that drew ``z``.
+    """
+    noise = scenario.organisation.sd_skill_initial * z
     return np.clip(mean + noise, scenario.learning.skill_floor, 1.0)
 
 
@@ -134,5 +201,10 @@ def mean_starting_skill(
 
 def draw_baseline(scenario: Scenario, n: int, rng: np.random.Generator) -> np.ndarray:
     """Draw personal engagement baselines, clipped to [0.05, 0.95]."""
+    return baseline_of(scenario, rng.standard_normal(n))
+
+
+def baseline_of(scenario: Scenario, z: np.ndarray) -> np.ndarray:
+    """Engagement baselines from standard normals (:func:`draw_baseline`), clipped."""
     eng = scenario.engagement
-    return np.clip(rng.normal(eng.mean_baseline, eng.sd_baseline, size=n), 0.05, 0.95)
+    return np.clip(eng.mean_baseline + eng.sd_baseline * z, 0.05, 0.95)
