@@ -21,6 +21,12 @@ def test_multipliers_have_mean_one_and_are_ones_without_spread() -> None:
     z = np.random.default_rng(1).standard_normal(200_000)
     assert traits.multiplier(0.4, z).mean() == pytest.approx(1.0, abs=0.01)
     np.testing.assert_array_equal(traits.multiplier(0.0, z[:5]), np.ones(5))
+    # One spread per column: each column is what its own spread gives, bit for bit.
+    cols = z.reshape(-1, 4)
+    spreads = [0.3, 0.0, 0.25, 0.1]
+    both = traits.multiplier(np.array(spreads), cols)
+    for c, sd in enumerate(spreads):
+        np.testing.assert_array_equal(both[:, c], traits.multiplier(sd, cols[:, c]))
 
 
 def test_ability_and_plateau_come_from_the_same_draw() -> None:

@@ -146,12 +146,8 @@ class Ledger:
         t.knowledge_lost += float(wf.skill[leaving].sum())
         t.replacement_cost += replacement_cost
         self.exits.append(
-            Exit(
-                wf.hired_week[leaving].copy(),
-                wf.employee_id[leaving].copy(),
-                week,
-                wf.level[leaving].copy(),
-            )
+            # Indexing by an array of positions copies.
+            Exit(wf.hired_week[leaving], wf.employee_id[leaving], week, wf.level[leaving])
         )
 
     def promoted(self, employee_ids: np.ndarray, levels: np.ndarray, week: int) -> None:

@@ -433,19 +433,36 @@ def start_hires(wf: Workforce, slots: np.ndarray, week: int, hires: Hires, trait
         traits: The hires' traits (:func:`sim.model.submodels.traits.draw_traits`); their
             starting skill already includes the traits' shift.
     """
-    wf.skill[slots] = hires.skill
-    wf.baseline[slots] = hires.baseline
-    wf.engagement[slots] = hires.baseline
-    wf.feedback[slots] = 0.0
-    wf.visibility[slots] = 0.0
-    wf.tenure_weeks[slots] = 0.0
-    wf.weeks_in_level[slots] = 0.0
-    wf.hired_week[slots] = week
-    wf.propensity[slots] = hires.propensity
-    wf.values[slots] = hires.values
-    wf.n_promotions[slots] = 0
-    wf.reached_proficiency[slots] = False
-    wf.ability[slots] = traits.ability
-    wf.plateau_offset[slots] = traits.plateau_offset
-    wf.proactivity[slots] = traits.proactivity
-    wf.teaching[slots] = traits.teaching
+    _start_hires(
+        slots, week, hires.skill, hires.baseline, hires.propensity, hires.values, traits.ability,
+        traits.plateau_offset, traits.proactivity, traits.teaching, wf.skill, wf.engagement,
+        wf.baseline, wf.feedback, wf.visibility, wf.tenure_weeks, wf.weeks_in_level,
+        wf.hired_week, wf.propensity, wf.values, wf.n_promotions, wf.reached_proficiency,
+        wf.ability, wf.plateau_offset, wf.proactivity, wf.teaching,
+    )  # fmt: skip
+
+
+@kernel
+def _start_hires(slots, week, hire_skill, hire_baseline, hire_propensity, hire_values,
+                 hire_ability, hire_plateau, hire_proactivity, hire_teaching, skill, engagement,
+                 baseline, feedback, visibility, tenure_weeks, weeks_in_level, hired_week,
+                 propensity, values, n_promotions, reached_proficiency, ability,
+                 plateau_offset, proactivity, teaching):  # fmt: skip
+    for k in range(len(slots)):
+        i = slots[k]
+        skill[i] = hire_skill[k]
+        baseline[i] = hire_baseline[k]
+        engagement[i] = hire_baseline[k]  # a hire starts at their baseline
+        feedback[i] = 0.0
+        visibility[i] = 0.0
+        tenure_weeks[i] = 0.0
+        weeks_in_level[i] = 0.0
+        hired_week[i] = week
+        propensity[i] = hire_propensity[k]
+        values[i] = hire_values[k]
+        n_promotions[i] = 0
+        reached_proficiency[i] = False
+        ability[i] = hire_ability[k]
+        plateau_offset[i] = hire_plateau[k]
+        proactivity[i] = hire_proactivity[k]
+        teaching[i] = hire_teaching[k]

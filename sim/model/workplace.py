@@ -782,12 +782,27 @@ class ReplicateBatch:
                 )
         # Each week's quit draws, one uniform per position of every replicate.
         self._uniforms = np.empty(len(self.workforce.employee_id))
+        self._starts = np.arange(len(models) + 1) * self.n_slots  # each replicate's first row
         # Positions above the entry level, the only ones promotions fill.
         self._above_entry = self.workforce.level.reshape(len(models), -1) >= 1
 
     def _rows(self, r: int) -> slice:
         """The rows of replicate ``r`` in the stacked arrays."""
         return slice(r * self.n_slots, (r + 1) * self.n_slots)
+
+    def _parts(self, rows: np.ndarray) -> list[tuple[int, slice]]:
+        """The replicates that stacked ``rows`` (grouped by replicate, in order) fall in.
+
+        Returns:
+            ``(r, part)`` for each replicate ``r`` with rows in ``rows[part]``.
+        """
+        if len(self.models) == 1:
+            return [(0, slice(0, len(rows)))] if len(rows) else []
+        bounds = np.searchsorted(rows // self.n_slots, np.arange(len(self.models) + 1))
+        return [
+            (r, slice(bounds[r], bounds[r + 1]))
+            for r in np.flatnonzero(bounds[1:] > bounds[:-1]).tolist()
+        ]
 
     def step(self) -> None:
         """Advance every replicate one week, in the order documented in docs/model.md.
@@ -878,7 +893,10 @@ class ReplicateBatch:
         leaving = turnover.leavers(
             wf.engagement, wf.tenure_weeks, wf.employee_id, draws, self.models[0].params.turnover
         )
-        bounds = np.searchsorted(leaving, np.arange(len(self.models) + 1) * n)
+        if len(self.models) == 1:
+            self.models[0]._leave(leaving)
+            return
+        bounds = np.searchsorted(leaving, self._starts)
         for r, m in enumerate(self.models):
             m._leave(leaving[bounds[r] : bounds[r + 1]] - r * n)
 
@@ -921,11 +939,10 @@ class ReplicateBatch:
     def _move(self, src: np.ndarray, dst: np.ndarray) -> None:
         """Move the promoted from rows ``src`` to rows ``dst`` of the stacked arrays."""
         models, wf, n = self.models, self.workforce, self.n_slots
-        bounds = np.searchsorted(src // n, np.arange(len(models) + 1))
         moved = []
-        for r in np.flatnonzero(bounds[1:] > bounds[:-1]).tolist():
+        for r, part in self._parts(src):
             m = models[r]
-            s, d = src[bounds[r] : bounds[r + 1]] - r * n, dst[bounds[r] : bounds[r + 1]] - r * n
+            s, d = src[part] - r * n, dst[part] - r * n
             m.ledger.promoted(m.workforce.employee_id[s], m.workforce.level[s], m.week)
             m.network.move(s, d)  # each replicate's ties are its own
             moved.append((m, d))
@@ -947,11 +964,7 @@ class ReplicateBatch:
         vacancies = np.flatnonzero(wf.employee_id < 0)
         if not len(vacancies):
             return
-        bounds = np.searchsorted(vacancies, np.arange(len(models) + 1) * n)
-        drawn = [
-            models[r]._hire(vacancies[bounds[r] : bounds[r + 1]] - r * n)
-            for r in np.flatnonzero(bounds[1:] > bounds[:-1]).tolist()
-        ]
+        drawn = [models[r]._hire(vacancies[part] - r * n) for r, part in self._parts(vacancies)]
         first = models[0]
         sc = first.params
         if len(drawn) == 1:

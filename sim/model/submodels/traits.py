@@ -37,9 +37,13 @@ class Traits:
     teaching: np.ndarray
 
 
-def multiplier(sd: float, z: np.ndarray) -> np.ndarray:
-    """A log-normal multiplier with mean 1: ``exp(sd * z - sd**2 / 2)``; ones when sd is 0."""
-    if sd == 0.0:
+def multiplier(sd: float | np.ndarray, z: np.ndarray) -> np.ndarray:
+    """A log-normal multiplier with mean 1: ``exp(sd * z - sd**2 / 2)``; ones when sd is 0.
+
+    ``sd`` may also hold one spread per column of ``z``: every column in one pass, each
+    the numbers its own spread gives (a spread of 0 gives ``exp(0) = 1`` exactly).
+    """
+    if np.ndim(sd) == 0 and sd == 0.0:
         return np.ones(len(z))
     return np.exp(sd * z - 0.5 * sd * sd)
 
@@ -68,11 +72,13 @@ def traits_of(z: np.ndarray, params: People) -> Traits:
     Returns:
         The traits.
     """
+    sd = [params.sd_log_learning_ability, params.sd_log_proactivity, params.sd_log_teaching_skill]
+    m = multiplier(np.array(sd), z)
     return Traits(
-        ability=multiplier(params.sd_log_learning_ability, z[:, 0]),
+        ability=m[:, 0],
         plateau_offset=params.sd_skill_plateau * z[:, 0],
-        proactivity=multiplier(params.sd_log_proactivity, z[:, 1]),
-        teaching=multiplier(params.sd_log_teaching_skill, z[:, 2]),
+        proactivity=m[:, 1],
+        teaching=m[:, 2],
     )
 
 
