@@ -200,13 +200,20 @@ def nominees(
     """
     nominated = np.zeros(n_slots, dtype=np.bool_) if out is None else out
     for a, b, reciprocal in relationships:
-        x, y = slot_of_id[a], slot_of_id[b]
-        ok = (x >= 0) & (y >= 0)
-        x, y = x[ok], y[ok]
-        nominated[y[level[x] > level[y]]] = True
-        if reciprocal:
-            nominated[x[level[y] > level[x]]] = True
+        _nominate(nominated, level, slot_of_id, a, b, reciprocal)
     return nominated
+
+
+@kernel
+def _nominate(nominated, level, slot_of_id, a, b, reciprocal):
+    for k in range(len(a)):
+        x, y = slot_of_id[a[k]], slot_of_id[b[k]]
+        if x < 0 or y < 0:
+            continue
+        if level[x] > level[y]:
+            nominated[y] = True
+        elif reciprocal and level[y] > level[x]:
+            nominated[x] = True
 
 
 def slots_by_level(level: np.ndarray, n_levels: int) -> tuple[np.ndarray, np.ndarray]:
