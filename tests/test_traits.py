@@ -21,12 +21,12 @@ def test_multipliers_have_mean_one_and_are_ones_without_spread() -> None:
     z = np.random.default_rng(1).standard_normal(200_000)
     assert traits.multiplier(0.4, z).mean() == pytest.approx(1.0, abs=0.01)
     np.testing.assert_array_equal(traits.multiplier(0.0, z[:5]), np.ones(5))
-    # One spread per column: each column is what its own spread gives, bit for bit.
-    cols = z.reshape(-1, 4)
+    # One spread per row: each row is what its own spread gives, bit for bit.
+    rows = z.reshape(4, -1)
     spreads = [0.3, 0.0, 0.25, 0.1]
-    both = traits.multiplier(np.array(spreads), cols)
-    for c, sd in enumerate(spreads):
-        np.testing.assert_array_equal(both[:, c], traits.multiplier(sd, cols[:, c]))
+    every = traits.multiplier(np.array(spreads)[:, None], rows)
+    for r, sd in enumerate(spreads):
+        np.testing.assert_array_equal(every[r], traits.multiplier(sd, rows[r]))
 
 
 def test_ability_and_plateau_come_from_the_same_draw() -> None:

@@ -40,8 +40,9 @@ class Traits:
 def multiplier(sd: float | np.ndarray, z: np.ndarray) -> np.ndarray:
     """A log-normal multiplier with mean 1: ``exp(sd * z - sd**2 / 2)``; ones when sd is 0.
 
-    ``sd`` may also hold one spread per column of ``z``: every column in one pass, each
-    the numbers its own spread gives (a spread of 0 gives ``exp(0) = 1`` exactly).
+    ``sd`` may also hold one spread per row of ``z`` (shape (rows, 1)): every row in one
+    pass, each the numbers its own spread gives (a spread of 0 gives ``exp(0) = 1``
+    exactly).
     """
     if np.ndim(sd) == 0 and sd == 0.0:
         return np.ones(len(z))
@@ -72,13 +73,20 @@ def traits_of(z: np.ndarray, params: People) -> Traits:
     Returns:
         The traits.
     """
-    sd = [params.sd_log_learning_ability, params.sd_log_proactivity, params.sd_log_teaching_skill]
-    m = multiplier(np.array(sd), z)
+    # One row per trait, so that each trait is a contiguous array (the kernels that read
+    # the workforce's traits are compiled for contiguous arrays).
+    rows = np.ascontiguousarray(z.T)
+    sd = [
+        [params.sd_log_learning_ability],
+        [params.sd_log_proactivity],
+        [params.sd_log_teaching_skill],
+    ]
+    m = multiplier(np.array(sd), rows)
     return Traits(
-        ability=m[:, 0],
-        plateau_offset=params.sd_skill_plateau * z[:, 0],
-        proactivity=m[:, 1],
-        teaching=m[:, 2],
+        ability=m[0],
+        plateau_offset=params.sd_skill_plateau * rows[0],
+        proactivity=m[1],
+        teaching=m[2],
     )
 
 
