@@ -137,21 +137,14 @@ class Workforce:
         self.employee_id[slots] = -1
         return ids
 
-    def move(self, src: np.ndarray, dst: np.ndarray) -> None:
+    def move_rows(self, src: np.ndarray, dst: np.ndarray) -> None:
         """Move employees from slots ``src`` to vacant slots ``dst`` (promotion).
 
         All moves happen at once, so a slot may be vacated by one move and filled by
-        another (a promotion into the level above, then one from the level below).
-        """
-        self.move_rows(src, dst)
-        self.register(dst)
-
-    def move_rows(self, src: np.ndarray, dst: np.ndarray) -> None:
-        """:meth:`move` without updating the id registry (then :meth:`register` ``dst``).
-
-        For replicates laid end to end (:func:`stack`), whose registries are each
-        replicate's own: the rows of all replicates move in one pass, then each
-        replicate registers its moves.
+        another (a promotion into the level above, then one from the level below). The id
+        registry is left as it is: then :meth:`register` ``dst``. Replicates laid end to
+        end (:func:`stack`) keep a registry each, so the rows of all replicates move in
+        one pass and each replicate registers its own moves.
         """
         # One compiled pass over the person arrays, given in PERSON_FIELDS order (a field
         # added there and not to the kernel fails the call, instead of staying behind).

@@ -263,7 +263,7 @@ def promotions(
     Returns:
         ``(src, dst)``: the promoted employees' slots and the vacancies they fill (rows
         of the arrays), replicate by replicate and top level first; apply them with
-        :meth:`sim.model.workforce.Workforce.move`.
+        :meth:`sim.model.workforce.Workforce.move_rows`.
     """
     slots, start = level_slots
     n = len(employee_id)
