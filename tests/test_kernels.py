@@ -19,11 +19,13 @@ from sim.model.programmes.sessions import SessionArrays, Sessions, restriction
 from sim.model.submodels import (
     ageing,
     engagement,
+    hiring,
     hours_cap,
     learning,
     practice,
     promotion,
     stocks,
+    traits,
     turnover,
 )
 from sim.model.workforce import PERSON_FIELDS, initial_workforce
@@ -684,3 +686,27 @@ def test_promotion_moves_rows_and_ties_as_the_array_form_does():
         if name != "coaching":
             ties[name][7] = -1 if name == "to" else 0  # the vacated row is cleared
         np.testing.assert_array_equal(getattr(net, name), ties[name], err_msg=name)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_hires_starting_state_is_hires_of_shifted_to_equilibrium(seed):
+    """hiring.starting_state (compiled) against hires_of, equilibrium_shift and np.clip."""
+    sc = validate_scenario(
+        {"name": "hires", "learning": {"rel_hire_skill": 0.6}, "people": {"sd_skill_plateau": 0.3}}
+    )
+    rng = np.random.default_rng(seed)
+    level = rng.integers(0, sc.n_levels, 50).astype(np.int16)
+    draws = hiring.hire_draws(len(level), sc.n_domains, rng)
+    people = traits.draw_traits(len(level), sc.people, rng)
+    usage = rng.random((sc.n_levels, sc.n_domains))
+    usage[0] = 0.0  # unused domains: the floor; and a wholly used one
+    usage[-1, 0] = 1.0
+    rel = sc.learning.rel_hire_skill
+    mean = hiring.mean_starting_skill(sc, rel, usage, current=True)
+    expected = hiring.hires_of(level, sc, draws, mean)
+    shift = traits.equilibrium_shift(people, usage[level], sc.learning, rel)
+    skill = np.clip(expected.skill + shift, sc.learning.skill_floor, 1.0)
+    got = hiring.starting_state(level, sc, draws, mean, people, usage)
+    np.testing.assert_array_equal(got.skill, skill)
+    np.testing.assert_array_equal(got.baseline, expected.baseline)
+    assert (got.skill == sc.learning.skill_floor).any() and (got.skill < 1.0).all()

@@ -973,16 +973,10 @@ class ReplicateBatch:
         else:
             draws = hiring.HireDraws.concatenate([d for d, _ in drawn])
             z = np.concatenate([z for _, z in drawn])
-        level = wf.level[vacancies]
-        hires = hiring.hires_of(level, sc, draws, first._hire_skill)
         people = traits.traits_of(z, sc.people)
-        shift = traits.equilibrium_shift(
-            people,
-            first.usage_by_level[level],
-            sc.learning,
-            sc.learning.rel_hire_skill,
+        hires = hiring.starting_state(
+            wf.level[vacancies], sc, draws, first._hire_skill, people, first.usage_by_level
         )
-        np.clip(hires.skill + shift, sc.learning.skill_floor, 1.0, out=hires.skill)
         start_hires(wf, vacancies, first.week + 1, hires, people)
 
     def _account(self, hours: np.ndarray, batches: list[list[Sessions]]) -> None:

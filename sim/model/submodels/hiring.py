@@ -13,8 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.jit import kernel
 from sim.model.submodels.demand import equilibrium_with_staleness, obsolescence_per_week
-from sim.model.submodels.practice import usage_matrix
+from sim.model.submodels.practice import decay_per_week, usage_matrix
+from sim.model.submodels.traits import Traits, shift_of
 from sim.scenario.schema import Scenario
 
 
@@ -123,6 +125,65 @@ def hires_of(
     skill = skill_of(scenario, mean_by_level[level], draws.skill)
     baseline = baseline_of(scenario, draws.baseline)
     return Hires(skill, baseline, draws.uniforms[0], draws.uniforms[1])
+
+
+def starting_state(
+    level: np.ndarray,
+    scenario: Scenario,
+    draws: HireDraws,
+    mean_by_level: np.ndarray,
+    people: Traits,
+    usage_by_level: np.ndarray,
+) -> Hires:
+    """The hires that ``draws`` make, each one's skill shifted to their own equilibrium.
+
+    :func:`hires_of`, then the skill shifted by the traits' equilibrium shift
+    (:func:`~sim.model.submodels.traits.equilibrium_shift`, with ``rel_hire_skill``) and
+    clipped to [floor, 1] again, in one compiled pass, operation for operation
+    (``tests/test_kernels.py`` checks it against those functions).
+
+    Args:
+        level: Level of each position to fill.
+        scenario: The scenario.
+        draws: The hires' random numbers, in the order of ``level``.
+        mean_by_level: Hires' mean starting skill per level (see :func:`draw_hires`).
+        people: The hires' traits.
+        usage_by_level: This week's job usage (levels, domains).
+
+    Returns:
+        The hires, in the order of ``level``.
+    """
+    learning, eng = scenario.learning, scenario.engagement
+    skill, baseline = _starting_state(
+        level, draws.skill, draws.baseline, mean_by_level, usage_by_level, people.ability,
+        people.plateau_offset, scenario.organisation.sd_skill_initial, learning.skill_floor,
+        eng.mean_baseline, eng.sd_baseline, learning.rate_practice_per_week,
+        learning.transfer_base, learning.skill_plateau,
+        decay_per_week(learning.dur_skill_half_life_weeks), learning.rel_hire_skill,
+    )  # fmt: skip
+    return Hires(skill, baseline, draws.uniforms[0], draws.uniforms[1])
+
+
+@kernel
+def _starting_state(level, z_skill, z_baseline, mean_by_level, usage_by_level, ability,
+                    plateau_offset, sd_skill, floor, mean_baseline, sd_baseline, rate,
+                    transfer_base, plateau, decay, rel):  # fmt: skip
+    # np.clip(x, lo, hi) is min(max(x, lo), hi) for numbers that are not NaN.
+    k, n_domains = z_skill.shape
+    skill = np.empty((k, n_domains))
+    baseline = np.empty(k)
+    for i in range(k):
+        lv = level[i]
+        top = min(plateau + plateau_offset[i], 1.0)
+        for d in range(n_domains):
+            s = min(max(mean_by_level[lv, d] + sd_skill * z_skill[i, d], floor), 1.0)
+            shift = shift_of(
+                usage_by_level[lv, d], ability[i], top, 0.0, rate, transfer_base, plateau,
+                decay, floor, rel,
+            )  # fmt: skip
+            skill[i, d] = min(max(s + shift, floor), 1.0)
+        baseline[i] = min(max(mean_baseline + sd_baseline * z_baseline[i], 0.05), 0.95)
+    return skill, baseline
 
 
 def starting_skill(

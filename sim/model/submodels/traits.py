@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.jit import kernel
+from sim.jit import helper, kernel
 from sim.model.submodels.practice import decay_per_week
 from sim.scenario.schema import Learning, People
 
@@ -132,18 +132,29 @@ def equilibrium_shift(
 
 @kernel
 def _shift(usage, ability, plateau_offset, stale, rate, transfer_base, plateau, decay, floor, rel):
-    # equilibrium_skill's formula for the person and for an average person (ability 1,
-    # the common plateau), operation for operation; adding a staleness of 0.0 changes
-    # nothing.
     out = np.empty(usage.shape)
     for i in range(usage.shape[0]):
         top = min(plateau + plateau_offset[i], 1.0)
         for d in range(usage.shape[1]):
-            u = usage[i, d]
-            a = rate * u * transfer_base
-            b = (1.0 - u) * decay + stale[d]
-            mine = a * ability[i]
-            own = (mine * top + b * floor) / max(mine + b, 1e-12)
-            mean = (a * plateau + b * floor) / max(a + b, 1e-12)
-            out[i, d] = rel * (own - mean)
+            out[i, d] = shift_of(
+                usage[i, d], ability[i], top, stale[d], rate, transfer_base, plateau, decay,
+                floor, rel,
+            )  # fmt: skip
     return out
+
+
+@helper
+def shift_of(usage, ability, top, stale, rate, transfer_base, plateau, decay, floor, rel):
+    """One person's :func:`equilibrium_shift` in one domain, inside compiled kernels.
+
+    ``top`` is the person's plateau (``min(skill_plateau + plateau_offset, 1)``). This is
+    :func:`~sim.model.submodels.practice.equilibrium_skill`'s formula for the person and
+    for an average person (ability 1, the common plateau), operation for operation;
+    a staleness of 0.0 adds nothing.
+    """
+    a = rate * usage * transfer_base
+    b = (1.0 - usage) * decay + stale
+    mine = a * ability
+    own = (mine * top + b * floor) / max(mine + b, 1e-12)
+    mean = (a * plateau + b * floor) / max(a + b, 1e-12)
+    return rel * (own - mean)
