@@ -11,19 +11,25 @@ import numpy as np
 import pytest
 
 from sim.model import metrics
+from sim.model.network import PERSON_FIELDS as TIE_FIELDS
+from sim.model.network import AdviceNetwork
 from sim.model.programmes import kernels, rules
 from sim.model.programmes.relationships import Relationships
 from sim.model.programmes.sessions import SessionArrays, Sessions, restriction
 from sim.model.submodels import (
     ageing,
     engagement,
+    hiring,
     hours_cap,
     learning,
     practice,
     promotion,
     stocks,
+    traits,
     turnover,
 )
+from sim.model.workforce import PERSON_FIELDS, initial_workforce
+from sim.scenario.loading import validate_scenario
 from sim.scenario.schema import Engagement, Learning, Promotion, Turnover
 
 SEEDS = range(5)
@@ -643,3 +649,64 @@ def test_load_kernels_loads_every_kernel_a_run_calls() -> None:
     assert {
         k: set(d.signatures) - before[k] for k, d in found.items() if set(d.signatures) - before[k]
     } == {}
+
+
+def test_promotion_moves_rows_and_ties_as_the_array_form_does():
+    """Workforce.move_rows and AdviceNetwork.move (compiled) against fancy indexing.
+
+    A cascade: slot 3 is vacated by one move and filled by another, slot 7 is vacated.
+    """
+    sc = validate_scenario({"name": "moves", "organisation": {"n_employees": 40}})
+    rng = np.random.default_rng(0)
+    wf = initial_workforce(sc, rng)
+    net = AdviceNetwork.empty(wf.n_slots, 4, sc.n_domains)
+    net.n[:] = rng.integers(0, 5, wf.n_slots)
+    net.to[:] = rng.integers(-1, 40, net.to.shape)
+    net.strength[:] = rng.random(net.strength.shape)
+    net.belief[:] = rng.random(net.belief.shape)
+    net.programme[:] = rng.random(net.programme.shape) < 0.5
+    net.coaching[:] = rng.random(wf.n_slots)
+    net.given[:] = rng.integers(0, 9, wf.n_slots)
+    wf.employee_id[1] = -1
+    src, dst = np.array([3, 7]), np.array([1, 3])
+    expected = {name: getattr(wf, name).copy() for name in PERSON_FIELDS}
+    for arr in expected.values():
+        arr[dst] = arr[src]
+    expected["employee_id"][7] = -1
+    expected["weeks_in_level"][dst] = 0.0
+    expected["n_promotions"][dst] += 1
+    ties = {name: getattr(net, name).copy() for name in TIE_FIELDS}
+    for arr in ties.values():
+        arr[dst] = arr[src]
+    wf.move_rows(src, dst)
+    net.move(src, dst)
+    for name in PERSON_FIELDS:
+        np.testing.assert_array_equal(getattr(wf, name), expected[name], err_msg=name)
+    for name in TIE_FIELDS:
+        if name != "coaching":
+            ties[name][7] = -1 if name == "to" else 0  # the vacated row is cleared
+        np.testing.assert_array_equal(getattr(net, name), ties[name], err_msg=name)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_hires_starting_state_is_hires_of_shifted_to_equilibrium(seed):
+    """hiring.starting_state (compiled) against hires_of, equilibrium_shift and np.clip."""
+    sc = validate_scenario(
+        {"name": "hires", "learning": {"rel_hire_skill": 0.6}, "people": {"sd_skill_plateau": 0.3}}
+    )
+    rng = np.random.default_rng(seed)
+    level = rng.integers(0, sc.n_levels, 50).astype(np.int16)
+    draws = hiring.hire_draws(len(level), sc.n_domains, rng)
+    people = traits.draw_traits(len(level), sc.people, rng)
+    usage = rng.random((sc.n_levels, sc.n_domains))
+    usage[0] = 0.0  # unused domains: the floor; and a wholly used one
+    usage[-1, 0] = 1.0
+    rel = sc.learning.rel_hire_skill
+    mean = hiring.mean_starting_skill(sc, rel, usage, current=True)
+    expected = hiring.hires_of(level, sc, draws, mean)
+    shift = traits.equilibrium_shift(people, usage[level], sc.learning, rel)
+    skill = np.clip(expected.skill + shift, sc.learning.skill_floor, 1.0)
+    got = hiring.starting_state(level, sc, draws, mean, people, usage)
+    np.testing.assert_array_equal(got.skill, skill)
+    np.testing.assert_array_equal(got.baseline, expected.baseline)
+    assert (got.skill == sc.learning.skill_floor).any() and (got.skill < 1.0).all()

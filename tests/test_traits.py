@@ -21,6 +21,12 @@ def test_multipliers_have_mean_one_and_are_ones_without_spread() -> None:
     z = np.random.default_rng(1).standard_normal(200_000)
     assert traits.multiplier(0.4, z).mean() == pytest.approx(1.0, abs=0.01)
     np.testing.assert_array_equal(traits.multiplier(0.0, z[:5]), np.ones(5))
+    # One spread per row: each row is what its own spread gives, bit for bit.
+    rows = z.reshape(4, -1)
+    spreads = [0.3, 0.0, 0.25, 0.1]
+    every = traits.multiplier(np.array(spreads)[:, None], rows)
+    for r, sd in enumerate(spreads):
+        np.testing.assert_array_equal(every[r], traits.multiplier(sd, rows[r]))
 
 
 def test_ability_and_plateau_come_from_the_same_draw() -> None:
@@ -60,6 +66,23 @@ def test_each_person_starts_at_their_own_practice_equilibrium() -> None:
         skill, usage, np.zeros_like(skill), p, people.ability, people.plateau_offset
     ) + demand.staleness(skill, share, p.skill_floor)
     np.testing.assert_allclose(change, 0.0, atol=1e-12)
+
+
+@pytest.mark.parametrize("stale", [False, True])
+def test_the_compiled_shift_is_the_difference_of_the_two_equilibria(stale) -> None:
+    """equilibrium_shift's kernel gives bit for bit rel * (own - mean) of equilibrium_skill."""
+    p = Learning()
+    rng = np.random.default_rng(3)
+    usage = rng.random((300, 4))
+    usage[:5] = [0.0, 1.0, 0.5, 0.0]  # unused and wholly used domains
+    people = traits.draw_traits(300, People(sd_skill_plateau=0.2), rng)
+    share = rng.random(4) * 0.01 if stale else None
+    own = practice.equilibrium_skill(
+        usage, p, people.ability, people.plateau_offset, stale_per_week=share
+    )
+    mean = practice.equilibrium_skill(usage, p, stale_per_week=share)
+    got = traits.equilibrium_shift(people, usage, p, 0.7, stale_per_week=share)
+    np.testing.assert_array_equal(got, 0.7 * (own - mean))
 
 
 def _within_level_spread(model: WorkplaceModel) -> float:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from sim.jit import kernel
 from sim.model.workforce import Workforce
 
 
@@ -86,6 +87,28 @@ class Careers:
     n_others: np.ndarray
 
 
+#: Stand-ins for the careers' arrays before the cohorts are fixed (:func:`_count_promotions`).
+_NO_FLAGS = np.zeros(0, dtype=bool)
+_NO_LEVELS = np.zeros(0, dtype=np.int64)
+_NO_COUNTS = np.zeros(0)
+
+
+@kernel
+def _count_promotions(employee_ids, initial_promotions, learner, other, level,
+                      promoted_learners, promoted_others):  # fmt: skip
+    # Each promotion of an initial employee counts for them and, once the careers'
+    # cohorts are fixed (non-empty flags), for their cohort at their level then.
+    n_initial = len(initial_promotions)
+    for e in employee_ids:
+        if e >= n_initial:
+            continue
+        initial_promotions[e] += 1
+        if len(learner) and learner[e]:
+            promoted_learners[level[e]] += 1.0
+        if len(other) and other[e]:
+            promoted_others[level[e]] += 1.0
+
+
 @dataclass
 class Ledger:
     """Running totals and records of one model run, from week 0.
@@ -98,7 +121,7 @@ class Ledger:
             the first week in which the arm's programmes had any (programmes may start
             late); None until then.
         initial_present: Initial employees still employed in that week.
-        exits: Leavers, week by week, for survival curves.
+        exits: Leavers of each week in which anyone left, for survival curves.
         initial_promotions: Promotions of each initial employee since week 0.
         careers: The cohorts whose promotions are compared (see :class:`Careers`); None
             until the first week in which the arm's programmes have relationships.
@@ -140,16 +163,14 @@ class Ledger:
         """
         t = self.totals
         t.quits_week = len(leaving)
+        if not len(leaving):
+            return  # a week without leavers adds nothing (most weeks of a small organisation)
         t.quits += len(leaving)
         t.knowledge_lost += float(wf.skill[leaving].sum())
         t.replacement_cost += replacement_cost
         self.exits.append(
-            Exit(
-                wf.hired_week[leaving].copy(),
-                wf.employee_id[leaving].copy(),
-                week,
-                wf.level[leaving].copy(),
-            )
+            # Indexing by an array of positions copies.
+            Exit(wf.hired_week[leaving], wf.employee_id[leaving], week, wf.level[leaving])
         )
 
     def promoted(self, employee_ids: np.ndarray, levels: np.ndarray, week: int) -> None:
@@ -162,13 +183,13 @@ class Ledger:
         """
         self.promotion_log.append((week, levels.copy()))
         self.totals.promotions += len(employee_ids)
-        initial = employee_ids[employee_ids < self.n_initial]
-        np.add.at(self.initial_promotions, initial, 1)
         c = self.careers
-        if c is not None and len(initial):
-            for group, counts in ((c.learner, c.promoted_learners), (c.other, c.promoted_others)):
-                ids = initial[group[initial]]
-                np.add.at(counts, c.level[ids], 1)
+        if c is None:
+            _count_promotions(employee_ids, self.initial_promotions, _NO_FLAGS, _NO_FLAGS,
+                              _NO_LEVELS, _NO_COUNTS, _NO_COUNTS)  # fmt: skip
+        else:
+            _count_promotions(employee_ids, self.initial_promotions, c.learner, c.other, c.level,
+                              c.promoted_learners, c.promoted_others)  # fmt: skip
 
     def learner_cohort(
         self, wf: Workforce, learners: Sequence[np.ndarray], members: Sequence[np.ndarray]

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.jit import helper, kernel
+
 #: Type of the stored per-tie numbers (strengths and beliefs). 32 bits, not 64: the
 #: passes over the ties wait on memory more than they compute, and half the bytes are
 #: half the cache lines (docs/performance.md, informal learning). The rules compute in
@@ -84,21 +86,12 @@ class AdviceNetwork:
 
     def clear(self, slots: np.ndarray) -> None:
         """Forget the ties of the occupants of ``slots`` (they left, or a hire arrives)."""
-        self.n[slots] = 0
-        self.to[slots] = -1
-        self.strength[slots] = 0.0
-        self.belief[slots] = 0.0
-        self.programme[slots] = False
-        self.given[slots] = 0
+        _clear(self.n, self.to, self.strength, self.belief, self.programme, self.given, slots)
 
     def move(self, src: np.ndarray, dst: np.ndarray) -> None:
         """Move people's ties with them from ``src`` to ``dst`` (promotion), all at once."""
-        for name in PERSON_FIELDS:
-            arr = getattr(self, name)
-            arr[dst] = arr[src]  # the right side is read before anything is written
-        vacated = np.ones(len(self.to), dtype=bool)
-        vacated[dst] = False
-        self.clear(src[vacated[src]])
+        _move(self.n, self.to, self.strength, self.belief, self.programme, self.coaching,
+              self.given, src, dst)  # fmt: skip
 
     def ties(self, slot_of_id: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every current tie as (seeker position, tie index in its row, adviser position).
@@ -119,3 +112,42 @@ class AdviceNetwork:
         """
         seeker, tie, adviser = self.ties(slot_of_id)
         return seeker, adviser, self.strength[seeker, tie].astype(np.float64)
+
+
+@helper
+def _clear_row(n, to, strength, belief, programme, given, i):
+    n[i] = 0
+    to[i] = -1
+    strength[i] = 0.0
+    belief[i] = 0.0
+    programme[i] = False
+    given[i] = 0
+
+
+@kernel
+def _clear(n, to, strength, belief, programme, given, slots):
+    for i in slots:
+        _clear_row(n, to, strength, belief, programme, given, i)
+
+
+@kernel
+def _move(n, to, strength, belief, programme, coaching, given, src, dst):
+    # Every moving row is read before any is written: a slot may be vacated by one move
+    # and filled by another.
+    n_src, to_src, strength_src = n[src], to[src], strength[src]
+    belief_src, programme_src = belief[src], programme[src]
+    coaching_src, given_src = coaching[src], given[src]
+    filled = np.zeros(len(n), dtype=np.bool_)
+    for k in range(len(dst)):
+        j = dst[k]
+        n[j] = n_src[k]
+        to[j] = to_src[k]
+        strength[j] = strength_src[k]
+        belief[j] = belief_src[k]
+        programme[j] = programme_src[k]
+        coaching[j] = coaching_src[k]
+        given[j] = given_src[k]
+        filled[j] = True
+    for i in src:
+        if not filled[i]:
+            _clear_row(n, to, strength, belief, programme, given, i)

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.jit import kernel
 from sim.model.submodels.demand import obsolescence_per_week
 from sim.model.submodels.hiring import Hires, draw_baseline, starting_skill
 from sim.model.submodels.practice import usage_matrix
@@ -136,22 +137,61 @@ class Workforce:
         self.employee_id[slots] = -1
         return ids
 
-    def move(self, src: np.ndarray, dst: np.ndarray) -> None:
+    def move_rows(self, src: np.ndarray, dst: np.ndarray) -> None:
         """Move employees from slots ``src`` to vacant slots ``dst`` (promotion).
 
         All moves happen at once, so a slot may be vacated by one move and filled by
-        another (a promotion into the level above, then one from the level below).
+        another (a promotion into the level above, then one from the level below). The id
+        registry is left as it is: then :meth:`register` ``dst``. Replicates laid end to
+        end (:func:`stack`) keep a registry each, so the rows of all replicates move in
+        one pass and each replicate registers its own moves.
         """
-        for name in PERSON_FIELDS:
-            arr = getattr(self, name)
-            arr[dst] = arr[src]  # the right side is read before anything is written
-        vacated = np.ones(self.n_slots, dtype=bool)
-        vacated[dst] = False
-        src = src[vacated[src]]
-        self.employee_id[src] = -1
-        self.slot_of_id[self.employee_id[dst]] = dst
-        self.weeks_in_level[dst] = 0.0
-        self.n_promotions[dst] += 1
+        # One compiled pass over the person arrays, given in PERSON_FIELDS order (a field
+        # added there and not to the kernel fails the call, instead of staying behind).
+        _move_rows(src, dst, *[getattr(self, name) for name in PERSON_FIELDS])
+
+    def register(self, slots: np.ndarray) -> None:
+        """Point the id registry at the occupants of ``slots`` (after they moved there)."""
+        self.slot_of_id[self.employee_id[slots]] = slots
+
+
+@kernel
+def _move_rows(src, dst, employee_id, skill, engagement, baseline, feedback, visibility,
+               tenure_weeks, weeks_in_level, hired_week, propensity, values, n_promotions,
+               reached_proficiency, ability, plateau_offset, proactivity, teaching):  # fmt: skip
+    # Every moving row is read before any is written: a slot may be vacated by one move
+    # and filled by another.
+    employee_id_src, skill_src, engagement_src = employee_id[src], skill[src], engagement[src]
+    baseline_src, feedback_src, visibility_src = baseline[src], feedback[src], visibility[src]
+    tenure_src, hired_src, propensity_src = tenure_weeks[src], hired_week[src], propensity[src]
+    values_src, n_promotions_src = values[src], n_promotions[src]
+    reached_src, ability_src = reached_proficiency[src], ability[src]
+    plateau_src = plateau_offset[src]
+    proactivity_src, teaching_src = proactivity[src], teaching[src]
+    filled = np.zeros(len(employee_id), dtype=np.bool_)
+    for k in range(len(dst)):
+        j = dst[k]
+        employee_id[j] = employee_id_src[k]
+        skill[j] = skill_src[k]
+        engagement[j] = engagement_src[k]
+        baseline[j] = baseline_src[k]
+        feedback[j] = feedback_src[k]
+        visibility[j] = visibility_src[k]
+        tenure_weeks[j] = tenure_src[k]
+        weeks_in_level[j] = 0.0  # a promotion starts the time in level afresh
+        hired_week[j] = hired_src[k]
+        propensity[j] = propensity_src[k]
+        values[j] = values_src[k]
+        n_promotions[j] = n_promotions_src[k] + 1
+        reached_proficiency[j] = reached_src[k]
+        ability[j] = ability_src[k]
+        plateau_offset[j] = plateau_src[k]
+        proactivity[j] = proactivity_src[k]
+        teaching[j] = teaching_src[k]
+        filled[j] = True
+    for i in src:
+        if not filled[i]:
+            employee_id[i] = -1
 
 
 def fix_enrolment(propensity: np.ndarray, participant: np.ndarray) -> None:
@@ -370,35 +410,52 @@ def initial_workforce(
     return wf
 
 
-def hire(wf: Workforce, slots: np.ndarray, week: int, hires: Hires, traits: Traits) -> np.ndarray:
-    """Fill vacant slots with new hires (drawn by :func:`sim.model.submodels.hiring.draw_hires`).
+def start_hires(wf: Workforce, slots: np.ndarray, week: int, hires: Hires, traits: Traits) -> None:
+    """Start new hires in vacant slots: their rows take the state they were drawn with.
+
+    The hires already hold their ids (:meth:`Workforce.fill`): for replicates laid end to
+    end (:func:`stack`), each replicate numbers its hires in its own registry, then the
+    rows of every replicate's hires are set in one pass.
 
     Args:
         wf: The workforce (modified in place).
-        slots: Vacant slots to fill.
+        slots: The hires' slots.
         week: Current week (recorded as the hire week).
-        hires: The hires' starting state, one row per slot.
+        hires: The hires' starting state, one row per slot
+            (:func:`sim.model.submodels.hiring.draw_hires`).
         traits: The hires' traits (:func:`sim.model.submodels.traits.draw_traits`); their
             starting skill already includes the traits' shift.
-
-    Returns:
-        The new employees' ids.
     """
-    ids = wf.fill(slots)
-    wf.skill[slots] = hires.skill
-    wf.baseline[slots] = hires.baseline
-    wf.engagement[slots] = hires.baseline
-    wf.feedback[slots] = 0.0
-    wf.visibility[slots] = 0.0
-    wf.tenure_weeks[slots] = 0.0
-    wf.weeks_in_level[slots] = 0.0
-    wf.hired_week[slots] = week
-    wf.propensity[slots] = hires.propensity
-    wf.values[slots] = hires.values
-    wf.n_promotions[slots] = 0
-    wf.reached_proficiency[slots] = False
-    wf.ability[slots] = traits.ability
-    wf.plateau_offset[slots] = traits.plateau_offset
-    wf.proactivity[slots] = traits.proactivity
-    wf.teaching[slots] = traits.teaching
-    return ids
+    _start_hires(
+        slots, week, hires.skill, hires.baseline, hires.propensity, hires.values, traits.ability,
+        traits.plateau_offset, traits.proactivity, traits.teaching, wf.skill, wf.engagement,
+        wf.baseline, wf.feedback, wf.visibility, wf.tenure_weeks, wf.weeks_in_level,
+        wf.hired_week, wf.propensity, wf.values, wf.n_promotions, wf.reached_proficiency,
+        wf.ability, wf.plateau_offset, wf.proactivity, wf.teaching,
+    )  # fmt: skip
+
+
+@kernel
+def _start_hires(slots, week, hire_skill, hire_baseline, hire_propensity, hire_values,
+                 hire_ability, hire_plateau, hire_proactivity, hire_teaching, skill, engagement,
+                 baseline, feedback, visibility, tenure_weeks, weeks_in_level, hired_week,
+                 propensity, values, n_promotions, reached_proficiency, ability,
+                 plateau_offset, proactivity, teaching):  # fmt: skip
+    for k in range(len(slots)):
+        i = slots[k]
+        skill[i] = hire_skill[k]
+        baseline[i] = hire_baseline[k]
+        engagement[i] = hire_baseline[k]  # a hire starts at their baseline
+        feedback[i] = 0.0
+        visibility[i] = 0.0
+        tenure_weeks[i] = 0.0
+        weeks_in_level[i] = 0.0
+        hired_week[i] = week
+        propensity[i] = hire_propensity[k]
+        values[i] = hire_values[k]
+        n_promotions[i] = 0
+        reached_proficiency[i] = False
+        ability[i] = hire_ability[k]
+        plateau_offset[i] = hire_plateau[k]
+        proactivity[i] = hire_proactivity[k]
+        teaching[i] = hire_teaching[k]

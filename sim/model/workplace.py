@@ -30,9 +30,9 @@ from sim.model.submodels import engagement as engagement_rules
 from sim.model.workforce import (
     Organisation,
     ancestors,
-    hire,
     initial_workforce,
     stack,
+    start_hires,
 )
 from sim.scenario.loading import arm_scenario
 from sim.scenario.schema import Scenario
@@ -472,14 +472,17 @@ class WorkplaceModel(mesa.Model):
     def _leave(self, leaving: np.ndarray) -> None:
         """Let the quitters at ``leaving`` and this week's named departures go (phase 6)."""
         wf = self.workforce
-        departing = self._departing()
-        if len(departing):
-            leaving = np.union1d(leaving, departing).astype(np.int64)
+        if self.params.departures:
+            departing = self._departing()
+            if len(departing):
+                leaving = np.union1d(leaving, departing).astype(np.int64)
+        if not len(leaving):
+            self.ledger.left(wf, leaving, self.week + 1, 0.0)
+            return
         cost = float(self._replacement_cost_by_level[wf.level[leaving]].sum())
         self.ledger.left(wf, leaving, self.week + 1, cost)
-        if len(leaving):
-            self._left.append(wf.vacate(leaving))
-            self.network.clear(leaving)
+        self._left.append(wf.vacate(leaving))
+        self.network.clear(leaving)
 
     def _seed_skills(self) -> None:
         """Seed this week's new skills (``[[skill_seeds]]``, section 7.14), at the week's start.
@@ -533,62 +536,55 @@ class WorkplaceModel(mesa.Model):
                 out.append(occupied[order[: event.k]])
         return np.concatenate(out) if len(out) > 1 else _NONE
 
-    def _promote(self) -> None:
-        """Fill vacancies by assessed readiness; sponsoring guides nominate (section 7.8)."""
-        wf, sc = self.workforce, self.params
-        rels = [
-            (p.relationships, p.reciprocal, p.params.sponsorship_per_session)
-            for p in self.programmes
-        ]
-        self.ledger.learner_cohort(
-            wf,
-            [ids for r, both, _ in rels for ids in ((r.b, r.a) if both else (r.b,))],
-            [ids for r, _, _ in rels for ids in (r.a, r.b)],
-        )
-        error = promotion.rater_error(
-            self._impressions, wf.employee_id, self.streams.promotion, sc.promotion
-        )
-        nominated = None
-        if sc.promotion.nomination and any(sponsors for _, _, sponsors in rels):
-            nominated = promotion.nominees(
+    def _promote(self, nominated: np.ndarray | None) -> None:
+        """This replicate's part of promotion (section 7.8) before the batch ranks everyone.
+
+        Fixes the learner cohort the first week the programmes have relationships, and
+        marks whom sponsoring guides nominate (:meth:`ReplicateBatch._promote` ranks and
+        moves).
+
+        Args:
+            nominated: This replicate's rows of the nominees (all False), marked in place;
+                None when there is nobody to nominate for (no vacancy above the entry
+                level) or nomination is off.
+        """
+        wf = self.workforce
+        rels = [(p.relationships, p.reciprocal) for p in self.programmes]
+        if self.ledger.careers is None:
+            self.ledger.learner_cohort(
+                wf,
+                [ids for r, both in rels for ids in ((r.b, r.a) if both else (r.b,))],
+                [ids for r, _ in rels for ids in (r.a, r.b)],
+            )
+        if nominated is not None:
+            promotion.nominees(
                 wf.n_slots,
                 wf.level,
                 wf.slot_of_id,
-                [(r.a, r.b, both) for r, both, sponsors in rels if sponsors],
+                [
+                    (r.a, r.b, both)
+                    for (r, both), p in zip(rels, self.programmes, strict=True)
+                    if p.params.sponsorship_per_session
+                ],
+                out=nominated,
             )
-        src, dst = promotion.promotions(
-            self._level_slots,
-            wf.employee_id,
-            wf.weeks_in_level,
-            wf.skill,
-            wf.visibility,
-            self.readiness_weights,
-            sc.promotion,
-            error,
-            nominated,
-        )
-        if len(src):
-            self.ledger.promoted(wf.employee_id[src], wf.level[src], self.week)
-            wf.move(src, dst)
-            self._impressions.move(src, dst)
-            self.network.move(src, dst)
-            wf.engagement[dst] = np.minimum(wf.engagement[dst] + sc.engagement.promotion_boost, 1.0)
 
-    def _hire(self, week: int) -> None:
+    def _hire(self, slots: np.ndarray) -> tuple[hiring.HireDraws, np.ndarray]:
+        """This replicate's hires into the vacant ``slots`` (phase 8), from its own streams.
+
+        Draws the hires' random numbers and their traits' normals, gives them ids and
+        their first advice ties; :meth:`ReplicateBatch._hire` makes and starts the hires.
+
+        Returns:
+            The hires' draws (:func:`.hiring.hire_draws`) and their traits' standard
+            normals (hires, 3).
+        """
         wf = self.workforce
-        vacancies = np.flatnonzero(wf.employee_id < 0)
-        if len(vacancies):
-            sc = self.params
-            level = wf.level[vacancies]
-            hires = hiring.draw_hires(level, sc, self.streams.hiring, self._hire_skill)
-            people = traits.draw_traits(len(vacancies), sc.people, self.streams.traits_hires)
-            shift = traits.equilibrium_shift(
-                people, self.usage_by_level[level], sc.learning, sc.learning.rel_hire_skill
-            )
-            np.clip(hires.skill + shift, sc.learning.skill_floor, 1.0, out=hires.skill)
-            ids = hire(wf, vacancies, week + 1, hires, people)
-            self._add_agents(ids)
-            self._network_for_hires(vacancies)
+        draws = hiring.hire_draws(len(slots), wf.skill.shape[1], self.streams.hiring)
+        z = self.streams.traits_hires.standard_normal((len(slots), 3))
+        self._add_agents(wf.fill(slots))
+        self._network_for_hires(slots)
+        return draws, z
 
     def _network_for_hires(self, slots: np.ndarray) -> None:
         """New hires start with a tie to their manager and a few teammates."""
@@ -741,10 +737,11 @@ class ReplicateBatch:
 
     Replicates of a scenario have the same positions, so their person arrays are laid end
     to end (:func:`sim.model.workforce.stack`): the phases whose rules are applied per
-    position (practice and forgetting, engagement, the quit hazard, ageing, proficiency)
-    run once over all replicates, and the phases that still hold per-replicate state
-    (matching, sessions, learning, promotion, hiring, measurement) run replicate by
-    replicate on their rows. Each replicate draws from its own streams in the order it
+    position (practice and forgetting, engagement, the quit hazard, ageing, proficiency;
+    promotion's ranking and moves, hires' traits and rows) run once over all replicates,
+    and the phases that still hold per-replicate state (matching, sessions, learning,
+    measurement; leavers', nominees' and hires' bookkeeping) run replicate by replicate on
+    their rows. Each replicate draws from its own streams in the order it
     would alone, so every replicate gives exactly the numbers it gives as a model of its
     own (``tests/test_batch.py``); a model alone is a batch of one.
 
@@ -769,14 +766,44 @@ class ReplicateBatch:
         self.n_slots = first.workforce.n_slots
         if len(models) == 1:
             self.workforce = first.workforce
+            self._impressions = first._impressions
         else:
             self.workforce = stack([m.workforce for m in models])
             for m in models:
                 m._batch = self
+            # Rater impressions are laid end to end like the person arrays.
+            self._impressions = promotion.Impressions(
+                np.concatenate([m._impressions.value for m in models]),
+                np.concatenate([m._impressions.owner for m in models]),
+            )
+            for r, m in enumerate(models):
+                rows = self._rows(r)
+                m._impressions = promotion.Impressions(
+                    self._impressions.value[rows], self._impressions.owner[rows]
+                )
+        # Each week's quit draws, one uniform per position of every replicate.
+        self._uniforms = np.empty(len(self.workforce.employee_id))
+        self._starts = np.arange(len(models) + 1) * self.n_slots  # each replicate's first row
+        # Positions above the entry level, the only ones promotions fill.
+        self._above_entry = self.workforce.level.reshape(len(models), -1) >= 1
 
     def _rows(self, r: int) -> slice:
         """The rows of replicate ``r`` in the stacked arrays."""
         return slice(r * self.n_slots, (r + 1) * self.n_slots)
+
+    def _parts(self, rows: np.ndarray) -> list[tuple[int, slice]]:
+        """The replicates that stacked ``rows`` (grouped by replicate, in order) fall in.
+
+        Returns:
+            ``(r, part)`` for each replicate ``r`` with rows in ``rows[part]``.
+        """
+        if len(self.models) == 1:
+            return [(0, slice(0, len(rows)))] if len(rows) else []
+        bounds = np.searchsorted(rows // self.n_slots, np.arange(len(self.models) + 1))
+        return [
+            (r, slice(bounds[r], bounds[r + 1]))
+            for r in np.flatnonzero(bounds[1:] > bounds[:-1]).tolist()
+        ]
 
     def step(self) -> None:
         """Advance every replicate one week, in the order documented in docs/model.md.
@@ -813,9 +840,8 @@ class ReplicateBatch:
         self._practise()  # 4
         hours = self._engage(batches, arrays.mean_per_person(wf.skill) - before)  # 5
         self._quit()  # 6
-        for m in models:
-            m._promote()  # 7
-            m._hire(m.week)  # 8
+        self._promote()  # 7
+        self._hire()  # 8
         self._account(hours, batches)  # 9
         for m in models:
             m.week += 1
@@ -862,13 +888,96 @@ class ReplicateBatch:
     def _quit(self) -> None:
         """Turnover (phase 6): each replicate draws one uniform per position from its stream."""
         wf, n = self.workforce, self.n_slots
-        draws = np.concatenate([m.streams.turnover.random(n) for m in self.models])
+        draws = self._uniforms
+        for r, m in enumerate(self.models):
+            m.streams.turnover.random(out=draws[self._rows(r)])
         leaving = turnover.leavers(
             wf.engagement, wf.tenure_weeks, wf.employee_id, draws, self.models[0].params.turnover
         )
-        bounds = np.searchsorted(leaving, np.arange(len(self.models) + 1) * n)
+        if len(self.models) == 1:
+            self.models[0]._leave(leaving)
+            return
+        bounds = np.searchsorted(leaving, self._starts)
         for r, m in enumerate(self.models):
             m._leave(leaving[bounds[r] : bounds[r + 1]] - r * n)
+
+    def _promote(self) -> None:
+        """Promotion (phase 7): vacancies filled by assessed readiness (section 7.8).
+
+        Each replicate draws its rater impressions' renewal from its own stream and
+        names its nominees (:meth:`WorkplaceModel._promote`); the impressions, the
+        ranking and the moves run once over the replicates' stacked rows. Only
+        replicates with a vacancy above the entry level can promote anyone.
+        """
+        models, wf, first = self.models, self.workforce, self.models[0]
+        params = first.params.promotion
+        error = promotion.rater_error(
+            self._impressions, wf.employee_id, [m.streams.promotion for m in models], params
+        )
+        open_above = ((wf.employee_id < 0).reshape(len(models), -1) & self._above_entry).any(1)
+        nominated = None
+        if params.nomination and any(p.params.sponsorship_per_session for p in first.programmes):
+            nominated = np.zeros(len(wf.employee_id), dtype=np.bool_)
+        for r, m in enumerate(models):
+            rows = None if nominated is None or not open_above[r] else nominated[self._rows(r)]
+            m._promote(rows)
+        if not open_above.any():
+            return
+        src, dst = promotion.promotions(
+            first._level_slots,
+            wf.employee_id,
+            wf.weeks_in_level,
+            wf.skill,
+            wf.visibility,
+            first.readiness_weights,
+            params,
+            error,
+            nominated,
+        )
+        if len(src):
+            self._move(src, dst)
+
+    def _move(self, src: np.ndarray, dst: np.ndarray) -> None:
+        """Move the promoted from rows ``src`` to rows ``dst`` of the stacked arrays."""
+        models, wf, n = self.models, self.workforce, self.n_slots
+        moved = []
+        for r, part in self._parts(src):
+            m = models[r]
+            s, d = src[part] - r * n, dst[part] - r * n
+            m.ledger.promoted(m.workforce.employee_id[s], m.workforce.level[s], m.week)
+            m.network.move(s, d)  # each replicate's ties are its own
+            moved.append((m, d))
+        wf.move_rows(src, dst)
+        for m, d in moved:
+            m.workforce.register(d)
+        self._impressions.move(src, dst)
+        boost = models[0].params.engagement.promotion_boost
+        wf.engagement[dst] = np.minimum(wf.engagement[dst] + boost, 1.0)
+
+    def _hire(self) -> None:
+        """Hiring (phase 8): every vacancy left is filled by a hire (section 7.9).
+
+        Each replicate draws its hires from its own streams (:meth:`WorkplaceModel._hire`);
+        their traits, the shift of their starting skill and their rows are set once for
+        all replicates.
+        """
+        models, wf, n = self.models, self.workforce, self.n_slots
+        vacancies = np.flatnonzero(wf.employee_id < 0)
+        if not len(vacancies):
+            return
+        drawn = [models[r]._hire(vacancies[part] - r * n) for r, part in self._parts(vacancies)]
+        first = models[0]
+        sc = first.params
+        if len(drawn) == 1:
+            draws, z = drawn[0]
+        else:
+            draws = hiring.HireDraws.concatenate([d for d, _ in drawn])
+            z = np.concatenate([z for _, z in drawn])
+        people = traits.traits_of(z, sc.people)
+        hires = hiring.starting_state(
+            wf.level[vacancies], sc, draws, first._hire_skill, people, first.usage_by_level
+        )
+        start_hires(wf, vacancies, first.week + 1, hires, people)
 
     def _account(self, hours: np.ndarray, batches: list[list[Sessions]]) -> None:
         """Accounting (phase 9): hours and costs, ageing, time to proficiency."""

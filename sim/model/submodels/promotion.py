@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.jit import kernel
+from sim.jit import helper, kernel
 from sim.scenario.schema import Promotion
 
 
@@ -110,7 +110,10 @@ class Impressions:
         return cls(np.zeros(n_slots), np.full(n_slots, -1, dtype=np.int64))
 
     def renew(self, employee_id: np.ndarray, z: np.ndarray, rho: float) -> None:
-        """One week of renewal: ``x ← rho·x + sqrt(1 - rho²)·z``; new occupants get ``z``.
+        """One week of renewal, in place: ``x ← rho·x + sqrt(1 - rho²)·z``; new occupants get ``z``.
+
+        In place, so that the impressions of replicates laid end to end can be views of
+        one array (:class:`sim.model.workplace.ReplicateBatch`).
 
         Args:
             employee_id: Occupant of each position (-1 if vacant).
@@ -118,10 +121,7 @@ class Impressions:
                 (so that draws stay aligned across arms).
             rho: Weekly autocorrelation, see :func:`persistence`.
         """
-        known = (employee_id >= 0) & (self.owner == employee_id)
-        renewed = rho * self.value + np.sqrt(1.0 - rho * rho) * z
-        self.value = np.where(known, renewed, z)
-        self.owner = employee_id.copy()
+        _renew(self.value, self.owner, employee_id, z, rho)
 
     def move(self, src: np.ndarray, dst: np.ndarray) -> None:
         """Promoted employees take their impressions from ``src`` to ``dst``."""
@@ -129,10 +129,19 @@ class Impressions:
         self.owner[dst] = self.owner[src]
 
 
+@kernel
+def _renew(value, owner, employee_id, z, rho):
+    c = np.sqrt(1.0 - rho * rho)
+    for i in range(len(value)):
+        e = employee_id[i]
+        value[i] = rho * value[i] + c * z[i] if e >= 0 and owner[i] == e else z[i]
+        owner[i] = e
+
+
 def rater_error(
     impressions: Impressions,
     employee_id: np.ndarray,
-    rng: np.random.Generator,
+    rng: np.random.Generator | Sequence[np.random.Generator],
     params: Promotion,
 ) -> np.ndarray | None:
     """Renew the impressions by one week and return each position's rater error.
@@ -144,7 +153,8 @@ def rater_error(
     Args:
         impressions: The impressions, renewed in place.
         employee_id: Occupant of each position (-1 if vacant).
-        rng: The promotion stream.
+        rng: The promotion stream; or, for replicates laid end to end (equal numbers of
+            positions each), each replicate's stream, which draws for its own rows.
         params: Promotion parameters.
 
     Returns:
@@ -152,7 +162,14 @@ def rater_error(
     """
     if params.sd_rater_error == 0.0:
         return None
-    impressions.renew(employee_id, rng.standard_normal(len(employee_id)), persistence(params))
+    if isinstance(rng, np.random.Generator):
+        z = rng.standard_normal(len(employee_id))
+    else:
+        z = np.empty(len(employee_id))
+        n = len(z) // len(rng)
+        for r, stream in enumerate(rng):
+            stream.standard_normal(out=z[r * n : (r + 1) * n])
+    impressions.renew(employee_id, z, persistence(params))
     return params.sd_rater_error * impressions.value
 
 
@@ -161,6 +178,7 @@ def nominees(
     level: np.ndarray,
     slot_of_id: np.ndarray,
     relationships: Sequence[tuple[np.ndarray, np.ndarray, bool]],
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Positions whose occupant a guide nominates for promotion this week.
 
@@ -175,19 +193,27 @@ def nominees(
         slot_of_id: Position of each employee id (-1 if gone).
         relationships: ``(a, b, reciprocal)`` per sponsoring programme: ids of the
             guide (or first peer) and learner (or second peer) sides.
+        out: Where to mark the nominees (booleans, all False; default: a new array).
 
     Returns:
-        Boolean per position: nominated.
+        Boolean per position: nominated (``out`` if given).
     """
-    nominated = np.zeros(n_slots, dtype=np.bool_)
+    nominated = np.zeros(n_slots, dtype=np.bool_) if out is None else out
     for a, b, reciprocal in relationships:
-        x, y = slot_of_id[a], slot_of_id[b]
-        ok = (x >= 0) & (y >= 0)
-        x, y = x[ok], y[ok]
-        nominated[y[level[x] > level[y]]] = True
-        if reciprocal:
-            nominated[x[level[y] > level[x]]] = True
+        _nominate(nominated, level, slot_of_id, a, b, reciprocal)
     return nominated
+
+
+@kernel
+def _nominate(nominated, level, slot_of_id, a, b, reciprocal):
+    for k in range(len(a)):
+        x, y = slot_of_id[a[k]], slot_of_id[b[k]]
+        if x < 0 or y < 0:
+            continue
+        if level[x] > level[y]:
+            nominated[y] = True
+        elif reciprocal and level[y] > level[x]:
+            nominated[x] = True
 
 
 def slots_by_level(level: np.ndarray, n_levels: int) -> tuple[np.ndarray, np.ndarray]:
@@ -219,9 +245,13 @@ def promotions(
     their level, or nominated, and assessed readiness at or above the threshold; ties go
     to the lower slot.
 
+    The arrays may hold several replicates of one organisation laid end to end
+    (:func:`sim.model.workforce.stack`): each replicate is then ranked on its own rows, in
+    one call.
+
     Args:
-        level_slots: The slots of each level, from :func:`slots_by_level`.
-        employee_id: Occupant of each slot (-1 if vacant).
+        level_slots: The slots of each level of one replicate, from :func:`slots_by_level`.
+        employee_id: Occupant of each slot (-1 if vacant), replicates end to end.
         weeks_in_level: Weeks in level of each slot's occupant.
         skill: Skill (slots, domains).
         visibility: Visibility per slot.
@@ -231,8 +261,9 @@ def promotions(
         nominated: Whether each slot's occupant is nominated (default: nobody).
 
     Returns:
-        ``(src, dst)``: the promoted employees' slots and the vacancies they fill, top
-        level first; apply them with :meth:`sim.model.workforce.Workforce.move`.
+        ``(src, dst)``: the promoted employees' slots and the vacancies they fill (rows
+        of the arrays), replicate by replicate and top level first; apply them with
+        :meth:`sim.model.workforce.Workforce.move_rows`.
     """
     slots, start = level_slots
     n = len(employee_id)
@@ -268,20 +299,35 @@ def _promotions(
     threshold,
 ):
     n_levels = len(start) - 1
+    n_slots = len(slots)
     vacant = employee_id < 0
-    src = np.empty(len(slots), dtype=np.int64)
-    dst = np.empty(len(slots), dtype=np.int64)
+    src = np.empty(len(employee_id), dtype=np.int64)
+    dst = np.empty(len(employee_id), dtype=np.int64)
     n_moves = 0
+    for offset in range(0, len(employee_id), n_slots):
+        n_moves = _cascade(
+            slots, start, offset, vacant, weeks_in_level, skill, visibility, weights, error,
+            nominated, min_weeks, weight_visibility, threshold, n_levels, src, dst, n_moves,
+        )  # fmt: skip
+    return src[:n_moves].copy(), dst[:n_moves].copy()
+
+
+@helper
+def _cascade(slots, start, offset, vacant, weeks_in_level, skill, visibility, weights, error,
+             nominated, min_weeks, weight_visibility, threshold, n_levels, src, dst,
+             n_moves):  # fmt: skip
+    """One replicate's cascade (rows ``offset + slots``); return the number of moves so far."""
     for lv in range(n_levels - 1, 0, -1):
         nv = 0
-        for i in slots[start[lv] : start[lv + 1]]:
-            if vacant[i]:
+        for k in range(start[lv], start[lv + 1]):
+            if vacant[offset + slots[k]]:
                 nv += 1
         if nv == 0:
             continue
         vacancies = np.empty(nv, dtype=np.int64)
         v = 0
-        for i in slots[start[lv] : start[lv + 1]]:
+        for k in range(start[lv], start[lv + 1]):
+            i = offset + slots[k]
             if vacant[i]:
                 vacancies[v] = i
                 v += 1
@@ -291,7 +337,8 @@ def _promotions(
         best = np.empty(nv, dtype=np.int64)
         best_score = np.empty(nv)
         nb = 0
-        for i in slots[start[lv - 1] : start[lv]]:
+        for k in range(start[lv - 1], start[lv]):
+            i = offset + slots[k]
             if vacant[i] or (weeks_in_level[i] < min_weeks and not nominated[i]):
                 continue
             # Adding an error of 0.0 leaves the readiness bit for bit unchanged.
@@ -313,4 +360,4 @@ def _promotions(
             vacant[best[k]] = True  # the promoted employee's slot is now vacant
             vacant[vacancies[k]] = False
             n_moves += 1
-    return src[:n_moves].copy(), dst[:n_moves].copy()
+    return n_moves

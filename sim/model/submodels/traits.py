@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.model.submodels.practice import equilibrium_skill
+from sim.jit import helper, kernel
+from sim.model.submodels.practice import decay_per_week
 from sim.scenario.schema import Learning, People
 
 
@@ -36,9 +37,14 @@ class Traits:
     teaching: np.ndarray
 
 
-def multiplier(sd: float, z: np.ndarray) -> np.ndarray:
-    """A log-normal multiplier with mean 1: ``exp(sd * z - sd**2 / 2)``; ones when sd is 0."""
-    if sd == 0.0:
+def multiplier(sd: float | np.ndarray, z: np.ndarray) -> np.ndarray:
+    """A log-normal multiplier with mean 1: ``exp(sd * z - sd**2 / 2)``; ones when sd is 0.
+
+    ``sd`` may also hold one spread per row of ``z`` (shape (rows, 1)): every row in one
+    pass, each the numbers its own spread gives (a spread of 0 gives ``exp(0) = 1``
+    exactly).
+    """
+    if np.ndim(sd) == 0 and sd == 0.0:
         return np.ones(len(z))
     return np.exp(sd * z - 0.5 * sd * sd)
 
@@ -54,12 +60,33 @@ def draw_traits(n: int, params: People, rng: np.random.Generator) -> Traits:
     Returns:
         The traits.
     """
-    z = rng.standard_normal((n, 3))
+    return traits_of(rng.standard_normal((n, 3)), params)
+
+
+def traits_of(z: np.ndarray, params: People) -> Traits:
+    """The traits that standard normals ``z`` (people, 3) give (:func:`draw_traits`).
+
+    Args:
+        z: Three standard normals per person: ability and plateau, proactivity, teaching.
+        params: The spreads.
+
+    Returns:
+        The traits.
+    """
+    # One row per trait, so that each trait is a contiguous array (the kernels that read
+    # the workforce's traits are compiled for contiguous arrays).
+    rows = np.ascontiguousarray(z.T)
+    sd = [
+        [params.sd_log_learning_ability],
+        [params.sd_log_proactivity],
+        [params.sd_log_teaching_skill],
+    ]
+    m = multiplier(np.array(sd), rows)
     return Traits(
-        ability=multiplier(params.sd_log_learning_ability, z[:, 0]),
-        plateau_offset=params.sd_skill_plateau * z[:, 0],
-        proactivity=multiplier(params.sd_log_proactivity, z[:, 1]),
-        teaching=multiplier(params.sd_log_teaching_skill, z[:, 2]),
+        ability=m[0],
+        plateau_offset=params.sd_skill_plateau * rows[0],
+        proactivity=m[1],
+        teaching=m[2],
     )
 
 
@@ -74,7 +101,8 @@ def equilibrium_shift(
 
     The person's :func:`~sim.model.submodels.practice.equilibrium_skill` (with their
     ability and plateau) minus an average person's, scaled by ``rel`` as hires' starting
-    skill is.
+    skill is. Computed in one compiled pass (:func:`_shift`, which the tests check against
+    the difference of the two ``equilibrium_skill`` arrays).
 
     Args:
         traits: The people's traits.
@@ -87,8 +115,46 @@ def equilibrium_shift(
     Returns:
         The shift (people, domains); zero when the traits do not differ.
     """
-    own = equilibrium_skill(
-        usage, params, traits.ability, traits.plateau_offset, stale_per_week=stale_per_week
+    stale = np.zeros(usage.shape[1]) if stale_per_week is None else stale_per_week
+    return _shift(
+        usage,
+        traits.ability,
+        traits.plateau_offset,
+        stale,
+        params.rate_practice_per_week,
+        params.transfer_base,
+        params.skill_plateau,
+        decay_per_week(params.dur_skill_half_life_weeks),
+        params.skill_floor,
+        rel,
     )
-    mean = equilibrium_skill(usage, params, stale_per_week=stale_per_week)
+
+
+@kernel
+def _shift(usage, ability, plateau_offset, stale, rate, transfer_base, plateau, decay, floor, rel):
+    out = np.empty(usage.shape)
+    for i in range(usage.shape[0]):
+        top = min(plateau + plateau_offset[i], 1.0)
+        for d in range(usage.shape[1]):
+            out[i, d] = shift_of(
+                usage[i, d], ability[i], top, stale[d], rate, transfer_base, plateau, decay,
+                floor, rel,
+            )  # fmt: skip
+    return out
+
+
+@helper
+def shift_of(usage, ability, top, stale, rate, transfer_base, plateau, decay, floor, rel):
+    """One person's :func:`equilibrium_shift` in one domain, inside compiled kernels.
+
+    ``top`` is the person's plateau (``min(skill_plateau + plateau_offset, 1)``). This is
+    :func:`~sim.model.submodels.practice.equilibrium_skill`'s formula for the person and
+    for an average person (ability 1, the common plateau), operation for operation;
+    a staleness of 0.0 adds nothing.
+    """
+    a = rate * usage * transfer_base
+    b = (1.0 - usage) * decay + stale
+    mine = a * ability
+    own = (mine * top + b * floor) / max(mine + b, 1e-12)
+    mean = (a * plateau + b * floor) / max(a + b, 1e-12)
     return rel * (own - mean)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.jit import kernel
 from sim.scenario.schema import Turnover
 
 
@@ -48,5 +49,27 @@ def leavers(
     Returns:
         The quitting occupants' slots, in increasing order.
     """
-    hazard = quit_hazard(engagement, tenure_weeks, params)
-    return np.flatnonzero((employee_id >= 0) & (draws < hazard))
+    # The exponential in numpy, as quit_hazard computes it; the rest of the hazard and the
+    # comparison in one compiled pass, operation for operation (tests/test_kernels.py).
+    rel = np.exp(params.rel_hazard_per_engagement * (params.engagement_reference - engagement))
+    return _leavers(
+        rel,
+        tenure_weeks,
+        employee_id,
+        draws,
+        float(params.dur_new_hire_weeks),
+        float(params.rel_hazard_new_hire),
+        float(params.p_quit_per_week),
+    )
+
+
+@kernel
+def _leavers(rel, tenure_weeks, employee_id, draws, dur_new_hire, rel_new_hire, p_quit):
+    out = np.empty(len(rel), dtype=np.int64)
+    n = 0
+    for i in range(len(rel)):
+        r = rel[i] * rel_new_hire if tenure_weeks[i] < dur_new_hire else rel[i]
+        if employee_id[i] >= 0 and draws[i] < min(p_quit * r, 1.0):
+            out[n] = i
+            n += 1
+    return out[:n].copy()
