@@ -403,9 +403,7 @@ class WorkplaceModel(mesa.Model):
         """
         params = self.params.engagement
         for b in batches:
-            arrays.scatter_add(support, b.learner, params.support_per_session * b.quality * b.share)
-            arrays.scatter_add(support, b.guide, params.support_guide_per_session * b.guide_quality)
-            arrays.scatter_add(hours, b.attendee, b.attendee_hours)
+            session_effects.engagement_inputs(support, hours, b, params)
         # Advice takes the time of both sides: overload counts it, the session cost not.
         strain += hours
         episode = self.params.informal.hours_per_advice

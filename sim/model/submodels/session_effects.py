@@ -1,12 +1,14 @@
-"""What one programme's sessions of a week do to the people in them (phase 3).
+"""What one programme's sessions of a week do to the people in them (phases 3 and 5).
 
 Learners move toward their partners' skill (:mod:`.learning`), guides practise their own
 skills by guiding, learners get feedback on their practice (:mod:`.feedback`), and
 sponsored learners, and guides who guide people above them, become more visible
-(:mod:`.stocks`). The rules live in those modules; :func:`apply_sessions` applies all of
-them to one batch of sessions in a single compiled pass, because at a few hundred
-employees the calls, not the work, are what a week costs (docs/performance.md, "Replicates
-in batches"). None of these functions draws random numbers.
+(:mod:`.stocks`); then learners and guides draw support from the sessions and spend
+hours in them (:func:`engagement_inputs`, read by :mod:`.engagement`). The rules of
+phase 3 live in those modules; :func:`apply_sessions` applies all of them to one batch of
+sessions in a single compiled pass, because at a few hundred employees the calls, not the
+work, are what a week costs (docs/performance.md, "Replicates in batches"). None of these
+functions draws random numbers.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from sim.model.submodels.learning import (
     session_gaps,
 )
 from sim.model.submodels.stocks import saturate_into
-from sim.scenario.schema import Learning
+from sim.scenario.schema import Engagement, Learning
 
 
 class People(NamedTuple):
@@ -241,3 +243,58 @@ def _apply_sessions(
             above = max(level[learner[k]] - level[partner[k]], 0)
             amount[k] = guide_visibility_per_session * above * quality[k] * share[k]
         saturate_into(visibility, partner, amount)
+
+
+class Attendance(Protocol):
+    """What phase 5 needs of a programme's session batch (a ``Sessions``)."""
+
+    learner: np.ndarray
+    quality: np.ndarray
+    share: np.ndarray
+    guide: np.ndarray
+    guide_quality: np.ndarray
+    attendee: np.ndarray
+    attendee_hours: np.ndarray
+
+
+def engagement_inputs(
+    support: np.ndarray, hours: np.ndarray, batch: Attendance, params: Engagement
+) -> None:
+    """Add one programme's sessions to the week's support and hours per position (phase 5).
+
+    A learner gains ``support_per_session`` times the session's quality and share, a guide
+    ``support_guide_per_session`` times the guide's quality; every attendee's hours count
+    (:mod:`.engagement` turns them into engagement and overload).
+
+    Args:
+        support: Engagement from sessions per position, added to in place.
+        hours: Programme hours per position, added to in place.
+        batch: The programme's sessions this week.
+        params: Engagement parameters.
+    """
+    if len(batch.attendee) == 0 and len(batch.learner) == 0 and len(batch.guide) == 0:
+        return
+    _engagement_inputs(
+        support,
+        hours,
+        batch.learner,
+        batch.quality,
+        batch.share,
+        batch.guide,
+        batch.guide_quality,
+        batch.attendee,
+        batch.attendee_hours,
+        params.support_per_session,
+        params.support_guide_per_session,
+    )
+
+
+@kernel
+def _engagement_inputs(support, hours, learner, quality, share, guide, guide_quality, attendee,
+                       attendee_hours, support_per_session, support_guide_per_session):  # fmt: skip
+    for k in range(len(learner)):
+        support[learner[k]] += support_per_session * quality[k] * share[k]
+    for k in range(len(guide)):
+        support[guide[k]] += support_guide_per_session * guide_quality[k]
+    for k in range(len(attendee)):
+        hours[attendee[k]] += attendee_hours[k]
