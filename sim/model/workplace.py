@@ -406,11 +406,7 @@ class WorkplaceModel(mesa.Model):
             session_effects.engagement_inputs(support, hours, b, params)
         # Advice takes the time of both sides: overload counts it, the session cost not.
         strain += hours
-        episode = self.params.informal.hours_per_advice
-        arrays.scatter_add(strain, self._advice.seeker, np.full(len(self._advice.seeker), episode))
-        arrays.scatter_add(
-            strain, self._advice.adviser, np.full(len(self._advice.adviser), episode)
-        )
+        advice.add_advice_hours(strain, self._advice, self.params.informal.hours_per_advice)
         # Guides carrying more learners than they tolerate burn out (docs/model.md 7.2.5).
         for prog in self.programmes:
             prog.add_burnout(self.org, burnout)
