@@ -12,6 +12,9 @@ Usage:
   ``python benchmarks/probe.py batch N WEEKS SIZE RUNS``: RUNS replicates of the
   flagship's ``both`` arm at N employees in batches of SIZE (:func:`batch`); runs per
   second (wall and CPU) and peak resident memory.
+  ``python benchmarks/probe.py batch N WEEKS SIZE RUNS --callgrind``: the same, with
+  callgrind's instrumentation switched on for the timed runs only (run under
+  ``valgrind --tool=callgrind --instr-atstart=no``, as ``benchmarks/instructions.py`` does).
   ``python benchmarks/probe.py import``: time ``import sim`` and ``import sim.model.workplace``.
   ``python benchmarks/probe.py steps N WEEKS RUNS``: time single steps of RUNS models of
   N employees for WEEKS weeks (replicates 0 .. RUNS - 1), as the dashboard takes them;
@@ -109,12 +112,13 @@ def steps(n: int, weeks: int, runs: int) -> dict[str, list[float]]:
     return {"first_ms": first, "later_ms": later}
 
 
-def batch(n: int, weeks: int, size: int, runs: int) -> dict[str, float]:
+def batch(n: int, weeks: int, size: int, runs: int, callgrind: bool = False) -> dict[str, float]:
     """Runs per second of the flagship's ``both`` arm in batches of ``size`` replicates.
 
     A warm-up batch of two replicates loads the compiled kernels first; then ``runs``
     replicates run in batches of ``size`` (``size`` 1: one model at a time, the path
-    runs took before batching), with the cohort snapshots ``run_scenario`` takes.
+    runs took before batching), with the cohort snapshots ``run_scenario`` takes. With
+    ``callgrind``, valgrind counts instructions in those runs only.
     """
     from common import FLAGSHIP
 
@@ -124,12 +128,16 @@ def batch(n: int, weeks: int, size: int, runs: int) -> dict[str, float]:
     scenario = load_scenario(FLAGSHIP, [f"organisation.n_employees={n}", f"horizon_weeks={weeks}"])
     run_batch_tables(scenario, "both", [0, 1], weeks=(weeks,))
     rss_before = _rss_mb()
+    if callgrind:
+        _instrument("on")
     t0 = time.perf_counter()
     c0 = time.process_time()
     for start in range(0, runs, size):
         replicates = list(range(start, min(start + size, runs)))
         run_batch_tables(scenario, "both", replicates, weeks=(52, weeks))
     seconds = time.perf_counter() - t0
+    if callgrind:
+        _instrument("off")
     return {
         "n": n,
         "weeks": weeks,
@@ -141,6 +149,16 @@ def batch(n: int, weeks: int, size: int, runs: int) -> dict[str, float]:
         "rss_before_mb": rss_before,
         "rss_peak_mb": _rss_mb(),
     }
+
+
+def _instrument(state: str) -> None:
+    """Switch callgrind's instrumentation of this process ``on`` or ``off``."""
+    import os
+    import subprocess
+
+    subprocess.run(
+        ["callgrind_control", "-i", state, str(os.getpid())], check=True, capture_output=True
+    )
 
 
 def imports() -> dict[str, float]:
@@ -165,7 +183,7 @@ if __name__ == "__main__":
     elif what == "import":
         result = imports()
     elif what == "batch":
-        result = batch(*(int(a) for a in sys.argv[2:6]))
+        result = batch(*(int(a) for a in sys.argv[2:6]), callgrind="--callgrind" in sys.argv)
     elif what == "steps":
         result = steps(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
     else:

@@ -272,13 +272,15 @@ class Ledger:
                 programme); participation is fixed once, in the first week any is
                 non-empty; everyone ever a member is counted in ``took_part``.
         """
-        if not any(len(m) for m in members):
+        if not members:
             return
-        for ids in members:  # anyone, on either side, in any week
-            top = int(ids.max(initial=-1)) + 1
-            if len(self.took_part) < top:
-                self.took_part = np.pad(self.took_part, (0, 2 * top - len(self.took_part)))
-            self.took_part[ids] = True
+        everyone = np.concatenate(members) if len(members) > 1 else members[0]
+        if not len(everyone):
+            return
+        top = int(everyone.max()) + 1  # anyone, on either side, in any week
+        if len(self.took_part) < top:
+            self.took_part = np.pad(self.took_part, (0, 2 * top - len(self.took_part)))
+        self.took_part[everyone] = True
         if self.initial_participant is not None:
             return
         self.initial_present = wf.slot_of_id[: self.n_initial] >= 0

@@ -16,12 +16,12 @@ from sim.model.submodels import (
     advice,
     ageing,
     demand,
-    feedback,
     hiring,
     hours_cap,
     learning,
     practice,
     promotion,
+    session_effects,
     stocks,
     traits,
     turnover,
@@ -219,59 +219,16 @@ class WorkplaceModel(mesa.Model):
         return batches
 
     def _learn(self, batches: list[Sessions]) -> None:
-        wf, params = self.workforce, self.params.learning
+        """Learning from others (phase 3): sessions (:mod:`.session_effects`), then advice."""
+        wf = self.workforce
         gains = np.zeros_like(wf.skill)
+        people = session_effects.People(
+            wf.skill, wf.level, wf.ability, wf.teaching, wf.proactivity, wf.feedback, wf.visibility
+        )
         for b in batches:
-            quality = self._effective_quality(
-                b.quality, b.learner, b.partner, teaching=not b.observation
+            session_effects.apply_sessions(
+                gains, people, b, self.params.learning, self.usage_by_level
             )
-            learning.session_gains(
-                wf.skill,
-                b.learner,
-                b.partner,
-                b.hours,
-                quality,
-                b.focus,
-                params,
-                out=gains,
-                mirrored=b.mirrored,
-            )
-            if len(b.guide) and b.rate_guide_practice_per_hour:
-                # Guiding exercises the guide's own skills (e.g. leadership).
-                learning.add_guide_practice(
-                    gains,
-                    wf.skill,
-                    b.guide,
-                    b.rate_guide_practice_per_hour * b.guide_hours * wf.ability[b.guide],
-                    b.guide_practice,
-                )
-        for b in batches:
-            if b.feedback_hours and params.feedback_per_hour:
-                amount = feedback.session_amounts(
-                    params.feedback_per_hour,
-                    b.feedback_hours,
-                    b.quality,
-                    b.share,
-                    wf.proactivity[b.learner],
-                    wf.teaching[b.partner],
-                )
-                feedback.add_feedback(
-                    wf.feedback, b.learner, b.partner, amount, b.focus, self.usage_by_level,
-                    wf.level, wf.skill,
-                )  # fmt: skip
-            if b.sponsorship_per_session:
-                stocks.add_saturating(
-                    wf.visibility, b.learner, b.sponsorship_per_session * b.quality * b.share
-                )
-            if b.guide_visibility_per_session and not b.mirrored and len(b.learner):
-                # A guide is seen by the people above them whom they guide: one-way
-                # sessions, learner above the guide, per level between them.
-                above = np.maximum(wf.level[b.learner] - wf.level[b.partner], 0)
-                stocks.add_saturating(
-                    wf.visibility,
-                    b.partner,
-                    b.guide_visibility_per_session * above * b.quality * b.share,
-                )
         informal = self._learn_informally(batches)
         n_domains = wf.skill.shape[1]
         self.ledger.learning(
@@ -283,20 +240,6 @@ class WorkplaceModel(mesa.Model):
         )
         gains += informal
         learning.apply_gains(wf.skill, gains)
-
-    def _effective_quality(
-        self, quality: np.ndarray, learner: np.ndarray, partner: np.ndarray, teaching: bool
-    ) -> np.ndarray:
-        """Quality of learning from a partner, scaled by the people's traits.
-
-        The learner's ability multiplies it and, in a dialogue, so does the partner's
-        teaching skill (:mod:`.traits`).
-        """
-        wf = self.workforce
-        out = quality * wf.ability[learner]
-        if teaching:
-            out *= wf.teaching[partner]
-        return out
 
     def _learn_informally(self, batches: list[Sessions]) -> np.ndarray:
         """Advice, managers' feedback and programme ties (:mod:`.advice`); return the gains.
@@ -317,8 +260,13 @@ class WorkplaceModel(mesa.Model):
                 episodes.adviser,
                 episodes.domain,
                 np.full(len(episodes.seeker), params.hours_per_advice),
-                self._effective_quality(
-                    episodes.quality, episodes.seeker, episodes.adviser, teaching=True
+                session_effects.effective_quality(
+                    episodes.quality,
+                    episodes.seeker,
+                    episodes.adviser,
+                    wf.ability,
+                    wf.teaching,
+                    dialogue=True,
                 ),
                 self.params.learning,
                 out=gains,
@@ -455,16 +403,10 @@ class WorkplaceModel(mesa.Model):
         """
         params = self.params.engagement
         for b in batches:
-            arrays.scatter_add(support, b.learner, params.support_per_session * b.quality * b.share)
-            arrays.scatter_add(support, b.guide, params.support_guide_per_session * b.guide_quality)
-            arrays.scatter_add(hours, b.attendee, b.attendee_hours)
+            session_effects.engagement_inputs(support, hours, b, params)
         # Advice takes the time of both sides: overload counts it, the session cost not.
         strain += hours
-        episode = self.params.informal.hours_per_advice
-        arrays.scatter_add(strain, self._advice.seeker, np.full(len(self._advice.seeker), episode))
-        arrays.scatter_add(
-            strain, self._advice.adviser, np.full(len(self._advice.adviser), episode)
-        )
+        advice.add_advice_hours(strain, self._advice, self.params.informal.hours_per_advice)
         # Guides carrying more learners than they tolerate burn out (docs/model.md 7.2.5).
         for prog in self.programmes:
             prog.add_burnout(self.org, burnout)

@@ -49,6 +49,26 @@ class Advice(NamedTuple):
     quality: np.ndarray
 
 
+def add_advice_hours(hours: np.ndarray, advice: Advice, hours_per_advice: float) -> None:
+    """Add each episode's time to both sides, seekers first, in place.
+
+    Args:
+        hours: Hours per position (what overload counts).
+        advice: This week's episodes.
+        hours_per_advice: Hours one episode takes each side.
+    """
+    if len(advice.seeker):
+        _add_advice_hours(hours, advice.seeker, advice.adviser, hours_per_advice)
+
+
+@kernel
+def _add_advice_hours(hours, seeker, adviser, hours_per_advice):
+    for k in range(len(seeker)):
+        hours[seeker[k]] += hours_per_advice
+    for k in range(len(adviser)):
+        hours[adviser[k]] += hours_per_advice
+
+
 def draw_week(rng: np.random.Generator, n_slots: int, out: np.ndarray | None = None) -> np.ndarray:
     """This week's uniforms for every position (positions, :data:`N_DRAWS`).
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.jit import kernel
+from sim.jit import helper, kernel
 
 
 def session_amounts(
@@ -44,7 +44,24 @@ def session_amounts(
         The amount per directed session.
     """
     base = rate_per_hour * feedback_hours
-    return base * quality * share * proactivity_of_learner * teaching_of_partner
+    return _session_amounts(base, quality, share, proactivity_of_learner, teaching_of_partner)
+
+
+@kernel
+def _session_amounts(base, quality, share, proactivity, teaching):
+    out = np.empty(len(quality))
+    for k in range(len(quality)):
+        out[k] = session_amount(base, quality[k], share[k], proactivity[k], teaching[k])
+    return out
+
+
+@helper
+def session_amount(base, quality, share, proactivity, teaching):
+    """One directed session's feedback before the domain weights (:func:`session_amounts`).
+
+    ``base`` is ``feedback_per_hour`` times the session's feedback hours.
+    """
+    return base * quality * share * proactivity * teaching
 
 
 def add_feedback(
@@ -81,6 +98,12 @@ def add_feedback(
 
 @kernel
 def _add_feedback(feedback, learner, giver, amount, focus, usage_by_level, level, skill):
+    feedback_into(feedback, learner, giver, amount, focus, usage_by_level, level, skill)
+
+
+@helper
+def feedback_into(feedback, learner, giver, amount, focus, usage_by_level, level, skill):
+    """The rule of :func:`add_feedback`, for kernels that add a batch's feedback themselves."""
     n_domains = feedback.shape[1]
     total = np.zeros((len(learner), n_domains))
     first = np.full(feedback.shape[0], -1, dtype=np.int64)

@@ -73,7 +73,7 @@ def session_gains(
         if mirrored and len(learner) % 2:
             raise ValueError(f"a mirrored batch has an even number of sessions, not {len(learner)}")
         half = len(learner) // 2 if mirrored else len(learner)
-        diff, exponent = _session_gaps(
+        diff, exponent = session_gaps(
             skill, learner[:half], partner[:half], -1.0 / params.gap_absorption
         )
         # numpy's vectorised exp is several times faster than a scalar exp in the loop.
@@ -84,7 +84,7 @@ def session_gains(
 
 
 @kernel
-def _session_gaps(skill, learner, partner, minus_inverse_absorption):
+def session_gaps(skill, learner, partner, minus_inverse_absorption):
     """Partner's skill minus the learner's, and -|difference| / gap_absorption."""
     n_domains = skill.shape[1]
     diff = np.empty((len(learner), n_domains))
@@ -109,6 +109,11 @@ def _gain(base, focus, absorbed, gap):
 
 @kernel
 def _add_session_gains(gains, learner, diff, absorbed, hours, quality, focus, rate, half):
+    session_gains_into(gains, learner, diff, absorbed, hours, quality, focus, rate, half)
+
+
+@helper
+def session_gains_into(gains, learner, diff, absorbed, hours, quality, focus, rate, half):
     """Add each session's gain; sessions from ``half`` on mirror those before ``half``."""
     for k in range(half):
         i = learner[k]
@@ -165,7 +170,7 @@ def focused_gains(
 
 @kernel
 def _focused_gaps(skill, learner, partner, domain, minus_inverse_absorption):
-    """:func:`_session_gaps` in each session's one domain."""
+    """:func:`session_gaps` in each session's one domain."""
     diff = np.empty(len(learner))
     exponent = np.empty(len(learner))
     for k in range(len(learner)):
@@ -204,6 +209,12 @@ def add_guide_practice(
 
 @kernel
 def _add_guide_practice(gains, skill, guide, guide_rate, domains):
+    guide_practice_into(gains, skill, guide, guide_rate, domains)
+
+
+@helper
+def guide_practice_into(gains, skill, guide, guide_rate, domains):
+    """The rule of :func:`add_guide_practice`, for kernels that add it themselves."""
     for k in range(len(guide)):
         g = guide[k]
         rate = min(guide_rate[k], 1.0)

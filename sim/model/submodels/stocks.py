@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.jit import kernel
+from sim.jit import helper, kernel
 from sim.model.arrays import _per_entry
 
 
@@ -32,6 +32,12 @@ def add_saturating(stock: np.ndarray, slots: np.ndarray, amount: np.ndarray | fl
 
 @kernel
 def _add_saturating(stock, slots, amount):
+    saturate_into(stock, slots, amount)
+
+
+@helper
+def saturate_into(stock, slots, amount):
+    """The rule of :func:`add_saturating`, for kernels that raise a stock themselves."""
     total = np.zeros(len(stock))
     for k in range(len(slots)):
         total[slots[k]] += amount[k]
