@@ -50,13 +50,13 @@ def instrument(model: Any) -> dict[str, float]:
     phases = {
         "_within_hours": "2 hours cap",
         "_learn": "3 learning in sessions",
-        "_promote": "7 promotion",
-        "_hire": "8 hiring",
     }
     batch_phases = {
         "_practise": "4 practice and forgetting",
         "_engage": "5 engagement",
         "_quit": "6 turnover",
+        "_promote": "7 promotion",
+        "_hire": "8 hiring",
         "_account": "9 accounting and proficiency",
     }
     for method, label in phases.items():

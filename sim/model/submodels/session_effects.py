@@ -53,21 +53,80 @@ class People(NamedTuple):
 class Batch(Protocol):
     """What phase 3 needs of a programme's session batch (a ``Sessions``)."""
 
-    learner: np.ndarray
-    partner: np.ndarray
-    hours: np.ndarray
-    quality: np.ndarray
-    share: np.ndarray
-    focus: np.ndarray
-    guide: np.ndarray
-    guide_hours: np.ndarray
-    feedback_hours: float
-    sponsorship_per_session: float
-    guide_visibility_per_session: float
-    rate_guide_practice_per_hour: float
-    guide_practice: np.ndarray
-    observation: bool
-    mirrored: bool
+    @property
+    def learner(self) -> np.ndarray:
+        """Position of each directed session's learner."""
+        ...
+
+    @property
+    def partner(self) -> np.ndarray:
+        """Position of the partner learned from."""
+        ...
+
+    @property
+    def hours(self) -> np.ndarray:
+        """Learning hours of each directed session."""
+        ...
+
+    @property
+    def quality(self) -> np.ndarray:
+        """Relationship quality times psychological safety, per directed session."""
+        ...
+
+    @property
+    def share(self) -> np.ndarray:
+        """Share of a session each directed session stands for."""
+        ...
+
+    @property
+    def focus(self) -> np.ndarray:
+        """Learning weight per directed session and domain (sessions, domains)."""
+        ...
+
+    @property
+    def guide(self) -> np.ndarray:
+        """Positions of one-way guides, once per session."""
+        ...
+
+    @property
+    def guide_hours(self) -> np.ndarray:
+        """Hours each guide spent in that session."""
+        ...
+
+    @property
+    def feedback_hours(self) -> float:
+        """Hours of each session spent on feedback on the learner's practice."""
+        ...
+
+    @property
+    def sponsorship_per_session(self) -> float:
+        """Visibility a learner gains per session."""
+        ...
+
+    @property
+    def guide_visibility_per_session(self) -> float:
+        """Visibility a guide gains per session."""
+        ...
+
+    @property
+    def rate_guide_practice_per_hour(self) -> float:
+        """Practice a guide gets per hour of guiding."""
+        ...
+
+    @property
+    def guide_practice(self) -> np.ndarray:
+        """Mask of the domains guiding exercises (domains,)."""
+        ...
+
+    @property
+    def observation(self) -> bool:
+        """Whether the learner watches the guide's work instead of a dialogue."""
+        ...
+
+    @property
+    def mirrored(self) -> bool:
+        """Whether the second half of the directed sessions mirrors the first."""
+        ...
 
 
 @helper
@@ -248,13 +307,40 @@ def _apply_sessions(
 class Attendance(Protocol):
     """What phase 5 needs of a programme's session batch (a ``Sessions``)."""
 
-    learner: np.ndarray
-    quality: np.ndarray
-    share: np.ndarray
-    guide: np.ndarray
-    guide_quality: np.ndarray
-    attendee: np.ndarray
-    attendee_hours: np.ndarray
+    @property
+    def learner(self) -> np.ndarray:
+        """Position of each directed session's learner."""
+        ...
+
+    @property
+    def quality(self) -> np.ndarray:
+        """Relationship quality times psychological safety, per directed session."""
+        ...
+
+    @property
+    def share(self) -> np.ndarray:
+        """Share of a session each directed session stands for."""
+        ...
+
+    @property
+    def guide(self) -> np.ndarray:
+        """Positions of one-way guides, once per session."""
+        ...
+
+    @property
+    def guide_quality(self) -> np.ndarray:
+        """Quality of each guide's session."""
+        ...
+
+    @property
+    def attendee(self) -> np.ndarray:
+        """Position of everyone who spent time in a session."""
+        ...
+
+    @property
+    def attendee_hours(self) -> np.ndarray:
+        """Hours each attendee spent."""
+        ...
 
 
 def engagement_inputs(
