@@ -199,3 +199,16 @@ def test_burn_in_settles_the_baseline_and_arms_start_identical():
     assert len(a.agents) == a.n_initial
     b.run(5)
     assert b.records[-1]["retention_initial"] <= 1.0
+
+
+def test_long_runs_set_the_process_objects_aside_and_give_them_back():
+    import gc
+
+    from sim.model.collector import long_run
+
+    gc.unfreeze()
+    before = gc.get_freeze_count()
+    with pytest.raises(RuntimeError), long_run():
+        assert gc.get_freeze_count() > before  # what existed is out of the collector's work
+        raise RuntimeError("a run that fails")
+    assert gc.get_freeze_count() == before  # and back afterwards, even after an error

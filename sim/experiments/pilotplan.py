@@ -38,6 +38,7 @@ from sim.analysis import pilotplan as stats
 from sim.analysis.effects import control_arm, outcomes
 from sim.errors import ScenarioError
 from sim.model.cohort import CohortRecorder
+from sim.model.collector import long_run
 from sim.model.submodels.practice import usage_matrix
 from sim.model.workforce import enrol_only
 from sim.model.workplace import ReplicateBatch, WorkplaceModel
@@ -373,10 +374,11 @@ def _run_arm(
                 enrol_only(m.workforce, enrol(m))
         recorders = [CohortRecorder(m, weeks) for m in chunk]
         batch = ReplicateBatch(chunk)
-        for _ in range(last):
-            batch.step()
-            for recorder, m in zip(recorders, chunk, strict=True):
-                recorder.after_week(m)
+        with long_run():
+            for _ in range(last):
+                batch.step()
+                for recorder, m in zip(recorders, chunk, strict=True):
+                    recorder.after_week(m)
         for recorder in recorders:
             out.append(dict(iter(recorder.table().groupby("week", sort=False))))
         bar.update(len(chunk))

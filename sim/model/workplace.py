@@ -6,7 +6,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim.model import arrays, metrics
+from sim.model import arrays, collector, metrics
 from sim.model.agents import Employee
 from sim.model.ledger import Ledger
 from sim.model.network import AdviceNetwork
@@ -199,8 +199,9 @@ class WorkplaceModel(mesa.Model):
 
     def run(self, weeks: int | None = None) -> None:
         """Run for ``weeks`` (default: the scenario's horizon)."""
-        for _ in range(self.params.horizon_weeks if weeks is None else weeks):
-            self.step()
+        with collector.long_run():
+            for _ in range(self.params.horizon_weeks if weeks is None else weeks):
+                self.step()
 
     # --- phases ---------------------------------------------------------------------------
 
@@ -791,8 +792,9 @@ class ReplicateBatch:
 
     def run(self, weeks: int) -> None:
         """Advance every replicate ``weeks`` weeks."""
-        for _ in range(weeks):
-            self.step()
+        with collector.long_run():
+            for _ in range(weeks):
+                self.step()
 
     def _practise(self) -> None:
         wf, sc = self.workforce, self.models[0].params
