@@ -27,7 +27,10 @@ unless said otherwise, and medians over repeated runs:
   (the capacity grid: 9 points x 4 arms x 2 replicates of 1,000 employees x 156 weeks);
 * ``batch``: runs per second of the flagship's ``both`` arm at 200, 1,000 and 10,000
   employees x 156 weeks in batches of 1, 8, 32 and 128 replicates, each in a fresh
-  process, with peak memory (issue 17);
+  process, with peak memory (issue 17); with ``--before DIR`` (a checkout of an earlier
+  wlsim, e.g. ``git worktree add --detach ../before d89fcb6``, the last commit before
+  batching), that checkout's runs one replicate at a time are measured alongside, in the
+  same benchmark run, and each size is given against them in runs per CPU second;
 * ``calibration``: simulations per second and wall time to the stopping rule of
   ``scenarios/calibration/turnover.toml`` on 1 and 2 worker processes (issue 18);
 * ``goals``: the goals of issue 7, each met or not.
@@ -36,6 +39,7 @@ unless said otherwise, and medians over repeated runs:
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import json
 import statistics
@@ -395,17 +399,30 @@ def bench_sweep(quick: bool) -> dict[str, Any]:
     return out
 
 
-def bench_batch(quick: bool) -> dict[str, Any]:
-    """Runs per second in batches of replicates (issue 17), each size in a fresh process."""
+def bench_batch(quick: bool, before: Path | None = None) -> dict[str, Any]:
+    """Runs per second in batches of replicates (issue 17), each size in a fresh process.
+
+    With ``before`` (a checkout of an earlier wlsim), its runs, one replicate at a time
+    (``probe.py batch ... --alone``), are measured right before this checkout's at each
+    size, and the table gives each batch size's runs per CPU second against them.
+    """
     sizes = (1, 8, 32) if quick else (1, 8, 32, 128)
     employees = (200, 1000) if quick else (200, 1000, 10_000)
     print("\n## Replicates in batches: the flagship's both arm, x 156 weeks, one core")
-    print("  (batch size 1 runs one model at a time: the path runs took before batching)")
+    print("  (batch size 1 runs one model at a time)")
+    if before:
+        print(f"  before: {before}, each replicate alone (run_arm_tables), measured alongside")
     rows, out = [], {}
     for n in employees:
-        base = None
+        base = old = None
         for size in sizes:
             runs = max(size, 8 if n <= 1000 else 2)
+            if before:
+                then = child(
+                    "probe.py", "batch", str(n), "156", "1", str(runs), "--alone", tree=before
+                )
+                out[f"{n}:before:{size}"] = then
+                old = (old or []) + [then["runs_per_cpu_s"]]
             r = child("probe.py", "batch", str(n), "156", str(size), str(runs))
             base = base or r["runs_per_s"]
             out[f"{n}:{size}"] = r
@@ -417,12 +434,14 @@ def bench_batch(quick: bool) -> dict[str, Any]:
                     f"{r['runs_per_s']:.2f}",
                     f"{r['runs_per_cpu_s']:.2f}",
                     f"{r['runs_per_s'] / base:.2f}",
+                    f"{old[-1]:.2f}" if old else "",
+                    f"{r['runs_per_cpu_s'] / statistics.median(old):.2f}" if old else "",
                     f"{r['rss_peak_mb']:.0f}",
                 ]
             )
-    _print_table(
-        ["employees", "batch", "runs", "runs/s", "runs/cpu-s", "vs batch 1", "peak MB"], rows
-    )
+    header = ["employees", "batch", "runs", "runs/s", "runs/cpu-s", "vs batch 1"]
+    header += ["before runs/cpu-s", "vs before (median)", "peak MB"]
+    _print_table(header, rows)
     return out
 
 
@@ -515,6 +534,11 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer repeats, no 100,000")
     parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="batch: a checkout of an earlier wlsim to measure alongside (one replicate at a time)",
+    )
     args = parser.parse_args()
     only = args.only.split(",")
     unknown = set(only) - set(SECTIONS)
@@ -532,7 +556,7 @@ def main() -> None:
         "reference": bench_reference,
         "dashboard": bench_dashboard,
         "sweep": bench_sweep,
-        "batch": bench_batch,
+        "batch": functools.partial(bench_batch, before=args.before),
         "calibration": bench_calibration,
     }
     for name, fn in runners.items():

@@ -83,14 +83,19 @@ def median_time(fn: Callable[[], Any], repeats: int) -> tuple[float, list[float]
     return statistics.median(times), times
 
 
-def child(script: str, *args: str) -> dict[str, Any]:
-    """Run ``benchmarks/<script> args`` in a fresh interpreter; it prints one JSON line."""
+def child(script: str, *args: str, tree: Path | None = None) -> dict[str, Any]:
+    """Run ``benchmarks/<script> args`` in a fresh interpreter; it prints one JSON line.
+
+    With ``tree``, the script imports wlsim from that checkout instead of this one.
+    """
+    env = {**os.environ, "PYTHONPATH": str(tree)} if tree else None
     out = subprocess.run(
         [sys.executable, str(BENCH / script), *args],
         check=True,
         capture_output=True,
         text=True,
         cwd=ROOT,
+        env=env,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 

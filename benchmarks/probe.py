@@ -12,6 +12,9 @@ Usage:
   ``python benchmarks/probe.py batch N WEEKS SIZE RUNS``: RUNS replicates of the
   flagship's ``both`` arm at N employees in batches of SIZE (:func:`batch`); runs per
   second (wall and CPU) and peak resident memory.
+  ``python benchmarks/probe.py batch N WEEKS 1 RUNS --alone``: each replicate through
+  ``run_arm_tables``, which every version of wlsim since batching was added has, so that
+  the same probe measures an older checkout (on ``PYTHONPATH``) side by side.
   ``python benchmarks/probe.py batch N WEEKS SIZE RUNS --callgrind``: the same, with
   callgrind's instrumentation switched on for the timed runs only (run under
   ``valgrind --tool=callgrind --instr-atstart=no``, as ``benchmarks/instructions.py`` does).
@@ -28,6 +31,7 @@ import json
 import resource
 import sys
 import time
+from typing import Any
 
 
 def _rss_mb() -> float:
@@ -112,18 +116,28 @@ def steps(n: int, weeks: int, runs: int) -> dict[str, list[float]]:
     return {"first_ms": first, "later_ms": later}
 
 
-def batch(n: int, weeks: int, size: int, runs: int, callgrind: bool = False) -> dict[str, float]:
+def batch(
+    n: int, weeks: int, size: int, runs: int, callgrind: bool = False, alone: bool = False
+) -> dict[str, float]:
     """Runs per second of the flagship's ``both`` arm in batches of ``size`` replicates.
 
     A warm-up batch of two replicates loads the compiled kernels first; then ``runs``
     replicates run in batches of ``size`` (``size`` 1: one model at a time, the path
     runs took before batching), with the cohort snapshots ``run_scenario`` takes. With
-    ``callgrind``, valgrind counts instructions in those runs only.
+    ``callgrind``, valgrind counts instructions in those runs only. With ``alone``, each
+    replicate runs through ``run_arm_tables`` (``size`` is then 1).
     """
     from common import FLAGSHIP
 
-    from sim.experiments.run import run_batch_tables
+    from sim.experiments import run as runs_of
     from sim.scenario.loading import load_scenario
+
+    def run_batch_tables(scenario: Any, arm: str, replicates: list[int], weeks: tuple) -> None:
+        if alone:
+            for r in replicates:
+                runs_of.run_arm_tables(scenario, arm, r, weeks=weeks)
+        else:
+            runs_of.run_batch_tables(scenario, arm, replicates, weeks=weeks)
 
     scenario = load_scenario(FLAGSHIP, [f"organisation.n_employees={n}", f"horizon_weeks={weeks}"])
     run_batch_tables(scenario, "both", [0, 1], weeks=(weeks,))
@@ -183,7 +197,11 @@ if __name__ == "__main__":
     elif what == "import":
         result = imports()
     elif what == "batch":
-        result = batch(*(int(a) for a in sys.argv[2:6]), callgrind="--callgrind" in sys.argv)
+        result = batch(
+            *(int(a) for a in sys.argv[2:6]),
+            callgrind="--callgrind" in sys.argv,
+            alone="--alone" in sys.argv,
+        )
     elif what == "steps":
         result = steps(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
     else:
