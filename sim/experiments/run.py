@@ -149,10 +149,7 @@ def run_batch_tables(
         survival = model.survival_table()
         survival.insert(0, "arm", arm)
         survival.insert(1, "replicate", r)
-        cohort = recorders[i].table() if weeks else pd.DataFrame()
-        if weeks:
-            cohort.insert(0, "arm", arm)
-            cohort.insert(1, "replicate", r)
+        cohort = recorders[i].table({"arm": arm, "replicate": r}) if weeks else pd.DataFrame()
         out.append((frame, survival, cohort))
     return out
 

@@ -13,7 +13,7 @@ the observation model draws, from its own stream.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -131,11 +131,18 @@ class CohortRecorder:
                 columns[f"rating_{d}"] = np.where(employed, ratings[:, j], np.nan)
         return columns
 
-    def table(self) -> pd.DataFrame:
-        """Every snapshot taken, one row per (week, employee)."""
+    def table(self, leading: Mapping[str, object] | None = None) -> pd.DataFrame:
+        """Every snapshot taken, one row per (week, employee).
+
+        Args:
+            leading: Columns to put first, one value each for every row (a run's arm
+                and replicate).
+        """
         if not self._snapshots:
-            return pd.DataFrame()
-        first = self._snapshots[0]
-        return pd.DataFrame(
-            {name: np.concatenate([s[name] for s in self._snapshots]) for name in first}
-        )
+            return (
+                pd.DataFrame(dict(leading), index=pd.RangeIndex(0)) if leading else pd.DataFrame()
+            )
+        columns: dict[str, object] = dict(leading or {})
+        for name in self._snapshots[0]:
+            columns[name] = np.concatenate([s[name] for s in self._snapshots])
+        return pd.DataFrame(columns)

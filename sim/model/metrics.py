@@ -530,7 +530,8 @@ def _state_stats(
         for lv in range(n_levels):
             out[k] = level_sum[lv] / level_count[lv] if level_count[lv] else np.nan
             k += 1
-        ordered = np.sort(per_person[:m])
+        ordered = per_person[:m]
+        ordered.sort()
         out[k] = _gini_sorted(ordered)
         k += 1
         for q in _PERCENTILES:
