@@ -243,10 +243,12 @@ def test_state_stats_equal_direct_numpy(seed):
     weeks = rng.choice([0.0, 26.0, 100.0], len(skill))
     visibility = rng.random(len(skill))
     weights = rng.random((n_levels, n_domains))
-    values, counts = metrics._state_stats(
+    values, counts, per_person = metrics._state_stats(
         skill, level, employee_id, engagement_, prof, weeks, visibility, weights, 2,
         0.5, 26.0, 0.2, 0.6,
     )  # fmt: skip
+    per_person.sort()  # as metrics.measure does, then the Gini and percentiles
+    metrics._spread(per_person, counts, values, 1 + n_domains + n_levels)
     up = np.minimum(level + 1, n_levels - 1)
     score = np.einsum("nd,nd->n", skill, weights[up]) + 0.2 * visibility
     for r in range(2):

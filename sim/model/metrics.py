@@ -368,7 +368,7 @@ def measure(
     """
     sc = params
     names = memo.names_of(sc, replicates[0].programmes)
-    values, counts = _state_stats(
+    values, counts, per_person = _state_stats(
         wf.skill,
         wf.level,
         wf.employee_id,
@@ -383,6 +383,10 @@ def measure(
         sc.promotion.weight_visibility,
         sc.promotion.readiness_threshold,
     )
+    # numpy sorts each replicate's personal means (its sort is faster inside a running
+    # model than a compiled one); then one pass adds their Gini and percentiles.
+    per_person.sort()
+    _spread(per_person, counts, values, 1 + sc.n_domains + sc.n_levels)
     records = []
     for rep, state, (headcount, n_ready) in zip(
         replicates, values.tolist(), counts.tolist(), strict=True
@@ -474,16 +478,18 @@ def _state_stats(
     Returns:
         ``values`` (replicates x metrics), in the order of the records
         (:func:`record_names`): mean skill, by domain and by level (NaN for an empty
-        level), the Gini coefficient and percentiles of personal mean skill, the share
-        proficient, by domain, and mean engagement; and ``counts`` (replicates x 2):
-        headcount and the number ready for promotion to the next level.
+        level), room for the Gini coefficient and percentiles of personal mean skill
+        (:func:`_spread`), the share proficient, by domain, and mean engagement;
+        ``counts`` (replicates x 2): headcount and the number ready for promotion to the
+        next level; and ``per_person`` (replicates x positions): the personal mean skill
+        of each occupant in slot order, then infinity.
     """
     n_rows, n_domains = skill.shape
     n = n_rows // n_replicates
     n_levels = readiness_weights.shape[0]
     values = np.empty((n_replicates, 2 * n_domains + n_levels + 4 + len(_PERCENTILES)))
     counts = np.zeros((n_replicates, 2), dtype=np.int64)
-    per_person = np.empty(n)
+    per_person = np.full((n_replicates, n), np.inf)
     domain_sum = np.empty(n_domains)
     domain_proficient = np.empty(n_domains, dtype=np.int64)
     level_sum = np.empty(n_levels)
@@ -507,7 +513,7 @@ def _state_stats(
                 if skill[i, d] >= proficiency_threshold:
                     domain_proficient[d] += 1
             mean = total / n_domains
-            per_person[m] = mean
+            per_person[r, m] = mean
             m += 1
             lv = level[i]
             level_sum[lv] += mean
@@ -530,13 +536,7 @@ def _state_stats(
         for lv in range(n_levels):
             out[k] = level_sum[lv] / level_count[lv] if level_count[lv] else np.nan
             k += 1
-        ordered = per_person[:m]
-        ordered.sort()
-        out[k] = _gini_sorted(ordered)
-        k += 1
-        for q in _PERCENTILES:
-            out[k] = ordered[min(m - 1, int(q / 100 * m))]
-            k += 1
+        k += 1 + len(_PERCENTILES)  # Gini and percentiles: _spread
         out[k] = n_proficient / m
         k += 1
         for d in range(n_domains):
@@ -545,4 +545,22 @@ def _state_stats(
         out[k] = engagement_sum / m
         counts[r, 0] = m
         counts[r, 1] = n_ready
-    return values, counts
+    return values, counts, per_person
+
+
+@kernel
+def _spread(ordered, counts, values, at):
+    """Each replicate's Gini coefficient and percentiles of personal mean skill.
+
+    Args:
+        ordered: Personal means of each replicate (rows), ascending, then infinity.
+        counts: Headcount of each replicate (first column).
+        values: The metrics of :func:`_state_stats`; written from column ``at`` on.
+        at: Column of the Gini coefficient.
+    """
+    for r in range(len(ordered)):
+        m = counts[r, 0]
+        x = ordered[r, :m]
+        values[r, at] = _gini_sorted(x)
+        for j, q in enumerate(_PERCENTILES):
+            values[r, at + 1 + j] = x[min(m - 1, int(q / 100 * m))]
