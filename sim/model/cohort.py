@@ -18,8 +18,17 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from sim.jit import kernel
 from sim.model.observation import Observer
 from sim.model.workplace import WorkplaceModel
+
+
+@kernel
+def _mark(flags, ids):
+    """Set the flags of these employee ids, where the flags reach (the initial cohort)."""
+    for i in ids:
+        if i < len(flags):
+            flags[i] = True
 
 
 class CohortRecorder:
@@ -73,8 +82,9 @@ class CohortRecorder:
             self._formed[k] = prog.n_formed
             r = prog.relationships
             flags = self.learner[prog.name]
-            for ids in (r.b, r.a) if prog.reciprocal else (r.b,):
-                flags[ids[ids < self.n]] = True
+            _mark(flags, r.b)
+            if prog.reciprocal:
+                _mark(flags, r.a)
 
     def after_week(self, model: WorkplaceModel) -> None:
         """Call after every step: marks learners; snapshots if this is a chosen week."""
