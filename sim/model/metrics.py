@@ -347,8 +347,8 @@ def measure(
 ) -> list[dict[str, float]]:
     """Measure the state of replicates at the end of a week; reads, never changes or draws.
 
-    The state's metrics of every replicate come from one compiled pass over ``wf``; the
-    rest from each replicate's ledger and programmes.
+    The state's metrics of every replicate come from one compiled pass over ``wf``, one
+    sort and one more pass; the rest from each replicate's ledger and programmes.
 
     Args:
         replicates: The replicates of one arm, at the same week.
@@ -386,7 +386,8 @@ def measure(
     # numpy sorts each replicate's personal means (its sort is faster inside a running
     # model than a compiled one); then one pass adds their Gini and percentiles.
     per_person.sort()
-    _spread(per_person, counts, values, 1 + sc.n_domains + sc.n_levels)
+    gini_at = 1 + wf.skill.shape[1] + len(readiness_weights)  # after mean skill by domain, level
+    _spread(per_person, counts, values, gini_at)
     records = []
     for rep, state, (headcount, n_ready) in zip(
         replicates, values.tolist(), counts.tolist(), strict=True
