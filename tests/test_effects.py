@@ -132,3 +132,24 @@ def test_effect_values_by_key_averaged_or_per_replicate():
     assert effect_values(per) == {key: pytest.approx(0.3)}
     assert effect_values(per, by_replicate=True) == {(*key, 0): 0.2, (*key, 1): 0.4}
     assert effect_values(pd.DataFrame()) == {}
+
+
+def test_cohort_learners_are_everyone_ever_on_a_learning_side(scenario):
+    # The recorder marks learners only in weeks a programme formed relationships; its
+    # flags must still be everyone any relationship formed put on the learning side.
+    from sim.model.cohort import CohortRecorder
+    from sim.model.workplace import WorkplaceModel
+
+    model = WorkplaceModel(scenario, arm="both", replicate=1)
+    recorder = CohortRecorder(model, [scenario.horizon_weeks])
+    for _ in range(scenario.horizon_weeks):
+        model.step()
+        recorder.after_week(model)
+    table = recorder.table()
+    for prog in model.programmes:
+        ever = np.zeros(model.n_initial, dtype=bool)
+        for _, a, b, _ in prog.formed:
+            for ids in (b, a) if prog.reciprocal else (b,):
+                ever[ids[ids < model.n_initial]] = True
+        assert ever.any()
+        np.testing.assert_array_equal(table[f"learner:{prog.name}"], ever)

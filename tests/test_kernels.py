@@ -241,48 +241,80 @@ def test_age_one_week_skips_next_weeks_hires():
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_state_stats_equal_direct_numpy(seed):
+    # Two replicates of 200 positions laid end to end, measured in one pass.
     rng, skill, level, employee_id = _state(seed)
-    n_levels = 4
-    occ = employee_id >= 0
+    n_levels, n_domains = 4, skill.shape[1]
     engagement_ = rng.random(len(skill))
     prof = rng.random(len(skill))
     weeks = rng.choice([0.0, 26.0, 100.0], len(skill))
     visibility = rng.random(len(skill))
-    weights = rng.random((n_levels, skill.shape[1]))
-    got = metrics._state_stats(
-        skill, level, employee_id, engagement_, prof, weeks, visibility, weights,
+    weights = rng.random((n_levels, n_domains))
+    values, counts, per_person = metrics._state_stats(
+        skill, level, employee_id, engagement_, prof, weeks, visibility, weights, 2,
         0.5, 26.0, 0.2, 0.6,
     )  # fmt: skip
-    per_person, domain_sum, level_sum, level_count, n_prof, eng_sum, n_ready, by_domain = got
-    np.testing.assert_array_equal(by_domain, (skill[occ] >= 0.5).sum(axis=0))
-    np.testing.assert_allclose(per_person, skill[occ].mean(axis=1), rtol=1e-14)
-    np.testing.assert_allclose(domain_sum, skill[occ].sum(axis=0), rtol=1e-12)
-    np.testing.assert_allclose(
-        level_sum, np.bincount(level[occ], skill[occ].mean(axis=1), n_levels), rtol=1e-12
-    )
-    np.testing.assert_array_equal(level_count, np.bincount(level[occ], minlength=n_levels))
-    assert n_prof == (prof[occ] >= 0.5).sum()
-    assert eng_sum == pytest.approx(engagement_[occ].sum(), rel=1e-12)
-    eligible = occ & (level < n_levels - 1) & (weeks >= 26.0)
+    per_person.sort()  # as metrics.measure does, then the Gini and percentiles
+    metrics._spread(per_person, counts, values, 1 + n_domains + n_levels)
     up = np.minimum(level + 1, n_levels - 1)
     score = np.einsum("nd,nd->n", skill, weights[up]) + 0.2 * visibility
-    assert n_ready == (eligible & (score >= 0.6)).sum() > 0
+    for r in range(2):
+        rows = slice(200 * r, 200 * (r + 1))
+        occ = employee_id[rows] >= 0
+        s, lv, m = skill[rows][occ], level[rows][occ], occ.sum()
+        per_person = np.sort(s.mean(axis=1))
+        n_per_level = np.bincount(lv, minlength=n_levels)
+        with np.errstate(invalid="ignore"):
+            by_level = np.bincount(lv, s.mean(axis=1), n_levels) / n_per_level
+        n = len(per_person)
+        expected = [
+            s.sum() / s.size,
+            *(s.sum(axis=0) / m),
+            *by_level,
+            2 * (np.arange(1, n + 1) * per_person).sum() / (n * per_person.sum()) - (n + 1) / n,
+            *(per_person[int(q / 100 * n)] for q in (10, 50, 90)),
+            (prof[rows][occ] >= 0.5).sum() / m,
+            *((s >= 0.5).sum(axis=0) / m),
+            engagement_[rows][occ].sum() / m,
+        ]
+        np.testing.assert_allclose(values[r], expected, rtol=1e-12)
+        eligible = occ & (level[rows] < n_levels - 1) & (weeks[rows] >= 26.0)
+        assert counts[r].tolist() == [m, (eligible & (score[rows] >= 0.6)).sum()]
+        assert counts[r, 1] > 0
+
+
+def test_compiled_sums_add_in_numpys_order():
+    # Measurement sums in kernels as numpy sums, so that its numbers equal numpy's to
+    # the last bit: runs of up to 128 in eight partial sums, longer ones split in two.
+    rng = np.random.default_rng(0)
+    for n in [*range(300), 1000, 1025, 4099, 100_003]:
+        x = rng.random(n) * 10.0 ** rng.integers(-3, 4, n)
+        assert metrics._pairwise_sum(x) == x.sum(), n
+        ordered = np.sort(x)
+        if n:
+            ranks = np.arange(1, n + 1)
+            expected = float(2.0 * (ranks * ordered).sum() / (n * ordered.sum()) - (n + 1) / n)
+            assert metrics.gini(x) == expected, n
+    assert metrics.gini(np.zeros(0)) == metrics.gini(np.zeros(3)) == 0.0
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_retention_and_relationship_counts_equal_direct_numpy(seed):
+def test_replicate_counts_equal_direct_numpy(seed):
     rng = np.random.default_rng(seed)
     n_initial = 300
     slot_of_id = np.where(rng.random(500) < 0.3, -1, rng.integers(0, 400, 500))
     present = rng.random(n_initial) < 0.9
     participant = present & (rng.random(n_initial) < 0.4)
-    counts = metrics._retention(slot_of_id, n_initial, participant, present)
+    took_part, reached = rng.random(600) < 0.3, rng.random(550) < 0.2
+    ties = rng.integers(0, 8, 400)
+    counts = metrics._counts(slot_of_id, n_initial, participant, present, took_part, reached, ties)
     still = slot_of_id[:n_initial] >= 0
     non = present & ~participant
     expected = (still.sum(), participant.sum(), (still & participant).sum(), non.sum())
-    assert counts == (*expected, (still & non).sum())
-    assert metrics._retention(slot_of_id, n_initial, metrics._NO_GROUP, metrics._NO_GROUP) == (
-        still.sum(), 0, 0, 0, 0
+    extra = (took_part.sum(), reached.sum(), ties.sum())
+    assert counts == (*expected, (still & non).sum(), *extra)
+    none = metrics._NO_GROUP
+    assert metrics._counts(slot_of_id, n_initial, none, none, took_part, reached, ties) == (
+        still.sum(), 0, 0, 0, 0, *extra
     )  # fmt: skip
     a, b = rng.integers(0, 500, 50), rng.integers(0, 500, 50)
     both = (slot_of_id[a] >= 0) & (slot_of_id[b] >= 0)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from sim.analysis.effects import effect_sizes, snapshot_weeks, summary_rows
@@ -144,19 +145,28 @@ def run_batch_tables(
         batch.run(horizon)
     out = []
     for i, (r, model) in enumerate(zip(replicates, models, strict=True)):
-        frame = pd.DataFrame.from_records(model.records)
-        frame.insert(0, "arm", arm)
-        frame.insert(1, "replicate", r)
-        frame.insert(2, "seed", model.seed)
+        frame = _timeseries(arm, r, model)
         survival = model.survival_table()
         survival.insert(0, "arm", arm)
         survival.insert(1, "replicate", r)
-        cohort = recorders[i].table() if weeks else pd.DataFrame()
-        if weeks:
-            cohort.insert(0, "arm", arm)
-            cohort.insert(1, "replicate", r)
+        cohort = recorders[i].table({"arm": arm, "replicate": r}) if weeks else pd.DataFrame()
         out.append((frame, survival, cohort))
     return out
+
+
+def _timeseries(arm: str, replicate: int, model: WorkplaceModel) -> pd.DataFrame:
+    """One run's weekly records as a table: ``arm``, ``replicate``, ``seed``, then the metrics.
+
+    Built column by column, as ``pd.DataFrame.from_records`` would build it (every
+    record names the same metrics in the same order, :func:`sim.model.metrics.measure`):
+    each metric's values become one array, whose type numpy infers from the values
+    (integers stay integers, a column with any float is float).
+    """
+    records = model.records
+    columns: dict[str, Any] = {"arm": arm, "replicate": replicate, "seed": model.seed}
+    values = zip(*[record.values() for record in records], strict=True)
+    columns.update(zip(records[0], map(np.array, values), strict=True))
+    return pd.DataFrame(columns)
 
 
 def resolve_run(

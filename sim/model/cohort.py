@@ -13,13 +13,22 @@ the observation model draws, from its own stream.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
 
+from sim.jit import kernel
 from sim.model.observation import Observer
 from sim.model.workplace import WorkplaceModel
+
+
+@kernel
+def _mark(flags, ids):
+    """Set the flags of these employee ids, where the flags reach (the initial cohort)."""
+    for i in ids:
+        if i < len(flags):
+            flags[i] = True
 
 
 class CohortRecorder:
@@ -40,6 +49,8 @@ class CohortRecorder:
         # Learners: the learning side of each programme's relationships (learners of
         # one-way designs; both members of reciprocal and group ones), ever, by id.
         self.learner = {p.name: np.zeros(n, dtype=bool) for p in model.programmes}
+        # Relationships each programme had formed when its learners were last marked.
+        self._formed = [-1] * len(model.programmes)
         sc = model.params
         self.observer = (
             Observer(
@@ -52,24 +63,34 @@ class CohortRecorder:
             if sc.observation.enabled
             else None
         )
-        self.frames: list[pd.DataFrame] = []
+        # Each snapshot's columns; :meth:`table` makes one table of them all.
+        self._snapshots: list[dict[str, np.ndarray]] = []
         self.mark(model)
         if 0 in self.weeks and model.week == 0:
-            self.frames.append(self.snapshot(model))
+            self._snapshots.append(self._columns(model))
 
     def mark(self, model: WorkplaceModel) -> None:
-        """Record who is on the learning side of each programme's relationships now."""
-        for prog in model.programmes:
+        """Record who is on the learning side of each programme's relationships now.
+
+        A programme's relationships are only added by forming them, which counts them
+        (``n_formed``); in a week in which it formed none, everyone in them has been
+        marked before, and it is skipped.
+        """
+        for k, prog in enumerate(model.programmes):
+            if prog.n_formed == self._formed[k]:
+                continue
+            self._formed[k] = prog.n_formed
             r = prog.relationships
             flags = self.learner[prog.name]
-            for ids in (r.b, r.a) if prog.reciprocal else (r.b,):
-                flags[ids[ids < self.n]] = True
+            _mark(flags, r.b)
+            if prog.reciprocal:
+                _mark(flags, r.a)
 
     def after_week(self, model: WorkplaceModel) -> None:
         """Call after every step: marks learners; snapshots if this is a chosen week."""
         self.mark(model)
         if model.week in self.weeks:
-            self.frames.append(self.snapshot(model))
+            self._snapshots.append(self._columns(model))
 
     def snapshot(self, model: WorkplaceModel) -> pd.DataFrame:
         """The cohort now: one row per initial employee (leavers with ``employed`` false).
@@ -82,6 +103,10 @@ class CohortRecorder:
         for non-respondents and leavers) and ``rating_<domain>`` (on the skill scale).
         True values of leavers are NaN.
         """
+        return pd.DataFrame(self._columns(model))
+
+    def _columns(self, model: WorkplaceModel) -> dict[str, np.ndarray]:
+        """The columns of :meth:`snapshot`."""
         wf, sc = model.workforce, model.params
         n = self.n
         slot = wf.slot_of_id[:n]
@@ -114,10 +139,20 @@ class CohortRecorder:
             columns["survey"] = np.where(employed, scores, np.nan)
             for j, d in enumerate(domains):
                 columns[f"rating_{d}"] = np.where(employed, ratings[:, j], np.nan)
-        return pd.DataFrame(columns)
+        return columns
 
-    def table(self) -> pd.DataFrame:
-        """Every snapshot taken, one row per (week, employee)."""
-        if not self.frames:
-            return pd.DataFrame()
-        return pd.concat(self.frames, ignore_index=True)
+    def table(self, leading: Mapping[str, object] | None = None) -> pd.DataFrame:
+        """Every snapshot taken, one row per (week, employee).
+
+        Args:
+            leading: Columns to put first, one value each for every row (a run's arm
+                and replicate).
+        """
+        if not self._snapshots:
+            return (
+                pd.DataFrame(dict(leading), index=pd.RangeIndex(0)) if leading else pd.DataFrame()
+            )
+        columns: dict[str, object] = dict(leading or {})
+        for name in self._snapshots[0]:
+            columns[name] = np.concatenate([s[name] for s in self._snapshots])
+        return pd.DataFrame(columns)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import mesa
 import numpy as np
 import pandas as pd
@@ -598,22 +600,16 @@ class WorkplaceModel(mesa.Model):
         self.ledger.proficient(int(n_newly[0]), float(weeks[0]))
 
     def measure(self) -> dict[str, float]:
-        """This week's metrics (:func:`sim.model.metrics.measure`)."""
+        """This week's metrics (:func:`sim.model.metrics.measure` of this replicate alone)."""
         return metrics.measure(
+            [self],
             self.workforce,
-            self.ledger,
             self.params,
             week=self.week,
             proficiency_score=self.proficiency_score,
             readiness_weights=self.readiness_weights,
-            programme_hours={p.name: p.hours_spent for p in self.programmes},
-            relationships=[(p.relationships.a, p.relationships.b) for p in self.programmes],
-            advice_ties=self.network.n,
-            endings=(
-                sum(p.n_ended_early for p in self.programmes),
-                sum(p.n_formed for p in self.programmes),
-            ),
-        )
+            memo=self._batch.memo,
+        )[0]
 
     def survival_table(self) -> pd.DataFrame:
         """Time to leaving of everyone who worked here (:meth:`Ledger.survival_table`)."""
@@ -788,13 +784,39 @@ class ReplicateBatch:
         self._account(hours, batches)  # 9
         for m in models:
             m.week += 1
-            m.records.append(m.measure())
+        self._measure()
 
     def run(self, weeks: int) -> None:
         """Advance every replicate ``weeks`` weeks."""
         with collector.long_run():
             for _ in range(weeks):
                 self.step()
+
+    @cached_property
+    def memo(self) -> metrics.Memo:
+        """What measurement keeps from week to week for these replicates."""
+        return metrics.Memo()
+
+    def _measure(self) -> None:
+        """Measurement (end of phase 9): append each replicate's metrics to its records.
+
+        One pass over the stacked workforce measures every replicate
+        (:func:`sim.model.metrics.measure`).
+        """
+        models = self.models
+        first = models[0]
+        scores = [m.proficiency_score for m in models]
+        records = metrics.measure(
+            models,
+            self.workforce,
+            first.params,
+            week=first.week,
+            proficiency_score=scores[0] if len(scores) == 1 else np.concatenate(scores),
+            readiness_weights=first.readiness_weights,
+            memo=self.memo,
+        )
+        for m, record in zip(models, records, strict=True):
+            m.records.append(record)
 
     def _practise(self) -> None:
         wf, sc = self.workforce, self.models[0].params
