@@ -677,10 +677,10 @@ class ReplicateBatch:
     Replicates of a scenario have the same positions, so their person arrays are laid end
     to end (:func:`sim.model.workforce.stack`): the phases whose rules are applied per
     position (practice and forgetting, engagement, the quit hazard, ageing, proficiency;
-    promotion's ranking and moves, hires' traits and rows) run once over all replicates,
-    and the phases that still hold per-replicate state (matching, sessions, learning,
-    measurement; leavers', nominees' and hires' bookkeeping) run replicate by replicate on
-    their rows. Each replicate draws from its own streams in the order it
+    promotion's ranking and moves, hires' traits and rows; the state's metrics) run once
+    over all replicates, and the phases that still hold per-replicate state (matching,
+    sessions, learning, the advice network; leavers', nominees' and hires' bookkeeping;
+    the ledger's part of measurement) run replicate by replicate on their rows. Each replicate draws from its own streams in the order it
     would alone, so every replicate gives exactly the numbers it gives as a model of its
     own (``tests/test_batch.py``); a model alone is a batch of one.
 
