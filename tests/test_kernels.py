@@ -660,6 +660,7 @@ def test_load_kernels_loads_every_kernel_a_run_calls() -> None:
     # inside numba (sim/app/cli.py): a run must then call no kernel with new types.
     from pathlib import Path
 
+    from sim.experiments.run import run_batch_tables
     from sim.model.warmup import kernels, load_kernels
     from sim.model.workplace import WorkplaceModel
     from sim.scenario.loading import load_scenario
@@ -678,6 +679,8 @@ def test_load_kernels_loads_every_kernel_a_run_calls() -> None:
             model = WorkplaceModel(scenario, arm=arm)
             for _ in range(scenario.horizon_weeks):
                 model.step()
+            # and as runs take them: replicates in a batch, with cohort snapshots
+            run_batch_tables(scenario, arm, [0, 1], weeks=(2, 3))
     assert {
         k: set(d.signatures) - before[k] for k, d in found.items() if set(d.signatures) - before[k]
     } == {}

@@ -540,10 +540,11 @@ def run_arm(
     """
     from sim.experiments.pilots import PilotWatch
     from sim.model.cohort import CohortRecorder
-    from sim.model.collector import long_run
+    from sim.model.collector import settle
     from sim.model.workplace import ReplicateBatch, WorkplaceModel
     from sim.scenario.resources import batch_size
 
+    settle()  # the process's long-lived objects out of the cycle collector's work, once
     models = [WorkplaceModel(scenario, arm=arm, replicate=r, seed=seed) for r in replicates]
     recorders = [CohortRecorder(m, cohort_weeks) for m in models] if cohort_weeks else []
     n_levels = scenario.n_levels
@@ -569,14 +570,13 @@ def run_arm(
         watch.start(chunk)
         batch = ReplicateBatch(chunk)
         survey(0, first, chunk)
-        with long_run():
-            for week in range(1, scenario.horizon_weeks + 1):
-                batch.step()
-                survey(week, first, chunk)
-                watch.after_week(first, chunk)
-                if recorders:
-                    for recorder, m in zip(recorders[first : first + size], chunk, strict=True):
-                        recorder.after_week(m)
+        for week in range(1, scenario.horizon_weeks + 1):
+            batch.step()
+            survey(week, first, chunk)
+            watch.after_week(first, chunk)
+            if recorders:
+                for recorder, m in zip(recorders[first : first + size], chunk, strict=True):
+                    recorder.after_week(m)
     frames = []
     for r, recorder in zip(replicates, recorders, strict=False):  # none without cohort weeks
         table = recorder.table()

@@ -38,7 +38,7 @@ from sim.analysis import pilotplan as stats
 from sim.analysis.effects import control_arm, outcomes
 from sim.errors import ScenarioError
 from sim.model.cohort import CohortRecorder
-from sim.model.collector import long_run
+from sim.model.collector import settle
 from sim.model.submodels.practice import usage_matrix
 from sim.model.workforce import enrol_only
 from sim.model.workplace import ReplicateBatch, WorkplaceModel
@@ -363,6 +363,7 @@ def _run_arm(
 
     out: list[dict[int, pd.DataFrame]] = []
     size = batch_size(plan.scenario, len(replicates))
+    settle()  # the process's long-lived objects out of the cycle collector's work, once
     last = max(weeks)
     for first in range(0, len(replicates), size):
         chunk = [
@@ -374,11 +375,10 @@ def _run_arm(
                 enrol_only(m.workforce, enrol(m))
         recorders = [CohortRecorder(m, weeks) for m in chunk]
         batch = ReplicateBatch(chunk)
-        with long_run():
-            for _ in range(last):
-                batch.step()
-                for recorder, m in zip(recorders, chunk, strict=True):
-                    recorder.after_week(m)
+        for _ in range(last):
+            batch.step()
+            for recorder, m in zip(recorders, chunk, strict=True):
+                recorder.after_week(m)
         for recorder in recorders:
             out.append(dict(iter(recorder.table().groupby("week", sort=False))))
         bar.update(len(chunk))

@@ -16,7 +16,7 @@ from sim.analysis.effects import effect_sizes, snapshot_weeks, summary_rows
 from sim.analysis.summary import format_table, summarise
 from sim.errors import ScenarioError, did_you_mean
 from sim.model.cohort import CohortRecorder
-from sim.model.collector import long_run
+from sim.model.collector import settle
 from sim.model.metrics import HEADLINE
 from sim.model.workplace import ReplicateBatch, WorkplaceModel
 from sim.provenance import provenance
@@ -133,16 +133,16 @@ def run_batch_tables(
     Returns:
         One ``(timeseries, survival, cohort)`` per replicate, in the given order.
     """
+    settle()  # the process's long-lived objects out of the cycle collector's work, once
     models = [WorkplaceModel(scenario, arm=arm, replicate=r, seed=seed) for r in replicates]
     batch = ReplicateBatch(models)
     horizon = models[0].params.horizon_weeks
     if weeks:
         recorders = [CohortRecorder(m, weeks) for m in models]
-        with long_run():
-            for _ in range(horizon):
-                batch.step()
-                for m, recorder in zip(models, recorders, strict=True):
-                    recorder.after_week(m)
+        for _ in range(horizon):
+            batch.step()
+            for m, recorder in zip(models, recorders, strict=True):
+                recorder.after_week(m)
     else:
         batch.run(horizon)
     out = []

@@ -46,8 +46,9 @@ def kernels() -> dict[str, Any]:
 def load_kernels() -> None:
     """Compile, or load from numba's cache, every kernel a run calls from Python.
 
-    Runs a 30-employee organisation with every programme design for two weeks: the
-    kernels are called with the argument types of every run (``tests/test_kernels.py``
+    Runs a 30-employee organisation with every programme design for two weeks, alone and
+    as a batch of two replicates with cohort snapshots: the kernels are called with the
+    argument types of every run (``tests/test_kernels.py``
     checks that runs of the scenario files add no other). About 0.3 s when the kernels
     are in numba's cache; the first time on a machine, compiling them takes a few seconds.
 
@@ -72,3 +73,14 @@ def load_kernels() -> None:
     model = WorkplaceModel(scenario, arm="all")
     for _ in range(scenario.horizon_weeks):
         model.step()
+    # Replicates in a batch, with the cohort snapshots runs take (cohort.py's kernels).
+    from sim.model.cohort import CohortRecorder
+    from sim.model.workplace import ReplicateBatch
+
+    models = [WorkplaceModel(scenario, arm="all", replicate=r) for r in (0, 1)]
+    recorders = [CohortRecorder(m, (scenario.horizon_weeks,)) for m in models]
+    batch = ReplicateBatch(models)
+    for _ in range(scenario.horizon_weeks):
+        batch.step()
+        for m, recorder in zip(models, recorders, strict=True):
+            recorder.after_week(m)

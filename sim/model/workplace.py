@@ -8,7 +8,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim.model import arrays, collector, metrics
+from sim.model import arrays, metrics
 from sim.model.agents import Employee
 from sim.model.ledger import Ledger
 from sim.model.network import AdviceNetwork
@@ -201,9 +201,8 @@ class WorkplaceModel(mesa.Model):
 
     def run(self, weeks: int | None = None) -> None:
         """Run for ``weeks`` (default: the scenario's horizon)."""
-        with collector.long_run():
-            for _ in range(self.params.horizon_weeks if weeks is None else weeks):
-                self.step()
+        for _ in range(self.params.horizon_weeks if weeks is None else weeks):
+            self.step()
 
     # --- phases ---------------------------------------------------------------------------
 
@@ -680,9 +679,10 @@ class ReplicateBatch:
     promotion's ranking and moves, hires' traits and rows; the state's metrics) run once
     over all replicates, and the phases that still hold per-replicate state (matching,
     sessions, learning, the advice network; leavers', nominees' and hires' bookkeeping;
-    the ledger's part of measurement) run replicate by replicate on their rows. Each replicate draws from its own streams in the order it
-    would alone, so every replicate gives exactly the numbers it gives as a model of its
-    own (``tests/test_batch.py``); a model alone is a batch of one.
+    the ledger's part of measurement) run replicate by replicate on their rows. Each
+    replicate draws from its own streams in the order it would alone, so every replicate
+    gives exactly the numbers it gives as a model of its own (``tests/test_batch.py``); a
+    model alone is a batch of one.
 
     Args:
         models: The replicates, built for the same arm of the same scenario and not yet
@@ -788,9 +788,8 @@ class ReplicateBatch:
 
     def run(self, weeks: int) -> None:
         """Advance every replicate ``weeks`` weeks."""
-        with collector.long_run():
-            for _ in range(weeks):
-                self.step()
+        for _ in range(weeks):
+            self.step()
 
     @cached_property
     def memo(self) -> metrics.Memo:
