@@ -403,26 +403,29 @@ def bench_batch(quick: bool, before: Path | None = None) -> dict[str, Any]:
     """Runs per second in batches of replicates (issue 17), each size in a fresh process.
 
     With ``before`` (a checkout of an earlier wlsim), its runs, one replicate at a time
-    (``probe.py batch ... --alone``), are measured right before this checkout's at each
-    size, and the table gives each batch size's runs per CPU second against them.
+    (``probe.py batch ... --alone``), are measured first at each number of employees (as
+    many runs as each batch size takes), and the table gives each batch size's runs per
+    CPU second against their median.
     """
     sizes = (1, 8, 32) if quick else (1, 8, 32, 128)
     employees = (200, 1000) if quick else (200, 1000, 10_000)
     print("\n## Replicates in batches: the flagship's both arm, x 156 weeks, one core")
     print("  (batch size 1 runs one model at a time)")
     if before:
-        print(f"  before: {before}, each replicate alone (run_arm_tables), measured alongside")
+        print(f"  before: {before}, each replicate alone (run_arm_tables), measured first")
     rows, out = [], {}
     for n in employees:
-        base = old = None
+        base = None
+        old: list[float] = []
+        if before:  # measured first, at each size's number of runs: one median for all rows
+            for size in sizes:
+                runs = max(size, 8 if n <= 1000 else 2)
+                args = ("batch", str(n), "156", "1", str(runs), "--alone")
+                then = child("probe.py", *args, tree=before)
+                out[f"{n}:before:{size}"] = then
+                old.append(then["runs_per_cpu_s"])
         for size in sizes:
             runs = max(size, 8 if n <= 1000 else 2)
-            if before:
-                then = child(
-                    "probe.py", "batch", str(n), "156", "1", str(runs), "--alone", tree=before
-                )
-                out[f"{n}:before:{size}"] = then
-                old = (old or []) + [then["runs_per_cpu_s"]]
             r = child("probe.py", "batch", str(n), "156", str(size), str(runs))
             base = base or r["runs_per_s"]
             out[f"{n}:{size}"] = r
@@ -434,7 +437,7 @@ def bench_batch(quick: bool, before: Path | None = None) -> dict[str, Any]:
                     f"{r['runs_per_s']:.2f}",
                     f"{r['runs_per_cpu_s']:.2f}",
                     f"{r['runs_per_s'] / base:.2f}",
-                    f"{old[-1]:.2f}" if old else "",
+                    f"{min(old):.2f}-{max(old):.2f}" if old else "",
                     f"{r['runs_per_cpu_s'] / statistics.median(old):.2f}" if old else "",
                     f"{r['rss_peak_mb']:.0f}",
                 ]

@@ -34,7 +34,7 @@ from pathlib import Path
 from common import ROOT
 
 
-def count(tree: Path, employees: int, weeks: int, size: int, runs: int) -> float:
+def count(tree: Path, employees: int, weeks: int, size: int, runs: int, alone: bool) -> float:
     """Instructions per run (millions) of ``probe.py batch`` in ``tree``."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "callgrind.out"
@@ -52,6 +52,7 @@ def count(tree: Path, employees: int, weeks: int, size: int, runs: int) -> float
             str(size),
             str(runs),
             "--callgrind",
+            *(["--alone"] if alone else []),
         ]
         done = subprocess.run(cmd, cwd=tree, env=env, capture_output=True, text=True)
         found = re.search(r"Collected : (\d+)", done.stderr)
@@ -67,6 +68,11 @@ def main() -> None:
     parser.add_argument("--weeks", type=int, default=156)
     parser.add_argument("--size", type=int, default=1, help="replicates per batch")
     parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument(
+        "--alone",
+        action="store_true",
+        help="each replicate through run_arm_tables (checkouts from before batching)",
+    )
     args = parser.parse_args()
     if not (shutil.which("valgrind") and shutil.which("callgrind_control")):
         raise SystemExit("needs valgrind and callgrind_control (Debian: apt-get install valgrind)")
@@ -76,7 +82,7 @@ def main() -> None:
     )
     first = None
     for tree in args.trees:
-        m = count(tree.resolve(), args.employees, args.weeks, args.size, args.runs)
+        m = count(tree.resolve(), args.employees, args.weeks, args.size, args.runs, args.alone)
         first = first or m
         print(f"  {tree}: {m:,.1f} ({m / first:.3f} of the first)", flush=True)
 

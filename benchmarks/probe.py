@@ -13,8 +13,9 @@ Usage:
   flagship's ``both`` arm at N employees in batches of SIZE (:func:`batch`); runs per
   second (wall and CPU) and peak resident memory.
   ``python benchmarks/probe.py batch N WEEKS 1 RUNS --alone``: each replicate through
-  ``run_arm_tables``, which every version of wlsim since batching was added has, so that
-  the same probe measures an older checkout (on ``PYTHONPATH``) side by side.
+  ``run_arm_tables``, which wlsim had before batching too (d89fcb6, the last commit
+  before it, has it), so that the same probe measures an older checkout (on
+  ``PYTHONPATH``) side by side.
   ``python benchmarks/probe.py batch N WEEKS SIZE RUNS --callgrind``: the same, with
   callgrind's instrumentation switched on for the timed runs only (run under
   ``valgrind --tool=callgrind --instr-atstart=no``, as ``benchmarks/instructions.py`` does).

@@ -745,3 +745,12 @@ def test_hires_starting_state_is_hires_of_shifted_to_equilibrium(seed):
     np.testing.assert_array_equal(got.skill, skill)
     np.testing.assert_array_equal(got.baseline, expected.baseline)
     assert (got.skill == sc.learning.skill_floor).any() and (got.skill < 1.0).all()
+
+
+def test_a_promotion_moves_every_per_person_array_of_the_advice_network():
+    # AdviceNetwork.move passes its arrays to the kernel by hand: they must be exactly
+    # PERSON_FIELDS, in order, so that a field added there cannot stay behind.
+    from sim.model import network
+
+    py_func = getattr(network._move, "py_func", network._move)  # compiled or not
+    assert list(inspect.signature(py_func).parameters)[:-2] == list(TIE_FIELDS)

@@ -93,7 +93,7 @@ import pytest
 from scipy import stats
 
 from sim.model.workplace import WorkplaceModel
-from sim.scenario.loading import load_scenario
+from sim.scenario.loading import arm_scenario, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The reference's results with the fingerprint of their inputs (:func:`_reference_finals`).
@@ -180,7 +180,8 @@ def _fingerprint(scenarios: dict[str, Any]) -> str:
     digest = hashlib.sha256((ROOT / "benchmarks" / "reference_mesa.py").read_bytes())
     for run, scenario in scenarios.items():
         digest.update(f"{run}:{RUNS[run][0]}:".encode())
-        digest.update(scenario.model_dump_json().encode())
+        # what the reference reads: the arm's scenario, its overrides merged and validated
+        digest.update(arm_scenario(scenario, RUNS[run][0]).model_dump_json().encode())
     versions = [sys.version.split()[0], metadata.version("numpy"), metadata.version("mesa")]
     what = [REPLICATES, FIRST_REPLICATE, WEEKS, list(METRICS), versions]
     digest.update(json.dumps(what).encode())

@@ -90,6 +90,7 @@ class AdviceNetwork:
 
     def move(self, src: np.ndarray, dst: np.ndarray) -> None:
         """Move people's ties with them from ``src`` to ``dst`` (promotion), all at once."""
+        # The arrays in PERSON_FIELDS order (tests/test_kernels.py checks the two agree).
         _move(self.n, self.to, self.strength, self.belief, self.programme, self.coaching,
               self.given, src, dst)  # fmt: skip
 

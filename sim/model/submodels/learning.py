@@ -70,17 +70,39 @@ def session_gains(
     if len(learner):
         if focus.ndim == 1:
             focus = np.broadcast_to(focus, (len(learner), skill.shape[1]))
-        if mirrored and len(learner) % 2:
-            raise ValueError(f"a mirrored batch has an even number of sessions, not {len(learner)}")
-        half = len(learner) // 2 if mirrored else len(learner)
-        diff, exponent = session_gaps(
-            skill, learner[:half], partner[:half], -1.0 / params.gap_absorption
-        )
-        # numpy's vectorised exp is several times faster than a scalar exp in the loop.
-        absorbed = np.exp(exponent, out=exponent)
+        half, diff, absorbed = gaps(skill, learner, partner, params, mirrored)
         rate = params.rate_session_per_hour
         _add_session_gains(gains, learner, diff, absorbed, hours, quality, focus, rate, half)
     return gains
+
+
+def gaps(
+    skill: np.ndarray, learner: np.ndarray, partner: np.ndarray, params: Learning, mirrored: bool
+) -> tuple[int, np.ndarray, np.ndarray]:
+    """The gaps of directed sessions and how much of them can be absorbed.
+
+    Args:
+        skill: Skill array (slots, domains).
+        learner: Slot of the learner of each directed session.
+        partner: Slot of the partner learned from.
+        params: Learning parameters.
+        mirrored: The second half of the sessions mirrors the first (computed once).
+
+    Returns:
+        The number of sessions computed (half of them when mirrored), the partner's skill
+        minus the learner's (sessions, domains) and :func:`absorption` of its size.
+
+    Raises:
+        ValueError: If a mirrored batch has an odd number of sessions.
+    """
+    if mirrored and len(learner) % 2:
+        raise ValueError(f"a mirrored batch has an even number of sessions, not {len(learner)}")
+    half = len(learner) // 2 if mirrored else len(learner)
+    diff, exponent = session_gaps(
+        skill, learner[:half], partner[:half], -1.0 / params.gap_absorption
+    )
+    # numpy's vectorised exp is several times faster than a scalar exp in the loop.
+    return half, diff, np.exp(exponent, out=exponent)
 
 
 @kernel
@@ -188,33 +210,14 @@ def _add_focused_gains(gains, learner, domain, diff, absorbed, hours, quality, r
         gains[learner[k], domain[k]] += _gain(base, 1.0, absorbed[k], max(diff[k], 0.0))
 
 
-def add_guide_practice(
-    gains: np.ndarray,
-    skill: np.ndarray,
-    guide: np.ndarray,
-    guide_rate: np.ndarray,
-    domains: np.ndarray,
-) -> None:
-    """Add the practice guides get from guiding: min(rate, 1) * (1 - skill) in ``domains``.
-
-    Args:
-        gains: Gains (slots, domains), added to in place.
-        skill: Skill (slots, domains) at the start of the phase.
-        guide: Slot of the guide of each session.
-        guide_rate: Practice rate of each session (rate per hour times guide hours).
-        domains: Weight of each domain guiding exercises (0 or 1), (domains,).
-    """
-    _add_guide_practice(gains, skill, guide, guide_rate, domains)
-
-
-@kernel
-def _add_guide_practice(gains, skill, guide, guide_rate, domains):
-    guide_practice_into(gains, skill, guide, guide_rate, domains)
-
-
 @helper
 def guide_practice_into(gains, skill, guide, guide_rate, domains):
-    """The rule of :func:`add_guide_practice`, for kernels that add it themselves."""
+    """Add the practice guides get from guiding: min(rate, 1) * (1 - skill) in ``domains``.
+
+    ``gains`` (slots, domains) is added to in place; ``skill`` is at the start of the
+    phase; ``guide_rate`` is each session's practice rate (rate per hour times guide hours
+    times the guide's ability); ``domains`` weighs each domain (0 or 1).
+    """
     for k in range(len(guide)):
         g = guide[k]
         rate = min(guide_rate[k], 1.0)

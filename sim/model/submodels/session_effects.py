@@ -19,11 +19,7 @@ import numpy as np
 
 from sim.jit import helper, kernel
 from sim.model.submodels.feedback import feedback_into, session_amount
-from sim.model.submodels.learning import (
-    guide_practice_into,
-    session_gains_into,
-    session_gaps,
-)
+from sim.model.submodels.learning import gaps, guide_practice_into, session_gains_into
 from sim.model.submodels.stocks import saturate_into
 from sim.scenario.schema import Engagement, Learning
 
@@ -175,8 +171,8 @@ def apply_sessions(
 
     In this order, all from the skills at the start of the phase: each learner's gain
     (:func:`.learning.session_gains`, with the quality of learning of
-    :func:`quality_of_learning`) and each guide's practice (:func:`.learning.
-    add_guide_practice`) are added to ``gains``; the learners' feedback
+    :func:`quality_of_learning`) and each guide's practice
+    (:func:`.learning.guide_practice_into`) are added to ``gains``; the learners' feedback
     (:func:`.feedback.session_amounts`, :func:`.feedback.add_feedback`) raises the
     feedback stock; sponsorship, then the visibility guides gain from guiding people above
     them, raise the visibility stock (:func:`.stocks.add_saturating`).
@@ -196,14 +192,7 @@ def apply_sessions(
     if n == 0 and len(guide) == 0:
         return
     mirrored = batch.mirrored
-    if mirrored and n % 2:
-        raise ValueError(f"a mirrored batch has an even number of sessions, not {n}")
-    half = n // 2 if mirrored else n
-    diff, exponent = session_gaps(
-        people.skill, learner[:half], batch.partner[:half], -1.0 / params.gap_absorption
-    )
-    # numpy's vectorised exp is several times faster than a scalar exp in the loop.
-    absorbed = np.exp(exponent, out=exponent)
+    half, diff, absorbed = gaps(people.skill, learner, batch.partner, params, mirrored)
     feedback_base = (
         params.feedback_per_hour * batch.feedback_hours
         if batch.feedback_hours and params.feedback_per_hour
