@@ -813,3 +813,32 @@ def test_patterns_refuse_bad_input_before_running(
     assert main(["patterns", "--set", "learning.rate_session_per_hour=2"]) == 2
     assert "from --set learning.rate_session_per_hour=2" in capsys.readouterr().err
     assert calls == []
+
+
+def test_a_stop_signal_that_lands_in_a_finalizer_is_sent_again(monkeypatch):
+    # Python ignores an exception raised in __del__: a Ctrl-C landing in one (pyarrow's
+    # ParquetWriter closing after a sweep writes a part) must not be lost.
+    import os
+    import signal
+    import threading
+
+    from sim.app import cli
+
+    sent = threading.Event()
+    resent: list[tuple[int, int]] = []
+
+    def kill(pid: int, signum: int) -> None:
+        resent.append((pid, signum))
+        sent.set()
+
+    monkeypatch.setattr(os, "kill", kill)
+
+    class Closing:
+        def __del__(self) -> None:
+            cli._raise_interrupt(signal.SIGINT, sys._getframe())  # returns: no exception
+
+    Closing()  # dropped at once: its __del__ runs here
+    assert sent.wait(5)
+    assert resent == [(os.getpid(), signal.SIGINT)]
+    with pytest.raises(KeyboardInterrupt):  # outside a finalizer it stops at once
+        cli._raise_interrupt(signal.SIGINT, sys._getframe())

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -529,6 +531,10 @@ def _version() -> str:
     return wlsim_version()
 
 
+#: Seconds after which a stop signal that landed in a finalizer is sent again.
+RESEND_AFTER_S = 0.05
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``wlsim`` and ``python -m sim``.
 
@@ -615,7 +621,18 @@ def _prepare(args: argparse.Namespace, previous: dict[int, Handler]) -> None:
 
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
-    """Stop with KeyboardInterrupt (the handler of SIGINT and SIGTERM during a run)."""
+    """Stop with KeyboardInterrupt (the handler of SIGINT and SIGTERM during a run).
+
+    Python ignores an exception raised inside a finalizer (``__del__``, e.g. pyarrow's
+    ParquetWriter closing after a sweep wrote a run's part), so a signal that lands in one
+    would be lost and the run would go on: the same signal is sent again a moment later
+    instead, when the finalizer is over.
+    """
+    while frame is not None:
+        if frame.f_code.co_name == "__del__":
+            threading.Timer(RESEND_AFTER_S, os.kill, (os.getpid(), signum)).start()
+            return
+        frame = frame.f_back
     raise KeyboardInterrupt
 
 
