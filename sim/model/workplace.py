@@ -722,6 +722,8 @@ class ReplicateBatch:
                 )
         # Each week's quit draws, one uniform per position of every replicate.
         self._uniforms = np.empty(len(self.workforce.employee_id))
+        # Every replicate's proficiency scores, stacked: set by each week's accounting.
+        self._proficiency_score = np.empty(0)
         self._starts = np.arange(len(models) + 1) * self.n_slots  # each replicate's first row
         # Positions above the entry level, the only ones promotions fill.
         self._above_entry = self.workforce.level.reshape(len(models), -1) >= 1
@@ -804,13 +806,12 @@ class ReplicateBatch:
         """
         models = self.models
         first = models[0]
-        scores = [m.proficiency_score for m in models]
         records = metrics.measure(
             models,
             self.workforce,
             first.params,
             week=first.week,
-            proficiency_score=scores[0] if len(scores) == 1 else np.concatenate(scores),
+            proficiency_score=self._proficiency_score,  # set by this week's accounting
             readiness_weights=first.readiness_weights,
             memo=self.memo,
         )
@@ -965,3 +966,4 @@ class ReplicateBatch:
         for r, m in enumerate(models):
             m.proficiency_score = score[self._rows(r)]
             m.ledger.proficient(int(n_newly[r]), float(weeks[r]))
+        self._proficiency_score = score  # every replicate's, for this week's measurement
