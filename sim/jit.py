@@ -46,3 +46,62 @@ def helper[F: Callable[..., Any]](fn: F) -> F:
     from Python it works like a kernel.
     """
     return cast(F, numba.njit(cache=True, inline="always")(fn))
+
+
+def prefetch(a: Any, i: int) -> None:
+    """Ask the processor to start loading ``a[i, 0, ...]``, and go on without waiting.
+
+    A hint that changes no number: in a compiled kernel it is LLVM's ``llvm.prefetch``
+    of the first cache line of row ``i`` (read, kept in every cache level); called
+    from Python, or with ``NUMBA_DISABLE_JIT=1``, it does nothing. Kernels that visit
+    rows in an order the processor cannot guess (a programme's learners) or read lines
+    far apart in one row (a row of beliefs, one line per domain) call it for a row they
+    will read a few iterations later, so that its loads overlap the work in between
+    instead of stalling it (docs/performance.md, prefetching). ``i`` must be a row of
+    ``a``.
+    """
+
+
+def _register_prefetch() -> None:
+    """Compile :func:`prefetch` in kernels to LLVM's prefetch (numba's overload)."""
+    from llvmlite import ir
+    from numba import types
+    from numba.core import cgutils
+    from numba.extending import intrinsic, overload
+
+    @intrinsic
+    def _prefetch(typingctx: Any, a: Any, i: Any) -> Any:
+        if not isinstance(a, types.Array) or not isinstance(i, types.Integer):
+            return None
+        sig = types.void(a, i)
+
+        def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+            array_type = signature.args[0]
+            array = context.make_array(array_type)(context, builder, args[0])
+            zero = context.get_constant(types.intp, 0)
+            index = [context.cast(builder, args[1], signature.args[1], types.intp)]
+            index += [zero] * (array_type.ndim - 1)
+            pointer = cgutils.get_item_pointer(
+                context, builder, array_type, array, index, wraparound=False, boundscheck=False
+            )
+            byte_pointer = ir.IntType(8).as_pointer()
+            i32 = ir.IntType(32)
+            fn = cgutils.get_or_insert_function(
+                builder.module,
+                ir.FunctionType(ir.VoidType(), [byte_pointer, i32, i32, i32]),
+                f"llvm.prefetch.{byte_pointer.intrinsic_name}",  # p0i8 or p0, as llvmlite names it
+            )
+            # read (0), keep in every cache level (3), data rather than instructions (1)
+            builder.call(fn, [builder.bitcast(pointer, byte_pointer), i32(0), i32(3), i32(1)])
+            return context.get_dummy_value()
+
+        return sig, codegen
+
+    @overload(prefetch, inline="always")
+    def _prefetch_overload(a, i):  # no annotations: numba compares the signatures
+        if isinstance(a, types.Array) and isinstance(i, types.Integer):
+            return lambda a, i: _prefetch(a, i)  # type: ignore[call-arg]  # typed by numba
+        return None
+
+
+_register_prefetch()

@@ -7,9 +7,11 @@ slots and values at the edges of [0, 1].
 
 import inspect
 
+import numba
 import numpy as np
 import pytest
 
+from sim.jit import kernel, prefetch
 from sim.model import metrics
 from sim.model.network import PERSON_FIELDS as TIE_FIELDS
 from sim.model.network import AdviceNetwork
@@ -754,3 +756,54 @@ def test_a_promotion_moves_every_per_person_array_of_the_advice_network():
 
     py_func = getattr(network._move, "py_func", network._move)  # compiled or not
     assert list(inspect.signature(py_func).parameters)[:-2] == list(TIE_FIELDS)
+
+
+def _gather_rows(table: np.ndarray, rows: np.ndarray, ahead: int) -> float:
+    """Sum ``table[rows[e], 1]``, asking ``ahead`` rows early for each (a kernel below)."""
+    total = 0.0
+    for e in range(len(rows)):
+        if e + ahead < len(rows):
+            prefetch(table, rows[e + ahead])
+            prefetch(table[rows[e + ahead]], 0)
+        total += table[rows[e], 1]
+    return total
+
+
+def _llvm(fn, *args) -> str:
+    """LLVM IR of ``fn`` compiled afresh for ``args`` (a cached kernel keeps none)."""
+    compiled = numba.njit(fn)
+    compiled(*args)
+    return "".join(compiled.inspect_llvm().values())
+
+
+def test_prefetch_is_a_hint_that_changes_no_number():
+    """``sim.jit.prefetch`` compiles to LLVM's prefetch and leaves results as they are."""
+    compiled = kernel(_gather_rows)
+    rng = np.random.default_rng(0)
+    table = rng.random((500, 3))
+    rows = rng.integers(0, 500, 2_000)
+    expected = float(np.add.accumulate(table[rows, 1])[-1])
+    for ahead in (0, 1, 8, 5_000):
+        assert compiled(table, rows, ahead) == expected
+        assert _gather_rows(table, rows, ahead) == expected  # from Python: does nothing
+    if not numba.config.DISABLE_JIT:  # compiled, it is LLVM's prefetch
+        assert "llvm.prefetch" in _llvm(_gather_rows, table, rows, 8)
+
+
+@pytest.mark.skipif(numba.config.DISABLE_JIT, reason="the hint is in compiled kernels")
+def test_the_passes_over_ties_ask_for_rows_ahead():
+    """The advice kernels that read rows far apart carry the hint (sim.jit.prefetch)."""
+    from sim.model.submodels import advice
+
+    net = AdviceNetwork.empty(30, 4, 2)
+    ids = np.arange(30)
+    episodes = np.arange(10, dtype=np.int64)
+    for fn, args in (
+        (advice._after_advice, (net.n, net.given, net.to, net.strength, episodes,
+                                episodes[::-1].copy(), ids, 0.2)),
+        (advice._programme_contacts, (net.n, net.to, net.strength, net.belief, net.programme,
+                                      episodes, episodes[::-1].copy(), np.zeros((30, 2)), ids,
+                                      np.zeros(30, dtype=np.int64), np.zeros((1, 2)), 0.3,
+                                      0.2, 0.5)),
+    ):  # fmt: skip
+        assert "llvm.prefetch" in _llvm(fn.py_func, *args), fn

@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim.jit import helper, kernel
+from sim.jit import helper, kernel, prefetch
 from sim.model.network import AdviceNetwork
 from sim.model.submodels.practice import decay_per_week
 from sim.scenario.schema import Informal
@@ -29,6 +29,9 @@ from sim.scenario.schema import Informal
 #: Columns of the weekly uniform draws (one row per position).
 FORM, IN_TEAM, PICK, ACCEPT, SEEK, DOMAIN, TIE, FEEDBACK = range(8)
 N_DRAWS = 8
+#: Rows (or episodes) ahead whose lines the passes over ties ask the processor to load
+#: (:func:`sim.jit.prefetch`; docs/performance.md, prefetching).
+AHEAD = 8
 
 
 class Advice(NamedTuple):
@@ -214,6 +217,15 @@ def _add_tie(n, to, strength, belief, i, other, prior, strength0):
     for d in range(belief.shape[1]):
         belief[i, d, k] = prior[d]
     return k
+
+
+@helper
+def _prefetch_row(to, strength, belief, i):
+    """Ask for row ``i``'s ties, strengths and beliefs (one line per domain) ahead."""
+    prefetch(to, i)
+    prefetch(strength, i)
+    for d in range(belief.shape[1]):
+        prefetch(belief[i], d)
 
 
 @helper
@@ -530,6 +542,10 @@ def _tend(n_ties, to, strength, belief, programme, team_safety, skill, employee_
     m = 0
     for i in range(n):
         ti = team[i]
+        if i + AHEAD < n:  # the lines of a row to come: its ties, its draws, its beliefs
+            _prefetch_row(to, strength, belief, i + AHEAD)
+            if len(u):
+                prefetch(u, i + AHEAD)
         if rules.decay:  # maintain
             k = 0
             while k < n_ties[i]:
@@ -636,6 +652,9 @@ def after_advice(
 @kernel
 def _after_advice(n, given, to, strength, seeker, adviser, employee_id, gain):
     for e in range(len(seeker)):
+        if e + AHEAD < len(seeker):  # the adviser's row of an episode to come
+            prefetch(to, adviser[e + AHEAD])
+            prefetch(strength, adviser[e + AHEAD])
         i, j = seeker[e], adviser[e]
         given[j] += 1
         me = employee_id[i]
@@ -685,6 +704,10 @@ def programme_contacts(
 def _programme_contacts(n, to, strength, belief, programme, learner, partner, skill, employee_id,
                         level, beliefs, strength0, gain, rate):  # fmt: skip
     for e in range(len(learner)):
+        if e + AHEAD < len(learner):  # the learner's row of a session to come
+            prefetch(to, learner[e + AHEAD])
+            prefetch(strength, learner[e + AHEAD])
+            prefetch(programme, learner[e + AHEAD])
         i, j = learner[e], partner[e]
         if i == j or employee_id[i] < 0 or employee_id[j] < 0:
             continue
