@@ -48,17 +48,18 @@ def helper[F: Callable[..., Any]](fn: F) -> F:
     return cast(F, numba.njit(cache=True, inline="always")(fn))
 
 
-def prefetch(a: Any, i: int) -> None:
-    """Ask the processor to start loading ``a[i, 0, ...]``, and go on without waiting.
+def prefetch(a: Any, i: int, j: int = 0) -> None:
+    """Ask the processor to start loading ``a[i, j, 0, ...]``, and go on without waiting.
 
     A hint that changes no number: in a compiled kernel it is LLVM's ``llvm.prefetch``
-    of the first cache line of row ``i`` (read, kept in every cache level); called
+    of the cache line that holds ``a[i, j, 0, ...]`` (``a[i]`` for a 1-D array; read,
+    kept in every cache level); called
     from Python, or with ``NUMBA_DISABLE_JIT=1``, it does nothing. Kernels that visit
     rows in an order the processor cannot guess (a programme's learners) or read lines
     far apart in one row (a row of beliefs, one line per domain) call it for a row they
     will read a few iterations later, so that its loads overlap the work in between
-    instead of stalling it (docs/performance.md, prefetching). ``i`` must be a row of
-    ``a``.
+    instead of stalling it (docs/performance.md, prefetching). The indices must be
+    within ``a``.
     """
 
 
@@ -70,17 +71,20 @@ def _register_prefetch() -> None:
     from numba.extending import intrinsic, overload
 
     @intrinsic
-    def _prefetch(typingctx: Any, a: Any, i: Any) -> Any:
-        if not isinstance(a, types.Array) or not isinstance(i, types.Integer):
+    def _prefetch(typingctx: Any, a: Any, i: Any, j: Any) -> Any:
+        if not isinstance(a, types.Array) or not all(isinstance(x, types.Integer) for x in (i, j)):
             return None
-        sig = types.void(a, i)
+        sig = types.void(a, i, j)
 
         def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
             array_type = signature.args[0]
             array = context.make_array(array_type)(context, builder, args[0])
             zero = context.get_constant(types.intp, 0)
-            index = [context.cast(builder, args[1], signature.args[1], types.intp)]
-            index += [zero] * (array_type.ndim - 1)
+            index = [
+                context.cast(builder, value, kind, types.intp)
+                for value, kind in zip(args[1:], signature.args[1:], strict=True)
+            ][: array_type.ndim]
+            index += [zero] * (array_type.ndim - len(index))
             pointer = cgutils.get_item_pointer(
                 context, builder, array_type, array, index, wraparound=False, boundscheck=False
             )
@@ -98,9 +102,9 @@ def _register_prefetch() -> None:
         return sig, codegen
 
     @overload(prefetch, inline="always")
-    def _prefetch_overload(a, i):  # no annotations: numba compares the signatures
+    def _prefetch_overload(a, i, j=0):  # no annotations: numba compares the signatures
         if isinstance(a, types.Array) and isinstance(i, types.Integer):
-            return lambda a, i: _prefetch(a, i)  # type: ignore[call-arg]  # typed by numba
+            return lambda a, i, j=0: _prefetch(a, i, j)  # type: ignore[call-arg]  # typed by numba
         return None
 
 

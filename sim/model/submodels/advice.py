@@ -225,7 +225,7 @@ def _prefetch_row(to, strength, belief, i):
     prefetch(to, i)
     prefetch(strength, i)
     for d in range(belief.shape[1]):
-        prefetch(belief[i], d)
+        prefetch(belief, i, d)
 
 
 @helper
@@ -539,6 +539,7 @@ def _tend(n_ties, to, strength, belief, programme, team_safety, skill, employee_
     quality = np.empty(len(seeker))
     need = np.empty(n_domains)
     score = np.empty(to.shape[1])
+    embedded, bridge, minimum = rules.embedded, rules.bridge, rules.minimum
     m = 0
     for i in range(n):
         ti = team[i]
@@ -548,15 +549,20 @@ def _tend(n_ties, to, strength, belief, programme, team_safety, skill, employee_
                 prefetch(u, i + AHEAD)
         if rules.decay:  # maintain
             k = 0
-            while k < n_ties[i]:
-                j = slot_of_id[to[i, k]]
-                if j >= 0:
-                    s = float(strength[i, k]) * (rules.embedded if team[j] == ti else rules.bridge)
-                    if s >= rules.minimum:
-                        strength[i, k] = s
-                        k += 1
-                        continue
-                _drop_tie(n_ties, to, strength, belief, programme, i, k)
+            last = n_ties[i]
+            while k < last:
+                while k < last:  # ties kept (a tight loop: most are)
+                    j = slot_of_id[to[i, k]]
+                    if j < 0:
+                        break
+                    s = float(strength[i, k]) * (embedded if team[j] == ti else bridge)
+                    if s < minimum:
+                        break
+                    strength[i, k] = s
+                    k += 1
+                if k < last:  # to a leaver, or too weak: the row's last tie takes its place
+                    _drop_tie(n_ties, to, strength, belief, programme, i, k)
+                    last -= 1
         if not (rules.form or rules.ask) or employee_id[i] < 0:
             continue
         if rules.form and u[i, FORM] < rules.p_form:  # form
