@@ -28,9 +28,8 @@ def network(n_slots: int = 4, n_ties: int = 3) -> AdviceNetwork:
 
 
 def add(net: AdviceNetwork, i: int, other: int, strength: float, prior=(0.5, 0.5)) -> int:
-    return advice._add_tie(
-        net.n, net.to, net.strength, net.belief, i, other, np.asarray(prior, float), strength
-    )
+    beliefs = np.asarray([prior], float)  # one level, whose beliefs are the prior
+    return advice._add_tie(net.n, net.to, net.strength, net.belief, i, other, beliefs, 0, strength)
 
 
 # --- ties ------------------------------------------------------------------------------------

@@ -181,7 +181,7 @@ def _initial_ties(n, to, strength, belief, slots, employee_id, manager, team, le
         i = slots[s]
         m = manager[i]
         if m >= 0 and employee_id[m] >= 0:
-            _add_tie(n, to, strength, belief, i, employee_id[m], beliefs[level[m]], strength0)
+            _add_tie(n, to, strength, belief, i, employee_id[m], beliefs, level[m], strength0)
         t = team[i]
         size = ptr[t + 1] - ptr[t]
         for c in range(u.shape[1]):
@@ -189,15 +189,16 @@ def _initial_ties(n, to, strength, belief, slots, employee_id, manager, team, le
                 break
             j = order[ptr[t] + min(int(u[s, c] * size), size - 1)]
             if j != i and employee_id[j] >= 0:
-                _add_tie(n, to, strength, belief, i, employee_id[j], beliefs[level[j]], strength0)
+                _add_tie(n, to, strength, belief, i, employee_id[j], beliefs, level[j], strength0)
 
 
 @helper
-def _add_tie(n, to, strength, belief, i, other, prior, strength0):
+def _add_tie(n, to, strength, belief, i, other, beliefs, level, strength0):
     """Add a tie from ``i`` to employee ``other`` unless there is one; return its index.
 
-    A full row replaces its weakest tie if that is weaker than a new tie would be;
-    otherwise nothing is added and -1 is returned.
+    A new tie's beliefs start at ``beliefs[level]`` (the mean skill of the other's
+    level). A full row replaces its weakest tie if that is weaker than a new tie would
+    be; otherwise nothing is added and -1 is returned.
     """
     for k in range(n[i]):
         if to[i, k] == other:
@@ -215,7 +216,7 @@ def _add_tie(n, to, strength, belief, i, other, prior, strength0):
     to[i, k] = other
     strength[i, k] = strength0
     for d in range(belief.shape[1]):
-        belief[i, d, k] = prior[d]
+        belief[i, d, k] = beliefs[level, d]
     return k
 
 
@@ -277,7 +278,7 @@ def _seed_ties(n, to, strength, belief, seeker, adviser, weight, employee_id, le
     for e in range(len(seeker)):
         i, j = seeker[e], adviser[e]
         if i != j and employee_id[i] >= 0 and employee_id[j] >= 0:
-            _add_tie(n, to, strength, belief, i, employee_id[j], beliefs[level[j]], weight[e])
+            _add_tie(n, to, strength, belief, i, employee_id[j], beliefs, level[j], weight[e])
 
 
 class TieRules(NamedTuple):
@@ -574,7 +575,7 @@ def _tend(n_ties, to, strength, belief, programme, team_safety, skill, employee_
                 j = min(int(u[i, PICK] * n), n - 1)
                 accepted = u[i, ACCEPT] < rules.homophily[abs(level[j] - level[i])]
             if accepted and j != i and employee_id[j] >= 0:
-                _add_tie(n_ties, to, strength, belief, i, employee_id[j], beliefs[level[j]],
+                _add_tie(n_ties, to, strength, belief, i, employee_id[j], beliefs, level[j],
                          rules.strength0)  # fmt: skip
         if not rules.ask or u[i, SEEK] >= rules.p_seek * team_safety[ti] * proactivity[i]:
             continue
@@ -717,7 +718,7 @@ def _programme_contacts(n, to, strength, belief, programme, learner, partner, sk
         i, j = learner[e], partner[e]
         if i == j or employee_id[i] < 0 or employee_id[j] < 0:
             continue
-        k = _add_tie(n, to, strength, belief, i, employee_id[j], beliefs[level[j]], strength0)
+        k = _add_tie(n, to, strength, belief, i, employee_id[j], beliefs, level[j], strength0)
         if k < 0:
             continue
         s = float(strength[i, k])
