@@ -300,3 +300,37 @@ def test_ties_of_the_initial_workforce_survive_burn_in_renumbering(small) -> Non
     assert (wf.slot_of_id[advisers] >= 0).all()
     same_team = wf.team[wf.slot_of_id[advisers]] == wf.team[seeker]
     assert same_team.mean() > 0.5
+
+
+def test_the_adviser_is_chosen_in_64_bits_compiled_or_not(monkeypatch) -> None:
+    """Strength times belief is a 64-bit product in the kernel as in plain Python.
+
+    In a numba kernel ``float()`` keeps a 32-bit number in 32 bits, so a product of two
+    stored numbers was rounded to 32 bits and a draw between the two products could
+    choose another adviser compiled than with ``NUMBA_DISABLE_JIT=1``.
+    """
+    free = PARAMS.model_copy(update={"power_distance": 0.0})
+    net, skill, ids, level, usage = seek_setup()
+    # Tie 0's 32-bit product rounds down: its share of the total is smaller in 32 bits.
+    a, b = np.float32(0.1), np.float32(0.3)
+    assert np.float32(a * b) < np.float64(a) * np.float64(b)
+    d = 1  # the domain asked about (u_domain 0.99)
+    net.strength[0, 0], net.belief[0, d, 0] = a, b
+    exact = np.float64(a) * np.float64(b)
+    other = np.float64(net.strength[0, 1]) * np.float64(net.belief[0, d, 1])
+    rounded = np.float64(np.float32(a * b))
+    u_tie = (exact / (exact + other) + rounded / (rounded + other)) / 2  # between the two
+    u = np.zeros((3, advice.N_DRAWS))
+    u[:, advice.SEEK] = 1.0
+    u[0, advice.SEEK], u[0, advice.DOMAIN], u[0, advice.TIE] = 0.0, 0.99, u_tie
+    team, pro = np.zeros(3, dtype=np.int64), np.ones(3)
+
+    def choose() -> list[int]:
+        fresh = AdviceNetwork(**{k: v.copy() for k, v in vars(net).items()})
+        return advice.seek(
+            fresh, skill, ids, ids, level, team, usage, u, pro, free
+        ).adviser.tolist()
+
+    compiled = choose()
+    monkeypatch.setattr(advice, "_tend", advice._tend.py_func)
+    assert compiled == choose() == [1]  # tie 0 (adviser 1) has the larger exact share

@@ -602,7 +602,10 @@ def _tend(n_ties, to, strength, belief, programme, team_safety, skill, employee_
             if j < 0:
                 continue
             up = max(level[j] - level[i], 0)
-            score[k] = float(strength[i, k]) * float(belief[i, d_pick, k]) * rules.deference[up]
+            # In 64 bits, as everywhere: in a kernel float() keeps a 32-bit number in 32
+            # bits, and a product of two would be rounded to 32 (unlike plain Python).
+            strength_ik = np.float64(strength[i, k])
+            score[k] = strength_ik * np.float64(belief[i, d_pick, k]) * rules.deference[up]
             total += score[k]
         if total <= 0.0:
             continue
