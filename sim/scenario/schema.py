@@ -2959,6 +2959,12 @@ class Scenario(Section):
                         f"0..{n_levels - 1}"
                     )
             _check_guides(pname, prog, n_levels)
+            if prog.uptake == "engaged" and self.engagement.mean_baseline <= 0.0:
+                raise ValueError(
+                    f"programmes.{pname}.uptake = 'engaged' enrols with probability p_enrol "
+                    "* engagement / engagement.mean_baseline, and engagement.mean_baseline "
+                    "is 0; set engagement.mean_baseline above 0 or uptake = 'random'"
+                )
         if not self.arms:
             raise ValueError("arms: at least one arm is needed")
         for aname, arm in self.arms.items():

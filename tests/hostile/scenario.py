@@ -140,6 +140,19 @@ _FILE_CASES = [
         id="programme-without-kind",
     ),
     _file_case(
+        _file(
+            "[engagement]\nmean_baseline = 0\n"
+            '[programmes.mentorship]\nkind = "mentorship"\nuptake = "engaged"\n'
+        ),
+        [
+            "programmes.mentorship.uptake = 'engaged'",
+            "engagement.mean_baseline",
+            "is 0",
+            "uptake = 'random'",
+        ],
+        id="engaged-uptake-without-engagement",
+    ),
+    _file_case(
         _file('[arms.treat]\nprogrammes = ["coaching"]\n'),
         ["arms.treat.programmes", "unknown programmes ['coaching']"],
         id="arm-uses-undefined-programme",
