@@ -1,7 +1,7 @@
 """Compiled kernels: the one place wlsim imports numba.
 
 Every weekly kernel is decorated with :func:`kernel`: numba compiles it on first use
-(no threads, no fastmath) and caches the machine code beside the module. With
+(no threads, no fastmath) and caches the machine code on disk (:func:`cache_dir`). With
 ``NUMBA_DISABLE_JIT=1`` in the environment the kernels run as plain Python, slowly but
 with identical results, which is the way to debug one with pdb or print statements
 (``tests/test_golden.py`` checks the identity).
@@ -19,7 +19,12 @@ without a traceback.
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import os
+import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, cast
 
 from sim.errors import MissingDependencyError
@@ -34,9 +39,84 @@ except ImportError as err:  # pragma: no cover - exercised in a subprocess by th
     ) from err
 
 
+#: The package whose kernels are compiled here.
+PACKAGE = Path(__file__).resolve().parent
+#: A cache of compiled kernels left unused this long is removed when another is made.
+STALE_AFTER_S = 7 * 24 * 3600
+
+
+def source_fingerprint(package: Path = PACKAGE) -> str:
+    """A digest of every module a kernel can reach: ``jit.py`` and all of ``model/``.
+
+    numba keys a cached kernel on its own file only, so a kernel that inlines a helper
+    from another module (the session rule of ``learning`` in ``session_effects``, say)
+    would keep running the old helper after that module changed. Caching under this
+    digest (:func:`cache_dir`) compiles every kernel afresh after any such change.
+    """
+    digest = hashlib.sha256()
+    for path in [package / "jit.py", *sorted((package / "model").rglob("*.py"))]:
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+@functools.cache
+def cache_dir() -> Path | None:
+    """Where compiled kernels are cached: a folder named by :func:`source_fingerprint`.
+
+    Under ``NUMBA_CACHE_DIR`` when set, else beside the package
+    (``sim/__pycache__/kernels/``), else in the user's cache (``~/.cache/wlsim/kernels``):
+    the first that can be written; None if none can (numba then finds its own place).
+    Other fingerprints' folders unused for :data:`STALE_AFTER_S` are removed.
+    """
+    given = os.environ.get("NUMBA_CACHE_DIR", "")
+    user = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "wlsim"
+    roots = [Path(given)] if given else [PACKAGE / "__pycache__" / "kernels", user / "kernels"]
+    fingerprint = source_fingerprint()
+    for root in roots:
+        folder = root / fingerprint
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            continue
+        if os.access(folder, os.W_OK):
+            _remove_stale(root, keep=folder)
+            return folder
+    return None
+
+
+def _remove_stale(root: Path, keep: Path) -> None:
+    """Remove other fingerprints' folders under ``root`` unused for a week (best effort)."""
+    import shutil
+
+    now = time.time()
+    for folder in root.iterdir():
+        if folder == keep or not folder.is_dir() or len(folder.name) != 16:
+            continue
+        try:
+            newest = max((p.stat().st_mtime for p in folder.rglob("*")), default=0.0)
+            if now - max(newest, folder.stat().st_mtime) > STALE_AFTER_S:
+                shutil.rmtree(folder)
+        except OSError:
+            continue
+
+
+def _compile[F: Callable[..., Any]](fn: F, **options: Any) -> F:
+    """``numba.njit(cache=True, **options)(fn)``, cached in :func:`cache_dir`."""
+    folder = cache_dir()
+    settings: Any = numba.config
+    previous = settings.CACHE_DIR
+    if folder is not None:  # read by numba when the dispatcher is made, and kept
+        settings.CACHE_DIR = str(folder)
+    try:
+        return cast(F, numba.njit(cache=True, **options)(fn))  # a Dispatcher, called like fn
+    finally:
+        settings.CACHE_DIR = previous
+
+
 def kernel[F: Callable[..., Any]](fn: F) -> F:
-    """Compile ``fn`` with numba (nopython mode, cached on disk)."""
-    return cast(F, numba.njit(cache=True)(fn))  # a Dispatcher, called like fn
+    """Compile ``fn`` with numba (nopython mode, cached on disk in :func:`cache_dir`)."""
+    return _compile(fn)
 
 
 def helper[F: Callable[..., Any]](fn: F) -> F:
@@ -45,7 +125,7 @@ def helper[F: Callable[..., Any]](fn: F) -> F:
     For small rules called inside kernels' loops (numba's ``inline="always"``); called
     from Python it works like a kernel.
     """
-    return cast(F, numba.njit(cache=True, inline="always")(fn))
+    return _compile(fn, inline="always")
 
 
 def prefetch(a: Any, i: int, j: int = 0) -> None:

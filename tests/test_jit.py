@@ -1,0 +1,82 @@
+"""The kernels' on-disk cache follows every module a kernel can reach (sim/jit.py)."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from sim import jit
+
+ROOT = Path(__file__).resolve().parent.parent
+
+HELPER = """from sim.jit import helper
+
+
+@helper
+def step(x):
+    return x + {amount}
+"""
+KERNEL = """from sim.jit import kernel
+from sim.model.rule import step
+
+
+@kernel
+def apply(x):
+    return step(x)
+
+
+print(apply(1.0))
+"""
+
+
+def _package(tmp: Path, amount: float) -> Path:
+    """A package ``sim`` with wlsim's jit.py, a helper module and a kernel module using it."""
+    package = tmp / "sim"
+    (package / "model").mkdir(parents=True, exist_ok=True)
+    for name in ("jit.py", "errors.py"):
+        shutil.copy(ROOT / "sim" / name, package / name)
+    (package / "__init__.py").write_text("")
+    (package / "model" / "__init__.py").write_text("")
+    (package / "model" / "rule.py").write_text(HELPER.format(amount=amount))
+    (package / "model" / "uses_rule.py").write_text(KERNEL)
+    return package
+
+
+def _run(tmp: Path) -> str:
+    env = {k: v for k, v in os.environ.items() if k not in ("NUMBA_CACHE_DIR", "NUMBA_DISABLE_JIT")}
+    env["PYTHONPATH"] = str(tmp)
+    done = subprocess.run(
+        [sys.executable, "-c", "import sim.model.uses_rule"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_a_cached_kernel_follows_a_changed_helper_in_another_module(tmp_path: Path) -> None:
+    """numba keys a cached kernel on its own file; wlsim's cache also on its helpers'."""
+    package = _package(tmp_path, 1.0)
+    assert _run(tmp_path) == "2.0"
+    cached = list((package / "__pycache__" / "kernels").rglob("*.nbi"))
+    assert cached, "the kernel was cached beside the package"
+    assert _run(tmp_path) == "2.0"  # loaded from the cache
+    (package / "model" / "rule.py").write_text(HELPER.format(amount=100.0))
+    assert _run(tmp_path) == "101.0"  # not the cached kernel with the old helper
+
+
+def test_the_fingerprint_covers_jit_and_the_model_only(tmp_path: Path) -> None:
+    package = _package(tmp_path, 1.0)
+    (package / "app").mkdir()
+    (package / "app" / "cli.py").write_text("x = 1\n")
+    first = jit.source_fingerprint(package)
+    (package / "app" / "cli.py").write_text("x = 2\n")
+    assert jit.source_fingerprint(package) == first  # no kernel reaches it
+    (package / "model" / "rule.py").write_text(HELPER.format(amount=2.0))
+    assert jit.source_fingerprint(package) != first
+    folder = jit.cache_dir()
+    assert folder is not None and folder.name == jit.source_fingerprint()
