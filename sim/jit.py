@@ -136,7 +136,7 @@ def prefetch(a: Any, i: int, j: int = 0) -> None:
     kept in every cache level); called
     from Python, or with ``NUMBA_DISABLE_JIT=1``, it does nothing. Kernels that visit
     rows in an order the processor cannot guess (a programme's learners) or read lines
-    far apart in one row (a row of beliefs, one line per domain) call it for a row they
+    far apart in one row (a row of beliefs, a block of lines per domain) call it for a row they
     will read a few iterations later, so that its loads overlap the work in between
     instead of stalling it (docs/performance.md, prefetching). The indices must be
     within ``a``.

@@ -64,6 +64,56 @@ def test_maintenance_decays_bridges_faster_and_drops_leavers_and_weak_ties() -> 
     assert (net.to[0, 2:] == -1).all()  # ties stay packed at the front
 
 
+def _maintain_by_the_rule(net: AdviceNetwork, slot_of_id, team, params: Informal) -> None:
+    """Maintenance as docs/model.md 7.13 states it, tie by tie in plain Python.
+
+    Each row's ties in order: a tie to a leaver or grown too weak is dropped, and the
+    row's last tie takes its place (and is looked at next); the others decay.
+    """
+    loss = 1 - 2 ** (-1 / params.dur_tie_half_life_weeks)
+    for i in range(len(net.n)):
+        k = 0
+        while k < net.n[i]:
+            j = slot_of_id[net.to[i, k]]
+            share = 1 - loss * params.rel_decay_embedded if team[j] == team[i] else 1 - loss
+            s = np.float64(net.strength[i, k]) * share
+            if j >= 0 and s >= params.tie_strength_min:
+                net.strength[i, k] = s
+                k += 1
+                continue
+            last = net.n[i] - 1
+            for field in (net.to, net.strength, net.programme):
+                field[i, k] = field[i, last]
+            net.belief[i, :, k] = net.belief[i, :, last]
+            net.to[i, last], net.strength[i, last], net.programme[i, last] = -1, 0.0, False
+            net.n[i] = last  # (beliefs past the row's ties are left as they are)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_maintenance_follows_the_rule_tie_by_tie_on_hard_rows(seed: int) -> None:
+    """Runs of drops, a row's last tie dropped, full and empty rows, leavers at the end."""
+    rng = np.random.default_rng(seed)
+    n_slots, n_ties, n_ids = 60, 24, 90
+    net = AdviceNetwork.empty(n_slots, n_ties, 3)
+    for i in range(n_slots):
+        n = [0, 1, 2, n_ties, n_ties, int(rng.integers(0, n_ties + 1))][i % 6]
+        net.n[i] = n
+        net.to[i, :n] = rng.choice(n_ids, n, replace=False)
+        weak = PARAMS.tie_strength_min * rng.choice([0.5, 1.0, 1.01, 1.05, 3.0], n)
+        net.strength[i, :n] = np.where(rng.random(n) < 0.5, weak, rng.random(n))
+        net.belief[i, :, :n] = rng.random((3, n))
+        net.programme[i, :n] = rng.random(n) < 0.3
+    slot_of_id = rng.integers(0, n_slots, n_ids)
+    slot_of_id[rng.random(n_ids) < 0.3] = -1  # leavers
+    team = rng.integers(0, 4, n_slots)
+    expected = AdviceNetwork(**{k: v.copy() for k, v in vars(net).items()})
+    _maintain_by_the_rule(expected, slot_of_id, team, PARAMS)
+    assert 0 < expected.n.sum() < net.n.sum() / 2  # many ties dropped, some kept
+    advice.maintain(net, slot_of_id, team, PARAMS)
+    for field in ("n", "to", "strength", "belief", "programme"):
+        assert np.array_equal(getattr(net, field), getattr(expected, field)), field
+
+
 def test_promotion_moves_ties_and_departure_clears_them() -> None:
     net = network()
     add(net, 0, 5, 0.4)
@@ -332,5 +382,5 @@ def test_the_adviser_is_chosen_in_64_bits_compiled_or_not(monkeypatch) -> None:
         ).adviser.tolist()
 
     compiled = choose()
-    monkeypatch.setattr(advice, "_tend", advice._tend.py_func)
+    monkeypatch.setattr(advice, "_tend", getattr(advice._tend, "py_func", advice._tend))
     assert compiled == choose() == [1]  # tie 0 (adviser 1) has the larger exact share

@@ -80,3 +80,14 @@ def test_the_fingerprint_covers_jit_and_the_model_only(tmp_path: Path) -> None:
     assert jit.source_fingerprint(package) != first
     folder = jit.cache_dir()
     assert folder is not None and folder.name == jit.source_fingerprint()
+
+
+def test_every_module_with_kernels_is_in_the_fingerprint() -> None:
+    """A kernel outside sim/model/ would be cached without its helpers' changes showing."""
+    package = ROOT / "sim"
+    with_kernels = [
+        path.relative_to(package).as_posix()
+        for path in package.rglob("*.py")
+        if "from sim.jit import" in path.read_text(encoding="utf-8")
+    ]
+    assert with_kernels and all(name.startswith("model/") for name in with_kernels)

@@ -791,9 +791,10 @@ def test_prefetch_is_a_hint_that_changes_no_number():
 
 
 @pytest.mark.skipif(numba.config.DISABLE_JIT, reason="the hint is in compiled kernels")
-def test_the_passes_over_ties_ask_for_rows_ahead():
+def test_the_passes_over_ties_ask_for_rows_ahead(monkeypatch):
     """The advice kernels that read rows far apart carry the hint (sim.jit.prefetch)."""
     from sim.model.submodels import advice
+    from sim.scenario.schema import Informal
 
     net = AdviceNetwork.empty(30, 4, 2)
     ids = np.arange(30)
@@ -807,3 +808,14 @@ def test_the_passes_over_ties_ask_for_rows_ahead():
                                       0.2, 0.5)),
     ):  # fmt: skip
         assert "llvm.prefetch" in _llvm(fn.py_func, *args), fn
+    # The weekly pass over every row, with the arguments the maintenance of a network gives it
+    weekly_pass, passed = advice._tend.py_func, []
+    none = np.zeros(0, dtype=np.int64)
+
+    def record(*args):
+        passed.append(args)
+        return none, none, none, none, np.zeros(0)
+
+    monkeypatch.setattr(advice, "_tend", record)
+    advice.maintain(net, ids, np.zeros(30, dtype=np.int64), Informal())
+    assert "llvm.prefetch" in _llvm(weekly_pass, *passed[0])

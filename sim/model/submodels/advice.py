@@ -222,7 +222,7 @@ def _add_tie(n, to, strength, belief, i, other, beliefs, level, strength0):
 
 @helper
 def _prefetch_row(to, strength, belief, i):
-    """Ask for row ``i``'s ties, strengths and beliefs (one line per domain) ahead."""
+    """Ask for the first line of row ``i``'s ties, strengths and each domain's beliefs."""
     prefetch(to, i)
     prefetch(strength, i)
     for d in range(belief.shape[1]):
@@ -557,7 +557,7 @@ def _tend(n_ties, to, strength, belief, programme, team_safety, skill, employee_
                     if j < 0:
                         break
                     s = float(strength[i, k]) * (embedded if team[j] == ti else bridge)
-                    if s < minimum:
+                    if not s >= minimum:  # (a NaN strength is dropped, as before)
                         break
                     strength[i, k] = s
                     k += 1
