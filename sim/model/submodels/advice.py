@@ -596,16 +596,18 @@ def _tend(n_ties, to, strength, belief, programme, team_safety, skill, employee_
                 break
         # ... and the tie by strength times belief times deference
         total = 0.0
+        to_i, strength_i, belief_i = to[i], strength[i], belief[i, d_pick]
+        level_i = level[i]
         for k in range(n_ties[i]):
             score[k] = 0.0
-            j = slot_of_id[to[i, k]]
+            j = slot_of_id[to_i[k]]
             if j < 0:
                 continue
-            up = max(level[j] - level[i], 0)
+            up = max(level[j] - level_i, 0)
             # In 64 bits, as everywhere: in a kernel float() keeps a 32-bit number in 32
             # bits, and a product of two would be rounded to 32 (unlike plain Python).
-            strength_ik = np.float64(strength[i, k])
-            score[k] = strength_ik * np.float64(belief[i, d_pick, k]) * rules.deference[up]
+            strength_ik = np.float64(strength_i[k])
+            score[k] = strength_ik * np.float64(belief_i[k]) * rules.deference[up]
             total += score[k]
         if total <= 0.0:
             continue
