@@ -31,6 +31,7 @@ unless said otherwise, and medians over repeated runs:
   wlsim, e.g. ``git worktree add --detach ../before d89fcb6``, the last commit before
   batching), that checkout's runs one replicate at a time are measured alongside, in the
   same benchmark run, and each size is given against them in runs per CPU second;
+  medians of 3 rounds (2 with ``--quick``), each round measuring every configuration;
 * ``calibration``: simulations per second and wall time to the stopping rule of
   ``scenarios/calibration/turnover.toml`` on 1 and 2 worker processes (issue 18);
 * ``goals``: the goals of issue 7, each met or not.
@@ -402,48 +403,56 @@ def bench_sweep(quick: bool) -> dict[str, Any]:
 def bench_batch(quick: bool, before: Path | None = None) -> dict[str, Any]:
     """Runs per second in batches of replicates (issue 17), each size in a fresh process.
 
-    With ``before`` (a checkout of an earlier wlsim), its runs, one replicate at a time
-    (``probe.py batch ... --alone``), are measured first at each number of employees (as
-    many runs as each batch size takes), and the table gives each batch size's runs per
-    CPU second against their median.
+    Each configuration is measured in several rounds, one after the other (2 with
+    ``quick``, else 3), and the table gives medians: single runs of a few hundred
+    employees last under a second, and one measurement of them can be off by half on a
+    shared machine. With ``before`` (a checkout of an earlier wlsim), its runs, one
+    replicate at a time (``probe.py batch ... --alone``), are measured in each round
+    just before the batches of the same size, and the table gives each round's ratio
+    of runs per CPU second (batches over before) and their median.
     """
     sizes = (1, 8, 32) if quick else (1, 8, 32, 128)
     employees = (200, 1000) if quick else (200, 1000, 10_000)
+    rounds = 2 if quick else 3
     print("\n## Replicates in batches: the flagship's both arm, x 156 weeks, one core")
-    print("  (batch size 1 runs one model at a time)")
+    print(f"  (batch size 1 runs one model at a time; medians of {rounds} rounds)")
     if before:
-        print(f"  before: {before}, each replicate alone (run_arm_tables), measured first")
+        print(f"  before: {before}, each replicate alone (run_arm_tables), in the same rounds")
     rows, out = [], {}
     for n in employees:
-        base = None
-        old: list[float] = []
-        if before:  # measured first, at each size's number of runs: one median for all rows
+        now: dict[int, list[dict[str, float]]] = {size: [] for size in sizes}
+        then: dict[int, list[float]] = {size: [] for size in sizes}
+        for _ in range(rounds):
             for size in sizes:
-                runs = max(size, 8 if n <= 1000 else 2)
-                args = ("batch", str(n), "156", "1", str(runs), "--alone")
-                then = child("probe.py", *args, tree=before)
-                out[f"{n}:before:{size}"] = then
-                old.append(then["runs_per_cpu_s"])
+                runs = max(size, 16 if n <= 1000 else 2)
+                if before:
+                    args = ("batch", str(n), "156", "1", str(runs), "--alone")
+                    then[size].append(child("probe.py", *args, tree=before)["runs_per_cpu_s"])
+                now[size].append(child("probe.py", "batch", str(n), "156", str(size), str(runs)))
+        base = statistics.median(r["runs_per_s"] for r in now[sizes[0]])
         for size in sizes:
-            runs = max(size, 8 if n <= 1000 else 2)
-            r = child("probe.py", "batch", str(n), "156", str(size), str(runs))
-            base = base or r["runs_per_s"]
-            out[f"{n}:{size}"] = r
+            med = {k: statistics.median(r[k] for r in now[size]) for k in now[size][0]}
+            ratios = [r["runs_per_cpu_s"] / b for r, b in zip(now[size], then[size], strict=False)]
+            out[f"{n}:{size}"] = {**med, "rounds": now[size], "before_runs_per_cpu_s": then[size]}
             rows.append(
                 [
                     f"{n:,}",
                     size,
-                    runs,
-                    f"{r['runs_per_s']:.2f}",
-                    f"{r['runs_per_cpu_s']:.2f}",
-                    f"{r['runs_per_s'] / base:.2f}",
-                    f"{min(old):.2f}-{max(old):.2f}" if old else "",
-                    f"{r['runs_per_cpu_s'] / statistics.median(old):.2f}" if old else "",
-                    f"{r['rss_peak_mb']:.0f}",
+                    int(med["runs"]),
+                    f"{med['runs_per_s']:.2f}",
+                    f"{med['runs_per_cpu_s']:.2f}",
+                    f"{med['runs_per_s'] / base:.2f}",
+                    f"{min(then[size]):.2f}-{max(then[size]):.2f}" if then[size] else "",
+                    (
+                        f"{statistics.median(ratios):.2f} ({', '.join(f'{x:.2f}' for x in ratios)})"
+                        if ratios
+                        else ""
+                    ),
+                    f"{med['rss_peak_mb']:.0f}",
                 ]
             )
     header = ["employees", "batch", "runs", "runs/s", "runs/cpu-s", "vs batch 1"]
-    header += ["before runs/cpu-s", "vs before (median)", "peak MB"]
+    header += ["before runs/cpu-s", "vs before: median (rounds)", "peak MB"]
     _print_table(header, rows)
     return out
 
