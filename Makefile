@@ -94,5 +94,7 @@ calibrate: $(VENV)/.installed-dev
 golden: $(VENV)/.installed
 	$(BIN)/python tests/golden/baseline.py --update
 
+# Also Python's and numba's caches of compiled code (sim/__pycache__/kernels/ among them).
 clean:
 	rm -rf $(VENV) results .pytest_cache .ruff_cache .mypy_cache
+	find sim tests benchmarks -name __pycache__ -type d -prune -exec rm -rf {} +
