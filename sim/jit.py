@@ -22,6 +22,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import re
+import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -43,6 +46,8 @@ except ImportError as err:  # pragma: no cover - exercised in a subprocess by th
 PACKAGE = Path(__file__).resolve().parent
 #: A cache of compiled kernels left unused this long is removed when another is made.
 STALE_AFTER_S = 7 * 24 * 3600
+#: The name of a cache's folder (:func:`source_fingerprint`).
+_FINGERPRINT = re.compile(r"[0-9a-f]{16}")
 
 
 def source_fingerprint(package: Path = PACKAGE) -> str:
@@ -64,14 +69,18 @@ def source_fingerprint(package: Path = PACKAGE) -> str:
 def cache_dir() -> Path | None:
     """Where compiled kernels are cached: a folder named by :func:`source_fingerprint`.
 
-    Under ``NUMBA_CACHE_DIR`` when set, else beside the package
-    (``sim/__pycache__/kernels/``), else in the user's cache (``~/.cache/wlsim/kernels``):
-    the first that can be written; None if none can (numba then finds its own place).
-    Other fingerprints' folders unused for :data:`STALE_AFTER_S` are removed.
+    The first that can be written of: ``wlsim-kernels/`` under ``NUMBA_CACHE_DIR`` when
+    that is set; ``sim/__pycache__/kernels/`` beside the package; ``wlsim/kernels/`` in
+    the user's cache (``~/.cache``); ``wlsim-kernels-<user id>/`` in the temporary
+    folder. None if none can be written (numba then finds its own place). Other
+    fingerprints' folders there unused for :data:`STALE_AFTER_S` are removed.
     """
     given = os.environ.get("NUMBA_CACHE_DIR", "")
     user = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "wlsim"
-    roots = [Path(given)] if given else [PACKAGE / "__pycache__" / "kernels", user / "kernels"]
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    roots = [Path(given) / "wlsim-kernels"] if given else []
+    roots += [PACKAGE / "__pycache__" / "kernels", user / "kernels"]
+    roots.append(Path(tempfile.gettempdir()) / f"wlsim-kernels-{uid}")
     fingerprint = source_fingerprint()
     for root in roots:
         folder = root / fingerprint
@@ -80,18 +89,20 @@ def cache_dir() -> Path | None:
         except OSError:
             continue
         if os.access(folder, os.W_OK):
-            _remove_stale(root, keep=folder)
+            remove_stale(root, keep=folder)
             return folder
     return None
 
 
-def _remove_stale(root: Path, keep: Path) -> None:
-    """Remove other fingerprints' folders under ``root`` unused for a week (best effort)."""
-    import shutil
+def remove_stale(root: Path, keep: Path, now: float | None = None) -> None:
+    """Remove fingerprints' folders under ``root`` (other than ``keep``) unused for a week.
 
-    now = time.time()
+    Only folders named like a fingerprint (16 hexadecimal digits) are touched; best
+    effort (a folder another process is using or removing is left).
+    """
+    now = time.time() if now is None else now
     for folder in root.iterdir():
-        if folder == keep or not folder.is_dir() or len(folder.name) != 16:
+        if folder == keep or not folder.is_dir() or not _FINGERPRINT.fullmatch(folder.name):
             continue
         try:
             newest = max((p.stat().st_mtime for p in folder.rglob("*")), default=0.0)

@@ -91,3 +91,27 @@ def test_every_module_with_kernels_is_in_the_fingerprint() -> None:
         if "from sim.jit import" in path.read_text(encoding="utf-8")
     ]
     assert with_kernels and all(name.startswith("model/") for name in with_kernels)
+
+
+def test_only_a_weeks_unused_fingerprint_folders_are_removed(tmp_path: Path) -> None:
+    """Old kernels' folders go; the one in use, recent ones and anything else stay."""
+    week = jit.STALE_AFTER_S
+    folders = {
+        "keep": tmp_path / ("a" * 16),
+        "old": tmp_path / ("b" * 16),
+        "recent": tmp_path / ("c" * 16),
+        "not ours": tmp_path / "not-a-fingerprint",
+    }
+    now = 10 * week
+    for name, folder in folders.items():
+        (folder / "sub").mkdir(parents=True)
+        (folder / "sub" / "k.nbi").write_text("x")
+        age = now - (0.5 * week if name == "recent" else 2 * week)
+        for path in (folder, folder / "sub", folder / "sub" / "k.nbi"):
+            os.utime(path, (age, age))
+    jit.remove_stale(tmp_path, keep=folders["keep"], now=now)
+    assert {name for name, folder in folders.items() if folder.exists()} == {
+        "keep",
+        "recent",
+        "not ours",
+    }
