@@ -60,8 +60,14 @@ def source_fingerprint(package: Path = PACKAGE) -> str:
     """
     digest = hashlib.sha256()
     for path in [package / "jit.py", *sorted((package / "model").rglob("*.py"))]:
+        if path.name.startswith("."):  # an editor's lock or backup (.#name.py), not a module
+            continue
+        try:
+            text = path.read_bytes()
+        except OSError:  # removed or replaced while we read (an editor saving)
+            continue
         digest.update(path.relative_to(package).as_posix().encode() + b"\0")
-        digest.update(path.read_bytes() + b"\0")
+        digest.update(text + b"\0")
     return digest.hexdigest()[:16]
 
 
@@ -76,26 +82,35 @@ def cache_dir() -> Path | None:
     fingerprints' folders there unused for :data:`STALE_AFTER_S` are removed.
     """
     given = os.environ.get("NUMBA_CACHE_DIR", "")
-    user = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "wlsim"
     uid = os.getuid() if hasattr(os, "getuid") else 0
     roots = [Path(given) / "wlsim-kernels"] if given else []
-    roots += [PACKAGE / "__pycache__" / "kernels", user / "kernels"]
+    roots.append(PACKAGE / "__pycache__" / "kernels")
+    try:
+        user = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+        roots.append(user / "wlsim" / "kernels")
+    except (RuntimeError, KeyError):  # no home folder (a container's anonymous user)
+        pass
     roots.append(Path(tempfile.gettempdir()) / f"wlsim-kernels-{uid}")
-    fingerprint = source_fingerprint()
+    fingerprint = source_fingerprint(PACKAGE)
     for root in roots:
         folder = root / fingerprint
         try:
             folder.mkdir(parents=True, exist_ok=True)
+            if not os.access(folder, os.W_OK):
+                continue
+            os.utime(folder)  # in use now: loading kernels writes nothing that would say so
         except OSError:
             continue
-        if os.access(folder, os.W_OK):
-            remove_stale(root, keep=folder)
-            return folder
+        remove_stale(root, keep=folder)
+        return folder
     return None
 
 
 def remove_stale(root: Path, keep: Path, now: float | None = None) -> None:
     """Remove fingerprints' folders under ``root`` (other than ``keep``) unused for a week.
+
+    A folder counts as used when a process last chose it (:func:`cache_dir` touches it)
+    or numba last wrote a kernel into it.
 
     Only folders named like a fingerprint (16 hexadecimal digits) are touched; best
     effort (a folder another process is using or removing is left).

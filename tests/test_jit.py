@@ -115,3 +115,33 @@ def test_only_a_weeks_unused_fingerprint_folders_are_removed(tmp_path: Path) -> 
         "recent",
         "not ours",
     }
+
+
+def test_the_fingerprint_skips_editors_files_and_vanished_ones(tmp_path: Path) -> None:
+    package = _package(tmp_path, 1.0)
+    first = jit.source_fingerprint(package)
+    (package / "model" / ".#rule.py").symlink_to("user@host.1234")  # an editor's lock
+    assert jit.source_fingerprint(package) == first
+
+
+def test_without_a_home_or_a_writable_package_the_cache_goes_to_the_temporary_folder(
+    tmp_path: Path, monkeypatch
+) -> None:
+    package = _package(tmp_path / "installed", 1.0)
+    (package / "__pycache__").write_text("")  # a file: no folder can be made there
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(jit, "PACKAGE", package)
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    monkeypatch.setattr("tempfile.tempdir", str(temporary))
+    for name in ("NUMBA_CACHE_DIR", "XDG_CACHE_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    folder = jit.cache_dir.__wrapped__()
+    assert folder is not None and folder.parent.parent == temporary
+    assert folder.name == jit.source_fingerprint(package)
+    os.utime(folder, (0, 0))
+    assert jit.cache_dir.__wrapped__() == folder and folder.stat().st_mtime > 0  # in use
