@@ -159,13 +159,12 @@ def prefetch(a: Any, i: int, j: int = 0) -> None:
 
     A hint that changes no number: in a compiled kernel it is LLVM's ``llvm.prefetch``
     of the cache line that holds ``a[i, j, 0, ...]`` (``a[i]`` for a 1-D array; read,
-    kept in every cache level); called
-    from Python, or with ``NUMBA_DISABLE_JIT=1``, it does nothing. Kernels that visit
-    rows in an order the processor cannot guess (a programme's learners) or read lines
-    far apart in one row (a row of beliefs, a block of lines per domain) call it for a row they
-    will read a few iterations later, so that its loads overlap the work in between
-    instead of stalling it (docs/performance.md, prefetching). The indices must be
-    within ``a``.
+    kept in every cache level); called from Python, or with ``NUMBA_DISABLE_JIT=1``, it
+    does nothing. Kernels that visit rows in an order the processor cannot guess (a
+    programme's learners) or read lines far apart in one row (a row of beliefs, a block
+    of lines per domain) call it for a row they will read a few iterations later, so
+    that its loads overlap the work in between instead of stalling it
+    (docs/performance.md, prefetching). The indices must be within ``a``.
     """
 
 

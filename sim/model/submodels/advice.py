@@ -606,8 +606,7 @@ def _tend(n_ties, to, strength, belief, programme, team_safety, skill, employee_
             up = max(level[j] - level_i, 0)
             # In 64 bits, as everywhere: in a kernel float() keeps a 32-bit number in 32
             # bits, and a product of two would be rounded to 32 (unlike plain Python).
-            strength_ik = np.float64(strength_i[k])
-            score[k] = strength_ik * np.float64(belief_i[k]) * rules.deference[up]
+            score[k] = np.float64(strength_i[k]) * np.float64(belief_i[k]) * rules.deference[up]
             total += score[k]
         if total <= 0.0:
             continue
