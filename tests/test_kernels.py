@@ -11,7 +11,7 @@ import numba
 import numpy as np
 import pytest
 
-from sim.jit import kernel, prefetch
+from sim.jit import kernel, prefetch, unsigned
 from sim.model import metrics
 from sim.model.network import PERSON_FIELDS as TIE_FIELDS
 from sim.model.network import AdviceNetwork
@@ -788,6 +788,35 @@ def test_prefetch_is_a_hint_that_changes_no_number():
         assert _gather_rows(table, rows, ahead) == expected  # from Python: does nothing
     if not numba.config.DISABLE_JIT:  # compiled, it is LLVM's prefetch
         assert "llvm.prefetch" in _llvm(_gather_rows, table, rows, 8)
+
+
+def _sum_at(values: np.ndarray, at: np.ndarray) -> float:
+    """Sum ``values[at[e]]`` (a kernel below), the index as read."""
+    total = 0.0
+    for e in range(len(at)):
+        total += values[at[e]]
+    return total
+
+
+def _sum_at_unsigned(values: np.ndarray, at: np.ndarray) -> float:
+    """Sum ``values[at[e]]`` (a kernel below), the index as an unsigned number."""
+    total = 0.0
+    for e in range(len(at)):
+        total += values[unsigned(at[e])]
+    return total
+
+
+def test_an_unsigned_index_reads_the_same_element_without_the_negative_check():
+    """``sim.jit.unsigned`` changes no number, and drops numba's handling of ``a[-k]``."""
+    rng = np.random.default_rng(0)
+    values = rng.random(300)
+    at = rng.integers(0, 300, 1_000).astype(np.int32)  # as adviser ids are stored
+    expected = _sum_at(values, at)
+    assert kernel(_sum_at_unsigned)(values, at) == expected
+    assert _sum_at_unsigned(values, at) == expected  # and from Python
+    if not numba.config.DISABLE_JIT:  # a negative index is compared with 0 only if signed
+        signed_ir, unsigned_ir = _llvm(_sum_at, values, at), _llvm(_sum_at_unsigned, values, at)
+        assert unsigned_ir.count("icmp slt") < signed_ir.count("icmp slt")
 
 
 @pytest.mark.skipif(numba.config.DISABLE_JIT, reason="the hint is in compiled kernels")

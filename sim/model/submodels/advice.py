@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim.jit import helper, kernel, prefetch
+from sim.jit import helper, kernel, prefetch, unsigned
 from sim.model.network import AdviceNetwork
 from sim.model.submodels.practice import decay_per_week
 from sim.scenario.schema import Informal
@@ -111,9 +111,10 @@ def _level_means(skill, level, occupied, n_levels):
     count = np.zeros(n_levels)
     for i in range(skill.shape[0]):
         if occupied[i]:
-            count[level[i]] += 1.0
+            li = unsigned(level[i])
+            count[li] += 1.0
             for d in range(skill.shape[1]):
-                out[level[i], d] += skill[i, d]
+                out[li, d] += skill[i, d]
     for lv in range(n_levels):
         for d in range(skill.shape[1]):
             out[lv, d] /= max(count[lv], 1.0)
@@ -553,13 +554,14 @@ def _tend(n_ties, to, strength, belief, programme, team_safety, skill, employee_
             last = n_ties[i]
             while k < last:
                 while k < last:  # ties kept (a tight loop: most are)
-                    j = slot_of_id[to[i, k]]
+                    ku = unsigned(k)
+                    j = slot_of_id[unsigned(to[i, ku])]
                     if j < 0:
                         break
-                    s = float(strength[i, k]) * (embedded if team[j] == ti else bridge)
+                    s = float(strength[i, ku]) * (embedded if team[j] == ti else bridge)
                     if not s >= minimum:  # (a NaN strength is dropped, as before)
                         break
-                    strength[i, k] = s
+                    strength[i, ku] = s
                     k += 1
                 if k < last:  # to a leaver, or too weak: the row's last tie takes its place
                     _drop_tie(n_ties, to, strength, belief, programme, i, k)
@@ -581,8 +583,9 @@ def _tend(n_ties, to, strength, belief, programme, team_safety, skill, employee_
             continue
         # seek: the domain by usage times the gap to mastery
         total = 0.0
+        lv = unsigned(level[i])
         for d in range(n_domains):
-            need[d] = usage[level[i], d] * max(1.0 - skill[i, d], 0.0)
+            need[d] = usage[lv, d] * max(1.0 - skill[i, d], 0.0)
             total += need[d]
         if total <= 0.0:
             continue
@@ -600,10 +603,10 @@ def _tend(n_ties, to, strength, belief, programme, team_safety, skill, employee_
         level_i = level[i]
         for k in range(n_ties[i]):
             score[k] = 0.0
-            j = slot_of_id[to_i[k]]
+            j = slot_of_id[unsigned(to_i[k])]
             if j < 0:
                 continue
-            up = max(level[j] - level_i, 0)
+            up = unsigned(max(level[j] - level_i, 0))
             # In 64 bits, as everywhere: in a kernel float() keeps a 32-bit number in 32
             # bits, and a product of two would be rounded to 32 (unlike plain Python).
             score[k] = np.float64(strength_i[k]) * np.float64(belief_i[k]) * rules.deference[up]
@@ -666,9 +669,9 @@ def _after_advice(n, given, to, strength, seeker, adviser, employee_id, gain):
         if e + AHEAD < len(seeker):  # the adviser's row of an episode to come
             prefetch(to, adviser[e + AHEAD])
             prefetch(strength, adviser[e + AHEAD])
-        i, j = seeker[e], adviser[e]
+        j = unsigned(adviser[e])
         given[j] += 1
-        me = employee_id[i]
+        me = employee_id[seeker[e]]
         for b in range(n[j]):
             if to[j, b] == me:
                 s = float(strength[j, b])
@@ -719,8 +722,10 @@ def _programme_contacts(n, to, strength, belief, programme, learner, partner, sk
             prefetch(to, learner[e + AHEAD])
             prefetch(strength, learner[e + AHEAD])
             prefetch(programme, learner[e + AHEAD])
-        i, j = learner[e], partner[e]
-        if i == j or employee_id[i] < 0 or employee_id[j] < 0:
+        if learner[e] == partner[e]:
+            continue
+        i, j = unsigned(learner[e]), unsigned(partner[e])
+        if employee_id[i] < 0 or employee_id[j] < 0:
             continue
         k = _add_tie(n, to, strength, belief, i, employee_id[j], beliefs, level[j], strength0)
         if k < 0:
@@ -780,9 +785,9 @@ def _manager_feedback(feedback, coaching, employee_id, manager, level, skill, pr
         m = manager[i]
         if employee_id[i] < 0 or m < 0 or employee_id[m] < 0:
             continue
-        if u[i, 7] < min(p * coaching[m], 1.0):
+        if u[i, FEEDBACK] < min(p * coaching[m], 1.0):
             a = amount * proactivity[i] * teaching[m]
-            lv = level[i]
+            lv = unsigned(level[i])
             for d in range(feedback.shape[1]):
                 total = min(a * usage[lv, d] * skill[m, d], 1.0)
                 feedback[i, d] += total * (1.0 - feedback[i, d])
