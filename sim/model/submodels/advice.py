@@ -622,18 +622,20 @@ def _tend(n_ties, to, strength, belief, programme, team_safety, skill, employee_
                 acc += score[k]
                 if target < acc:
                     break
-        seeker[m] = i
-        adviser[m] = slot_of_id[to[i, k_pick]]
-        domain[m] = d_pick
-        tie[m] = k_pick
+        e, kp = unsigned(m), unsigned(k_pick)  # (a tie was picked: its score is positive)
+        j = slot_of_id[unsigned(to[i, kp])]
+        seeker[e] = i
+        adviser[e] = j
+        domain[e] = d_pick
+        tie[e] = k_pick
         # The seeker's side of the episode, while the row is in the cache: the advice's
         # quality is the tie's strength as chosen, then the seeker learns who knows what
         # and the tie strengthens (docs/model.md 7.13; the adviser's side is after_advice).
-        q = float(strength[i, k_pick])
-        quality[m] = q
-        old = float(belief[i, d_pick, k_pick])
-        belief[i, d_pick, k_pick] = old + rules.rate_belief * (skill[adviser[m], d_pick] - old)
-        strength[i, k_pick] = q + rules.per_contact * (1.0 - q)
+        q = float(strength[i, kp])
+        quality[e] = q
+        old = float(belief[i, d_pick, kp])
+        belief[i, d_pick, kp] = old + rules.rate_belief * (skill[j, d_pick] - old)
+        strength[i, kp] = q + rules.per_contact * (1.0 - q)
         m += 1
     return seeker[:m], adviser[:m], domain[:m], tie[:m], quality[:m]
 
