@@ -167,7 +167,9 @@ def unsigned(k: int) -> np.uintp:
     loop is not proven; as an unsigned number it is read directly. The decay of the
     ties went from 33 to 19 instructions a tie (docs/performance.md, unsigned
     indices). Use it only as an index: numba turns arithmetic that mixes unsigned and
-    signed integers into floating point.
+    signed integers into floating point. A negative ``k`` is an error that compiled code
+    does not report: it reads far outside the array (with ``NUMBA_DISABLE_JIT=1`` it
+    raises ``OverflowError``), so test such a value first.
     """
     return np.uintp(k)
 

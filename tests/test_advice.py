@@ -384,3 +384,139 @@ def test_the_adviser_is_chosen_in_64_bits_compiled_or_not(monkeypatch) -> None:
     compiled = choose()
     monkeypatch.setattr(advice, "_tend", getattr(advice._tend, "py_func", advice._tend))
     assert compiled == choose() == [1]  # tie 0 (adviser 1) has the larger exact share
+
+
+def test_a_seeker_whose_ties_have_no_valid_score_asks_nobody(monkeypatch) -> None:
+    """NaN strengths give a NaN total and no positive score: no episode, no row changed.
+
+    Validated inputs never hold a NaN, but ``seek`` and ``tend`` are public. Without the
+    check the picked tie stayed -1, and as an unsigned index it wrote into the row
+    before the seeker's (compiled) or raised (with ``NUMBA_DISABLE_JIT=1``).
+    """
+    net = network(n_slots=3, n_ties=2)
+    for i, others in ((0, (1, 2)), (1, (0, 2)), (2, (0, 1))):
+        for other in others:
+            add(net, i, other, 0.5)
+    net.strength[1, :] = np.nan  # the seeker's ties
+    skill, ids = np.full((3, N_DOMAINS), 0.3), np.arange(3)
+    level, team = np.zeros(3, dtype=np.int16), np.zeros(3, dtype=np.int64)
+    u = np.ones((3, advice.N_DRAWS))
+    u[1, advice.SEEK], u[1, advice.DOMAIN], u[1, advice.TIE] = 0.0, 0.5, 0.5
+
+    def ask() -> tuple[advice.Advice, AdviceNetwork]:
+        fresh = AdviceNetwork(**{k: v.copy() for k, v in vars(net).items()})
+        usage = np.ones((1, N_DOMAINS))
+        return advice.seek(fresh, skill, ids, ids, level, team, usage, u, np.ones(3), PARAMS), fresh
+
+    for compiled in (True, False):
+        if not compiled:
+            monkeypatch.setattr(advice, "_tend", getattr(advice._tend, "py_func", advice._tend))
+        episodes, after = ask()
+        assert len(episodes.seeker) == 0
+        for name, before in vars(net).items():
+            np.testing.assert_array_equal(getattr(after, name), before, err_msg=name)
+
+
+def _random_state(seed: int):
+    """A small organisation's state with vacant positions, leavers, full rows and self-pairs."""
+    rng = np.random.default_rng(seed)
+    n, width, n_domains, n_levels, n_ids = 50, 6, 3, 4, 120
+    net = AdviceNetwork.empty(n, width, n_domains)
+    employee_id = rng.choice(n_ids, n, replace=False).astype(np.int64)
+    employee_id[rng.random(n) < 0.2] = -1  # vacant positions
+    slot_of_id = np.full(n_ids, -1, dtype=np.int64)  # every other id has left
+    occupied = employee_id >= 0
+    slot_of_id[employee_id[occupied]] = np.flatnonzero(occupied)
+    for i in np.flatnonzero(occupied):
+        k = width if seed % 3 == 0 else int(rng.integers(0, width + 1))  # full rows, or any
+        net.n[i] = k
+        net.to[i, :k] = rng.choice(n_ids, k, replace=False)
+        net.strength[i, :k] = rng.random(k)
+        net.belief[i, :, :k] = rng.random((n_domains, k))
+        net.programme[i, :k] = rng.random(k) < 0.3
+    learner, partner = rng.integers(0, n, 200), rng.integers(0, n, 200)
+    partner[::7] = learner[::7]  # a session with oneself is skipped
+    return {
+        "rng": rng,
+        "net": net,
+        "employee_id": employee_id,
+        "slot_of_id": slot_of_id,
+        "occupied": occupied,
+        "level": rng.integers(0, n_levels, n).astype(np.int16),
+        "team": rng.integers(0, 5, n).astype(np.int64),
+        "skill": rng.random((n, n_domains)),
+        "usage": rng.random((n_levels, n_domains)),
+        "learner": learner,
+        "partner": partner,
+    }
+
+
+def _a_week_of_advice_kernels(seed: int) -> dict[str, np.ndarray]:
+    """Every advice rule once on :func:`_random_state`; every array they return or change."""
+    s = _random_state(seed)
+    rng, net, level, skill, usage = s["rng"], s["net"], s["level"], s["skill"], s["usage"]
+    params = PARAMS.model_copy(
+        update={"p_seek_per_week": 0.9, "p_tie_form_per_week": 0.8, "power_distance": 0.3}
+    )
+    n, n_levels = len(level), usage.shape[0]
+    beliefs = advice.level_means(skill, level, s["occupied"], n_levels)
+    u = rng.random((n, advice.N_DRAWS))
+    episodes = advice.tend(
+        net,
+        skill=skill,
+        employee_id=s["employee_id"],
+        slot_of_id=s["slot_of_id"],
+        level=level,
+        team=s["team"],
+        members=advice.team_members(s["team"]),
+        beliefs=beliefs,
+        usage_by_level=usage,
+        u=u,
+        proactivity=rng.random(n) * 2,
+        rules=advice.tie_rules(params, n_levels),
+    )
+    advice.after_advice(net, episodes, s["employee_id"], params)
+    advice.programme_contacts(
+        net, s["learner"], s["partner"], skill, s["employee_id"], level, beliefs, params
+    )
+    feedback = rng.random((n, skill.shape[1]))
+    conversations = advice.manager_feedback(
+        net,
+        feedback=feedback,
+        employee_id=s["employee_id"],
+        manager=rng.integers(-1, n, n),
+        level=level,
+        skill=skill,
+        proactivity=rng.random(n),
+        teaching=rng.random(n),
+        usage_by_level=usage,
+        u=u,
+        params=params,
+    )
+    advice.maintain(net, s["slot_of_id"], s["team"], params)
+    return {
+        **{f"episode {k}": v for k, v in episodes._asdict().items()},
+        **{f"network {k}": v for k, v in vars(net).items()},
+        "beliefs": beliefs,
+        "feedback": feedback,
+        "conversations": np.array([conversations]),
+    }
+
+
+def test_the_advice_kernels_give_the_same_numbers_compiled_and_in_python(monkeypatch) -> None:
+    """Each kernel's compiled code against its Python function, on hard random states.
+
+    Vacant positions, ties to leavers, full rows (where a new tie replaces the weakest
+    or is refused) and sessions with oneself; the golden baseline's run with numba off
+    covers only two scenarios.
+    """
+    seeds = range(9)
+    compiled = [_a_week_of_advice_kernels(seed) for seed in seeds]
+    for name in ("_tend", "_after_advice", "_programme_contacts", "_manager_feedback",
+                 "_level_means"):  # fmt: skip
+        fn = getattr(advice, name)
+        monkeypatch.setattr(advice, name, getattr(fn, "py_func", fn))
+    assert sum(len(c["episode seeker"]) for c in compiled) > 100  # advice happened
+    for seed, got in zip(seeds, compiled, strict=True):
+        for key, value in _a_week_of_advice_kernels(seed).items():
+            np.testing.assert_array_equal(got[key], value, err_msg=f"seed {seed}: {key}")

@@ -622,7 +622,9 @@ def _tend(n_ties, to, strength, belief, programme, team_safety, skill, employee_
                 acc += score[k]
                 if target < acc:
                     break
-        e, kp = unsigned(m), unsigned(k_pick)  # (a tie was picked: its score is positive)
+        if k_pick < 0:  # no score above 0 though the total is not 0: a NaN strength or belief
+            continue
+        e, kp = unsigned(m), unsigned(k_pick)
         j = slot_of_id[unsigned(to[i, kp])]
         seeker[e] = i
         adviser[e] = j
